@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: MIT
+#
+# nvkv build.  Plain GNU make, one non-recursive Makefile.
+#
+#   make                  build libraries and programs into build/ (programs in build/bin/)
+#   make test             set up missing packages, build, run every test suite
+#   make run              set up missing packages, build, run the demo
+#   make SANITIZE=address,undefined test    the same under ASan + UBSan (objects in build/san/)
+#   make format | check-format              clang-format with the checked-in .clang-format
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#
+# -Werror is on when the CI environment variable is set.
+
+PREFIX ?= /usr/local
+CC ?= cc
+SANITIZE ?=
+
+ifeq ($(SANITIZE),)
+BUILD := build
+else
+BUILD := build/san
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
+	-Wshadow -Wpointer-arith -Wformat=2
+ifneq ($(CI),)
+WARN += -Werror
+endif
+BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -I.
+LDLIBS_BASE := -lpthread
+ifneq ($(SANITIZE),)
+BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+# Components.  Files named *_main.c are program entry points, not library code.
+lib_srcs = $(filter-out %_main.c,$(wildcard $(1)/*.c))
+objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+CMDSET_SRCS := $(call lib_srcs,cmdset)
+LIBKVC := $(BUILD)/lib/libkvc.a
+
+LIBS := $(LIBKVC)
+PROGS := $(BUILD)/bin/kvc-info
+
+all: $(LIBS) $(PROGS)
+
+$(LIBKVC): $(call objs,$(CMDSET_SRCS))
+
+$(BUILD)/lib/%.a:
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/kvc-info: $(BUILD)/obj/cmdset/kvc_info_main.o $(LIBKVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+# ---- tests ---------------------------------------------------------------
+# tests/unit/<component>/test_<module>.c -> one Check program each.
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
+TEST_LIBS := $(LIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIBS) $(LDFLAGS) \
+		$(CHECK_LIBS) $(LDLIBS_BASE)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: all deps test unit-test run format check-format install clean
+
+deps:
+	@scripts/deps.sh --check || scripts/deps.sh
+
+# "make test" first makes sure the packages are there (a fresh machine has
+# none of them), then builds in a sub-make that sees the pkg-config results.
+test: deps
+	@$(MAKE) --no-print-directory unit-test
+
+unit-test: all $(UNIT_BINS)
+	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(BUILD)/bin/kvc-info
+
+FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+format:
+	clang-format -i $(FMT_FILES)
+
+check-format:
+	clang-format --dry-run --Werror $(FMT_FILES)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/nvkv/cmdset
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBS) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 cmdset/*.h $(DESTDIR)$(PREFIX)/include/nvkv/cmdset/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/nvkv.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvkv.pc
+
+clean:
+	rm -rf build

@@ -1,0 +1,4 @@
+build/obj/cmdset/kv.o: cmdset/kv.c cmdset/kv.h cmdset/queue.h cmdset/le.h
+cmdset/kv.h:
+cmdset/queue.h:
+cmdset/le.h:
