@@ -44,13 +44,16 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 CMDSET_SRCS := $(call lib_srcs,cmdset)
 LIBKVC := $(BUILD)/lib/libkvc.a
+FW_SRCS := $(call lib_srcs,firmware)
+LIBFW := $(BUILD)/lib/libnvkvfw.a
 
-LIBS := $(LIBKVC)
+LIBS := $(LIBFW) $(LIBKVC)
 PROGS := $(BUILD)/bin/kvc-info
 
 all: $(LIBS) $(PROGS)
 
 $(LIBKVC): $(call objs,$(CMDSET_SRCS))
+$(LIBFW): $(call objs,$(FW_SRCS))
 
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)

@@ -18,5 +18,6 @@
 #include "bexp.h"
 #include "tcp.h"
 #include "opcode.h"
+#include "stats.h"
 
 #endif /* KVC_CMDSET_H */

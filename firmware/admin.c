@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Admin command set: Identify, Get Log Page, Set/Get Features, I/O queue
+ * creation and deletion, Abort, Asynchronous Event Request, Keep Alive.
+ * Everything the Linux driver needs to bring the controller up and expose the
+ * KV namespace as /dev/ngXnY is answered here (CAP.CSS, CNS 03h/05h/06h/08h,
+ * the effects log for CSI 01h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fw_internal.h"
+
+#define NSID_KV 1
+#define NUM_NS 1
+#define NUM_VECTORS 64
+
+static struct fw_ctrl *ctrl(struct fw_cmd *cmd)
+{
+	return cmd->c;
+}
+
+static uint32_t dw(const struct fw_cmd *cmd, unsigned int i)
+{
+	return kvc_sqe_dw(&cmd->sqe, i);
+}
+
+static uint16_t send(struct fw_cmd *cmd, const void *buf, uint32_t len)
+{
+	return fw_dma_write_prp(&ctrl(cmd)->dma, kvc_sqe_prp1(&cmd->sqe), kvc_sqe_prp2(&cmd->sqe),
+				buf, len);
+}
+
+static void pad_copy(char *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+
+	memset(dst, ' ', n);
+	memcpy(dst, src, l < n ? l : n);
+}
+
+/* ---- Identify ------------------------------------------------------------ */
+
+static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
+{
+	const struct fw_config *cfg = &c->s->cfg;
+	uint32_t mdts = 0;
+
+	while ((FW_MEM_PAGE << mdts) < cfg->max_value + FW_MEM_PAGE && mdts < 15)
+		mdts++;
+	kvc_put_le16(&id->vid, 0x1b36); /* the emulated-device vendor id QEMU's NVMe uses */
+	kvc_put_le16(&id->ssvid, 0x1af4);
+	pad_copy(id->sn, sizeof(id->sn), cfg->serial);
+	pad_copy(id->mn, sizeof(id->mn), cfg->model);
+	pad_copy(id->fr, sizeof(id->fr), "nvkv0.1");
+	id->rab = 6;
+	id->cmic = 0x02; /* more than one controller may attach */
+	id->mdts = (uint8_t)mdts;
+	kvc_put_le16(&id->cntlid, c->cntlid);
+	kvc_put_le32(&id->ver, KVC_VS(2, 0, 0));
+	id->cntrltype = 1; /* I/O controller */
+	id->acl = 3;
+	id->aerl = FW_MAX_AER - 1;
+	id->lpa = KVC_LPA_CMD_EFFECTS | KVC_LPA_EXT_DATA;
+	id->elpe = FW_ERR_LOG - 1;
+	kvc_put_le16(&id->wctemp, 343);
+	kvc_put_le16(&id->cctemp, 373);
+	id->sqes = 0x66;
+	id->cqes = 0x44;
+	kvc_put_le16(&id->maxcmd, (uint16_t)cfg->mqes);
+	kvc_put_le32(&id->nn, NUM_NS);
+	id->vwc = cfg->vwc ? 0x01 : 0x00;
+	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
+	kvc_put_le16(&id->psd[0].mp, 2500);
+}
+
+static void ns_eui(const struct fw_subsys *s, uint8_t nguid[16])
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+	int i;
+
+	for (p = s->cfg.serial; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	memcpy(nguid, "nvkv", 4);
+	for (i = 0; i < 12; i++)
+		nguid[4 + i] = (uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i;
+}
+
+static uint16_t identify_ns_desc(struct fw_cmd *cmd, uint8_t *buf)
+{
+	struct kvc_ns_desc_hdr *h = (void *)buf;
+
+	h->nidt = KVC_NIDT_NGUID;
+	h->nidl = 16;
+	ns_eui(cmd->c->s, buf + 4);
+	h = (void *)(buf + 20);
+	h->nidt = KVC_NIDT_CSI;
+	h->nidl = 1;
+	buf[24] = KVC_CSI_KV;
+	return send(cmd, buf, KVC_IDENTIFY_SIZE);
+}
+
+static void id_ns_indep(struct fw_subsys *s, struct kvc_id_ns_indep *id)
+{
+	(void)s;
+	id->nmic = 0x01; /* may be shared by controllers */
+	id->nstat = KVC_NSTAT_READY;
+}
+
+static bool nsid_valid(uint32_t nsid)
+{
+	return nsid >= 1 && nsid <= NUM_NS;
+}
+
+static uint16_t identify(struct fw_cmd *cmd)
+{
+	uint8_t buf[KVC_IDENTIFY_SIZE];
+	uint8_t cns = KVC_IDENTIFY_CNS(dw(cmd, 10)), csi = KVC_IDENTIFY_CSI(dw(cmd, 11));
+	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
+
+	memset(buf, 0, sizeof(buf));
+	switch (cns) {
+	case KVC_CNS_CTRL:
+		id_ctrl(cmd->c, (void *)buf);
+		break;
+	case KVC_CNS_NS: /* the NVM structure: all zero for a KV namespace */
+	case KVC_CNS_NS_DESC_LIST:
+	case KVC_CNS_CSI_INDEP_NS:
+		if (!nsid_valid(nsid))
+			return FW_ST(KVC_SC_INVALID_NS);
+		if (cns == KVC_CNS_NS_DESC_LIST)
+			return identify_ns_desc(cmd, buf);
+		if (cns == KVC_CNS_CSI_INDEP_NS)
+			id_ns_indep(cmd->c->s, (void *)buf);
+		break;
+	case KVC_CNS_CSI_NS:
+		if (!nsid_valid(nsid))
+			return FW_ST(KVC_SC_INVALID_NS);
+		if (csi != KVC_CSI_KV)
+			return FW_ST(KVC_SC_INVALID_FIELD);
+		fw_kvns_ops.identify(cmd->c->s, buf);
+		break;
+	case KVC_CNS_CSI_CTRL:
+		if (csi != KVC_CSI_KV && csi != KVC_CSI_NVM)
+			return FW_ST(KVC_SC_INVALID_FIELD);
+		break; /* no fields defined for either set that we use */
+	case KVC_CNS_ACTIVE_NS_LIST:
+	case KVC_CNS_CSI_ACTIVE_NS_LIST:
+		if (nsid >= 0xfffffffeu)
+			return FW_ST(KVC_SC_INVALID_NS);
+		if (nsid < NSID_KV && (cns == KVC_CNS_ACTIVE_NS_LIST || csi == KVC_CSI_KV))
+			kvc_put_le32(buf, NSID_KV);
+		break;
+	case KVC_CNS_CS_PROFILE:
+		kvc_put_le64(buf, 1u << KVC_CSI_NVM | 1u << KVC_CSI_KV);
+		break;
+	default:
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	}
+	return send(cmd, buf, KVC_IDENTIFY_SIZE);
+}
+
+/* ---- Get Log Page ------------------------------------------------------------ */
+
+static void effects_log(uint8_t csi, struct kvc_effects_log *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < fw_admin_ncmds; i++)
+		kvc_put_le32(&l->acs[fw_admin_cmds[i].opc], fw_admin_cmds[i].effects);
+	if (csi != fw_kvns_ops.csi)
+		return;
+	for (i = 0; i < fw_kvns_ops.ncmds; i++)
+		kvc_put_le32(&l->iocs[fw_kvns_ops.cmds[i].opc], fw_kvns_ops.cmds[i].effects);
+}
+
+static void smart_log(struct fw_subsys *s, struct kvc_smart_log *l)
+{
+	/* Data units are thousands of 512-byte units, rounded up. */
+	uint64_t rd = (s->st.value_out + 511999) / 512000, wr = (s->st.value_in + 511999) / 512000;
+
+	kvc_put_le16(&l->temperature, 308);
+	l->avail_spare = 100;
+	l->spare_thresh = 10;
+	kvc_put_le64(l->data_units_read, rd);
+	kvc_put_le64(l->data_units_written, wr);
+	kvc_put_le64(l->host_reads, s->st.cmds[KVC_OP_RETRIEVE]);
+	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE]);
+	kvc_put_le64(l->power_cycles, 1);
+	kvc_put_le64(l->media_errors, s->vlog.st.media_errors + s->vlog.st.crc_errors);
+}
+
+static void error_log(struct fw_ctrl *c, uint8_t *buf, uint32_t size)
+{
+	uint64_t n = c->err_count < FW_ERR_LOG ? c->err_count : FW_ERR_LOG, i;
+
+	for (i = 0; i < n && (i + 1) * sizeof(struct kvc_error_log_entry) <= size; i++)
+		memcpy(buf + i * sizeof(struct kvc_error_log_entry),
+		       &c->err[(c->err_count - 1 - i) % FW_ERR_LOG],
+		       sizeof(struct kvc_error_log_entry));
+}
+
+static uint16_t get_log_page(struct fw_cmd *cmd)
+{
+	union {
+		struct kvc_effects_log effects;
+		struct kvc_smart_log smart;
+		struct kvc_stats_log stats;
+		uint8_t raw[FW_ERR_LOG * sizeof(struct kvc_error_log_entry)];
+	} u;
+	uint8_t lid = KVC_LOG_LID(dw(cmd, 10)), *out = cmd->c->s->xbuf;
+	uint64_t len = kvc_log_numd(dw(cmd, 10), dw(cmd, 11)) * 4;
+	uint64_t off = dw(cmd, 12) | (uint64_t)dw(cmd, 13) << 32;
+	uint32_t size;
+
+	memset(&u, 0, sizeof(u));
+	switch (lid) {
+	case KVC_LOG_ERROR:
+		error_log(cmd->c, u.raw, sizeof(u.raw));
+		size = sizeof(u.raw);
+		break;
+	case KVC_LOG_SMART:
+		smart_log(cmd->c->s, &u.smart);
+		size = sizeof(u.smart);
+		break;
+	case KVC_LOG_CMD_EFFECTS:
+		effects_log(KVC_LOG_CSI(dw(cmd, 14)), &u.effects);
+		size = sizeof(u.effects);
+		break;
+	case KVC_LOG_NVKV_STATS:
+		fw_subsys_stats(cmd->c->s, &u.stats);
+		size = sizeof(u.stats);
+		break;
+	default:
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_LOG_PAGE);
+	}
+	if (off % 4 || off > size || len > FW_LOG_MAX)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	/* Bytes past the end of the log read as zero. */
+	memset(out, 0, len);
+	memcpy(out, (uint8_t *)&u + off, size - off < len ? size - off : len);
+	return send(cmd, out, (uint32_t)len);
+}
+
+/* ---- Features ------------------------------------------------------------------ */
+
+static uint32_t *feature_slot(struct fw_ctrl *c, uint8_t fid)
+{
+	switch (fid) {
+	case KVC_FEAT_ARBITRATION:
+		return &c->feat_arb;
+	case KVC_FEAT_POWER_MGMT:
+		return &c->feat_power;
+	case KVC_FEAT_TEMP_THRESH:
+		return &c->feat_temp;
+	case KVC_FEAT_ERROR_RECOVERY:
+		return &c->feat_errrec;
+	case KVC_FEAT_INT_COALESCING:
+		return &c->feat_coal;
+	case KVC_FEAT_ASYNC_EVENT_CONFIG:
+		return &c->feat_aec;
+	case KVC_FEAT_KEEP_ALIVE:
+		return &c->feat_kato;
+	case KVC_FEAT_IOCS_PROFILE:
+		return &c->feat_iocs;
+	default:
+		return NULL;
+	}
+}
+
+static uint32_t noq_value(const struct fw_ctrl *c)
+{
+	return (c->nr_ioq - 1) | (c->nr_ioq - 1) << 16;
+}
+
+static bool any_io_queue(const struct fw_ctrl *c)
+{
+	unsigned int i;
+
+	for (i = 1; i <= FW_MAX_IOQ; i++)
+		if (c->sq[i].valid || c->cq[i].valid)
+			return true;
+	return false;
+}
+
+static uint16_t set_features(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+	uint8_t fid = KVC_FEAT_FID(dw(cmd, 10));
+	uint32_t v = dw(cmd, 11), *slot;
+
+	if (dw(cmd, 10) & KVC_FEAT_SV)
+		return KVC_ST_CMD_DNR(KVC_SC_FEATURE_NOT_SAVEABLE);
+	switch (fid) {
+	case KVC_FEAT_NUM_QUEUES: {
+		uint32_t nsq = (v & 0xffff) + 1, ncq = (v >> 16) + 1, n = nsq < ncq ? nsq : ncq;
+
+		if ((v & 0xffff) == 0xffff || (v >> 16) == 0xffff)
+			return FW_ST(KVC_SC_INVALID_FIELD);
+		if (any_io_queue(c))
+			return FW_ST(KVC_SC_CMD_SEQ_ERROR);
+		c->nr_ioq = n < c->s->cfg.max_ioq ? n : c->s->cfg.max_ioq;
+		c->noq_set = true;
+		cmd->dw0 = noq_value(c);
+		return 0;
+	}
+	case KVC_FEAT_VOLATILE_WC:
+		if (!c->s->cfg.vwc)
+			return FW_ST(KVC_SC_INVALID_FIELD);
+		c->wce = v & 1;
+		if (!c->wce)
+			fw_subsys_flush(c->s);
+		return 0;
+	case KVC_FEAT_IOCS_PROFILE:
+		if (v & ~1u) /* index 0 (NVM + KV) is the only profile */
+			return FW_ST(KVC_SC_INVALID_FIELD);
+		break;
+	case KVC_FEAT_INT_COALESCING:
+	case KVC_FEAT_ARBITRATION:
+	default:
+		break;
+	}
+	slot = feature_slot(c, fid);
+	if (!slot)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	*slot = v;
+	return 0;
+}
+
+static uint16_t get_features(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+	uint8_t fid = KVC_FEAT_FID(dw(cmd, 10)), sel = KVC_FEAT_SEL(dw(cmd, 10));
+	uint32_t *slot;
+
+	if (sel == 3) { /* supported capabilities: changeable, not saveable */
+		cmd->dw0 = 0x4;
+		return feature_slot(c, fid) || fid == KVC_FEAT_NUM_QUEUES ||
+				       fid == KVC_FEAT_VOLATILE_WC
+			       ? 0
+			       : FW_ST(KVC_SC_INVALID_FIELD);
+	}
+	if (sel > 3)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	switch (fid) {
+	case KVC_FEAT_NUM_QUEUES:
+		cmd->dw0 = noq_value(c);
+		return 0;
+	case KVC_FEAT_VOLATILE_WC:
+		if (!c->s->cfg.vwc)
+			return FW_ST(KVC_SC_INVALID_FIELD);
+		cmd->dw0 = c->wce;
+		return 0;
+	default:
+		break;
+	}
+	slot = feature_slot(c, fid);
+	if (!slot)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	cmd->dw0 = *slot;
+	return 0;
+}
+
+/* ---- Queues ------------------------------------------------------------------------ */
+
+static uint16_t check_new_queue(struct fw_cmd *cmd, bool exists, uint16_t qid, uint32_t qsize)
+{
+	struct fw_ctrl *c = cmd->c;
+
+	if (qid == 0 || qid > c->nr_ioq || exists)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QID);
+	if (qsize < 2 || qsize > c->s->cfg.mqes)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QSIZE);
+	if (!(dw(cmd, 11) & KVC_CREATE_CQ_PC)) /* CAP.CQR: physically contiguous only */
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	if (kvc_sqe_prp1(&cmd->sqe) % FW_MEM_PAGE || !kvc_sqe_prp1(&cmd->sqe))
+		return FW_ST(KVC_SC_INVALID_PRP_OFFSET);
+	return 0;
+}
+
+static uint16_t create_cq(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+	uint16_t qid = KVC_QID(dw(cmd, 10)), iv = KVC_CREATE_CQ_IV(dw(cmd, 11));
+	uint32_t qsize = KVC_QSIZE(dw(cmd, 10));
+	uint16_t st = check_new_queue(cmd, qid <= FW_MAX_IOQ && c->cq[qid].valid, qid, qsize);
+
+	if (st)
+		return st;
+	if (iv >= NUM_VECTORS)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_INT_VECTOR);
+	c->cq[qid] = (struct fw_cq){ .valid = true,
+				     .ien = dw(cmd, 11) & KVC_CREATE_CQ_IEN,
+				     .phase = true,
+				     .iv = iv,
+				     .size = qsize,
+				     .base = kvc_sqe_prp1(&cmd->sqe) };
+	c->cq[qid].db_seen = 0;
+	return 0;
+}
+
+static uint16_t create_sq(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+	uint16_t qid = KVC_QID(dw(cmd, 10)), cqid = KVC_CREATE_SQ_CQID(dw(cmd, 11));
+	uint32_t qsize = KVC_QSIZE(dw(cmd, 10));
+	uint16_t st = check_new_queue(cmd, qid <= FW_MAX_IOQ && c->sq[qid].valid, qid, qsize);
+
+	if (st)
+		return st;
+	if (cqid == 0 || cqid > FW_MAX_IOQ || !c->cq[cqid].valid)
+		return KVC_ST_CMD_DNR(KVC_SC_CQ_INVALID);
+	c->sq[qid] = (struct fw_sq){ .valid = true,
+				     .cqid = cqid,
+				     .size = qsize,
+				     .base = kvc_sqe_prp1(&cmd->sqe) };
+	c->cq[cqid].nsq++;
+	return 0;
+}
+
+static uint16_t delete_sq(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+	uint16_t qid = KVC_QID(dw(cmd, 10));
+	struct fw_sq *sq;
+
+	if (qid == 0 || qid > FW_MAX_IOQ || !c->sq[qid].valid)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QID);
+	sq = &c->sq[qid];
+	fw_kvns_sq_reset(sq);
+	c->cq[sq->cqid].nsq--;
+	sq->valid = false;
+	/* Fetched commands still complete to the CQ; unfetched ones are dropped. */
+	sq->tail = sq->head;
+	return 0;
+}
+
+static uint16_t delete_cq(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+	uint16_t qid = KVC_QID(dw(cmd, 10));
+
+	if (qid == 0 || qid > FW_MAX_IOQ || !c->cq[qid].valid)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QID);
+	if (c->cq[qid].nsq)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QUEUE_DELETION);
+	c->cq[qid].valid = false;
+	return 0;
+}
+
+/* ---- the rest ------------------------------------------------------------------------ */
+
+static uint16_t abort_cmd(struct fw_cmd *cmd)
+{
+	/* Commands execute when fetched, so there is never one left to abort. */
+	cmd->dw0 = 1;
+	return 0;
+}
+
+static uint16_t async_event(struct fw_cmd *cmd)
+{
+	struct fw_ctrl *c = cmd->c;
+
+	if (c->naer >= FW_MAX_AER)
+		return KVC_ST_CMD_DNR(KVC_SC_AER_LIMIT);
+	c->aer_cid[c->naer++] = kvc_sqe_cid(&cmd->sqe);
+	return FW_ST_NO_COMPLETION;
+}
+
+static uint16_t keep_alive(struct fw_cmd *cmd)
+{
+	(void)cmd;
+	return 0;
+}
+
+#define CSUPP KVC_EFFECTS_CSUPP
+/* Queue management "may change controller capabilities"-free; CSE 1 = one
+ * command at a time per namespace for Set Features of queues. */
+const struct fw_cmd_desc fw_admin_cmds[] = {
+	{ KVC_ADM_DELETE_SQ, KVC_OP_ADMIN, CSUPP, delete_sq },
+	{ KVC_ADM_CREATE_SQ, KVC_OP_ADMIN, CSUPP, create_sq },
+	{ KVC_ADM_GET_LOG_PAGE, KVC_OP_ADMIN, CSUPP, get_log_page },
+	{ KVC_ADM_DELETE_CQ, KVC_OP_ADMIN, CSUPP, delete_cq },
+	{ KVC_ADM_CREATE_CQ, KVC_OP_ADMIN, CSUPP, create_cq },
+	{ KVC_ADM_IDENTIFY, KVC_OP_ADMIN, CSUPP, identify },
+	{ KVC_ADM_ABORT, KVC_OP_ADMIN, CSUPP, abort_cmd },
+	{ KVC_ADM_SET_FEATURES, KVC_OP_ADMIN, CSUPP | KVC_EFFECTS_CCC, set_features },
+	{ KVC_ADM_GET_FEATURES, KVC_OP_ADMIN, CSUPP, get_features },
+	{ KVC_ADM_ASYNC_EVENT, KVC_OP_ADMIN, CSUPP, async_event },
+	{ KVC_ADM_KEEP_ALIVE, KVC_OP_ADMIN, CSUPP, keep_alive },
+};
+const unsigned int fw_admin_ncmds = sizeof(fw_admin_cmds) / sizeof(fw_admin_cmds[0]);
+
+uint16_t fw_admin_exec(struct fw_cmd *cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < fw_admin_ncmds; i++)
+		if (fw_admin_cmds[i].opc == cmd->sqe.opc)
+			return fw_admin_cmds[i].fn(cmd);
+	return FW_ST(KVC_SC_INVALID_OPCODE);
+}

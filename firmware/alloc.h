@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The firmware's allocator: every allocation of the device model goes through
+ * these so tests can make the N-th allocation fail (fw_alloc_fail_after).
+ */
+#ifndef FW_ALLOC_H
+#define FW_ALLOC_H
+
+#include <stddef.h>
+
+void *fw_malloc(size_t size);
+void *fw_calloc(size_t n, size_t size);
+void *fw_realloc(void *p, size_t size);
+void fw_free(void *p);
+
+/* Tests: fail every allocation after @n more succeed; -1 disables. */
+void fw_alloc_fail_after(long n);
+
+#endif /* FW_ALLOC_H */

@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NVMe controller: register state machine (enable, reset, shutdown), queue
+ * doorbells, round-robin arbitration with bursts, command fetch, dispatch by
+ * queue and namespace, and completion posting with back-pressure when a CQ is
+ * full.  Every guest mistake becomes a status, an asynchronous event or a
+ * rate-limited log line; nothing the host writes can stop the controller.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "fw_internal.h"
+
+#define MAX_CMDS_PER_POLL 512
+#define LOG_LINES_PER_SEC 20
+#define STRAY_DB_CHECK_EVERY 4096
+
+/* ---- BAR access ---------------------------------------------------------- */
+
+static uint32_t bar_load(const struct fw_ctrl *c, uint32_t off)
+{
+	return __atomic_load_n(&c->hif->bar[off / 4], __ATOMIC_ACQUIRE);
+}
+
+static void bar_store(struct fw_ctrl *c, uint32_t off, uint32_t v)
+{
+	__atomic_store_n(&c->hif->bar[off / 4], v, __ATOMIC_RELEASE);
+}
+
+static uint64_t bar_load64(const struct fw_ctrl *c, uint32_t off)
+{
+	return bar_load(c, off) | (uint64_t)bar_load(c, off + 4) << 32;
+}
+
+static uint32_t log2u(uint32_t v)
+{
+	uint32_t l = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		l++;
+	}
+	return l;
+}
+
+uint32_t fw_bar_size(const struct fw_config *cfg)
+{
+	return KVC_REG_DBS + (cfg->max_ioq + 1) * 8;
+}
+
+static uint64_t cap_value(const struct fw_ctrl *c)
+{
+	const struct fw_config *cfg = &c->s->cfg;
+
+	return (uint64_t)(cfg->mqes - 1) | KVC_CAP_CQR | (20ull << KVC_CAP_TO_SHIFT) |
+	       KVC_CAP_CSS_NVM | KVC_CAP_CSS_IOCS;
+}
+
+static void publish_ro_regs(struct fw_ctrl *c)
+{
+	uint64_t cap = cap_value(c);
+
+	bar_store(c, KVC_REG_CAP, (uint32_t)cap);
+	bar_store(c, KVC_REG_CAP + 4, (uint32_t)(cap >> 32));
+	bar_store(c, KVC_REG_VS, KVC_VS(2, 0, 0));
+	bar_store(c, KVC_REG_CSTS, c->csts);
+}
+
+/* ---- logging --------------------------------------------------------------- */
+
+void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
+{
+	const struct fw_hal *hal = c->s->hal;
+	uint64_t now = fw_now(c->s);
+	char msg[256];
+	va_list ap;
+
+	if (!hal->log)
+		return;
+	if (now - c->log_window > 1000000000ull) {
+		c->log_window = now;
+		c->log_lines = 0;
+	}
+	if (++c->log_lines > LOG_LINES_PER_SEC)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hal->log(hal->ctx, level, msg);
+}
+
+/* ---- completion heap ------------------------------------------------------- */
+
+static void heap_swap(struct fw_cpl *a, struct fw_cpl *b)
+{
+	struct fw_cpl t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static int heap_push(struct fw_ctrl *c, const struct fw_cpl *e)
+{
+	uint32_t i;
+
+	if (c->nheap == c->heap_cap) {
+		uint32_t ncap = c->heap_cap ? c->heap_cap * 2 : 256;
+		struct fw_cpl *n = fw_realloc(c->heap, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		c->heap = n;
+		c->heap_cap = ncap;
+	}
+	i = c->nheap++;
+	c->heap[i] = *e;
+	while (i && c->heap[(i - 1) / 2].due > c->heap[i].due) {
+		heap_swap(&c->heap[(i - 1) / 2], &c->heap[i]);
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static void heap_pop(struct fw_ctrl *c)
+{
+	uint32_t i = 0;
+
+	c->heap[0] = c->heap[--c->nheap];
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < c->nheap && c->heap[l].due < c->heap[m].due)
+			m = l;
+		if (r < c->nheap && c->heap[r].due < c->heap[m].due)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(&c->heap[m], &c->heap[i]);
+		i = m;
+	}
+}
+
+static void record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
+			 uint32_t nsid)
+{
+	struct kvc_error_log_entry *e = &c->err[c->err_count % FW_ERR_LOG];
+
+	memset(e, 0, sizeof(*e));
+	c->err_count++;
+	kvc_put_le64(&e->error_count, c->err_count);
+	kvc_put_le16(&e->sqid, sqid);
+	kvc_put_le16(&e->cid, cid);
+	kvc_put_le16(&e->status, (uint16_t)(status << 1));
+	kvc_put_le16(&e->param_loc, 0xffff);
+	kvc_put_le32(&e->nsid, nsid);
+}
+
+/* Queue the completion of @cmd; it is posted when due and the CQ has room. */
+static void complete(struct fw_cmd *cmd, uint16_t status)
+{
+	struct fw_ctrl *c = cmd->c;
+	struct fw_subsys *s = c->s;
+	struct fw_cpl e;
+
+	e.due = s->cfg.timing == FW_TIMING_REALTIME ? cmd->done : 0;
+	e.dw0 = cmd->dw0;
+	e.sqid = cmd->sqid;
+	e.cqid = cmd->sq->cqid;
+	e.cid = kvc_sqe_cid(&cmd->sqe);
+	e.status = status;
+	if (status)
+		record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
+	fw_stats_complete(s, cmd, status);
+	if (heap_push(c, &e)) {
+		/* Out of memory for the heap: post right away rather than lose it. */
+		fw_ctrl_log(c, FW_LOG_ERR, "completion heap allocation failed");
+		c->cq[e.cqid].reserved--;
+	}
+}
+
+/* ---- asynchronous events ----------------------------------------------------- */
+
+static void complete_aer(struct fw_ctrl *c, uint32_t dw0)
+{
+	struct fw_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.c = c;
+	cmd.sq = &c->sq[0];
+	cmd.sqid = 0;
+	kvc_sqe_set_cid(&cmd.sqe, c->aer_cid[0]);
+	cmd.sqe.opc = KVC_ADM_ASYNC_EVENT;
+	cmd.dw0 = dw0;
+	cmd.stat_op = KVC_OP_ADMIN;
+	cmd.method = KVC_XM_NONE;
+	memmove(&c->aer_cid[0], &c->aer_cid[1], (FW_MAX_AER - 1) * sizeof(c->aer_cid[0]));
+	c->naer--;
+	complete(&cmd, 0); /* its CQ slot was reserved when the request was fetched */
+}
+
+void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid)
+{
+	uint32_t dw0 = KVC_AER_DW0(type, info, lid);
+
+	c->s->st.aer_events++;
+	if (c->naer) {
+		complete_aer(c, dw0);
+		return;
+	}
+	if (c->nevents < FW_MAX_EVENTS)
+		c->events[c->nevents++] = dw0;
+}
+
+/* Called by the AER handler after it queued a new request. */
+static void deliver_events(struct fw_ctrl *c)
+{
+	while (c->naer && c->nevents) {
+		uint32_t dw0 = c->events[0];
+
+		memmove(&c->events[0], &c->events[1], (c->nevents - 1) * sizeof(c->events[0]));
+		c->nevents--;
+		complete_aer(c, dw0);
+	}
+}
+
+/* ---- reset, enable, shutdown ------------------------------------------------ */
+
+static void drop_queues(struct fw_ctrl *c)
+{
+	unsigned int i;
+
+	for (i = 0; i <= FW_MAX_IOQ; i++) {
+		fw_kvns_sq_reset(&c->sq[i]);
+		fw_free(c->sq[i].bs.buf);
+		memset(&c->sq[i], 0, sizeof(c->sq[i]));
+		memset(&c->cq[i], 0, sizeof(c->cq[i]));
+	}
+	c->nheap = 0;
+	c->naer = 0;
+	c->nevents = 0;
+	c->nr_ioq = c->s->cfg.max_ioq;
+	c->noq_set = false;
+}
+
+static void ctrl_reset(struct fw_ctrl *c)
+{
+	drop_queues(c);
+	c->csts = 0;
+	c->wce = c->s->cfg.vwc;
+	c->feat_arb = log2u(c->s->cfg.arb_burst);
+	c->feat_coal = 0;
+	publish_ro_regs(c);
+}
+
+static bool queue_base_ok(uint64_t base)
+{
+	return base && base % FW_MEM_PAGE == 0;
+}
+
+static void ctrl_enable(struct fw_ctrl *c, uint32_t cc)
+{
+	uint32_t aqa = bar_load(c, KVC_REG_AQA), css = (cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT;
+	uint64_t asq = bar_load64(c, KVC_REG_ASQ), acq = bar_load64(c, KVC_REG_ACQ);
+	uint32_t sqs = KVC_AQA_ASQS(aqa) + 1, cqs = KVC_AQA_ACQS(aqa) + 1;
+
+	if (sqs < 2 || cqs < 2 || sqs > c->s->cfg.mqes || cqs > c->s->cfg.mqes ||
+	    !queue_base_ok(asq) || !queue_base_ok(acq) ||
+	    (css != KVC_CC_CSS_NVM && css != KVC_CC_CSS_ALL && css != KVC_CC_CSS_ADMIN) ||
+	    (cc & KVC_CC_MPS_MASK)) {
+		fw_ctrl_log(c, FW_LOG_WARN, "enable refused: bad AQA/ASQ/ACQ/CC (cc=%#x aqa=%#x)",
+			    cc, aqa);
+		c->csts = KVC_CSTS_CFS;
+		return;
+	}
+	c->cq[0] = (struct fw_cq){ .valid = true, .ien = true, .phase = true, .size = cqs,
+				   .base = acq, .nsq = 1 };
+	c->sq[0] = (struct fw_sq){ .valid = true, .cqid = 0, .size = sqs, .base = asq };
+	c->csts = KVC_CSTS_RDY;
+}
+
+static int check_regs(struct fw_ctrl *c)
+{
+	uint32_t cc = bar_load(c, KVC_REG_CC), old = c->cc;
+
+	if (cc == old)
+		return 0;
+	c->cc = cc;
+	if ((old & KVC_CC_EN) && !(cc & KVC_CC_EN)) {
+		ctrl_reset(c);
+	} else if (!(old & KVC_CC_EN) && (cc & KVC_CC_EN)) {
+		ctrl_enable(c, cc);
+	}
+	if ((cc & KVC_CC_SHN_MASK) && !(old & KVC_CC_SHN_MASK) && (cc & KVC_CC_EN)) {
+		c->csts = (c->csts & ~KVC_CSTS_SHST_MASK) | KVC_CSTS_SHST_OCCURRING;
+		bar_store(c, KVC_REG_CSTS, c->csts);
+		fw_subsys_flush(c->s);
+		c->csts = (c->csts & ~KVC_CSTS_SHST_MASK) | KVC_CSTS_SHST_COMPLETE;
+	}
+	bar_store(c, KVC_REG_CSTS, c->csts);
+	return 1;
+}
+
+/* ---- doorbells ------------------------------------------------------------------ */
+
+static void charge_doorbell(struct fw_ctrl *c)
+{
+	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, fw_pcie_host_mwr_cost(&c->s->pcie.cfg, 4));
+}
+
+static void bad_doorbell(struct fw_ctrl *c, uint16_t qid, const char *what, uint32_t v)
+{
+	fw_ctrl_log(c, FW_LOG_WARN, "invalid %s doorbell value %u on queue %u", what, v, qid);
+	fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB_VALUE, KVC_LOG_ERROR);
+}
+
+static void read_sq_doorbell(struct fw_ctrl *c, uint16_t qid)
+{
+	struct fw_sq *sq = &c->sq[qid];
+	uint32_t v = bar_load(c, kvc_sq_tail_db(qid, c->dstrd));
+
+	if (v == sq->db_seen)
+		return;
+	sq->db_seen = v;
+	charge_doorbell(c);
+	if (v >= sq->size) {
+		bad_doorbell(c, qid, "SQ tail", v);
+		return;
+	}
+	sq->tail = v;
+}
+
+/* Entries posted to @cq and not yet consumed by the host. */
+static uint32_t cq_used(const struct fw_cq *cq)
+{
+	return (cq->tail + cq->size - cq->head) % cq->size;
+}
+
+static int read_cq_doorbells(struct fw_ctrl *c)
+{
+	int work = 0;
+	uint16_t qid;
+
+	for (qid = 0; qid <= c->nr_ioq; qid++) {
+		struct fw_cq *cq = &c->cq[qid];
+		uint32_t v, advance;
+
+		if (!cq->valid)
+			continue;
+		v = bar_load(c, kvc_cq_head_db(qid, c->dstrd));
+		if (v == cq->db_seen)
+			continue;
+		cq->db_seen = v;
+		charge_doorbell(c);
+		advance = (v + cq->size - cq->head) % cq->size;
+		if (v >= cq->size || advance > cq_used(cq)) {
+			bad_doorbell(c, qid, "CQ head", v);
+			continue;
+		}
+		cq->head = v;
+		work++;
+	}
+	return work;
+}
+
+/* Writes to doorbells of queues that do not exist. */
+static void check_stray_doorbells(struct fw_ctrl *c)
+{
+	uint16_t qid;
+
+	for (qid = 1; qid <= c->s->cfg.max_ioq; qid++) {
+		uint32_t sdb = kvc_sq_tail_db(qid, c->dstrd), cdb = kvc_cq_head_db(qid, c->dstrd);
+
+		if (!c->sq[qid].valid && bar_load(c, sdb)) {
+			bar_store(c, sdb, 0);
+			fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB, KVC_LOG_ERROR);
+		}
+		if (!c->cq[qid].valid && bar_load(c, cdb)) {
+			bar_store(c, cdb, 0);
+			fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB, KVC_LOG_ERROR);
+		}
+	}
+}
+
+/* ---- command execution ------------------------------------------------------------ */
+
+struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid)
+{
+	return qid <= FW_MAX_IOQ && c->sq[qid].valid ? &c->sq[qid] : NULL;
+}
+
+static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n,
+					   uint8_t opc)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].opc == opc)
+			return &t[i];
+	return NULL;
+}
+
+static uint16_t exec_io(struct fw_cmd *cmd)
+{
+	const struct fw_ns_ops *ops = &fw_kvns_ops;
+	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
+	const struct fw_cmd_desc *d = find_desc(ops->cmds, ops->ncmds, cmd->sqe.opc);
+
+	cmd->stat_op = d ? d->stat_op : KVC_OP_OTHER;
+	if (nsid != 1 && !(nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH))
+		return FW_ST(KVC_SC_INVALID_NS);
+	if (!d)
+		return FW_ST(KVC_SC_INVALID_OPCODE);
+	if (((cmd->c->cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT) == KVC_CC_CSS_ADMIN)
+		return FW_ST(KVC_SC_INVALID_OPCODE);
+	return d->fn(cmd);
+}
+
+static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
+			const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
+			struct fw_pcie_cost fetch)
+{
+	struct fw_subsys *s = c->s;
+	struct fw_cmd cmd;
+	uint64_t now = fw_now(s), start;
+	uint16_t st;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.c = c;
+	cmd.sq = sq;
+	cmd.sqid = sqid;
+	cmd.sqe = *sqe;
+	cmd.pre = pre;
+	cmd.npre = npre;
+	cmd.arrival = now;
+	cmd.method = KVC_XM_NONE;
+	cmd.cost = fetch;
+	/* The firmware core runs one command at a time. */
+	start = now > s->fw_busy ? now : s->fw_busy;
+	s->fw_busy = start + s->cfg.fw_overhead_ns;
+	cmd.done = s->fw_busy;
+	c->dma.acc = &cmd.cost;
+	sq->head = (sq->head + 1) % sq->size;
+	c->cq[sq->cqid].reserved++;
+	if (sqid == 0) {
+		cmd.stat_op = KVC_OP_ADMIN;
+		st = fw_admin_exec(&cmd);
+	} else {
+		st = exec_io(&cmd);
+	}
+	c->dma.acc = NULL;
+	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
+		return;
+	/* Charge the CQE write now so the per-command cost includes it. */
+	fw_pcie_cost_add(&cmd.cost, fw_pcie_mwr_cost(&s->pcie.cfg, 0, KVC_CQE_SIZE));
+	{
+		uint64_t link = fw_pcie_time_ns(&s->pcie, cmd.cost);
+
+		if (cmd.done < start + link + s->cfg.fw_overhead_ns)
+			cmd.done = start + link + s->cfg.fw_overhead_ns;
+	}
+	complete(&cmd, st);
+}
+
+/* Per-command share of a burst fetch of @k entries. */
+static struct fw_pcie_cost share_of(struct fw_pcie_cost c, uint32_t k)
+{
+	int d;
+
+	for (d = 0; d < FW_PCIE_NDIR; d++) {
+		c.bytes[d] /= k;
+		c.tlps[d] = (c.tlps[d] + k - 1) / k;
+	}
+	return c;
+}
+
+static void fatal(struct fw_ctrl *c, const char *why)
+{
+	fw_ctrl_log(c, FW_LOG_ERR, "controller fatal status: %s", why);
+	c->csts |= KVC_CSTS_CFS;
+	bar_store(c, KVC_REG_CSTS, c->csts);
+}
+
+#define FETCH_MAX 64
+
+static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
+{
+	struct fw_sq *sq = &c->sq[qid];
+	struct fw_cq *cq;
+	struct kvc_sqe batch[FETCH_MAX];
+	uint32_t n = 0;
+
+	if (!sq->valid)
+		return 0;
+	cq = &c->cq[sq->cqid];
+	read_sq_doorbell(c, qid);
+	while (n < budget && !(c->csts & KVC_CSTS_CFS)) {
+		uint32_t avail = (sq->tail + sq->size - sq->head) % sq->size;
+		uint32_t used = cq_used(cq) + cq->reserved;
+		uint32_t room = cq->size - 1 > used ? cq->size - 1 - used : 0;
+		uint32_t k = avail, start = sq->head, i;
+		struct fw_pcie_cost fetch;
+
+		if (k > room)
+			k = room; /* back-pressure: never fetch what cannot complete */
+		if (k > budget - n)
+			k = budget - n;
+		if (k > sq->size - sq->head)
+			k = sq->size - sq->head;
+		if (k > FETCH_MAX)
+			k = FETCH_MAX;
+		if (k == 0)
+			break;
+		if (c->hif->dma_read(c->hif->ctx, sq->base + (uint64_t)start * KVC_SQE_SIZE, batch,
+				     k * KVC_SQE_SIZE)) {
+			fatal(c, "submission queue outside host memory");
+			break;
+		}
+		fetch = fw_pcie_mrd_cost(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
+					 k * KVC_SQE_SIZE);
+		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
+		fetch = share_of(fetch, k);
+		for (i = 0; i < k; i++) {
+			if (sq->head != (start + i) % sq->size)
+				break; /* the previous command consumed later slots */
+			run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch);
+			n++;
+			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
+				return (int)n; /* deleted by its own admin command, or fatal */
+		}
+	}
+	return (int)n;
+}
+
+static void raise_interrupts(struct fw_ctrl *c)
+{
+	uint16_t qid;
+
+	for (qid = 0; qid <= c->nr_ioq; qid++) {
+		struct fw_cq *cq = &c->cq[qid];
+
+		if (!cq->irq_due)
+			continue;
+		cq->irq_due = false;
+		if (!cq->ien)
+			continue;
+		c->hif->irq_raise(c->hif->ctx, cq->iv);
+		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, fw_pcie_mwr_cost(&c->s->pcie.cfg, 0, 4));
+	}
+}
+
+static int post_completions(struct fw_ctrl *c)
+{
+	uint64_t now = c->nheap && c->heap[0].due ? fw_now(c->s) : 0;
+	int posted = 0;
+
+	while (c->nheap && c->heap[0].due <= now) {
+		struct fw_cpl e = c->heap[0];
+		struct fw_cq *cq = &c->cq[e.cqid];
+		struct kvc_cqe cqe;
+		uint16_t sqhd;
+
+		if (!cq->valid) {
+			heap_pop(c);
+			continue;
+		}
+		if (cq_used(cq) == cq->size - 1)
+			break; /* full: wait for the host to consume */
+		sqhd = c->sq[e.sqid].valid ? (uint16_t)c->sq[e.sqid].head : 0;
+		kvc_cqe_fill(&cqe, e.dw0, 0, sqhd, e.sqid, e.cid, e.status, cq->phase);
+		if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE,
+				 &cqe, KVC_CQE_SIZE)) {
+			fatal(c, "completion queue outside host memory");
+			break;
+		}
+		if (++cq->tail == cq->size) {
+			cq->tail = 0;
+			cq->phase = !cq->phase;
+		}
+		cq->reserved--;
+		cq->irq_due = true;
+		heap_pop(c);
+		posted++;
+		if (c->nheap && c->heap[0].due > now && c->heap[0].due)
+			now = fw_now(c->s);
+	}
+	raise_interrupts(c);
+	return posted;
+}
+
+static uint32_t burst_of(const struct fw_ctrl *c)
+{
+	uint32_t ab = c->feat_arb & 7;
+
+	return ab == 7 ? MAX_CMDS_PER_POLL : 1u << ab;
+}
+
+static int process_io_queues(struct fw_ctrl *c, uint32_t budget)
+{
+	uint32_t burst = burst_of(c), r, work = 0, round;
+
+	if (!c->nr_ioq)
+		return 0;
+	do {
+		round = 0;
+		for (r = 0; r < c->nr_ioq && work + round < budget; r++) {
+			uint16_t qid = (uint16_t)(1 + (c->rr + r) % c->nr_ioq);
+			uint32_t left = budget - work - round;
+
+			round += (uint32_t)process_sq(c, qid, left < burst ? left : burst);
+		}
+		c->rr = (c->rr + 1) % c->nr_ioq;
+		work += round;
+	} while (round && work < budget);
+	return (int)work;
+}
+
+int fw_ctrl_poll(struct fw_ctrl *c)
+{
+	struct fw_subsys *s = c->s;
+	int work = check_regs(c);
+
+	if (!(c->csts & KVC_CSTS_RDY) || (c->csts & KVC_CSTS_CFS) ||
+	    (c->csts & KVC_CSTS_SHST_MASK) == KVC_CSTS_SHST_COMPLETE)
+		return work;
+	work += read_cq_doorbells(c);
+	work += process_sq(c, 0, MAX_CMDS_PER_POLL);
+	deliver_events(c);
+	work += process_io_queues(c, MAX_CMDS_PER_POLL);
+	/* Group commit: with the write cache off, a Store is durable before its CQE. */
+	if (s->dirty && s->persistent && !c->wce)
+		fw_subsys_persist(s, false);
+	work += post_completions(c);
+	if (++c->polls % STRAY_DB_CHECK_EVERY == 0)
+		check_stray_doorbells(c);
+	return work;
+}
+
+bool fw_ctrl_busy(const struct fw_ctrl *c)
+{
+	return c->nheap > 0;
+}
+
+int fw_ctrl_create(struct fw_subsys *s, const struct fw_host_if *hif, uint16_t cntlid,
+		   struct fw_ctrl **out)
+{
+	struct fw_ctrl *c;
+
+	*out = NULL;
+	if (hif->bar_size < fw_bar_size(&s->cfg))
+		return -EINVAL;
+	c = fw_calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->s = s;
+	c->hif = hif;
+	c->cntlid = cntlid;
+	c->dma.hif = hif;
+	c->dma.pcie = &s->pcie;
+	c->dma.gran = s->cfg.dma_gran;
+	ctrl_reset(c);
+	c->next = s->ctrls;
+	s->ctrls = c;
+	*out = c;
+	return 0;
+}
+
+void fw_ctrl_destroy(struct fw_ctrl *c)
+{
+	struct fw_ctrl **pp;
+
+	if (!c)
+		return;
+	for (pp = &c->s->ctrls; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	drop_queues(c);
+	fw_free(c->heap);
+	fw_free(c);
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvkv firmware: the public interface of the device model.
+ *
+ * A subsystem (struct fw_subsys) is one KV-SSD: its NAND array, FTL and KV
+ * namespace (NSID 1).  Hosts attach controllers to it (struct fw_ctrl), one
+ * per host connection; all controllers share the namespace.  The hosting
+ * environment calls fw_ctrl_poll() for every controller from one thread (the
+ * firmware thread): the model is single-threaded by design, so its data
+ * structures need no locks.
+ */
+#ifndef FW_FW_H
+#define FW_FW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmdset/stats.h"
+#include "dma.h"
+#include "hal.h"
+#include "nand.h"
+#include "pcie.h"
+
+enum fw_timing_mode {
+	FW_TIMING_OFF,	    /* complete as fast as the host can go */
+	FW_TIMING_REALTIME, /* post a CQE no earlier than its modeled completion */
+};
+
+#define FW_MAX_IOQ 64
+#define FW_MAX_QSIZE 4096
+#define FW_MAX_VALUE_LIMIT (16u << 20) /* index stores value lengths in 24 bits */
+
+struct fw_config {
+	struct fw_nand_geo geo;
+	struct fw_nand_timing nand;
+	struct fw_pcie_cfg pcie;
+	uint32_t max_ioq;	/* I/O queue pairs offered, 1..64 (default 16) */
+	uint32_t mqes;		/* max entries per queue, 2..4096 (default 1024) */
+	uint32_t arb_burst;	/* commands fetched per SQ per round (default 8) */
+	uint32_t max_value;	/* bytes (default 2 MiB) */
+	uint64_t capacity;	/* namespace capacity in bytes; 0 = NAND minus OP */
+	uint32_t max_keys;	/* 0 = no limit */
+	uint32_t op_percent;	/* over-provisioning, percent of the log (default 10) */
+	uint32_t gc_reserve;	/* free superblocks kept for GC (default 2) */
+	uint32_t fw_overhead_ns; /* modeled firmware time per command (default 1500) */
+	enum fw_timing_mode timing;
+	enum fw_dma_gran dma_gran;
+	bool vwc;		/* volatile write cache: durability at Flush */
+	bool backfill;		/* fill 4 KiB alignment gaps with packed values */
+	char serial[21];
+	char model[41];
+};
+
+/* Defaults: Cosmos+-like geometry (4 ch x 8 ways, 16 KiB pages), PCIe Gen3 x4. */
+void fw_config_default(struct fw_config *c);
+
+/**
+ * fw_config_check() - validate a configuration.
+ * Return: NULL when valid, otherwise a static message naming the bad field.
+ */
+const char *fw_config_check(const struct fw_config *c);
+
+struct fw_subsys;
+struct fw_ctrl;
+
+/**
+ * fw_subsys_create() - build a device.
+ * @c: configuration (copied).
+ * @hal: environment callbacks (kept by pointer; must outlive the device).
+ * @out: receives the device.
+ *
+ * With a persistent catalog in @hal the index and value-log layout are
+ * recovered from it.
+ * Return: 0, -EINVAL (bad config or a stored layout from another geometry),
+ * -ENOMEM, or the HAL's error.
+ */
+int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal,
+		     struct fw_subsys **out);
+void fw_subsys_destroy(struct fw_subsys *s);
+
+/* Make everything completed so far durable (what Flush does). */
+int fw_subsys_flush(struct fw_subsys *s);
+
+/* Fill the statistics log. */
+void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *log);
+
+/**
+ * fw_ctrl_create() - attach a controller for one host.
+ * @hif: host memory, interrupts and the BAR (kept by pointer).
+ * @cntlid: controller id reported in Identify.
+ */
+int fw_ctrl_create(struct fw_subsys *s, const struct fw_host_if *hif, uint16_t cntlid,
+		   struct fw_ctrl **out);
+
+/* Detach: pending commands are dropped, reassembly state freed. */
+void fw_ctrl_destroy(struct fw_ctrl *c);
+
+/**
+ * fw_ctrl_poll() - run the controller once: register changes, doorbells,
+ * command fetch and execution, due completions.
+ * Return: units of work done (0: idle).
+ */
+int fw_ctrl_poll(struct fw_ctrl *c);
+
+/* Whether the controller has completions waiting for their modeled time. */
+bool fw_ctrl_busy(const struct fw_ctrl *c);
+
+/* Size of the BAR a host interface must provide for @c: registers plus
+ * doorbells for the configured number of queues. */
+uint32_t fw_bar_size(const struct fw_config *c);
+
+#endif /* FW_FW_H */

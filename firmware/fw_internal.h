@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Firmware internals shared by the controller (ctrl.c), admin commands
+ * (admin.c), the KV namespace (kvns.c), statistics (stats.c) and the
+ * subsystem (subsys.c).  Not for use outside firmware/.
+ */
+#ifndef FW_INTERNAL_H
+#define FW_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmdset/cmdset.h"
+#include "fw.h"
+#include "index.h"
+#include "vlog.h"
+
+struct fw_cmd;
+
+/* Handler of one opcode: returns the command's status (0 = success). */
+typedef uint16_t (*fw_handler)(struct fw_cmd *cmd);
+
+/* One row of a command set's opcode table: dispatch and the effects log
+ * both read these tables, so they are the single record of what a command
+ * set supports. */
+struct fw_cmd_desc {
+	uint8_t opc;
+	uint8_t stat_op;  /* enum kvc_stat_op */
+	uint32_t effects; /* Commands Supported and Effects entry */
+	fw_handler fn;
+};
+
+/* A namespace kind: its command set and how it answers Identify. */
+struct fw_ns_ops {
+	uint8_t csi;
+	const struct fw_cmd_desc *cmds;
+	unsigned int ncmds;
+	/* Identify Namespace for this command set (CNS 05h), 4096 bytes. */
+	void (*identify)(struct fw_subsys *s, void *buf);
+};
+
+extern const struct fw_ns_ops fw_kvns_ops;
+extern const struct fw_cmd_desc fw_admin_cmds[];
+extern const unsigned int fw_admin_ncmds;
+
+/* BandSlim reassembly state, one per SQ. */
+struct fw_bs_seq {
+	bool active;
+	struct kvc_bs_store hdr;
+	uint32_t got;	  /* value bytes received (PRP part included) */
+	uint64_t arrival; /* of the head */
+	uint8_t *buf;	  /* max_value bytes, allocated on first use */
+};
+
+struct fw_sq {
+	bool valid;
+	uint16_t cqid;
+	uint32_t size;
+	uint64_t base;
+	uint32_t head;
+	uint32_t tail;
+	uint32_t db_seen; /* last doorbell value observed */
+	struct fw_bs_seq bs;
+};
+
+struct fw_cq {
+	bool valid;
+	bool ien;
+	bool phase;
+	bool irq_due;
+	uint16_t iv;
+	uint16_t nsq;	   /* SQs bound to it */
+	uint32_t size;
+	uint64_t base;
+	uint32_t head;
+	uint32_t tail;
+	uint32_t db_seen;
+	uint32_t reserved; /* commands fetched whose CQE is not posted yet */
+};
+
+/* A completion waiting to be posted. */
+struct fw_cpl {
+	uint64_t due;
+	uint32_t dw0;
+	uint16_t sqid;
+	uint16_t cqid;
+	uint16_t cid;
+	uint16_t status;
+};
+
+#define FW_MAX_AER 4
+#define FW_MAX_EVENTS 16
+#define FW_ERR_LOG 64
+
+struct fw_ctrl {
+	struct fw_subsys *s;
+	const struct fw_host_if *hif;
+	uint16_t cntlid;
+	struct fw_dma dma;
+	uint32_t cc;
+	uint32_t csts;
+	uint32_t dstrd;
+	uint32_t nr_ioq;  /* I/O queue pairs granted by Set Features (NoQ) */
+	bool noq_set;
+	struct fw_sq sq[FW_MAX_IOQ + 1];
+	struct fw_cq cq[FW_MAX_IOQ + 1];
+	uint32_t rr;	  /* round-robin position among I/O SQs */
+	/* features */
+	uint32_t feat_arb;
+	uint32_t feat_coal;
+	uint32_t feat_aec;
+	uint32_t feat_power;
+	uint32_t feat_temp;
+	uint32_t feat_errrec;
+	uint32_t feat_kato;
+	uint32_t feat_iocs;
+	bool wce;	  /* volatile write cache enabled */
+	/* asynchronous events */
+	uint16_t aer_cid[FW_MAX_AER];
+	unsigned int naer;
+	uint32_t events[FW_MAX_EVENTS];
+	unsigned int nevents;
+	/* error log, newest at err[(err_count - 1) % FW_ERR_LOG] */
+	struct kvc_error_log_entry err[FW_ERR_LOG];
+	uint64_t err_count;
+	/* completions not yet posted: a min-heap on due time */
+	struct fw_cpl *heap;
+	uint32_t nheap;
+	uint32_t heap_cap;
+	uint64_t polls;
+	uint64_t log_window;
+	uint32_t log_lines;
+	struct fw_ctrl *next; /* subsystem's list */
+};
+
+/* The command being executed. */
+struct fw_cmd {
+	struct fw_ctrl *c;
+	struct fw_sq *sq;
+	uint16_t sqid;
+	struct kvc_sqe sqe;
+	const struct kvc_sqe *pre; /* SQEs fetched after this one in the same burst */
+	uint32_t npre;
+	uint32_t consumed;	   /* extra SQ slots this command used (ByteExpress) */
+	uint64_t arrival;	   /* model time the command was fetched */
+	uint64_t done;		   /* model time the command completes */
+	uint32_t dw0;
+	uint8_t stat_op;
+	uint8_t method;		   /* enum kvc_stat_method */
+	bool stored;		   /* a Store completed (counted per method) */
+	uint32_t value_bytes;
+	struct fw_pcie_cost cost;  /* traffic attributable to this command */
+};
+
+struct fw_stats {
+	uint64_t cmds[KVC_OP_NUM];
+	uint64_t errors[KVC_OP_NUM];
+	uint64_t lat_sum[KVC_OP_NUM];
+	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
+	uint64_t m_cmds[KVC_XM_NUM];
+	uint64_t m_stores[KVC_XM_NUM];
+	uint64_t m_value_bytes[KVC_XM_NUM];
+	struct fw_pcie_count m_pcie[KVC_XM_NUM];
+	uint64_t key_bytes;
+	uint64_t value_in;
+	uint64_t value_out;
+	uint64_t aer_events;
+	uint64_t model_ns;
+};
+
+struct fw_subsys {
+	struct fw_config cfg;
+	const struct fw_hal *hal;
+	struct fw_nand nand;
+	struct fw_index index;
+	struct fw_vlog vlog;
+	struct fw_pcie pcie;
+	struct fw_stats st;
+	uint64_t capacity;   /* namespace capacity, bytes */
+	uint64_t start_ns;
+	uint64_t fw_busy;    /* firmware CPU timeline */
+	bool persistent;
+	bool dirty;	     /* index changes not yet committed */
+	uint8_t *xbuf;	     /* staging buffer: max(max_value + 4 KiB, FW_LOG_MAX) */
+	uint8_t *blob;	     /* serialized value-log layout */
+	struct fw_ctrl *ctrls;
+};
+
+/* subsys.c */
+int fw_subsys_persist(struct fw_subsys *s, bool sync);
+
+/* ctrl.c */
+void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
+void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid);
+
+/* admin.c */
+uint16_t fw_admin_exec(struct fw_cmd *cmd);
+
+/* stats.c */
+void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status);
+
+/* kvns.c: drop a controller's BandSlim state for @sq. */
+void fw_kvns_sq_reset(struct fw_sq *sq);
+
+static inline uint64_t fw_now(const struct fw_subsys *s)
+{
+	return s->hal->now_ns(s->hal->ctx);
+}
+
+#define FW_ST(sc) KVC_ST_GENERIC_DNR(sc)
+#define FW_LOG_MAX (64u << 10) /* largest Get Log Page transfer */
+/* A handler's answer for commands that complete later (Asynchronous Event Request). */
+#define FW_ST_NO_COMPLETION 0xffffu
+
+#endif /* FW_INTERNAL_H */

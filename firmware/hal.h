@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The firmware's hardware abstraction layer.  The device model never calls
+ * the OS: host memory, the BAR, interrupts, the clock, NAND media and the
+ * persistent metadata catalog reach it through this table, filled in by the
+ * environment that hosts it (nvkv-emu, or a fake in the unit tests).
+ *
+ * Every callback receives @ctx.  Unless stated, callbacks are invoked from the
+ * single firmware thread only.
+ */
+#ifndef FW_HAL_H
+#define FW_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fw_hal {
+	void *ctx;
+
+	/* Clock in nanoseconds, monotonic.  The timing model reads time only here. */
+	uint64_t (*now_ns)(void *ctx);
+
+	/*
+	 * NAND media, addressed by physical page number (ppn) and block number.
+	 * read copies @len bytes at offset @off of a page (the timing model
+	 * charges the whole page read); program writes one whole page.
+	 * stage writes @len bytes of a page that is still open in the write
+	 * buffer so that it survives a crash of the hosting process; it is not a
+	 * NAND operation and is not counted.  Return 0 or -errno (-EIO: media
+	 * error, reported to the host as a media status).
+	 */
+	int (*nand_read)(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf);
+	int (*nand_program)(void *ctx, uint64_t ppn, const void *buf);
+	int (*nand_stage)(void *ctx, uint64_t ppn, const void *buf, size_t len);
+	int (*nand_erase)(void *ctx, uint64_t block);
+
+	/*
+	 * Persistent catalog (key -> index record), optional: all NULL for an
+	 * in-memory device.  put/del are buffered until commit, which makes every
+	 * change since the previous commit durable at once (group commit).
+	 * iterate calls @fn for every stored record, in any order, at start-up.
+	 */
+	int (*meta_put)(void *ctx, const void *key, size_t klen, const void *rec, size_t rlen);
+	int (*meta_del)(void *ctx, const void *key, size_t klen);
+	int (*meta_commit)(void *ctx, int sync);
+	int (*meta_iterate)(void *ctx,
+			    int (*fn)(void *arg, const void *key, size_t klen, const void *rec,
+				      size_t rlen),
+			    void *arg);
+	/* Small named blobs of device state (e.g. the value-log layout). */
+	int (*meta_set_blob)(void *ctx, const char *name, const void *data, size_t len);
+	int (*meta_get_blob)(void *ctx, const char *name, void *data, size_t len);
+
+	/* Log line from the device model (rate-limited by the caller). */
+	void (*log)(void *ctx, int level, const char *msg);
+};
+
+/* Per-controller host interface: memory the device reaches by DMA, and the
+ * interrupt line.  One per attached host. */
+struct fw_host_if {
+	void *ctx;
+	/* Copy between host memory at @addr and @buf.  -EFAULT if any byte of
+	 * [addr, addr + len) is outside host memory. */
+	int (*dma_read)(void *ctx, uint64_t addr, void *buf, size_t len);
+	int (*dma_write)(void *ctx, uint64_t addr, const void *buf, size_t len);
+	/* Raise MSI-X vector @vector. */
+	void (*irq_raise)(void *ctx, uint16_t vector);
+	/*
+	 * The BAR: registers at offset 0, doorbells from 0x1000.  The host
+	 * writes it concurrently; the firmware reads it with atomic loads.
+	 */
+	volatile uint32_t *bar;
+	size_t bar_size;
+};
+
+enum fw_log_level {
+	FW_LOG_ERR = 3,
+	FW_LOG_WARN = 4,
+	FW_LOG_INFO = 6,
+	FW_LOG_DEBUG = 7,
+};
+
+#endif /* FW_HAL_H */

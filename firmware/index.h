@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device's key index: an in-memory B+tree from key (1..16 bytes) to the
+ * value's location in the value log, its length and checksum.  Keys are
+ * ordered by their bytes, a shorter key before a longer one it is a prefix
+ * of (memcmp order), which is the order List returns.  32 bytes per entry in
+ * leaves of 4 KiB.
+ *
+ * Not thread-safe: the firmware thread owns it.
+ */
+#ifndef FW_INDEX_H
+#define FW_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FW_KEY_MAX 16
+
+struct fw_idx_val {
+	uint64_t loc;  /* value-log address of the record */
+	uint32_t vlen; /* value length, bytes (< 16 MiB) */
+	uint32_t crc;  /* checksum of key + value */
+};
+
+struct fw_index {
+	void *root;
+	uint32_t height; /* 1 = root is a leaf */
+	uint64_t count;
+	uint64_t leaves;
+	uint64_t inners;
+};
+
+struct fw_index_iter {
+	void *leaf;
+	uint32_t pos;
+};
+
+int fw_index_init(struct fw_index *ix);
+void fw_index_fini(struct fw_index *ix);
+
+/**
+ * fw_index_get() - look a key up.
+ * Return: true and *@out filled when present.
+ */
+bool fw_index_get(const struct fw_index *ix, const uint8_t *key, uint8_t klen,
+		  struct fw_idx_val *out);
+
+/**
+ * fw_index_put() - insert or replace.
+ * @old: when the key existed, receives its previous value (may be NULL).
+ * Return: 0 inserted, 1 replaced, -ENOMEM.
+ */
+int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
+		 const struct fw_idx_val *val, struct fw_idx_val *old);
+
+/* Update the value of an existing key in place.  Return 0 or -ENOENT. */
+int fw_index_update(struct fw_index *ix, const uint8_t *key, uint8_t klen,
+		    const struct fw_idx_val *val);
+
+/**
+ * fw_index_del() - remove a key.
+ * Return: 0 (old value in *@old if not NULL) or -ENOENT.
+ */
+int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *old);
+
+/* Position @it at the first key >= @key (klen 0: the first key). */
+void fw_index_seek(const struct fw_index *ix, const uint8_t *key, uint8_t klen,
+		   struct fw_index_iter *it);
+
+/**
+ * fw_index_next() - the key at @it, then advance.
+ * @key: set to point at the key bytes inside the tree; valid until the next
+ *       modification of the index.
+ * Return: false at the end.
+ */
+bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
+		   struct fw_idx_val *val);
+
+/* Bytes of memory the tree's nodes occupy. */
+size_t fw_index_mem(const struct fw_index *ix);
+
+#endif /* FW_INDEX_H */

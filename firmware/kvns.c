@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Key Value namespace (CSI 01h): the command handlers and the device side of
+ * the value-transfer methods.  Every Store, whatever carried its value,
+ * ends in store_value(); options, key and size checks happen before any
+ * state changes, so a failed command leaves the namespace as it was.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "crc.h"
+#include "fw_internal.h"
+
+static struct fw_subsys *subsys(struct fw_cmd *cmd)
+{
+	return cmd->c->s;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static void persist_put(struct fw_subsys *s, const uint8_t *key, uint8_t klen,
+			const struct fw_idx_val *iv)
+{
+	uint8_t rec[16];
+
+	if (!s->persistent)
+		return;
+	kvc_put_le64(rec, iv->loc);
+	kvc_put_le32(rec + 8, iv->vlen);
+	kvc_put_le32(rec + 12, iv->crc);
+	s->hal->meta_put(s->hal->ctx, key, klen, rec, sizeof(rec));
+	s->dirty = true;
+}
+
+static void persist_del(struct fw_subsys *s, const uint8_t *key, uint8_t klen)
+{
+	if (!s->persistent)
+		return;
+	s->hal->meta_del(s->hal->ctx, key, klen);
+	s->dirty = true;
+}
+
+static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen, uint8_t opts,
+			    const uint8_t *val, uint32_t vlen, bool aligned)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct fw_idx_val old, iv;
+	uint64_t need = fw_rec_len(klen, vlen), freed = 0, ready;
+	bool exists;
+	int rc;
+
+	if ((opts & KVC_STORE_MUST_EXIST) && (opts & KVC_STORE_MUST_NOT_EXIST))
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	exists = fw_index_get(&s->index, key, klen, &old);
+	if ((opts & KVC_STORE_MUST_EXIST) && !exists)
+		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
+	if ((opts & KVC_STORE_MUST_NOT_EXIST) && exists)
+		return FW_ST(KVC_SC_KV_KEY_EXISTS);
+	if (!exists && s->cfg.max_keys && s->index.count >= s->cfg.max_keys)
+		return FW_ST(KVC_SC_CAPACITY_EXCEEDED);
+	if (exists)
+		freed = fw_rec_len(klen, old.vlen);
+	if (s->vlog.used - freed + need > s->capacity)
+		return FW_ST(KVC_SC_CAPACITY_EXCEEDED);
+	iv.vlen = vlen;
+	iv.crc = fw_crc32c(fw_crc32c(0, key, klen), val, vlen);
+	rc = fw_vlog_append(&s->vlog, key, klen, val, vlen, iv.crc, aligned, cmd->done, &iv.loc,
+			    &ready);
+	if (rc == -ENOSPC)
+		return FW_ST(KVC_SC_CAPACITY_EXCEEDED);
+	if (rc)
+		return KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT);
+	/* fw_index_get() above found @old: refresh it, GC may have moved it. */
+	rc = fw_index_put(&s->index, key, klen, &iv, &old);
+	if (rc < 0) {
+		fw_vlog_dead(&s->vlog, iv.loc, klen, vlen);
+		return FW_ST(KVC_SC_INTERNAL);
+	}
+	if (rc == 1)
+		fw_vlog_dead(&s->vlog, old.loc, klen, old.vlen);
+	persist_put(s, key, klen, &iv);
+	s->st.key_bytes += klen;
+	s->st.value_in += vlen;
+	cmd->done = max64(cmd->done, ready);
+	cmd->stored = true;
+	cmd->value_bytes = vlen;
+	cmd->stat_op = KVC_OP_STORE;
+	return 0;
+}
+
+static uint16_t decode(struct fw_cmd *cmd, struct kvc_kv_cmd *kc)
+{
+	return kvc_kv_decode(&cmd->sqe, kc) ? FW_ST(KVC_SC_KV_INVALID_KEY_SIZE) : 0;
+}
+
+/* ---- standard KV commands ------------------------------------------------------ */
+
+static uint16_t kv_store(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct kvc_kv_cmd kc;
+	uint16_t st = decode(cmd, &kc);
+
+	cmd->method = KVC_XM_PRP;
+	if (st)
+		return st;
+	if (kc.size > s->cfg.max_value)
+		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
+	st = fw_dma_read_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, kc.size);
+	if (st)
+		return st;
+	return store_value(cmd, kc.key, kc.klen, kc.opts, s->xbuf, kc.size,
+			   s->cfg.dma_gran == FW_DMA_PAGE);
+}
+
+static uint16_t kv_retrieve(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct kvc_kv_cmd kc;
+	struct fw_idx_val iv;
+	uint64_t nand_done;
+	uint16_t st = decode(cmd, &kc);
+	uint32_t n;
+
+	if (st)
+		return st;
+	if (!fw_index_get(&s->index, kc.key, kc.klen, &iv))
+		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
+	cmd->dw0 = iv.vlen;
+	if (kc.size == 0)
+		return 0; /* size query */
+	if (fw_vlog_read(&s->vlog, kc.key, kc.klen, &iv, s->xbuf, cmd->done, &nand_done))
+		return FW_ST(KVC_SC_KV_UNRECOVERED);
+	n = kc.size < iv.vlen ? kc.size : iv.vlen;
+	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, n);
+	if (st)
+		return st;
+	cmd->done = max64(cmd->done, nand_done + cmd->c->dma.data_ns);
+	cmd->value_bytes = n;
+	s->st.value_out += n;
+	return 0;
+}
+
+static uint16_t kv_delete(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct kvc_kv_cmd kc;
+	struct fw_idx_val old;
+	uint16_t st = decode(cmd, &kc);
+
+	if (st)
+		return st;
+	if (fw_index_del(&s->index, kc.key, kc.klen, &old))
+		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
+	fw_vlog_dead(&s->vlog, old.loc, kc.klen, old.vlen);
+	persist_del(s, kc.key, kc.klen);
+	return 0;
+}
+
+static uint16_t kv_exist(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct kvc_kv_cmd kc;
+	struct fw_idx_val iv;
+	uint16_t st = decode(cmd, &kc);
+
+	if (st)
+		return st;
+	return fw_index_get(&s->index, kc.key, kc.klen, &iv) ? 0
+							      : FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
+}
+
+static uint16_t kv_list(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	uint32_t cap = s->cfg.max_value + FW_MEM_PAGE, used;
+	struct kvc_list_writer w;
+	struct fw_index_iter it;
+	struct kvc_kv_cmd kc;
+	const uint8_t *key;
+	uint8_t klen;
+	uint16_t st = decode(cmd, &kc);
+	bool more = false;
+
+	if (st)
+		return st;
+	if (kc.size < KVC_LIST_HDR_SIZE)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	if (cap > kc.size)
+		cap = kc.size;
+	kvc_list_writer_init(&w, s->xbuf, cap);
+	fw_index_seek(&s->index, kc.key, kc.klen, &it);
+	while (fw_index_next(&it, &key, &klen, NULL)) {
+		if (kvc_list_writer_add(&w, key, klen)) {
+			more = true;
+			break;
+		}
+	}
+	if (more && w.lw_count == 0)
+		return FW_ST(KVC_SC_INVALID_FIELD); /* buffer too small for one entry */
+	used = kvc_list_writer_finish(&w);
+	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, used);
+	if (st)
+		return st;
+	cmd->dw0 = w.lw_count;
+	return 0;
+}
+
+static uint16_t kv_flush(struct fw_cmd *cmd)
+{
+	return fw_subsys_flush(subsys(cmd)) ? KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT) : 0;
+}
+
+/* ---- BandSlim ------------------------------------------------------------------------ */
+
+void fw_kvns_sq_reset(struct fw_sq *sq)
+{
+	sq->bs.active = false;
+}
+
+static uint16_t bs_finish(struct fw_cmd *cmd, struct fw_bs_seq *bs)
+{
+	struct fw_subsys *s = subsys(cmd);
+
+	bs->active = false;
+	cmd->arrival = bs->arrival; /* latency of the Store spans the sequence */
+	cmd->stat_op = KVC_OP_STORE;
+	return store_value(cmd, bs->hdr.key, bs->hdr.klen, bs->hdr.opts & 0x7f, bs->buf,
+			   bs->hdr.size,
+			   bs->hdr.opc == KVC_BS_STORE_PRP && s->cfg.dma_gran == FW_DMA_PAGE);
+}
+
+static uint16_t bs_store(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct fw_bs_seq *bs = &cmd->sq->bs;
+	uint32_t prp;
+	uint16_t st;
+	int n;
+
+	cmd->method = KVC_XM_BANDSLIM;
+	cmd->stat_op = KVC_OP_BS_XFER;
+	if (bs->active)
+		fw_ctrl_log(cmd->c, FW_LOG_WARN, "BandSlim: head on SQ %u abandons tag %u",
+			    cmd->sqid, bs->hdr.tag);
+	bs->active = false;
+	if (!bs->buf) {
+		bs->buf = fw_malloc(s->cfg.max_value + FW_MEM_PAGE);
+		if (!bs->buf)
+			return FW_ST(KVC_SC_INTERNAL);
+	}
+	/* Decode into a scratch first: the size is not validated yet. */
+	n = kvc_bs_decode_head(&cmd->sqe, &bs->hdr, bs->buf, 0);
+	if (n < 0)
+		return FW_ST(KVC_SC_KV_INVALID_KEY_SIZE);
+	if (bs->hdr.size > s->cfg.max_value)
+		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
+	prp = kvc_bs_prp_len(bs->hdr.opc, bs->hdr.size);
+	if (prp) {
+		st = fw_dma_read_prp(&cmd->c->dma, bs->hdr.prp1, bs->hdr.prp2, bs->buf, prp);
+		if (st)
+			return st;
+	}
+	n = kvc_bs_decode_head(&cmd->sqe, &bs->hdr, bs->buf + prp, bs->hdr.size - prp);
+	bs->got = prp + (uint32_t)n;
+	bs->arrival = cmd->arrival;
+	if (bs->got == bs->hdr.size)
+		return bs_finish(cmd, bs);
+	bs->active = true;
+	cmd->dw0 = bs->got;
+	return 0;
+}
+
+static uint16_t bs_xfer(struct fw_cmd *cmd)
+{
+	struct fw_bs_seq *bs = &cmd->sq->bs;
+
+	cmd->method = KVC_XM_BANDSLIM;
+	cmd->stat_op = KVC_OP_BS_XFER;
+	if (!bs->active || kvc_bs_xfer_tag(&cmd->sqe) != bs->hdr.tag)
+		return FW_ST(KVC_SC_CMD_SEQ_ERROR);
+	bs->got += kvc_bs_decode_xfer(&cmd->sqe, bs->hdr.opts & KVC_BS_OPT_NARROW,
+				      bs->buf + bs->got, bs->hdr.size - bs->got);
+	if (bs->got == bs->hdr.size)
+		return bs_finish(cmd, bs);
+	cmd->dw0 = bs->got;
+	return 0;
+}
+
+/* ---- ByteExpress ------------------------------------------------------------------------ */
+
+/* Copy @n SQ slots starting at ring index @slot into @dst, wrapping. */
+static int read_slots(struct fw_cmd *cmd, uint32_t slot, uint32_t n, uint8_t *dst)
+{
+	struct fw_sq *sq = cmd->sq;
+
+	while (n) {
+		uint32_t k = sq->size - slot < n ? sq->size - slot : n;
+
+		if (fw_dma_read(&cmd->c->dma, FW_PK_SQE, sq->base + (uint64_t)slot * KVC_SQE_SIZE,
+				dst, k * KVC_SQE_SIZE))
+			return -EFAULT;
+		dst += (size_t)k * KVC_SQE_SIZE;
+		n -= k;
+		slot = (slot + k) % sq->size;
+	}
+	return 0;
+}
+
+static uint16_t bx_store(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = subsys(cmd);
+	struct fw_sq *sq = cmd->sq;
+	struct kvc_kv_cmd kc;
+	uint32_t chunks, avail, pre;
+	uint16_t st = decode(cmd, &kc);
+
+	cmd->method = KVC_XM_BYTEEXPRESS;
+	if (st)
+		return st;
+	chunks = kvc_bx_chunks(kc.size);
+	if (kc.size > s->cfg.max_value || chunks > sq->size - 2)
+		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
+	avail = (sq->tail + sq->size - sq->head) % sq->size;
+	if (chunks > avail)
+		return FW_ST(KVC_SC_INVALID_FIELD); /* chunks not below the tail */
+	/* Chunk i is value bytes [64 i, 64 i + 64): slots map straight onto the buffer. */
+	pre = chunks < cmd->npre ? chunks : cmd->npre;
+	memcpy(s->xbuf, cmd->pre, (size_t)pre * KVC_SQE_SIZE);
+	if (chunks > pre && read_slots(cmd, (sq->head + pre) % sq->size, chunks - pre,
+				       s->xbuf + (size_t)pre * KVC_SQE_SIZE))
+		return FW_ST(KVC_SC_DATA_XFER_ERROR);
+	sq->head = (sq->head + chunks) % sq->size;
+	cmd->consumed = chunks;
+	return store_value(cmd, kc.key, kc.klen, kc.opts, s->xbuf, kc.size, false);
+}
+
+/* ---- Identify and the command table --------------------------------------------------- */
+
+static void kv_identify(struct fw_subsys *s, void *buf)
+{
+	struct kvc_id_ns_kv *id = buf;
+
+	kvc_put_le64(&id->nsze, s->capacity);
+	kvc_put_le64(&id->nuse, s->vlog.used);
+	id->nkvf = 0; /* one format */
+	id->nmic = 0x01;
+	kvc_put_le32(&id->novg, KVC_BX_CHUNK);
+	kvc_put_le16(&id->kvf[0].kvkml, KVC_KV_MAX_KEY);
+	kvc_put_le32(&id->kvf[0].kvvml, s->cfg.max_value);
+	kvc_put_le32(&id->kvf[0].kvmnk, s->cfg.max_keys);
+}
+
+#define SUP KVC_EFFECTS_CSUPP
+#define CHG (KVC_EFFECTS_CSUPP | KVC_EFFECTS_LBCC)
+static const struct fw_cmd_desc kv_cmds[] = {
+	{ KVC_NVM_FLUSH, KVC_OP_FLUSH, CHG, kv_flush },
+	{ KVC_KV_STORE, KVC_OP_STORE, CHG, kv_store },
+	{ KVC_KV_RETRIEVE, KVC_OP_RETRIEVE, SUP, kv_retrieve },
+	{ KVC_KV_LIST, KVC_OP_LIST, SUP, kv_list },
+	{ KVC_KV_DELETE, KVC_OP_DELETE, CHG, kv_delete },
+	{ KVC_KV_EXIST, KVC_OP_EXIST, SUP, kv_exist },
+	{ KVC_BS_STORE, KVC_OP_STORE, CHG, bs_store },
+	{ KVC_BS_STORE_PRP, KVC_OP_STORE, CHG, bs_store },
+	{ KVC_BS_XFER, KVC_OP_BS_XFER, CHG, bs_xfer },
+	{ KVC_BX_STORE, KVC_OP_STORE, CHG, bx_store },
+};
+
+const struct fw_ns_ops fw_kvns_ops = {
+	.csi = KVC_CSI_KV,
+	.cmds = kv_cmds,
+	.ncmds = sizeof(kv_cmds) / sizeof(kv_cmds[0]),
+	.identify = kv_identify,
+};

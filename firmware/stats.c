@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/* Device statistics: per-command accounting and the vendor log page C0h. */
+#include <string.h>
+
+#include "fw_internal.h"
+
+void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status)
+{
+	struct fw_stats *st = &s->st;
+	uint64_t lat = cmd->done > cmd->arrival ? cmd->done - cmd->arrival : 0;
+	unsigned int op = cmd->stat_op, m = cmd->method, d;
+
+	st->cmds[op]++;
+	if (status)
+		st->errors[op]++;
+	st->lat_sum[op] += lat;
+	st->lat_hist[op][kvc_lat_bucket(lat)]++;
+	if (cmd->done > st->model_ns)
+		st->model_ns = cmd->done;
+	st->m_cmds[m]++;
+	for (d = 0; d < FW_PCIE_NDIR; d++) {
+		st->m_pcie[m].bytes[d] += cmd->cost.bytes[d];
+		st->m_pcie[m].tlps[d] += cmd->cost.tlps[d];
+	}
+	if (cmd->stored && !status) {
+		st->m_stores[m]++;
+		st->m_value_bytes[m] += cmd->value_bytes;
+	}
+}
+
+void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
+{
+	const struct fw_stats *st = &s->st;
+	const struct fw_vlog_stats *vs = &s->vlog.st;
+	unsigned int i, d;
+
+	memset(l, 0, sizeof(*l));
+	l->version = KVC_STATS_VERSION;
+	l->size = sizeof(*l);
+	l->model_ns = st->model_ns;
+	l->uptime_ns = fw_now(s) - s->start_ns;
+	l->keys = s->index.count;
+	l->used_bytes = s->vlog.used;
+	l->capacity = s->capacity;
+	for (i = 0; i < KVC_OP_NUM; i++) {
+		l->cmds[i] = st->cmds[i];
+		l->errors[i] = st->errors[i];
+		l->lat_sum_ns[i] = st->lat_sum[i];
+		memcpy(l->lat_hist[i], st->lat_hist[i], sizeof(l->lat_hist[i]));
+	}
+	for (i = 0; i < KVC_XM_NUM; i++) {
+		l->m_cmds[i] = st->m_cmds[i];
+		l->m_stores[i] = st->m_stores[i];
+		l->m_value_bytes[i] = st->m_value_bytes[i];
+		for (d = 0; d < 2; d++) {
+			l->m_pcie_bytes[i][d] = st->m_pcie[i].bytes[d];
+			l->m_pcie_tlps[i][d] = st->m_pcie[i].tlps[d];
+		}
+	}
+	l->key_bytes = st->key_bytes;
+	l->value_bytes_in = st->value_in;
+	l->value_bytes_out = st->value_out;
+	for (i = 0; i < KVC_PK_NUM; i++) {
+		for (d = 0; d < 2; d++) {
+			l->pcie_tlps[i][d] = s->pcie.kind[i].tlps[d];
+			l->pcie_bytes[i][d] = s->pcie.kind[i].bytes[d];
+		}
+	}
+	l->nand_reads = s->nand.st.reads;
+	l->nand_programs = s->nand.st.programs;
+	l->nand_erases = s->nand.st.erases;
+	l->nand_read_bytes = s->nand.st.read_bytes;
+	l->flash_bytes_written = s->nand.st.programs * s->nand.geo.page_size;
+	l->host_bytes_written = vs->host_bytes;
+	l->rec_bytes = vs->rec_bytes;
+	l->pad_bytes = vs->pad_bytes;
+	l->backfills = vs->backfills;
+	l->gc_runs = vs->gc_runs;
+	l->gc_moves = vs->gc_moves;
+	l->gc_bytes = vs->gc_bytes;
+	l->crc_errors = vs->crc_errors;
+	l->media_errors = vs->media_errors;
+	l->aer_events = st->aer_events;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The subsystem: configuration, construction of the NAND model, index and
+ * value log, recovery from the persistent catalog, and durability points
+ * (group commit, Flush, shutdown).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "fw_internal.h"
+
+#define VLOG_BLOB "vlog"
+
+void fw_config_default(struct fw_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->geo = (struct fw_nand_geo){ .channels = 4,
+				       .ways = 8,
+				       .planes = 1,
+				       .blocks_per_plane = 64,
+				       .pages_per_block = 128,
+				       .page_size = 16384 };
+	fw_nand_profile(&c->nand, "flat");
+	c->pcie = (struct fw_pcie_cfg){ .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+	c->max_ioq = 16;
+	c->mqes = 1024;
+	c->arb_burst = 8;
+	c->max_value = 2u << 20;
+	c->op_percent = 10;
+	c->gc_reserve = 2;
+	c->fw_overhead_ns = 1500;
+	c->timing = FW_TIMING_OFF;
+	c->dma_gran = FW_DMA_PAGE;
+	c->vwc = false;
+	c->backfill = true;
+	snprintf(c->serial, sizeof(c->serial), "NVKV0001");
+	snprintf(c->model, sizeof(c->model), "nvkv KV-SSD emulator");
+}
+
+static uint64_t raw_log_bytes(const struct fw_config *c, uint64_t *sb_bytes)
+{
+	uint64_t sb = (uint64_t)c->geo.channels * c->geo.ways * c->geo.pages_per_block *
+		      c->geo.page_size;
+	uint64_t nsb = (uint64_t)c->geo.planes * c->geo.blocks_per_plane;
+
+	*sb_bytes = sb;
+	return nsb > c->gc_reserve + 1 ? (nsb - c->gc_reserve - 1) * sb : 0;
+}
+
+/* Capacity offered to hosts: the log minus the reserve, minus over-provisioning. */
+static uint64_t usable_capacity(const struct fw_config *c)
+{
+	uint64_t sb, raw = raw_log_bytes(c, &sb);
+
+	return raw / 100 * (100 - c->op_percent);
+}
+
+const char *fw_config_check(const struct fw_config *c)
+{
+	const char *msg = fw_nand_geo_valid(&c->geo);
+
+	if (msg)
+		return msg;
+	msg = fw_pcie_cfg_valid(&c->pcie);
+	if (msg)
+		return msg;
+	if (!c->nand.chan_mbps || !c->nand.read_ns[0] || !c->nand.prog_ns[0] || !c->nand.erase_ns)
+		return "nand timing values must be non-zero";
+	if (c->max_ioq < 1 || c->max_ioq > FW_MAX_IOQ)
+		return "queues must be 1..64";
+	if (c->mqes < 2 || c->mqes > FW_MAX_QSIZE)
+		return "queue depth must be 2..4096";
+	if (c->arb_burst < 1 || c->arb_burst > 128 || (c->arb_burst & (c->arb_burst - 1)))
+		return "arbitration burst must be a power of two, 1..128";
+	if (c->max_value < 1 || c->max_value >= FW_MAX_VALUE_LIMIT)
+		return "max value size must be 1 B .. 16 MiB - 1";
+	if (c->op_percent > 90)
+		return "over-provisioning must be 0..90 percent";
+	if (c->gc_reserve < 1 || (uint64_t)c->geo.planes * c->geo.blocks_per_plane < c->gc_reserve + 3)
+		return "gc reserve must be >= 1 and leave at least 2 superblocks for data";
+	if (usable_capacity(c) == 0)
+		return "the NAND geometry leaves no usable capacity";
+	if (c->capacity > usable_capacity(c))
+		return "capacity exceeds what the NAND geometry offers after over-provisioning";
+	return NULL;
+}
+
+static int load_record(void *arg, const void *key, size_t klen, const void *rec, size_t rlen)
+{
+	struct fw_subsys *s = arg;
+	struct fw_idx_val iv;
+	int rc;
+
+	if (klen < 1 || klen > FW_KEY_MAX || rlen != 16)
+		return -EINVAL;
+	iv.loc = kvc_get_le64(rec);
+	iv.vlen = kvc_get_le32((const uint8_t *)rec + 8);
+	iv.crc = kvc_get_le32((const uint8_t *)rec + 12);
+	if (iv.loc / s->vlog.sb_bytes >= s->vlog.nsb || iv.vlen > s->cfg.max_value)
+		return -EINVAL;
+	rc = fw_index_put(&s->index, key, (uint8_t)klen, &iv, NULL);
+	if (rc < 0)
+		return rc;
+	fw_vlog_live(&s->vlog, iv.loc, (uint8_t)klen, iv.vlen);
+	return 0;
+}
+
+static int recover(struct fw_subsys *s)
+{
+	size_t len = fw_vlog_state_size(&s->vlog);
+	uint8_t *buf = fw_malloc(len);
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = s->hal->meta_get_blob(s->hal->ctx, VLOG_BLOB, buf, len);
+	if (rc == -ENOENT) {
+		fw_free(buf);
+		return 0; /* a new device */
+	}
+	if (!rc)
+		rc = fw_vlog_state_load(&s->vlog, buf, len);
+	fw_free(buf);
+	if (rc)
+		return rc;
+	return s->hal->meta_iterate(s->hal->ctx, load_record, s);
+}
+
+static int persist_cb(void *arg)
+{
+	return fw_subsys_persist(arg, false);
+}
+
+int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct fw_subsys **out)
+{
+	struct fw_subsys *s;
+	size_t xlen;
+	int rc;
+
+	*out = NULL;
+	if (fw_config_check(c))
+		return -EINVAL;
+	s = fw_calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *c;
+	s->hal = hal;
+	s->persistent = hal->meta_put && hal->meta_commit && hal->meta_iterate &&
+			hal->meta_set_blob && hal->meta_get_blob;
+	fw_pcie_init(&s->pcie, &c->pcie);
+	xlen = (size_t)c->max_value + FW_MEM_PAGE;
+	if (xlen < FW_LOG_MAX)
+		xlen = FW_LOG_MAX;
+	s->xbuf = fw_malloc(xlen);
+	rc = s->xbuf ? fw_nand_init(&s->nand, &c->geo, &c->nand) : -ENOMEM;
+	if (rc)
+		goto out_free;
+	rc = fw_index_init(&s->index);
+	if (rc)
+		goto out_nand;
+	rc = fw_vlog_init(&s->vlog, &s->nand, hal, &s->index, c->gc_reserve);
+	if (rc)
+		goto out_index;
+	s->blob = fw_malloc(fw_vlog_state_size(&s->vlog));
+	if (!s->blob) {
+		rc = -ENOMEM;
+		goto out_vlog;
+	}
+	s->vlog.persist = persist_cb;
+	s->vlog.persist_arg = s;
+	s->capacity = c->capacity ? c->capacity : usable_capacity(c);
+	s->start_ns = hal->now_ns(hal->ctx);
+	if (s->persistent) {
+		rc = recover(s);
+		if (rc)
+			goto out_vlog;
+	}
+	*out = s;
+	return 0;
+
+out_vlog:
+	fw_free(s->blob);
+	fw_vlog_fini(&s->vlog);
+out_index:
+	fw_index_fini(&s->index);
+out_nand:
+	fw_nand_fini(&s->nand);
+out_free:
+	fw_free(s->xbuf);
+	fw_free(s);
+	return rc;
+}
+
+int fw_subsys_persist(struct fw_subsys *s, bool sync)
+{
+	size_t len;
+	int rc;
+
+	if (!s->persistent)
+		return 0;
+	rc = fw_vlog_stage(&s->vlog);
+	if (rc)
+		return rc;
+	/* Not xbuf: GC persists in the middle of a Store whose value is there. */
+	len = fw_vlog_state_size(&s->vlog);
+	fw_vlog_state_save(&s->vlog, s->blob);
+	rc = s->hal->meta_set_blob(s->hal->ctx, VLOG_BLOB, s->blob, len);
+	if (!rc)
+		rc = s->hal->meta_commit(s->hal->ctx, sync);
+	if (!rc)
+		s->dirty = false;
+	return rc;
+}
+
+int fw_subsys_flush(struct fw_subsys *s)
+{
+	return fw_subsys_persist(s, true);
+}
+
+void fw_subsys_destroy(struct fw_subsys *s)
+{
+	if (!s)
+		return;
+	while (s->ctrls)
+		fw_ctrl_destroy(s->ctrls);
+	fw_subsys_flush(s);
+	fw_vlog_fini(&s->vlog);
+	fw_index_fini(&s->index);
+	fw_nand_fini(&s->nand);
+	fw_free(s->blob);
+	fw_free(s->xbuf);
+	fw_free(s);
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Value log: the FTL's data path.  Records (header, key, value) are appended
+ * to a log striped over all dies: a superblock is block b of every die, and
+ * its byte stream fills page 0 of die 0, page 0 of die 1, ..., then page 1 of
+ * every die, so consecutive pages program in parallel.  Superblocks chain in
+ * write order; a record may span pages and superblocks.
+ *
+ * Placement: PACKED records are byte-packed (piggybacked and ByteExpress
+ * values); ALIGNED records start on a 4 KiB boundary of the stream (values
+ * moved by page-unit PRP DMA), leaving a gap before them that later packed
+ * records backfill while the page is still open.  Gaps are zero; a scan skips
+ * from a zero header to the next 4 KiB boundary.
+ *
+ * Record header (12 bytes, little-endian): u16 magic 0x4b56, u8 key length,
+ * u8 flags (bit 0 aligned), u32 value length, u32 CRC-32C of key + value.
+ *
+ * Garbage collection: when free superblocks fall to the reserve, the full
+ * superblock with the fewest live bytes is the victim; every live record that
+ * has a byte in it (found by scanning it, plus the record straddling in from
+ * its predecessor) is appended again and its index entry moved, then the
+ * victim's blocks are erased.  GC competes for dies like host I/O.
+ */
+#ifndef FW_VLOG_H
+#define FW_VLOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hal.h"
+#include "index.h"
+#include "nand.h"
+
+#define FW_REC_HDR 12
+#define FW_REC_MAGIC 0x4b56
+#define FW_REC_ALIGNED 0x01
+#define FW_ALIGN 4096u
+#define FW_SB_NONE UINT32_MAX
+#define FW_OFF_NONE UINT64_MAX
+
+enum fw_sb_state {
+	FW_SB_FREE,
+	FW_SB_OPEN,
+	FW_SB_FULL,
+};
+
+/* Persistent per-superblock state (part of the "vlog" blob). */
+struct fw_sb {
+	uint64_t valid;	       /* live record bytes in this superblock */
+	uint64_t first_rec;    /* offset of the first record starting here, or NONE */
+	uint64_t straddle_loc; /* record continuing into this superblock, or NONE */
+	uint32_t next;	       /* next superblock in write order */
+	uint32_t erases;
+	uint8_t state;
+	uint8_t rsvd[7];
+};
+
+struct fw_vlog_stats {
+	uint64_t records;	/* records appended by hosts */
+	uint64_t host_bytes;	/* key + value bytes appended by hosts */
+	uint64_t rec_bytes;	/* record bytes appended (headers included, GC too) */
+	uint64_t pad_bytes;	/* alignment gaps left unfilled */
+	uint64_t backfills;	/* packed records placed in alignment gaps */
+	uint64_t gc_runs;
+	uint64_t gc_moves;	/* live records relocated */
+	uint64_t gc_bytes;
+	uint64_t crc_errors;
+	uint64_t media_errors;
+};
+
+struct fw_vlog {
+	struct fw_nand *nand;
+	const struct fw_hal *hal;
+	struct fw_index *index;
+	uint32_t nsb;
+	uint32_t page_size;
+	uint64_t sb_bytes;
+	uint32_t reserve;    /* free superblocks kept for GC */
+	struct fw_sb *sb;
+	uint32_t free_count;
+	uint32_t cur;	     /* open superblock */
+	uint64_t off;	     /* next byte of its stream */
+	uint8_t *page;	     /* contents of the open page */
+	uint64_t page_off;   /* stream offset of the open page */
+	uint32_t ngaps;
+	struct {
+		uint32_t off; /* within the open page */
+		uint32_t len;
+	} gaps[16];
+	bool in_gc;
+	uint64_t wb_ns;	     /* write-buffer slack per die before a Store waits */
+	uint64_t used;	     /* live record bytes */
+	uint8_t *scratch;    /* GC record buffer */
+	uint32_t scratch_len;
+	/* Make the index durable; GC calls it before erasing a victim so no
+	 * committed index entry can point into erased blocks.  May be NULL. */
+	int (*persist)(void *arg);
+	void *persist_arg;
+	struct fw_vlog_stats st;
+};
+
+int fw_vlog_init(struct fw_vlog *vl, struct fw_nand *nand, const struct fw_hal *hal,
+		 struct fw_index *index, uint32_t reserve);
+void fw_vlog_fini(struct fw_vlog *vl);
+
+/* Bytes the log can hold, reserve excluded. */
+uint64_t fw_vlog_capacity(const struct fw_vlog *vl);
+
+static inline uint32_t fw_rec_len(uint8_t klen, uint32_t vlen)
+{
+	return FW_REC_HDR + klen + vlen;
+}
+
+/**
+ * fw_vlog_append() - write a record.
+ * @aligned: start it on a 4 KiB boundary.
+ * @now: model time of the write.
+ * @loc: receives the record's location.
+ * @ready: receives when the write buffer accepted it (>= @now).
+ *
+ * Return: 0; -ENOSPC when garbage collection cannot make room; -EIO on a
+ * media error while programming (the record is not written).
+ */
+int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const void *val,
+		   uint32_t vlen, uint32_t crc, bool aligned, uint64_t now, uint64_t *loc,
+		   uint64_t *ready);
+
+/**
+ * fw_vlog_read() - read a record's value and verify its checksum.
+ * @buf: receives the value, @iv->vlen bytes.
+ * @done: receives when the data left the NAND.
+ *
+ * Return: 0; -EBADMSG when the record does not match the index (checksum,
+ * header or key); -EIO on a media error.
+ */
+int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen,
+		 const struct fw_idx_val *iv, void *buf, uint64_t now, uint64_t *done);
+
+/* A record became garbage (overwritten or deleted). */
+void fw_vlog_dead(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen);
+/* A record is live (recovery: rebuild the accounting from the index). */
+void fw_vlog_live(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen);
+
+/* Write the open page's filled bytes to media so they survive a host crash. */
+int fw_vlog_stage(struct fw_vlog *vl);
+
+/* Serialize / restore the layout (frontier + superblock table). */
+size_t fw_vlog_state_size(const struct fw_vlog *vl);
+void fw_vlog_state_save(const struct fw_vlog *vl, void *buf);
+int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len);
+
+/* Run one garbage collection pass now (tests, and when space runs low). */
+int fw_vlog_gc(struct fw_vlog *vl, uint64_t now);
+
+#endif /* FW_VLOG_H */
