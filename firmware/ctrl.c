@@ -102,6 +102,11 @@ static void heap_swap(struct fw_cpl *a, struct fw_cpl *b)
 	*b = t;
 }
 
+static bool before(const struct fw_cpl *a, const struct fw_cpl *b)
+{
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
 static int heap_push(struct fw_ctrl *c, const struct fw_cpl *e)
 {
 	uint32_t i;
@@ -117,7 +122,8 @@ static int heap_push(struct fw_ctrl *c, const struct fw_cpl *e)
 	}
 	i = c->nheap++;
 	c->heap[i] = *e;
-	while (i && c->heap[(i - 1) / 2].due > c->heap[i].due) {
+	c->heap[i].seq = c->cpl_seq++;
+	while (i && before(&c->heap[i], &c->heap[(i - 1) / 2])) {
 		heap_swap(&c->heap[(i - 1) / 2], &c->heap[i]);
 		i = (i - 1) / 2;
 	}
@@ -132,9 +138,9 @@ static void heap_pop(struct fw_ctrl *c)
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < c->nheap && c->heap[l].due < c->heap[m].due)
+		if (l < c->nheap && before(&c->heap[l], &c->heap[m]))
 			m = l;
-		if (r < c->nheap && c->heap[r].due < c->heap[m].due)
+		if (r < c->nheap && before(&c->heap[r], &c->heap[m]))
 			m = r;
 		if (m == i)
 			break;

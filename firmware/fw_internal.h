@@ -81,6 +81,7 @@ struct fw_cq {
 /* A completion waiting to be posted. */
 struct fw_cpl {
 	uint64_t due;
+	uint64_t seq; /* FIFO among equal due times */
 	uint32_t dw0;
 	uint16_t sqid;
 	uint16_t cqid;
@@ -127,6 +128,7 @@ struct fw_ctrl {
 	struct fw_cpl *heap;
 	uint32_t nheap;
 	uint32_t heap_cap;
+	uint64_t cpl_seq;
 	uint64_t polls;
 	uint64_t log_window;
 	uint32_t log_lines;

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test harness for the firmware: a fake HAL (clock, RAM NAND with fault
+ * injection, in-memory catalog with commit semantics) and a minimal NVMe host
+ * that brings a controller up and submits commands by writing SQEs and
+ * doorbells exactly as a driver would, calling fw_ctrl_poll() in between.
+ * Included by the firmware test programs.
+ */
+#ifndef TEST_FAKEHOST_H
+#define TEST_FAKEHOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmdset/cmdset.h"
+#include "firmware/fw.h"
+
+#define FH_MEM_SIZE (8u << 20)
+#define FH_MAX_META 4096
+
+struct fh_meta_rec {
+	uint8_t key[16];
+	uint8_t klen;
+	uint8_t rec[16];
+	bool live;
+};
+
+struct fh_env {
+	uint64_t now;
+	bool auto_clock;	/* advance 100 ns on every clock read */
+	/* NAND */
+	uint8_t *media;
+	uint64_t media_pages;
+	uint32_t page_size;
+	uint32_t pages_per_block;
+	long fail_program_after; /* -1: never; 0: every program fails */
+	long fail_read_after;
+	uint64_t programs, reads, erases, stages;
+	/* catalog: committed and pending copies */
+	struct fh_meta_rec meta[FH_MAX_META], pending[FH_MAX_META];
+	uint8_t blob[1 << 16], pending_blob[1 << 16];
+	size_t blob_len, pending_blob_len;
+	uint64_t commits;
+	struct fw_hal hal;
+	char last_log[256];
+	unsigned int log_lines;
+};
+
+struct fh_host {
+	struct fh_env *env;
+	uint8_t *mem;	   /* host memory; address = offset */
+	uint64_t brk;	   /* bump allocator */
+	uint32_t *bar;
+	struct fw_host_if hif;
+	struct fw_ctrl *ctrl;
+	uint64_t irqs;
+	/* queues: [0] admin */
+	struct {
+		uint64_t sq, cq;
+		uint32_t size, sqt, cqh;
+		bool phase;
+	} q[8];
+	uint16_t next_cid;
+};
+
+void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent);
+void fh_env_fini(struct fh_env *e);
+/* Simulate a crash: pending (uncommitted) catalog changes vanish. */
+void fh_env_crash(struct fh_env *e);
+
+/* Small geometry for tests: 2 ch x 2 ways, 8 blocks x 16 pages of 4 KiB. */
+void fh_small_config(struct fw_config *c);
+
+void fh_host_init(struct fh_host *h, struct fh_env *e, struct fw_subsys *s);
+void fh_host_fini(struct fh_host *h);
+uint64_t fh_alloc(struct fh_host *h, uint64_t len, uint64_t align);
+/* Enable the controller; returns CSTS. */
+uint32_t fh_enable(struct fh_host *h, uint32_t qsize);
+/* Set Features NoQ + create I/O queue pair @qid of @size entries. */
+int fh_create_ioq(struct fh_host *h, uint16_t qid, uint32_t size);
+/* Place @sqe in queue @qid (cid assigned if @assign_cid), without ringing. */
+uint16_t fh_put(struct fh_host *h, uint16_t qid, struct kvc_sqe *sqe, bool assign_cid);
+/* Put raw 64-byte slots (ByteExpress chunks). */
+void fh_put_raw(struct fh_host *h, uint16_t qid, const void *slot);
+void fh_ring(struct fh_host *h, uint16_t qid);
+/* Poll until a CQE arrives on @qid (max @polls); returns false on timeout. */
+bool fh_reap(struct fh_host *h, uint16_t qid, struct kvc_cqe *out, unsigned int polls);
+/* Submit one command and wait: returns its status; DW0 in *dw0 if not NULL. */
+uint16_t fh_exec(struct fh_host *h, uint16_t qid, struct kvc_sqe *sqe, uint32_t *dw0);
+/* KV helpers on queue @qid. */
+uint16_t fh_store(struct fh_host *h, uint16_t qid, const char *key, const void *val,
+		  uint32_t len, uint8_t opts);
+uint16_t fh_retrieve(struct fh_host *h, uint16_t qid, const char *key, void *buf,
+		     uint32_t buflen, uint32_t *vlen);
+uint16_t fh_simple(struct fh_host *h, uint16_t qid, uint8_t opc, const char *key);
+
+#endif /* TEST_FAKEHOST_H */

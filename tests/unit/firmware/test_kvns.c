@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KV namespace through the controller: every command and status, value and
+ * key boundaries, PRP errors, BandSlim and ByteExpress sequences, capacity.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "fakehost.c"
+
+static struct fh_env env;
+static struct fw_subsys *sub;
+static struct fh_host host;
+static struct fw_config cfg;
+
+static void start(void)
+{
+	ck_assert_int_eq(fw_subsys_create(&cfg, &env.hal, &sub), 0);
+	fh_host_init(&host, &env, sub);
+	ck_assert_uint_eq(fh_enable(&host, 32) & (KVC_CSTS_RDY | KVC_CSTS_CFS), KVC_CSTS_RDY);
+	ck_assert_uint_eq(fh_create_ioq(&host, 1, 64), 0);
+}
+
+static void setup(void)
+{
+	fh_small_config(&cfg);
+	fh_env_init(&env, &cfg, false);
+	start();
+}
+
+static void teardown(void)
+{
+	fh_host_fini(&host);
+	fw_subsys_destroy(sub);
+	fh_env_fini(&env);
+}
+
+static void fill(uint8_t *v, uint32_t n, uint32_t seed)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = (uint8_t)(i * 131 + seed * 7 + 3);
+}
+
+#define ST(sc) KVC_ST_GENERIC_DNR(sc)
+
+static void check_value(const char *key, const uint8_t *want, uint32_t len)
+{
+	uint8_t *got = malloc(len + 1);
+	uint64_t mark = host.brk;
+	uint32_t vlen = 0;
+
+	ck_assert_uint_eq(fh_retrieve(&host, 1, key, got, len, &vlen), 0);
+	ck_assert_uint_eq(vlen, len);
+	if (len)
+		ck_assert_mem_eq(got, want, len);
+	host.brk = mark;
+	free(got);
+}
+
+/* Value sizes 0, 1, 35, 36, 37, 4095, 4096, 4097, max; max + 1 rejected. */
+START_TEST(store_retrieve_sizes)
+{
+	static const uint32_t sizes[] = { 0, 1, 35, 36, 37, 4095, 4096, 4097, 64 * 1024 };
+	uint8_t *v = malloc(64 * 1024 + 1);
+	unsigned int i;
+	char key[16];
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t mark = host.brk;
+
+		snprintf(key, sizeof(key), "size-%u", sizes[i]);
+		fill(v, sizes[i], i);
+		ck_assert_uint_eq(fh_store(&host, 1, key, v, sizes[i], 0), 0);
+		check_value(key, v, sizes[i]);
+		host.brk = mark;
+	}
+	ck_assert_uint_eq(fh_store(&host, 1, "too-big", v, 64 * 1024 + 1, 0),
+			  ST(KVC_SC_KV_INVALID_VALUE_SIZE));
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "too-big"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	free(v);
+}
+END_TEST
+
+static uint16_t raw_klen(uint8_t opc, uint8_t klen)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = opc;
+	kvc_sqe_set_nsid(&sqe, 1);
+	memcpy(kvc_sqe_bytes(&sqe) + 8, "abcdefgh", 8);
+	kvc_sqe_bytes(&sqe)[44] = klen;
+	return fh_exec(&host, 1, &sqe, NULL);
+}
+
+START_TEST(key_length_boundaries)
+{
+	static const uint8_t ops[] = { KVC_KV_STORE, KVC_KV_RETRIEVE, KVC_KV_DELETE, KVC_KV_EXIST,
+				       KVC_BX_STORE, KVC_BS_STORE };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ops); i++) {
+		ck_assert_uint_eq(raw_klen(ops[i], 0), ST(KVC_SC_KV_INVALID_KEY_SIZE));
+		ck_assert_uint_eq(raw_klen(ops[i], 17), ST(KVC_SC_KV_INVALID_KEY_SIZE));
+		ck_assert_uint_eq(raw_klen(ops[i], 255), ST(KVC_SC_KV_INVALID_KEY_SIZE));
+	}
+	ck_assert_uint_eq(raw_klen(KVC_KV_LIST, 17), ST(KVC_SC_KV_INVALID_KEY_SIZE));
+	/* 1, 8, 9 and 16 byte keys work and are distinct. */
+	ck_assert_uint_eq(fh_store(&host, 1, "a", "1", 1, 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "abcdefgh", "8", 1, 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "abcdefghi", "9", 1, 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "abcdefghijklmnop", "G", 1, 0), 0);
+	check_value("a", (const uint8_t *)"1", 1);
+	check_value("abcdefgh", (const uint8_t *)"8", 1);
+	check_value("abcdefghi", (const uint8_t *)"9", 1);
+	check_value("abcdefghijklmnop", (const uint8_t *)"G", 1);
+}
+END_TEST
+
+START_TEST(store_options)
+{
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "x", 1, KVC_STORE_MUST_EXIST),
+			  ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "x", 1, KVC_STORE_MUST_NOT_EXIST), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "y", 1, KVC_STORE_MUST_NOT_EXIST),
+			  ST(KVC_SC_KV_KEY_EXISTS));
+	check_value("k", (const uint8_t *)"x", 1);
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "zz", 2, KVC_STORE_MUST_EXIST), 0);
+	check_value("k", (const uint8_t *)"zz", 2);
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "q", 1,
+				   KVC_STORE_MUST_EXIST | KVC_STORE_MUST_NOT_EXIST),
+			  ST(KVC_SC_INVALID_FIELD));
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "c", 1, KVC_STORE_COMPRESS_HINT), 0);
+	check_value("k", (const uint8_t *)"c", 1);
+}
+END_TEST
+
+START_TEST(missing_keys_and_delete)
+{
+	ck_assert_uint_eq(fh_retrieve(&host, 1, "nope", NULL, 16, NULL),
+			  ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_DELETE, "nope"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "nope"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_store(&host, 1, "yes", "v", 1, 0), 0);
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "yes"), 0);
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_DELETE, "yes"), 0);
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "yes"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_DELETE, "yes"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+}
+END_TEST
+
+START_TEST(retrieve_short_buffer_and_size_query)
+{
+	uint8_t v[100], got[100];
+	uint32_t vlen = 0;
+
+	fill(v, sizeof(v), 9);
+	ck_assert_uint_eq(fh_store(&host, 1, "long", v, 100, 0), 0);
+	memset(got, 0, sizeof(got));
+	ck_assert_uint_eq(fh_retrieve(&host, 1, "long", got, 10, &vlen), 0);
+	ck_assert_uint_eq(vlen, 100);
+	ck_assert_mem_eq(got, v, 10);
+	vlen = 0;
+	ck_assert_uint_eq(fh_retrieve(&host, 1, "long", NULL, 0, &vlen), 0);
+	ck_assert_uint_eq(vlen, 100);
+}
+END_TEST
+
+static uint16_t list(const char *start, uint32_t buflen, uint8_t *out, uint32_t *count)
+{
+	struct kvc_kv_cmd c = { .opc = KVC_KV_LIST, .nsid = 1 };
+	struct kvc_sqe sqe;
+	uint64_t buf = fh_alloc(&host, buflen ? buflen : 1, 4096);
+	uint16_t st;
+
+	c.klen = (uint8_t)strlen(start);
+	memcpy(c.key, start, c.klen);
+	c.size = buflen;
+	c.prp1 = buf;
+	c.prp2 = buflen > 4096 ? buf + 4096 : 0;
+	ck_assert_int_eq(kvc_kv_encode(&sqe, &c), 0);
+	st = fh_exec(&host, 1, &sqe, count);
+	if (!st)
+		memcpy(out, host.mem + buf, buflen);
+	return st;
+}
+
+START_TEST(list_sorted)
+{
+	static const char *keys[] = { "b", "a", "ab", "a\x01", "zz", "m", "aa" };
+	static const char *sorted[] = { "a", "a\x01", "aa", "ab", "b", "m", "zz" };
+	uint8_t out[256];
+	struct kvc_list_reader r;
+	const uint8_t *k;
+	uint32_t count, i;
+	uint8_t kl;
+
+	for (i = 0; i < 7; i++)
+		ck_assert_uint_eq(fh_store(&host, 1, keys[i], "v", 1, 0), 0);
+	ck_assert_uint_eq(list("", sizeof(out), out, &count), 0);
+	ck_assert_uint_eq(count, 7);
+	ck_assert_int_eq(kvc_list_reader_init(&r, out, sizeof(out)), 0);
+	for (i = 0; i < 7; i++) {
+		ck_assert_int_eq(kvc_list_reader_next(&r, &k, &kl), 1);
+		ck_assert_uint_eq(kl, strlen(sorted[i]));
+		ck_assert_mem_eq(k, sorted[i], kl);
+	}
+	ck_assert_int_eq(kvc_list_reader_next(&r, &k, &kl), 0);
+	/* From "ab": ab, b, m, zz.  A buffer for 2 entries stops after 2. */
+	ck_assert_uint_eq(list("ab", sizeof(out), out, &count), 0);
+	ck_assert_uint_eq(count, 4);
+	ck_assert_uint_eq(list("ab", 4 + 4 + 4, out, &count), 0);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(kvc_get_le32(out), 2);
+	/* Past the last key: nothing, success. */
+	ck_assert_uint_eq(list("zzz", sizeof(out), out, &count), 0);
+	ck_assert_uint_eq(count, 0);
+	/* Buffers too small for the header or for one entry. */
+	ck_assert_uint_eq(list("", 3, out, &count), ST(KVC_SC_INVALID_FIELD));
+	ck_assert_uint_eq(list("", 7, out, &count), ST(KVC_SC_INVALID_FIELD));
+}
+END_TEST
+
+START_TEST(invalid_opcode_and_namespace)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = 0x7c;
+	kvc_sqe_set_nsid(&sqe, 1);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_INVALID_OPCODE));
+	sqe.opc = KVC_KV_EXIST;
+	kvc_sqe_bytes(&sqe)[44] = 1;
+	kvc_sqe_set_nsid(&sqe, 2);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_INVALID_NS));
+	kvc_sqe_set_nsid(&sqe, 0);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_INVALID_NS));
+	/* Admin opcode on an I/O queue, I/O opcode on the admin queue. */
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = 0x7d;
+	ck_assert_uint_eq(fh_exec(&host, 0, &sqe, NULL), ST(KVC_SC_INVALID_OPCODE));
+}
+END_TEST
+
+static uint16_t store_prp(uint64_t prp1, uint64_t prp2, uint32_t len)
+{
+	struct kvc_kv_cmd c = { .opc = KVC_KV_STORE, .nsid = 1, .klen = 3 };
+	struct kvc_sqe sqe;
+
+	memcpy(c.key, "prp", 3);
+	c.size = len;
+	c.prp1 = prp1;
+	c.prp2 = prp2;
+	ck_assert_int_eq(kvc_kv_encode(&sqe, &c), 0);
+	return fh_exec(&host, 1, &sqe, NULL);
+}
+
+START_TEST(prp_errors)
+{
+	uint64_t buf = fh_alloc(&host, 4 * 4096, 4096), list = fh_alloc(&host, 4096, 4096);
+
+	ck_assert_uint_eq(store_prp(buf + 2, 0, 16), ST(KVC_SC_INVALID_PRP_OFFSET));
+	ck_assert_uint_eq(store_prp(FH_MEM_SIZE + 4096, 0, 16), ST(KVC_SC_DATA_XFER_ERROR));
+	ck_assert_uint_eq(store_prp(FH_MEM_SIZE - 8, FH_MEM_SIZE, 16), ST(KVC_SC_DATA_XFER_ERROR));
+	/* Second page not page aligned. */
+	ck_assert_uint_eq(store_prp(buf, buf + 4096 + 8, 8000), ST(KVC_SC_INVALID_PRP_OFFSET));
+	/* PRP list entry not page aligned, and a list pointing into garbage. */
+	kvc_put_le64(host.mem + list, buf + 4096);
+	kvc_put_le64(host.mem + list + 8, buf + 2 * 4096 + 100);
+	ck_assert_uint_eq(store_prp(buf, list, 3 * 4096), ST(KVC_SC_INVALID_PRP_OFFSET));
+	kvc_put_le64(host.mem + list + 8, 0x4000000000ull);
+	ck_assert_uint_eq(store_prp(buf, list, 3 * 4096), ST(KVC_SC_DATA_XFER_ERROR));
+	ck_assert_uint_eq(store_prp(buf, FH_MEM_SIZE + 0x1000, 3 * 4096), ST(KVC_SC_DATA_XFER_ERROR));
+	ck_assert_uint_eq(store_prp(buf, list + 4, 3 * 4096), ST(KVC_SC_INVALID_PRP_OFFSET));
+	/* None of these stored anything. */
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "prp"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	/* A good list works, with PRP1 at an offset. */
+	kvc_put_le64(host.mem + list + 8, buf + 3 * 4096);
+	memset(host.mem + buf, 0x5a, 4 * 4096);
+	ck_assert_uint_eq(store_prp(buf + 512, list, 3 * 4096), 0);
+}
+END_TEST
+
+/* ---- BandSlim ---------------------------------------------------------------- */
+
+static uint16_t bs_send(const char *key, const uint8_t *v, uint32_t len, uint8_t opc, uint8_t opts,
+			uint16_t tag)
+{
+	struct kvc_bs_store s = { .opc = opc, .opts = opts, .nsid = 1, .tag = tag, .size = len };
+	uint32_t n, i;
+	uint16_t last = 0;
+
+	s.klen = (uint8_t)strlen(key);
+	memcpy(s.key, key, s.klen);
+	if (opc == KVC_BS_STORE_PRP) {
+		uint64_t buf = fh_alloc(&host, len + 1, 4096);
+
+		memcpy(host.mem + buf, v, len);
+		s.prp1 = buf;
+		s.prp2 = len > 8192 ? 0 : buf + 4096; /* tests keep the PRP part <= 2 pages */
+	}
+	n = kvc_bs_cmd_count(&s);
+	for (i = 0; i < n; i++) {
+		struct kvc_sqe sqe;
+		uint32_t dw0;
+		uint16_t st;
+
+		ck_assert_int_eq(kvc_bs_encode(&sqe, &s, i, v, 0), 0);
+		st = fh_exec(&host, 1, &sqe, &dw0);
+		if (i + 1 < n) {
+			ck_assert_uint_eq(st, 0);
+			ck_assert_uint_lt(dw0, len);
+		}
+		last = st;
+	}
+	return last;
+}
+
+START_TEST(bandslim_sizes)
+{
+	uint8_t v[8192];
+	char key[16];
+	uint32_t size = (uint32_t)_i;
+	uint64_t mark = host.brk;
+
+	snprintf(key, sizeof(key), "bs%u", size);
+	fill(v, size, size);
+	ck_assert_uint_eq(bs_send(key, v, size, KVC_BS_STORE, 0, 7), 0);
+	check_value(key, v, size);
+	fill(v, size, size + 1);
+	ck_assert_uint_eq(bs_send(key, v, size, KVC_BS_STORE, KVC_BS_OPT_NARROW, 8), 0);
+	check_value(key, v, size);
+	host.brk = mark;
+}
+END_TEST
+
+START_TEST(bandslim_prp_hybrid)
+{
+	static const uint32_t sizes[] = { 4096, 4097, 4096 + 100, 8191 };
+	uint8_t v[8192];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		fill(v, sizes[i], i + 40);
+		ck_assert_uint_eq(bs_send("hyb", v, sizes[i], KVC_BS_STORE_PRP, 0, 3), 0);
+		check_value("hyb", v, sizes[i]);
+	}
+}
+END_TEST
+
+START_TEST(bandslim_bad_sequences)
+{
+	struct kvc_bs_store s = { .opc = KVC_BS_STORE, .nsid = 1, .tag = 5, .size = 200, .klen = 2 };
+	uint8_t v[200];
+	struct kvc_sqe sqe;
+
+	fill(v, 200, 1);
+	memcpy(s.key, "bq", 2);
+	/* A transfer with no head. */
+	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 1, v, 0), 0);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_CMD_SEQ_ERROR));
+	/* Head, then a transfer with the wrong tag. */
+	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 0, v, 0), 0);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), 0);
+	s.tag = 6;
+	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 1, v, 0), 0);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_CMD_SEQ_ERROR));
+	/* A new head abandons the open sequence; the new one completes. */
+	ck_assert_uint_eq(bs_send("bq", v, 200, KVC_BS_STORE, 0, 9), 0);
+	check_value("bq", v, 200);
+	/* Head that never gets its transfers: the key is not stored. */
+	s.tag = 10;
+	memcpy(s.key, "orphan", 6);
+	s.klen = 6;
+	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 0, v, 0), 0);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), 0);
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "orphan"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	/* Value size above the maximum. */
+	s.size = 64 * 1024 + 1;
+	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 0, v, 0), 0);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_KV_INVALID_VALUE_SIZE));
+	/* Options are honoured at the end of the sequence. */
+	ck_assert_uint_eq(bs_send("bq", v, 100, KVC_BS_STORE, KVC_STORE_MUST_NOT_EXIST, 11),
+			  ST(KVC_SC_KV_KEY_EXISTS));
+	check_value("bq", v, 200);
+}
+END_TEST
+
+/* ---- ByteExpress -------------------------------------------------------------- */
+
+static uint16_t bx_send(const char *key, const uint8_t *v, uint32_t len, uint32_t ring_chunks)
+{
+	struct kvc_kv_cmd c = { .nsid = 1, .size = len };
+	struct kvc_sqe sqe;
+	struct kvc_cqe cqe;
+	uint32_t i, n = kvc_bx_chunks(len), tail0;
+	uint8_t slot[64];
+	uint16_t cid;
+
+	c.klen = (uint8_t)strlen(key);
+	memcpy(c.key, key, c.klen);
+	ck_assert_int_eq(kvc_bx_encode(&sqe, &c), 0);
+	cid = fh_put(&host, 1, &sqe, true);
+	tail0 = host.q[1].sqt;
+	for (i = 0; i < n; i++) {
+		kvc_bx_fill_chunk(slot, v, len, i);
+		fh_put_raw(&host, 1, slot);
+	}
+	if (ring_chunks < n) /* expose only part of the chunks */
+		host.q[1].sqt = (tail0 + ring_chunks) % host.q[1].size;
+	fh_ring(&host, 1);
+	ck_assert(fh_reap(&host, 1, &cqe, 1000));
+	ck_assert_uint_eq(kvc_cqe_cid(&cqe), cid);
+	if (ring_chunks >= n)
+		ck_assert_uint_eq(kvc_get_le16(&cqe.sqhd), host.q[1].sqt);
+	return kvc_cqe_status(&cqe);
+}
+
+START_TEST(byteexpress_sizes_and_wrap)
+{
+	uint8_t v[2048];
+	uint32_t sizes[] = { 0, 1, 63, 64, 65, 127, 128, 1000, 2048 };
+	unsigned int i, rep;
+	char key[16];
+
+	/* Repeated so the chunks wrap around the 64-entry ring several times. */
+	for (rep = 0; rep < 4; rep++) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			snprintf(key, sizeof(key), "bx%u", sizes[i]);
+			fill(v, sizes[i], i + rep);
+			ck_assert_uint_eq(bx_send(key, v, sizes[i], UINT32_MAX), 0);
+			check_value(key, v, sizes[i]);
+		}
+	}
+}
+END_TEST
+
+START_TEST(byteexpress_chunks_past_tail)
+{
+	uint8_t v[640];
+
+	fill(v, sizeof(v), 5);
+	/* 10 chunks, only 4 below the tail: the command alone is consumed. */
+	ck_assert_uint_eq(bx_send("short", v, sizeof(v), 4), ST(KVC_SC_INVALID_FIELD));
+	/* The 4 exposed chunk slots are then read as commands: they fail, the
+	 * queue stays usable. */
+	{
+		struct kvc_cqe cqe;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			ck_assert(fh_reap(&host, 1, &cqe, 100));
+			ck_assert_uint_ne(kvc_cqe_status(&cqe), 0);
+		}
+	}
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "short"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_store(&host, 1, "after", "ok", 2, 0), 0);
+	check_value("after", (const uint8_t *)"ok", 2);
+	/* More chunks than the queue can ever hold. */
+	{
+		struct kvc_kv_cmd c = { .nsid = 1, .size = 63 * 64, .klen = 1, .key = "x" };
+		struct kvc_sqe sqe;
+
+		ck_assert_int_eq(kvc_bx_encode(&sqe, &c), 0);
+		ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_KV_INVALID_VALUE_SIZE));
+	}
+}
+END_TEST
+
+/* ---- capacity ---------------------------------------------------------------------- */
+
+START_TEST(capacity_full)
+{
+	uint8_t v[4000];
+	char key[16];
+	int i;
+	uint16_t st = 0;
+
+	teardown();
+	fh_small_config(&cfg);
+	cfg.capacity = 64 * 1024;
+	fh_env_init(&env, &cfg, false);
+	start();
+	fill(v, sizeof(v), 3);
+	for (i = 0; i < 100 && !st; i++) {
+		uint64_t mark = host.brk;
+
+		snprintf(key, sizeof(key), "c%d", i);
+		st = fh_store(&host, 1, key, v, sizeof(v), 0);
+		host.brk = mark;
+	}
+	ck_assert_uint_eq(st, ST(KVC_SC_CAPACITY_EXCEEDED));
+	ck_assert_int_ge(i, 15);
+	/* Deleting makes room again; everything stored before is intact. */
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_DELETE, "c0"), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "again", v, sizeof(v), 0), 0);
+	check_value("c1", v, sizeof(v));
+}
+END_TEST
+
+START_TEST(max_keys)
+{
+	teardown();
+	fh_small_config(&cfg);
+	cfg.max_keys = 3;
+	fh_env_init(&env, &cfg, false);
+	start();
+	ck_assert_uint_eq(fh_store(&host, 1, "1", "a", 1, 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "2", "a", 1, 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "3", "a", 1, 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "4", "a", 1, 0), ST(KVC_SC_CAPACITY_EXCEEDED));
+	ck_assert_uint_eq(fh_store(&host, 1, "3", "overwrite", 9, 0), 0); /* not a new key */
+}
+END_TEST
+
+START_TEST(media_errors)
+{
+	uint8_t v[3000];
+
+	fill(v, sizeof(v), 1);
+	ck_assert_uint_eq(fh_store(&host, 1, "r", v, sizeof(v), 0), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "s", v, sizeof(v), 0), 0); /* programs page 0 */
+	env.fail_read_after = 0;
+	ck_assert_uint_eq(fh_retrieve(&host, 1, "r", NULL, sizeof(v), NULL),
+			  ST(KVC_SC_KV_UNRECOVERED));
+	env.fail_read_after = -1;
+	check_value("r", v, sizeof(v));
+	/* Corrupt the programmed page: the checksum catches it. */
+	env.media[100] ^= 0xff;
+	ck_assert_uint_eq(fh_retrieve(&host, 1, "r", NULL, sizeof(v), NULL),
+			  ST(KVC_SC_KV_UNRECOVERED));
+}
+END_TEST
+
+static Suite *kvns_suite(void)
+{
+	Suite *s = suite_create("firmware/kvns");
+	TCase *tc = tcase_create("kv");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, store_retrieve_sizes);
+	tcase_add_test(tc, key_length_boundaries);
+	tcase_add_test(tc, store_options);
+	tcase_add_test(tc, missing_keys_and_delete);
+	tcase_add_test(tc, retrieve_short_buffer_and_size_query);
+	tcase_add_test(tc, list_sorted);
+	tcase_add_test(tc, invalid_opcode_and_namespace);
+	tcase_add_test(tc, prp_errors);
+	tcase_add_loop_test(tc, bandslim_sizes, 0, 301);
+	tcase_add_test(tc, bandslim_prp_hybrid);
+	tcase_add_test(tc, bandslim_bad_sequences);
+	tcase_add_test(tc, byteexpress_sizes_and_wrap);
+	tcase_add_test(tc, byteexpress_chunks_past_tail);
+	tcase_add_test(tc, capacity_full);
+	tcase_add_test(tc, max_keys);
+	tcase_add_test(tc, media_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(kvns_suite)
