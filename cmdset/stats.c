@@ -24,9 +24,9 @@ uint64_t kvc_lat_percentile(const uint64_t h[KVC_LAT_BUCKETS], double p)
 
 const char *kvc_stat_op_name(enum kvc_stat_op op)
 {
-	static const char *const names[KVC_OP_NUM] = { "store", "retrieve", "delete",
-							"exist", "list",     "flush",
-							"bandslim-xfer", "admin", "other" };
+	static const char *const names[KVC_OP_NUM] = { "store",		"retrieve", "delete",
+						       "exist",		"list",	    "flush",
+						       "bandslim-xfer", "admin",    "other" };
 
 	return (unsigned int)op < KVC_OP_NUM ? names[op] : "?";
 }
@@ -40,7 +40,7 @@ const char *kvc_stat_method_name(enum kvc_stat_method m)
 
 const char *kvc_stat_pcie_name(enum kvc_stat_pcie k)
 {
-	static const char *const names[KVC_PK_NUM] = { "doorbell", "sqe",  "prp-list",
+	static const char *const names[KVC_PK_NUM] = { "doorbell", "sqe", "prp-list",
 						       "data",	   "cqe", "msix" };
 
 	return (unsigned int)k < KVC_PK_NUM ? names[k] : "?";

@@ -14,15 +14,15 @@
 
 /* Command kinds counted separately (index into the per-op arrays). */
 enum kvc_stat_op {
-	KVC_OP_STORE,	  /* KV Store 01h, BandSlim and ByteExpress stores completed */
+	KVC_OP_STORE, /* KV Store 01h, BandSlim and ByteExpress stores completed */
 	KVC_OP_RETRIEVE,
 	KVC_OP_DELETE,
 	KVC_OP_EXIST,
 	KVC_OP_LIST,
 	KVC_OP_FLUSH,
-	KVC_OP_BS_XFER,	  /* BandSlim transfer commands */
+	KVC_OP_BS_XFER, /* BandSlim transfer commands */
 	KVC_OP_ADMIN,
-	KVC_OP_OTHER,	  /* invalid or unsupported opcodes */
+	KVC_OP_OTHER, /* invalid or unsupported opcodes */
 	KVC_OP_NUM,
 };
 
@@ -51,13 +51,13 @@ enum kvc_stat_pcie {
 #define KVC_LAT_BUCKETS 128
 
 struct kvc_stats_log {
-	uint32_t version;	/* 0 */
-	uint32_t size;		/* 4: bytes of this structure */
-	uint64_t model_ns;	/* 8: modeled clock: latest modeled completion */
-	uint64_t uptime_ns;	/* 16 */
-	uint64_t keys;		/* 24: keys stored */
-	uint64_t used_bytes;	/* 32: live record bytes in the value log */
-	uint64_t capacity;	/* 40: namespace capacity, bytes */
+	uint32_t version;		 /* 0 */
+	uint32_t size;			 /* 4: bytes of this structure */
+	uint64_t model_ns;		 /* 8: modeled clock: latest modeled completion */
+	uint64_t uptime_ns;		 /* 16 */
+	uint64_t keys;			 /* 24: keys stored */
+	uint64_t used_bytes;		 /* 32: live record bytes in the value log */
+	uint64_t capacity;		 /* 40: namespace capacity, bytes */
 	uint64_t cmds[KVC_OP_NUM];	 /* 48 */
 	uint64_t errors[KVC_OP_NUM];	 /* completed with a non-zero status */
 	uint64_t lat_sum_ns[KVC_OP_NUM]; /* modeled latency totals */
@@ -66,10 +66,10 @@ struct kvc_stats_log {
 	uint64_t m_value_bytes[KVC_XM_NUM];
 	uint64_t m_pcie_bytes[KVC_XM_NUM][2]; /* [up, down] attributable traffic */
 	uint64_t m_pcie_tlps[KVC_XM_NUM][2];
-	uint64_t key_bytes;	   /* key bytes of completed Stores */
-	uint64_t value_bytes_in;   /* value bytes stored */
-	uint64_t value_bytes_out;  /* value bytes returned by Retrieve */
-	uint64_t pcie_tlps[KVC_PK_NUM][2];  /* [kind][up, down] */
+	uint64_t key_bytes;		   /* key bytes of completed Stores */
+	uint64_t value_bytes_in;	   /* value bytes stored */
+	uint64_t value_bytes_out;	   /* value bytes returned by Retrieve */
+	uint64_t pcie_tlps[KVC_PK_NUM][2]; /* [kind][up, down] */
 	uint64_t pcie_bytes[KVC_PK_NUM][2];
 	uint64_t nand_reads;
 	uint64_t nand_programs;

@@ -411,10 +411,9 @@ static uint16_t create_sq(struct fw_cmd *cmd)
 		return st;
 	if (cqid == 0 || cqid > FW_MAX_IOQ || !c->cq[cqid].valid)
 		return KVC_ST_CMD_DNR(KVC_SC_CQ_INVALID);
-	c->sq[qid] = (struct fw_sq){ .valid = true,
-				     .cqid = cqid,
-				     .size = qsize,
-				     .base = kvc_sqe_prp1(&cmd->sqe) };
+	c->sq[qid] = (struct fw_sq){
+		.valid = true, .cqid = cqid, .size = qsize, .base = kvc_sqe_prp1(&cmd->sqe)
+	};
 	c->cq[cqid].nsq++;
 	return 0;
 }

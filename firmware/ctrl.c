@@ -253,7 +253,13 @@ static void drop_queues(struct fw_ctrl *c)
 
 static void ctrl_reset(struct fw_ctrl *c)
 {
+	uint32_t off;
+
 	drop_queues(c);
+	/* A controller reset returns every doorbell to 0, as on real hardware;
+	 * stale tails would replay old slots after the next enable. */
+	for (off = KVC_REG_DBS; off < fw_bar_size(&c->s->cfg); off += 4)
+		bar_store(c, off, 0);
 	c->csts = 0;
 	c->wce = c->s->cfg.vwc;
 	c->feat_arb = log2u(c->s->cfg.arb_burst);
@@ -281,8 +287,9 @@ static void ctrl_enable(struct fw_ctrl *c, uint32_t cc)
 		c->csts = KVC_CSTS_CFS;
 		return;
 	}
-	c->cq[0] = (struct fw_cq){ .valid = true, .ien = true, .phase = true, .size = cqs,
-				   .base = acq, .nsq = 1 };
+	c->cq[0] = (struct fw_cq){
+		.valid = true, .ien = true, .phase = true, .size = cqs, .base = acq, .nsq = 1
+	};
 	c->sq[0] = (struct fw_sq){ .valid = true, .cqid = 0, .size = sqs, .base = asq };
 	c->csts = KVC_CSTS_RDY;
 }
@@ -397,8 +404,7 @@ struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid)
 	return qid <= FW_MAX_IOQ && c->sq[qid].valid ? &c->sq[qid] : NULL;
 }
 
-static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n,
-					   uint8_t opc)
+static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n, uint8_t opc)
 {
 	unsigned int i;
 

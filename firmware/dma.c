@@ -16,8 +16,7 @@ static void charge(struct fw_dma *d, enum fw_pcie_kind kind, struct fw_pcie_cost
 		fw_pcie_cost_add(d->acc, c);
 }
 
-int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf,
-		uint32_t len)
+int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf, uint32_t len)
 {
 	int rc = d->hif->dma_read(d->hif->ctx, addr, buf, len);
 
@@ -133,8 +132,8 @@ static uint16_t walk_prp(struct seg_op *op, uint64_t prp1, uint64_t prp2, uint32
 	return walk_list(op, prp2, left);
 }
 
-static uint16_t dma_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, uint8_t *buf,
-			uint32_t len, bool to_host)
+static uint16_t dma_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, uint8_t *buf, uint32_t len,
+			bool to_host)
 {
 	struct seg_op op = { .d = d, .buf = buf, .to_host = to_host };
 	uint16_t st = walk_prp(&op, prp1, prp2, len);
@@ -144,8 +143,7 @@ static uint16_t dma_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, uint8_t 
 	return st;
 }
 
-uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *buf,
-			 uint32_t len)
+uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *buf, uint32_t len)
 {
 	return dma_prp(d, prp1, prp2, buf, len, false);
 }

@@ -34,7 +34,7 @@ struct fw_dma {
 	const struct fw_host_if *hif;
 	struct fw_pcie *pcie;
 	enum fw_dma_gran gran;
-	uint64_t data_ns; /* modeled link time of the data moved by the last call */
+	uint64_t data_ns;	  /* modeled link time of the data moved by the last call */
 	struct fw_pcie_cost *acc; /* also accumulate costs here when not NULL */
 };
 
@@ -48,16 +48,14 @@ struct fw_dma {
  *
  * Return: 0 or an NVMe status (PRP OFFSET INVALID, DATA TRANSFER ERROR).
  */
-uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *buf,
-			 uint32_t len);
+uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *buf, uint32_t len);
 
 /* As fw_dma_read_prp(), device to host. */
 uint16_t fw_dma_write_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, const void *buf,
 			  uint32_t len);
 
 /* Plain reads/writes of host memory charged under @kind (queues, lists). */
-int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf,
-		uint32_t len);
+int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf, uint32_t len);
 int fw_dma_write(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, const void *buf,
 		 uint32_t len);
 

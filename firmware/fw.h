@@ -34,19 +34,19 @@ struct fw_config {
 	struct fw_nand_geo geo;
 	struct fw_nand_timing nand;
 	struct fw_pcie_cfg pcie;
-	uint32_t max_ioq;	/* I/O queue pairs offered, 1..64 (default 16) */
-	uint32_t mqes;		/* max entries per queue, 2..4096 (default 1024) */
-	uint32_t arb_burst;	/* commands fetched per SQ per round (default 8) */
-	uint32_t max_value;	/* bytes (default 2 MiB) */
-	uint64_t capacity;	/* namespace capacity in bytes; 0 = NAND minus OP */
-	uint32_t max_keys;	/* 0 = no limit */
-	uint32_t op_percent;	/* over-provisioning, percent of the log (default 10) */
-	uint32_t gc_reserve;	/* free superblocks kept for GC (default 2) */
+	uint32_t max_ioq;	 /* I/O queue pairs offered, 1..64 (default 16) */
+	uint32_t mqes;		 /* max entries per queue, 2..4096 (default 1024) */
+	uint32_t arb_burst;	 /* commands fetched per SQ per round (default 8) */
+	uint32_t max_value;	 /* bytes (default 2 MiB) */
+	uint64_t capacity;	 /* namespace capacity in bytes; 0 = NAND minus OP */
+	uint32_t max_keys;	 /* 0 = no limit */
+	uint32_t op_percent;	 /* over-provisioning, percent of the log (default 10) */
+	uint32_t gc_reserve;	 /* free superblocks kept for GC (default 2) */
 	uint32_t fw_overhead_ns; /* modeled firmware time per command (default 1500) */
 	enum fw_timing_mode timing;
 	enum fw_dma_gran dma_gran;
-	bool vwc;		/* volatile write cache: durability at Flush */
-	bool backfill;		/* fill 4 KiB alignment gaps with packed values */
+	bool vwc;      /* volatile write cache: durability at Flush */
+	bool backfill; /* fill 4 KiB alignment gaps with packed values */
 	char serial[21];
 	char model[41];
 };
@@ -74,8 +74,7 @@ struct fw_ctrl;
  * Return: 0, -EINVAL (bad config or a stored layout from another geometry),
  * -ENOMEM, or the HAL's error.
  */
-int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal,
-		     struct fw_subsys **out);
+int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct fw_subsys **out);
 void fw_subsys_destroy(struct fw_subsys *s);
 
 /* Make everything completed so far durable (what Flush does). */

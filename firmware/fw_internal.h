@@ -69,7 +69,7 @@ struct fw_cq {
 	bool phase;
 	bool irq_due;
 	uint16_t iv;
-	uint16_t nsq;	   /* SQs bound to it */
+	uint16_t nsq; /* SQs bound to it */
 	uint32_t size;
 	uint64_t base;
 	uint32_t head;
@@ -101,11 +101,11 @@ struct fw_ctrl {
 	uint32_t cc;
 	uint32_t csts;
 	uint32_t dstrd;
-	uint32_t nr_ioq;  /* I/O queue pairs granted by Set Features (NoQ) */
+	uint32_t nr_ioq; /* I/O queue pairs granted by Set Features (NoQ) */
 	bool noq_set;
 	struct fw_sq sq[FW_MAX_IOQ + 1];
 	struct fw_cq cq[FW_MAX_IOQ + 1];
-	uint32_t rr;	  /* round-robin position among I/O SQs */
+	uint32_t rr; /* round-robin position among I/O SQs */
 	/* features */
 	uint32_t feat_arb;
 	uint32_t feat_coal;
@@ -115,7 +115,7 @@ struct fw_ctrl {
 	uint32_t feat_errrec;
 	uint32_t feat_kato;
 	uint32_t feat_iocs;
-	bool wce;	  /* volatile write cache enabled */
+	bool wce; /* volatile write cache enabled */
 	/* asynchronous events */
 	uint16_t aer_cid[FW_MAX_AER];
 	unsigned int naer;
@@ -143,15 +143,15 @@ struct fw_cmd {
 	struct kvc_sqe sqe;
 	const struct kvc_sqe *pre; /* SQEs fetched after this one in the same burst */
 	uint32_t npre;
-	uint32_t consumed;	   /* extra SQ slots this command used (ByteExpress) */
-	uint64_t arrival;	   /* model time the command was fetched */
-	uint64_t done;		   /* model time the command completes */
+	uint32_t consumed; /* extra SQ slots this command used (ByteExpress) */
+	uint64_t arrival;  /* model time the command was fetched */
+	uint64_t done;	   /* model time the command completes */
 	uint32_t dw0;
 	uint8_t stat_op;
-	uint8_t method;		   /* enum kvc_stat_method */
-	bool stored;		   /* a Store completed (counted per method) */
+	uint8_t method; /* enum kvc_stat_method */
+	bool stored;	/* a Store completed (counted per method) */
 	uint32_t value_bytes;
-	struct fw_pcie_cost cost;  /* traffic attributable to this command */
+	struct fw_pcie_cost cost; /* traffic attributable to this command */
 };
 
 struct fw_stats {
@@ -178,13 +178,13 @@ struct fw_subsys {
 	struct fw_vlog vlog;
 	struct fw_pcie pcie;
 	struct fw_stats st;
-	uint64_t capacity;   /* namespace capacity, bytes */
+	uint64_t capacity; /* namespace capacity, bytes */
 	uint64_t start_ns;
-	uint64_t fw_busy;    /* firmware CPU timeline */
+	uint64_t fw_busy; /* firmware CPU timeline */
 	bool persistent;
-	bool dirty;	     /* index changes not yet committed */
-	uint8_t *xbuf;	     /* staging buffer: max(max_value + 4 KiB, FW_LOG_MAX) */
-	uint8_t *blob;	     /* serialized value-log layout */
+	bool dirty;    /* index changes not yet committed */
+	uint8_t *xbuf; /* staging buffer: max(max_value + 4 KiB, FW_LOG_MAX) */
+	uint8_t *blob; /* serialized value-log layout */
 	struct fw_ctrl *ctrls;
 };
 

@@ -50,7 +50,7 @@ struct sep {
 #define INNER_CAP ((NODE_SIZE - 16) / (sizeof(struct sep) + sizeof(void *)) - 1)
 struct inner {
 	struct node_hdr h;
-	struct sep s[INNER_CAP];	/* s[i] separates child[i] and child[i + 1] */
+	struct sep s[INNER_CAP]; /* s[i] separates child[i] and child[i + 1] */
 	void *child[INNER_CAP + 1];
 };
 
@@ -187,8 +187,8 @@ void fw_index_fini(struct fw_index *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
-static struct leaf *find_leaf(const struct fw_index *ix, const struct ckey *k,
-			      struct inner **path, uint32_t *slots)
+static struct leaf *find_leaf(const struct fw_index *ix, const struct ckey *k, struct inner **path,
+			      uint32_t *slots)
 {
 	void *n = ix->root;
 	uint32_t d;

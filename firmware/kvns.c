@@ -170,8 +170,7 @@ static uint16_t kv_exist(struct fw_cmd *cmd)
 
 	if (st)
 		return st;
-	return fw_index_get(&s->index, kc.key, kc.klen, &iv) ? 0
-							      : FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
+	return fw_index_get(&s->index, kc.key, kc.klen, &iv) ? 0 : FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
 }
 
 static uint16_t kv_list(struct fw_cmd *cmd)

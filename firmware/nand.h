@@ -17,11 +17,11 @@
 
 struct fw_nand_geo {
 	uint32_t channels;
-	uint32_t ways;		  /* dies per channel */
-	uint32_t planes;	  /* per die */
+	uint32_t ways;	 /* dies per channel */
+	uint32_t planes; /* per die */
 	uint32_t blocks_per_plane;
 	uint32_t pages_per_block;
-	uint32_t page_size;	  /* bytes, multiple of 4096 */
+	uint32_t page_size; /* bytes, multiple of 4096 */
 };
 
 enum fw_nand_profile {
@@ -31,16 +31,16 @@ enum fw_nand_profile {
 
 struct fw_nand_timing {
 	enum fw_nand_profile profile;
-	uint32_t read_ns[3];	/* FLAT uses [0]; TLC: LSB, CSB, MSB */
+	uint32_t read_ns[3]; /* FLAT uses [0]; TLC: LSB, CSB, MSB */
 	uint32_t prog_ns[3];
 	uint32_t erase_ns;
-	uint32_t chan_mbps;	/* channel transfer rate, MB/s (10^6 bytes) */
+	uint32_t chan_mbps; /* channel transfer rate, MB/s (10^6 bytes) */
 };
 
 struct fw_nand_stats {
-	uint64_t reads;	   /* page reads */
-	uint64_t programs; /* page programs */
-	uint64_t erases;   /* block erases */
+	uint64_t reads;	     /* page reads */
+	uint64_t programs;   /* page programs */
+	uint64_t erases;     /* block erases */
 	uint64_t read_bytes; /* bytes moved over channels by reads */
 };
 

@@ -41,8 +41,8 @@ void fw_config_default(struct fw_config *c)
 
 static uint64_t raw_log_bytes(const struct fw_config *c, uint64_t *sb_bytes)
 {
-	uint64_t sb = (uint64_t)c->geo.channels * c->geo.ways * c->geo.pages_per_block *
-		      c->geo.page_size;
+	uint64_t sb =
+		(uint64_t)c->geo.channels * c->geo.ways * c->geo.pages_per_block * c->geo.page_size;
 	uint64_t nsb = (uint64_t)c->geo.planes * c->geo.blocks_per_plane;
 
 	*sb_bytes = sb;
@@ -78,7 +78,8 @@ const char *fw_config_check(const struct fw_config *c)
 		return "max value size must be 1 B .. 16 MiB - 1";
 	if (c->op_percent > 90)
 		return "over-provisioning must be 0..90 percent";
-	if (c->gc_reserve < 1 || (uint64_t)c->geo.planes * c->geo.blocks_per_plane < c->gc_reserve + 3)
+	if (c->gc_reserve < 1 ||
+	    (uint64_t)c->geo.planes * c->geo.blocks_per_plane < c->gc_reserve + 3)
 		return "gc reserve must be >= 1 and leave at least 2 superblocks for data";
 	if (usable_capacity(c) == 0)
 		return "the NAND geometry leaves no usable capacity";

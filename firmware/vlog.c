@@ -377,8 +377,8 @@ bad:
 	return -EBADMSG;
 }
 
-int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen,
-		 const struct fw_idx_val *iv, void *buf, uint64_t now, uint64_t *done)
+int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const struct fw_idx_val *iv,
+		 void *buf, uint64_t now, uint64_t *done)
 {
 	*done = now;
 	return read_record(vl, key, klen, iv, buf, now, done);

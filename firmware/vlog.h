@@ -56,13 +56,13 @@ struct fw_sb {
 };
 
 struct fw_vlog_stats {
-	uint64_t records;	/* records appended by hosts */
-	uint64_t host_bytes;	/* key + value bytes appended by hosts */
-	uint64_t rec_bytes;	/* record bytes appended (headers included, GC too) */
-	uint64_t pad_bytes;	/* alignment gaps left unfilled */
-	uint64_t backfills;	/* packed records placed in alignment gaps */
+	uint64_t records;    /* records appended by hosts */
+	uint64_t host_bytes; /* key + value bytes appended by hosts */
+	uint64_t rec_bytes;  /* record bytes appended (headers included, GC too) */
+	uint64_t pad_bytes;  /* alignment gaps left unfilled */
+	uint64_t backfills;  /* packed records placed in alignment gaps */
 	uint64_t gc_runs;
-	uint64_t gc_moves;	/* live records relocated */
+	uint64_t gc_moves; /* live records relocated */
 	uint64_t gc_bytes;
 	uint64_t crc_errors;
 	uint64_t media_errors;
@@ -75,22 +75,22 @@ struct fw_vlog {
 	uint32_t nsb;
 	uint32_t page_size;
 	uint64_t sb_bytes;
-	uint32_t reserve;    /* free superblocks kept for GC */
+	uint32_t reserve; /* free superblocks kept for GC */
 	struct fw_sb *sb;
 	uint32_t free_count;
-	uint32_t cur;	     /* open superblock */
-	uint64_t off;	     /* next byte of its stream */
-	uint8_t *page;	     /* contents of the open page */
-	uint64_t page_off;   /* stream offset of the open page */
+	uint32_t cur;	   /* open superblock */
+	uint64_t off;	   /* next byte of its stream */
+	uint8_t *page;	   /* contents of the open page */
+	uint64_t page_off; /* stream offset of the open page */
 	uint32_t ngaps;
 	struct {
 		uint32_t off; /* within the open page */
 		uint32_t len;
 	} gaps[16];
 	bool in_gc;
-	uint64_t wb_ns;	     /* write-buffer slack per die before a Store waits */
-	uint64_t used;	     /* live record bytes */
-	uint8_t *scratch;    /* GC record buffer */
+	uint64_t wb_ns;	  /* write-buffer slack per die before a Store waits */
+	uint64_t used;	  /* live record bytes */
+	uint8_t *scratch; /* GC record buffer */
 	uint32_t scratch_len;
 	/* Make the index durable; GC calls it before erasing a victim so no
 	 * committed index entry can point into erased blocks.  May be NULL. */
@@ -133,8 +133,8 @@ int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const v
  * Return: 0; -EBADMSG when the record does not match the index (checksum,
  * header or key); -EIO on a media error.
  */
-int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen,
-		 const struct fw_idx_val *iv, void *buf, uint64_t now, uint64_t *done);
+int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const struct fw_idx_val *iv,
+		 void *buf, uint64_t now, uint64_t *done);
 
 /* A record became garbage (overwritten or deleted). */
 void fw_vlog_dead(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen);

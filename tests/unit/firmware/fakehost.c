@@ -432,8 +432,8 @@ static void set_prps(struct fh_host *h, struct kvc_kv_cmd *c, uint64_t buf, uint
 	c->prp2 = list;
 }
 
-uint16_t fh_store(struct fh_host *h, uint16_t qid, const char *key, const void *val,
-		  uint32_t len, uint8_t opts)
+uint16_t fh_store(struct fh_host *h, uint16_t qid, const char *key, const void *val, uint32_t len,
+		  uint8_t opts)
 {
 	struct kvc_kv_cmd c;
 	struct kvc_sqe sqe;
@@ -448,8 +448,8 @@ uint16_t fh_store(struct fh_host *h, uint16_t qid, const char *key, const void *
 	return fh_exec(h, qid, &sqe, NULL);
 }
 
-uint16_t fh_retrieve(struct fh_host *h, uint16_t qid, const char *key, void *out,
-		     uint32_t buflen, uint32_t *vlen)
+uint16_t fh_retrieve(struct fh_host *h, uint16_t qid, const char *key, void *out, uint32_t buflen,
+		     uint32_t *vlen)
 {
 	struct kvc_kv_cmd c;
 	struct kvc_sqe sqe;

@@ -27,7 +27,7 @@ struct fh_meta_rec {
 
 struct fh_env {
 	uint64_t now;
-	bool auto_clock;	/* advance 100 ns on every clock read */
+	bool auto_clock; /* advance 100 ns on every clock read */
 	/* NAND */
 	uint8_t *media;
 	uint64_t media_pages;
@@ -48,8 +48,8 @@ struct fh_env {
 
 struct fh_host {
 	struct fh_env *env;
-	uint8_t *mem;	   /* host memory; address = offset */
-	uint64_t brk;	   /* bump allocator */
+	uint8_t *mem; /* host memory; address = offset */
+	uint64_t brk; /* bump allocator */
 	uint32_t *bar;
 	struct fw_host_if hif;
 	struct fw_ctrl *ctrl;
@@ -88,10 +88,10 @@ bool fh_reap(struct fh_host *h, uint16_t qid, struct kvc_cqe *out, unsigned int 
 /* Submit one command and wait: returns its status; DW0 in *dw0 if not NULL. */
 uint16_t fh_exec(struct fh_host *h, uint16_t qid, struct kvc_sqe *sqe, uint32_t *dw0);
 /* KV helpers on queue @qid. */
-uint16_t fh_store(struct fh_host *h, uint16_t qid, const char *key, const void *val,
-		  uint32_t len, uint8_t opts);
-uint16_t fh_retrieve(struct fh_host *h, uint16_t qid, const char *key, void *buf,
-		     uint32_t buflen, uint32_t *vlen);
+uint16_t fh_store(struct fh_host *h, uint16_t qid, const char *key, const void *val, uint32_t len,
+		  uint8_t opts);
+uint16_t fh_retrieve(struct fh_host *h, uint16_t qid, const char *key, void *buf, uint32_t buflen,
+		     uint32_t *vlen);
 uint16_t fh_simple(struct fh_host *h, uint16_t qid, uint8_t opc, const char *key);
 
 #endif /* TEST_FAKEHOST_H */

@@ -79,7 +79,8 @@ START_TEST(store_retrieve_sizes)
 	}
 	ck_assert_uint_eq(fh_store(&host, 1, "too-big", v, 64 * 1024 + 1, 0),
 			  ST(KVC_SC_KV_INVALID_VALUE_SIZE));
-	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "too-big"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "too-big"),
+			  ST(KVC_SC_KV_KEY_NOT_EXIST));
 	free(v);
 }
 END_TEST
@@ -98,8 +99,8 @@ static uint16_t raw_klen(uint8_t opc, uint8_t klen)
 
 START_TEST(key_length_boundaries)
 {
-	static const uint8_t ops[] = { KVC_KV_STORE, KVC_KV_RETRIEVE, KVC_KV_DELETE, KVC_KV_EXIST,
-				       KVC_BX_STORE, KVC_BS_STORE };
+	static const uint8_t ops[] = { KVC_KV_STORE, KVC_KV_RETRIEVE, KVC_KV_DELETE,
+				       KVC_KV_EXIST, KVC_BX_STORE,    KVC_BS_STORE };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(ops); i++) {
@@ -130,9 +131,9 @@ START_TEST(store_options)
 	check_value("k", (const uint8_t *)"x", 1);
 	ck_assert_uint_eq(fh_store(&host, 1, "k", "zz", 2, KVC_STORE_MUST_EXIST), 0);
 	check_value("k", (const uint8_t *)"zz", 2);
-	ck_assert_uint_eq(fh_store(&host, 1, "k", "q", 1,
-				   KVC_STORE_MUST_EXIST | KVC_STORE_MUST_NOT_EXIST),
-			  ST(KVC_SC_INVALID_FIELD));
+	ck_assert_uint_eq(
+		fh_store(&host, 1, "k", "q", 1, KVC_STORE_MUST_EXIST | KVC_STORE_MUST_NOT_EXIST),
+		ST(KVC_SC_INVALID_FIELD));
 	ck_assert_uint_eq(fh_store(&host, 1, "k", "c", 1, KVC_STORE_COMPRESS_HINT), 0);
 	check_value("k", (const uint8_t *)"c", 1);
 }
@@ -273,7 +274,8 @@ START_TEST(prp_errors)
 	ck_assert_uint_eq(store_prp(buf, list, 3 * 4096), ST(KVC_SC_INVALID_PRP_OFFSET));
 	kvc_put_le64(host.mem + list + 8, 0x4000000000ull);
 	ck_assert_uint_eq(store_prp(buf, list, 3 * 4096), ST(KVC_SC_DATA_XFER_ERROR));
-	ck_assert_uint_eq(store_prp(buf, FH_MEM_SIZE + 0x1000, 3 * 4096), ST(KVC_SC_DATA_XFER_ERROR));
+	ck_assert_uint_eq(store_prp(buf, FH_MEM_SIZE + 0x1000, 3 * 4096),
+			  ST(KVC_SC_DATA_XFER_ERROR));
 	ck_assert_uint_eq(store_prp(buf, list + 4, 3 * 4096), ST(KVC_SC_INVALID_PRP_OFFSET));
 	/* None of these stored anything. */
 	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "prp"), ST(KVC_SC_KV_KEY_NOT_EXIST));
@@ -353,7 +355,9 @@ END_TEST
 
 START_TEST(bandslim_bad_sequences)
 {
-	struct kvc_bs_store s = { .opc = KVC_BS_STORE, .nsid = 1, .tag = 5, .size = 200, .klen = 2 };
+	struct kvc_bs_store s = {
+		.opc = KVC_BS_STORE, .nsid = 1, .tag = 5, .size = 200, .klen = 2
+	};
 	uint8_t v[200];
 	struct kvc_sqe sqe;
 

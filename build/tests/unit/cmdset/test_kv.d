@@ -1,7 +1,8 @@
 build/tests/unit/cmdset/test_kv: tests/unit/cmdset/test_kv.c \
  tests/unit/check_main.h cmdset/cmdset.h cmdset/le.h cmdset/queue.h \
  cmdset/regs.h cmdset/status.h cmdset/admin.h cmdset/nvm.h cmdset/kv.h \
- cmdset/bandslim.h cmdset/bexp.h cmdset/tcp.h cmdset/opcode.h
+ cmdset/bandslim.h cmdset/bexp.h cmdset/tcp.h cmdset/opcode.h \
+ cmdset/stats.h
 tests/unit/check_main.h:
 cmdset/cmdset.h:
 cmdset/le.h:
@@ -15,3 +16,4 @@ cmdset/bandslim.h:
 cmdset/bexp.h:
 cmdset/tcp.h:
 cmdset/opcode.h:
+cmdset/stats.h:
