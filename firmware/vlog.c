@@ -214,7 +214,13 @@ static int ensure_space(struct fw_vlog *vl, uint64_t need, uint64_t now)
 	if (!vl->in_gc)
 		need += (uint64_t)vl->reserve * vl->sb_bytes;
 	while (space_left(vl) < need) {
+		uint64_t before = space_left(vl);
+
 		if (vl->in_gc || fw_vlog_gc(vl, now))
+			return -ENOSPC;
+		/* Relocating 4 KiB-aligned records can cost as much log as the
+		 * victim gave back: stop instead of collecting forever. */
+		if (space_left(vl) <= before)
 			return -ENOSPC;
 	}
 	return 0;

@@ -158,15 +158,14 @@ START_TEST(effects_log_per_csi)
 	ck_assert_uint_eq(kvc_get_le32(&l->iocs[0x05]), 0);
 	ck_assert(kvc_get_le32(&l->acs[KVC_ADM_IDENTIFY]) & KVC_EFFECTS_CSUPP);
 	/* CSI 0 (NVM): no I/O commands on this device. */
-	ck_assert_uint_eq(admin(KVC_ADM_GET_LOG_PAGE, 0, 1023u << 16 | KVC_LOG_CMD_EFFECTS, 0, 0,
-				buf, NULL),
-			  0);
+	ck_assert_uint_eq(
+		admin(KVC_ADM_GET_LOG_PAGE, 0, 1023u << 16 | KVC_LOG_CMD_EFFECTS, 0, 0, buf, NULL),
+		0);
 	ck_assert_uint_eq(kvc_get_le32(&l->iocs[0x01]), 0);
 	ck_assert_uint_eq(admin(KVC_ADM_GET_LOG_PAGE, 0, 1023u << 16 | 0x7e, 0, 0, buf, NULL),
 			  CST(KVC_SC_INVALID_LOG_PAGE));
-	ck_assert_uint_eq(admin(KVC_ADM_GET_LOG_PAGE, 0, 1023u << 16 | KVC_LOG_SMART, 0, 0, buf,
-				NULL),
-			  0);
+	ck_assert_uint_eq(
+		admin(KVC_ADM_GET_LOG_PAGE, 0, 1023u << 16 | KVC_LOG_SMART, 0, 0, buf, NULL), 0);
 }
 END_TEST
 
@@ -210,8 +209,9 @@ START_TEST(features)
 	uint32_t dw0 = 0;
 
 	/* Number of Queues after I/O queues exist: sequence error. */
-	ck_assert_uint_eq(admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_NUM_QUEUES, 0x00030003, 0, 0, &dw0),
-			  ST(KVC_SC_CMD_SEQ_ERROR));
+	ck_assert_uint_eq(
+		admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_NUM_QUEUES, 0x00030003, 0, 0, &dw0),
+		ST(KVC_SC_CMD_SEQ_ERROR));
 	ck_assert_uint_eq(admin(KVC_ADM_GET_FEATURES, 0, KVC_FEAT_NUM_QUEUES, 0, 0, 0, &dw0), 0);
 	ck_assert_uint_eq(dw0, (cfg.max_ioq - 1) | (cfg.max_ioq - 1) << 16);
 	ck_assert_uint_eq(admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_ARBITRATION, 2, 0, 0, NULL), 0);
@@ -222,9 +222,9 @@ START_TEST(features)
 			  ST(KVC_SC_INVALID_FIELD));
 	ck_assert_uint_eq(admin(KVC_ADM_SET_FEATURES, 0, 0x77, 1, 0, 0, NULL),
 			  ST(KVC_SC_INVALID_FIELD));
-	ck_assert_uint_eq(admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_ARBITRATION | KVC_FEAT_SV, 1, 0,
-				0, NULL),
-			  CST(KVC_SC_FEATURE_NOT_SAVEABLE));
+	ck_assert_uint_eq(
+		admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_ARBITRATION | KVC_FEAT_SV, 1, 0, 0, NULL),
+		CST(KVC_SC_FEATURE_NOT_SAVEABLE));
 	ck_assert_uint_eq(admin(KVC_ADM_KEEP_ALIVE, 0, 0, 0, 0, 0, NULL), 0);
 	ck_assert_uint_eq(admin(KVC_ADM_ABORT, 0, 1, 0, 0, 0, &dw0), 0);
 	ck_assert_uint_eq(dw0 & 1, 1);
@@ -237,8 +237,8 @@ START_TEST(num_queues_before_creation)
 
 	stop();
 	start(false);
-	ck_assert_uint_eq(admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_NUM_QUEUES, 0x00010001, 0, 0, &dw0),
-			  0);
+	ck_assert_uint_eq(
+		admin(KVC_ADM_SET_FEATURES, 0, KVC_FEAT_NUM_QUEUES, 0x00010001, 0, 0, &dw0), 0);
 	ck_assert_uint_eq(dw0, 0x00010001);
 	ck_assert_uint_eq(fh_create_ioq(&host, 1, 16), 0);
 	ck_assert_uint_eq(fh_create_ioq(&host, 2, 16), 0);
@@ -295,13 +295,13 @@ START_TEST(bad_doorbell_value_raises_event)
 	uint16_t cid = post_aer();
 	struct kvc_cqe cqe;
 
-	ck_assert(!fh_reap(&host, 0, &cqe, 5)); /* kept pending */
+	ck_assert(!fh_reap(&host, 0, &cqe, 5));	 /* kept pending */
 	host.bar[kvc_sq_tail_db(1, 0) / 4] = 64; /* queue has 64 entries: 0..63 */
 	ck_assert(fh_reap(&host, 0, &cqe, 10));
 	ck_assert_uint_eq(kvc_cqe_cid(&cqe), cid);
-	ck_assert_uint_eq(kvc_cqe_dw0(&cqe), KVC_AER_DW0(KVC_AER_TYPE_ERROR,
-							 KVC_AER_ERR_INVALID_DB_VALUE,
-							 KVC_LOG_ERROR));
+	ck_assert_uint_eq(
+		kvc_cqe_dw0(&cqe),
+		KVC_AER_DW0(KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB_VALUE, KVC_LOG_ERROR));
 	/* The queue is consistent: a correct doorbell after it works. */
 	host.bar[kvc_sq_tail_db(1, 0) / 4] = host.q[1].sqt;
 	ck_assert_uint_eq(fh_store(&host, 1, "k", "v", 1, 0), 0);
@@ -385,7 +385,9 @@ START_TEST(cq_full_backpressure)
 	host.q[2].size = 32;
 	host.q[2].phase = true;
 	for (i = 0; i < 20; i++) {
-		struct kvc_kv_cmd c = { .opc = KVC_KV_EXIST, .nsid = 1, .klen = 1, .cid = (uint16_t)i };
+		struct kvc_kv_cmd c = {
+			.opc = KVC_KV_EXIST, .nsid = 1, .klen = 1, .cid = (uint16_t)i
+		};
 		struct kvc_sqe sqe;
 
 		kvc_kv_encode(&sqe, &c);

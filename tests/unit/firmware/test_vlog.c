@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/* Value log: packing vs 4 KiB alignment, backfilling, state round trip,
+ * GC with records straddling pages and superblocks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "fakehost.c"
+#include "firmware/crc.h"
+#include "firmware/vlog.h"
+
+static struct fh_env env;
+static struct fw_config cfg;
+static struct fw_nand nand;
+static struct fw_index ix;
+static struct fw_vlog vl;
+
+static void init_geo(uint32_t page_size)
+{
+	fh_small_config(&cfg);
+	cfg.geo.page_size = page_size;
+	fh_env_init(&env, &cfg, false);
+	ck_assert_int_eq(fw_nand_init(&nand, &cfg.geo, &cfg.nand), 0);
+	ck_assert_int_eq(fw_index_init(&ix), 0);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 2), 0);
+}
+
+static void fini(void)
+{
+	fw_vlog_fini(&vl);
+	fw_index_fini(&ix);
+	fw_nand_fini(&nand);
+	fh_env_fini(&env);
+}
+
+/* Append and index one record, as the namespace does. */
+static void put(const char *key, const void *val, uint32_t len, bool aligned)
+{
+	struct fw_idx_val iv, old;
+	uint8_t klen = (uint8_t)strlen(key);
+	uint64_t ready;
+
+	iv.vlen = len;
+	iv.crc = fw_crc32c(fw_crc32c(0, key, klen), val, len);
+	ck_assert_int_eq(fw_vlog_append(&vl, (const uint8_t *)key, klen, val, len, iv.crc,
+					aligned, 0, &iv.loc, &ready),
+			 0);
+	if (fw_index_put(&ix, (const uint8_t *)key, klen, &iv, &old) == 1)
+		fw_vlog_dead(&vl, old.loc, klen, old.vlen);
+}
+
+static void get(const char *key, const void *want, uint32_t len)
+{
+	struct fw_idx_val iv;
+	uint8_t *buf = malloc(len + 1);
+	uint64_t done;
+
+	ck_assert(fw_index_get(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv));
+	ck_assert_uint_eq(iv.vlen, len);
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)key, (uint8_t)strlen(key), &iv, buf, 0,
+				      &done),
+			 0);
+	ck_assert_mem_eq(buf, want, len);
+	free(buf);
+}
+
+/* 1000 values of 8 bytes with 4-byte keys: 24-byte records. */
+START_TEST(packed_vs_aligned_page_programs)
+{
+	char key[8];
+	uint64_t packed, aligned;
+	int i;
+
+	init_geo(4096);
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "%04d", i);
+		put(key, "8bytes!!", 8, false);
+	}
+	packed = nand.st.programs;
+	ck_assert_uint_eq(packed, 1000 * 24 / 4096); /* full pages only */
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "%04d", i);
+		get(key, "8bytes!!", 8);
+	}
+	fini();
+
+	/* 300 aligned values already take 1.2 MiB of this 2 MiB device. */
+	init_geo(4096);
+	for (i = 0; i < 300; i++) {
+		snprintf(key, sizeof(key), "%04d", i);
+		put(key, "8bytes!!", 8, true);
+	}
+	aligned = nand.st.programs;
+	ck_assert_uint_ge(aligned, 299); /* one 4 KiB slot per value */
+	ck_assert_uint_le(packed * 100, aligned * 2); /* >= 98 % fewer page writes */
+	for (i = 0; i < 300; i += 7) {
+		snprintf(key, sizeof(key), "%04d", i);
+		get(key, "8bytes!!", 8);
+	}
+	ck_assert_uint_gt(vl.st.pad_bytes, 0);
+	fini();
+}
+END_TEST
+
+START_TEST(backfill_uses_alignment_gaps)
+{
+	struct fw_idx_val a, c;
+
+	init_geo(16384);
+	put("A", "aligned-one", 11, true);
+	put("B", "aligned-two", 11, true);
+	put("C", "packed", 6, false);
+	ck_assert_uint_eq(vl.st.backfills, 1);
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"A", 1, &a));
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"C", 1, &c));
+	/* C sits right after A, inside the gap before B's 4 KiB slot. */
+	ck_assert_uint_eq(c.loc, a.loc + fw_rec_len(1, 11));
+	get("A", "aligned-one", 11);
+	get("B", "aligned-two", 11);
+	get("C", "packed", 6);
+	/* Also after the page was programmed. */
+	{
+		static uint8_t big[20000];
+
+		memset(big, 9, sizeof(big));
+		put("D", big, sizeof(big), false);
+		ck_assert_uint_gt(nand.st.programs, 0);
+		get("C", "packed", 6);
+		get("D", big, sizeof(big));
+	}
+	fini();
+}
+END_TEST
+
+START_TEST(state_roundtrip_restores_open_page)
+{
+	size_t len;
+	uint8_t *blob;
+	int i;
+	char key[8];
+
+	init_geo(4096);
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "s%d", i);
+		put(key, key, (uint32_t)strlen(key), false);
+	}
+	ck_assert_int_eq(fw_vlog_stage(&vl), 0);
+	len = fw_vlog_state_size(&vl);
+	blob = malloc(len);
+	fw_vlog_state_save(&vl, blob);
+	/* A fresh log over the same media and index. */
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 2), 0);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len), 0);
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "s%d", i);
+		get(key, key, (uint32_t)strlen(key));
+	}
+	/* Corrupt or foreign state is refused. */
+	blob[0] ^= 1;
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len), -EINVAL);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len - 1), -EINVAL);
+	free(blob);
+	fini();
+}
+END_TEST
+
+/* 40 KiB values over 256 KiB superblocks: records straddle pages and
+ * superblocks.  Keys are rewritten in random order, so old superblocks
+ * still hold live records that GC must move. */
+START_TEST(gc_moves_straddling_records)
+{
+	static uint8_t v[16][42000];
+	char key[8];
+	int i, k;
+
+	init_geo(4096);
+	srand(3);
+	for (i = 0; i < 400; i++) {
+		k = i < 16 ? i : rand() % 16;
+		memset(v[k], i, sizeof(v[k]));
+		snprintf(key, sizeof(key), "big%d", k);
+		put(key, v[k], (uint32_t)(40000 + k * 100), false);
+	}
+	ck_assert_uint_ge(vl.st.gc_runs, 3);
+	ck_assert_uint_gt(vl.st.gc_moves, 0);
+	for (k = 0; k < 16; k++) {
+		snprintf(key, sizeof(key), "big%d", k);
+		get(key, v[k], (uint32_t)(40000 + k * 100));
+	}
+	fini();
+}
+END_TEST
+
+START_TEST(full_log_reports_enospc)
+{
+	static uint8_t v[60000];
+	struct fw_idx_val iv;
+	uint64_t ready;
+	char key[8];
+	int i, rc = 0;
+
+	init_geo(4096);
+	/* Distinct keys never become garbage: the log must fill and say so. */
+	for (i = 0; i < 1000 && rc == 0; i++) {
+		snprintf(key, sizeof(key), "f%d", i);
+		rc = fw_vlog_append(&vl, (const uint8_t *)key, (uint8_t)strlen(key), v, sizeof(v), 0,
+				    false, 0, &iv.loc, &ready);
+		if (!rc) {
+			iv.vlen = sizeof(v);
+			fw_index_put(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv, NULL);
+		}
+	}
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_uint_le(vl.used, fw_vlog_capacity(&vl) + vl.sb_bytes);
+	fini();
+}
+END_TEST
+
+static Suite *vlog_suite(void)
+{
+	Suite *s = suite_create("firmware/vlog");
+	TCase *tc = tcase_create("vlog");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, packed_vs_aligned_page_programs);
+	tcase_add_test(tc, backfill_uses_alignment_gaps);
+	tcase_add_test(tc, state_roundtrip_restores_open_page);
+	tcase_add_test(tc, gc_moves_straddling_records);
+	tcase_add_test(tc, full_log_reports_enospc);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(vlog_suite)
