@@ -67,7 +67,8 @@ static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
 	uint8_t pad[FW_KEY_MAX] = { 0 };
 	struct ckey k;
 
-	memcpy(pad, key, klen);
+	if (klen) /* key may be NULL for "from the first key" */
+		memcpy(pad, key, klen);
 	k.hi = load_be64(pad);
 	k.lo = load_be64(pad + 8);
 	k.len = klen;
