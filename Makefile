@@ -47,13 +47,18 @@ LIBKVC := $(BUILD)/lib/libkvc.a
 FW_SRCS := $(call lib_srcs,firmware)
 LIBFW := $(BUILD)/lib/libnvkvfw.a
 
+EMU_SRCS := $(call lib_srcs,emu)
+LIBEMU := $(BUILD)/lib/libnvkvemu.a
+EMU_LIBS := $(shell pkg-config --libs inih lmdb 2>/dev/null || echo -linih -llmdb)
+
 LIBS := $(LIBFW) $(LIBKVC)
-PROGS := $(BUILD)/bin/kvc-info
+PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu
 
 all: $(LIBS) $(PROGS)
 
 $(LIBKVC): $(call objs,$(CMDSET_SRCS))
 $(LIBFW): $(call objs,$(FW_SRCS))
+$(LIBEMU): $(call objs,$(EMU_SRCS))
 
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
@@ -67,6 +72,10 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/bin/kvc-info: $(BUILD)/obj/cmdset/kvc_info_main.o $(LIBKVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+$(BUILD)/bin/nvkv-emu: $(BUILD)/obj/emu/nvkv_emu_main.o $(LIBEMU) $(LIBFW) $(LIBKVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EMU_LIBS) $(LDLIBS_BASE)
 
 # ---- tests ---------------------------------------------------------------
 # tests/unit/<component>/test_<module>.c -> one Check program each.

@@ -19,5 +19,6 @@
 #include "tcp.h"
 #include "opcode.h"
 #include "stats.h"
+#include "shm.h"
 
 #endif /* KVC_CMDSET_H */

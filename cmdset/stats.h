@@ -9,6 +9,7 @@
 #define KVC_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define KVC_STATS_VERSION 1
 
@@ -112,5 +113,13 @@ uint64_t kvc_lat_percentile(const uint64_t h[KVC_LAT_BUCKETS], double p);
 const char *kvc_stat_op_name(enum kvc_stat_op op);
 const char *kvc_stat_method_name(enum kvc_stat_method m);
 const char *kvc_stat_pcie_name(enum kvc_stat_pcie k);
+
+/**
+ * kvc_stats_print() - print a statistics log for people or programs.
+ * @f: output.
+ * @l: the log page (host byte order on little-endian hosts).
+ * @json: one JSON object instead of text.
+ */
+void kvc_stats_print(FILE *f, const struct kvc_stats_log *l, int json);
 
 #endif /* KVC_STATS_H */

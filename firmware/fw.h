@@ -80,6 +80,9 @@ void fw_subsys_destroy(struct fw_subsys *s);
 /* Make everything completed so far durable (what Flush does). */
 int fw_subsys_flush(struct fw_subsys *s);
 
+/* Namespace capacity in bytes. */
+uint64_t fw_subsys_capacity(const struct fw_subsys *s);
+
 /* Fill the statistics log. */
 void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *log);
 

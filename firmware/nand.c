@@ -38,17 +38,17 @@ int fw_nand_profile(struct fw_nand_timing *t, const char *name)
 const char *fw_nand_geo_valid(const struct fw_nand_geo *g)
 {
 	if (g->channels < 1 || g->channels > 64)
-		return "nand channels must be 1..64";
+		return "nand.channels must be 1..64";
 	if (g->ways < 1 || g->ways > 64)
-		return "nand ways must be 1..64";
+		return "nand.ways must be 1..64";
 	if (g->planes < 1 || g->planes > 8)
-		return "nand planes must be 1..8";
+		return "nand.planes must be 1..8";
 	if (g->blocks_per_plane < 4 || g->blocks_per_plane > 65536)
-		return "nand blocks per plane must be 4..65536";
+		return "nand.blocks must be 4..65536";
 	if (g->pages_per_block < 1 || g->pages_per_block > 4096)
-		return "nand pages per block must be 1..4096";
+		return "nand.pages must be 1..4096";
 	if (g->page_size < 4096 || g->page_size > 65536 || g->page_size % 4096)
-		return "nand page size must be a multiple of 4096, 4096..65536";
+		return "nand.page_size must be a multiple of 4096, 4096..65536";
 	return NULL;
 }
 

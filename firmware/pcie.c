@@ -13,15 +13,15 @@ static int is_pow2(unsigned int v)
 const char *fw_pcie_cfg_valid(const struct fw_pcie_cfg *cfg)
 {
 	if (cfg->gen < 1 || cfg->gen > 5)
-		return "pcie generation must be 1..5";
+		return "pcie.gen must be 1..5";
 	if (!is_pow2(cfg->lanes) || cfg->lanes > 16)
-		return "pcie lanes must be 1, 2, 4, 8 or 16";
+		return "pcie.lanes must be 1, 2, 4, 8 or 16";
 	if (!is_pow2(cfg->mps) || cfg->mps < 128 || cfg->mps > 4096)
-		return "pcie MPS must be a power of two, 128..4096";
+		return "pcie.mps must be a power of two, 128..4096";
 	if (!is_pow2(cfg->mrrs) || cfg->mrrs < 128 || cfg->mrrs > 4096)
-		return "pcie MRRS must be a power of two, 128..4096";
+		return "pcie.mrrs must be a power of two, 128..4096";
 	if (cfg->rcb != 64 && cfg->rcb != 128)
-		return "pcie RCB must be 64 or 128";
+		return "pcie.rcb must be 64 or 128";
 	return NULL;
 }
 

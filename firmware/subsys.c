@@ -67,24 +67,26 @@ const char *fw_config_check(const struct fw_config *c)
 	if (msg)
 		return msg;
 	if (!c->nand.chan_mbps || !c->nand.read_ns[0] || !c->nand.prog_ns[0] || !c->nand.erase_ns)
-		return "nand timing values must be non-zero";
+		return "nand timing (read_us, program_us, erase_us, channel_mbps) must be non-zero";
 	if (c->max_ioq < 1 || c->max_ioq > FW_MAX_IOQ)
-		return "queues must be 1..64";
+		return "queues.count must be 1..64";
 	if (c->mqes < 2 || c->mqes > FW_MAX_QSIZE)
-		return "queue depth must be 2..4096";
+		return "queues.depth must be 2..4096";
 	if (c->arb_burst < 1 || c->arb_burst > 128 || (c->arb_burst & (c->arb_burst - 1)))
-		return "arbitration burst must be a power of two, 1..128";
+		return "queues.burst must be a power of two, 1..128";
 	if (c->max_value < 1 || c->max_value >= FW_MAX_VALUE_LIMIT)
-		return "max value size must be 1 B .. 16 MiB - 1";
+		return "device.max_value must be 1 .. 16 MiB - 1";
 	if (c->op_percent > 90)
-		return "over-provisioning must be 0..90 percent";
+		return "device.op_percent must be 0..90";
 	if (c->gc_reserve < 1 ||
 	    (uint64_t)c->geo.planes * c->geo.blocks_per_plane < c->gc_reserve + 3)
-		return "gc reserve must be >= 1 and leave at least 2 superblocks for data";
+		return "device.gc_reserve must be >= 1 and leave 2 superblocks (nand.blocks x "
+		       "planes) for data";
 	if (usable_capacity(c) == 0)
-		return "the NAND geometry leaves no usable capacity";
+		return "nand geometry leaves no usable capacity";
 	if (c->capacity > usable_capacity(c))
-		return "capacity exceeds what the NAND geometry offers after over-provisioning";
+		return "device.capacity exceeds what the nand geometry offers after "
+		       "over-provisioning";
 	return NULL;
 }
 
@@ -213,6 +215,11 @@ int fw_subsys_persist(struct fw_subsys *s, bool sync)
 	if (!rc)
 		s->dirty = false;
 	return rc;
+}
+
+uint64_t fw_subsys_capacity(const struct fw_subsys *s)
+{
+	return s->capacity;
 }
 
 int fw_subsys_flush(struct fw_subsys *s)

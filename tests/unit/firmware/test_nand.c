@@ -7,8 +7,12 @@ static struct fw_nand n;
 
 static void setup(void)
 {
-	struct fw_nand_geo g = { .channels = 2, .ways = 2, .planes = 1, .blocks_per_plane = 8,
-				 .pages_per_block = 6, .page_size = 16384 };
+	struct fw_nand_geo g = { .channels = 2,
+				 .ways = 2,
+				 .planes = 1,
+				 .blocks_per_plane = 8,
+				 .pages_per_block = 6,
+				 .page_size = 16384 };
 	struct fw_nand_timing t = { .chan_mbps = 400 };
 
 	ck_assert_int_eq(fw_nand_profile(&t, "flat"), 0);
@@ -64,8 +68,12 @@ END_TEST
 
 START_TEST(geometry_validation)
 {
-	struct fw_nand_geo g = { .channels = 2, .ways = 2, .planes = 1, .blocks_per_plane = 8,
-				 .pages_per_block = 6, .page_size = 16384 };
+	struct fw_nand_geo g = { .channels = 2,
+				 .ways = 2,
+				 .planes = 1,
+				 .blocks_per_plane = 8,
+				 .pages_per_block = 6,
+				 .page_size = 16384 };
 
 	ck_assert_ptr_null(fw_nand_geo_valid(&g));
 	g.page_size = 5000;

@@ -43,8 +43,8 @@ static void put(const char *key, const void *val, uint32_t len, bool aligned)
 
 	iv.vlen = len;
 	iv.crc = fw_crc32c(fw_crc32c(0, key, klen), val, len);
-	ck_assert_int_eq(fw_vlog_append(&vl, (const uint8_t *)key, klen, val, len, iv.crc,
-					aligned, 0, &iv.loc, &ready),
+	ck_assert_int_eq(fw_vlog_append(&vl, (const uint8_t *)key, klen, val, len, iv.crc, aligned,
+					0, &iv.loc, &ready),
 			 0);
 	if (fw_index_put(&ix, (const uint8_t *)key, klen, &iv, &old) == 1)
 		fw_vlog_dead(&vl, old.loc, klen, old.vlen);
@@ -58,9 +58,9 @@ static void get(const char *key, const void *want, uint32_t len)
 
 	ck_assert(fw_index_get(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv));
 	ck_assert_uint_eq(iv.vlen, len);
-	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)key, (uint8_t)strlen(key), &iv, buf, 0,
-				      &done),
-			 0);
+	ck_assert_int_eq(
+		fw_vlog_read(&vl, (const uint8_t *)key, (uint8_t)strlen(key), &iv, buf, 0, &done),
+		0);
 	ck_assert_mem_eq(buf, want, len);
 	free(buf);
 }
@@ -92,7 +92,7 @@ START_TEST(packed_vs_aligned_page_programs)
 		put(key, "8bytes!!", 8, true);
 	}
 	aligned = nand.st.programs;
-	ck_assert_uint_ge(aligned, 299); /* one 4 KiB slot per value */
+	ck_assert_uint_ge(aligned, 299);	      /* one 4 KiB slot per value */
 	ck_assert_uint_le(packed * 100, aligned * 2); /* >= 98 % fewer page writes */
 	for (i = 0; i < 300; i += 7) {
 		snprintf(key, sizeof(key), "%04d", i);
@@ -205,8 +205,8 @@ START_TEST(full_log_reports_enospc)
 	/* Distinct keys never become garbage: the log must fill and say so. */
 	for (i = 0; i < 1000 && rc == 0; i++) {
 		snprintf(key, sizeof(key), "f%d", i);
-		rc = fw_vlog_append(&vl, (const uint8_t *)key, (uint8_t)strlen(key), v, sizeof(v), 0,
-				    false, 0, &iv.loc, &ready);
+		rc = fw_vlog_append(&vl, (const uint8_t *)key, (uint8_t)strlen(key), v, sizeof(v),
+				    0, false, 0, &iv.loc, &ready);
 		if (!rc) {
 			iv.vlen = sizeof(v);
 			fw_index_put(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv, NULL);

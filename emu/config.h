@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvkv-emu configuration: one table of knobs drives the INI file parser,
+ * the command-line flags (--SECTION-KEY VALUE, or --set SECTION.KEY=VALUE),
+ * `nvkv-emu --help` and docs/emulator-config.md.
+ */
+#ifndef EMU_CONFIG_H
+#define EMU_CONFIG_H
+
+#include <stdio.h>
+
+#include "firmware/fw.h"
+
+struct emu_config {
+	struct fw_config fw;
+	char socket[108];
+	char store[4096];  /* empty: in-memory device */
+	char stats_json[4096];
+	char nand_profile[16];
+	unsigned int log_level; /* 0 err, 1 warn, 2 info, 3 debug */
+	unsigned int idle_spin_us;
+	uint64_t lmdb_map_mb;
+	/* profile overrides; 0 = take the profile's value */
+	unsigned int read_us, program_us, erase_us;
+};
+
+void emu_config_default(struct emu_config *c);
+
+/**
+ * emu_config_set() - set one knob from text.
+ * @name: "section.key".
+ * @value: text, with K/M/G/T suffixes for sizes.
+ * @err: receives a one-line message on failure.
+ * Return: 0, or -EINVAL (unknown key or bad value).
+ */
+int emu_config_set(struct emu_config *c, const char *name, const char *value, char *err,
+		   size_t errlen);
+
+/* Load an INI file.  Return 0 or -EINVAL/-ENOENT with @err filled. */
+int emu_config_load(struct emu_config *c, const char *path, char *err, size_t errlen);
+
+/* Apply the NAND profile and cross-field checks.  Return 0 or -EINVAL. */
+int emu_config_finish(struct emu_config *c, char *err, size_t errlen);
+
+/* Print the knob reference (`--help`); @markdown for the docs table. */
+void emu_config_help(FILE *f, int markdown);
+
+/* Look a command-line flag up: "nand-channels" -> "nand.channels". */
+const char *emu_config_flag_to_key(const char *flag, char *buf, size_t len);
+
+/* Print the effective configuration, INI format. */
+void emu_config_dump(FILE *f, const struct emu_config *c);
+
+#endif /* EMU_CONFIG_H */

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/* NAND media backing; see media.h. */
+#include "media.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_geo *g, char *err,
+		   size_t errlen)
+{
+	char path[4200];
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->page_size = g->page_size;
+	m->pages_per_block = g->pages_per_block;
+	m->pages = (uint64_t)g->channels * g->ways * g->planes * g->blocks_per_plane *
+		   g->pages_per_block;
+	m->size = (size_t)(m->pages * g->page_size);
+	if (!dir || !*dir) {
+		m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (m->base == MAP_FAILED) {
+			snprintf(err, errlen, "cannot reserve %zu bytes of NAND memory: %s", m->size,
+				 strerror(errno));
+			m->base = NULL;
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/nand.img", dir);
+	m->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (m->fd < 0 || fstat(m->fd, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (st.st_size == 0 && ftruncate(m->fd, (off_t)m->size)) {
+		snprintf(err, errlen, "%s: cannot size to %zu bytes: %s", path, m->size,
+			 strerror(errno));
+		goto fail;
+	}
+	if (st.st_size != 0 && (size_t)st.st_size != m->size) {
+		snprintf(err, errlen,
+			 "%s: %lld bytes, but this NAND geometry needs %zu: the store was made "
+			 "with another geometry",
+			 path, (long long)st.st_size, m->size);
+		goto fail;
+	}
+	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (m->base == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		m->base = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	return -EIO;
+}
+
+void emu_media_close(struct emu_media *m)
+{
+	if (m->base)
+		munmap(m->base, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->base = NULL;
+	m->fd = -1;
+}
+
+int emu_media_sync(struct emu_media *m)
+{
+	if (m->fd < 0)
+		return 0;
+	return msync(m->base, m->size, MS_SYNC) ? -errno : 0;
+}
+
+int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
+{
+	struct emu_media *m = ctx;
+
+	if (ppn >= m->pages || off > m->page_size || len > m->page_size - off)
+		return -EINVAL;
+	memcpy(buf, m->base + ppn * m->page_size + off, len);
+	return 0;
+}
+
+int emu_media_program(void *ctx, uint64_t ppn, const void *buf)
+{
+	struct emu_media *m = ctx;
+
+	if (ppn >= m->pages)
+		return -EINVAL;
+	memcpy(m->base + ppn * m->page_size, buf, m->page_size);
+	return 0;
+}
+
+int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
+{
+	struct emu_media *m = ctx;
+
+	if (ppn >= m->pages || len > m->page_size)
+		return -EINVAL;
+	memcpy(m->base + ppn * m->page_size, buf, len);
+	return 0;
+}
+
+int emu_media_erase(void *ctx, uint64_t block)
+{
+	struct emu_media *m = ctx;
+	size_t bytes = (size_t)m->pages_per_block * m->page_size;
+	size_t off = (size_t)block * bytes;
+
+	if (off + bytes > m->size)
+		return -EINVAL;
+	if (m->fd >= 0)
+		return fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+				 (off_t)bytes)
+			       ? -errno
+			       : 0;
+	return madvise(m->base + off, bytes, MADV_DONTNEED) ? -errno : 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAND media of the emulator: one mapping of pages, backed by anonymous
+ * memory (in-memory device) or by a sparse file <store>/nand.img.  Erased
+ * blocks are punched out (they read as zeros and cost no space).
+ */
+#ifndef EMU_MEDIA_H
+#define EMU_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/nand.h"
+
+struct emu_media {
+	uint8_t *base;
+	size_t size;
+	uint32_t page_size;
+	uint32_t pages_per_block;
+	uint64_t pages;
+	int fd; /* -1 in memory */
+};
+
+int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_geo *g, char *err,
+		   size_t errlen);
+void emu_media_close(struct emu_media *m);
+/* Make programmed data durable against power loss (msync). */
+int emu_media_sync(struct emu_media *m);
+
+int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf);
+int emu_media_program(void *ctx, uint64_t ppn, const void *buf);
+int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len);
+int emu_media_erase(void *ctx, uint64_t block);
+
+#endif /* EMU_MEDIA_H */

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+/* Emulator event loop, shared-memory transport and HAL glue; see server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdset/cmdset.h"
+#include "media.h"
+#include "meta.h"
+
+#define MAX_CONNS 64
+
+static unsigned int log_level = 2;
+
+void emu_log_set_level(unsigned int level)
+{
+	log_level = level;
+}
+
+void emu_log(unsigned int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	struct timespec ts;
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "nvkv-emu %ld.%03ld %s: ", (long)ts.tv_sec, ts.tv_nsec / 1000000,
+		names[level > 3 ? 3 : level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct conn {
+	int sock;
+	int bar_fd;
+	int irq_fd;
+	uint8_t *mem;
+	size_t mem_size;
+	uint32_t *bar;
+	size_t bar_size;
+	struct kvc_shm_tp *tp;
+	struct fw_host_if hif;
+	struct fw_ctrl *ctrl;
+	uint16_t cntlid;
+	char name[48];
+};
+
+struct emu {
+	const struct emu_config *cfg;
+	struct emu_media media;
+	struct emu_meta meta;
+	bool persistent;
+	struct fw_hal hal;
+	struct fw_subsys *sub;
+	int lsock, epfd, wake_fd, sig_fd;
+	struct conn *conns[MAX_CONNS];
+	unsigned int nconns;
+	uint16_t next_cntlid;
+	bool stop;
+};
+
+/* ---- HAL ------------------------------------------------------------------ */
+
+static uint64_t hal_now(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int hal_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
+{
+	return emu_media_read(&((struct emu *)ctx)->media, ppn, off, len, buf);
+}
+
+static int hal_program(void *ctx, uint64_t ppn, const void *buf)
+{
+	return emu_media_program(&((struct emu *)ctx)->media, ppn, buf);
+}
+
+static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
+{
+	return emu_media_stage(&((struct emu *)ctx)->media, ppn, buf, len);
+}
+
+static int hal_erase(void *ctx, uint64_t block)
+{
+	return emu_media_erase(&((struct emu *)ctx)->media, block);
+}
+
+static int hal_put(void *ctx, const void *k, size_t kl, const void *r, size_t rl)
+{
+	return emu_meta_put(&((struct emu *)ctx)->meta, k, kl, r, rl);
+}
+
+static int hal_del(void *ctx, const void *k, size_t kl)
+{
+	return emu_meta_del(&((struct emu *)ctx)->meta, k, kl);
+}
+
+static int hal_commit(void *ctx, int sync)
+{
+	struct emu *e = ctx;
+	int rc = 0;
+
+	/* Power-loss durability needs the NAND image on disk before the catalog. */
+	if (sync)
+		rc = emu_media_sync(&e->media);
+	return rc ? rc : emu_meta_commit(&e->meta, sync);
+}
+
+static int hal_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const void *, size_t),
+		       void *arg)
+{
+	return emu_meta_iterate(&((struct emu *)ctx)->meta, fn, arg);
+}
+
+static int hal_set_blob(void *ctx, const char *n, const void *d, size_t l)
+{
+	return emu_meta_set_blob(&((struct emu *)ctx)->meta, n, d, l);
+}
+
+static int hal_get_blob(void *ctx, const char *n, void *d, size_t l)
+{
+	return emu_meta_get_blob(&((struct emu *)ctx)->meta, n, d, l);
+}
+
+static void hal_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	emu_log(level <= FW_LOG_ERR ? 0 : level == FW_LOG_WARN ? 1 : level == FW_LOG_INFO ? 2 : 3,
+		"device: %s", msg);
+}
+
+/* ---- host interface of one connection --------------------------------------- */
+
+static int conn_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct conn *c = ctx;
+
+	if (addr > c->mem_size || len > c->mem_size - addr)
+		return -EFAULT;
+	memcpy(buf, c->mem + addr, len);
+	return 0;
+}
+
+static int conn_dma_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	struct conn *c = ctx;
+
+	if (addr > c->mem_size || len > c->mem_size - addr)
+		return -EFAULT;
+	memcpy(c->mem + addr, buf, len);
+	return 0;
+}
+
+static void conn_irq(void *ctx, uint16_t vector)
+{
+	struct conn *c = ctx;
+	uint64_t one = 1;
+
+	(void)vector;
+	__atomic_fetch_add(&c->tp->irq_count, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->tp->host_waiting, __ATOMIC_SEQ_CST) &&
+	    write(c->irq_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		emu_log(1, "%s: interrupt eventfd: %s", c->name, strerror(errno));
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+static void conn_free(struct conn *c)
+{
+	if (c->ctrl)
+		fw_ctrl_destroy(c->ctrl);
+	if (c->bar)
+		munmap(c->bar, c->bar_size);
+	if (c->mem)
+		munmap(c->mem, c->mem_size);
+	if (c->bar_fd >= 0)
+		close(c->bar_fd);
+	if (c->irq_fd >= 0)
+		close(c->irq_fd);
+	if (c->sock >= 0)
+		close(c->sock);
+	free(c);
+}
+
+static void send_welcome(int sock, const struct kvc_shm_welcome *w, const int *fds, int nfds)
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = { (void *)w, sizeof(*w) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (nfds) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		emu_log(1, "welcome: %s", strerror(errno));
+}
+
+static void refuse(int sock, int status, const char *why)
+{
+	struct kvc_shm_welcome w = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
+
+	w.status = status;
+	snprintf(w.message, sizeof(w.message), "%s", why);
+	send_welcome(sock, &w, NULL, 0);
+	emu_log(1, "refused a host: %s", why);
+}
+
+/* Receive the hello and the host-memory fd. */
+static int recv_hello(int sock, struct kvc_shm_hello *h, int *memfd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { h, sizeof(*h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+	*memfd = -1;
+	if (n < 0)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(memfd, CMSG_DATA(cm), sizeof(int));
+	if (n != sizeof(*h) || *memfd < 0)
+		return -EPROTO;
+	return 0;
+}
+
+static size_t page_up(size_t v)
+{
+	return (v + 4095) & ~(size_t)4095;
+}
+
+static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc_shm_hello *h)
+{
+	uint32_t regs = (uint32_t)page_up(fw_bar_size(&e->cfg->fw));
+	struct kvc_shm_welcome w = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
+	int fds[3];
+	struct stat st;
+
+	if (h->magic != KVC_SHM_MAGIC || h->version != KVC_SHM_VERSION) {
+		refuse(c->sock, -EPROTO, "bad hello (magic or version)");
+		return -EPROTO;
+	}
+	if (fstat(memfd, &st) || h->mem_size < KVC_SHM_MIN_MEM ||
+	    (uint64_t)st.st_size < h->mem_size) {
+		refuse(c->sock, -EINVAL, "host memory smaller than announced or below 1 MiB");
+		return -EINVAL;
+	}
+	memcpy(c->name, h->name, sizeof(c->name) - 1);
+	c->mem_size = h->mem_size;
+	c->mem = mmap(NULL, c->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (c->mem == MAP_FAILED) {
+		c->mem = NULL;
+		refuse(c->sock, -errno, "cannot map host memory");
+		return -ENOMEM;
+	}
+	c->bar_size = regs + sizeof(struct kvc_shm_tp);
+	c->bar_fd = memfd_create("nvkv-bar", MFD_CLOEXEC);
+	c->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->bar_fd < 0 || c->irq_fd < 0 || ftruncate(c->bar_fd, (off_t)c->bar_size)) {
+		refuse(c->sock, -errno, "cannot create the BAR");
+		return -ENOMEM;
+	}
+	c->bar = mmap(NULL, c->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->bar_fd, 0);
+	if (c->bar == MAP_FAILED) {
+		c->bar = NULL;
+		refuse(c->sock, -ENOMEM, "cannot map the BAR");
+		return -ENOMEM;
+	}
+	c->tp = (struct kvc_shm_tp *)((uint8_t *)c->bar + regs);
+	c->tp->dev_state = KVC_SHM_STATE_RUNNING;
+	c->hif = (struct fw_host_if){ .ctx = c,
+				      .dma_read = conn_dma_read,
+				      .dma_write = conn_dma_write,
+				      .irq_raise = conn_irq,
+				      .bar = c->bar,
+				      .bar_size = regs };
+	c->cntlid = ++e->next_cntlid;
+	if (fw_ctrl_create(e->sub, &c->hif, c->cntlid, &c->ctrl)) {
+		refuse(c->sock, -ENOMEM, "cannot create a controller");
+		return -ENOMEM;
+	}
+	w.bar_size = (uint32_t)c->bar_size;
+	w.tp_offset = regs;
+	w.cntlid = c->cntlid;
+	fds[0] = c->bar_fd;
+	fds[1] = e->wake_fd;
+	fds[2] = c->irq_fd;
+	send_welcome(c->sock, &w, fds, 3);
+	return 0;
+}
+
+static void accept_host(struct emu *e)
+{
+	struct timeval tv = { 2, 0 };
+	struct kvc_shm_hello h;
+	struct epoll_event ev;
+	struct conn *c;
+	int sock, memfd, rc;
+
+	sock = accept4(e->lsock, NULL, NULL, SOCK_CLOEXEC);
+	if (sock < 0)
+		return;
+	if (e->nconns == MAX_CONNS) {
+		refuse(sock, -EBUSY, "too many hosts attached");
+		close(sock);
+		return;
+	}
+	/* A host that connects and says nothing must not stall the device. */
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(sock);
+		return;
+	}
+	c->sock = sock;
+	c->bar_fd = c->irq_fd = -1;
+	rc = recv_hello(sock, &h, &memfd);
+	if (rc) {
+		refuse(sock, rc, "expected a hello message with the host memory fd");
+	} else {
+		rc = conn_setup(e, c, memfd, &h);
+		close(memfd);
+	}
+	if (rc) {
+		conn_free(c);
+		return;
+	}
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = c;
+	epoll_ctl(e->epfd, EPOLL_CTL_ADD, sock, &ev);
+	e->conns[e->nconns++] = c;
+	emu_log(2, "host '%s' attached as controller %u (%zu MiB host memory)", c->name, c->cntlid,
+		c->mem_size >> 20);
+}
+
+static void drop_host(struct emu *e, struct conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nconns; i++) {
+		if (e->conns[i] == c) {
+			e->conns[i] = e->conns[--e->nconns];
+			break;
+		}
+	}
+	epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	emu_log(2, "host '%s' (controller %u) detached", c->name, c->cntlid);
+	conn_free(c);
+}
+
+/* ---- statistics ------------------------------------------------------------------ */
+
+static void dump_stats(struct emu *e)
+{
+	struct kvc_stats_log *l = malloc(sizeof(*l));
+	FILE *f;
+
+	if (!l)
+		return;
+	fw_subsys_stats(e->sub, l);
+	fprintf(stderr, "---- nvkv-emu statistics ----\n");
+	kvc_stats_print(stderr, l, 0);
+	if (*e->cfg->stats_json) {
+		f = fopen(e->cfg->stats_json, "w");
+		if (f) {
+			kvc_stats_print(f, l, 1);
+			fclose(f);
+		} else {
+			emu_log(0, "%s: %s", e->cfg->stats_json, strerror(errno));
+		}
+	}
+	free(l);
+}
+
+/* ---- setup and loop ---------------------------------------------------------------- */
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s;
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		emu_log(0, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(a.sun_path, path);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return -errno;
+	unlink(path); /* a stale socket of a previous run */
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 16)) {
+		int rc = -errno;
+
+		emu_log(0, "%s: %s", path, strerror(errno));
+		close(s);
+		return rc;
+	}
+	return s;
+}
+
+static void handle_events(struct emu *e, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n = epoll_wait(e->epfd, ev, 16, timeout_ms), i;
+
+	for (i = 0; i < n; i++) {
+		void *p = ev[i].data.ptr;
+
+		if (p == &e->lsock) {
+			accept_host(e);
+		} else if (p == &e->wake_fd) {
+			uint64_t v;
+
+			while (read(e->wake_fd, &v, sizeof(v)) > 0)
+				;
+		} else if (p == &e->sig_fd) {
+			struct signalfd_siginfo si;
+
+			if (read(e->sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGUSR1)
+				dump_stats(e);
+			else
+				e->stop = true;
+		} else {
+			drop_host(e, p); /* the only event on a host socket is its end */
+		}
+	}
+}
+
+static void set_sleeping(struct emu *e, uint32_t v)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nconns; i++)
+		__atomic_store_n(&e->conns[i]->tp->dev_sleeping, v, __ATOMIC_SEQ_CST);
+}
+
+static int poll_all(struct emu *e, bool *busy)
+{
+	unsigned int i;
+	int work = 0;
+
+	*busy = false;
+	for (i = 0; i < e->nconns; i++) {
+		work += fw_ctrl_poll(e->conns[i]->ctrl);
+		*busy |= fw_ctrl_busy(e->conns[i]->ctrl);
+	}
+	return work;
+}
+
+static void loop(struct emu *e)
+{
+	uint64_t idle_since = hal_now(NULL), spin = (uint64_t)e->cfg->idle_spin_us * 1000;
+	unsigned long iter = 0;
+	unsigned int i;
+	bool busy;
+
+	while (!e->stop) {
+		if (poll_all(e, &busy)) {
+			idle_since = hal_now(NULL);
+			if (++iter % 1024 == 0)
+				handle_events(e, 0);
+			continue;
+		}
+		if (busy || hal_now(NULL) - idle_since < spin) {
+			if (++iter % 64 == 0)
+				handle_events(e, 0);
+			continue;
+		}
+		/* Idle: announce sleep, look once more, then wait for a wake-up. */
+		set_sleeping(e, 1);
+		if (poll_all(e, &busy) || busy) {
+			set_sleeping(e, 0);
+			idle_since = hal_now(NULL);
+			continue;
+		}
+		for (i = 0; i < e->nconns; i++)
+			__atomic_fetch_add(&e->conns[i]->tp->heartbeat, 1, __ATOMIC_RELAXED);
+		handle_events(e, 100);
+		set_sleeping(e, 0);
+		idle_since = hal_now(NULL);
+	}
+}
+
+static int open_device(struct emu *e)
+{
+	const struct emu_config *cfg = e->cfg;
+	char err[512];
+	int rc;
+
+	e->persistent = *cfg->store != 0;
+	if (e->persistent && mkdir(cfg->store, 0755) && errno != EEXIST) {
+		emu_log(0, "%s: %s", cfg->store, strerror(errno));
+		return -errno;
+	}
+	rc = emu_media_open(&e->media, cfg->store, &cfg->fw.geo, err, sizeof(err));
+	if (!rc && e->persistent)
+		rc = emu_meta_open(&e->meta, cfg->store, cfg->lmdb_map_mb, err, sizeof(err));
+	if (rc) {
+		emu_log(0, "%s", err);
+		return rc;
+	}
+	e->hal = (struct fw_hal){ .ctx = e,
+				  .now_ns = hal_now,
+				  .nand_read = hal_read,
+				  .nand_program = hal_program,
+				  .nand_stage = hal_stage,
+				  .nand_erase = hal_erase,
+				  .log = hal_log };
+	if (e->persistent) {
+		e->hal.meta_put = hal_put;
+		e->hal.meta_del = hal_del;
+		e->hal.meta_commit = hal_commit;
+		e->hal.meta_iterate = hal_iterate;
+		e->hal.meta_set_blob = hal_set_blob;
+		e->hal.meta_get_blob = hal_get_blob;
+	}
+	rc = fw_subsys_create(&cfg->fw, &e->hal, &e->sub);
+	if (rc) {
+		emu_log(0, "cannot start the device: %s%s", strerror(-rc),
+			rc == -EINVAL && e->persistent
+				? " (the store holds a layout from another geometry?)"
+				: "");
+		return rc;
+	}
+	return 0;
+}
+
+static int open_loop_fds(struct emu *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	e->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->lsock = listen_on(e->cfg->socket);
+	if (e->sig_fd < 0 || e->wake_fd < 0 || e->epfd < 0 || e->lsock < 0)
+		return e->lsock < 0 ? e->lsock : -errno;
+	ev.data.ptr = &e->lsock;
+	epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->lsock, &ev);
+	ev.data.ptr = &e->wake_fd;
+	epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->wake_fd, &ev);
+	ev.data.ptr = &e->sig_fd;
+	epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->sig_fd, &ev);
+	return 0;
+}
+
+int emu_run(const struct emu_config *cfg)
+{
+	struct emu *e = calloc(1, sizeof(*e));
+	int rc;
+
+	if (!e)
+		return -ENOMEM;
+	e->cfg = cfg;
+	e->lsock = e->epfd = e->wake_fd = e->sig_fd = -1;
+	e->media.fd = -1;
+	e->meta.lock_fd = -1;
+	rc = open_device(e);
+	if (!rc)
+		rc = open_loop_fds(e);
+	if (!rc) {
+		emu_log(2, "listening on %s (%s device, %llu MiB capacity)", cfg->socket,
+			e->persistent ? cfg->store : "in-memory",
+			(unsigned long long)(fw_subsys_capacity(e->sub) >> 20));
+		loop(e);
+		emu_log(2, "shutting down");
+		while (e->nconns) {
+			e->conns[0]->tp->dev_state = KVC_SHM_STATE_STOPPING;
+			drop_host(e, e->conns[0]);
+		}
+		dump_stats(e);
+	}
+	if (e->sub)
+		fw_subsys_destroy(e->sub); /* flushes */
+	if (e->persistent)
+		emu_meta_close(&e->meta);
+	emu_media_close(&e->media);
+	if (e->lsock >= 0) {
+		close(e->lsock);
+		unlink(cfg->socket);
+	}
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->wake_fd >= 0)
+		close(e->wake_fd);
+	if (e->sig_fd >= 0)
+		close(e->sig_fd);
+	free(e);
+	return rc;
+}
