@@ -52,7 +52,7 @@ LIBEMU := $(BUILD)/lib/libnvkvemu.a
 EMU_LIBS := $(shell pkg-config --libs inih lmdb 2>/dev/null || echo -linih -llmdb)
 
 LIBS := $(LIBFW) $(LIBKVC)
-PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu
+PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench
 
 all: $(LIBS) $(PROGS)
 
@@ -73,9 +73,11 @@ $(BUILD)/bin/kvc-info: $(BUILD)/obj/cmdset/kvc_info_main.o $(LIBKVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
+EMU_LINK = @mkdir -p $(dir $@) && $(CC) $(LDFLAGS) -o $@ $^ $(EMU_LIBS) $(LDLIBS_BASE)
 $(BUILD)/bin/nvkv-emu: $(BUILD)/obj/emu/nvkv_emu_main.o $(LIBEMU) $(LIBFW) $(LIBKVC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(EMU_LIBS) $(LDLIBS_BASE)
+	$(EMU_LINK)
+$(BUILD)/bin/nvkv-fwbench: $(BUILD)/obj/emu/nvkv_fwbench_main.o $(LIBEMU) $(LIBFW) $(LIBKVC)
+	$(EMU_LINK)
 
 # ---- tests ---------------------------------------------------------------
 # tests/unit/<component>/test_<module>.c -> one Check program each.

@@ -39,22 +39,22 @@ _Static_assert(sizeof(struct kvc_shm_hello) == 64, "shm hello");
 struct kvc_shm_welcome {
 	uint32_t magic;
 	uint32_t version;
-	int32_t status;	    /* 0 or -errno */
+	int32_t status; /* 0 or -errno */
 	uint32_t bar_size;
 	uint32_t tp_offset; /* transport page offset in the BAR */
 	uint16_t cntlid;
 	uint16_t rsvd22;
-	char message[104];  /* why a connection was refused */
+	char message[104]; /* why a connection was refused */
 };
 _Static_assert(sizeof(struct kvc_shm_welcome) == 128, "shm welcome");
 
 /* The transport page, at tp_offset in the BAR. */
 struct kvc_shm_tp {
-	uint32_t dev_sleeping;	/* 0: device polling; 1: device waits on its eventfd */
-	uint32_t host_waiting;	/* 1: host waits on the interrupt eventfd */
-	uint64_t heartbeat;	/* incremented by the device while it runs */
-	uint64_t irq_count;	/* interrupts raised */
-	uint32_t dev_state;	/* KVC_SHM_STATE_* */
+	uint32_t dev_sleeping; /* 0: device polling; 1: device waits on its eventfd */
+	uint32_t host_waiting; /* 1: host waits on the interrupt eventfd */
+	uint64_t heartbeat;    /* incremented by the device while it runs */
+	uint64_t irq_count;    /* interrupts raised */
+	uint32_t dev_state;    /* KVC_SHM_STATE_* */
 	uint32_t rsvd28;
 	uint8_t rsvd32[4064];
 };

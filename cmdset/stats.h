@@ -87,7 +87,8 @@ struct kvc_stats_log {
 	uint64_t crc_errors;
 	uint64_t media_errors;
 	uint64_t aer_events;
-	uint64_t rsvd[8];
+	uint64_t index_bytes; /* device RAM used by the key index */
+	uint64_t rsvd[7];
 	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
 };
 

@@ -16,7 +16,7 @@
 #include <strings.h>
 
 enum knob_type {
-	K_NUM,	/* unsigned, range checked, K/M/G/T suffixes allowed */
+	K_NUM, /* unsigned, range checked, K/M/G/T suffixes allowed */
 	K_BOOL,
 	K_STR,	/* copied into a char array */
 	K_ENUM, /* one of the choices, stored as its index (unsigned int) */
@@ -102,8 +102,7 @@ static const struct knob knobs[] = {
 
 	{ "pcie", "gen", K_NUM, "3", "", 1, 5, FW(pcie.gen), NULL, "PCIe generation" },
 	{ "pcie", "lanes", K_NUM, "4", "", 1, 16, FW(pcie.lanes), NULL, "lanes: 1, 2, 4, 8, 16" },
-	{ "pcie", "mps", K_NUM, "256", "bytes", 128, 4096, FW(pcie.mps), NULL,
-	  "max payload size" },
+	{ "pcie", "mps", K_NUM, "256", "bytes", 128, 4096, FW(pcie.mps), NULL, "max payload size" },
 	{ "pcie", "mrrs", K_NUM, "512", "bytes", 128, 4096, FW(pcie.mrrs), NULL,
 	  "max read request size" },
 	{ "pcie", "rcb", K_NUM, "64", "bytes", 64, 128, FW(pcie.rcb), NULL,
@@ -386,7 +385,8 @@ void emu_config_help(FILE *f, int markdown)
 	size_t i;
 
 	if (markdown)
-		fprintf(f, "| INI key | flag | default | unit | meaning |\n|---|---|---|---|---|\n");
+		fprintf(f,
+			"| INI key | flag | default | unit | meaning |\n|---|---|---|---|---|\n");
 	for (i = 0; i < NKNOBS; i++) {
 		const struct knob *k = &knobs[i];
 		char flag[96], *p;

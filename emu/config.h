@@ -14,7 +14,7 @@
 struct emu_config {
 	struct fw_config fw;
 	char socket[108];
-	char store[4096];  /* empty: in-memory device */
+	char store[4096]; /* empty: in-memory device */
 	char stats_json[4096];
 	char nand_profile[16];
 	unsigned int log_level; /* 0 err, 1 warn, 2 info, 3 debug */

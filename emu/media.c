@@ -27,8 +27,8 @@ int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_ge
 		m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (m->base == MAP_FAILED) {
-			snprintf(err, errlen, "cannot reserve %zu bytes of NAND memory: %s", m->size,
-				 strerror(errno));
+			snprintf(err, errlen, "cannot reserve %zu bytes of NAND memory: %s",
+				 m->size, strerror(errno));
 			m->base = NULL;
 			return -ENOMEM;
 		}

@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (strncmp(argv[i], "--", 2)) {
-			snprintf(err, sizeof(err), "unexpected argument '%s' (see --help)", argv[i]);
+			snprintf(err, sizeof(err), "unexpected argument '%s' (see --help)",
+				 argv[i]);
 			return fail(err);
 		}
 		rc = apply_flag(&cfg, argc, argv, &i);

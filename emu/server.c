@@ -21,8 +21,7 @@
 #include <unistd.h>
 
 #include "cmdset/cmdset.h"
-#include "media.h"
-#include "meta.h"
+#include "device.h"
 
 #define MAX_CONNS 64
 
@@ -67,10 +66,7 @@ struct conn {
 
 struct emu {
 	const struct emu_config *cfg;
-	struct emu_media media;
-	struct emu_meta meta;
-	bool persistent;
-	struct fw_hal hal;
+	struct emu_device dev;
 	struct fw_subsys *sub;
 	int lsock, epfd, wake_fd, sig_fd;
 	struct conn *conns[MAX_CONNS];
@@ -78,81 +74,6 @@ struct emu {
 	uint16_t next_cntlid;
 	bool stop;
 };
-
-/* ---- HAL ------------------------------------------------------------------ */
-
-static uint64_t hal_now(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int hal_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
-{
-	return emu_media_read(&((struct emu *)ctx)->media, ppn, off, len, buf);
-}
-
-static int hal_program(void *ctx, uint64_t ppn, const void *buf)
-{
-	return emu_media_program(&((struct emu *)ctx)->media, ppn, buf);
-}
-
-static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
-{
-	return emu_media_stage(&((struct emu *)ctx)->media, ppn, buf, len);
-}
-
-static int hal_erase(void *ctx, uint64_t block)
-{
-	return emu_media_erase(&((struct emu *)ctx)->media, block);
-}
-
-static int hal_put(void *ctx, const void *k, size_t kl, const void *r, size_t rl)
-{
-	return emu_meta_put(&((struct emu *)ctx)->meta, k, kl, r, rl);
-}
-
-static int hal_del(void *ctx, const void *k, size_t kl)
-{
-	return emu_meta_del(&((struct emu *)ctx)->meta, k, kl);
-}
-
-static int hal_commit(void *ctx, int sync)
-{
-	struct emu *e = ctx;
-	int rc = 0;
-
-	/* Power-loss durability needs the NAND image on disk before the catalog. */
-	if (sync)
-		rc = emu_media_sync(&e->media);
-	return rc ? rc : emu_meta_commit(&e->meta, sync);
-}
-
-static int hal_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const void *, size_t),
-		       void *arg)
-{
-	return emu_meta_iterate(&((struct emu *)ctx)->meta, fn, arg);
-}
-
-static int hal_set_blob(void *ctx, const char *n, const void *d, size_t l)
-{
-	return emu_meta_set_blob(&((struct emu *)ctx)->meta, n, d, l);
-}
-
-static int hal_get_blob(void *ctx, const char *n, void *d, size_t l)
-{
-	return emu_meta_get_blob(&((struct emu *)ctx)->meta, n, d, l);
-}
-
-static void hal_log(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	emu_log(level <= FW_LOG_ERR ? 0 : level == FW_LOG_WARN ? 1 : level == FW_LOG_INFO ? 2 : 3,
-		"device: %s", msg);
-}
 
 /* ---- host interface of one connection --------------------------------------- */
 
@@ -243,7 +164,9 @@ static int recv_hello(int sock, struct kvc_shm_hello *h, int *memfd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { h, sizeof(*h) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
@@ -487,19 +410,19 @@ static int poll_all(struct emu *e, bool *busy)
 
 static void loop(struct emu *e)
 {
-	uint64_t idle_since = hal_now(NULL), spin = (uint64_t)e->cfg->idle_spin_us * 1000;
+	uint64_t idle_since = emu_now_ns(), spin = (uint64_t)e->cfg->idle_spin_us * 1000;
 	unsigned long iter = 0;
 	unsigned int i;
 	bool busy;
 
 	while (!e->stop) {
 		if (poll_all(e, &busy)) {
-			idle_since = hal_now(NULL);
+			idle_since = emu_now_ns();
 			if (++iter % 1024 == 0)
 				handle_events(e, 0);
 			continue;
 		}
-		if (busy || hal_now(NULL) - idle_since < spin) {
+		if (busy || emu_now_ns() - idle_since < spin) {
 			if (++iter % 64 == 0)
 				handle_events(e, 0);
 			continue;
@@ -508,59 +431,15 @@ static void loop(struct emu *e)
 		set_sleeping(e, 1);
 		if (poll_all(e, &busy) || busy) {
 			set_sleeping(e, 0);
-			idle_since = hal_now(NULL);
+			idle_since = emu_now_ns();
 			continue;
 		}
 		for (i = 0; i < e->nconns; i++)
 			__atomic_fetch_add(&e->conns[i]->tp->heartbeat, 1, __ATOMIC_RELAXED);
 		handle_events(e, 100);
 		set_sleeping(e, 0);
-		idle_since = hal_now(NULL);
+		idle_since = emu_now_ns();
 	}
-}
-
-static int open_device(struct emu *e)
-{
-	const struct emu_config *cfg = e->cfg;
-	char err[512];
-	int rc;
-
-	e->persistent = *cfg->store != 0;
-	if (e->persistent && mkdir(cfg->store, 0755) && errno != EEXIST) {
-		emu_log(0, "%s: %s", cfg->store, strerror(errno));
-		return -errno;
-	}
-	rc = emu_media_open(&e->media, cfg->store, &cfg->fw.geo, err, sizeof(err));
-	if (!rc && e->persistent)
-		rc = emu_meta_open(&e->meta, cfg->store, cfg->lmdb_map_mb, err, sizeof(err));
-	if (rc) {
-		emu_log(0, "%s", err);
-		return rc;
-	}
-	e->hal = (struct fw_hal){ .ctx = e,
-				  .now_ns = hal_now,
-				  .nand_read = hal_read,
-				  .nand_program = hal_program,
-				  .nand_stage = hal_stage,
-				  .nand_erase = hal_erase,
-				  .log = hal_log };
-	if (e->persistent) {
-		e->hal.meta_put = hal_put;
-		e->hal.meta_del = hal_del;
-		e->hal.meta_commit = hal_commit;
-		e->hal.meta_iterate = hal_iterate;
-		e->hal.meta_set_blob = hal_set_blob;
-		e->hal.meta_get_blob = hal_get_blob;
-	}
-	rc = fw_subsys_create(&cfg->fw, &e->hal, &e->sub);
-	if (rc) {
-		emu_log(0, "cannot start the device: %s%s", strerror(-rc),
-			rc == -EINVAL && e->persistent
-				? " (the store holds a layout from another geometry?)"
-				: "");
-		return rc;
-	}
-	return 0;
 }
 
 static int open_loop_fds(struct emu *e)
@@ -598,14 +477,13 @@ int emu_run(const struct emu_config *cfg)
 		return -ENOMEM;
 	e->cfg = cfg;
 	e->lsock = e->epfd = e->wake_fd = e->sig_fd = -1;
-	e->media.fd = -1;
-	e->meta.lock_fd = -1;
-	rc = open_device(e);
+	rc = emu_device_open(&e->dev, cfg);
+	e->sub = e->dev.sub;
 	if (!rc)
 		rc = open_loop_fds(e);
 	if (!rc) {
 		emu_log(2, "listening on %s (%s device, %llu MiB capacity)", cfg->socket,
-			e->persistent ? cfg->store : "in-memory",
+			e->dev.persistent ? cfg->store : "in-memory",
 			(unsigned long long)(fw_subsys_capacity(e->sub) >> 20));
 		loop(e);
 		emu_log(2, "shutting down");
@@ -615,11 +493,7 @@ int emu_run(const struct emu_config *cfg)
 		}
 		dump_stats(e);
 	}
-	if (e->sub)
-		fw_subsys_destroy(e->sub); /* flushes */
-	if (e->persistent)
-		emu_meta_close(&e->meta);
-	emu_media_close(&e->media);
+	emu_device_close(&e->dev); /* flushes */
 	if (e->lsock >= 0) {
 		close(e->lsock);
 		unlink(cfg->socket);

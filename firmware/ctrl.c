@@ -149,6 +149,25 @@ static void heap_pop(struct fw_ctrl *c)
 	}
 }
 
+static int fifo_push(struct fw_ctrl *c, const struct fw_cpl *e)
+{
+	if (c->fifo_n == c->fifo_cap) {
+		uint32_t ncap = c->fifo_cap ? c->fifo_cap * 2 : 1024, i;
+		struct fw_cpl *n = fw_malloc(ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (i = 0; i < c->fifo_n; i++)
+			n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+		fw_free(c->fifo);
+		c->fifo = n;
+		c->fifo_cap = ncap;
+		c->fifo_head = 0;
+	}
+	c->fifo[(c->fifo_head + c->fifo_n++) % c->fifo_cap] = *e;
+	return 0;
+}
+
 static void record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
 			 uint32_t nsid)
 {
@@ -180,7 +199,7 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	if (status)
 		record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
 	fw_stats_complete(s, cmd, status);
-	if (heap_push(c, &e)) {
+	if (e.due ? heap_push(c, &e) : fifo_push(c, &e)) {
 		/* Out of memory for the heap: post right away rather than lose it. */
 		fw_ctrl_log(c, FW_LOG_ERR, "completion heap allocation failed");
 		c->cq[e.cqid].reserved--;
@@ -245,6 +264,7 @@ static void drop_queues(struct fw_ctrl *c)
 		memset(&c->cq[i], 0, sizeof(c->cq[i]));
 	}
 	c->nheap = 0;
+	c->fifo_n = 0;
 	c->naer = 0;
 	c->nevents = 0;
 	c->nr_ioq = c->s->cfg.max_ioq;
@@ -436,7 +456,7 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
-	uint64_t now = fw_now(s), start;
+	uint64_t now = c->now, start;
 	uint16_t st;
 
 	memset(&cmd, 0, sizeof(cmd));
@@ -530,6 +550,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			fatal(c, "submission queue outside host memory");
 			break;
 		}
+		c->now = fw_now(c->s); /* one clock read per burst */
 		fetch = fw_pcie_mrd_cost(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
 					 k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
@@ -563,40 +584,51 @@ static void raise_interrupts(struct fw_ctrl *c)
 	}
 }
 
+/* Post one completion; false when its CQ is full (it stays queued). */
+static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
+{
+	struct fw_cq *cq = &c->cq[e->cqid];
+	struct kvc_cqe cqe;
+	uint16_t sqhd;
+
+	if (!cq->valid)
+		return true; /* its queue was deleted: drop it */
+	if (cq_used(cq) == cq->size - 1)
+		return false; /* full: wait for the host to consume */
+	sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
+	kvc_cqe_fill(&cqe, e->dw0, 0, sqhd, e->sqid, e->cid, e->status, cq->phase);
+	if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE, &cqe,
+			 KVC_CQE_SIZE)) {
+		fatal(c, "completion queue outside host memory");
+		return false;
+	}
+	if (++cq->tail == cq->size) {
+		cq->tail = 0;
+		cq->phase = !cq->phase;
+	}
+	cq->reserved--;
+	cq->irq_due = true;
+	return true;
+}
+
 static int post_completions(struct fw_ctrl *c)
 {
-	uint64_t now = c->nheap && c->heap[0].due ? fw_now(c->s) : 0;
 	int posted = 0;
 
-	while (c->nheap && c->heap[0].due <= now) {
-		struct fw_cpl e = c->heap[0];
-		struct fw_cq *cq = &c->cq[e.cqid];
-		struct kvc_cqe cqe;
-		uint16_t sqhd;
-
-		if (!cq->valid) {
-			heap_pop(c);
-			continue;
-		}
-		if (cq_used(cq) == cq->size - 1)
-			break; /* full: wait for the host to consume */
-		sqhd = c->sq[e.sqid].valid ? (uint16_t)c->sq[e.sqid].head : 0;
-		kvc_cqe_fill(&cqe, e.dw0, 0, sqhd, e.sqid, e.cid, e.status, cq->phase);
-		if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE,
-				 &cqe, KVC_CQE_SIZE)) {
-			fatal(c, "completion queue outside host memory");
+	while (c->fifo_n && !(c->csts & KVC_CSTS_CFS)) {
+		if (!post_one(c, &c->fifo[c->fifo_head]))
 			break;
-		}
-		if (++cq->tail == cq->size) {
-			cq->tail = 0;
-			cq->phase = !cq->phase;
-		}
-		cq->reserved--;
-		cq->irq_due = true;
-		heap_pop(c);
+		c->fifo_head = (c->fifo_head + 1) % c->fifo_cap;
+		c->fifo_n--;
 		posted++;
-		if (c->nheap && c->heap[0].due > now && c->heap[0].due)
-			now = fw_now(c->s);
+	}
+	if (c->nheap) {
+		uint64_t now = fw_now(c->s);
+
+		while (c->nheap && c->heap[0].due <= now && post_one(c, &c->heap[0])) {
+			heap_pop(c);
+			posted++;
+		}
 	}
 	raise_interrupts(c);
 	return posted;
@@ -652,7 +684,7 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 
 bool fw_ctrl_busy(const struct fw_ctrl *c)
 {
-	return c->nheap > 0;
+	return c->nheap > 0 || c->fifo_n > 0;
 }
 
 int fw_ctrl_create(struct fw_subsys *s, const struct fw_host_if *hif, uint16_t cntlid,
@@ -693,5 +725,6 @@ void fw_ctrl_destroy(struct fw_ctrl *c)
 	}
 	drop_queues(c);
 	fw_free(c->heap);
+	fw_free(c->fifo);
 	fw_free(c);
 }

@@ -124,11 +124,14 @@ struct fw_ctrl {
 	/* error log, newest at err[(err_count - 1) % FW_ERR_LOG] */
 	struct kvc_error_log_entry err[FW_ERR_LOG];
 	uint64_t err_count;
-	/* completions not yet posted: a min-heap on due time */
+	/* completions not yet posted: due now (FIFO ring) or later (min-heap) */
+	struct fw_cpl *fifo;
+	uint32_t fifo_head, fifo_n, fifo_cap;
 	struct fw_cpl *heap;
 	uint32_t nheap;
 	uint32_t heap_cap;
 	uint64_t cpl_seq;
+	uint64_t now; /* clock read once per fetch burst */
 	uint64_t polls;
 	uint64_t log_window;
 	uint32_t log_lines;

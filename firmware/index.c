@@ -188,12 +188,44 @@ void fw_index_fini(struct fw_index *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
-static struct leaf *find_leaf(const struct fw_index *ix, const struct ckey *k, struct inner **path,
+/* Compare @k with a bound stored in comparable halves. */
+static int cmp_bound(const struct ckey *k, const uint64_t b[2], uint8_t blen)
+{
+	if (k->hi != b[0])
+		return k->hi < b[0] ? -1 : 1;
+	if (k->lo != b[1])
+		return k->lo < b[1] ? -1 : 1;
+	return (int)k->len - (int)blen;
+}
+
+static void set_bound(uint64_t b[2], uint8_t *blen, const struct sep *s)
+{
+	b[0] = load_be64(s->key);
+	b[1] = load_be64(s->key + 8);
+	*blen = s->klen;
+}
+
+static bool in_finger(const struct fw_index_finger *f, const struct ckey *k)
+{
+	return f->leaf && (!f->has_lo || cmp_bound(k, f->lo, f->lo_len) >= 0) &&
+	       (!f->has_hi || cmp_bound(k, f->hi, f->hi_len) < 0);
+}
+
+/*
+ * Descend to the leaf for @k, recording the path when asked.  Without a path
+ * the finger (last leaf and its bounds) answers sequential access without a
+ * descent; every descent refreshes it.
+ */
+static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct inner **path,
 			      uint32_t *slots)
 {
+	struct fw_index_finger *f = &ix->finger;
 	void *n = ix->root;
 	uint32_t d;
 
+	if (!path && in_finger(f, k))
+		return f->leaf;
+	f->has_lo = f->has_hi = false;
 	for (d = 0; d + 1 < ix->height; d++) {
 		struct inner *in = n;
 		uint32_t c = inner_child(in, k);
@@ -202,12 +234,21 @@ static struct leaf *find_leaf(const struct fw_index *ix, const struct ckey *k, s
 			path[d] = in;
 			slots[d] = c;
 		}
+		if (c > 0) {
+			set_bound(f->lo, &f->lo_len, &in->s[c - 1]);
+			f->has_lo = true;
+		}
+		if (c < in->h.n) {
+			set_bound(f->hi, &f->hi_len, &in->s[c]);
+			f->has_hi = true;
+		}
 		n = in->child[c];
 	}
+	f->leaf = n;
 	return n;
 }
 
-static struct entry *lookup(const struct fw_index *ix, const uint8_t *key, uint8_t klen)
+static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t klen)
 {
 	struct ckey k = make_ckey(key, klen);
 	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
@@ -218,8 +259,7 @@ static struct entry *lookup(const struct fw_index *ix, const uint8_t *key, uint8
 	return NULL;
 }
 
-bool fw_index_get(const struct fw_index *ix, const uint8_t *key, uint8_t klen,
-		  struct fw_idx_val *out)
+bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *out)
 {
 	struct entry *e = lookup(ix, key, klen);
 
@@ -344,7 +384,7 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	struct inner *path[MAX_HEIGHT];
 	uint32_t slots[MAX_HEIGHT];
 	struct ckey k = make_ckey(key, klen);
-	struct leaf *l = find_leaf(ix, &k, path, slots);
+	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
 	uint32_t pos = leaf_lower(l, &k);
 	struct entry ne;
 	int rc;
@@ -363,6 +403,8 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	} else {
 		if (ix->height >= MAX_HEIGHT)
 			return -ENOMEM;
+		l = find_leaf(ix, &k, path, slots); /* again, for the path */
+		ix->finger.leaf = NULL;		    /* separators are about to change */
 		rc = leaf_split_insert(ix, l, pos, &ne, path, slots);
 		if (rc)
 			return rc;
@@ -387,8 +429,7 @@ int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct f
 	return 0;
 }
 
-void fw_index_seek(const struct fw_index *ix, const uint8_t *key, uint8_t klen,
-		   struct fw_index_iter *it)
+void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_index_iter *it)
 {
 	struct ckey k = make_ckey(key, klen);
 	struct leaf *l = find_leaf(ix, &k, NULL, NULL);

@@ -6,7 +6,8 @@
  * of (memcmp order), which is the order List returns.  32 bytes per entry in
  * leaves of 4 KiB.
  *
- * Not thread-safe: the firmware thread owns it.
+ * Not thread-safe, not even for lookups (they move the finger): the firmware
+ * thread owns it.
  */
 #ifndef FW_INDEX_H
 #define FW_INDEX_H
@@ -23,8 +24,17 @@ struct fw_idx_val {
 	uint32_t crc;  /* checksum of key + value */
 };
 
+/* The last leaf visited and the key range its parents give it. */
+struct fw_index_finger {
+	void *leaf;
+	uint64_t lo[2], hi[2]; /* comparable key halves of the bounds */
+	uint8_t lo_len, hi_len;
+	bool has_lo, has_hi; /* false: unbounded on that side */
+};
+
 struct fw_index {
 	void *root;
+	struct fw_index_finger finger;
 	uint32_t height; /* 1 = root is a leaf */
 	uint64_t count;
 	uint64_t leaves;
@@ -43,8 +53,7 @@ void fw_index_fini(struct fw_index *ix);
  * fw_index_get() - look a key up.
  * Return: true and *@out filled when present.
  */
-bool fw_index_get(const struct fw_index *ix, const uint8_t *key, uint8_t klen,
-		  struct fw_idx_val *out);
+bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *out);
 
 /**
  * fw_index_put() - insert or replace.
@@ -65,8 +74,7 @@ int fw_index_update(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *old);
 
 /* Position @it at the first key >= @key (klen 0: the first key). */
-void fw_index_seek(const struct fw_index *ix, const uint8_t *key, uint8_t klen,
-		   struct fw_index_iter *it);
+void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_index_iter *it);
 
 /**
  * fw_index_next() - the key at @it, then advance.

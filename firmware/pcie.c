@@ -41,6 +41,8 @@ void fw_pcie_init(struct fw_pcie *p, const struct fw_pcie_cfg *cfg)
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
 	p->bytes_per_sec = lane_rate(cfg->gen) * cfg->lanes;
+	p->ns_per_byte_q32 =
+		(uint64_t)(((unsigned __int128)1000000000ull << 32) / p->bytes_per_sec);
 }
 
 struct fw_pcie_cost fw_pcie_mwr_cost(const struct fw_pcie_cfg *cfg, uint64_t addr, uint64_t len)
@@ -117,7 +119,8 @@ uint64_t fw_pcie_time_ns(const struct fw_pcie *p, struct fw_pcie_cost c)
 {
 	uint64_t b = c.bytes[0] > c.bytes[1] ? c.bytes[0] : c.bytes[1];
 
-	return b * 1000000000ull / p->bytes_per_sec;
+	/* Called per command: a multiply, not a division (exact to < 1 ns). */
+	return (uint64_t)(((unsigned __int128)b * p->ns_per_byte_q32) >> 32);
 }
 
 struct fw_pcie_count fw_pcie_total(const struct fw_pcie *p)

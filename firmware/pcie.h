@@ -58,7 +58,8 @@ struct fw_pcie_cost {
 
 struct fw_pcie {
 	struct fw_pcie_cfg cfg;
-	uint64_t bytes_per_sec; /* per direction, after encoding */
+	uint64_t bytes_per_sec;	  /* per direction, after encoding */
+	uint64_t ns_per_byte_q32; /* 2^32 * 1e9 / bytes_per_sec */
 	struct fw_pcie_count kind[FW_PK_NKIND];
 };
 

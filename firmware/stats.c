@@ -81,4 +81,5 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->crc_errors = vs->crc_errors;
 	l->media_errors = vs->media_errors;
 	l->aer_events = st->aer_events;
+	l->index_bytes = fw_index_mem(&s->index);
 }

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/* The emulated device: NAND media, catalog and firmware behind the HAL. */
+#include "device.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "server.h"
+
+uint64_t emu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t hal_now(void *ctx)
+{
+	(void)ctx;
+	return emu_now_ns();
+}
+
+static int hal_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
+{
+	return emu_media_read(&((struct emu_device *)ctx)->media, ppn, off, len, buf);
+}
+
+static int hal_program(void *ctx, uint64_t ppn, const void *buf)
+{
+	return emu_media_program(&((struct emu_device *)ctx)->media, ppn, buf);
+}
+
+static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
+{
+	return emu_media_stage(&((struct emu_device *)ctx)->media, ppn, buf, len);
+}
+
+static int hal_erase(void *ctx, uint64_t block)
+{
+	return emu_media_erase(&((struct emu_device *)ctx)->media, block);
+}
+
+static int hal_put(void *ctx, const void *k, size_t kl, const void *r, size_t rl)
+{
+	return emu_meta_put(&((struct emu_device *)ctx)->meta, k, kl, r, rl);
+}
+
+static int hal_del(void *ctx, const void *k, size_t kl)
+{
+	return emu_meta_del(&((struct emu_device *)ctx)->meta, k, kl);
+}
+
+static int hal_commit(void *ctx, int sync)
+{
+	struct emu_device *e = ctx;
+	int rc = 0;
+
+	/* Power-loss durability needs the NAND image on disk before the catalog. */
+	if (sync)
+		rc = emu_media_sync(&e->media);
+	return rc ? rc : emu_meta_commit(&e->meta, sync);
+}
+
+static int hal_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const void *, size_t),
+		       void *arg)
+{
+	return emu_meta_iterate(&((struct emu_device *)ctx)->meta, fn, arg);
+}
+
+static int hal_set_blob(void *ctx, const char *n, const void *d, size_t l)
+{
+	return emu_meta_set_blob(&((struct emu_device *)ctx)->meta, n, d, l);
+}
+
+static int hal_get_blob(void *ctx, const char *n, void *d, size_t l)
+{
+	return emu_meta_get_blob(&((struct emu_device *)ctx)->meta, n, d, l);
+}
+
+static void hal_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	emu_log(level <= FW_LOG_ERR ? 0 : level == FW_LOG_WARN ? 1 : level == FW_LOG_INFO ? 2 : 3,
+		"device: %s", msg);
+}
+
+int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
+{
+	char err[512];
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	e->media.fd = -1;
+	e->meta.lock_fd = -1;
+	e->persistent = *cfg->store != 0;
+	if (e->persistent && mkdir(cfg->store, 0755) && errno != EEXIST) {
+		emu_log(0, "%s: %s", cfg->store, strerror(errno));
+		return -errno;
+	}
+	rc = emu_media_open(&e->media, cfg->store, &cfg->fw.geo, err, sizeof(err));
+	if (!rc && e->persistent)
+		rc = emu_meta_open(&e->meta, cfg->store, cfg->lmdb_map_mb, err, sizeof(err));
+	if (rc) {
+		emu_log(0, "%s", err);
+		return rc;
+	}
+	e->hal = (struct fw_hal){ .ctx = e,
+				  .now_ns = hal_now,
+				  .nand_read = hal_read,
+				  .nand_program = hal_program,
+				  .nand_stage = hal_stage,
+				  .nand_erase = hal_erase,
+				  .log = hal_log };
+	if (e->persistent) {
+		e->hal.meta_put = hal_put;
+		e->hal.meta_del = hal_del;
+		e->hal.meta_commit = hal_commit;
+		e->hal.meta_iterate = hal_iterate;
+		e->hal.meta_set_blob = hal_set_blob;
+		e->hal.meta_get_blob = hal_get_blob;
+	}
+	rc = fw_subsys_create(&cfg->fw, &e->hal, &e->sub);
+	if (rc) {
+		emu_log(0, "cannot start the device: %s%s", strerror(-rc),
+			rc == -EINVAL && e->persistent
+				? " (the store holds a layout from another geometry?)"
+				: "");
+		return rc;
+	}
+	return 0;
+}
+
+void emu_device_close(struct emu_device *e)
+{
+	if (e->sub)
+		fw_subsys_destroy(e->sub); /* flushes */
+	e->sub = NULL;
+	if (e->persistent)
+		emu_meta_close(&e->meta);
+	emu_media_close(&e->media);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated device as the emulator hosts it: NAND media (memory or sparse
+ * file), the LMDB catalog when persistent, the HAL that connects them to the
+ * firmware, and the firmware subsystem itself.
+ */
+#ifndef EMU_DEVICE_H
+#define EMU_DEVICE_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "media.h"
+#include "meta.h"
+
+struct emu_device {
+	struct emu_media media;
+	struct emu_meta meta;
+	bool persistent;
+	struct fw_hal hal;
+	struct fw_subsys *sub;
+};
+
+/* Monotonic clock, ns: the HAL clock of the emulator. */
+uint64_t emu_now_ns(void);
+
+/**
+ * emu_device_open() - open media and catalog (creating a store if needed),
+ * recover the device from them, or build an in-memory one.
+ * Return: 0, or a negative errno with the reason already logged.
+ */
+int emu_device_open(struct emu_device *d, const struct emu_config *cfg);
+
+/* Flush and close everything. */
+void emu_device_close(struct emu_device *d);
+
+#endif /* EMU_DEVICE_H */

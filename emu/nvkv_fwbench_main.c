@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvkv-fwbench: device-side micro-benchmark of command processing.  An
+ * in-process host keeps one deep submission queue full of KV commands and
+ * reaps completions; the figure reported is commands per second of time spent
+ * inside the firmware (fw_ctrl_poll), i.e. what one firmware thread sustains.
+ * Timing mode off.  Uses the emulator's device (media, LMDB catalog).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cmdset/cmdset.h"
+#include "device.h"
+#include "server.h"
+
+#define QSIZE 4096
+#define MEM (64u << 20)
+
+struct bench_host {
+	uint8_t *mem;
+	uint32_t *bar;
+	struct fw_host_if hif;
+	struct fw_ctrl *ctrl;
+	uint32_t sqt[2], cqh[2], size[2];
+	bool phase[2];
+	uint64_t sq[2], cq[2];
+	uint64_t poll_ns;
+	uint64_t errors;
+};
+
+static int h_rd(void *ctx, uint64_t a, void *b, size_t n)
+{
+	struct bench_host *h = ctx;
+
+	if (a > MEM || n > MEM - a)
+		return -EFAULT;
+	memcpy(b, h->mem + a, n);
+	return 0;
+}
+
+static int h_wr(void *ctx, uint64_t a, const void *b, size_t n)
+{
+	struct bench_host *h = ctx;
+
+	if (a > MEM || n > MEM - a)
+		return -EFAULT;
+	memcpy(h->mem + a, b, n);
+	return 0;
+}
+
+static void h_irq(void *ctx, uint16_t v)
+{
+	(void)ctx;
+	(void)v;
+}
+
+static void poll_dev(struct bench_host *h)
+{
+	uint64_t t = emu_now_ns();
+
+	fw_ctrl_poll(h->ctrl);
+	h->poll_ns += emu_now_ns() - t;
+}
+
+/* Reap every CQE available on queue @q; returns how many. */
+static uint32_t reap(struct bench_host *h, int q)
+{
+	uint32_t n = 0;
+
+	for (;;) {
+		struct kvc_cqe *c = (void *)(h->mem + h->cq[q] + (uint64_t)h->cqh[q] * 16);
+
+		if (kvc_cqe_phase(c) != h->phase[q])
+			break;
+		if (kvc_cqe_status(c))
+			h->errors++;
+		if (++h->cqh[q] == h->size[q]) {
+			h->cqh[q] = 0;
+			h->phase[q] = !h->phase[q];
+		}
+		n++;
+	}
+	if (n)
+		h->bar[kvc_cq_head_db((uint16_t)q, 0) / 4] = h->cqh[q];
+	return n;
+}
+
+static void put(struct bench_host *h, int q, const struct kvc_sqe *sqe)
+{
+	memcpy(h->mem + h->sq[q] + (uint64_t)h->sqt[q] * 64, sqe, 64);
+	h->sqt[q] = (h->sqt[q] + 1) % h->size[q];
+}
+
+static int admin(struct bench_host *h, struct kvc_sqe *sqe)
+{
+	int i;
+
+	put(h, 0, sqe);
+	h->bar[kvc_sq_tail_db(0, 0) / 4] = h->sqt[0];
+	for (i = 0; i < 100; i++) {
+		poll_dev(h);
+		if (reap(h, 0))
+			return h->errors ? -EIO : 0;
+	}
+	return -ETIMEDOUT;
+}
+
+static int bring_up(struct bench_host *h, struct fw_subsys *s)
+{
+	struct kvc_sqe sqe;
+	int i;
+
+	h->mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h->bar = calloc(1, 0x4000);
+	if (h->mem == MAP_FAILED || !h->bar)
+		return -ENOMEM;
+	h->hif = (struct fw_host_if){ h, h_rd, h_wr, h_irq, h->bar, 0x4000 };
+	if (fw_ctrl_create(s, &h->hif, 1, &h->ctrl))
+		return -ENOMEM;
+	h->size[0] = 64;
+	h->size[1] = QSIZE;
+	h->sq[0] = 0x10000;
+	h->cq[0] = 0x20000;
+	h->sq[1] = 0x100000;
+	h->cq[1] = 0x200000;
+	h->phase[0] = h->phase[1] = true;
+	h->bar[KVC_REG_AQA / 4] = KVC_AQA(64, 64);
+	h->bar[KVC_REG_ASQ / 4] = (uint32_t)h->sq[0];
+	h->bar[KVC_REG_ACQ / 4] = (uint32_t)h->cq[0];
+	h->bar[KVC_REG_CC / 4] = KVC_CC_EN | KVC_CC_CSS_ALL << KVC_CC_CSS_SHIFT;
+	for (i = 0; i < 10 && !(h->bar[KVC_REG_CSTS / 4] & KVC_CSTS_RDY); i++)
+		poll_dev(h);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_CREATE_CQ;
+	kvc_sqe_set_prp(&sqe, h->cq[1], 0);
+	kvc_sqe_set_dw(&sqe, 10, (QSIZE - 1) << 16 | 1);
+	kvc_sqe_set_dw(&sqe, 11, KVC_CREATE_CQ_PC);
+	if (admin(h, &sqe))
+		return -EIO;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_CREATE_SQ;
+	kvc_sqe_set_prp(&sqe, h->sq[1], 0);
+	kvc_sqe_set_dw(&sqe, 10, (QSIZE - 1) << 16 | 1);
+	kvc_sqe_set_dw(&sqe, 11, 1u << 16 | KVC_CREATE_SQ_PC);
+	return admin(h, &sqe);
+}
+
+static bool random_keys;
+
+/* A bijection on 64-bit integers (splitmix64's finalizer): unique keys in
+ * random order. */
+static uint64_t mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static void make_key(uint8_t *key, uint8_t klen, uint64_t i)
+{
+	int b;
+
+	if (random_keys)
+		i = mix(i);
+	memset(key, '0', klen);
+	for (b = 0; b < 8 && b < klen; b++)
+		key[klen - 1 - b] = (uint8_t)(i >> (8 * b));
+}
+
+/* Run @n commands of @opc through queue 1, keeping it full. */
+static double run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, uint32_t vlen)
+{
+	uint64_t sent = 0, done = 0, t0 = h->poll_ns, errors0 = h->errors;
+	struct kvc_kv_cmd c = { .opc = opc, .nsid = 1, .klen = klen };
+	struct kvc_sqe sqe;
+
+	c.prp1 = 0x400000; /* one value buffer shared by all commands */
+	c.size = opc == KVC_KV_STORE ? vlen : opc == KVC_KV_RETRIEVE ? 4096 : 0;
+	while (done < n) {
+		uint32_t room = QSIZE - 1 - (uint32_t)(sent - done);
+
+		while (room-- && sent < n) {
+			make_key(c.key, klen, sent++);
+			kvc_kv_encode(&sqe, &c);
+			put(h, 1, &sqe);
+		}
+		h->bar[kvc_sq_tail_db(1, 0) / 4] = h->sqt[1];
+		poll_dev(h);
+		done += reap(h, 1);
+	}
+	if (h->errors != errors0)
+		fprintf(stderr, "nvkv-fwbench: %llu commands failed\n",
+			(unsigned long long)(h->errors - errors0));
+	return (double)n * 1e9 / (double)(h->poll_ns - t0);
+}
+
+static long rss_kb(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * 4;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "ops", required_argument, NULL, 'n' },
+					      { "store", required_argument, NULL, 's' },
+					      { "key-size", required_argument, NULL, 'k' },
+					      { "value-size", required_argument, NULL, 'v' },
+					      { "set", required_argument, NULL, 'S' },
+					      { "random", no_argument, NULL, 'r' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	static struct emu_config cfg;
+	struct kvc_stats_log *l = calloc(1, sizeof(*l));
+	struct bench_host h = { 0 };
+	struct emu_device dev;
+	unsigned long long n = 2000000;
+	unsigned long klen = 16, vlen = 64;
+	double st, rt, et;
+	long rss0, rss1;
+	char err[512], *eq;
+	int c;
+
+	emu_config_default(&cfg);
+	emu_config_set(&cfg, "queues.depth", "4096", err, sizeof(err)); /* QSIZE */
+	emu_log_set_level(1);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			n = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			snprintf(cfg.store, sizeof(cfg.store), "%s", optarg);
+			break;
+		case 'k':
+			klen = strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			vlen = strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			eq = strchr(optarg, '=');
+			if (!eq) {
+				fprintf(stderr, "nvkv-fwbench: --set needs SECTION.KEY=VALUE\n");
+				return 2;
+			}
+			*eq = 0;
+			if (emu_config_set(&cfg, optarg, eq + 1, err, sizeof(err))) {
+				fprintf(stderr, "nvkv-fwbench: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'r':
+			random_keys = true;
+			break;
+		case 'h':
+			printf("usage: nvkv-fwbench [--ops N] [--store DIR] [--key-size 1..16]\n"
+			       "                    [--value-size BYTES] [--random]\n"
+			       "                    [--set SECTION.KEY=VALUE]\n"
+			       "Store, Retrieve and Exist commands per second for one firmware thread\n"
+			       "(time inside the firmware only), and device RAM per key.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!n || klen < 1 || klen > 16 || vlen > 4096) {
+		fprintf(stderr, "nvkv-fwbench: need --ops > 0, --key-size 1..16, --value-size <= 4096\n");
+		return 2;
+	}
+	if (emu_config_finish(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "nvkv-fwbench: %s\n", err);
+		return 2;
+	}
+	rss0 = rss_kb();
+	if (emu_device_open(&dev, &cfg))
+		return 1; /* the reason was logged */
+	if (bring_up(&h, dev.sub)) {
+		fprintf(stderr, "nvkv-fwbench: controller bring-up failed (queues.depth < %u?)\n",
+			QSIZE);
+		return 1;
+	}
+	memset(h.mem + 0x400000, 'v', 4096);
+	st = run(&h, KVC_KV_STORE, n, (uint8_t)klen, (uint32_t)vlen);
+	rss1 = rss_kb();
+	rt = run(&h, KVC_KV_RETRIEVE, n, (uint8_t)klen, (uint32_t)vlen);
+	et = run(&h, KVC_KV_EXIST, n, (uint8_t)klen, (uint32_t)vlen);
+	fw_subsys_stats(dev.sub, l);
+	printf("device: %s, %llu keys of %lu B (%s order), values of %lu B, SQ depth %u, "
+	       "dma %s\n",
+	       *cfg.store ? cfg.store : "in memory", (unsigned long long)l->keys, klen,
+	       random_keys ? "random" : "sequential", vlen, QSIZE - 1,
+	       cfg.fw.dma_gran == FW_DMA_PAGE ? "page (values 4 KiB aligned)" : "exact (packed)");
+	printf("store     %10.0f cmd/s\nretrieve  %10.0f cmd/s\nexist     %10.0f cmd/s\n", st, rt,
+	       et);
+	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
+	       "log pages)\n",
+	       (double)l->index_bytes / (double)l->keys,
+	       (double)(rss1 - rss0) * 1024 / (double)l->keys,
+	       (double)l->rec_bytes / (double)l->keys);
+	printf("errors %llu\n", (unsigned long long)h.errors);
+	fw_ctrl_destroy(h.ctrl);
+	emu_device_close(&dev);
+	free(l);
+	return h.errors ? 1 : 0;
+}
