@@ -20,5 +20,6 @@
 #include "opcode.h"
 #include "stats.h"
 #include "shm.h"
+#include "pcie.h"
 
 #endif /* KVC_CMDSET_H */

@@ -340,7 +340,7 @@ static int check_regs(struct fw_ctrl *c)
 
 static void charge_doorbell(struct fw_ctrl *c)
 {
-	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, fw_pcie_host_mwr_cost(&c->s->pcie.cfg, 4));
+	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
 }
 
 static void bad_doorbell(struct fw_ctrl *c, uint16_t qid, const char *what, uint32_t v)
@@ -452,7 +452,7 @@ static uint16_t exec_io(struct fw_cmd *cmd)
 
 static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			struct fw_pcie_cost fetch)
+			struct kvc_pcie_cost fetch)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
@@ -486,7 +486,7 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return;
 	/* Charge the CQE write now so the per-command cost includes it. */
-	fw_pcie_cost_add(&cmd.cost, fw_pcie_mwr_cost(&s->pcie.cfg, 0, KVC_CQE_SIZE));
+	kvc_pcie_cost_add(&cmd.cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
 	{
 		uint64_t link = fw_pcie_time_ns(&s->pcie, cmd.cost);
 
@@ -497,11 +497,11 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 }
 
 /* Per-command share of a burst fetch of @k entries. */
-static struct fw_pcie_cost share_of(struct fw_pcie_cost c, uint32_t k)
+static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t k)
 {
 	int d;
 
-	for (d = 0; d < FW_PCIE_NDIR; d++) {
+	for (d = 0; d < KVC_PCIE_NDIR; d++) {
 		c.bytes[d] /= k;
 		c.tlps[d] = (c.tlps[d] + k - 1) / k;
 	}
@@ -533,7 +533,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		uint32_t used = cq_used(cq) + cq->reserved;
 		uint32_t room = cq->size - 1 > used ? cq->size - 1 - used : 0;
 		uint32_t k = avail, start = sq->head, i;
-		struct fw_pcie_cost fetch;
+		struct kvc_pcie_cost fetch;
 
 		if (k > room)
 			k = room; /* back-pressure: never fetch what cannot complete */
@@ -551,7 +551,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			break;
 		}
 		c->now = fw_now(c->s); /* one clock read per burst */
-		fetch = fw_pcie_mrd_cost(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
+		fetch = kvc_pcie_mrd(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
 					 k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		fetch = share_of(fetch, k);
@@ -580,7 +580,7 @@ static void raise_interrupts(struct fw_ctrl *c)
 		if (!cq->ien)
 			continue;
 		c->hif->irq_raise(c->hif->ctx, cq->iv);
-		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, fw_pcie_mwr_cost(&c->s->pcie.cfg, 0, 4));
+		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
 	}
 }
 

@@ -9,11 +9,11 @@
 #include "cmdset/le.h"
 #include "cmdset/status.h"
 
-static void charge(struct fw_dma *d, enum fw_pcie_kind kind, struct fw_pcie_cost c)
+static void charge(struct fw_dma *d, enum fw_pcie_kind kind, struct kvc_pcie_cost c)
 {
 	fw_pcie_add(d->pcie, kind, c);
 	if (d->acc)
-		fw_pcie_cost_add(d->acc, c);
+		kvc_pcie_cost_add(d->acc, c);
 }
 
 int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf, uint32_t len)
@@ -21,7 +21,7 @@ int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *b
 	int rc = d->hif->dma_read(d->hif->ctx, addr, buf, len);
 
 	if (rc == 0)
-		charge(d, kind, fw_pcie_mrd_cost(&d->pcie->cfg, addr, len));
+		charge(d, kind, kvc_pcie_mrd(&d->pcie->cfg, addr, len));
 	return rc;
 }
 
@@ -31,7 +31,7 @@ int fw_dma_write(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, const 
 	int rc = d->hif->dma_write(d->hif->ctx, addr, buf, len);
 
 	if (rc == 0)
-		charge(d, kind, fw_pcie_mwr_cost(&d->pcie->cfg, addr, len));
+		charge(d, kind, kvc_pcie_mwr(&d->pcie->cfg, addr, len));
 	return rc;
 }
 
@@ -41,7 +41,7 @@ struct seg_op {
 	uint8_t *buf;
 	bool to_host;
 	uint32_t done;
-	struct fw_pcie_cost cost;
+	struct kvc_pcie_cost cost;
 };
 
 static uint16_t do_segment(struct seg_op *op, uint64_t addr, uint32_t len)
@@ -60,8 +60,8 @@ static uint16_t do_segment(struct seg_op *op, uint64_t addr, uint32_t len)
 		caddr = addr / FW_MEM_PAGE * FW_MEM_PAGE;
 		clen = (addr + len + FW_MEM_PAGE - 1) / FW_MEM_PAGE * FW_MEM_PAGE - caddr;
 	}
-	fw_pcie_cost_add(&op->cost, op->to_host ? fw_pcie_mwr_cost(&d->pcie->cfg, caddr, clen)
-						: fw_pcie_mrd_cost(&d->pcie->cfg, caddr, clen));
+	kvc_pcie_cost_add(&op->cost, op->to_host ? kvc_pcie_mwr(&d->pcie->cfg, caddr, clen)
+						: kvc_pcie_mrd(&d->pcie->cfg, caddr, clen));
 	op->done += len;
 	return 0;
 }

@@ -35,7 +35,7 @@ struct fw_dma {
 	struct fw_pcie *pcie;
 	enum fw_dma_gran gran;
 	uint64_t data_ns;	  /* modeled link time of the data moved by the last call */
-	struct fw_pcie_cost *acc; /* also accumulate costs here when not NULL */
+	struct kvc_pcie_cost *acc; /* also accumulate costs here when not NULL */
 };
 
 /**

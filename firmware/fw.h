@@ -33,7 +33,7 @@ enum fw_timing_mode {
 struct fw_config {
 	struct fw_nand_geo geo;
 	struct fw_nand_timing nand;
-	struct fw_pcie_cfg pcie;
+	struct kvc_pcie_link pcie;
 	uint32_t max_ioq;	 /* I/O queue pairs offered, 1..64 (default 16) */
 	uint32_t mqes;		 /* max entries per queue, 2..4096 (default 1024) */
 	uint32_t arb_burst;	 /* commands fetched per SQ per round (default 8) */

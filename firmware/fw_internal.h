@@ -154,7 +154,7 @@ struct fw_cmd {
 	uint8_t method; /* enum kvc_stat_method */
 	bool stored;	/* a Store completed (counted per method) */
 	uint32_t value_bytes;
-	struct fw_pcie_cost cost; /* traffic attributable to this command */
+	struct kvc_pcie_cost cost; /* traffic attributable to this command */
 };
 
 struct fw_stats {

@@ -18,7 +18,7 @@ void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t s
 	if (cmd->done > st->model_ns)
 		st->model_ns = cmd->done;
 	st->m_cmds[m]++;
-	for (d = 0; d < FW_PCIE_NDIR; d++) {
+	for (d = 0; d < KVC_PCIE_NDIR; d++) {
 		st->m_pcie[m].bytes[d] += cmd->cost.bytes[d];
 		st->m_pcie[m].tlps[d] += cmd->cost.tlps[d];
 	}

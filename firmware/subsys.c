@@ -23,7 +23,7 @@ void fw_config_default(struct fw_config *c)
 				       .pages_per_block = 128,
 				       .page_size = 16384 };
 	fw_nand_profile(&c->nand, "flat");
-	c->pcie = (struct fw_pcie_cfg){ .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+	c->pcie = (struct kvc_pcie_link){ .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
 	c->max_ioq = 16;
 	c->mqes = 1024;
 	c->arb_burst = 8;
@@ -63,7 +63,7 @@ const char *fw_config_check(const struct fw_config *c)
 
 	if (msg)
 		return msg;
-	msg = fw_pcie_cfg_valid(&c->pcie);
+	msg = kvc_pcie_link_valid_KEEP(&c->pcie);
 	if (msg)
 		return msg;
 	if (!c->nand.chan_mbps || !c->nand.read_ns[0] || !c->nand.prog_ns[0] || !c->nand.erase_ns)

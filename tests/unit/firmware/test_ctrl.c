@@ -200,7 +200,7 @@ START_TEST(stats_log_counts)
 	ck_assert_uint_eq(l->keys, 1);
 	ck_assert_uint_eq(l->value_bytes_in, 8);
 	ck_assert_uint_eq(l->m_stores[KVC_XM_PRP], 1);
-	ck_assert_uint_gt(l->pcie_bytes[KVC_PK_SQE][FW_PCIE_DOWN], 0);
+	ck_assert_uint_gt(l->pcie_bytes[KVC_PK_SQE][KVC_PCIE_DOWN], 0);
 }
 END_TEST
 
@@ -443,8 +443,8 @@ START_TEST(pcie_bytes_per_store)
 		tot_b += b.pcie_bytes[k][0] + b.pcie_bytes[k][1];
 	}
 	ck_assert_uint_eq(tot_b - tot_a, 4840);
-	ck_assert_uint_eq(b.pcie_bytes[KVC_PK_DATA][FW_PCIE_DOWN] -
-				  a.pcie_bytes[KVC_PK_DATA][FW_PCIE_DOWN],
+	ck_assert_uint_eq(b.pcie_bytes[KVC_PK_DATA][KVC_PCIE_DOWN] -
+				  a.pcie_bytes[KVC_PK_DATA][KVC_PCIE_DOWN],
 			  16 * 276);
 
 	memcpy(s.key, "tiny", 4);

@@ -34,7 +34,7 @@ static int wr(void *ctx, uint64_t a, const void *b, size_t n)
 
 static void setup(void)
 {
-	struct fw_pcie_cfg c = { .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+	struct kvc_pcie_link c = { .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
 	uint32_t i;
 
 	mem = malloc(MEM);
@@ -98,7 +98,7 @@ START_TEST(chained_lists)
 		       len - off < 4096 ? len - off : 4096);
 	ck_assert_uint_eq(fw_dma_read_prp(&d, 0x3ff800, list1, buf, len), 0);
 	ck_assert_mem_eq(buf, want, len);
-	ck_assert_uint_ge(pcie.kind[FW_PK_PRP_LIST].tlps[FW_PCIE_UP], 2);
+	ck_assert_uint_ge(pcie.kind[FW_PK_PRP_LIST].tlps[KVC_PCIE_UP], 2);
 	/* A chain pointer with an offset is invalid. */
 	kvc_put_le64(mem + list1 + 8 * 511, list2 + 8);
 	ck_assert_uint_eq(fw_dma_read_prp(&d, 0x3ff800, list1, buf, len),
@@ -115,16 +115,16 @@ START_TEST(page_granularity_charges_whole_pages)
 	d.gran = FW_DMA_PAGE;
 	ck_assert_uint_eq(fw_dma_read_prp(&d, 0x5000, 0, buf, 8), 0);
 	/* 8 bytes move, but the link carries 4096: 8 MRd + 16 CplD. */
-	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[FW_PCIE_UP], 8 * 24);
-	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[FW_PCIE_DOWN], 16 * 276);
+	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[KVC_PCIE_UP], 8 * 24);
+	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[KVC_PCIE_DOWN], 16 * 276);
 	d.gran = FW_DMA_EXACT;
 	memset(&pcie.kind, 0, sizeof(pcie.kind));
 	ck_assert_uint_eq(fw_dma_read_prp(&d, 0x5000, 0, buf, 8), 0);
-	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[FW_PCIE_DOWN], 28);
+	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[KVC_PCIE_DOWN], 28);
 	/* Writes to the host. */
 	ck_assert_uint_eq(fw_dma_write_prp(&d, 0x6000, 0, "hello", 5), 0);
 	ck_assert_mem_eq(mem + 0x6000, "hello", 5);
-	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[FW_PCIE_UP], 24 + 29); /* MRd + MWr */
+	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[KVC_PCIE_UP], 24 + 29); /* MRd + MWr */
 }
 END_TEST
 

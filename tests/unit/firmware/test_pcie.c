@@ -3,59 +3,59 @@
 #include "check_main.h"
 #include "firmware/pcie.h"
 
-static const struct fw_pcie_cfg gen3 = { .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+static const struct kvc_pcie_link gen3 = { .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
 
 START_TEST(write_splits_at_mps)
 {
-	struct fw_pcie_cost c = fw_pcie_mwr_cost(&gen3, 0, 16); /* a CQE */
+	struct kvc_pcie_cost c = kvc_pcie_mwr(&gen3, 0, 16); /* a CQE */
 
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 1);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_UP], 40);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_DOWN], 0);
-	c = fw_pcie_mwr_cost(&gen3, 0, 4096); /* 16 x (24 + 256) */
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 16);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_UP], 16 * 280);
-	c = fw_pcie_mwr_cost(&gen3, 200, 100); /* crosses 256: 56 + 44 */
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 2);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_UP], 48 + 100);
-	c = fw_pcie_host_mwr_cost(&gen3, 4); /* doorbell */
-	ck_assert_uint_eq(c.bytes[FW_PCIE_DOWN], 28);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_UP], 0);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 1);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 40);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_DOWN], 0);
+	c = kvc_pcie_mwr(&gen3, 0, 4096); /* 16 x (24 + 256) */
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 16);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 16 * 280);
+	c = kvc_pcie_mwr(&gen3, 200, 100); /* crosses 256: 56 + 44 */
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 2);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 48 + 100);
+	c = kvc_pcie_host_mwr(&gen3, 4); /* doorbell */
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_DOWN], 28);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 0);
 }
 END_TEST
 
 START_TEST(read_requests_and_completions)
 {
 	/* SQE fetch: MRd 24 up, CplD 20 + 64 down. */
-	struct fw_pcie_cost c = fw_pcie_mrd_cost(&gen3, 0x1000, 64);
+	struct kvc_pcie_cost c = kvc_pcie_mrd(&gen3, 0x1000, 64);
 
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 1);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_UP], 24);
-	ck_assert_uint_eq(c.tlps[FW_PCIE_DOWN], 1);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_DOWN], 84);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 1);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 24);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_DOWN], 1);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_DOWN], 84);
 	/* 4 KiB: 8 requests of 512, 16 completions of 256. */
-	c = fw_pcie_mrd_cost(&gen3, 0x2000, 4096);
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 8);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_UP], 192);
-	ck_assert_uint_eq(c.tlps[FW_PCIE_DOWN], 16);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_DOWN], 16 * 276);
+	c = kvc_pcie_mrd(&gen3, 0x2000, 4096);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 8);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 192);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_DOWN], 16);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_DOWN], 16 * 276);
 	/* Unaligned start: the first completion ends on an RCB boundary
 	 * (0x2020 + 256 -> 0x2100 is 64-aligned: 224 bytes), then 256, then 32. */
-	c = fw_pcie_mrd_cost(&gen3, 0x2020, 512);
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 1);
-	ck_assert_uint_eq(c.tlps[FW_PCIE_DOWN], 3);
-	ck_assert_uint_eq(c.bytes[FW_PCIE_DOWN], 3 * 20 + 512);
+	c = kvc_pcie_mrd(&gen3, 0x2020, 512);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 1);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_DOWN], 3);
+	ck_assert_uint_eq(c.bytes[KVC_PCIE_DOWN], 3 * 20 + 512);
 	/* A request never crosses a 4 KiB boundary. */
-	c = fw_pcie_mrd_cost(&gen3, 0x2f00, 512);
-	ck_assert_uint_eq(c.tlps[FW_PCIE_UP], 2);
+	c = kvc_pcie_mrd(&gen3, 0x2f00, 512);
+	ck_assert_uint_eq(c.tlps[KVC_PCIE_UP], 2);
 }
 END_TEST
 
 START_TEST(link_rates)
 {
 	struct fw_pcie p;
-	struct fw_pcie_cfg g2x8 = { .gen = 2, .lanes = 8, .mps = 256, .mrrs = 512, .rcb = 64 };
-	struct fw_pcie_cost c = { { 0, 0 }, { 0, 4000 } };
+	struct kvc_pcie_link g2x8 = { .gen = 2, .lanes = 8, .mps = 256, .mrrs = 512, .rcb = 64 };
+	struct kvc_pcie_cost c = { { 0, 0 }, { 0, 4000 } };
 
 	fw_pcie_init(&p, &g2x8);
 	ck_assert_uint_eq(p.bytes_per_sec, 4000000000ull); /* 5 GT/s x 8 x 8/10 / 8 */
@@ -68,20 +68,20 @@ END_TEST
 
 START_TEST(config_validation)
 {
-	struct fw_pcie_cfg c = gen3;
+	struct kvc_pcie_link c = gen3;
 
-	ck_assert_ptr_null(fw_pcie_cfg_valid(&c));
+	ck_assert_ptr_null(kvc_pcie_link_valid_KEEP(&c));
 	c.gen = 6;
-	ck_assert_ptr_nonnull(fw_pcie_cfg_valid(&c));
+	ck_assert_ptr_nonnull(kvc_pcie_link_valid_KEEP(&c));
 	c = gen3;
 	c.lanes = 3;
-	ck_assert_ptr_nonnull(fw_pcie_cfg_valid(&c));
+	ck_assert_ptr_nonnull(kvc_pcie_link_valid_KEEP(&c));
 	c = gen3;
 	c.mps = 100;
-	ck_assert_ptr_nonnull(fw_pcie_cfg_valid(&c));
+	ck_assert_ptr_nonnull(kvc_pcie_link_valid_KEEP(&c));
 	c = gen3;
 	c.rcb = 32;
-	ck_assert_ptr_nonnull(fw_pcie_cfg_valid(&c));
+	ck_assert_ptr_nonnull(kvc_pcie_link_valid_KEEP(&c));
 }
 END_TEST
 
