@@ -51,14 +51,19 @@ EMU_SRCS := $(call lib_srcs,emu)
 LIBEMU := $(BUILD)/lib/libnvkvemu.a
 EMU_LIBS := $(shell pkg-config --libs inih lmdb 2>/dev/null || echo -linih -llmdb)
 
-LIBS := $(LIBFW) $(LIBKVC)
-PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench
+HOST_SRCS := $(call lib_srcs,hostdrv)
+LIBNVKV := $(BUILD)/lib/libnvkv.a
+
+LIBS := $(LIBNVKV) $(LIBFW) $(LIBKVC)
+PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv
 
 all: $(LIBS) $(PROGS)
 
 $(LIBKVC): $(call objs,$(CMDSET_SRCS))
 $(LIBFW): $(call objs,$(FW_SRCS))
 $(LIBEMU): $(call objs,$(EMU_SRCS))
+# libnvkv carries the cmdset objects it needs, so users link one library.
+$(LIBNVKV): $(call objs,$(HOST_SRCS)) $(call objs,$(CMDSET_SRCS))
 
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
@@ -78,6 +83,10 @@ $(BUILD)/bin/nvkv-emu: $(BUILD)/obj/emu/nvkv_emu_main.o $(LIBEMU) $(LIBFW) $(LIB
 	$(EMU_LINK)
 $(BUILD)/bin/nvkv-fwbench: $(BUILD)/obj/emu/nvkv_fwbench_main.o $(LIBEMU) $(LIBFW) $(LIBKVC)
 	$(EMU_LINK)
+
+$(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 # ---- tests ---------------------------------------------------------------
 # tests/unit/<component>/test_<module>.c -> one Check program each.

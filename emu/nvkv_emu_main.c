@@ -22,9 +22,11 @@ static void usage(FILE *f)
 		"  --socket PATH         socket to listen on (default /tmp/nvkv.sock)\n"
 		"  --store DIR           persistent device in DIR (NAND image + LMDB catalog);\n"
 		"                        without it the device lives in memory\n"
+		"  --log-level LEVEL     err, warn, info (default) or debug\n"
 		"  --config FILE         INI file with [section] key = value lines\n"
 		"  --set SECTION.KEY=V   set any knob below\n"
 		"  --SECTION-KEY V       the same, e.g. --pcie-gen 2 --nand-page-size 16K\n"
+		"                        ([emu] knobs also without the prefix: --stats-json F)\n"
 		"  --print-config        print the effective configuration and exit\n"
 		"  --help                this text\n"
 		"\n"
@@ -72,12 +74,14 @@ static int apply_flag(struct emu_config *c, int argc, char **argv, int *i)
 		*eq = 0;
 		return emu_config_set(c, kv, eq + 1, err, sizeof(err)) ? fail(err) : 0;
 	}
-	if (!strcmp(name, "socket"))
-		strcpy(key, "emu.socket");
-	else if (!strcmp(name, "store"))
-		strcpy(key, "emu.store");
-	else if (!emu_config_flag_to_key(name, key, sizeof(key)))
-		return 1;
+	if (!emu_config_flag_to_key(name, key, sizeof(key))) {
+		/* [emu] knobs also go without their section: --socket, --log-level... */
+		char alt[112];
+
+		snprintf(alt, sizeof(alt), "emu-%s", name);
+		if (!emu_config_flag_to_key(alt, key, sizeof(key)))
+			return 1;
+	}
 	v = opt_value(argc, argv, i);
 	if (!v) {
 		snprintf(err, sizeof(err), "--%s needs a value", name);

@@ -41,6 +41,22 @@ static void pad_copy(char *dst, size_t n, const char *src)
 
 /* ---- Identify ------------------------------------------------------------ */
 
+static void id_vendor(const struct fw_config *cfg, struct kvc_id_nvkv *v)
+{
+	memcpy(v->magic, "NVKV", 4);
+	kvc_put_le16(&v->version, 1);
+	v->pcie_gen = (uint8_t)cfg->pcie.gen;
+	v->pcie_lanes = (uint8_t)cfg->pcie.lanes;
+	kvc_put_le16(&v->pcie_mps, (uint16_t)cfg->pcie.mps);
+	kvc_put_le16(&v->pcie_mrrs, (uint16_t)cfg->pcie.mrrs);
+	kvc_put_le16(&v->pcie_rcb, (uint16_t)cfg->pcie.rcb);
+	v->dma_page = cfg->dma_gran == FW_DMA_PAGE;
+	v->xfer_caps = KVC_NVKV_XFER_BANDSLIM | KVC_NVKV_XFER_BANDSLIM_PRP |
+		       KVC_NVKV_XFER_BYTEEXPRESS;
+	v->timing = cfg->timing == FW_TIMING_REALTIME;
+	kvc_put_le32(&v->fw_overhead_ns, cfg->fw_overhead_ns);
+}
+
 static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 {
 	const struct fw_config *cfg = &c->s->cfg;
@@ -72,6 +88,7 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
 	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
 	kvc_put_le16(&id->psd[0].mp, 2500);
+	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
 }
 
 static void ns_eui(const struct fw_subsys *s, uint8_t nguid[16])
@@ -432,6 +449,7 @@ static uint16_t delete_sq(struct fw_cmd *cmd)
 	sq->valid = false;
 	/* Fetched commands still complete to the CQ; unfetched ones are dropped. */
 	sq->tail = sq->head;
+	fw_ctrl_clear_doorbell(c, qid, true);
 	return 0;
 }
 
@@ -445,6 +463,7 @@ static uint16_t delete_cq(struct fw_cmd *cmd)
 	if (c->cq[qid].nsq)
 		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QUEUE_DELETION);
 	c->cq[qid].valid = false;
+	fw_ctrl_clear_doorbell(c, qid, false);
 	return 0;
 }
 

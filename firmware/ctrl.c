@@ -408,16 +408,23 @@ static void check_stray_doorbells(struct fw_ctrl *c)
 
 		if (!c->sq[qid].valid && bar_load(c, sdb)) {
 			bar_store(c, sdb, 0);
+			fw_ctrl_log(c, FW_LOG_WARN, "write to the doorbell of missing SQ %u", qid);
 			fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB, KVC_LOG_ERROR);
 		}
 		if (!c->cq[qid].valid && bar_load(c, cdb)) {
 			bar_store(c, cdb, 0);
+			fw_ctrl_log(c, FW_LOG_WARN, "write to the doorbell of missing CQ %u", qid);
 			fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB, KVC_LOG_ERROR);
 		}
 	}
 }
 
 /* ---- command execution ------------------------------------------------------------ */
+
+void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq)
+{
+	bar_store(c, sq ? kvc_sq_tail_db(qid, c->dstrd) : kvc_cq_head_db(qid, c->dstrd), 0);
+}
 
 struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid)
 {
@@ -450,9 +457,21 @@ static uint16_t exec_io(struct fw_cmd *cmd)
 	return d->fn(cmd);
 }
 
+/* The part of a burst fetch of @k slots that @used of them account for. */
+static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t used, uint32_t k)
+{
+	int d;
+
+	for (d = 0; d < KVC_PCIE_NDIR; d++) {
+		c.bytes[d] = (uint32_t)((uint64_t)c.bytes[d] * used / k);
+		c.tlps[d] = (uint32_t)(((uint64_t)c.tlps[d] * used + k - 1) / k);
+	}
+	return c;
+}
+
 static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			struct kvc_pcie_cost fetch)
+			struct kvc_pcie_cost fetch, uint32_t burst)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
@@ -468,7 +487,6 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	cmd.npre = npre;
 	cmd.arrival = now;
 	cmd.method = KVC_XM_NONE;
-	cmd.cost = fetch;
 	/* The firmware core runs one command at a time. */
 	start = now > s->fw_busy ? now : s->fw_busy;
 	s->fw_busy = start + s->cfg.fw_overhead_ns;
@@ -485,6 +503,8 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	c->dma.acc = NULL;
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return;
+	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
+	kvc_pcie_cost_add(&cmd.cost, share_of(fetch, 1 + cmd.consumed_pre, burst));
 	/* Charge the CQE write now so the per-command cost includes it. */
 	kvc_pcie_cost_add(&cmd.cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
 	{
@@ -494,18 +514,6 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			cmd.done = start + link + s->cfg.fw_overhead_ns;
 	}
 	complete(&cmd, st);
-}
-
-/* Per-command share of a burst fetch of @k entries. */
-static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t k)
-{
-	int d;
-
-	for (d = 0; d < KVC_PCIE_NDIR; d++) {
-		c.bytes[d] /= k;
-		c.tlps[d] = (c.tlps[d] + k - 1) / k;
-	}
-	return c;
 }
 
 static void fatal(struct fw_ctrl *c, const char *why)
@@ -554,11 +562,10 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		fetch = kvc_pcie_mrd(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
 					 k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
-		fetch = share_of(fetch, k);
 		for (i = 0; i < k; i++) {
 			if (sq->head != (start + i) % sq->size)
 				break; /* the previous command consumed later slots */
-			run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch);
+			run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch, k);
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
 				return (int)n; /* deleted by its own admin command, or fatal */

@@ -147,6 +147,7 @@ struct fw_cmd {
 	const struct kvc_sqe *pre; /* SQEs fetched after this one in the same burst */
 	uint32_t npre;
 	uint32_t consumed; /* extra SQ slots this command used (ByteExpress) */
+	uint32_t consumed_pre;	   /* ... of them fetched in the command\'s own burst */
 	uint64_t arrival;  /* model time the command was fetched */
 	uint64_t done;	   /* model time the command completes */
 	uint32_t dw0;
@@ -199,6 +200,8 @@ void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
 void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid);
+/* A deleted queue's doorbell register returns to 0, like the queue's state. */
+void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq);
 
 /* admin.c */
 uint16_t fw_admin_exec(struct fw_cmd *cmd);

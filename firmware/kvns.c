@@ -335,6 +335,7 @@ static uint16_t bx_store(struct fw_cmd *cmd)
 		return FW_ST(KVC_SC_DATA_XFER_ERROR);
 	sq->head = (sq->head + chunks) % sq->size;
 	cmd->consumed = chunks;
+	cmd->consumed_pre = pre;
 	return store_value(cmd, kc.key, kc.klen, kc.opts, s->xbuf, kc.size, false);
 }
 

@@ -37,7 +37,7 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	memset(l, 0, sizeof(*l));
 	l->version = KVC_STATS_VERSION;
 	l->size = sizeof(*l);
-	l->model_ns = st->model_ns;
+	l->model_ns = st->model_ns > s->start_ns ? st->model_ns - s->start_ns : 0;
 	l->uptime_ns = fw_now(s) - s->start_ns;
 	l->keys = s->index.count;
 	l->used_bytes = s->vlog.used;

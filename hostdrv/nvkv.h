@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libnvkv: a host driver for NVMe Key-Value SSDs.
+ *
+ * Open a device by its device string -- today the unix socket of an nvkv-emu
+ * (the shared-memory transport, driven by a user-space NVMe driver); the
+ * io_uring passthrough backend for /dev/ngXnY slots in behind the same API --
+ * then store, retrieve, delete, test and list keys, synchronously or through
+ * per-thread asynchronous queues, with a choice of value-transfer method per
+ * device or per request:
+ *
+ *   prp            value in a host buffer named by PRP entries (the baseline)
+ *   bandslim       value piggybacked in vendor command fields (C0h/C4h)
+ *   adaptive       bandslim up to a threshold (default 127 B), PRP above it;
+ *                  values > 4 KiB: PRP for whole pages + tail piggybacked
+ *   adaptive-cost  the method with the fewest modeled PCIe bytes on the
+ *                  device's link (parameters read from the device)
+ *   byteexpress    value in 64-byte chunks after the command in the SQ (C8h)
+ *
+ * Return values: 0 for success; a negative errno when the call failed on the
+ * host or the transport (-EINVAL bad argument, -ENODEV device gone, -ETIMEDOUT
+ * no answer in time, -EAGAIN queue full, -ENOMEM, ...); a positive value when
+ * the device answered with an NVMe status: (SCT << 8) | SC, e.g.
+ * NVKV_KEY_NOT_EXIST (0x87).  nvkv_strerror() names both kinds.
+ *
+ * Threads: a struct nvkv_dev may be used from many threads; the synchronous
+ * calls share one queue under a lock.  For parallelism give each thread its
+ * own struct nvkv_queue (nvkv_queue_open()): queues share no lock on the hot
+ * path.  A queue must be used by one thread at a time.
+ */
+#ifndef NVKV_H
+#define NVKV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVKV_MAX_KEY 16
+
+/* Device answers worth naming (SCT 0, generic). */
+#define NVKV_CAPACITY_EXCEEDED 0x81
+#define NVKV_INVALID_VALUE_SIZE 0x85
+#define NVKV_INVALID_KEY_SIZE 0x86
+#define NVKV_KEY_NOT_EXIST 0x87
+#define NVKV_UNRECOVERED 0x88
+#define NVKV_KEY_EXISTS 0x89
+
+enum nvkv_xfer {
+	NVKV_XFER_DEFAULT = 0, /* per request: use the device's method */
+	NVKV_XFER_PRP,
+	NVKV_XFER_BANDSLIM,
+	NVKV_XFER_ADAPTIVE,
+	NVKV_XFER_ADAPTIVE_COST,
+	NVKV_XFER_BYTEEXPRESS,
+	NVKV_XFER_NUM,
+};
+
+/* Store flags (combine with an enum nvkv_xfer via NVKV_F_XFER()). */
+#define NVKV_STORE_MUST_EXIST 0x100u
+#define NVKV_STORE_MUST_NOT_EXIST 0x200u
+#define NVKV_F_XFER(m) ((unsigned int)(m) & 0xffu)
+
+struct nvkv_opts {
+	enum nvkv_xfer xfer;	     /* device default method (adaptive) */
+	uint32_t adaptive_threshold; /* largest value piggybacked by adaptive (127) */
+	uint32_t queues;	     /* I/O queue pairs to ask for (8) */
+	uint32_t queue_depth;	     /* entries per I/O queue (256) */
+	size_t host_mem;	     /* bytes of DMA-able host memory (64 MiB) */
+	uint32_t timeout_ms;	     /* a command unanswered this long fails (10000) */
+	bool interrupts;	     /* completion queues raise MSI-X (true) */
+	const char *name;	     /* host name shown in the emulator's log */
+};
+
+/* Fill @o with the defaults shown above. */
+void nvkv_opts_default(struct nvkv_opts *o);
+
+struct nvkv_dev;
+struct nvkv_queue;
+
+/**
+ * nvkv_open() - attach to a device.
+ * @device: path of an nvkv-emu unix socket (e.g. /tmp/nvkv.sock).
+ * @opts: options, or NULL for the defaults.
+ * @out: receives the device handle.
+ *
+ * Brings the controller up (reset, admin queue, Identify, Number of Queues)
+ * with a timeout, so a device that never becomes ready fails cleanly.
+ * Return: 0; -ENOENT/-ECONNREFUSED no emulator at @device; -EPROTO it is not
+ * an nvkv device; -ETIMEDOUT the controller never became ready; -EINVAL bad
+ * options; -ENOMEM.
+ */
+int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev **out);
+
+/* Shut the controller down (CC.SHN) and detach.  @d may be NULL. */
+void nvkv_close(struct nvkv_dev *d);
+
+struct nvkv_info {
+	char backend[16];	/* "shm" */
+	char serial[21], model[41], firmware[9];
+	uint8_t csi;		/* 1: Key Value */
+	uint32_t max_key;	/* bytes */
+	uint32_t max_value;	/* bytes */
+	uint32_t max_keys;	/* 0: no limit */
+	uint64_t capacity;	/* bytes */
+	uint64_t utilization;	/* bytes in use */
+	uint32_t queues;	/* I/O queue pairs granted */
+	uint32_t queue_depth;	/* entries per queue (device maximum) */
+	uint32_t pcie_gen, pcie_lanes, pcie_mps, pcie_mrrs, pcie_rcb;
+	bool dma_page;		/* PRP DMA moves whole 4 KiB pages */
+	bool realtime;		/* device completes at modeled times */
+	uint32_t bandslim_head;	/* inline bytes of a BandSlim head (short key) */
+	uint32_t bandslim_xfer;	/* inline bytes per BandSlim transfer command */
+	bool byteexpress;	/* SQ-appended payloads possible on this backend */
+};
+
+/**
+ * nvkv_identify() - what the device and the transport offer.
+ * Return: 0 or -errno / NVMe status of the Identify commands.
+ */
+int nvkv_identify(struct nvkv_dev *d, struct nvkv_info *info);
+
+/**
+ * nvkv_store() - store a value.
+ * @key: 1..16 bytes.  @val: @vlen bytes (NULL allowed when @vlen is 0).
+ * @flags: NVKV_STORE_MUST_EXIST or NVKV_STORE_MUST_NOT_EXIST, plus
+ *         NVKV_F_XFER(method) to override the device's method.
+ * Return: 0; NVKV_KEY_NOT_EXIST / NVKV_KEY_EXISTS for the options;
+ * NVKV_CAPACITY_EXCEEDED; NVKV_INVALID_VALUE_SIZE; -EINVAL for a bad key
+ * length, NULL pointers or both options; -errno on transport failure.
+ */
+int nvkv_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val, size_t vlen,
+	       unsigned int flags);
+
+/**
+ * nvkv_retrieve() - read a value.
+ * @buf: receives min(@buflen, value size) bytes; may be NULL if @buflen is 0
+ *       (a size query).
+ * @vlen: receives the full value size (may be NULL).
+ * Return: 0 (also when @buf was too small: compare *@vlen with @buflen);
+ * NVKV_KEY_NOT_EXIST; -EINVAL; -errno.
+ */
+int nvkv_retrieve(struct nvkv_dev *d, const void *key, size_t klen, void *buf, size_t buflen,
+		  size_t *vlen);
+
+/* Delete a key.  Return: 0, NVKV_KEY_NOT_EXIST, -EINVAL, -errno. */
+int nvkv_delete(struct nvkv_dev *d, const void *key, size_t klen);
+
+/* Whether a key exists.  Return: 0 it does, NVKV_KEY_NOT_EXIST, -EINVAL, -errno. */
+int nvkv_exist(struct nvkv_dev *d, const void *key, size_t klen);
+
+/* Make every completed write durable (NVMe Flush).  Return: 0 or error. */
+int nvkv_flush(struct nvkv_dev *d);
+
+struct nvkv_iter;
+
+/**
+ * nvkv_iter_open() - iterate keys in sorted byte order from @start.
+ * @start: first key to return if present (NULL / @slen 0: from the first key).
+ * Issues List commands as needed while iterating.
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+int nvkv_iter_open(struct nvkv_dev *d, const void *start, size_t slen, struct nvkv_iter **out);
+
+/**
+ * nvkv_iter_next() - next key.
+ * @key: set to the key bytes, valid until the next call on @it.
+ * Return: 1 with a key, 0 at the end, or an error (-errno / NVMe status).
+ */
+int nvkv_iter_next(struct nvkv_iter *it, const void **key, size_t *klen);
+void nvkv_iter_close(struct nvkv_iter *it);
+
+/* ---- asynchronous queues ---------------------------------------------------- */
+
+/**
+ * typedef nvkv_cb - completion callback.
+ * @arg: the caller's argument.
+ * @status: as the synchronous calls return.
+ * @dw0: Retrieve: full value size; List: keys returned; else 0.
+ * Called from nvkv_queue_poll()/nvkv_queue_wait() on the queue's thread.
+ */
+typedef void (*nvkv_cb)(void *arg, int status, uint32_t dw0);
+
+/**
+ * nvkv_queue_open() - a private I/O queue pair for the calling thread.
+ * Return: 0; -EBUSY when every queue the device granted is taken; -ENOMEM.
+ */
+int nvkv_queue_open(struct nvkv_dev *d, struct nvkv_queue **out);
+/* Wait for outstanding commands (bounded by the timeout), then release. */
+void nvkv_queue_close(struct nvkv_queue *q);
+
+/*
+ * Submission: the command is placed in the submission queue but the doorbell
+ * is rung only by nvkv_queue_kick(), nvkv_queue_poll() or nvkv_queue_wait(),
+ * so a batch of submissions costs one doorbell.  Buffers (@val, @buf) must
+ * stay valid until the callback ran; @key is copied.
+ * Return: 0; -EAGAIN when the queue is full (poll, then retry); -EINVAL.
+ */
+int nvkv_submit_store(struct nvkv_queue *q, const void *key, size_t klen, const void *val,
+		      size_t vlen, unsigned int flags, nvkv_cb cb, void *arg);
+int nvkv_submit_retrieve(struct nvkv_queue *q, const void *key, size_t klen, void *buf,
+			 size_t buflen, nvkv_cb cb, void *arg);
+int nvkv_submit_delete(struct nvkv_queue *q, const void *key, size_t klen, nvkv_cb cb, void *arg);
+int nvkv_submit_exist(struct nvkv_queue *q, const void *key, size_t klen, nvkv_cb cb, void *arg);
+
+/* Ring the doorbell for everything submitted since the last ring. */
+void nvkv_queue_kick(struct nvkv_queue *q);
+
+/**
+ * nvkv_queue_poll() - ring, then reap completions without waiting.
+ * Return: completions reaped (callbacks run), or -ENODEV / -ETIMEDOUT when
+ * the device died or a command passed its timeout (its callback got the
+ * same error).
+ */
+int nvkv_queue_poll(struct nvkv_queue *q);
+
+/**
+ * nvkv_queue_wait() - poll until @min completions were reaped or nothing is
+ * outstanding; spins briefly, then sleeps on the completion interrupt.
+ * Return: completions reaped, or a negative errno as nvkv_queue_poll().
+ */
+int nvkv_queue_wait(struct nvkv_queue *q, unsigned int min);
+
+/* Commands submitted and not yet completed. */
+unsigned int nvkv_queue_inflight(const struct nvkv_queue *q);
+
+/* ---- statistics and errors ------------------------------------------------------ */
+
+struct nvkv_host_stats {
+	uint64_t cmds[NVKV_XFER_NUM];	     /* Stores per method actually used */
+	uint64_t sqes[NVKV_XFER_NUM];	     /* SQ slots consumed per method */
+	uint64_t key_bytes;
+	uint64_t value_bytes_out;	     /* stored */
+	uint64_t value_bytes_in;	     /* retrieved */
+	uint64_t retrieves, deletes, exists, lists, flushes;
+	uint64_t errors;		     /* calls that did not return 0 */
+};
+
+/* Sum of the host-side counters of all queues. */
+void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st);
+
+/**
+ * nvkv_device_stats() - read the device's statistics log (log page C0h).
+ * @log: receives struct kvc_stats_log (cmdset/stats.h); @len its size.
+ * Return: 0 or error.
+ */
+int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len);
+
+/* Name of a method ("prp", "bandslim", ...), or NULL when out of range. */
+const char *nvkv_xfer_name(enum nvkv_xfer m);
+/* Parse a method name; -EINVAL if unknown. */
+int nvkv_xfer_parse(const char *name, enum nvkv_xfer *m);
+
+/**
+ * nvkv_strerror() - describe a return value.
+ * Return: "Success", strerror(-rc) for negative values, or the NVMe status
+ * name with its code, e.g. "KEY DOES NOT EXIST (0x87)".  Static storage for
+ * status codes, valid until the next call in the same thread.
+ */
+const char *nvkv_strerror(int rc);
+
+/**
+ * nvkv_admin_raw() / nvkv_io_raw() - send any 64-byte command (passthrough).
+ * @sqe: the command; the command id and, for PRP data, the data pointer are
+ *       set by the driver.
+ * @data: buffer of @len bytes moved in the direction of the opcode's bits
+ *        1:0 (NULL/0 for none); for I/O commands on queue 1 of the sync path.
+ * @dw0: receives CQE DW0 (may be NULL).
+ * Return: as the other calls; malformed commands come back with the
+ * device's status.
+ */
+int nvkv_admin_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);
+int nvkv_io_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVKV_H */

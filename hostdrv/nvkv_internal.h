@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libnvkv internals: the shared-memory transport client (shm.c), the
+ * user-space NVMe driver (udrv.c), transfer-method policy (xfer.c) and the
+ * public API on top (api.c).
+ */
+#ifndef NVKV_INTERNAL_H
+#define NVKV_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmdset/cmdset.h"
+#include "nvkv.h"
+
+/* ---- shm.c: the transport ------------------------------------------------------ */
+
+struct nvkv_shm {
+	int sock;
+	int memfd;
+	uint8_t *mem;
+	size_t mem_size;
+	uint32_t *bar;
+	size_t bar_size;
+	struct kvc_shm_tp *tp;
+	int wake_fd;
+	int irq_fd;
+	uint16_t cntlid;
+	char why[128]; /* refusal message */
+};
+
+int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, const char *name,
+		     uint32_t timeout_ms);
+void nvkv_shm_disconnect(struct nvkv_shm *t);
+/* After a doorbell or register write: wake the device if it sleeps. */
+void nvkv_shm_kick(struct nvkv_shm *t);
+/* Whether the emulator is gone (socket closed or shutting down). */
+bool nvkv_shm_dead(struct nvkv_shm *t);
+/*
+ * Sleeping for completions: arm (tell the device a host waits), check the
+ * completion queue once more, then sleep until an interrupt or @timeout_ms;
+ * disarm afterwards.  Several threads may wait at once.
+ */
+void nvkv_shm_irq_arm(struct nvkv_shm *t);
+void nvkv_shm_irq_disarm(struct nvkv_shm *t);
+void nvkv_shm_irq_sleep(struct nvkv_shm *t, int timeout_ms);
+
+static inline uint32_t nvkv_reg_read(const struct nvkv_shm *t, uint32_t off)
+{
+	return __atomic_load_n(&t->bar[off / 4], __ATOMIC_ACQUIRE);
+}
+
+static inline void nvkv_reg_write(struct nvkv_shm *t, uint32_t off, uint32_t v)
+{
+	__atomic_store_n(&t->bar[off / 4], v, __ATOMIC_RELEASE);
+}
+
+/* ---- udrv.c: queues and commands --------------------------------------------------- */
+
+enum nvkv_op {
+	NVKV_OP_STORE,
+	NVKV_OP_RETRIEVE,
+	NVKV_OP_DELETE,
+	NVKV_OP_EXIST,
+	NVKV_OP_LIST,
+	NVKV_OP_FLUSH,
+	NVKV_OP_RAW,
+};
+
+/* One request of a caller; a BandSlim Store spans several commands. */
+struct nvkv_req {
+	nvkv_cb cb;
+	void *arg;
+	int status;	    /* first error among its commands */
+	uint32_t dw0;
+	uint16_t pending;   /* commands not completed */
+	bool in_use;
+	bool abandoned;	    /* timed out: callback done, slot kept until the CQE */
+	uint8_t op;
+	uint8_t xfer;	    /* method used (stores) */
+	void *user_buf;	    /* where to copy data read by the device */
+	size_t user_len;
+	uint32_t dma_page;  /* first arena page of the data buffer, UINT32_MAX if none */
+	uint32_t dma_pages; /* pages including PRP list pages */
+	uint64_t deadline;
+	uint16_t next_free;
+};
+
+struct nvkv_queue {
+	struct nvkv_dev *d;
+	uint16_t qid;
+	uint32_t size;
+	struct kvc_sqe *sq;
+	struct kvc_cqe *cq;
+	uint64_t sq_addr, cq_addr;
+	uint32_t sq_tail, sq_head, cq_head, rung;
+	bool phase;
+	uint32_t inflight_cmds;
+	unsigned int inflight_reqs;
+	/* requests and command ids: cid -> request */
+	struct nvkv_req *reqs;
+	uint16_t *cid_req;
+	uint16_t free_req;	/* head of the free list, UINT16_MAX when empty */
+	uint16_t *free_cids;
+	uint32_t nfree_cids;
+	/* DMA arena: [arena, arena + npages * 4 KiB) of host memory */
+	uint64_t arena;
+	uint32_t npages;
+	uint8_t *page_used;
+	uint32_t page_hint;
+	uint16_t bs_tag;
+	int dead;		/* sticky transport error */
+	struct nvkv_host_stats st;
+};
+
+#define NVKV_MAX_QID 64
+
+struct nvkv_dev {
+	struct nvkv_shm t;
+	struct nvkv_opts opts;
+	struct nvkv_info info;
+	struct kvc_pcie_link link;
+	pthread_mutex_t lock;	    /* admin queue, queue allocation, sync queue */
+	struct nvkv_queue *admin;
+	struct nvkv_queue *sync;
+	struct nvkv_queue **ioq;    /* [qid], NULL when free */
+	uint32_t nr_ioq;	    /* granted */
+	uint32_t qdepth;
+	uint64_t mem_brk;	    /* host memory handed out to queues */
+	uint64_t qregion[NVKV_MAX_QID + 1]; /* host memory of each queue id */
+	uint64_t qregion_len[NVKV_MAX_QID + 1];
+	struct nvkv_host_stats closed_st; /* counters of queues already closed */
+};
+
+int nvkv_udrv_start(struct nvkv_dev *d);
+void nvkv_udrv_stop(struct nvkv_dev *d);
+int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size,
+			   struct nvkv_queue **out);
+void nvkv_udrv_queue_destroy(struct nvkv_dev *d, struct nvkv_queue *q);
+
+/* Build and queue the commands of one request; rung later. */
+int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
+		     const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
+		     nvkv_cb cb, void *arg);
+/* A raw command with an optional data buffer moved per the opcode's direction. */
+int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data,
+			 size_t len, bool set_prp, nvkv_cb cb, void *arg);
+void nvkv_udrv_kick(struct nvkv_queue *q);
+int nvkv_udrv_poll(struct nvkv_queue *q);
+int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min);
+/* Submit, ring and wait for one request; returns its status. */
+int nvkv_udrv_exec(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
+		   const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
+		   uint32_t *dw0);
+int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
+		       bool set_prp, uint32_t *dw0);
+
+/* ---- xfer.c: value-transfer policy ----------------------------------------------------- */
+
+struct nvkv_xfer_ctx {
+	const struct kvc_pcie_link *link;
+	bool dma_page;
+	bool interrupts;
+	bool byteexpress;	/* backend can append to the SQ */
+	bool narrow;		/* backend passes only CDW2-3, CDW10-15 */
+	uint32_t qsize;
+	uint32_t threshold;
+};
+
+/* How a Store travels. */
+struct nvkv_plan {
+	enum nvkv_xfer method;	/* PRP, BANDSLIM or BYTEEXPRESS as sent */
+	uint8_t opc;		/* 01h, C0h, C1h or C8h */
+	uint32_t slots;		/* SQ slots */
+	uint32_t cmds;		/* commands (completions) */
+	uint32_t prp_len;	/* bytes moved by PRP DMA */
+};
+
+/* Choose how to send a value of @vlen bytes with a key of @klen bytes. */
+struct nvkv_plan nvkv_xfer_plan(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8_t klen,
+				uint32_t vlen);
+/* Modeled PCIe bytes of a plan on the context's link. */
+uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p, uint8_t klen,
+			uint32_t vlen);
+
+uint64_t nvkv_now_ns(void);
+
+#endif /* NVKV_INTERNAL_H */

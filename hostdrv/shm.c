@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/* Client side of the shared-memory transport (cmdset/shm.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nvkv_internal.h"
+
+static int send_hello(int sock, int memfd, size_t size, const char *name)
+{
+	struct kvc_shm_hello h = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &h, sizeof(h) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+
+	h.mem_size = size;
+	snprintf(h.name, sizeof(h.name), "%s", name ? name : "libnvkv");
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &memfd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == sizeof(h) ? 0 : -errno;
+}
+
+static int recv_welcome(struct nvkv_shm *t, struct kvc_shm_welcome *w, int fds[3])
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = { w, sizeof(*w) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(t->sock, &mh, MSG_CMSG_CLOEXEC);
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if (n < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
+		memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
+	if (n != sizeof(*w) || w->magic != KVC_SHM_MAGIC || w->version != KVC_SHM_VERSION)
+		return -EPROTO;
+	if (w->status) {
+		snprintf(t->why, sizeof(t->why), "%.*s", (int)sizeof(w->message), w->message);
+		return w->status < 0 ? w->status : -EPROTO;
+	}
+	return fds[2] >= 0 ? 0 : -EPROTO;
+}
+
+int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, const char *name,
+		     uint32_t timeout_ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct kvc_shm_welcome w;
+	int fds[3], rc;
+
+	memset(t, 0, sizeof(*t));
+	t->sock = t->memfd = t->wake_fd = t->irq_fd = -1;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	t->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (t->sock < 0)
+		return -errno;
+	setsockopt(t->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(t->sock, (struct sockaddr *)&a, sizeof(a)))
+		goto fail_errno;
+	t->memfd = memfd_create("nvkv-host-mem", MFD_CLOEXEC);
+	if (t->memfd < 0 || ftruncate(t->memfd, (off_t)mem_size))
+		goto fail_errno;
+	t->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
+	if (t->mem == MAP_FAILED) {
+		t->mem = NULL;
+		goto fail_errno;
+	}
+	t->mem_size = mem_size;
+	rc = send_hello(t->sock, t->memfd, mem_size, name);
+	if (!rc)
+		rc = recv_welcome(t, &w, fds);
+	if (rc) {
+		for (int i = 0; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		goto fail;
+	}
+	t->wake_fd = fds[1];
+	t->irq_fd = fds[2];
+	t->bar_size = w.bar_size;
+	t->cntlid = w.cntlid;
+	t->bar = mmap(NULL, t->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	close(fds[0]);
+	if (t->bar == MAP_FAILED || w.tp_offset + sizeof(struct kvc_shm_tp) > w.bar_size) {
+		t->bar = NULL;
+		rc = -EPROTO;
+		goto fail;
+	}
+	t->tp = (struct kvc_shm_tp *)((uint8_t *)t->bar + w.tp_offset);
+	return 0;
+fail_errno:
+	rc = -errno;
+fail:
+	nvkv_shm_disconnect(t);
+	return rc;
+}
+
+void nvkv_shm_disconnect(struct nvkv_shm *t)
+{
+	if (t->bar)
+		munmap(t->bar, t->bar_size);
+	if (t->mem)
+		munmap(t->mem, t->mem_size);
+	if (t->memfd >= 0)
+		close(t->memfd);
+	if (t->wake_fd >= 0)
+		close(t->wake_fd);
+	if (t->irq_fd >= 0)
+		close(t->irq_fd);
+	if (t->sock >= 0)
+		close(t->sock);
+	t->bar = NULL;
+	t->mem = NULL;
+	t->memfd = t->wake_fd = t->irq_fd = t->sock = -1;
+}
+
+void nvkv_shm_kick(struct nvkv_shm *t)
+{
+	uint64_t one = 1;
+
+	/* Pairs with the device's "set dev_sleeping, then poll once more". */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&t->tp->dev_sleeping, __ATOMIC_SEQ_CST) &&
+	    write(t->wake_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, the device is being woken anyway. */
+	}
+}
+
+bool nvkv_shm_dead(struct nvkv_shm *t)
+{
+	struct pollfd p = { .fd = t->sock, .events = POLLIN | POLLRDHUP };
+
+	if (__atomic_load_n(&t->tp->dev_state, __ATOMIC_ACQUIRE) != KVC_SHM_STATE_RUNNING)
+		return true;
+	/* The emulator never sends after the welcome: readable means closed. */
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void nvkv_shm_irq_arm(struct nvkv_shm *t)
+{
+	__atomic_fetch_add(&t->tp->host_waiting, 1, __ATOMIC_SEQ_CST);
+}
+
+void nvkv_shm_irq_disarm(struct nvkv_shm *t)
+{
+	__atomic_fetch_sub(&t->tp->host_waiting, 1, __ATOMIC_SEQ_CST);
+}
+
+void nvkv_shm_irq_sleep(struct nvkv_shm *t, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = t->irq_fd, .events = POLLIN },
+			       { .fd = t->sock, .events = POLLRDHUP } };
+	uint64_t v;
+
+	if (poll(p, 2, timeout_ms) > 0 && (p[0].revents & POLLIN) &&
+	    read(t->irq_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: another waiter took it; the caller re-polls its queue. */
+	}
+}

@@ -1,0 +1,936 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The user-space NVMe driver behind libnvkv's shared-memory backend: the
+ * controller bring-up of the NVMe specification with timeouts, the admin
+ * queue, I/O queue pairs with command-id tracking, DMA buffers and PRP lists
+ * carved from host memory, the commands of every value-transfer method, and
+ * completion processing with timeouts and dead-device detection.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvkv_internal.h"
+
+#define PAGE 4096u
+#define ADMIN_DEPTH 32
+#define ADMIN_ARENA_PAGES 40 /* Identify, 64 KiB logs, PRP lists */
+#define NO_REQ UINT16_MAX
+#define NO_PAGE UINT32_MAX
+#define SPIN_NS 50000ull
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+uint64_t nvkv_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint8_t *hmem(struct nvkv_queue *q, uint64_t addr)
+{
+	return q->d->t.mem + addr;
+}
+
+/* ---- host memory ------------------------------------------------------------- */
+
+static uint32_t pages_for(size_t len)
+{
+	return (uint32_t)((len + PAGE - 1) / PAGE);
+}
+
+/* PRP list pages needed for a buffer of @data_pages pages at offset 0. */
+static uint32_t list_pages_for(uint32_t data_pages)
+{
+	uint32_t entries = data_pages > 1 ? data_pages - 1 : 0, lp = 0;
+
+	if (entries <= 1)
+		return 0; /* PRP2 names the second page directly */
+	while (entries > PAGE / 8) {
+		entries -= PAGE / 8 - 1; /* the last slot chains to the next list page */
+		lp++;
+	}
+	return lp + 1;
+}
+
+static uint32_t arena_alloc(struct nvkv_queue *q, uint32_t n)
+{
+	uint32_t i, run = 0, start = q->page_hint;
+
+	if (n == 0 || n > q->npages)
+		return NO_PAGE;
+	/* First fit from the hint, wrapping once. */
+	for (i = 0; i < 2 * q->npages; i++) {
+		uint32_t p = (start + i) % q->npages;
+
+		if (p == 0)
+			run = 0; /* runs do not wrap */
+		run = q->page_used[p] ? 0 : run + 1;
+		if (run == n) {
+			uint32_t first = p + 1 - n;
+
+			memset(q->page_used + first, 1, n);
+			q->page_hint = (p + 1) % q->npages;
+			return first;
+		}
+	}
+	return NO_PAGE;
+}
+
+static void arena_free(struct nvkv_queue *q, uint32_t first, uint32_t n)
+{
+	if (first != NO_PAGE)
+		memset(q->page_used + first, 0, n);
+}
+
+static uint64_t page_addr(const struct nvkv_queue *q, uint32_t page)
+{
+	return q->arena + (uint64_t)page * PAGE;
+}
+
+/* PRP1/PRP2 for a page-aligned buffer of @len bytes whose list pages follow
+ * its data pages. */
+static void build_prps(struct nvkv_queue *q, uint32_t first, uint32_t len, uint64_t *prp1,
+		       uint64_t *prp2)
+{
+	uint32_t dp = pages_for(len), lp = list_pages_for(dp), e, i;
+	uint64_t list, data = page_addr(q, first);
+
+	*prp1 = data;
+	*prp2 = 0;
+	if (dp <= 1)
+		return;
+	if (!lp) {
+		*prp2 = data + PAGE;
+		return;
+	}
+	list = page_addr(q, first + dp);
+	*prp2 = list;
+	for (e = 1, i = 0; e < dp; e++, i++) {
+		if (i == PAGE / 8 - 1 && e < dp - 1) {
+			/* Chain: the last slot points at the next list page. */
+			kvc_put_le64(hmem(q, list) + 8 * i, list + PAGE);
+			list += PAGE;
+			i = 0;
+		}
+		kvc_put_le64(hmem(q, list) + 8 * i, data + (uint64_t)e * PAGE);
+	}
+}
+
+/* ---- requests and command ids ------------------------------------------------------ */
+
+static struct nvkv_req *req_get(struct nvkv_queue *q)
+{
+	struct nvkv_req *r;
+
+	if (q->free_req == NO_REQ)
+		return NULL;
+	r = &q->reqs[q->free_req];
+	q->free_req = r->next_free;
+	memset(r, 0, sizeof(*r));
+	r->in_use = true;
+	r->dma_page = NO_PAGE;
+	return r;
+}
+
+static void req_put(struct nvkv_queue *q, struct nvkv_req *r)
+{
+	arena_free(q, r->dma_page, r->dma_pages);
+	r->in_use = false;
+	r->next_free = q->free_req;
+	q->free_req = (uint16_t)(r - q->reqs);
+}
+
+static uint16_t cid_get(struct nvkv_queue *q, struct nvkv_req *r)
+{
+	uint16_t cid = q->free_cids[--q->nfree_cids];
+
+	q->cid_req[cid] = (uint16_t)(r - q->reqs);
+	q->inflight_cmds++;
+	return cid;
+}
+
+static void cid_put(struct nvkv_queue *q, uint16_t cid)
+{
+	q->cid_req[cid] = NO_REQ;
+	q->free_cids[q->nfree_cids++] = cid;
+	q->inflight_cmds--;
+}
+
+static uint32_t sq_free(const struct nvkv_queue *q)
+{
+	return q->size - 1 - (q->sq_tail + q->size - q->sq_head) % q->size;
+}
+
+static struct kvc_sqe *sq_slot(struct nvkv_queue *q)
+{
+	struct kvc_sqe *s = &q->sq[q->sq_tail];
+
+	q->sq_tail = (q->sq_tail + 1) % q->size;
+	return s;
+}
+
+static void put_sqe(struct nvkv_queue *q, const struct kvc_sqe *sqe)
+{
+	memcpy(sq_slot(q), sqe, sizeof(*sqe));
+}
+
+/* ---- building commands ------------------------------------------------------------------ */
+
+static struct nvkv_xfer_ctx xfer_ctx(const struct nvkv_queue *q)
+{
+	const struct nvkv_dev *d = q->d;
+	struct nvkv_xfer_ctx x = {
+		.link = &d->link,
+		.dma_page = d->info.dma_page,
+		.interrupts = d->opts.interrupts,
+		.byteexpress = d->info.byteexpress,
+		.narrow = false,
+		.qsize = q->size,
+		.threshold = d->opts.adaptive_threshold,
+	};
+
+	return x;
+}
+
+/* Allocate and fill the PRP buffer of a request. */
+static int attach_buffer(struct nvkv_queue *q, struct nvkv_req *r, const void *src, size_t len,
+			 uint64_t *prp1, uint64_t *prp2)
+{
+	uint32_t dp = pages_for(len), n = dp + list_pages_for(dp);
+
+	*prp1 = *prp2 = 0;
+	if (!len)
+		return 0;
+	r->dma_page = arena_alloc(q, n);
+	if (r->dma_page == NO_PAGE)
+		return -EAGAIN;
+	r->dma_pages = n;
+	if (src)
+		memcpy(hmem(q, page_addr(q, r->dma_page)), src, len);
+	build_prps(q, r->dma_page, (uint32_t)len, prp1, prp2);
+	return 0;
+}
+
+static void put_kv(struct nvkv_queue *q, struct nvkv_req *r, uint8_t opc, const void *key,
+		   size_t klen, uint32_t size, uint8_t opts, uint64_t prp1, uint64_t prp2)
+{
+	struct kvc_kv_cmd c = { .opc = opc, .nsid = 1, .klen = (uint8_t)klen, .opts = opts };
+	struct kvc_sqe sqe;
+
+	if (klen)
+		memcpy(c.key, key, klen);
+	c.size = size;
+	c.prp1 = prp1;
+	c.prp2 = prp2;
+	c.cid = cid_get(q, r);
+	kvc_kv_encode(&sqe, &c);
+	put_sqe(q, &sqe);
+}
+
+static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *key, size_t klen,
+			const void *val, size_t vlen, unsigned int flags)
+{
+	enum nvkv_xfer m = NVKV_F_XFER(flags) ? (enum nvkv_xfer)NVKV_F_XFER(flags) : q->d->opts.xfer;
+	struct nvkv_xfer_ctx x = xfer_ctx(q);
+	struct nvkv_plan p = nvkv_xfer_plan(&x, m, (uint8_t)klen, (uint32_t)vlen);
+	uint8_t opts = (flags & NVKV_STORE_MUST_EXIST ? KVC_STORE_MUST_EXIST : 0) |
+		       (flags & NVKV_STORE_MUST_NOT_EXIST ? KVC_STORE_MUST_NOT_EXIST : 0);
+	uint64_t prp1 = 0, prp2 = 0;
+	uint32_t i;
+	int rc;
+
+	if (sq_free(q) < p.slots || q->nfree_cids < p.cmds)
+		return -EAGAIN;
+	rc = attach_buffer(q, r, val, p.prp_len, &prp1, &prp2);
+	if (rc)
+		return rc;
+	r->xfer = (uint8_t)p.method;
+	r->pending = (uint16_t)p.cmds;
+	q->st.cmds[p.method]++;
+	q->st.sqes[p.method] += p.slots;
+	if (p.opc == KVC_KV_STORE) {
+		put_kv(q, r, KVC_KV_STORE, key, klen, (uint32_t)vlen, opts, prp1, prp2);
+	} else if (p.opc == KVC_BX_STORE) {
+		struct kvc_kv_cmd c = { .nsid = 1, .klen = (uint8_t)klen, .opts = opts };
+		struct kvc_sqe sqe;
+
+		memcpy(c.key, key, klen);
+		c.size = (uint32_t)vlen;
+		c.cid = cid_get(q, r);
+		kvc_bx_encode(&sqe, &c);
+		put_sqe(q, &sqe);
+		for (i = 0; i < kvc_bx_chunks((uint32_t)vlen); i++)
+			kvc_bx_fill_chunk(sq_slot(q), val, (uint32_t)vlen, i);
+	} else {
+		struct kvc_bs_store s = { .opc = p.opc, .klen = (uint8_t)klen, .opts = opts,
+					  .tag = q->bs_tag++, .nsid = 1, .size = (uint32_t)vlen,
+					  .prp1 = prp1, .prp2 = prp2 };
+		struct kvc_sqe sqe;
+
+		if (x.narrow)
+			s.opts |= KVC_BS_OPT_NARROW;
+		memcpy(s.key, key, klen);
+		for (i = 0; i < p.cmds; i++) {
+			kvc_bs_encode(&sqe, &s, i, val, 0);
+			kvc_sqe_set_cid(&sqe, cid_get(q, r));
+			put_sqe(q, &sqe);
+		}
+	}
+	q->st.key_bytes += klen;
+	q->st.value_bytes_out += vlen;
+	return 0;
+}
+
+int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
+		     const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
+		     nvkv_cb cb, void *arg)
+{
+	static const uint8_t opcs[] = { [NVKV_OP_RETRIEVE] = KVC_KV_RETRIEVE,
+					[NVKV_OP_DELETE] = KVC_KV_DELETE,
+					[NVKV_OP_EXIST] = KVC_KV_EXIST,
+					[NVKV_OP_LIST] = KVC_KV_LIST };
+	uint64_t prp1, prp2;
+	struct nvkv_req *r;
+	int rc;
+
+	if (q->dead)
+		return q->dead;
+	if (sq_free(q) < 1 || !q->nfree_cids)
+		return -EAGAIN;
+	r = req_get(q);
+	if (!r)
+		return -EAGAIN;
+	r->cb = cb;
+	r->arg = arg;
+	r->op = (uint8_t)op;
+	r->deadline = nvkv_now_ns() + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+	if (op == NVKV_OP_STORE) {
+		rc = submit_store(q, r, key, klen, val, vlen, flags);
+	} else if (op == NVKV_OP_FLUSH) {
+		struct kvc_sqe sqe;
+
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opc = KVC_NVM_FLUSH;
+		kvc_sqe_set_nsid(&sqe, 1);
+		kvc_sqe_set_cid(&sqe, cid_get(q, r));
+		put_sqe(q, &sqe);
+		r->pending = 1;
+		rc = 0;
+	} else {
+		rc = attach_buffer(q, r, NULL, buflen, &prp1, &prp2);
+		if (!rc) {
+			r->user_buf = buf;
+			r->user_len = buflen;
+			r->pending = 1;
+			put_kv(q, r, opcs[op], key, klen, (uint32_t)buflen, 0, prp1, prp2);
+		}
+	}
+	if (rc) {
+		req_put(q, r);
+		return rc;
+	}
+	q->inflight_reqs++;
+	return 0;
+}
+
+int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data,
+			 size_t len, bool set_prp, nvkv_cb cb, void *arg)
+{
+	enum kvc_xfer_dir dir = kvc_opc_dir(sqe->opc);
+	struct kvc_sqe s = *sqe;
+	uint64_t prp1, prp2;
+	struct nvkv_req *r;
+	int rc;
+
+	if (q->dead)
+		return q->dead;
+	if (sq_free(q) < 1 || !q->nfree_cids)
+		return -EAGAIN;
+	r = req_get(q);
+	if (!r)
+		return -EAGAIN;
+	r->cb = cb;
+	r->arg = arg;
+	r->op = NVKV_OP_RAW;
+	r->deadline = nvkv_now_ns() + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+	if (set_prp && len) {
+		rc = attach_buffer(q, r, dir == KVC_DIR_H2D || dir == KVC_DIR_BIDI ? data : NULL,
+				   len, &prp1, &prp2);
+		if (rc) {
+			req_put(q, r);
+			return rc;
+		}
+		kvc_sqe_set_prp(&s, prp1, prp2);
+		if (dir == KVC_DIR_D2H || dir == KVC_DIR_BIDI) {
+			r->user_buf = data;
+			r->user_len = len;
+		}
+	}
+	kvc_sqe_set_cid(&s, cid_get(q, r));
+	put_sqe(q, &s);
+	r->pending = 1;
+	q->inflight_reqs++;
+	return 0;
+}
+
+/* ---- completions ---------------------------------------------------------------------- */
+
+static void count(struct nvkv_queue *q, const struct nvkv_req *r)
+{
+	switch (r->op) {
+	case NVKV_OP_RETRIEVE:
+		q->st.retrieves++;
+		if (!r->status)
+			q->st.value_bytes_in += r->user_len < r->dw0 ? r->user_len : r->dw0;
+		break;
+	case NVKV_OP_DELETE:
+		q->st.deletes++;
+		break;
+	case NVKV_OP_EXIST:
+		q->st.exists++;
+		break;
+	case NVKV_OP_LIST:
+		q->st.lists++;
+		break;
+	case NVKV_OP_FLUSH:
+		q->st.flushes++;
+		break;
+	default:
+		break;
+	}
+	if (r->status)
+		q->st.errors++;
+}
+
+static void finish(struct nvkv_queue *q, struct nvkv_req *r)
+{
+	if (!r->abandoned) {
+		if (!r->status && r->user_buf && r->dma_page != NO_PAGE) {
+			size_t n = r->user_len;
+
+			if (r->op == NVKV_OP_RETRIEVE && r->dw0 < n)
+				n = r->dw0;
+			memcpy(r->user_buf, hmem(q, page_addr(q, r->dma_page)), n);
+		}
+		count(q, r);
+		q->inflight_reqs--;
+		if (r->cb)
+			r->cb(r->arg, r->status, r->dw0);
+	}
+	req_put(q, r);
+}
+
+static void complete_cmd(struct nvkv_queue *q, const struct kvc_cqe *cqe)
+{
+	uint16_t cid = kvc_cqe_cid(cqe), st = KVC_STATUS_CODE(kvc_cqe_status(cqe));
+	struct nvkv_req *r;
+
+	q->sq_head = kvc_get_le16(&cqe->sqhd) % q->size;
+	if (cid >= q->size || q->cid_req[cid] == NO_REQ)
+		return; /* not ours: ignore rather than corrupt a request */
+	r = &q->reqs[q->cid_req[cid]];
+	cid_put(q, cid);
+	if (st && !r->status)
+		r->status = st;
+	r->dw0 = kvc_cqe_dw0(cqe);
+	if (--r->pending == 0)
+		finish(q, r);
+}
+
+void nvkv_udrv_kick(struct nvkv_queue *q)
+{
+	if (q->sq_tail == q->rung)
+		return;
+	q->rung = q->sq_tail;
+	nvkv_reg_write(&q->d->t, kvc_sq_tail_db(q->qid, 0), q->sq_tail);
+	nvkv_shm_kick(&q->d->t);
+}
+
+/* The device is gone: every outstanding request fails with @err. */
+static void fail_all(struct nvkv_queue *q, int err)
+{
+	uint32_t i;
+
+	q->dead = err;
+	for (i = 0; i < q->size; i++) {
+		struct nvkv_req *r = &q->reqs[i];
+
+		if (!r->in_use)
+			continue;
+		r->status = err;
+		r->user_buf = NULL;
+		finish(q, r);
+	}
+	for (i = 0; i < q->size; i++)
+		if (q->cid_req[i] != NO_REQ)
+			cid_put(q, (uint16_t)i);
+}
+
+static void expire(struct nvkv_queue *q, uint64_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->size; i++) {
+		struct nvkv_req *r = &q->reqs[i];
+
+		if (!r->in_use || r->abandoned || now < r->deadline)
+			continue;
+		/* Its command ids stay reserved: the device may still answer. */
+		r->abandoned = true;
+		q->inflight_reqs--;
+		q->st.errors++;
+		if (r->cb)
+			r->cb(r->arg, -ETIMEDOUT, 0);
+	}
+}
+
+int nvkv_udrv_poll(struct nvkv_queue *q)
+{
+	int n = 0;
+
+	if (q->dead)
+		return q->dead;
+	nvkv_udrv_kick(q);
+	for (;;) {
+		struct kvc_cqe *c = &q->cq[q->cq_head];
+		uint16_t sf = __atomic_load_n(&c->status, __ATOMIC_ACQUIRE);
+		struct kvc_cqe cqe;
+
+		if ((kvc_get_le16(&sf) & 1) != q->phase)
+			break;
+		memcpy(&cqe, c, sizeof(cqe));
+		if (++q->cq_head == q->size) {
+			q->cq_head = 0;
+			q->phase = !q->phase;
+		}
+		complete_cmd(q, &cqe);
+		n++;
+	}
+	if (n) {
+		nvkv_reg_write(&q->d->t, kvc_cq_head_db(q->qid, 0), q->cq_head);
+		nvkv_shm_kick(&q->d->t);
+	}
+	return n;
+}
+
+/* Poll, and on no progress check for a dead device and expired commands. */
+static int poll_checked(struct nvkv_queue *q)
+{
+	int n = nvkv_udrv_poll(q);
+
+	if (n)
+		return n;
+	if (nvkv_shm_dead(&q->d->t)) {
+		fail_all(q, -ENODEV);
+		return -ENODEV;
+	}
+	expire(q, nvkv_now_ns());
+	return 0;
+}
+
+int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
+{
+	uint64_t spin_until = nvkv_now_ns() + SPIN_NS;
+	unsigned int done = 0, before;
+	int n;
+
+	while (q->inflight_reqs && done < min) {
+		before = q->inflight_reqs;
+		n = nvkv_udrv_poll(q);
+		if (n < 0)
+			return n;
+		if (n) {
+			done += before - q->inflight_reqs;
+			spin_until = nvkv_now_ns() + SPIN_NS;
+			continue;
+		}
+		if (nvkv_now_ns() < spin_until) {
+			cpu_relax();
+			continue;
+		}
+		n = poll_checked(q);
+		if (n < 0)
+			return n;
+		if (n) {
+			done += before - q->inflight_reqs;
+			continue;
+		}
+		if (before != q->inflight_reqs) { /* expired */
+			done += before - q->inflight_reqs;
+			continue;
+		}
+		nvkv_shm_irq_arm(&q->d->t);
+		if (!nvkv_udrv_poll(q))
+			nvkv_shm_irq_sleep(&q->d->t, 1);
+		nvkv_shm_irq_disarm(&q->d->t);
+	}
+	return (int)done;
+}
+
+struct sync_result {
+	bool done;
+	int status;
+	uint32_t dw0;
+};
+
+static void sync_cb(void *arg, int status, uint32_t dw0)
+{
+	struct sync_result *res = arg;
+
+	res->done = true;
+	res->status = status;
+	res->dw0 = dw0;
+}
+
+static int wait_one(struct nvkv_queue *q, struct sync_result *res, uint32_t *dw0)
+{
+	while (!res->done) {
+		int n = nvkv_udrv_wait(q, 1);
+
+		if (n < 0 && !res->done)
+			return n;
+	}
+	if (dw0)
+		*dw0 = res->dw0;
+	return res->status;
+}
+
+int nvkv_udrv_exec(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
+		   const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
+		   uint32_t *dw0)
+{
+	struct sync_result res = { false, 0, 0 };
+	int rc;
+
+	while ((rc = nvkv_udrv_submit(q, op, key, klen, val, vlen, buf, buflen, flags, sync_cb,
+				      &res)) == -EAGAIN) {
+		if (!q->inflight_reqs)
+			return -E2BIG; /* cannot fit even in an empty queue */
+		rc = nvkv_udrv_wait(q, 1);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc)
+		return rc;
+	nvkv_udrv_kick(q);
+	return wait_one(q, &res, dw0);
+}
+
+int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
+		       bool set_prp, uint32_t *dw0)
+{
+	struct sync_result res = { false, 0, 0 };
+	int rc = nvkv_udrv_submit_raw(q, sqe, data, len, set_prp, sync_cb, &res);
+
+	if (rc)
+		return rc == -EAGAIN && !q->inflight_reqs ? -E2BIG : rc;
+	nvkv_udrv_kick(q);
+	return wait_one(q, &res, dw0);
+}
+
+/* ---- queues ---------------------------------------------------------------------------- */
+
+static int carve(struct nvkv_dev *d, uint64_t len, uint64_t *addr)
+{
+	len = (len + PAGE - 1) / PAGE * PAGE;
+	if (d->mem_brk + len > d->t.mem_size)
+		return -ENOMEM;
+	*addr = d->mem_brk;
+	d->mem_brk += len;
+	return 0;
+}
+
+static void queue_free(struct nvkv_queue *q)
+{
+	if (!q)
+		return;
+	free(q->reqs);
+	free(q->cid_req);
+	free(q->free_cids);
+	free(q->page_used);
+	free(q);
+}
+
+/* Allocate host-side state and memory of a queue (not yet on the device). */
+static int queue_alloc(struct nvkv_dev *d, uint16_t qid, uint32_t size, uint32_t arena_pages,
+		       struct nvkv_queue **out)
+{
+	struct nvkv_queue *q = calloc(1, sizeof(*q));
+	uint64_t sq_bytes, cq_bytes, region, base;
+	uint32_t i;
+	int rc;
+
+	if (!q)
+		return -ENOMEM;
+	if (qid > NVKV_MAX_QID) {
+		free(q);
+		return -EINVAL;
+	}
+	q->d = d;
+	q->qid = qid;
+	q->size = size;
+	q->phase = true;
+	q->npages = arena_pages;
+	q->reqs = calloc(size, sizeof(*q->reqs));
+	q->cid_req = malloc(size * sizeof(*q->cid_req));
+	q->free_cids = malloc(size * sizeof(*q->free_cids));
+	q->page_used = calloc(arena_pages, 1);
+	if (!q->reqs || !q->cid_req || !q->free_cids || !q->page_used) {
+		queue_free(q);
+		return -ENOMEM;
+	}
+	/* SQ, CQ and arena, contiguous; a queue id keeps its region for reuse. */
+	sq_bytes = ((uint64_t)size * KVC_SQE_SIZE + PAGE - 1) / PAGE * PAGE;
+	cq_bytes = ((uint64_t)size * KVC_CQE_SIZE + PAGE - 1) / PAGE * PAGE;
+	region = sq_bytes + cq_bytes + (uint64_t)arena_pages * PAGE;
+	if (d->qregion[qid] && d->qregion_len[qid] >= region) {
+		base = d->qregion[qid];
+	} else {
+		rc = carve(d, region, &base);
+		if (rc) {
+			queue_free(q);
+			return rc;
+		}
+		d->qregion[qid] = base;
+		d->qregion_len[qid] = region;
+	}
+	q->sq_addr = base;
+	q->cq_addr = base + sq_bytes;
+	q->arena = base + sq_bytes + cq_bytes;
+	q->sq = (struct kvc_sqe *)(d->t.mem + q->sq_addr);
+	q->cq = (struct kvc_cqe *)(d->t.mem + q->cq_addr);
+	memset(q->cq, 0, (size_t)size * KVC_CQE_SIZE);
+	q->free_req = NO_REQ;
+	for (i = size; i-- > 0;) {
+		q->reqs[i].next_free = q->free_req;
+		q->free_req = (uint16_t)i;
+		q->cid_req[i] = NO_REQ;
+		q->free_cids[q->nfree_cids++] = (uint16_t)(size - 1 - i);
+	}
+	*out = q;
+	return 0;
+}
+
+static int admin_cmd(struct nvkv_dev *d, uint8_t opc, uint32_t nsid, uint32_t cdw10,
+		     uint32_t cdw11, uint64_t prp1, void *data, size_t len, uint32_t *dw0)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = opc;
+	kvc_sqe_set_nsid(&sqe, nsid);
+	kvc_sqe_set_dw(&sqe, 10, cdw10);
+	kvc_sqe_set_dw(&sqe, 11, cdw11);
+	kvc_sqe_set_prp(&sqe, prp1, 0);
+	return nvkv_udrv_exec_raw(d->admin, &sqe, data, len, data != NULL, dw0);
+}
+
+int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size,
+			   struct nvkv_queue **out)
+{
+	uint32_t dp = pages_for(d->info.max_value);
+	/* One largest value with its PRP lists, plus a page per queue slot. */
+	uint32_t arena = dp + list_pages_for(dp) + size + 4;
+	struct nvkv_queue *q;
+	int rc = queue_alloc(d, qid, size, arena, &q);
+
+	if (rc)
+		return rc;
+	rc = admin_cmd(d, KVC_ADM_CREATE_CQ, 0, (size - 1) << 16 | qid,
+		       KVC_CREATE_CQ_PC | (d->opts.interrupts ? KVC_CREATE_CQ_IEN : 0),
+		       q->cq_addr, NULL, 0, NULL);
+	if (!rc) {
+		rc = admin_cmd(d, KVC_ADM_CREATE_SQ, 0, (size - 1) << 16 | qid,
+			       (uint32_t)qid << 16 | KVC_CREATE_SQ_PC, q->sq_addr, NULL, 0, NULL);
+		if (rc)
+			admin_cmd(d, KVC_ADM_DELETE_CQ, 0, qid, 0, 0, NULL, 0, NULL);
+	}
+	if (rc) {
+		/* Host memory of a failed queue is not reused: creation failing is rare. */
+		queue_free(q);
+		return rc;
+	}
+	*out = q;
+	return 0;
+}
+
+void nvkv_udrv_queue_destroy(struct nvkv_dev *d, struct nvkv_queue *q)
+{
+	if (!q)
+		return;
+	if (!q->dead && !d->admin->dead) {
+		admin_cmd(d, KVC_ADM_DELETE_SQ, 0, q->qid, 0, 0, NULL, 0, NULL);
+		admin_cmd(d, KVC_ADM_DELETE_CQ, 0, q->qid, 0, 0, NULL, 0, NULL);
+	}
+	queue_free(q);
+}
+
+/* ---- bring-up ------------------------------------------------------------------------------ */
+
+static int wait_csts(struct nvkv_dev *d, uint32_t mask, uint32_t want, uint64_t timeout_ms)
+{
+	uint64_t end = nvkv_now_ns() + timeout_ms * 1000000ull;
+
+	for (;;) {
+		uint32_t csts = nvkv_reg_read(&d->t, KVC_REG_CSTS);
+
+		if ((csts & mask) == want)
+			return 0;
+		if (csts & KVC_CSTS_CFS)
+			return -EIO;
+		if (nvkv_shm_dead(&d->t))
+			return -ENODEV;
+		if (nvkv_now_ns() > end)
+			return -ETIMEDOUT;
+		nvkv_shm_kick(&d->t);
+		sched_yield();
+	}
+}
+
+static void copy_str(char *dst, size_t n, const char *src, size_t srclen)
+{
+	size_t l = srclen;
+
+	while (l && (src[l - 1] == ' ' || src[l - 1] == 0))
+		l--;
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src, l);
+	dst[l] = 0;
+}
+
+static int identify(struct nvkv_dev *d)
+{
+	static uint8_t buf[KVC_IDENTIFY_SIZE];
+	const struct kvc_id_ctrl *ic = (const void *)buf;
+	const struct kvc_id_nvkv *v = (const void *)ic->vs;
+	const struct kvc_id_ns_kv *ns = (const void *)buf;
+	struct nvkv_info *in = &d->info;
+	int rc;
+
+	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 0, KVC_CNS_CTRL, 0, 0, buf, sizeof(buf), NULL);
+	if (rc)
+		return rc;
+	copy_str(in->serial, sizeof(in->serial), ic->sn, sizeof(ic->sn));
+	copy_str(in->model, sizeof(in->model), ic->mn, sizeof(ic->mn));
+	copy_str(in->firmware, sizeof(in->firmware), ic->fr, sizeof(ic->fr));
+	if (memcmp(v->magic, "NVKV", 4))
+		return -EPROTO;
+	d->link.gen = v->pcie_gen;
+	d->link.lanes = v->pcie_lanes;
+	d->link.mps = kvc_get_le16(&v->pcie_mps);
+	d->link.mrrs = kvc_get_le16(&v->pcie_mrrs);
+	d->link.rcb = kvc_get_le16(&v->pcie_rcb);
+	if (kvc_pcie_link_valid(&d->link))
+		return -EPROTO;
+	in->pcie_gen = d->link.gen;
+	in->pcie_lanes = d->link.lanes;
+	in->pcie_mps = d->link.mps;
+	in->pcie_mrrs = d->link.mrrs;
+	in->pcie_rcb = d->link.rcb;
+	in->dma_page = v->dma_page;
+	in->realtime = v->timing;
+	in->byteexpress = v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS;
+	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 1, KVC_CNS_CSI_NS, (uint32_t)KVC_CSI_KV << 24, 0, buf,
+		       sizeof(buf), NULL);
+	if (rc)
+		return rc;
+	in->csi = KVC_CSI_KV;
+	in->max_key = kvc_get_le16(&ns->kvf[0].kvkml);
+	in->max_value = kvc_get_le32(&ns->kvf[0].kvvml);
+	in->max_keys = kvc_get_le32(&ns->kvf[0].kvmnk);
+	in->capacity = kvc_get_le64(&ns->nsze);
+	in->utilization = kvc_get_le64(&ns->nuse);
+	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, false);
+	in->bandslim_xfer = kvc_bs_xfer_cap(false);
+	snprintf(in->backend, sizeof(in->backend), "shm");
+	return 0;
+}
+
+int nvkv_udrv_start(struct nvkv_dev *d)
+{
+	uint64_t cap = nvkv_reg_read(&d->t, KVC_REG_CAP) |
+		       (uint64_t)nvkv_reg_read(&d->t, KVC_REG_CAP + 4) << 32;
+	uint64_t to_ms = KVC_CAP_TO(cap) * 500ull;
+	uint32_t mqes = KVC_CAP_MQES(cap) + 1, dw0 = 0, want;
+	int rc;
+
+	if (!(cap & KVC_CAP_CSS_IOCS) || mqes < 2)
+		return -EPROTO;
+	if (to_ms > d->opts.timeout_ms)
+		to_ms = d->opts.timeout_ms;
+	d->mem_brk = PAGE; /* address 0 is never handed out */
+	/* Reset, program the admin queue, enable (NVMe Base 2.0, 3.5.1). */
+	nvkv_reg_write(&d->t, KVC_REG_CC, 0);
+	nvkv_shm_kick(&d->t);
+	rc = wait_csts(d, KVC_CSTS_RDY, 0, to_ms);
+	if (rc)
+		return rc;
+	rc = queue_alloc(d, 0, ADMIN_DEPTH, ADMIN_ARENA_PAGES, &d->admin);
+	if (rc)
+		return rc;
+	nvkv_reg_write(&d->t, KVC_REG_AQA, KVC_AQA(ADMIN_DEPTH, ADMIN_DEPTH));
+	nvkv_reg_write(&d->t, KVC_REG_ASQ, (uint32_t)d->admin->sq_addr);
+	nvkv_reg_write(&d->t, KVC_REG_ASQ + 4, (uint32_t)(d->admin->sq_addr >> 32));
+	nvkv_reg_write(&d->t, KVC_REG_ACQ, (uint32_t)d->admin->cq_addr);
+	nvkv_reg_write(&d->t, KVC_REG_ACQ + 4, (uint32_t)(d->admin->cq_addr >> 32));
+	nvkv_reg_write(&d->t, KVC_REG_CC,
+		       KVC_CC_EN | KVC_CC_CSS_ALL << KVC_CC_CSS_SHIFT | 6u << KVC_CC_IOSQES_SHIFT |
+			       4u << KVC_CC_IOCQES_SHIFT);
+	nvkv_shm_kick(&d->t);
+	rc = wait_csts(d, KVC_CSTS_RDY, KVC_CSTS_RDY, to_ms);
+	if (rc)
+		return rc;
+	rc = identify(d);
+	if (rc)
+		return rc;
+	want = d->opts.queues;
+	rc = admin_cmd(d, KVC_ADM_SET_FEATURES, 0, KVC_FEAT_NUM_QUEUES,
+		       (want - 1) | (want - 1) << 16, 0, NULL, 0, &dw0);
+	if (rc)
+		return rc;
+	d->nr_ioq = ((dw0 & 0xffff) < (dw0 >> 16) ? (dw0 & 0xffff) : (dw0 >> 16)) + 1;
+	d->info.queues = d->nr_ioq;
+	d->qdepth = d->opts.queue_depth < mqes ? d->opts.queue_depth : mqes;
+	d->info.queue_depth = mqes;
+	d->ioq = calloc(d->nr_ioq + 1, sizeof(*d->ioq));
+	if (!d->ioq)
+		return -ENOMEM;
+	rc = nvkv_udrv_queue_create(d, 1, d->qdepth, &d->sync);
+	if (rc)
+		return rc;
+	d->ioq[1] = d->sync;
+	return 0;
+}
+
+void nvkv_udrv_stop(struct nvkv_dev *d)
+{
+	uint32_t i;
+
+	if (d->ioq) {
+		for (i = 1; i <= d->nr_ioq; i++)
+			nvkv_udrv_queue_destroy(d, d->ioq[i]);
+		free(d->ioq);
+		d->ioq = NULL;
+	}
+	d->sync = NULL;
+	if (d->admin && !d->admin->dead && !nvkv_shm_dead(&d->t)) {
+		uint32_t cc = nvkv_reg_read(&d->t, KVC_REG_CC);
+
+		nvkv_reg_write(&d->t, KVC_REG_CC, (cc & ~KVC_CC_SHN_MASK) | KVC_CC_SHN_NORMAL);
+		nvkv_shm_kick(&d->t);
+		wait_csts(d, KVC_CSTS_SHST_MASK, KVC_CSTS_SHST_COMPLETE, d->opts.timeout_ms);
+	}
+	queue_free(d->admin);
+	d->admin = NULL;
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Value-transfer policy: which commands carry a Store.  Fixed methods map
+ * directly to a command form; "adaptive" follows the BandSlim prototype
+ * (piggyback up to a threshold, PRP above it, and for values over 4 KiB whole
+ * pages by PRP with the tail piggybacked); "adaptive-cost" models the PCIe
+ * bytes of every form the device and backend allow and picks the cheapest.
+ * A form that cannot fit in the queue falls back to PRP.
+ */
+#include "nvkv_internal.h"
+
+#define PAGE 4096u
+
+static struct nvkv_plan prp_plan(uint32_t vlen)
+{
+	struct nvkv_plan p = { NVKV_XFER_PRP, KVC_KV_STORE, 1, 1, vlen };
+
+	return p;
+}
+
+/* BandSlim form @opc, if its commands fit in one queue's worth of slots. */
+static bool bs_plan(const struct nvkv_xfer_ctx *x, uint8_t opc, uint8_t klen, uint32_t vlen,
+		    struct nvkv_plan *p)
+{
+	struct kvc_bs_store s = { .opc = opc, .klen = klen, .size = vlen };
+	uint32_t n;
+
+	if (x->narrow)
+		s.opts = KVC_BS_OPT_NARROW;
+	n = kvc_bs_cmd_count(&s);
+	if (n > x->qsize - 1)
+		return false;
+	p->method = NVKV_XFER_BANDSLIM;
+	p->opc = opc;
+	p->slots = p->cmds = n;
+	p->prp_len = kvc_bs_prp_len(opc, vlen);
+	return true;
+}
+
+static bool bx_plan(const struct nvkv_xfer_ctx *x, uint32_t vlen, struct nvkv_plan *p)
+{
+	uint32_t chunks = kvc_bx_chunks(vlen);
+
+	/* The device refuses more chunks than size - 2 (cmdset/bexp.h). */
+	if (!x->byteexpress || chunks > x->qsize - 2)
+		return false;
+	p->method = NVKV_XFER_BYTEEXPRESS;
+	p->opc = KVC_BX_STORE;
+	p->slots = 1 + chunks;
+	p->cmds = 1;
+	p->prp_len = 0;
+	return true;
+}
+
+static struct nvkv_plan adaptive(const struct nvkv_xfer_ctx *x, uint8_t klen, uint32_t vlen)
+{
+	struct nvkv_plan p;
+
+	if (vlen <= x->threshold && bs_plan(x, KVC_BS_STORE, klen, vlen, &p))
+		return p;
+	if (vlen > PAGE && vlen % PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p))
+		return p;
+	return prp_plan(vlen);
+}
+
+static struct nvkv_plan cheapest(const struct nvkv_xfer_ctx *x, uint8_t klen, uint32_t vlen)
+{
+	struct nvkv_plan best = prp_plan(vlen), c;
+	uint64_t best_cost = nvkv_xfer_cost(x, &best, klen, vlen), cost;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		bool ok = i == 0   ? bs_plan(x, KVC_BS_STORE, klen, vlen, &c)
+			  : i == 1 ? vlen >= PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &c)
+				   : bx_plan(x, vlen, &c);
+
+		if (!ok)
+			continue;
+		cost = nvkv_xfer_cost(x, &c, klen, vlen);
+		if (cost < best_cost || (cost == best_cost && c.slots < best.slots)) {
+			best = c;
+			best_cost = cost;
+		}
+	}
+	return best;
+}
+
+struct nvkv_plan nvkv_xfer_plan(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8_t klen,
+				uint32_t vlen)
+{
+	struct nvkv_plan p;
+
+	switch (m) {
+	case NVKV_XFER_PRP:
+		return prp_plan(vlen);
+	case NVKV_XFER_BANDSLIM:
+		if (bs_plan(x, KVC_BS_STORE, klen, vlen, &p) ||
+		    (vlen > PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p)))
+			return p;
+		return prp_plan(vlen);
+	case NVKV_XFER_BYTEEXPRESS:
+		return bx_plan(x, vlen, &p) ? p : prp_plan(vlen);
+	case NVKV_XFER_ADAPTIVE_COST:
+		return cheapest(x, klen, vlen);
+	case NVKV_XFER_ADAPTIVE:
+	default:
+		return adaptive(x, klen, vlen);
+	}
+}
+
+/*
+ * The link traffic of one Store sent alone, as the device's model counts it
+ * (DESIGN.md section 5): SQ doorbell, fetch of its SQ slots in one burst,
+ * PRP list and data reads, one CQE (and an interrupt) per command, CQ
+ * doorbell.
+ */
+uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p, uint8_t klen,
+			uint32_t vlen)
+{
+	const struct kvc_pcie_link *l = x->link;
+	struct kvc_pcie_cost c = kvc_pcie_host_mwr(l, 4);
+	uint32_t i;
+
+	(void)klen;
+	(void)vlen;
+	kvc_pcie_cost_add(&c, kvc_pcie_host_mwr(l, 4));
+	kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, (uint64_t)p->slots * KVC_SQE_SIZE));
+	if (p->prp_len) {
+		uint32_t pages = (p->prp_len + PAGE - 1) / PAGE;
+
+		if (pages > 2)
+			kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, (uint64_t)(pages - 1) * 8));
+		kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, x->dma_page ? (uint64_t)pages * PAGE
+								     : p->prp_len));
+	}
+	for (i = 0; i < p->cmds; i++) {
+		kvc_pcie_cost_add(&c, kvc_pcie_mwr(l, 0, KVC_CQE_SIZE));
+		if (x->interrupts)
+			kvc_pcie_cost_add(&c, kvc_pcie_mwr(l, 0, 4));
+	}
+	return kvc_pcie_cost_bytes(c);
+}
