@@ -99,6 +99,17 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIBS)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIBS) $(LDFLAGS) \
 		$(CHECK_LIBS) $(LDLIBS_BASE)
 
+# tests/integration/test_*.c: Check programs that run nvkv-emu and use libnvkv;
+# tests/integration/test_*.sh: scripts (CLI round trips).
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(patsubst %.c,$(BUILD)/%,$(INTEG_SRCS))
+INTEG_SCRIPTS := $(wildcard tests/integration/test_*.sh)
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -Itests/integration -o $@ $< \
+		$(LIBNVKV) $(LIBKVC) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS_BASE)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all deps test unit-test run format check-format install clean
@@ -111,8 +122,8 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory unit-test
 
-unit-test: all $(UNIT_BINS)
-	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS)
+unit-test: all $(UNIT_BINS) $(INTEG_BINS)
+	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEG_SCRIPTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -237,16 +237,16 @@ _Static_assert(__builtin_offsetof(struct kvc_id_ctrl, psd) == 2048, "psd offset"
  * granularity and the vendor commands the device accepts.
  */
 struct kvc_id_nvkv {
-	char magic[4];	     /* 0-3: "NVKV" */
-	uint16_t version;    /* 4-5: 1 */
-	uint8_t pcie_gen;    /* 6 */
-	uint8_t pcie_lanes;  /* 7 */
-	uint16_t pcie_mps;   /* 8-9 */
-	uint16_t pcie_mrrs;  /* 10-11 */
-	uint16_t pcie_rcb;   /* 12-13 */
-	uint8_t dma_page;    /* 14: 1 = PRP DMA moves whole 4 KiB pages */
-	uint8_t xfer_caps;   /* 15: KVC_NVKV_XFER_* */
-	uint8_t timing;	     /* 16: 0 off, 1 realtime */
+	char magic[4];	    /* 0-3: "NVKV" */
+	uint16_t version;   /* 4-5: 1 */
+	uint8_t pcie_gen;   /* 6 */
+	uint8_t pcie_lanes; /* 7 */
+	uint16_t pcie_mps;  /* 8-9 */
+	uint16_t pcie_mrrs; /* 10-11 */
+	uint16_t pcie_rcb;  /* 12-13 */
+	uint8_t dma_page;   /* 14: 1 = PRP DMA moves whole 4 KiB pages */
+	uint8_t xfer_caps;  /* 15: KVC_NVKV_XFER_* */
+	uint8_t timing;	    /* 16: 0 off, 1 realtime */
 	uint8_t rsvd17[3];
 	uint32_t fw_overhead_ns; /* 20-23 */
 	uint8_t rsvd24[1000];

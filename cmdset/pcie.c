@@ -109,4 +109,3 @@ struct kvc_pcie_cost kvc_pcie_mrd(const struct kvc_pcie_link *cfg, uint64_t addr
 	}
 	return c;
 }
-

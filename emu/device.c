@@ -83,7 +83,10 @@ static int hal_get_blob(void *ctx, const char *n, void *d, size_t l)
 static void hal_log(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
-	emu_log(level <= FW_LOG_ERR ? 0 : level == FW_LOG_WARN ? 1 : level == FW_LOG_INFO ? 2 : 3,
+	emu_log(level <= FW_LOG_ERR    ? 0
+		: level == FW_LOG_WARN ? 1
+		: level == FW_LOG_INFO ? 2
+				       : 3,
 		"device: %s", msg);
 }
 

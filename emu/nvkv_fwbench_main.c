@@ -268,7 +268,8 @@ int main(int argc, char **argv)
 			printf("usage: nvkv-fwbench [--ops N] [--store DIR] [--key-size 1..16]\n"
 			       "                    [--value-size BYTES] [--random]\n"
 			       "                    [--set SECTION.KEY=VALUE]\n"
-			       "Store, Retrieve and Exist commands per second for one firmware thread\n"
+			       "Store, Retrieve and Exist commands per second for one firmware "
+			       "thread\n"
 			       "(time inside the firmware only), and device RAM per key.\n");
 			return 0;
 		default:
@@ -276,7 +277,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!n || klen < 1 || klen > 16 || vlen > 4096) {
-		fprintf(stderr, "nvkv-fwbench: need --ops > 0, --key-size 1..16, --value-size <= 4096\n");
+		fprintf(stderr,
+			"nvkv-fwbench: need --ops > 0, --key-size 1..16, --value-size <= 4096\n");
 		return 2;
 	}
 	if (emu_config_finish(&cfg, err, sizeof(err))) {

@@ -491,7 +491,8 @@ int emu_run(const struct emu_config *cfg)
 			e->conns[0]->tp->dev_state = KVC_SHM_STATE_STOPPING;
 			drop_host(e, e->conns[0]);
 		}
-		dump_stats(e);
+		if (cfg->log_level >= 2 || *cfg->stats_json)
+			dump_stats(e);
 	}
 	emu_device_close(&e->dev); /* flushes */
 	if (e->lsock >= 0) {

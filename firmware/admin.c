@@ -28,7 +28,7 @@ static uint32_t dw(const struct fw_cmd *cmd, unsigned int i)
 static uint16_t send(struct fw_cmd *cmd, const void *buf, uint32_t len)
 {
 	return fw_dma_write_prp(&ctrl(cmd)->dma, kvc_sqe_prp1(&cmd->sqe), kvc_sqe_prp2(&cmd->sqe),
-				buf, len);
+				buf, len, len);
 }
 
 static void pad_copy(char *dst, size_t n, const char *src)
@@ -51,8 +51,8 @@ static void id_vendor(const struct fw_config *cfg, struct kvc_id_nvkv *v)
 	kvc_put_le16(&v->pcie_mrrs, (uint16_t)cfg->pcie.mrrs);
 	kvc_put_le16(&v->pcie_rcb, (uint16_t)cfg->pcie.rcb);
 	v->dma_page = cfg->dma_gran == FW_DMA_PAGE;
-	v->xfer_caps = KVC_NVKV_XFER_BANDSLIM | KVC_NVKV_XFER_BANDSLIM_PRP |
-		       KVC_NVKV_XFER_BYTEEXPRESS;
+	v->xfer_caps =
+		KVC_NVKV_XFER_BANDSLIM | KVC_NVKV_XFER_BANDSLIM_PRP | KVC_NVKV_XFER_BYTEEXPRESS;
 	v->timing = cfg->timing == FW_TIMING_REALTIME;
 	kvc_put_le32(&v->fw_overhead_ns, cfg->fw_overhead_ns);
 }

@@ -457,21 +457,24 @@ static uint16_t exec_io(struct fw_cmd *cmd)
 	return d->fn(cmd);
 }
 
-/* The part of a burst fetch of @k slots that @used of them account for. */
-static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t used, uint32_t k)
+/* The part of a burst fetch of @k slots that slots [@i, @i + @used) account
+ * for; the parts of all slots add up to the burst exactly. */
+static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t i, uint32_t used, uint32_t k)
 {
 	int d;
 
 	for (d = 0; d < KVC_PCIE_NDIR; d++) {
-		c.bytes[d] = (uint32_t)((uint64_t)c.bytes[d] * used / k);
-		c.tlps[d] = (uint32_t)(((uint64_t)c.tlps[d] * used + k - 1) / k);
+		uint64_t b = c.bytes[d], t = c.tlps[d];
+
+		c.bytes[d] = (uint32_t)(b * (i + used) / k - b * i / k);
+		c.tlps[d] = (uint32_t)(t * (i + used) / k - t * i / k);
 	}
 	return c;
 }
 
 static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			struct kvc_pcie_cost fetch, uint32_t burst)
+			struct kvc_pcie_cost fetch, uint32_t slot, uint32_t burst)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
@@ -504,7 +507,7 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return;
 	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
-	kvc_pcie_cost_add(&cmd.cost, share_of(fetch, 1 + cmd.consumed_pre, burst));
+	kvc_pcie_cost_add(&cmd.cost, share_of(fetch, slot, 1 + cmd.consumed_pre, burst));
 	/* Charge the CQE write now so the per-command cost includes it. */
 	kvc_pcie_cost_add(&cmd.cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
 	{
@@ -560,12 +563,12 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		}
 		c->now = fw_now(c->s); /* one clock read per burst */
 		fetch = kvc_pcie_mrd(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
-					 k * KVC_SQE_SIZE);
+				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		for (i = 0; i < k; i++) {
 			if (sq->head != (start + i) % sq->size)
 				break; /* the previous command consumed later slots */
-			run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch, k);
+			run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch, i, k);
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
 				return (int)n; /* deleted by its own admin command, or fatal */

@@ -41,14 +41,21 @@ struct seg_op {
 	uint8_t *buf;
 	bool to_host;
 	uint32_t done;
+	uint32_t want; /* bytes to move; the PRPs may describe more */
 	struct kvc_pcie_cost cost;
 };
 
 static uint16_t do_segment(struct seg_op *op, uint64_t addr, uint32_t len)
 {
 	struct fw_dma *d = op->d;
-	uint64_t caddr = addr, clen = len;
+	uint64_t caddr = addr, clen;
 	int rc;
+
+	if (len > op->want - op->done)
+		len = op->want - op->done;
+	if (len == 0)
+		return 0;
+	clen = len;
 
 	if (op->to_host)
 		rc = d->hif->dma_write(d->hif->ctx, addr, op->buf + op->done, len);
@@ -61,7 +68,7 @@ static uint16_t do_segment(struct seg_op *op, uint64_t addr, uint32_t len)
 		clen = (addr + len + FW_MEM_PAGE - 1) / FW_MEM_PAGE * FW_MEM_PAGE - caddr;
 	}
 	kvc_pcie_cost_add(&op->cost, op->to_host ? kvc_pcie_mwr(&d->pcie->cfg, caddr, clen)
-						: kvc_pcie_mrd(&d->pcie->cfg, caddr, clen));
+						 : kvc_pcie_mrd(&d->pcie->cfg, caddr, clen));
 	op->done += len;
 	return 0;
 }
@@ -77,7 +84,7 @@ static uint16_t walk_list(struct seg_op *op, uint64_t list, uint32_t left)
 
 	if (list & 7)
 		return ST_PRP_OFFSET;
-	while (left) {
+	while (left && op->done < op->want) {
 		/* Entries that fit before the end of this list page. */
 		uint32_t slots = (uint32_t)((FW_MEM_PAGE - list % FW_MEM_PAGE) / 8);
 		uint32_t need = (left + FW_MEM_PAGE - 1) / FW_MEM_PAGE;
@@ -87,7 +94,7 @@ static uint16_t walk_list(struct seg_op *op, uint64_t list, uint32_t left)
 
 		if (fetch == 0 || fw_dma_read(op->d, FW_PK_PRP_LIST, list, entries, fetch * 8))
 			return ST_XFER;
-		for (i = 0; i < take; i++) {
+		for (i = 0; i < take && op->done < op->want; i++) {
 			uint64_t e;
 			uint32_t n = left < FW_MEM_PAGE ? left : FW_MEM_PAGE;
 
@@ -99,7 +106,8 @@ static uint16_t walk_list(struct seg_op *op, uint64_t list, uint32_t left)
 				return st;
 			left -= n;
 		}
-		if (left) {
+		/* Only a list that needs more slots than this page has chains on. */
+		if (need > slots && op->done < op->want) {
 			list = kvc_get_le64(&entries[slots - 1]);
 			if (list % FW_MEM_PAGE)
 				return ST_PRP_OFFSET;
@@ -121,7 +129,7 @@ static uint16_t walk_prp(struct seg_op *op, uint64_t prp1, uint64_t prp2, uint32
 	if (first > len)
 		first = len;
 	st = do_segment(op, prp1, first);
-	if (st || first == len)
+	if (st || first == len || op->done == op->want)
 		return st;
 	left = len - first;
 	if (left <= FW_MEM_PAGE) {
@@ -133,9 +141,9 @@ static uint16_t walk_prp(struct seg_op *op, uint64_t prp1, uint64_t prp2, uint32
 }
 
 static uint16_t dma_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, uint8_t *buf, uint32_t len,
-			bool to_host)
+			uint32_t want, bool to_host)
 {
-	struct seg_op op = { .d = d, .buf = buf, .to_host = to_host };
+	struct seg_op op = { .d = d, .buf = buf, .to_host = to_host, .want = want };
 	uint16_t st = walk_prp(&op, prp1, prp2, len);
 
 	charge(d, FW_PK_DATA, op.cost);
@@ -145,11 +153,11 @@ static uint16_t dma_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, uint8_t 
 
 uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *buf, uint32_t len)
 {
-	return dma_prp(d, prp1, prp2, buf, len, false);
+	return dma_prp(d, prp1, prp2, buf, len, len, false);
 }
 
 uint16_t fw_dma_write_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, const void *buf,
-			  uint32_t len)
+			  uint32_t buflen, uint32_t len)
 {
-	return dma_prp(d, prp1, prp2, (uint8_t *)buf, len, true);
+	return dma_prp(d, prp1, prp2, (uint8_t *)buf, buflen, len, true);
 }

@@ -34,7 +34,7 @@ struct fw_dma {
 	const struct fw_host_if *hif;
 	struct fw_pcie *pcie;
 	enum fw_dma_gran gran;
-	uint64_t data_ns;	  /* modeled link time of the data moved by the last call */
+	uint64_t data_ns;	   /* modeled link time of the data moved by the last call */
 	struct kvc_pcie_cost *acc; /* also accumulate costs here when not NULL */
 };
 
@@ -50,9 +50,13 @@ struct fw_dma {
  */
 uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *buf, uint32_t len);
 
-/* As fw_dma_read_prp(), device to host. */
+/*
+ * Device to host: the PRPs describe a host buffer of @buflen bytes (which
+ * decides whether PRP2 names a page or a list), of which the first @len are
+ * written.
+ */
 uint16_t fw_dma_write_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, const void *buf,
-			  uint32_t len);
+			  uint32_t buflen, uint32_t len);
 
 /* Plain reads/writes of host memory charged under @kind (queues, lists). */
 int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf, uint32_t len);

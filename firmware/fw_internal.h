@@ -146,10 +146,10 @@ struct fw_cmd {
 	struct kvc_sqe sqe;
 	const struct kvc_sqe *pre; /* SQEs fetched after this one in the same burst */
 	uint32_t npre;
-	uint32_t consumed; /* extra SQ slots this command used (ByteExpress) */
-	uint32_t consumed_pre;	   /* ... of them fetched in the command\'s own burst */
-	uint64_t arrival;  /* model time the command was fetched */
-	uint64_t done;	   /* model time the command completes */
+	uint32_t consumed;     /* extra SQ slots this command used (ByteExpress) */
+	uint32_t consumed_pre; /* ... of them fetched in the command\'s own burst */
+	uint64_t arrival;      /* model time the command was fetched */
+	uint64_t done;	       /* model time the command completes */
 	uint32_t dw0;
 	uint8_t stat_op;
 	uint8_t method; /* enum kvc_stat_method */

@@ -136,7 +136,7 @@ static uint16_t kv_retrieve(struct fw_cmd *cmd)
 	if (fw_vlog_read(&s->vlog, kc.key, kc.klen, &iv, s->xbuf, cmd->done, &nand_done))
 		return FW_ST(KVC_SC_KV_UNRECOVERED);
 	n = kc.size < iv.vlen ? kc.size : iv.vlen;
-	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, n);
+	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, kc.size, n);
 	if (st)
 		return st;
 	cmd->done = max64(cmd->done, nand_done + cmd->c->dma.data_ns);
@@ -202,7 +202,7 @@ static uint16_t kv_list(struct fw_cmd *cmd)
 	if (more && w.lw_count == 0)
 		return FW_ST(KVC_SC_INVALID_FIELD); /* buffer too small for one entry */
 	used = kvc_list_writer_finish(&w);
-	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, used);
+	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, kc.size, used);
 	if (st)
 		return st;
 	cmd->dw0 = w.lw_count;

@@ -14,7 +14,8 @@ void fw_pcie_init(struct fw_pcie *p, const struct kvc_pcie_link *cfg)
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
 	p->bytes_per_sec = kvc_pcie_bytes_per_sec(cfg);
-	p->ns_per_byte_q32 = (uint64_t)(((unsigned __int128)1000000000ull << 32) / p->bytes_per_sec);
+	p->ns_per_byte_q32 =
+		(uint64_t)(((unsigned __int128)1000000000ull << 32) / p->bytes_per_sec);
 }
 
 uint64_t fw_pcie_time_ns(const struct fw_pcie *p, struct kvc_pcie_cost c)

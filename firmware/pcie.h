@@ -13,7 +13,6 @@
 
 #include "cmdset/pcie.h"
 
-
 /* What a transaction was for; each has its own counters (= enum kvc_stat_pcie). */
 enum fw_pcie_kind {
 	FW_PK_DOORBELL, /* SQ tail / CQ head doorbell writes */
@@ -45,7 +44,6 @@ const char *kvc_pcie_link_valid_KEEP(const struct kvc_pcie_link *cfg);
 
 void fw_pcie_init(struct fw_pcie *p, const struct kvc_pcie_link *cfg);
 
-
 /* Account @c under @kind. */
 static inline void fw_pcie_add(struct fw_pcie *p, enum fw_pcie_kind kind, struct kvc_pcie_cost c)
 {
@@ -54,7 +52,6 @@ static inline void fw_pcie_add(struct fw_pcie *p, enum fw_pcie_kind kind, struct
 	p->kind[kind].bytes[KVC_PCIE_UP] += c.bytes[KVC_PCIE_UP];
 	p->kind[kind].bytes[KVC_PCIE_DOWN] += c.bytes[KVC_PCIE_DOWN];
 }
-
 
 /* Link time in ns for the busier direction of @c. */
 uint64_t fw_pcie_time_ns(const struct fw_pcie *p, struct kvc_pcie_cost c);

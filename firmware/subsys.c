@@ -23,7 +23,8 @@ void fw_config_default(struct fw_config *c)
 				       .pages_per_block = 128,
 				       .page_size = 16384 };
 	fw_nand_profile(&c->nand, "flat");
-	c->pcie = (struct kvc_pcie_link){ .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+	c->pcie =
+		(struct kvc_pcie_link){ .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
 	c->max_ioq = 16;
 	c->mqes = 1024;
 	c->arb_burst = 8;

@@ -13,9 +13,8 @@
 
 #define LIST_BUF (64u << 10)
 
-static const char *const xfer_names[NVKV_XFER_NUM] = { "default",	  "prp",
-						      "bandslim",	  "adaptive",
-						      "adaptive-cost", "byteexpress" };
+static const char *const xfer_names[NVKV_XFER_NUM] = { "default",  "prp",	    "bandslim",
+						       "adaptive", "adaptive-cost", "byteexpress" };
 
 const char *nvkv_xfer_name(enum nvkv_xfer m)
 {
@@ -215,8 +214,8 @@ struct nvkv_iter {
 	struct kvc_list_reader r;
 	uint8_t last[NVKV_MAX_KEY]; /* last key returned, or the start key */
 	uint8_t lastlen;
-	bool have_last;		    /* last[] was returned: skip it when seen again */
-	uint32_t fresh;		    /* keys returned from the current batch */
+	bool have_last; /* last[] was returned: skip it when seen again */
+	uint32_t fresh; /* keys returned from the current batch */
 	uint8_t cur[NVKV_MAX_KEY];
 };
 
@@ -359,8 +358,9 @@ int nvkv_submit_store(struct nvkv_queue *q, const void *key, size_t klen, const 
 {
 	int rc = check_store(q->d, key, klen, val, vlen, flags);
 
-	return rc ?: nvkv_udrv_submit(q, NVKV_OP_STORE, key, klen, val, vlen, NULL, 0, flags, cb,
-				      arg);
+	return rc
+		       ?: nvkv_udrv_submit(q, NVKV_OP_STORE, key, klen, val, vlen, NULL, 0, flags,
+					   cb, arg);
 }
 
 int nvkv_submit_retrieve(struct nvkv_queue *q, const void *key, size_t klen, void *buf,
@@ -376,13 +376,15 @@ int nvkv_submit_retrieve(struct nvkv_queue *q, const void *key, size_t klen, voi
 int nvkv_submit_delete(struct nvkv_queue *q, const void *key, size_t klen, nvkv_cb cb, void *arg)
 {
 	return check_key(key, klen)
-		       ?: nvkv_udrv_submit(q, NVKV_OP_DELETE, key, klen, NULL, 0, NULL, 0, 0, cb, arg);
+		       ?: nvkv_udrv_submit(q, NVKV_OP_DELETE, key, klen, NULL, 0, NULL, 0, 0, cb,
+					   arg);
 }
 
 int nvkv_submit_exist(struct nvkv_queue *q, const void *key, size_t klen, nvkv_cb cb, void *arg)
 {
 	return check_key(key, klen)
-		       ?: nvkv_udrv_submit(q, NVKV_OP_EXIST, key, klen, NULL, 0, NULL, 0, 0, cb, arg);
+		       ?: nvkv_udrv_submit(q, NVKV_OP_EXIST, key, klen, NULL, 0, NULL, 0, 0, cb,
+					   arg);
 }
 
 void nvkv_queue_kick(struct nvkv_queue *q)

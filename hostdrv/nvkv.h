@@ -62,7 +62,7 @@ enum nvkv_xfer {
 /* Store flags (combine with an enum nvkv_xfer via NVKV_F_XFER()). */
 #define NVKV_STORE_MUST_EXIST 0x100u
 #define NVKV_STORE_MUST_NOT_EXIST 0x200u
-#define NVKV_F_XFER(m) ((unsigned int)(m) & 0xffu)
+#define NVKV_F_XFER(m) ((unsigned int)(m)&0xffu)
 
 struct nvkv_opts {
 	enum nvkv_xfer xfer;	     /* device default method (adaptive) */
@@ -99,21 +99,21 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 void nvkv_close(struct nvkv_dev *d);
 
 struct nvkv_info {
-	char backend[16];	/* "shm" */
+	char backend[16]; /* "shm" */
 	char serial[21], model[41], firmware[9];
-	uint8_t csi;		/* 1: Key Value */
-	uint32_t max_key;	/* bytes */
-	uint32_t max_value;	/* bytes */
-	uint32_t max_keys;	/* 0: no limit */
-	uint64_t capacity;	/* bytes */
-	uint64_t utilization;	/* bytes in use */
-	uint32_t queues;	/* I/O queue pairs granted */
-	uint32_t queue_depth;	/* entries per queue (device maximum) */
+	uint8_t csi;	      /* 1: Key Value */
+	uint32_t max_key;     /* bytes */
+	uint32_t max_value;   /* bytes */
+	uint32_t max_keys;    /* 0: no limit */
+	uint64_t capacity;    /* bytes */
+	uint64_t utilization; /* bytes in use */
+	uint32_t queues;      /* I/O queue pairs granted */
+	uint32_t queue_depth; /* entries per queue (device maximum) */
 	uint32_t pcie_gen, pcie_lanes, pcie_mps, pcie_mrrs, pcie_rcb;
 	bool dma_page;		/* PRP DMA moves whole 4 KiB pages */
 	bool realtime;		/* device completes at modeled times */
-	uint32_t bandslim_head;	/* inline bytes of a BandSlim head (short key) */
-	uint32_t bandslim_xfer;	/* inline bytes per BandSlim transfer command */
+	uint32_t bandslim_head; /* inline bytes of a BandSlim head (short key) */
+	uint32_t bandslim_xfer; /* inline bytes per BandSlim transfer command */
 	bool byteexpress;	/* SQ-appended payloads possible on this backend */
 };
 
@@ -230,13 +230,13 @@ unsigned int nvkv_queue_inflight(const struct nvkv_queue *q);
 /* ---- statistics and errors ------------------------------------------------------ */
 
 struct nvkv_host_stats {
-	uint64_t cmds[NVKV_XFER_NUM];	     /* Stores per method actually used */
-	uint64_t sqes[NVKV_XFER_NUM];	     /* SQ slots consumed per method */
+	uint64_t cmds[NVKV_XFER_NUM]; /* Stores per method actually used */
+	uint64_t sqes[NVKV_XFER_NUM]; /* SQ slots consumed per method */
 	uint64_t key_bytes;
-	uint64_t value_bytes_out;	     /* stored */
-	uint64_t value_bytes_in;	     /* retrieved */
+	uint64_t value_bytes_out; /* stored */
+	uint64_t value_bytes_in;  /* retrieved */
 	uint64_t retrieves, deletes, exists, lists, flushes;
-	uint64_t errors;		     /* calls that did not return 0 */
+	uint64_t errors; /* calls that did not return 0 */
 };
 
 /* Sum of the host-side counters of all queues. */

@@ -72,14 +72,14 @@ enum nvkv_op {
 struct nvkv_req {
 	nvkv_cb cb;
 	void *arg;
-	int status;	    /* first error among its commands */
+	int status; /* first error among its commands */
 	uint32_t dw0;
-	uint16_t pending;   /* commands not completed */
+	uint16_t pending; /* commands not completed */
 	bool in_use;
-	bool abandoned;	    /* timed out: callback done, slot kept until the CQE */
+	bool abandoned; /* timed out: callback done, slot kept until the CQE */
 	uint8_t op;
-	uint8_t xfer;	    /* method used (stores) */
-	void *user_buf;	    /* where to copy data read by the device */
+	uint8_t xfer;	/* method used (stores) */
+	void *user_buf; /* where to copy data read by the device */
 	size_t user_len;
 	uint32_t dma_page;  /* first arena page of the data buffer, UINT32_MAX if none */
 	uint32_t dma_pages; /* pages including PRP list pages */
@@ -101,7 +101,7 @@ struct nvkv_queue {
 	/* requests and command ids: cid -> request */
 	struct nvkv_req *reqs;
 	uint16_t *cid_req;
-	uint16_t free_req;	/* head of the free list, UINT16_MAX when empty */
+	uint16_t free_req; /* head of the free list, UINT16_MAX when empty */
 	uint16_t *free_cids;
 	uint32_t nfree_cids;
 	/* DMA arena: [arena, arena + npages * 4 KiB) of host memory */
@@ -110,7 +110,7 @@ struct nvkv_queue {
 	uint8_t *page_used;
 	uint32_t page_hint;
 	uint16_t bs_tag;
-	int dead;		/* sticky transport error */
+	int dead; /* sticky transport error */
 	struct nvkv_host_stats st;
 };
 
@@ -121,13 +121,13 @@ struct nvkv_dev {
 	struct nvkv_opts opts;
 	struct nvkv_info info;
 	struct kvc_pcie_link link;
-	pthread_mutex_t lock;	    /* admin queue, queue allocation, sync queue */
+	pthread_mutex_t lock; /* admin queue, queue allocation, sync queue */
 	struct nvkv_queue *admin;
 	struct nvkv_queue *sync;
-	struct nvkv_queue **ioq;    /* [qid], NULL when free */
-	uint32_t nr_ioq;	    /* granted */
+	struct nvkv_queue **ioq; /* [qid], NULL when free */
+	uint32_t nr_ioq;	 /* granted */
 	uint32_t qdepth;
-	uint64_t mem_brk;	    /* host memory handed out to queues */
+	uint64_t mem_brk;		    /* host memory handed out to queues */
 	uint64_t qregion[NVKV_MAX_QID + 1]; /* host memory of each queue id */
 	uint64_t qregion_len[NVKV_MAX_QID + 1];
 	struct nvkv_host_stats closed_st; /* counters of queues already closed */
@@ -144,8 +144,8 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 		     const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
 		     nvkv_cb cb, void *arg);
 /* A raw command with an optional data buffer moved per the opcode's direction. */
-int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data,
-			 size_t len, bool set_prp, nvkv_cb cb, void *arg);
+int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
+			 bool set_prp, nvkv_cb cb, void *arg);
 void nvkv_udrv_kick(struct nvkv_queue *q);
 int nvkv_udrv_poll(struct nvkv_queue *q);
 int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min);
@@ -162,19 +162,19 @@ struct nvkv_xfer_ctx {
 	const struct kvc_pcie_link *link;
 	bool dma_page;
 	bool interrupts;
-	bool byteexpress;	/* backend can append to the SQ */
-	bool narrow;		/* backend passes only CDW2-3, CDW10-15 */
+	bool byteexpress; /* backend can append to the SQ */
+	bool narrow;	  /* backend passes only CDW2-3, CDW10-15 */
 	uint32_t qsize;
 	uint32_t threshold;
 };
 
 /* How a Store travels. */
 struct nvkv_plan {
-	enum nvkv_xfer method;	/* PRP, BANDSLIM or BYTEEXPRESS as sent */
-	uint8_t opc;		/* 01h, C0h, C1h or C8h */
-	uint32_t slots;		/* SQ slots */
-	uint32_t cmds;		/* commands (completions) */
-	uint32_t prp_len;	/* bytes moved by PRP DMA */
+	enum nvkv_xfer method; /* PRP, BANDSLIM or BYTEEXPRESS as sent */
+	uint8_t opc;	       /* 01h, C0h, C1h or C8h */
+	uint32_t slots;	       /* SQ slots */
+	uint32_t cmds;	       /* commands (completions) */
+	uint32_t prp_len;      /* bytes moved by PRP DMA */
 };
 
 /* Choose how to send a value of @vlen bytes with a key of @klen bytes. */

@@ -55,28 +55,27 @@ static int report(const char *what, int rc)
 
 static void main_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: nvkv DEVICE COMMAND [ARGS] [OPTIONS]\n"
-		"\n"
-		"Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu\n"
-		"(e.g. /tmp/nvkv.sock).\n"
-		"\n"
-		"commands:\n"
-		"  identify                     device, namespace and link information\n"
-		"  store KEY [VALUE]            store VALUE (or --file, or standard input)\n"
-		"  retrieve KEY                 print the value (or write it to --file)\n"
-		"  delete KEY                   delete a key\n"
-		"  exist KEY                    exit 0 if the key exists, 1 if not\n"
-		"  list [START] [--limit N]     keys in sorted order from START\n"
-		"  flush                        make completed writes durable\n"
-		"  stats [--json]               device statistics (PCIe, NAND, latency)\n"
-		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli flag names)\n"
-		"  admin-passthru [OPTIONS]     send any admin command\n"
-		"\n"
-		"common options: --hex (keys and values in hex), --xfer METHOD\n"
-		"(prp, bandslim, adaptive, adaptive-cost, byteexpress), --help.\n"
-		"exit status: 0 success, 1 the device answered with an error status,\n"
-		"2 usage error, 3 transport error.\n");
+	fprintf(f, "usage: nvkv DEVICE COMMAND [ARGS] [OPTIONS]\n"
+		   "\n"
+		   "Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu\n"
+		   "(e.g. /tmp/nvkv.sock).\n"
+		   "\n"
+		   "commands:\n"
+		   "  identify                     device, namespace and link information\n"
+		   "  store KEY [VALUE]            store VALUE (or --file, or standard input)\n"
+		   "  retrieve KEY                 print the value (or write it to --file)\n"
+		   "  delete KEY                   delete a key\n"
+		   "  exist KEY                    exit 0 if the key exists, 1 if not\n"
+		   "  list [START] [--limit N]     keys in sorted order from START\n"
+		   "  flush                        make completed writes durable\n"
+		   "  stats [--json]               device statistics (PCIe, NAND, latency)\n"
+		   "  io-passthru [OPTIONS]        send any I/O command (nvme-cli flag names)\n"
+		   "  admin-passthru [OPTIONS]     send any admin command\n"
+		   "\n"
+		   "common options: --hex (keys and values in hex), --xfer METHOD\n"
+		   "(prp, bandslim, adaptive, adaptive-cost, byteexpress), --help.\n"
+		   "exit status: 0 success, 1 the device answered with an error status,\n"
+		   "2 usage error, 3 transport error.\n");
 }
 
 /* ---- arguments ------------------------------------------------------------------- */
@@ -199,7 +198,8 @@ static int parse_common(struct cli *c, struct common_opts *o, const char *usage,
 	opterr = 0;
 	while ((ch = getopt_long(c->argc, c->argv, "h", opts, NULL)) != -1) {
 		if (ch != 'h' && ch != '?' && !strchr(shortopts, ch))
-			return usage_error("option not valid for this command: %s", c->argv[optind - 1]);
+			return usage_error("option not valid for this command: %s",
+					   c->argv[optind - 1]);
 		switch (ch) {
 		case 'x':
 			c->hex = true;

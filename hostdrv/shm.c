@@ -17,7 +17,9 @@ static int send_hello(int sock, int memfd, size_t size, const char *name)
 	struct kvc_shm_hello h = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { &h, sizeof(h) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 
@@ -36,7 +38,9 @@ static int recv_welcome(struct nvkv_shm *t, struct kvc_shm_welcome *w, int fds[3
 {
 	char cbuf[CMSG_SPACE(3 * sizeof(int))];
 	struct iovec iov = { w, sizeof(*w) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n = recvmsg(t->sock, &mh, MSG_CMSG_CLOEXEC);

@@ -240,7 +240,8 @@ static void put_kv(struct nvkv_queue *q, struct nvkv_req *r, uint8_t opc, const 
 static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *key, size_t klen,
 			const void *val, size_t vlen, unsigned int flags)
 {
-	enum nvkv_xfer m = NVKV_F_XFER(flags) ? (enum nvkv_xfer)NVKV_F_XFER(flags) : q->d->opts.xfer;
+	enum nvkv_xfer m =
+		NVKV_F_XFER(flags) ? (enum nvkv_xfer)NVKV_F_XFER(flags) : q->d->opts.xfer;
 	struct nvkv_xfer_ctx x = xfer_ctx(q);
 	struct nvkv_plan p = nvkv_xfer_plan(&x, m, (uint8_t)klen, (uint32_t)vlen);
 	uint8_t opts = (flags & NVKV_STORE_MUST_EXIST ? KVC_STORE_MUST_EXIST : 0) |
@@ -272,9 +273,14 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 		for (i = 0; i < kvc_bx_chunks((uint32_t)vlen); i++)
 			kvc_bx_fill_chunk(sq_slot(q), val, (uint32_t)vlen, i);
 	} else {
-		struct kvc_bs_store s = { .opc = p.opc, .klen = (uint8_t)klen, .opts = opts,
-					  .tag = q->bs_tag++, .nsid = 1, .size = (uint32_t)vlen,
-					  .prp1 = prp1, .prp2 = prp2 };
+		struct kvc_bs_store s = { .opc = p.opc,
+					  .klen = (uint8_t)klen,
+					  .opts = opts,
+					  .tag = q->bs_tag++,
+					  .nsid = 1,
+					  .size = (uint32_t)vlen,
+					  .prp1 = prp1,
+					  .prp2 = prp2 };
 		struct kvc_sqe sqe;
 
 		if (x.narrow)
@@ -343,8 +349,8 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 	return 0;
 }
 
-int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data,
-			 size_t len, bool set_prp, nvkv_cb cb, void *arg)
+int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
+			 bool set_prp, nvkv_cb cb, void *arg)
 {
 	enum kvc_xfer_dir dir = kvc_opc_dir(sqe->opc);
 	struct kvc_sqe s = *sqe;
@@ -721,8 +727,8 @@ static int queue_alloc(struct nvkv_dev *d, uint16_t qid, uint32_t size, uint32_t
 	return 0;
 }
 
-static int admin_cmd(struct nvkv_dev *d, uint8_t opc, uint32_t nsid, uint32_t cdw10,
-		     uint32_t cdw11, uint64_t prp1, void *data, size_t len, uint32_t *dw0)
+static int admin_cmd(struct nvkv_dev *d, uint8_t opc, uint32_t nsid, uint32_t cdw10, uint32_t cdw11,
+		     uint64_t prp1, void *data, size_t len, uint32_t *dw0)
 {
 	struct kvc_sqe sqe;
 
@@ -735,8 +741,7 @@ static int admin_cmd(struct nvkv_dev *d, uint8_t opc, uint32_t nsid, uint32_t cd
 	return nvkv_udrv_exec_raw(d->admin, &sqe, data, len, data != NULL, dw0);
 }
 
-int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size,
-			   struct nvkv_queue **out)
+int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size, struct nvkv_queue **out)
 {
 	uint32_t dp = pages_for(d->info.max_value);
 	/* One largest value with its PRP lists, plus a page per queue slot. */
@@ -747,8 +752,8 @@ int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size,
 	if (rc)
 		return rc;
 	rc = admin_cmd(d, KVC_ADM_CREATE_CQ, 0, (size - 1) << 16 | qid,
-		       KVC_CREATE_CQ_PC | (d->opts.interrupts ? KVC_CREATE_CQ_IEN : 0),
-		       q->cq_addr, NULL, 0, NULL);
+		       KVC_CREATE_CQ_PC | (d->opts.interrupts ? KVC_CREATE_CQ_IEN : 0), q->cq_addr,
+		       NULL, 0, NULL);
 	if (!rc) {
 		rc = admin_cmd(d, KVC_ADM_CREATE_SQ, 0, (size - 1) << 16 | qid,
 			       (uint32_t)qid << 16 | KVC_CREATE_SQ_PC, q->sq_addr, NULL, 0, NULL);

@@ -130,8 +130,8 @@ uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p
 
 		if (pages > 2)
 			kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, (uint64_t)(pages - 1) * 8));
-		kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, x->dma_page ? (uint64_t)pages * PAGE
-								     : p->prp_len));
+		kvc_pcie_cost_add(
+			&c, kvc_pcie_mrd(l, 0, x->dma_page ? (uint64_t)pages * PAGE : p->prp_len));
 	}
 	for (i = 0; i < p->cmds; i++) {
 		kvc_pcie_cost_add(&c, kvc_pcie_mwr(l, 0, KVC_CQE_SIZE));

@@ -122,9 +122,33 @@ START_TEST(page_granularity_charges_whole_pages)
 	ck_assert_uint_eq(fw_dma_read_prp(&d, 0x5000, 0, buf, 8), 0);
 	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[KVC_PCIE_DOWN], 28);
 	/* Writes to the host. */
-	ck_assert_uint_eq(fw_dma_write_prp(&d, 0x6000, 0, "hello", 5), 0);
+	ck_assert_uint_eq(fw_dma_write_prp(&d, 0x6000, 0, "hello", 5, 5), 0);
 	ck_assert_mem_eq(mem + 0x6000, "hello", 5);
 	ck_assert_uint_eq(pcie.kind[FW_PK_DATA].bytes[KVC_PCIE_UP], 24 + 29); /* MRd + MWr */
+}
+END_TEST
+
+/* Regression: a Retrieve of 4097 bytes into a 2 MiB buffer wrote its second
+ * page to PRP2 itself instead of the page PRP2's list names.  The PRP layout
+ * follows the buffer length, whatever the bytes moved. */
+START_TEST(prp_layout_follows_buffer_length_regression)
+{
+	uint8_t src[4097];
+	uint64_t list = 0x100000, page2 = 0x230000;
+
+	memset(src, 0xab, sizeof(src));
+	memset(mem + 0x220000, 0, 2 * 4096);
+	memset(mem + list, 0, 8);
+	kvc_put_le64(mem + list, page2);
+	memset(mem + page2, 0, 4096);
+	/* Buffer of 3 pages: PRP2 is a list. */
+	ck_assert_uint_eq(fw_dma_write_prp(&d, 0x220000, list, src, 3 * 4096, 4097), 0);
+	ck_assert_mem_eq(mem + 0x220000, src, 4096);
+	ck_assert_uint_eq(mem[page2], 0xab);		    /* byte 4096 went through the list */
+	ck_assert_uint_eq(kvc_get_le64(mem + list), page2); /* the list was not overwritten */
+	/* Buffer of 2 pages: PRP2 is the second page itself. */
+	ck_assert_uint_eq(fw_dma_write_prp(&d, 0x220000, 0x221000, src, 2 * 4096, 4097), 0);
+	ck_assert_uint_eq(mem[0x221000], 0xab);
 }
 END_TEST
 
@@ -137,6 +161,7 @@ static Suite *dma_suite(void)
 	tcase_add_test(tc, one_and_two_pages);
 	tcase_add_test(tc, chained_lists);
 	tcase_add_test(tc, page_granularity_charges_whole_pages);
+	tcase_add_test(tc, prp_layout_follows_buffer_length_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,7 +3,9 @@
 #include "check_main.h"
 #include "firmware/pcie.h"
 
-static const struct kvc_pcie_link gen3 = { .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+static const struct kvc_pcie_link gen3 = {
+	.gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64
+};
 
 START_TEST(write_splits_at_mps)
 {

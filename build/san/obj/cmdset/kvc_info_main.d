@@ -1,7 +1,7 @@
 build/san/obj/cmdset/kvc_info_main.o: cmdset/kvc_info_main.c \
  cmdset/cmdset.h cmdset/le.h cmdset/queue.h cmdset/regs.h cmdset/status.h \
  cmdset/admin.h cmdset/nvm.h cmdset/kv.h cmdset/bandslim.h cmdset/bexp.h \
- cmdset/tcp.h cmdset/opcode.h cmdset/stats.h
+ cmdset/tcp.h cmdset/opcode.h cmdset/stats.h cmdset/shm.h cmdset/pcie.h
 cmdset/cmdset.h:
 cmdset/le.h:
 cmdset/queue.h:
@@ -15,3 +15,5 @@ cmdset/bexp.h:
 cmdset/tcp.h:
 cmdset/opcode.h:
 cmdset/stats.h:
+cmdset/shm.h:
+cmdset/pcie.h:

@@ -2,7 +2,7 @@ build/san/tests/unit/cmdset/test_spec: tests/unit/cmdset/test_spec.c \
  tests/unit/check_main.h cmdset/cmdset.h cmdset/le.h cmdset/queue.h \
  cmdset/regs.h cmdset/status.h cmdset/admin.h cmdset/nvm.h cmdset/kv.h \
  cmdset/bandslim.h cmdset/bexp.h cmdset/tcp.h cmdset/opcode.h \
- cmdset/stats.h
+ cmdset/stats.h cmdset/shm.h cmdset/pcie.h
 tests/unit/check_main.h:
 cmdset/cmdset.h:
 cmdset/le.h:
@@ -17,3 +17,5 @@ cmdset/bexp.h:
 cmdset/tcp.h:
 cmdset/opcode.h:
 cmdset/stats.h:
+cmdset/shm.h:
+cmdset/pcie.h:
