@@ -55,7 +55,8 @@ HOST_SRCS := $(call lib_srcs,hostdrv)
 LIBNVKV := $(BUILD)/lib/libnvkv.a
 
 LIBS := $(LIBNVKV) $(LIBFW) $(LIBKVC)
-PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv
+PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv \
+	$(BUILD)/bin/nvkv-perf
 
 all: $(LIBS) $(PROGS)
 
@@ -85,6 +86,10 @@ $(BUILD)/bin/nvkv-fwbench: $(BUILD)/obj/emu/nvkv_fwbench_main.o $(LIBEMU) $(LIBF
 	$(EMU_LINK)
 
 $(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+$(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvkv-perf: end-to-end rate and latency of libnvkv against a device (API ->
+ * transport -> device -> completion).  Stores then retrieves N keys at a
+ * given queue depth on one host thread, and measures QD1 round trips.
+ * Uses the public libnvkv API only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hostdrv/nvkv.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int klen = 16, vlen = 64;
+
+/* db_bench's key format: the integer big-endian, padded with '0'. */
+static void make_key(uint8_t *k, uint64_t i)
+{
+	unsigned int b;
+
+	memset(k, '0', klen);
+	for (b = 0; b < 8 && b < klen; b++)
+		k[klen - 1 - b] = (uint8_t)(i >> (8 * b));
+}
+
+struct run {
+	uint64_t done, errors;
+};
+
+static void cb(void *arg, int status, uint32_t dw0)
+{
+	struct run *r = arg;
+
+	(void)dw0;
+	r->done++;
+	if (status)
+		r->errors++;
+}
+
+/* Store (or retrieve) keys 0..n-1 keeping @qd commands in flight. */
+static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd,
+		   enum nvkv_xfer m, uint8_t *val, uint8_t *bufs)
+{
+	struct run r = { 0, 0 };
+	uint64_t sent = 0, t0 = now_ns();
+	uint8_t key[16];
+	int rc;
+
+	while (r.done < n) {
+		while (sent < n && sent - r.done < qd) {
+			make_key(key, sent);
+			rc = store ? nvkv_submit_store(q, key, klen, val, vlen, NVKV_F_XFER(m), cb, &r)
+				   : nvkv_submit_retrieve(q, key, klen,
+							  bufs + (sent % qd) * vlen, vlen, cb, &r);
+			if (rc == -EAGAIN)
+				break;
+			if (rc) {
+				fprintf(stderr, "nvkv-perf: submit: %s\n", nvkv_strerror(rc));
+				exit(3);
+			}
+			sent++;
+		}
+		rc = nvkv_queue_poll(q);
+		if (rc < 0) {
+			fprintf(stderr, "nvkv-perf: %s\n", nvkv_strerror(rc));
+			exit(3);
+		}
+	}
+	if (r.errors)
+		fprintf(stderr, "nvkv-perf: %llu commands failed\n", (unsigned long long)r.errors);
+	return (double)n * 1e9 / (double)(now_ns() - t0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* QD1 round trips through the synchronous API. */
+static void latency(struct nvkv_dev *d, bool store, uint64_t n, enum nvkv_xfer m, uint8_t *val)
+{
+	uint64_t *lat = malloc(n * sizeof(*lat)), i;
+	uint8_t key[16], buf[4096];
+	size_t got;
+
+	for (i = 0; i < n; i++) {
+		uint64_t t = now_ns();
+		int rc;
+
+		make_key(key, i);
+		rc = store ? nvkv_store(d, key, klen, val, vlen, NVKV_F_XFER(m))
+			   : nvkv_retrieve(d, key, klen, buf, vlen, &got);
+		lat[i] = now_ns() - t;
+		if (rc) {
+			fprintf(stderr, "nvkv-perf: %s\n", nvkv_strerror(rc));
+			exit(rc < 0 ? 3 : 1);
+		}
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("%-9s QD1 round trip: p50 %.2f us, p99 %.2f us, p99.9 %.2f us\n",
+	       store ? "store" : "retrieve", lat[n / 2] / 1e3, lat[n * 99 / 100] / 1e3,
+	       lat[n * 999 / 1000] / 1e3);
+	free(lat);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "device", required_argument, NULL, 'd' },
+					      { "num", required_argument, NULL, 'n' },
+					      { "qd", required_argument, NULL, 'q' },
+					      { "xfer", required_argument, NULL, 'x' },
+					      { "key_size", required_argument, NULL, 'k' },
+					      { "value_size", required_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *device = "/tmp/nvkv.sock";
+	enum nvkv_xfer m = NVKV_XFER_ADAPTIVE;
+	unsigned long long n = 1000000;
+	unsigned int qd = 64;
+	struct nvkv_queue *q;
+	struct nvkv_opts o;
+	struct nvkv_dev *d;
+	uint8_t *val, *bufs;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			device = optarg;
+			break;
+		case 'n':
+			n = strtoull(optarg, NULL, 0);
+			break;
+		case 'q':
+			qd = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'x':
+			if (nvkv_xfer_parse(optarg, &m)) {
+				fprintf(stderr, "nvkv-perf: unknown method '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			klen = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			vlen = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'h':
+			printf("usage: nvkv-perf [--device SOCK] [--num N] [--qd DEPTH] [--xfer METHOD]\n"
+			       "                 [--key_size 1..16] [--value_size BYTES]\n"
+			       "Stores then retrieves N keys at queue depth DEPTH on one thread, then\n"
+			       "measures QD1 round trips; prints ops/s and latency percentiles.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!n || qd < 1 || qd > 1000 || klen < 1 || klen > 16 || vlen > 4096) {
+		fprintf(stderr, "nvkv-perf: need --num > 0, --qd 1..1000, --key_size 1..16, "
+				"--value_size <= 4096\n");
+		return 2;
+	}
+	nvkv_opts_default(&o);
+	o.queues = 2;
+	o.queue_depth = 1024;
+	o.name = "nvkv-perf";
+	rc = nvkv_open(device, &o, &d);
+	if (rc) {
+		fprintf(stderr, "nvkv-perf: %s: %s\n", device, nvkv_strerror(rc));
+		return 3;
+	}
+	rc = nvkv_queue_open(d, &q);
+	if (rc) {
+		fprintf(stderr, "nvkv-perf: queue: %s\n", nvkv_strerror(rc));
+		return 3;
+	}
+	val = malloc(vlen + 1);
+	bufs = malloc((size_t)qd * vlen + 1);
+	memset(val, 'v', vlen);
+	printf("%llu keys of %u B, values of %u B, method %s, one host thread\n", n, klen, vlen,
+	       nvkv_xfer_name(m));
+	printf("store     QD%-4u %12.0f ops/s\n", qd, rate(q, true, n, qd, m, val, bufs));
+	printf("retrieve  QD%-4u %12.0f ops/s\n", qd, rate(q, false, n, qd, m, val, bufs));
+	printf("store     QD1    %12.0f ops/s\n", rate(q, true, n / 4 + 1, 1, m, val, bufs));
+	printf("retrieve  QD1    %12.0f ops/s\n", rate(q, false, n / 4 + 1, 1, m, val, bufs));
+	nvkv_queue_close(q);
+	latency(d, true, n / 10 + 1, m, val);
+	latency(d, false, n / 10 + 1, m, val);
+	free(val);
+	free(bufs);
+	nvkv_close(d);
+	return 0;
+}
