@@ -49,8 +49,8 @@ static void cb(void *arg, int status, uint32_t dw0)
 }
 
 /* Store (or retrieve) keys 0..n-1 keeping @qd commands in flight. */
-static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd,
-		   enum nvkv_xfer m, uint8_t *val, uint8_t *bufs)
+static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd, enum nvkv_xfer m,
+		   uint8_t *val, uint8_t *bufs)
 {
 	struct run r = { 0, 0 };
 	uint64_t sent = 0, t0 = now_ns();
@@ -60,9 +60,10 @@ static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd
 	while (r.done < n) {
 		while (sent < n && sent - r.done < qd) {
 			make_key(key, sent);
-			rc = store ? nvkv_submit_store(q, key, klen, val, vlen, NVKV_F_XFER(m), cb, &r)
-				   : nvkv_submit_retrieve(q, key, klen,
-							  bufs + (sent % qd) * vlen, vlen, cb, &r);
+			rc = store ? nvkv_submit_store(q, key, klen, val, vlen, NVKV_F_XFER(m), cb,
+						       &r)
+				   : nvkv_submit_retrieve(q, key, klen, bufs + (sent % qd) * vlen,
+							  vlen, cb, &r);
 			if (rc == -EAGAIN)
 				break;
 			if (rc) {
@@ -160,9 +161,11 @@ int main(int argc, char **argv)
 			vlen = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'h':
-			printf("usage: nvkv-perf [--device SOCK] [--num N] [--qd DEPTH] [--xfer METHOD]\n"
+			printf("usage: nvkv-perf [--device SOCK] [--num N] [--qd DEPTH] [--xfer "
+			       "METHOD]\n"
 			       "                 [--key_size 1..16] [--value_size BYTES]\n"
-			       "Stores then retrieves N keys at queue depth DEPTH on one thread, then\n"
+			       "Stores then retrieves N keys at queue depth DEPTH on one thread, "
+			       "then\n"
 			       "measures QD1 round trips; prints ops/s and latency percentiles.\n");
 			return 0;
 		default:

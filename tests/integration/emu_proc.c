@@ -85,7 +85,7 @@ static int emu_start(struct emu_proc *e, const char *first, ...)
 }
 
 /* Send @sig and reap; returns the exit status (or 128 + signal). */
-static int emu_stop(struct emu_proc *e, int sig)
+__attribute__((unused)) static int emu_stop(struct emu_proc *e, int sig)
 {
 	int status = 0;
 
@@ -99,7 +99,7 @@ static int emu_stop(struct emu_proc *e, int sig)
 }
 
 /* CPU time (user + system) of the emulator so far, in clock ticks. */
-static long emu_cpu_ticks(const struct emu_proc *e)
+__attribute__((unused)) static long emu_cpu_ticks(const struct emu_proc *e)
 {
 	char path[64], buf[1024], *p;
 	unsigned long ut = 0, stm = 0;

@@ -53,8 +53,8 @@ static void fill(uint8_t *v, size_t n, unsigned int seed)
 /* Every command x every method x the boundary value sizes. */
 START_TEST(commands_methods_sizes)
 {
-	static const size_t sizes[] = { 0, 1, 35, 36, 37, 127, 128, 4095, 4096, 4097, 65536,
-					2u << 20 };
+	static const size_t sizes[] = { 0,   1,	   35,	 36,   37,    127,
+					128, 4095, 4096, 4097, 65536, 2u << 20 };
 	uint8_t *v = malloc((2u << 20) + 16), *got = malloc((2u << 20) + 16);
 	enum nvkv_xfer m;
 	size_t i, vlen;
@@ -65,14 +65,14 @@ START_TEST(commands_methods_sizes)
 			snprintf(key, sizeof(key), "%s-%zu", nvkv_xfer_name(m), sizes[i]);
 			key[16] = 0;
 			fill(v, sizes[i], (unsigned int)(m * 100 + i));
-			ck_assert_msg(nvkv_store(dev, key, strlen(key), v, sizes[i],
-						 NVKV_F_XFER(m)) == 0,
-				      "store %s", key);
+			ck_assert_msg(
+				nvkv_store(dev, key, strlen(key), v, sizes[i], NVKV_F_XFER(m)) == 0,
+				"store %s", key);
 			ck_assert_int_eq(nvkv_exist(dev, key, strlen(key)), 0);
 			vlen = 0;
-			ck_assert_int_eq(nvkv_retrieve(dev, key, strlen(key), got, (2u << 20) + 16,
-						       &vlen),
-					 0);
+			ck_assert_int_eq(
+				nvkv_retrieve(dev, key, strlen(key), got, (2u << 20) + 16, &vlen),
+				0);
 			ck_assert_uint_eq(vlen, sizes[i]);
 			ck_assert_msg(!memcmp(got, v, sizes[i]), "data of %s", key);
 			/* must-not-exist on an existing key, must-exist overwrite */
@@ -140,9 +140,8 @@ START_TEST(pcie_bytes_match_hand_computation)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t before = method_bytes(dev, cases[i].sm), after;
 
-		ck_assert_int_eq(nvkv_store(dev, "pcie", 4, v, cases[i].len,
-					    NVKV_F_XFER(cases[i].m)),
-				 0);
+		ck_assert_int_eq(
+			nvkv_store(dev, "pcie", 4, v, cases[i].len, NVKV_F_XFER(cases[i].m)), 0);
 		after = method_bytes(dev, cases[i].sm);
 		ck_assert_msg(after - before == cases[i].want, "%s %zu B: %llu bytes, want %llu",
 			      nvkv_xfer_name(cases[i].m), cases[i].len,
@@ -297,9 +296,9 @@ START_TEST(bad_input_through_the_transport)
 	ck_assert_int_eq(nvkv_store(dev, "0123456789abcdefg", 17, "v", 1, 0), -EINVAL);
 	ck_assert_int_eq(nvkv_store(dev, NULL, 3, "v", 1, 0), -EINVAL);
 	ck_assert_int_eq(nvkv_store(dev, "k", 1, NULL, 5, 0), -EINVAL);
-	ck_assert_int_eq(nvkv_store(dev, "k", 1, "v", 1,
-				    NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST),
-			 -EINVAL);
+	ck_assert_int_eq(
+		nvkv_store(dev, "k", 1, "v", 1, NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST),
+		-EINVAL);
 	ck_assert_int_eq(nvkv_store(dev, "k", 1, buf, (2u << 20) + 1, 0), -EMSGSIZE);
 	ck_assert_int_eq(nvkv_retrieve(dev, "k", 1, NULL, 10, NULL), -EINVAL);
 	/* Answered by the device. */
@@ -382,8 +381,8 @@ static char store_dir[64];
 
 static void start_persistent(const char *vwc)
 {
-	ck_assert_int_eq(emu_start(&emu, "--store", store_dir, "--device-vwc", vwc,
-				   "--nand-blocks", "16", NULL),
+	ck_assert_int_eq(emu_start(&emu, "--store", store_dir, "--device-vwc", vwc, "--nand-blocks",
+				   "16", NULL),
 			 0);
 	dev = open_dev();
 }

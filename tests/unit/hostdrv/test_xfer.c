@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/* Transfer-method policy: choices at the thresholds, fallbacks, modeled costs. */
+#include "check_main.h"
+#include "hostdrv/xfer.c"
+
+static const struct kvc_pcie_link gen3 = { 3, 4, 256, 512, 64 };
+
+static struct nvkv_xfer_ctx ctx(uint32_t qsize)
+{
+	struct nvkv_xfer_ctx x = { .link = &gen3, .dma_page = true, .interrupts = true,
+				   .byteexpress = true, .qsize = qsize, .threshold = 127 };
+
+	return x;
+}
+
+START_TEST(adaptive_thresholds)
+{
+	struct nvkv_xfer_ctx x = ctx(256);
+	struct nvkv_plan p;
+
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 127);
+	ck_assert_int_eq(p.method, NVKV_XFER_BANDSLIM);
+	ck_assert_uint_eq(p.opc, KVC_BS_STORE);
+	ck_assert_uint_eq(p.cmds, 1 + (127 - 32 + 53) / 54); /* 32 B head, 54 B transfers */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 128);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	ck_assert_uint_eq(p.prp_len, 128);
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 4096);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	/* Above a page: whole pages by PRP, the tail piggybacked. */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 4097);
+	ck_assert_uint_eq(p.opc, KVC_BS_STORE_PRP);
+	ck_assert_uint_eq(p.prp_len, 4096);
+	ck_assert_uint_eq(p.cmds, 1);
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 8192);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	x.threshold = 0;
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 1);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 0);
+	ck_assert_int_eq(p.method, NVKV_XFER_BANDSLIM); /* 0 bytes fit any threshold */
+}
+END_TEST
+
+START_TEST(key_length_changes_head_capacity)
+{
+	struct nvkv_xfer_ctx x = ctx(256);
+
+	ck_assert_uint_eq(nvkv_xfer_plan(&x, NVKV_XFER_BANDSLIM, 8, 40).cmds, 1);
+	ck_assert_uint_eq(nvkv_xfer_plan(&x, NVKV_XFER_BANDSLIM, 9, 40).cmds, 2);
+	ck_assert_uint_eq(nvkv_xfer_plan(&x, NVKV_XFER_BANDSLIM, 16, 32).cmds, 1);
+	ck_assert_uint_eq(nvkv_xfer_plan(&x, NVKV_XFER_BANDSLIM, 16, 33).cmds, 2);
+}
+END_TEST
+
+START_TEST(fallbacks_when_the_queue_is_too_small)
+{
+	struct nvkv_xfer_ctx x = ctx(16);
+	struct nvkv_plan p;
+
+	/* 1000 B: 16 chunks + command > 15 slots: PRP. */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_BYTEEXPRESS, 16, 1000);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	p = nvkv_xfer_plan(&x, NVKV_XFER_BYTEEXPRESS, 16, 14 * 64);
+	ck_assert_int_eq(p.method, NVKV_XFER_BYTEEXPRESS);
+	ck_assert_uint_eq(p.slots, 15);
+	p = nvkv_xfer_plan(&x, NVKV_XFER_BYTEEXPRESS, 16, 14 * 64 + 1);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	/* BandSlim of 1000 B needs 19 commands: PRP on a 16-entry queue. */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_BANDSLIM, 16, 1000);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	/* Not offered by the backend. */
+	x = ctx(256);
+	x.byteexpress = false;
+	ck_assert_int_eq(nvkv_xfer_plan(&x, NVKV_XFER_BYTEEXPRESS, 16, 64).method, NVKV_XFER_PRP);
+}
+END_TEST
+
+/* DESIGN.md section 5: a PRP Store of <= 4 KiB moves about 4.8 KB; a
+ * one-command piggyback Store about 230 B.  By hand: doorbells 2 x 28, SQE
+ * 24 + 84, data 8 x 24 + 16 x 276, CQE 40, MSI-X 28. */
+START_TEST(costs_by_hand)
+{
+	struct nvkv_xfer_ctx x = ctx(256);
+	struct nvkv_plan p = nvkv_xfer_plan(&x, NVKV_XFER_PRP, 16, 4096);
+
+	ck_assert_uint_eq(nvkv_xfer_cost(&x, &p, 16, 4096), 56 + 108 + 192 + 4416 + 40 + 28);
+	p = nvkv_xfer_plan(&x, NVKV_XFER_BANDSLIM, 4, 8);
+	ck_assert_uint_eq(nvkv_xfer_cost(&x, &p, 4, 8), 56 + 108 + 40 + 28);
+	/* ByteExpress 200 B: 5 slots in one burst: MRd 24, CplD 20+256 and 20+64. */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_BYTEEXPRESS, 16, 200);
+	ck_assert_uint_eq(nvkv_xfer_cost(&x, &p, 16, 200), 56 + 24 + 276 + 84 + 40 + 28);
+}
+END_TEST
+
+START_TEST(cost_policy_picks_the_cheapest)
+{
+	struct nvkv_xfer_ctx x = ctx(256);
+	struct nvkv_plan p;
+
+	/* 8 B: one BandSlim command beats 2 ByteExpress slots and a PRP page. */
+	ck_assert_int_eq(nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, 8).method,
+			 NVKV_XFER_BANDSLIM);
+	/* 200 B: ByteExpress (5 slots, 1 CQE) beats 5 BandSlim commands. */
+	ck_assert_int_eq(nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, 200).method,
+			 NVKV_XFER_BYTEEXPRESS);
+	/* Without ByteExpress, and with exact DMA, PRP wins at 200 B. */
+	x.byteexpress = false;
+	x.dma_page = false;
+	ck_assert_int_eq(nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, 200).method,
+			 NVKV_XFER_PRP);
+	/* Every choice is never costlier than any candidate. */
+	x = ctx(1024);
+	for (uint32_t v = 0; v <= 8192; v += 37) {
+		uint64_t best;
+
+		p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, v);
+		best = nvkv_xfer_cost(&x, &p, 16, v);
+		for (int m = NVKV_XFER_PRP; m < NVKV_XFER_NUM; m++) {
+			struct nvkv_plan q = nvkv_xfer_plan(&x, (enum nvkv_xfer)m, 16, v);
+
+			ck_assert_uint_le(best, nvkv_xfer_cost(&x, &q, 16, v));
+		}
+	}
+}
+END_TEST
+
+static Suite *xfer_suite(void)
+{
+	Suite *s = suite_create("hostdrv/xfer");
+	TCase *tc = tcase_create("xfer");
+
+	tcase_add_test(tc, adaptive_thresholds);
+	tcase_add_test(tc, key_length_changes_head_capacity);
+	tcase_add_test(tc, fallbacks_when_the_queue_is_too_small);
+	tcase_add_test(tc, costs_by_hand);
+	tcase_add_test(tc, cost_policy_picks_the_cheapest);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(xfer_suite)
