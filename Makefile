@@ -117,7 +117,10 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps test unit-test run format check-format install clean
+.PHONY: all deps test unit-test run format check-format install clean docs
+
+docs: $(BUILD)/bin/nvkv-emu
+	scripts/gen-config-doc.sh $(BUILD)/bin/nvkv-emu docs/emulator-config.md
 
 deps:
 	@scripts/deps.sh --check || scripts/deps.sh
@@ -132,7 +135,7 @@ unit-test: all $(UNIT_BINS) $(INTEG_BINS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@$(BUILD)/bin/kvc-info
+	@BUILD=$(BUILD) scripts/demo.sh
 
 FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
 format:
@@ -145,8 +148,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/nvkv/cmdset
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIBS) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBNVKV) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 cmdset/*.h $(DESTDIR)$(PREFIX)/include/nvkv/cmdset/
+	install -m 644 hostdrv/nvkv.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/nvkv.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvkv.pc
 
 clean:

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmdset/stats.h"
 #include "hostdrv/nvkv.h"
 
 static uint64_t now_ns(void)
@@ -83,6 +84,23 @@ static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd
 	return (double)n * 1e9 / (double)(now_ns() - t0);
 }
 
+static uint64_t pcie_bytes(struct nvkv_dev *d, uint64_t *programs)
+{
+	struct kvc_stats_log *l = calloc(1, sizeof(*l));
+	uint64_t t = 0;
+	int k;
+
+	if (!l || nvkv_device_stats(d, l, sizeof(*l))) {
+		free(l);
+		return 0;
+	}
+	for (k = 0; k < KVC_PK_NUM; k++)
+		t += l->pcie_bytes[k][0] + l->pcie_bytes[k][1];
+	*programs = l->nand_programs;
+	free(l);
+	return t;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -125,9 +143,13 @@ int main(int argc, char **argv)
 					      { "xfer", required_argument, NULL, 'x' },
 					      { "key_size", required_argument, NULL, 'k' },
 					      { "value_size", required_argument, NULL, 'v' },
+					      { "stores-only", no_argument, NULL, 's' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *device = "/tmp/nvkv.sock";
+	bool stores_only = false;
+	uint64_t b0, b1, p0 = 0, p1 = 0;
+	double ops;
 	enum nvkv_xfer m = NVKV_XFER_ADAPTIVE;
 	unsigned long long n = 1000000;
 	unsigned int qd = 64;
@@ -160,10 +182,14 @@ int main(int argc, char **argv)
 		case 'v':
 			vlen = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 's':
+			stores_only = true;
+			break;
 		case 'h':
 			printf("usage: nvkv-perf [--device SOCK] [--num N] [--qd DEPTH] [--xfer "
 			       "METHOD]\n"
-			       "                 [--key_size 1..16] [--value_size BYTES]\n"
+			       "                 [--key_size 1..16] [--value_size BYTES] "
+			       "[--stores-only]\n"
 			       "Stores then retrieves N keys at queue depth DEPTH on one thread, "
 			       "then\n"
 			       "measures QD1 round trips; prints ops/s and latency percentiles.\n");
@@ -196,7 +222,20 @@ int main(int argc, char **argv)
 	memset(val, 'v', vlen);
 	printf("%llu keys of %u B, values of %u B, method %s, one host thread\n", n, klen, vlen,
 	       nvkv_xfer_name(m));
-	printf("store     QD%-4u %12.0f ops/s\n", qd, rate(q, true, n, qd, m, val, bufs));
+	b0 = pcie_bytes(d, &p0);
+	ops = rate(q, true, n, qd, m, val, bufs);
+	b1 = pcie_bytes(d, &p1);
+	printf("store     QD%-4u %12.0f ops/s  %8.1f PCIe bytes/op  amplification %.2f  "
+	       "%llu NAND page programs\n",
+	       qd, ops, (double)(b1 - b0) / (double)n,
+	       (double)(b1 - b0) / (double)n / (klen + vlen), (unsigned long long)(p1 - p0));
+	if (stores_only) {
+		nvkv_queue_close(q);
+		free(val);
+		free(bufs);
+		nvkv_close(d);
+		return 0;
+	}
 	printf("retrieve  QD%-4u %12.0f ops/s\n", qd, rate(q, false, n, qd, m, val, bufs));
 	printf("store     QD1    %12.0f ops/s\n", rate(q, true, n / 4 + 1, 1, m, val, bufs));
 	printf("retrieve  QD1    %12.0f ops/s\n", rate(q, false, n / 4 + 1, 1, m, val, bufs));

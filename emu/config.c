@@ -398,9 +398,16 @@ void emu_config_help(FILE *f, int markdown)
 				*p = '-';
 		snprintf(def, sizeof(def), "%s", *k->def ? k->def : "(empty)");
 		if (markdown) {
-			fprintf(f, "| `%s.%s` | `%s` | `%s` | %s | %s%s%s |\n", k->section, k->key,
-				flag, def, k->unit, k->help, k->choices ? ": " : "",
-				k->choices ? k->choices : "");
+			char ch[96] = "";
+
+			if (k->choices) {
+				snprintf(ch, sizeof(ch), ": %s", k->choices);
+				for (p = ch; *p; p++)
+					if (*p == '|')
+						*p = '/'; /* '|' would end the table cell */
+			}
+			fprintf(f, "| `%s.%s` | `%s` | `%s` | %s | %s%s |\n", k->section, k->key,
+				flag, def, k->unit, k->help, ch);
 			continue;
 		}
 		if (strcmp(sect, k->section)) {

@@ -105,6 +105,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+		if (!strcmp(argv[i], "--config-reference")) {
+			/* The knob table as Markdown: docs/emulator-config.md is made of it. */
+			emu_config_help(stdout, 1);
+			return 0;
+		}
 		if (!strncmp(argv[i], "--config", 8) && (argv[i][8] == 0 || argv[i][8] == '=')) {
 			config_file = opt_value(argc, argv, &i);
 			if (!config_file)

@@ -472,9 +472,10 @@ static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t i, uint32_
 	return c;
 }
 
-static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
-			const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			struct kvc_pcie_cost fetch, uint32_t slot, uint32_t burst)
+/* Execute one fetched command; returns the extra SQ slots it consumed. */
+static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
+			    const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
+			    struct kvc_pcie_cost fetch, uint32_t slot, uint32_t burst)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
@@ -494,6 +495,15 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	start = now > s->fw_busy ? now : s->fw_busy;
 	s->fw_busy = start + s->cfg.fw_overhead_ns;
 	cmd.done = s->fw_busy;
+	/*
+	 * Timing off: completions do not wait, so the host is not throttled and
+	 * can submit faster than the modeled device serves.  Time a command from
+	 * when the modeled firmware takes it (a device kept saturated): latency
+	 * is its service time, and the model clock measures modeled throughput.
+	 * Realtime: the host is paced by completions; time from arrival.
+	 */
+	if (s->cfg.timing == FW_TIMING_OFF)
+		cmd.arrival = start;
 	c->dma.acc = &cmd.cost;
 	sq->head = (sq->head + 1) % sq->size;
 	c->cq[sq->cqid].reserved++;
@@ -505,7 +515,7 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	}
 	c->dma.acc = NULL;
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
-		return;
+		return 0;
 	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
 	kvc_pcie_cost_add(&cmd.cost, share_of(fetch, slot, 1 + cmd.consumed_pre, burst));
 	/* Charge the CQE write now so the per-command cost includes it. */
@@ -517,6 +527,7 @@ static void run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			cmd.done = start + link + s->cfg.fw_overhead_ns;
 	}
 	complete(&cmd, st);
+	return cmd.consumed;
 }
 
 static void fatal(struct fw_ctrl *c, const char *why)
@@ -565,10 +576,10 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		fetch = kvc_pcie_mrd(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
-		for (i = 0; i < k; i++) {
-			if (sq->head != (start + i) % sq->size)
-				break; /* the previous command consumed later slots */
-			run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch, i, k);
+		for (i = 0; i < k;) {
+			/* ByteExpress chunks consumed after a command are skipped. */
+			i += 1 + run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch,
+					     i, k);
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
 				return (int)n; /* deleted by its own admin command, or fatal */

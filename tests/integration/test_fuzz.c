@@ -39,9 +39,15 @@ static void random_bytes(void *p, size_t n)
 }
 
 /* Admin opcodes that cannot take the fuzzing host's own queues away. */
-static const uint8_t safe_admin[] = { KVC_ADM_GET_LOG_PAGE, KVC_ADM_IDENTIFY,
-				      KVC_ADM_ABORT, KVC_ADM_GET_FEATURES,
-				      KVC_ADM_KEEP_ALIVE, 0x7e, 0x80, 0xc0, 0xff };
+static const uint8_t safe_admin[] = { KVC_ADM_GET_LOG_PAGE,
+				      KVC_ADM_IDENTIFY,
+				      KVC_ADM_ABORT,
+				      KVC_ADM_GET_FEATURES,
+				      KVC_ADM_KEEP_ALIVE,
+				      0x7e,
+				      0x80,
+				      0xc0,
+				      0xff };
 
 START_TEST(garbage_storm)
 {

@@ -474,6 +474,49 @@ START_TEST(byteexpress_chunks_past_tail)
 }
 END_TEST
 
+/* Regression: after a ByteExpress command consumed its chunks the rest of the
+ * fetch burst was thrown away and fetched again, O(n^2) SQE traffic.  Eight
+ * commands with one chunk each, rung together: 16 slots fetched once, as two
+ * 512-byte read requests and four 256-byte completions. */
+START_TEST(byteexpress_burst_fetched_once_regression)
+{
+	struct kvc_stats_log a, b;
+	struct kvc_cqe cqe;
+	uint8_t slot[64];
+	struct kvc_sqe arb;
+	char key[8];
+	int i;
+
+	/* No arbitration burst limit, so the 16 slots can be one fetch. */
+	memset(&arb, 0, sizeof(arb));
+	arb.opc = KVC_ADM_SET_FEATURES;
+	kvc_sqe_set_dw(&arb, 10, KVC_FEAT_ARBITRATION);
+	kvc_sqe_set_dw(&arb, 11, 7);
+	ck_assert_uint_eq(fh_exec(&host, 0, &arb, NULL), 0);
+	fw_subsys_stats(sub, &a);
+	for (i = 0; i < 8; i++) {
+		struct kvc_kv_cmd c = { .nsid = 1, .size = 8, .klen = 2 };
+		struct kvc_sqe sqe;
+
+		snprintf(key, sizeof(key), "b%d", i);
+		memcpy(c.key, key, 2);
+		ck_assert_int_eq(kvc_bx_encode(&sqe, &c), 0);
+		fh_put(&host, 1, &sqe, true);
+		kvc_bx_fill_chunk(slot, (const uint8_t *)"8 bytes!", 8, 0);
+		fh_put_raw(&host, 1, slot);
+	}
+	fh_ring(&host, 1);
+	for (i = 0; i < 8; i++) {
+		ck_assert(fh_reap(&host, 1, &cqe, 100));
+		ck_assert_uint_eq(kvc_cqe_status(&cqe), 0);
+	}
+	fw_subsys_stats(sub, &b);
+	ck_assert_uint_eq(b.pcie_bytes[KVC_PK_SQE][1] - a.pcie_bytes[KVC_PK_SQE][1], 4 * 276);
+	ck_assert_uint_eq(b.pcie_tlps[KVC_PK_SQE][0] - a.pcie_tlps[KVC_PK_SQE][0], 2);
+	check_value("b7", (const uint8_t *)"8 bytes!", 8);
+}
+END_TEST
+
 /* ---- capacity ---------------------------------------------------------------------- */
 
 START_TEST(capacity_full)
@@ -558,6 +601,7 @@ static Suite *kvns_suite(void)
 	tcase_add_test(tc, bandslim_bad_sequences);
 	tcase_add_test(tc, byteexpress_sizes_and_wrap);
 	tcase_add_test(tc, byteexpress_chunks_past_tail);
+	tcase_add_test(tc, byteexpress_burst_fetched_once_regression);
 	tcase_add_test(tc, capacity_full);
 	tcase_add_test(tc, max_keys);
 	tcase_add_test(tc, media_errors);

@@ -8,11 +8,11 @@
 START_TEST(list_pages)
 {
 	ck_assert_uint_eq(list_pages_for(1), 0);
-	ck_assert_uint_eq(list_pages_for(2), 0);   /* PRP2 is the page */
+	ck_assert_uint_eq(list_pages_for(2), 0); /* PRP2 is the page */
 	ck_assert_uint_eq(list_pages_for(3), 1);
 	ck_assert_uint_eq(list_pages_for(513), 1); /* 512 entries fill one page */
 	ck_assert_uint_eq(list_pages_for(1025), 3);
-	ck_assert_uint_eq(list_pages_for(514), 2); /* 513 entries: chain */
+	ck_assert_uint_eq(list_pages_for(514), 2);  /* 513 entries: chain */
 	ck_assert_uint_eq(list_pages_for(1024), 2); /* 511 + chain, then 512 */
 }
 END_TEST
@@ -59,8 +59,8 @@ static uint64_t prp_addr(uint64_t prp1, uint64_t prp2, uint32_t len, uint32_t of
 
 START_TEST(prp_lists_address_every_page)
 {
-	static const uint32_t lens[] = { 1, 4096, 4097, 8192, 8193, 512 * 4096, 513 * 4096 + 5,
-					 700 * 4096 };
+	static const uint32_t lens[] = { 1,    4096,	   4097,	   8192,
+					 8193, 512 * 4096, 513 * 4096 + 5, 700 * 4096 };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
@@ -108,9 +108,9 @@ START_TEST(arguments_rejected_before_sending)
 	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 101, 0), -EMSGSIZE);
 	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_F_XFER(NVKV_XFER_NUM)), -EINVAL);
 	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0x10000), -EINVAL);
-	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1,
-				    NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST),
-			 -EINVAL);
+	ck_assert_int_eq(
+		nvkv_store(d, "k", 1, "v", 1, NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST),
+		-EINVAL);
 	ck_assert_int_eq(nvkv_retrieve(d, "k", 1, NULL, 5, NULL), -EINVAL);
 	ck_assert_int_eq(nvkv_delete(d, "k", 0), -EINVAL);
 	ck_assert_int_eq(nvkv_exist(d, NULL, 1), -EINVAL);

@@ -7,8 +7,12 @@ static const struct kvc_pcie_link gen3 = { 3, 4, 256, 512, 64 };
 
 static struct nvkv_xfer_ctx ctx(uint32_t qsize)
 {
-	struct nvkv_xfer_ctx x = { .link = &gen3, .dma_page = true, .interrupts = true,
-				   .byteexpress = true, .qsize = qsize, .threshold = 127 };
+	struct nvkv_xfer_ctx x = { .link = &gen3,
+				   .dma_page = true,
+				   .interrupts = true,
+				   .byteexpress = true,
+				   .qsize = qsize,
+				   .threshold = 127 };
 
 	return x;
 }
