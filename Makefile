@@ -5,7 +5,7 @@
 #   make                  build libraries and programs into build/ (programs in build/bin/)
 #   make test             set up missing packages, build, run every test suite
 #   make run              set up missing packages, build, run the demo
-#   make SANITIZE=address,undefined test    the same under ASan + UBSan (objects in build/san/)
+#   make SANITIZE=address,undefined test    the same under ASan + UBSan (in build/san-address-undefined/)
 #   make format | check-format              clang-format with the checked-in .clang-format
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #
@@ -15,10 +15,11 @@ PREFIX ?= /usr/local
 CC ?= cc
 SANITIZE ?=
 
+comma := ,
 ifeq ($(SANITIZE),)
 BUILD := build
 else
-BUILD := build/san
+BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 
 CFLAGS ?= -O2 -g
@@ -117,7 +118,14 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps test unit-test run format check-format install clean docs
+.PHONY: all deps test unit-test run format check-format install clean docs tsan-test
+
+# The threaded code (host queues, emulator) under ThreadSanitizer.
+tsan-test: deps
+	@$(MAKE) --no-print-directory SANITIZE=thread tsan-run
+
+tsan-run: all $(INTEG_BINS)
+	@BUILD=$(BUILD) tests/run-tests.sh $(INTEG_BINS)
 
 docs: $(BUILD)/bin/nvkv-emu
 	scripts/gen-config-doc.sh $(BUILD)/bin/nvkv-emu docs/emulator-config.md

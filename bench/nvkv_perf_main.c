@@ -24,12 +24,23 @@ static uint64_t now_ns(void)
 }
 
 static unsigned int klen = 16, vlen = 64;
+static bool random_order;
+
+/* A bijection on 64-bit integers: unique keys in random order. */
+static uint64_t mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
 
 /* db_bench's key format: the integer big-endian, padded with '0'. */
 static void make_key(uint8_t *k, uint64_t i)
 {
 	unsigned int b;
 
+	if (random_order)
+		i = mix(i);
 	memset(k, '0', klen);
 	for (b = 0; b < 8 && b < klen; b++)
 		k[klen - 1 - b] = (uint8_t)(i >> (8 * b));
@@ -144,6 +155,7 @@ int main(int argc, char **argv)
 					      { "key_size", required_argument, NULL, 'k' },
 					      { "value_size", required_argument, NULL, 'v' },
 					      { "stores-only", no_argument, NULL, 's' },
+					      { "random", no_argument, NULL, 'r' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *device = "/tmp/nvkv.sock";
@@ -181,6 +193,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			vlen = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			random_order = true;
 			break;
 		case 's':
 			stores_only = true;
@@ -220,8 +235,8 @@ int main(int argc, char **argv)
 	val = malloc(vlen + 1);
 	bufs = malloc((size_t)qd * vlen + 1);
 	memset(val, 'v', vlen);
-	printf("%llu keys of %u B, values of %u B, method %s, one host thread\n", n, klen, vlen,
-	       nvkv_xfer_name(m));
+	printf("%llu keys of %u B (%s order), values of %u B, method %s, one host thread\n", n,
+	       klen, random_order ? "random" : "sequential", vlen, nvkv_xfer_name(m));
 	b0 = pcie_bytes(d, &p0);
 	ops = rate(q, true, n, qd, m, val, bufs);
 	b1 = pcie_bytes(d, &p1);
