@@ -297,17 +297,11 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 	return 0;
 }
 
-int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
-		     const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
-		     nvkv_cb cb, void *arg)
+/* A request slot for a new submission, or why there is none. */
+static int req_start(struct nvkv_queue *q, enum nvkv_op op, nvkv_cb cb, void *arg,
+		     struct nvkv_req **out)
 {
-	static const uint8_t opcs[] = { [NVKV_OP_RETRIEVE] = KVC_KV_RETRIEVE,
-					[NVKV_OP_DELETE] = KVC_KV_DELETE,
-					[NVKV_OP_EXIST] = KVC_KV_EXIST,
-					[NVKV_OP_LIST] = KVC_KV_LIST };
-	uint64_t prp1, prp2;
 	struct nvkv_req *r;
-	int rc;
 
 	if (q->dead)
 		return q->dead;
@@ -320,6 +314,24 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 	r->arg = arg;
 	r->op = (uint8_t)op;
 	r->deadline = nvkv_now_ns() + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+	*out = r;
+	return 0;
+}
+
+int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
+		     const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
+		     nvkv_cb cb, void *arg)
+{
+	static const uint8_t opcs[] = { [NVKV_OP_RETRIEVE] = KVC_KV_RETRIEVE,
+					[NVKV_OP_DELETE] = KVC_KV_DELETE,
+					[NVKV_OP_EXIST] = KVC_KV_EXIST,
+					[NVKV_OP_LIST] = KVC_KV_LIST };
+	uint64_t prp1, prp2;
+	struct nvkv_req *r;
+	int rc = req_start(q, op, cb, arg, &r);
+
+	if (rc)
+		return rc;
 	if (op == NVKV_OP_STORE) {
 		rc = submit_store(q, r, key, klen, val, vlen, flags);
 	} else if (op == NVKV_OP_FLUSH) {
@@ -356,19 +368,10 @@ int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *
 	struct kvc_sqe s = *sqe;
 	uint64_t prp1, prp2;
 	struct nvkv_req *r;
-	int rc;
+	int rc = req_start(q, NVKV_OP_RAW, cb, arg, &r);
 
-	if (q->dead)
-		return q->dead;
-	if (sq_free(q) < 1 || !q->nfree_cids)
-		return -EAGAIN;
-	r = req_get(q);
-	if (!r)
-		return -EAGAIN;
-	r->cb = cb;
-	r->arg = arg;
-	r->op = NVKV_OP_RAW;
-	r->deadline = nvkv_now_ns() + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+	if (rc)
+		return rc;
 	if (set_prp && len) {
 		rc = attach_buffer(q, r, dir == KVC_DIR_H2D || dir == KVC_DIR_BIDI ? data : NULL,
 				   len, &prp1, &prp2);
