@@ -51,9 +51,10 @@ static inline uint32_t nvkv_reg_read(const struct nvkv_shm *t, uint32_t off)
 	return __atomic_load_n(&t->bar[off / 4], __ATOMIC_ACQUIRE);
 }
 
+/* Sequentially consistent: nvkv_shm_kick() relies on it (see there). */
 static inline void nvkv_reg_write(struct nvkv_shm *t, uint32_t off, uint32_t v)
 {
-	__atomic_store_n(&t->bar[off / 4], v, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->bar[off / 4], v, __ATOMIC_SEQ_CST);
 }
 
 /* ---- udrv.c: queues and commands --------------------------------------------------- */

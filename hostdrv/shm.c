@@ -140,8 +140,9 @@ void nvkv_shm_kick(struct nvkv_shm *t)
 {
 	uint64_t one = 1;
 
-	/* Pairs with the device's "set dev_sleeping, then poll once more". */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Register and doorbell writes are sequentially consistent stores, so
+	 * this load cannot pass them: pairs with the device's "set dev_sleeping,
+	 * then poll once more". */
 	if (__atomic_load_n(&t->tp->dev_sleeping, __ATOMIC_SEQ_CST) &&
 	    write(t->wake_fd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is saturated, the device is being woken anyway. */
