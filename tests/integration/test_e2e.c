@@ -360,6 +360,49 @@ START_TEST(emulator_killed_under_load)
 }
 END_TEST
 
+/* A host process that dies mid-load leaves the device consistent and the
+ * other hosts unaffected. */
+START_TEST(dead_host_does_not_disturb_others)
+{
+	pid_t child = fork();
+	char key[16];
+	int i, status;
+
+	if (child == 0) {
+		struct nvkv_dev *d = open_dev();
+
+		for (i = 0;; i++) {
+			snprintf(key, sizeof(key), "victim%d", i % 1000);
+			nvkv_store(d, key, strlen(key), "doomed", 6, 0);
+		}
+	}
+	ck_assert_int_gt(child, 0);
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "mine%d", i);
+		ck_assert_int_eq(nvkv_store(dev, key, strlen(key), key, strlen(key), 0), 0);
+		if (i == 500)
+			kill(child, SIGKILL);
+	}
+	waitpid(child, &status, 0);
+	ck_assert(WIFSIGNALED(status));
+	for (i = 0; i < 2000; i++) {
+		uint8_t got[16];
+		size_t vlen;
+
+		snprintf(key, sizeof(key), "mine%d", i);
+		ck_assert_int_eq(nvkv_retrieve(dev, key, strlen(key), got, sizeof(got), &vlen), 0);
+		ck_assert_mem_eq(got, key, vlen);
+	}
+	/* A new host can attach after the dead one. */
+	{
+		struct nvkv_dev *d2 = open_dev();
+
+		ck_assert_int_eq(nvkv_exist(d2, "mine0", 5), 0);
+		nvkv_close(d2);
+	}
+}
+END_TEST
+
 START_TEST(idle_emulator_uses_no_cpu)
 {
 	long a, b;
@@ -498,6 +541,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, async_threads_verify_every_value);
 	tcase_add_test(tc, bad_input_through_the_transport);
 	tcase_add_test(tc, emulator_killed_under_load);
+	tcase_add_test(tc, dead_host_does_not_disturb_others);
 	tcase_add_test(tc, idle_emulator_uses_no_cpu);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tp, 120);

@@ -686,6 +686,40 @@ START_TEST(garbage_storm)
 }
 END_TEST
 
+/* Realtime mode: a CQE is posted no earlier than its modeled completion. */
+START_TEST(realtime_mode_waits_for_modeled_time)
+{
+	struct kvc_kv_cmd c = { .opc = KVC_KV_EXIST, .nsid = 1, .klen = 1, .key = "k" };
+	struct kvc_stats_log st;
+	struct kvc_sqe sqe;
+	struct kvc_cqe cqe;
+	uint64_t t0;
+
+	teardown();
+	fh_small_config(&cfg);
+	cfg.timing = FW_TIMING_REALTIME;
+	cfg.fw_overhead_ns = 50000; /* 50 us per command, far above a poll's clock steps */
+	fh_env_init(&env, &cfg, false);
+	env.auto_clock = true; /* bring-up commands complete as the clock runs */
+	start(true);
+	env.auto_clock = false;
+	env.now += 1000000; /* past everything bring-up left on the timelines */
+	t0 = env.now;
+	kvc_kv_encode(&sqe, &c);
+	fh_put(&host, 1, &sqe, true);
+	fh_ring(&host, 1);
+	ck_assert(!fh_reap(&host, 1, &cqe, 20)); /* the clock stands still: not yet */
+	env.now = t0 + 49000;
+	ck_assert(!fh_reap(&host, 1, &cqe, 5));
+	env.now = t0 + 60000;
+	ck_assert(fh_reap(&host, 1, &cqe, 5));
+	ck_assert_uint_eq(kvc_cqe_status(&cqe), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	fw_subsys_stats(sub, &st);
+	ck_assert_uint_ge(kvc_lat_percentile(st.lat_hist[KVC_OP_EXIST], 50), 49152);
+	ck_assert(!fw_ctrl_busy(host.ctrl));
+}
+END_TEST
+
 static Suite *ctrl_suite(void)
 {
 	Suite *s = suite_create("firmware/ctrl");
@@ -712,6 +746,7 @@ static Suite *ctrl_suite(void)
 	tcase_add_test(tc, crash_with_write_cache);
 	tcase_add_test(tc, gc_churn_keeps_latest_values);
 	tcase_add_test(tc, garbage_storm);
+	tcase_add_test(tc, realtime_mode_waits_for_modeled_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
