@@ -52,10 +52,12 @@ EMU_SRCS := $(call lib_srcs,emu)
 LIBEMU := $(BUILD)/lib/libnvkvemu.a
 EMU_LIBS := $(shell pkg-config --libs inih lmdb 2>/dev/null || echo -linih -llmdb)
 
+BENCH_SRCS := $(call lib_srcs,bench)
+LIBBENCH := $(BUILD)/lib/libnvkvbench.a
 HOST_SRCS := $(call lib_srcs,hostdrv)
 LIBNVKV := $(BUILD)/lib/libnvkv.a
 
-LIBS := $(LIBNVKV) $(LIBFW) $(LIBKVC)
+LIBS := $(LIBBENCH) $(LIBNVKV) $(LIBFW) $(LIBKVC)
 PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv \
 	$(BUILD)/bin/nvkv-perf
 
@@ -64,6 +66,7 @@ all: $(LIBS) $(PROGS)
 $(LIBKVC): $(call objs,$(CMDSET_SRCS))
 $(LIBFW): $(call objs,$(FW_SRCS))
 $(LIBEMU): $(call objs,$(EMU_SRCS))
+$(LIBBENCH): $(call objs,$(BENCH_SRCS))
 # libnvkv carries the cmdset objects it needs, so users link one library.
 $(LIBNVKV): $(call objs,$(HOST_SRCS)) $(call objs,$(CMDSET_SRCS))
 
@@ -90,9 +93,9 @@ $(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
-$(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBNVKV)
+$(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBBENCH) $(LIBNVKV)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lm
 
 # ---- tests ---------------------------------------------------------------
 # tests/unit/<component>/test_<module>.c -> one Check program each.
@@ -103,7 +106,7 @@ TEST_LIBS := $(LIBS)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIBS) $(LDFLAGS) \
-		$(CHECK_LIBS) $(LDLIBS_BASE)
+		$(CHECK_LIBS) $(LDLIBS_BASE) -lm
 
 # tests/integration/test_*.c: Check programs that run nvkv-emu and use libnvkv;
 # tests/integration/test_*.sh: scripts (CLI round trips).

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/gen.h"
 #include "cmdset/stats.h"
 #include "hostdrv/nvkv.h"
 
@@ -34,16 +35,10 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* db_bench's key format: the integer big-endian, padded with '0'. */
+/* db_bench's key format (bench/gen.h). */
 static void make_key(uint8_t *k, uint64_t i)
 {
-	unsigned int b;
-
-	if (random_order)
-		i = mix(i);
-	memset(k, '0', klen);
-	for (b = 0; b < 8 && b < klen; b++)
-		k[klen - 1 - b] = (uint8_t)(i >> (8 * b));
+	bench_make_key(k, klen, random_order ? mix(i) : i);
 }
 
 struct run {
