@@ -59,7 +59,7 @@ LIBNVKV := $(BUILD)/lib/libnvkv.a
 
 LIBS := $(LIBBENCH) $(LIBNVKV) $(LIBFW) $(LIBKVC)
 PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv \
-	$(BUILD)/bin/nvkv-perf
+	$(BUILD)/bin/nvkv-perf $(BUILD)/bin/nvkv-bench
 
 all: $(LIBS) $(PROGS)
 
@@ -94,6 +94,10 @@ $(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 $(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBBENCH) $(LIBNVKV)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lm
+
+$(BUILD)/bin/nvkv-bench: $(BUILD)/obj/bench/nvkv_bench_main.o $(LIBBENCH) $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lm
 

@@ -288,7 +288,8 @@ void bench_mix_next(struct bench_mix *m, struct bench_rng *r, struct bench_mix_r
 			v %= p->max_value_size;
 		req->vsize = (uint32_t)v;
 	} else if (req->op == BENCH_MIX_SEEK) {
-		req->scan = (uint32_t)(bench_pareto_inv(u, p->iter_theta, p->iter_k, p->iter_sigma) %
-				       p->max_scan_len);
+		req->scan =
+			(uint32_t)(bench_pareto_inv(u, p->iter_theta, p->iter_k, p->iter_sigma) %
+				   p->max_scan_len);
 	}
 }

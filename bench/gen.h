@@ -70,11 +70,11 @@ struct bench_keyrange {
 struct bench_mix {
 	struct bench_mix_params p;
 	bool prefix_model, random_model;
-	int64_t kr_size;      /* keys per key range */
+	int64_t kr_size; /* keys per key range */
 	int64_t kr_rand_max;
 	int64_t nranges;
 	struct bench_keyrange *kr;
-	int type_bound[3];    /* query decider: cumulative slots out of range */
+	int type_bound[3]; /* query decider: cumulative slots out of range */
 	int type_range;
 };
 
@@ -86,9 +86,9 @@ enum bench_mix_op {
 
 struct bench_mix_req {
 	enum bench_mix_op op;
-	uint64_t key;	 /* key id, 0 .. num - 1 */
-	uint32_t vsize;	 /* PUT */
-	uint32_t scan;	 /* SEEK: nexts after the seek */
+	uint64_t key;	/* key id, 0 .. num - 1 */
+	uint32_t vsize; /* PUT */
+	uint32_t scan;	/* SEEK: nexts after the seek */
 };
 
 /* Return 0, or -EINVAL with a reason in @why for impossible parameters. */

@@ -214,8 +214,9 @@ struct nvkv_iter {
 	struct kvc_list_reader r;
 	uint8_t last[NVKV_MAX_KEY]; /* last key returned, or the start key */
 	uint8_t lastlen;
-	bool have_last; /* last[] was returned: skip it when seen again */
-	uint32_t fresh; /* keys returned from the current batch */
+	bool have_last;	 /* last[] was returned: skip it when seen again */
+	uint32_t fresh;	 /* keys returned from the current batch */
+	uint32_t buflen; /* List buffer size asked for */
 	uint8_t cur[NVKV_MAX_KEY];
 };
 
@@ -225,17 +226,23 @@ static int iter_fetch(struct nvkv_iter *it)
 	uint32_t count = 0;
 	int rc;
 
-	rc = sync_exec(it->d, NVKV_OP_LIST, it->last, it->lastlen, NULL, 0, it->buf, LIST_BUF, 0,
+	rc = sync_exec(it->d, NVKV_OP_LIST, it->last, it->lastlen, NULL, 0, it->buf, it->buflen, 0,
 		       &count);
 	if (rc)
 		return rc;
-	if (kvc_list_reader_init(&it->r, it->buf, LIST_BUF) || it->r.lr_count != count)
+	if (kvc_list_reader_init(&it->r, it->buf, it->buflen) || it->r.lr_count != count)
 		return -EBADMSG;
 	it->fresh = 0;
 	return 0;
 }
 
 int nvkv_iter_open(struct nvkv_dev *d, const void *start, size_t slen, struct nvkv_iter **out)
+{
+	return nvkv_iter_open_limit(d, start, slen, 0, out);
+}
+
+int nvkv_iter_open_limit(struct nvkv_dev *d, const void *start, size_t slen, unsigned int batch,
+			 struct nvkv_iter **out)
 {
 	struct nvkv_iter *it;
 	int rc;
@@ -251,6 +258,11 @@ int nvkv_iter_open(struct nvkv_dev *d, const void *start, size_t slen, struct nv
 		return -ENOMEM;
 	}
 	it->d = d;
+	/* Room for @batch keys of the longest size, plus the start key itself. */
+	it->buflen = batch ? KVC_LIST_HDR_SIZE + (batch + 1) * kvc_list_entry_size(NVKV_MAX_KEY)
+			   : LIST_BUF;
+	if (it->buflen > LIST_BUF)
+		it->buflen = LIST_BUF;
 	if (slen)
 		memcpy(it->last, start, slen);
 	it->lastlen = (uint8_t)slen;

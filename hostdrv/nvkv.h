@@ -166,6 +166,14 @@ struct nvkv_iter;
 int nvkv_iter_open(struct nvkv_dev *d, const void *start, size_t slen, struct nvkv_iter **out);
 
 /**
+ * nvkv_iter_open_limit() - as nvkv_iter_open(), asking each List for at most
+ * @batch keys (0: as many as 64 KiB hold).  A scan of a few keys then moves
+ * a few bytes instead of a full List buffer.
+ */
+int nvkv_iter_open_limit(struct nvkv_dev *d, const void *start, size_t slen, unsigned int batch,
+			 struct nvkv_iter **out);
+
+/**
  * nvkv_iter_next() - next key.
  * @key: set to the key bytes, valid until the next call on @it.
  * Return: 1 with a key, 0 at the end, or an error (-errno / NVMe status).

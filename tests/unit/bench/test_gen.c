@@ -23,8 +23,8 @@ END_TEST
 START_TEST(key_format_is_db_bench_s)
 {
 	uint8_t k[48];
-	static const uint8_t want16[16] = { 1, 2, 3, 4, 5, 6, 7, 8, '0', '0', '0', '0', '0', '0',
-					    '0', '0' };
+	static const uint8_t want16[16] = { 1,	 2,   3,   4,	5,   6,	  7,   8,
+					    '0', '0', '0', '0', '0', '0', '0', '0' };
 	static const uint8_t want4[4] = { 5, 6, 7, 8 };
 
 	bench_make_key(k, 16, 0x0102030405060708ull);

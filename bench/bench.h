@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* nvkv-bench: configuration (db_bench flag names) and the runner. */
+#ifndef BENCH_BENCH_H
+#define BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bench_cfg {
+	char *benchmarks;
+	int64_t num, reads, key_size, value_size;
+	char *value_size_distribution_type;
+	int64_t value_size_min, value_size_max;
+	int64_t threads, duration, seed, seek_nexts;
+	bool histogram, statistics;
+	int64_t benchmark_write_rate_limit;
+	double key_dist_a, key_dist_b;
+	double keyrange_dist_a, keyrange_dist_b, keyrange_dist_c, keyrange_dist_d;
+	int64_t keyrange_num;
+	double value_theta, value_k, value_sigma;
+	double iter_theta, iter_k, iter_sigma;
+	double mix_get_ratio, mix_put_ratio, mix_seek_ratio;
+	int64_t mix_max_value_size, mix_max_scan_len;
+	bool sine_mix_rate;
+	double sine_a, sine_b, sine_c, sine_d;
+	int64_t sine_mix_rate_interval_milliseconds;
+	char *device, *engine, *xfer;
+	int64_t qd;
+	char *json;
+	bool progress;
+};
+
+/* Print "nvkv-bench: <message>" to stderr; returns 2 (usage error). */
+int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run every benchmark for every transfer method; returns the exit status. */
+int bench_run(const struct bench_cfg *c);
+
+#endif /* BENCH_BENCH_H */

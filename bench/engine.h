@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvkv-bench engines: what a benchmark runs against.  Each worker thread gets
+ * its own context; operations are submitted asynchronously (up to the
+ * engine's queue depth) and complete through a callback from poll()/wait().
+ * "kv" drives a KV device through libnvkv; a host LSM, KVAccel and RocksDB
+ * can implement the same table.
+ */
+#ifndef BENCH_ENGINE_H
+#define BENCH_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmdset/stats.h"
+
+/* status: 0, or the engine's error (libnvkv: -errno / NVMe status). */
+typedef void (*bench_cb)(void *arg, int status, uint32_t vlen);
+
+struct bench_engine;
+
+struct bench_engine_ops {
+	const char *name;
+	/* @target: device string.  @qd: async depth per thread.  @why on failure. */
+	int (*open)(struct bench_engine *e, const char *target, unsigned int threads,
+		    unsigned int qd, char *why, size_t whylen);
+	void (*close)(struct bench_engine *e);
+	int (*thread_open)(struct bench_engine *e, void **ctx);
+	void (*thread_close)(void *ctx);
+	/* Asynchronous; -EAGAIN when the context is full (poll, then retry). */
+	int (*put)(void *ctx, const void *k, size_t kl, const void *v, size_t vl, unsigned int xfer,
+		   bench_cb cb, void *arg);
+	int (*get)(void *ctx, const void *k, size_t kl, void *buf, size_t bl, bench_cb cb,
+		   void *arg);
+	int (*del)(void *ctx, const void *k, size_t kl, bench_cb cb, void *arg);
+	/* Synchronous: position at the first key >= @k, read it and @n more
+	 * values; *@found: keys read, *@bytes: key + value bytes. */
+	int (*seek)(void *ctx, const void *k, size_t kl, unsigned int n, unsigned int *found,
+		    uint64_t *bytes);
+	int (*poll)(void *ctx);			  /* completions reaped, or < 0 */
+	int (*wait)(void *ctx, unsigned int min); /* ... waiting for @min */
+	unsigned int (*inflight)(void *ctx);
+	/* Device statistics, when the engine has a device; else NULL. */
+	int (*device_stats)(struct bench_engine *e, struct kvc_stats_log *l);
+	const char *(*strerror)(int rc);
+};
+
+struct bench_engine {
+	const struct bench_engine_ops *ops;
+	void *priv;
+};
+
+extern const struct bench_engine_ops bench_engine_kv;
+
+/* The engine called @name, or NULL. */
+const struct bench_engine_ops *bench_engine_find(const char *name);
+
+#endif /* BENCH_ENGINE_H */

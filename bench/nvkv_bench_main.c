@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvkv-bench: db_bench-style workloads against a KV device.  db_bench's flag
+ * names and output formats where db_bench has the concept, so scripts
+ * written for db_bench parse the results; then nvkv's own lines: PCIe bytes
+ * and TLPs per operation, traffic amplification, NAND page programs and
+ * write amplification, for each transfer method compared.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "engine.h"
+#include "gen.h"
+#include "hostdrv/nvkv.h"
+
+/* ---- flags ------------------------------------------------------------------ */
+
+struct bench_cfg cfg;
+
+enum flag_type { F_STR, F_I64, F_DBL, F_BOOL };
+
+struct flag {
+	const char *name;
+	enum flag_type type;
+	void *ptr;
+	const char *help;
+};
+
+#define S(n, h) { #n, F_STR, &cfg.n, h }
+#define I(n, h) { #n, F_I64, &cfg.n, h }
+#define D(n, h) { #n, F_DBL, &cfg.n, h }
+#define B(n, h) { #n, F_BOOL, &cfg.n, h }
+
+static const struct flag flags[] = {
+	S(benchmarks, "comma list run in order: fillseq fillrandom overwrite readrandom readseq "
+		      "readwhilewriting seekrandom deleterandom mixgraph wB wC wD wM"),
+	I(num, "keys (fills: operations per thread)"),
+	I(reads, "read operations per thread; -1: --num"),
+	I(key_size, "key bytes, 1..16 on a KV device"),
+	I(value_size, "value bytes (fixed distribution)"),
+	S(value_size_distribution_type, "fixed, uniform or normal"),
+	I(value_size_min, "smallest value for uniform/normal"),
+	I(value_size_max, "largest value for uniform/normal"),
+	I(threads, "worker threads, each with its own queue"),
+	I(duration, "seconds per benchmark; 0: run --num/--reads operations"),
+	I(seed, "random seed (same seed, same operations)"),
+	I(seek_nexts, "values read after each seek"),
+	B(histogram, "print latency histograms"),
+	B(statistics, "print the device statistics after each benchmark"),
+	I(benchmark_write_rate_limit, "bytes/s of puts per thread; 0: unlimited"),
+	D(key_dist_a, "mixgraph power-law key hotness a"),
+	D(key_dist_b, "mixgraph power-law key hotness b"),
+	D(keyrange_dist_a, "mixgraph key-range hotness a (a e^(bx) + c e^(dx))"),
+	D(keyrange_dist_b, "... b"),
+	D(keyrange_dist_c, "... c"),
+	D(keyrange_dist_d, "... d"),
+	I(keyrange_num, "mixgraph key ranges"),
+	D(value_theta, "mixgraph value size Pareto theta"),
+	D(value_k, "... k"),
+	D(value_sigma, "... sigma"),
+	D(iter_theta, "mixgraph scan length Pareto theta"),
+	D(iter_k, "... k"),
+	D(iter_sigma, "... sigma"),
+	D(mix_get_ratio, "mixgraph share of gets"),
+	D(mix_put_ratio, "mixgraph share of puts"),
+	D(mix_seek_ratio, "mixgraph share of seeks"),
+	I(mix_max_value_size, "mixgraph largest value (wraps)"),
+	I(mix_max_scan_len, "mixgraph longest scan"),
+	B(sine_mix_rate, "vary mixgraph's rate as sine_a sin(sine_b t + sine_c) + sine_d ops/s"),
+	D(sine_a, "sine amplitude"),
+	D(sine_b, "sine frequency (rad/s)"),
+	D(sine_c, "sine phase"),
+	D(sine_d, "sine offset"),
+	I(sine_mix_rate_interval_milliseconds, "how often the sine rate is recomputed"),
+	S(device, "device string (nvkv-emu socket)"),
+	S(engine, "engine: kv"),
+	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
+		"adaptive-cost byteexpress"),
+	I(qd, "asynchronous queue depth per thread"),
+	S(json, "write every figure of the run to this file"),
+	B(progress, "progress on stderr for long runs"),
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: nvkv-bench --device SOCK --benchmarks=LIST [--flag=value ...]\n\n"
+		   "db_bench-style workloads on an NVMe KV device.  Flags (db_bench names):\n");
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		char def[64];
+
+		switch (flags[i].type) {
+		case F_STR:
+			snprintf(def, sizeof(def), "%s", *(char **)flags[i].ptr);
+			break;
+		case F_I64:
+			snprintf(def, sizeof(def), "%lld", (long long)*(int64_t *)flags[i].ptr);
+			break;
+		case F_DBL:
+			snprintf(def, sizeof(def), "%g", *(double *)flags[i].ptr);
+			break;
+		case F_BOOL:
+			snprintf(def, sizeof(def), "%d", *(bool *)flags[i].ptr);
+			break;
+		}
+		fprintf(f, "  --%-38s %s [%s]\n", flags[i].name, flags[i].help, def);
+	}
+}
+
+static int set_flag(const struct flag *fl, const char *v)
+{
+	char *end;
+
+	switch (fl->type) {
+	case F_STR:
+		*(char **)fl->ptr = strdup(v);
+		return 0;
+	case F_I64:
+		*(int64_t *)fl->ptr = strtoll(v, &end, 0);
+		return *v && !*end ? 0 : -EINVAL;
+	case F_DBL:
+		*(double *)fl->ptr = strtod(v, &end);
+		return *v && !*end ? 0 : -EINVAL;
+	case F_BOOL:
+		if (!strcmp(v, "1") || !strcmp(v, "true"))
+			*(bool *)fl->ptr = true;
+		else if (!strcmp(v, "0") || !strcmp(v, "false"))
+			*(bool *)fl->ptr = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void defaults(void)
+{
+	struct bench_mix_params m;
+
+	memset(&cfg, 0, sizeof(cfg));
+	bench_mix_defaults(&m, 1000000);
+	cfg.benchmarks = "fillrandom,readrandom";
+	cfg.num = 1000000;
+	cfg.reads = -1;
+	cfg.key_size = 16;
+	cfg.value_size = 100;
+	cfg.value_size_distribution_type = "fixed";
+	cfg.value_size_min = 100;
+	cfg.value_size_max = 102400;
+	cfg.threads = 1;
+	cfg.seed = 0;
+	cfg.seek_nexts = 0;
+	cfg.key_dist_a = m.key_dist_a;
+	cfg.key_dist_b = m.key_dist_b;
+	cfg.keyrange_dist_a = m.keyrange_dist_a;
+	cfg.keyrange_dist_b = m.keyrange_dist_b;
+	cfg.keyrange_dist_c = m.keyrange_dist_c;
+	cfg.keyrange_dist_d = m.keyrange_dist_d;
+	cfg.keyrange_num = m.keyrange_num;
+	cfg.value_k = m.value_k;
+	cfg.value_sigma = m.value_sigma;
+	cfg.iter_k = m.iter_k;
+	cfg.iter_sigma = m.iter_sigma;
+	cfg.mix_get_ratio = m.get_ratio;
+	cfg.mix_put_ratio = m.put_ratio;
+	cfg.mix_seek_ratio = m.seek_ratio;
+	cfg.mix_max_value_size = m.max_value_size;
+	cfg.mix_max_scan_len = m.max_scan_len;
+	cfg.sine_mix_rate_interval_milliseconds = 10000;
+	cfg.device = "/tmp/nvkv.sock";
+	cfg.engine = "kv";
+	cfg.xfer = "adaptive";
+	cfg.qd = 32;
+	cfg.json = "";
+	cfg.progress = true;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq, *val;
+		char name[96];
+		size_t n, k;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strncmp(a, "--", 2) && strncmp(a, "-", 1))
+			return bench_fail("unexpected argument '%s' (see --help)", a);
+		a += a[1] == '-' ? 2 : 1;
+		eq = strchr(a, '=');
+		n = eq ? (size_t)(eq - a) : strlen(a);
+		if (n >= sizeof(name))
+			return bench_fail("unknown flag '%s'", argv[i]);
+		memcpy(name, a, n);
+		name[n] = 0;
+		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (!strcmp(flags[k].name, name))
+				break;
+		if (k == sizeof(flags) / sizeof(flags[0]))
+			return bench_fail("unknown flag '--%s' (see --help)", name);
+		if (eq)
+			val = eq + 1;
+		else if (flags[k].type == F_BOOL)
+			val = "1";
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return bench_fail("--%s needs a value", name);
+		if (set_flag(&flags[k], val))
+			return bench_fail("--%s: bad value '%s'", name, val);
+	}
+	return 0;
+}
+
+int bench_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nvkv-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+static int check_cfg(void)
+{
+	enum nvkv_xfer m;
+	char *list, *tok, *save;
+
+	if (cfg.num < 1)
+		return bench_fail("--num must be >= 1");
+	if (cfg.key_size < 1 || cfg.key_size > 16)
+		return bench_fail("--key_size must be 1..16 on a KV device (got %lld)",
+				  (long long)cfg.key_size);
+	if (cfg.value_size < 0 || cfg.value_size > (2 << 20))
+		return bench_fail("--value_size must be 0..2097152");
+	if (cfg.threads < 1 || cfg.threads > 32)
+		return bench_fail("--threads must be 1..32");
+	if (cfg.qd < 1 || cfg.qd > 1000)
+		return bench_fail("--qd must be 1..1000");
+	if (strcmp(cfg.value_size_distribution_type, "fixed") &&
+	    strcmp(cfg.value_size_distribution_type, "uniform") &&
+	    strcmp(cfg.value_size_distribution_type, "normal"))
+		return bench_fail("--value_size_distribution_type must be fixed, uniform or normal");
+	if (cfg.value_size_min < 0 || cfg.value_size_max < cfg.value_size_min ||
+	    cfg.value_size_max > (2 << 20))
+		return bench_fail("need 0 <= --value_size_min <= --value_size_max <= 2097152");
+	if (!bench_engine_find(cfg.engine))
+		return bench_fail("unknown --engine '%s' (available: kv)", cfg.engine);
+	list = strdup(cfg.xfer);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (nvkv_xfer_parse(tok, &m)) {
+			free(list);
+			return bench_fail("unknown transfer method '%s' in --xfer", tok);
+		}
+	}
+	free(list);
+	if (cfg.reads < 0)
+		cfg.reads = cfg.num;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	defaults();
+	rc = parse_args(argc, argv);
+	if (!rc)
+		rc = check_cfg();
+	if (rc)
+		return rc;
+	return bench_run(&cfg);
+}

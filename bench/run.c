@@ -1,0 +1,890 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The nvkv-bench runner: worker threads issue each benchmark's operations
+ * asynchronously, time every operation from submission to completion, and
+ * the results are printed in db_bench's formats, followed by the device's
+ * PCIe and NAND figures for the run.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "engine.h"
+#include "gen.h"
+#include "hostdrv/nvkv.h"
+
+enum op_kind { K_READ, K_WRITE, K_DELETE, K_SEEK, K_NUM };
+static const char *const kind_names[K_NUM] = { "read", "write", "delete", "seek" };
+
+enum workload {
+	W_FILLSEQ,
+	W_FILLRANDOM,
+	W_OVERWRITE,
+	W_READRANDOM,
+	W_READSEQ,
+	W_READWHILEWRITING,
+	W_SEEKRANDOM,
+	W_DELETERANDOM,
+	W_MIXGRAPH,
+	W_B,
+	W_C,
+	W_D,
+	W_M,
+};
+
+static const struct {
+	const char *name;
+	enum workload w;
+} workloads[] = {
+	{ "fillseq", W_FILLSEQ },	  { "fillrandom", W_FILLRANDOM },
+	{ "overwrite", W_OVERWRITE },	  { "readrandom", W_READRANDOM },
+	{ "readseq", W_READSEQ },	  { "readwhilewriting", W_READWHILEWRITING },
+	{ "seekrandom", W_SEEKRANDOM },	  { "deleterandom", W_DELETERANDOM },
+	{ "mixgraph", W_MIXGRAPH },	  { "wB", W_B },
+	{ "wC", W_C },			  { "wD", W_D },
+	{ "wM", W_M },
+};
+
+#define HBUCKETS KVC_LAT_BUCKETS
+
+struct hist {
+	uint64_t n, sum, min, max;
+	double sumsq;
+	uint64_t b[HBUCKETS];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void hist_add(struct hist *h, uint64_t ns)
+{
+	if (!h->n || ns < h->min)
+		h->min = ns;
+	if (ns > h->max)
+		h->max = ns;
+	h->n++;
+	h->sum += ns;
+	h->sumsq += (double)ns * (double)ns;
+	h->b[kvc_lat_bucket(ns)]++;
+}
+
+static void hist_merge(struct hist *a, const struct hist *b)
+{
+	int i;
+
+	if (!b->n)
+		return;
+	if (!a->n || b->min < a->min)
+		a->min = b->min;
+	if (b->max > a->max)
+		a->max = b->max;
+	a->n += b->n;
+	a->sum += b->sum;
+	a->sumsq += b->sumsq;
+	for (i = 0; i < HBUCKETS; i++)
+		a->b[i] += b->b[i];
+}
+
+/* Percentile in microseconds, interpolated inside its bucket (as db_bench). */
+static double hist_pct(const struct hist *h, double p)
+{
+	double want = h->n * p / 100.0, acc = 0;
+	int i;
+
+	for (i = 0; i < HBUCKETS; i++) {
+		double lo = (double)kvc_lat_bucket_lo((unsigned int)i);
+		double hi = i + 1 < HBUCKETS ? (double)kvc_lat_bucket_lo((unsigned int)i + 1) : lo;
+
+		if (acc + h->b[i] >= want && h->b[i]) {
+			double r = lo + (hi - lo) * (want - acc) / h->b[i];
+
+			if (r < h->min)
+				r = (double)h->min;
+			if (r > h->max)
+				r = (double)h->max;
+			return r / 1000.0;
+		}
+		acc += h->b[i];
+	}
+	return h->max / 1000.0;
+}
+
+/* db_bench's histogram block. */
+static void hist_print(FILE *f, const struct hist *h)
+{
+	double avg = h->n ? (double)h->sum / h->n : 0, cum = 0;
+	double var = h->n ? h->sumsq / h->n - avg * avg : 0;
+	int i;
+
+	fprintf(f, "Count: %llu Average: %.4f  StdDev: %.2f\n", (unsigned long long)h->n,
+		avg / 1000, sqrt(var > 0 ? var : 0) / 1000);
+	fprintf(f, "Min: %llu  Median: %.4f  Max: %llu\n", (unsigned long long)(h->min / 1000),
+		hist_pct(h, 50), (unsigned long long)(h->max / 1000));
+	fprintf(f, "Percentiles: P50: %.2f P75: %.2f P99: %.2f P99.9: %.2f P99.99: %.2f\n",
+		hist_pct(h, 50), hist_pct(h, 75), hist_pct(h, 99), hist_pct(h, 99.9),
+		hist_pct(h, 99.99));
+	fprintf(f, "------------------------------------------------------\n");
+	for (i = 0; i < HBUCKETS; i++) {
+		double pct;
+		int marks;
+
+		if (!h->b[i])
+			continue;
+		pct = 100.0 * h->b[i] / h->n;
+		cum += pct;
+		marks = (int)(20 * pct / 100 + 0.5);
+		fprintf(f, "%c %7.3f, %7.3f ] %8llu %7.3f%% %7.3f%% ", i == 0 ? '[' : '(',
+			kvc_lat_bucket_lo((unsigned int)i) / 1000.0,
+			(i + 1 < HBUCKETS ? kvc_lat_bucket_lo((unsigned int)i + 1) : 0) / 1000.0,
+			(unsigned long long)h->b[i], pct, cum);
+		while (marks-- > 0)
+			fputc('#', f);
+		fputc('\n', f);
+	}
+}
+
+/* ---- workers ------------------------------------------------------------------ */
+
+struct run;
+
+struct slot {
+	struct worker *w;
+	uint64_t t0;
+	uint8_t kind;
+	bool free;
+};
+
+struct worker {
+	struct run *run;
+	unsigned int id;
+	bool writer; /* the writer of readwhilewriting */
+	void *ctx;
+	struct bench_rng rng;
+	struct hist h[K_NUM];
+	struct slot *slots;
+	uint8_t *vbuf;	  /* values to write */
+	uint8_t *rbuf;	  /* values read, qd x max value */
+	uint64_t ops, found, bytes, errors;
+	uint64_t start, end;
+	int err;
+	struct bench_mix mix;
+};
+
+struct run {
+	const struct bench_cfg *c;
+	struct bench_engine *e;
+	enum workload w;
+	const char *name;
+	enum nvkv_xfer xfer;
+	uint64_t ops_per_worker;
+	uint32_t max_value;
+	atomic_ullong done;
+	atomic_bool readers_done;
+	uint64_t deadline;
+};
+
+static void op_done(void *arg, int status, uint32_t vlen)
+{
+	struct slot *s = arg;
+	struct worker *w = s->w;
+
+	hist_add(&w->h[s->kind], now_ns() - s->t0);
+	if (status == 0) {
+		if (s->kind == K_READ) {
+			w->found++;
+			w->bytes += vlen;
+		}
+	} else if (!(s->kind == K_READ && status == NVKV_KEY_NOT_EXIST) &&
+		   !(s->kind == K_DELETE && status == NVKV_KEY_NOT_EXIST)) {
+		w->errors++;
+		if (!w->err)
+			w->err = status;
+	}
+	s->free = true;
+	atomic_fetch_add_explicit(&w->run->done, 1, memory_order_relaxed);
+}
+
+/* A free slot, polling the engine until one is. */
+static struct slot *get_slot(struct worker *w)
+{
+	const struct bench_engine_ops *o = w->run->e->ops;
+	unsigned int i, qd = (unsigned int)w->run->c->qd;
+
+	for (;;) {
+		for (i = 0; i < qd; i++)
+			if (w->slots[i].free)
+				return &w->slots[i];
+		if (o->wait(w->ctx, 1) < 0)
+			return NULL;
+	}
+}
+
+/* Submit, retrying while the engine is full. */
+static int submit(struct worker *w, enum op_kind kind, const uint8_t *key, uint32_t vsize)
+{
+	const struct bench_engine_ops *o = w->run->e->ops;
+	size_t klen = (size_t)w->run->c->key_size;
+	struct slot *s = get_slot(w);
+	int rc;
+
+	if (!s)
+		return -ENODEV;
+	s->free = false;
+	s->kind = (uint8_t)kind;
+	s->w = w;
+	for (;;) {
+		s->t0 = now_ns();
+		switch (kind) {
+		case K_WRITE:
+			rc = o->put(w->ctx, key, klen, w->vbuf, vsize, w->run->xfer, op_done, s);
+			break;
+		case K_READ:
+			rc = o->get(w->ctx, key, klen,
+				    w->rbuf + (size_t)(s - w->slots) * w->run->max_value,
+				    w->run->max_value, op_done, s);
+			break;
+		default:
+			rc = o->del(w->ctx, key, klen, op_done, s);
+			break;
+		}
+		if (rc != -EAGAIN)
+			break;
+		if (o->wait(w->ctx, 1) < 0)
+			break;
+	}
+	if (rc) {
+		s->free = true;
+		return rc;
+	}
+	if (kind == K_WRITE)
+		w->bytes += klen + vsize;
+	w->ops++;
+	return 0;
+}
+
+static uint32_t fill_value_size(struct worker *w)
+{
+	const struct bench_cfg *c = w->run->c;
+	static const uint32_t wd[] = { 8, 16, 32, 64, 128, 256, 512, 1024, 2048 };
+	struct bench_mix_req q;
+
+	switch (w->run->w) {
+	case W_B:
+		return bench_rng_uniform(&w->rng, 10) < 9 ? 8 : 2048;
+	case W_C:
+		return bench_rng_uniform(&w->rng, 10) < 1 ? 8 : 2048;
+	case W_D:
+		return wd[bench_rng_uniform(&w->rng, 9)];
+	case W_M:
+		bench_mix_next(&w->mix, &w->rng, &q);
+		return q.vsize;
+	default:
+		break;
+	}
+	if (!strcmp(c->value_size_distribution_type, "uniform"))
+		return bench_value_size(&w->rng, BENCH_VD_UNIFORM, 0, (uint32_t)c->value_size_min,
+					(uint32_t)c->value_size_max);
+	if (!strcmp(c->value_size_distribution_type, "normal"))
+		return bench_value_size(&w->rng, BENCH_VD_NORMAL, 0, (uint32_t)c->value_size_min,
+					(uint32_t)c->value_size_max);
+	return (uint32_t)c->value_size;
+}
+
+static bool time_up(const struct worker *w, uint64_t i)
+{
+	const struct run *r = w->run;
+
+	if (w->writer)
+		return atomic_load(&r->readers_done);
+	if (r->deadline)
+		return now_ns() >= r->deadline;
+	return i >= r->ops_per_worker;
+}
+
+/* Hold puts to --benchmark_write_rate_limit bytes per second. */
+static void rate_limit(struct worker *w)
+{
+	double limit = (double)w->run->c->benchmark_write_rate_limit, el;
+
+	if (limit <= 0)
+		return;
+	el = (now_ns() - w->start) / 1e9;
+	while (w->bytes > limit * el) {
+		w->run->e->ops->poll(w->ctx);
+		usleep(100);
+		el = (now_ns() - w->start) / 1e9;
+	}
+}
+
+/* Hold mixgraph to the sine-wave rate (ops/s), recomputed every interval. */
+static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, double *rate)
+{
+	const struct bench_cfg *c = w->run->c;
+	uint64_t t = now_ns();
+
+	if (!c->sine_mix_rate)
+		return;
+	if (*rate <= 0 ||
+	    t - *win_start > (uint64_t)c->sine_mix_rate_interval_milliseconds * 1000000ull) {
+		double s = (t - w->start) / 1e9;
+
+		*rate = c->sine_a * sin(c->sine_b * s + c->sine_c) + c->sine_d;
+		*win_start = t;
+		*win_ops = 0;
+	}
+	(*win_ops)++;
+	while (*rate > 0 && *win_ops > *rate * ((now_ns() - *win_start) / 1e9) + 1) {
+		w->run->e->ops->poll(w->ctx);
+		usleep(50);
+	}
+}
+
+/* A seek and @n nexts counts as one operation; readseq counts every key read. */
+static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned int n)
+{
+	unsigned int found;
+	uint64_t bytes, t0 = now_ns();
+	int rc = w->run->e->ops->seek(w->ctx, key, klen, n, &found, &bytes);
+
+	hist_add(&w->h[K_SEEK], now_ns() - t0);
+	if (w->run->w == W_READSEQ) {
+		w->ops += found;
+		w->found += found;
+	} else {
+		w->ops++;
+		w->found += found > 0;
+	}
+	w->bytes += bytes;
+	atomic_fetch_add_explicit(&w->run->done, 1, memory_order_relaxed);
+	return rc;
+}
+
+static int work(struct worker *w)
+{
+	const struct bench_cfg *c = w->run->c;
+	uint64_t i, num = (uint64_t)c->num, win_start = 0, win_ops = 0;
+	double rate = 0;
+	uint8_t key[16];
+	int rc = 0;
+
+	for (i = 0; !time_up(w, i) && !rc; i++) {
+		enum workload wl = w->writer ? W_FILLRANDOM : w->run->w;
+		struct bench_mix_req q;
+
+		switch (wl) {
+		case W_FILLSEQ:
+			bench_make_key(key, (unsigned int)c->key_size, i % num);
+			rate_limit(w);
+			rc = submit(w, K_WRITE, key, fill_value_size(w));
+			break;
+		case W_FILLRANDOM:
+		case W_OVERWRITE:
+		case W_B:
+		case W_C:
+		case W_D:
+			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			rate_limit(w);
+			rc = submit(w, K_WRITE, key, fill_value_size(w));
+			break;
+		case W_M:
+			bench_mix_next(&w->mix, &w->rng, &q);
+			bench_make_key(key, (unsigned int)c->key_size, q.key);
+			rate_limit(w);
+			rc = submit(w, K_WRITE, key, q.vsize);
+			break;
+		case W_READRANDOM:
+		case W_READWHILEWRITING:
+			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			rc = submit(w, K_READ, key, 0);
+			break;
+		case W_DELETERANDOM:
+			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			rc = submit(w, K_DELETE, key, 0);
+			break;
+		case W_SEEKRANDOM:
+			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			rc = do_seek(w, key, (size_t)c->key_size, (unsigned int)c->seek_nexts);
+			break;
+		case W_READSEQ:
+			/* One pass over the keys in order, --reads of them. */
+			rc = do_seek(w, NULL, 0, (unsigned int)w->run->ops_per_worker - 1);
+			i = w->run->ops_per_worker;
+			break;
+		case W_MIXGRAPH:
+			bench_mix_next(&w->mix, &w->rng, &q);
+			bench_make_key(key, (unsigned int)c->key_size, q.key);
+			sine_pace(w, &win_start, &win_ops, &rate);
+			if (q.op == BENCH_MIX_GET)
+				rc = submit(w, K_READ, key, 0);
+			else if (q.op == BENCH_MIX_PUT)
+				rc = submit(w, K_WRITE, key, q.vsize);
+			else
+				rc = do_seek(w, key, (size_t)c->key_size, q.scan);
+			break;
+		}
+		if ((i & 63) == 63 && w->run->e->ops->poll(w->ctx) < 0)
+			rc = -ENODEV;
+	}
+	while (!rc && w->run->e->ops->inflight(w->ctx))
+		if (w->run->e->ops->wait(w->ctx, w->run->e->ops->inflight(w->ctx)) < 0)
+			rc = -ENODEV;
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int rc;
+
+	w->start = now_ns();
+	rc = work(w);
+	w->end = now_ns();
+	if (rc && !w->err)
+		w->err = rc;
+	if (!w->writer && w->run->w == W_READWHILEWRITING)
+		atomic_store(&w->run->readers_done, true);
+	return NULL;
+}
+
+static int worker_init(struct worker *w, struct run *r, unsigned int id)
+{
+	const struct bench_cfg *c = r->c;
+	struct bench_mix_params mp;
+	const char *why;
+	unsigned int i;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->run = r;
+	w->id = id;
+	bench_rng_seed(&w->rng, (uint64_t)c->seed * 1000003ull + id + 1);
+	w->slots = calloc((size_t)c->qd, sizeof(*w->slots));
+	w->vbuf = malloc(r->max_value + 1);
+	w->rbuf = malloc((size_t)c->qd * r->max_value + 1);
+	if (!w->slots || !w->vbuf || !w->rbuf)
+		return -ENOMEM;
+	for (i = 0; i < c->qd; i++)
+		w->slots[i].free = true;
+	for (i = 0; i < r->max_value; i++)
+		w->vbuf[i] = (uint8_t)bench_rng_next(&w->rng);
+	mp = (struct bench_mix_params){ .num = (uint64_t)c->num,
+					.key_dist_a = c->key_dist_a,
+					.key_dist_b = c->key_dist_b,
+					.keyrange_dist_a = c->keyrange_dist_a,
+					.keyrange_dist_b = c->keyrange_dist_b,
+					.keyrange_dist_c = c->keyrange_dist_c,
+					.keyrange_dist_d = c->keyrange_dist_d,
+					.keyrange_num = c->keyrange_num,
+					.value_theta = c->value_theta,
+					.value_k = c->value_k,
+					.value_sigma = c->value_sigma,
+					.iter_theta = c->iter_theta,
+					.iter_k = c->iter_k,
+					.iter_sigma = c->iter_sigma,
+					.get_ratio = r->w == W_M ? 0 : c->mix_get_ratio,
+					.put_ratio = r->w == W_M ? 1 : c->mix_put_ratio,
+					.seek_ratio = r->w == W_M ? 0 : c->mix_seek_ratio,
+					.max_value_size = c->mix_max_value_size,
+					.max_scan_len = c->mix_max_scan_len };
+	if (r->w == W_MIXGRAPH || r->w == W_M) {
+		rc = bench_mix_init(&w->mix, &mp, &why);
+		if (rc) {
+			bench_fail("%s", why);
+			return rc;
+		}
+	}
+	return r->e->ops->thread_open(r->e, &w->ctx);
+}
+
+static void worker_fini(struct worker *w)
+{
+	if (w->ctx)
+		w->run->e->ops->thread_close(w->ctx);
+	bench_mix_fini(&w->mix);
+	free(w->slots);
+	free(w->vbuf);
+	free(w->rbuf);
+}
+
+/* ---- one benchmark ---------------------------------------------------------------- */
+
+struct result {
+	uint64_t ops, found, bytes, errors;
+	double seconds, thread_seconds;
+	struct hist h[K_NUM];
+	struct kvc_stats_log before, after;
+	bool have_dev;
+	int err;
+};
+
+static void progress(struct run *r, uint64_t t0, uint64_t total)
+{
+	uint64_t done = atomic_load(&r->done);
+	double el = (now_ns() - t0) / 1e9;
+
+	if (total)
+		fprintf(stderr, "\r... %s [%s]: %llu of %llu ops, %.0f ops/s   ", r->name,
+			nvkv_xfer_name(r->xfer), (unsigned long long)done,
+			(unsigned long long)total, done / (el > 0 ? el : 1));
+	else
+		fprintf(stderr, "\r... %s [%s]: %llu ops, %.0f ops/s   ", r->name,
+			nvkv_xfer_name(r->xfer), (unsigned long long)done,
+			done / (el > 0 ? el : 1));
+}
+
+static int run_one(struct run *r, struct result *res)
+{
+	const struct bench_cfg *c = r->c;
+	unsigned int nw = (unsigned int)c->threads + (r->w == W_READWHILEWRITING), i;
+	struct worker *w = calloc(nw, sizeof(*w));
+	pthread_t *t = calloc(nw, sizeof(*t));
+	uint64_t t0, last = 0, total;
+	bool shown = false;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!w || !t) {
+		free(w);
+		free(t);
+		return -ENOMEM;
+	}
+	r->ops_per_worker = r->w == W_READRANDOM || r->w == W_READSEQ || r->w == W_SEEKRANDOM ||
+					    r->w == W_READWHILEWRITING || r->w == W_MIXGRAPH
+				    ? (uint64_t)c->reads
+				    : (uint64_t)c->num;
+	total = c->duration ? 0 : r->ops_per_worker * (uint64_t)c->threads;
+	atomic_store(&r->done, 0);
+	atomic_store(&r->readers_done, false);
+	for (i = 0; i < nw && !rc; i++) {
+		rc = worker_init(&w[i], r, i);
+		w[i].writer = i == (unsigned int)c->threads;
+	}
+	res->have_dev = r->e->ops->device_stats && !r->e->ops->device_stats(r->e, &res->before);
+	t0 = now_ns();
+	r->deadline = c->duration ? t0 + (uint64_t)c->duration * 1000000000ull : 0;
+	for (i = 0; i < nw && !rc; i++)
+		if (pthread_create(&t[i], NULL, worker_main, &w[i]))
+			rc = -errno;
+	while (!rc) {
+		unsigned int alive = 0;
+
+		usleep(20000);
+		for (i = 0; i < nw; i++)
+			alive += !w[i].end;
+		if (!alive)
+			break;
+		if (c->progress && now_ns() - t0 > 2000000000ull && now_ns() - last > 1000000000ull) {
+			progress(r, t0, total);
+			last = now_ns();
+			shown = true;
+		}
+	}
+	for (i = 0; i < nw; i++)
+		if (t[i])
+			pthread_join(t[i], NULL);
+	if (shown)
+		fprintf(stderr, "\n");
+	res->have_dev =
+		res->have_dev && !r->e->ops->device_stats(r->e, &res->after);
+	for (i = 0; i < nw; i++) {
+		int k;
+
+		if (w[i].writer) /* readwhilewriting reports the readers */
+			goto fini;
+		res->ops += w[i].ops;
+		res->found += w[i].found;
+		res->bytes += w[i].bytes;
+		res->errors += w[i].errors;
+		res->thread_seconds += (w[i].end - w[i].start) / 1e9;
+		for (k = 0; k < K_NUM; k++)
+			hist_merge(&res->h[k], &w[i].h[k]);
+		if (!res->err)
+			res->err = w[i].err;
+fini:
+		worker_fini(&w[i]);
+	}
+	res->seconds = (now_ns() - t0) / 1e9;
+	free(w);
+	free(t);
+	return rc;
+}
+
+/* ---- output ----------------------------------------------------------------------- */
+
+static uint64_t pcie_sum(const struct kvc_stats_log *l, int dir)
+{
+	uint64_t s = 0;
+	int k;
+
+	for (k = 0; k < KVC_PK_NUM; k++)
+		s += l->pcie_bytes[k][dir];
+	return s;
+}
+
+static uint64_t tlp_sum(const struct kvc_stats_log *l)
+{
+	uint64_t s = 0;
+	int k;
+
+	for (k = 0; k < KVC_PK_NUM; k++)
+		s += l->pcie_tlps[k][0] + l->pcie_tlps[k][1];
+	return s;
+}
+
+struct dev_delta {
+	double up, down, tlps, amp, programs, waf;
+	uint64_t nprog, host, flash;
+};
+
+static struct dev_delta delta(const struct result *res)
+{
+	const struct kvc_stats_log *a = &res->before, *b = &res->after;
+	struct dev_delta d;
+	uint64_t host = (b->key_bytes - a->key_bytes) + (b->value_bytes_in - a->value_bytes_in) +
+			(b->value_bytes_out - a->value_bytes_out);
+	double ops = res->ops ? (double)res->ops : 1;
+
+	d.up = (pcie_sum(b, 0) - pcie_sum(a, 0)) / ops;
+	d.down = (pcie_sum(b, 1) - pcie_sum(a, 1)) / ops;
+	d.tlps = (tlp_sum(b) - tlp_sum(a)) / ops;
+	d.amp = host ? (d.up + d.down) * ops / (double)host : 0;
+	d.nprog = b->nand_programs - a->nand_programs;
+	d.programs = d.nprog / ops;
+	d.host = b->host_bytes_written - a->host_bytes_written;
+	d.flash = b->flash_bytes_written - a->flash_bytes_written;
+	d.waf = d.host ? (double)d.flash / (double)d.host : 0;
+	return d;
+}
+
+static void print_result(const struct run *r, const struct result *res)
+{
+	char extra[160] = "", msg[96] = "";
+	double ops_sec = res->seconds > 0 ? res->ops / res->seconds : 0;
+	int k;
+
+	if (res->bytes)
+		snprintf(extra, sizeof(extra), "%6.1f MB/s",
+			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
+	if (r->w == W_READRANDOM || r->w == W_READWHILEWRITING || r->w == W_SEEKRANDOM ||
+	    r->w == W_MIXGRAPH || r->w == W_READSEQ)
+		snprintf(msg, sizeof(msg), "(%llu of %llu found)", (unsigned long long)res->found,
+			 (unsigned long long)res->ops);
+	if (*msg) {
+		size_t l = strlen(extra);
+
+		snprintf(extra + l, sizeof(extra) - l, "%s%s", l ? " " : "", msg);
+	}
+	/* db_bench's result line, exactly. */
+	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n", r->name,
+	       res->ops ? res->thread_seconds * 1e6 / res->ops : 0, (long)ops_sec, res->seconds,
+	       (unsigned long long)res->ops, *extra ? " " : "", extra);
+	if (r->c->histogram) {
+		for (k = 0; k < K_NUM; k++) {
+			if (!res->h[k].n)
+				continue;
+			printf("Microseconds per %s:\n", kind_names[k]);
+			hist_print(stdout, &res->h[k]);
+		}
+	}
+	if (res->have_dev) {
+		struct dev_delta d = delta(res);
+
+		printf("nvkv %s [%s]: PCIe %.1f bytes/op (up %.1f, down %.1f), %.2f TLPs/op, "
+		       "traffic amplification %.2f; NAND %llu page programs (%.4f/op), "
+		       "write amplification %.2f\n",
+		       r->name, nvkv_xfer_name(r->xfer), d.up + d.down, d.up, d.down, d.tlps, d.amp,
+		       (unsigned long long)d.nprog, d.programs, d.waf);
+		if (r->c->statistics)
+			kvc_stats_print(stdout, &res->after, 0);
+	}
+	if (res->errors)
+		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->name,
+		       nvkv_xfer_name(r->xfer), (unsigned long long)res->errors,
+		       r->e->ops->strerror(res->err));
+	fflush(stdout);
+}
+
+static void json_hist(FILE *f, const struct hist *h)
+{
+	int i, first = 1;
+
+	fprintf(f, "{\"count\":%llu,\"avg_us\":%.4f,\"min_us\":%.3f,\"max_us\":%.3f,"
+		   "\"p50\":%.3f,\"p75\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"p9999\":%.3f,\"buckets\":[",
+		(unsigned long long)h->n, h->n ? (double)h->sum / h->n / 1000 : 0, h->min / 1000.0,
+		h->max / 1000.0, hist_pct(h, 50), hist_pct(h, 75), hist_pct(h, 99),
+		hist_pct(h, 99.9), hist_pct(h, 99.99));
+	for (i = 0; i < HBUCKETS; i++) {
+		if (!h->b[i])
+			continue;
+		fprintf(f, "%s[%.3f,%llu]", first ? "" : ",",
+			kvc_lat_bucket_lo((unsigned int)i) / 1000.0, (unsigned long long)h->b[i]);
+		first = 0;
+	}
+	fprintf(f, "]}");
+}
+
+static void json_result(FILE *f, const struct run *r, const struct result *res, bool first)
+{
+	int k, fk = 1;
+
+	fprintf(f, "%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
+		   "\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
+		   "\"errors\":%llu,\"latency\":{",
+		first ? "" : ",", r->name, nvkv_xfer_name(r->xfer), (unsigned long long)res->ops,
+		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
+		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
+		(unsigned long long)res->found, (unsigned long long)res->errors);
+	for (k = 0; k < K_NUM; k++) {
+		if (!res->h[k].n)
+			continue;
+		fprintf(f, "%s\"%s\":", fk ? "" : ",", kind_names[k]);
+		json_hist(f, &res->h[k]);
+		fk = 0;
+	}
+	fprintf(f, "}");
+	if (res->have_dev) {
+		struct dev_delta d = delta(res);
+
+		fprintf(f, ",\"pcie_bytes_per_op\":%.3f,\"pcie_up_per_op\":%.3f,"
+			   "\"pcie_down_per_op\":%.3f,\"tlps_per_op\":%.4f,"
+			   "\"traffic_amplification\":%.4f,\"nand_programs\":%llu,"
+			   "\"nand_programs_per_op\":%.6f,\"write_amplification\":%.4f,"
+			   "\"device_before\":",
+			d.up + d.down, d.up, d.down, d.tlps, d.amp, (unsigned long long)d.nprog,
+			d.programs, d.waf);
+		kvc_stats_print(f, &res->before, 1);
+		fprintf(f, ",\"device_after\":");
+		kvc_stats_print(f, &res->after, 1);
+	}
+	fprintf(f, "}\n");
+}
+
+static void json_config(FILE *f, const struct bench_cfg *c)
+{
+	fprintf(f, "{\"tool\":\"nvkv-bench\",\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
+		   "\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"
+		   "\"value_size_distribution_type\":\"%s\",\"value_size_min\":%lld,"
+		   "\"value_size_max\":%lld,\"threads\":%lld,\"duration\":%lld,\"seed\":%lld,"
+		   "\"seek_nexts\":%lld,\"device\":\"%s\",\"engine\":\"%s\",\"xfer\":\"%s\","
+		   "\"qd\":%lld,\"mix_get_ratio\":%g,\"mix_put_ratio\":%g,\"mix_seek_ratio\":%g,"
+		   "\"mix_max_value_size\":%lld},\"runs\":[\n",
+		c->benchmarks, (long long)c->num, (long long)c->reads, (long long)c->key_size,
+		(long long)c->value_size, c->value_size_distribution_type,
+		(long long)c->value_size_min, (long long)c->value_size_max, (long long)c->threads,
+		(long long)c->duration, (long long)c->seed, (long long)c->seek_nexts, c->device,
+		c->engine, c->xfer, (long long)c->qd, c->mix_get_ratio, c->mix_put_ratio,
+		c->mix_seek_ratio, (long long)c->mix_max_value_size);
+}
+
+static int find_workload(const char *name, enum workload *w)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+		if (!strcmp(workloads[i].name, name)) {
+			*w = workloads[i].w;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int bench_run(const struct bench_cfg *c)
+{
+	struct bench_engine e = { bench_engine_find(c->engine), NULL };
+	char why[256], *xl = strdup(c->xfer), *xs, *xt;
+	struct result *res = calloc(1, sizeof(*res));
+	FILE *json = NULL;
+	bool first = true;
+	int rc = 0;
+
+	for (xt = strtok_r(xl, ",", &xs); xt; xt = strtok_r(NULL, ",", &xs)) {
+		char *bl = strdup(c->benchmarks), *bs, *bt;
+
+		for (bt = strtok_r(bl, ",", &bs); bt; bt = strtok_r(NULL, ",", &bs)) {
+			enum workload w;
+
+			if (find_workload(bt, &w)) {
+				free(bl);
+				free(xl);
+				free(res);
+				return bench_fail("unknown benchmark '%s' (see --help)", bt);
+			}
+		}
+		free(bl);
+	}
+	free(xl);
+	rc = e.ops->open(&e, c->device, (unsigned int)c->threads, (unsigned int)c->qd, why,
+			 sizeof(why));
+	if (rc) {
+		fprintf(stderr, "nvkv-bench: %s\n", why);
+		free(res);
+		return 3;
+	}
+	if (*c->json) {
+		json = fopen(c->json, "w");
+		if (!json) {
+			fprintf(stderr, "nvkv-bench: %s: %s\n", c->json, strerror(errno));
+			e.ops->close(&e);
+			free(res);
+			return 2;
+		}
+		json_config(json, c);
+	}
+	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
+	       e.ops->name, c->device, (long long)c->key_size, c->value_size_distribution_type,
+	       (long long)c->threads, (long long)c->qd);
+	xl = strdup(c->xfer);
+	for (xt = strtok_r(xl, ",", &xs); xt && !rc; xt = strtok_r(NULL, ",", &xs)) {
+		char *bl = strdup(c->benchmarks), *bs, *bt;
+
+		for (bt = strtok_r(bl, ",", &bs); bt && !rc; bt = strtok_r(NULL, ",", &bs)) {
+			struct run r = { .c = c, .e = &e, .name = bt,
+					 .max_value = (uint32_t)(c->value_size_max > c->value_size
+									 ? c->value_size_max
+									 : c->value_size) };
+
+			find_workload(bt, &r.w);
+			nvkv_xfer_parse(xt, &r.xfer);
+			if (r.max_value < 2048)
+				r.max_value = 2048; /* wB..wD write 2 KiB values */
+			if (r.max_value < (uint32_t)c->mix_max_value_size)
+				r.max_value = (uint32_t)c->mix_max_value_size;
+			rc = run_one(&r, res);
+			if (rc) {
+				fprintf(stderr, "nvkv-bench: %s: %s\n", bt, strerror(-rc));
+				break;
+			}
+			print_result(&r, res);
+			if (json) {
+				json_result(json, &r, res, first);
+				first = false;
+			}
+			if (res->err == -ENODEV) {
+				fprintf(stderr, "nvkv-bench: the device went away\n");
+				rc = -ENODEV;
+			}
+		}
+		free(bl);
+	}
+	free(xl);
+	if (json) {
+		fprintf(json, "]}\n");
+		fclose(json);
+	}
+	e.ops->close(&e);
+	free(res);
+	return rc ? 3 : 0;
+}
