@@ -34,10 +34,22 @@ struct flag {
 	const char *help;
 };
 
-#define S(n, h) { #n, F_STR, &cfg.n, h }
-#define I(n, h) { #n, F_I64, &cfg.n, h }
-#define D(n, h) { #n, F_DBL, &cfg.n, h }
-#define B(n, h) { #n, F_BOOL, &cfg.n, h }
+#define S(n, h)                      \
+	{                            \
+#n, F_STR, &cfg.n, h \
+	}
+#define I(n, h)                      \
+	{                            \
+#n, F_I64, &cfg.n, h \
+	}
+#define D(n, h)                      \
+	{                            \
+#n, F_DBL, &cfg.n, h \
+	}
+#define B(n, h)                       \
+	{                             \
+#n, F_BOOL, &cfg.n, h \
+	}
 
 static const struct flag flags[] = {
 	S(benchmarks, "comma list run in order: fillseq fillrandom overwrite readrandom readseq "
@@ -256,7 +268,8 @@ static int check_cfg(void)
 	if (strcmp(cfg.value_size_distribution_type, "fixed") &&
 	    strcmp(cfg.value_size_distribution_type, "uniform") &&
 	    strcmp(cfg.value_size_distribution_type, "normal"))
-		return bench_fail("--value_size_distribution_type must be fixed, uniform or normal");
+		return bench_fail(
+			"--value_size_distribution_type must be fixed, uniform or normal");
 	if (cfg.value_size_min < 0 || cfg.value_size_max < cfg.value_size_min ||
 	    cfg.value_size_max > (2 << 20))
 		return bench_fail("need 0 <= --value_size_min <= --value_size_max <= 2097152");

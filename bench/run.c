@@ -43,12 +43,18 @@ static const struct {
 	const char *name;
 	enum workload w;
 } workloads[] = {
-	{ "fillseq", W_FILLSEQ },	  { "fillrandom", W_FILLRANDOM },
-	{ "overwrite", W_OVERWRITE },	  { "readrandom", W_READRANDOM },
-	{ "readseq", W_READSEQ },	  { "readwhilewriting", W_READWHILEWRITING },
-	{ "seekrandom", W_SEEKRANDOM },	  { "deleterandom", W_DELETERANDOM },
-	{ "mixgraph", W_MIXGRAPH },	  { "wB", W_B },
-	{ "wC", W_C },			  { "wD", W_D },
+	{ "fillseq", W_FILLSEQ },
+	{ "fillrandom", W_FILLRANDOM },
+	{ "overwrite", W_OVERWRITE },
+	{ "readrandom", W_READRANDOM },
+	{ "readseq", W_READSEQ },
+	{ "readwhilewriting", W_READWHILEWRITING },
+	{ "seekrandom", W_SEEKRANDOM },
+	{ "deleterandom", W_DELETERANDOM },
+	{ "mixgraph", W_MIXGRAPH },
+	{ "wB", W_B },
+	{ "wC", W_C },
+	{ "wD", W_D },
 	{ "wM", W_M },
 };
 
@@ -174,8 +180,8 @@ struct worker {
 	struct bench_rng rng;
 	struct hist h[K_NUM];
 	struct slot *slots;
-	uint8_t *vbuf;	  /* values to write */
-	uint8_t *rbuf;	  /* values read, qd x max value */
+	uint8_t *vbuf; /* values to write */
+	uint8_t *rbuf; /* values read, qd x max value */
 	uint64_t ops, found, bytes, errors;
 	uint64_t start, end;
 	int err;
@@ -394,7 +400,8 @@ static int work(struct worker *w)
 		case W_B:
 		case W_C:
 		case W_D:
-			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			bench_make_key(key, (unsigned int)c->key_size,
+				       bench_rng_uniform(&w->rng, num));
 			rate_limit(w);
 			rc = submit(w, K_WRITE, key, fill_value_size(w));
 			break;
@@ -406,15 +413,18 @@ static int work(struct worker *w)
 			break;
 		case W_READRANDOM:
 		case W_READWHILEWRITING:
-			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			bench_make_key(key, (unsigned int)c->key_size,
+				       bench_rng_uniform(&w->rng, num));
 			rc = submit(w, K_READ, key, 0);
 			break;
 		case W_DELETERANDOM:
-			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			bench_make_key(key, (unsigned int)c->key_size,
+				       bench_rng_uniform(&w->rng, num));
 			rc = submit(w, K_DELETE, key, 0);
 			break;
 		case W_SEEKRANDOM:
-			bench_make_key(key, (unsigned int)c->key_size, bench_rng_uniform(&w->rng, num));
+			bench_make_key(key, (unsigned int)c->key_size,
+				       bench_rng_uniform(&w->rng, num));
 			rc = do_seek(w, key, (size_t)c->key_size, (unsigned int)c->seek_nexts);
 			break;
 		case W_READSEQ:
@@ -585,7 +595,8 @@ static int run_one(struct run *r, struct result *res)
 			alive += !w[i].end;
 		if (!alive)
 			break;
-		if (c->progress && now_ns() - t0 > 2000000000ull && now_ns() - last > 1000000000ull) {
+		if (c->progress && now_ns() - t0 > 2000000000ull &&
+		    now_ns() - last > 1000000000ull) {
 			progress(r, t0, total);
 			last = now_ns();
 			shown = true;
@@ -596,8 +607,7 @@ static int run_one(struct run *r, struct result *res)
 			pthread_join(t[i], NULL);
 	if (shown)
 		fprintf(stderr, "\n");
-	res->have_dev =
-		res->have_dev && !r->e->ops->device_stats(r->e, &res->after);
+	res->have_dev = res->have_dev && !r->e->ops->device_stats(r->e, &res->after);
 	for (i = 0; i < nw; i++) {
 		int k;
 
@@ -612,7 +622,7 @@ static int run_one(struct run *r, struct result *res)
 			hist_merge(&res->h[k], &w[i].h[k]);
 		if (!res->err)
 			res->err = w[i].err;
-fini:
+	fini:
 		worker_fini(&w[i]);
 	}
 	res->seconds = (now_ns() - t0) / 1e9;
@@ -644,7 +654,7 @@ static uint64_t tlp_sum(const struct kvc_stats_log *l)
 }
 
 struct dev_delta {
-	double up, down, tlps, amp, programs, waf;
+	double up, down, tlps, amp, programs, waf, model_ops;
 	uint64_t nprog, host, flash;
 };
 
@@ -665,6 +675,9 @@ static struct dev_delta delta(const struct result *res)
 	d.host = b->host_bytes_written - a->host_bytes_written;
 	d.flash = b->flash_bytes_written - a->flash_bytes_written;
 	d.waf = d.host ? (double)d.flash / (double)d.host : 0;
+	/* Operations per second of the device's modeled clock. */
+	d.model_ops =
+		b->model_ns > a->model_ns ? ops * 1e9 / (double)(b->model_ns - a->model_ns) : 0;
 	return d;
 }
 
@@ -703,9 +716,9 @@ static void print_result(const struct run *r, const struct result *res)
 
 		printf("nvkv %s [%s]: PCIe %.1f bytes/op (up %.1f, down %.1f), %.2f TLPs/op, "
 		       "traffic amplification %.2f; NAND %llu page programs (%.4f/op), "
-		       "write amplification %.2f\n",
+		       "write amplification %.2f; modeled %.0f ops/s\n",
 		       r->name, nvkv_xfer_name(r->xfer), d.up + d.down, d.up, d.down, d.tlps, d.amp,
-		       (unsigned long long)d.nprog, d.programs, d.waf);
+		       (unsigned long long)d.nprog, d.programs, d.waf, d.model_ops);
 		if (r->c->statistics)
 			kvc_stats_print(stdout, &res->after, 0);
 	}
@@ -720,8 +733,9 @@ static void json_hist(FILE *f, const struct hist *h)
 {
 	int i, first = 1;
 
-	fprintf(f, "{\"count\":%llu,\"avg_us\":%.4f,\"min_us\":%.3f,\"max_us\":%.3f,"
-		   "\"p50\":%.3f,\"p75\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"p9999\":%.3f,\"buckets\":[",
+	fprintf(f,
+		"{\"count\":%llu,\"avg_us\":%.4f,\"min_us\":%.3f,\"max_us\":%.3f,"
+		"\"p50\":%.3f,\"p75\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"p9999\":%.3f,\"buckets\":[",
 		(unsigned long long)h->n, h->n ? (double)h->sum / h->n / 1000 : 0, h->min / 1000.0,
 		h->max / 1000.0, hist_pct(h, 50), hist_pct(h, 75), hist_pct(h, 99),
 		hist_pct(h, 99.9), hist_pct(h, 99.99));
@@ -739,9 +753,10 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 {
 	int k, fk = 1;
 
-	fprintf(f, "%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
-		   "\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
-		   "\"errors\":%llu,\"latency\":{",
+	fprintf(f,
+		"%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
+		"\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
+		"\"errors\":%llu,\"latency\":{",
 		first ? "" : ",", r->name, nvkv_xfer_name(r->xfer), (unsigned long long)res->ops,
 		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
 		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
@@ -757,13 +772,14 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 	if (res->have_dev) {
 		struct dev_delta d = delta(res);
 
-		fprintf(f, ",\"pcie_bytes_per_op\":%.3f,\"pcie_up_per_op\":%.3f,"
-			   "\"pcie_down_per_op\":%.3f,\"tlps_per_op\":%.4f,"
-			   "\"traffic_amplification\":%.4f,\"nand_programs\":%llu,"
-			   "\"nand_programs_per_op\":%.6f,\"write_amplification\":%.4f,"
-			   "\"device_before\":",
+		fprintf(f,
+			",\"pcie_bytes_per_op\":%.3f,\"pcie_up_per_op\":%.3f,"
+			"\"pcie_down_per_op\":%.3f,\"tlps_per_op\":%.4f,"
+			"\"traffic_amplification\":%.4f,\"nand_programs\":%llu,"
+			"\"nand_programs_per_op\":%.6f,\"write_amplification\":%.4f,"
+			"\"model_ops_per_sec\":%.1f,\"device_before\":",
 			d.up + d.down, d.up, d.down, d.tlps, d.amp, (unsigned long long)d.nprog,
-			d.programs, d.waf);
+			d.programs, d.waf, d.model_ops);
 		kvc_stats_print(f, &res->before, 1);
 		fprintf(f, ",\"device_after\":");
 		kvc_stats_print(f, &res->after, 1);
@@ -773,13 +789,14 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 
 static void json_config(FILE *f, const struct bench_cfg *c)
 {
-	fprintf(f, "{\"tool\":\"nvkv-bench\",\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
-		   "\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"
-		   "\"value_size_distribution_type\":\"%s\",\"value_size_min\":%lld,"
-		   "\"value_size_max\":%lld,\"threads\":%lld,\"duration\":%lld,\"seed\":%lld,"
-		   "\"seek_nexts\":%lld,\"device\":\"%s\",\"engine\":\"%s\",\"xfer\":\"%s\","
-		   "\"qd\":%lld,\"mix_get_ratio\":%g,\"mix_put_ratio\":%g,\"mix_seek_ratio\":%g,"
-		   "\"mix_max_value_size\":%lld},\"runs\":[\n",
+	fprintf(f,
+		"{\"tool\":\"nvkv-bench\",\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
+		"\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"
+		"\"value_size_distribution_type\":\"%s\",\"value_size_min\":%lld,"
+		"\"value_size_max\":%lld,\"threads\":%lld,\"duration\":%lld,\"seed\":%lld,"
+		"\"seek_nexts\":%lld,\"device\":\"%s\",\"engine\":\"%s\",\"xfer\":\"%s\","
+		"\"qd\":%lld,\"mix_get_ratio\":%g,\"mix_put_ratio\":%g,\"mix_seek_ratio\":%g,"
+		"\"mix_max_value_size\":%lld},\"runs\":[\n",
 		c->benchmarks, (long long)c->num, (long long)c->reads, (long long)c->key_size,
 		(long long)c->value_size, c->value_size_distribution_type,
 		(long long)c->value_size_min, (long long)c->value_size_max, (long long)c->threads,
@@ -846,12 +863,15 @@ int bench_run(const struct bench_cfg *c)
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
 	       e.ops->name, c->device, (long long)c->key_size, c->value_size_distribution_type,
 	       (long long)c->threads, (long long)c->qd);
+	fflush(stdout); /* before progress lines on stderr */
 	xl = strdup(c->xfer);
 	for (xt = strtok_r(xl, ",", &xs); xt && !rc; xt = strtok_r(NULL, ",", &xs)) {
 		char *bl = strdup(c->benchmarks), *bs, *bt;
 
 		for (bt = strtok_r(bl, ",", &bs); bt && !rc; bt = strtok_r(NULL, ",", &bs)) {
-			struct run r = { .c = c, .e = &e, .name = bt,
+			struct run r = { .c = c,
+					 .e = &e,
+					 .name = bt,
 					 .max_value = (uint32_t)(c->value_size_max > c->value_size
 									 ? c->value_size_max
 									 : c->value_size) };

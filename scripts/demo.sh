@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# The `make run` demo: start nvkv-emu on a temporary in-memory device, store
-# the same values with every transfer method, and compare throughput, PCIe
-# bytes per Store and NAND page programs; stop the emulator on exit or ^C.
+# The `make run` demo: an in-memory emulated KV-SSD with BandSlim's
+# evaluation profile (Cosmos+ OpenSSD: 4 channels x 8 ways, 16 KiB NAND pages,
+# PCIe Gen2 x8, page-unit PRP DMA), the W(M) workload (mixgraph value sizes,
+# all puts, 4-byte keys) sent with each transfer method, then the comparison
+# table, the JSON report and PNG plots.  The emulator is stopped on exit,
+# also when interrupted.  NUM=... changes the size (default 300000 puts).
 set -euo pipefail
 BIN=${BUILD:-build}/bin
-SOCK=$(mktemp -u /tmp/nvkv-demo-XXXXXX.sock)
-NUM=${NUM:-100000}
+NUM=${NUM:-300000}
+OUT=${OUT:-$(mktemp -d /tmp/nvkv-demo-XXXXXX)}
+SOCK=$OUT/nvkv.sock
 
-"$BIN/nvkv-emu" --socket "$SOCK" --log-level warn &
+"$BIN/nvkv-emu" --socket "$SOCK" --log-level warn --pcie-gen 2 --pcie-lanes 8 \
+	--nand-page-size 16K --device-dma page &
 EMU=$!
-trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null || true; rm -f "$SOCK"' EXIT INT TERM
+trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null || true; rm -f "$SOCK"' EXIT
+trap 'exit 130' INT TERM
 for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
+[ -S "$SOCK" ] || { echo "demo: nvkv-emu did not start" >&2; exit 1; }
 
-echo "nvkv demo: an emulated KV-SSD (PCIe Gen3 x4, page-granular PRP DMA) at $SOCK"
-"$BIN/nvkv" "$SOCK" identify | sed 's/^/  /'
-for size in 8 64 512; do
-	echo
-	echo "== $NUM Stores of $size-byte values, 16-byte keys, queue depth 32 =="
-	for m in prp bandslim adaptive adaptive-cost byteexpress; do
-		printf '%-14s ' "$m"
-		"$BIN/nvkv-perf" --device "$SOCK" --num "$NUM" --qd 32 --xfer "$m" \
-			--value_size "$size" --stores-only | sed -n 's/^store *//p'
-	done
-done
+echo "nvkv demo: W(M) -- $NUM puts, mixgraph value sizes, 4-byte keys"
+echo "device: emulated KV-SSD, PCIe Gen2 x8, 16 KiB NAND pages, page-unit PRP DMA"
 echo
-echo "Device totals (nvkv $SOCK stats):"
-"$BIN/nvkv" "$SOCK" stats | sed 's/^/  /'
+"$BIN/nvkv-bench" --device="$SOCK" --benchmarks=wM --num="$NUM" --key_size=4 --qd=32 \
+	--xfer=prp,bandslim,adaptive,byteexpress --json="$OUT/report.json"
+echo
+scripts/plot.py "$OUT/report.json" --out "$OUT" \
+	--title "W(M), $NUM puts, PCIe Gen2 x8, 16 KiB pages"
+echo
+echo "report: $OUT/report.json"

@@ -16,6 +16,8 @@ PACKAGES=(
 	libnvme-dev     # NVMe definitions for the passthrough backend
 	liblmdb-dev     # persistent mapping table / catalog of the emulator
 	libinih-dev     # INI configuration files of nvkv-emu
+	python3         # report and plot scripts
+	gnuplot-nox     # PNG plots of benchmark reports
 )
 
 missing() {
