@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# nvkv-bench end to end against nvkv-emu: db_bench-compatible output, JSON,
+# plots, and errors for bad flags.
+set -u
+BIN=${BUILD:-build}/bin
+TMP=$(mktemp -d)
+SOCK=$TMP/emu.sock
+pass=0 fail=0
+
+"$BIN/nvkv-emu" --socket "$SOCK" --log-level err &
+EMU=$!
+trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+B() { "$BIN/nvkv-bench" --device="$SOCK" --progress=0 "$@"; }
+
+B --benchmarks=fillseq,fillrandom,overwrite,readrandom,readseq,seekrandom,deleterandom,readwhilewriting,mixgraph,wB,wC,wD,wM \
+	--num=3000 --reads=2000 --value_size=64 --seek_nexts=4 --histogram=1 \
+	--xfer=adaptive,byteexpress --json="$TMP/r.json" >"$TMP/out" 2>"$TMP/err" && ok || bad "bench run: $(cat "$TMP/err")"
+
+# Every result line parses with db_bench's format.
+python3 - "$TMP/out" <<'PY' && ok || bad "result lines"
+import re, sys
+line = re.compile(r"^(\S+)\s*:\s+([0-9.]+) micros/op (\d+) ops/sec ([0-9.]+) seconds (\d+) operations;( .*)?$")
+want = {"fillseq": 3000, "fillrandom": 3000, "overwrite": 3000, "readrandom": 2000,
+        "seekrandom": 2000, "deleterandom": 3000, "readwhilewriting": 2000,
+        "mixgraph": 2000, "wB": 3000, "wC": 3000, "wD": 3000, "wM": 3000}
+seen = {}
+for l in open(sys.argv[1]):
+    m = line.match(l.rstrip("\n"))
+    if m:
+        seen.setdefault(m.group(1), []).append(int(m.group(5)))
+        assert float(m.group(2)) > 0 and int(m.group(3)) > 0, l
+for name, n in want.items():
+    assert seen.get(name) == [n, n], (name, seen.get(name))
+assert "readseq" in seen and all(0 < x <= 3000 for x in seen["readseq"]), seen.get("readseq")
+PY
+grep -q "^Percentiles: P50: " "$TMP/out" && ok || bad "histogram block"
+grep -q "^Microseconds per write:" "$TMP/out" && ok || bad "histogram heading"
+grep -q "^nvkv wM \[byteexpress\]: PCIe [0-9.]* bytes/op" "$TMP/out" && ok || bad "nvkv PCIe line"
+
+python3 - "$TMP/r.json" <<'PY' && ok || bad "JSON report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+runs = d["runs"]
+assert d["config"]["num"] == 3000 and len(runs) == 26, len(runs)
+for r in runs:
+    assert r["xfer"] in ("adaptive", "byteexpress")
+    assert r["pcie_bytes_per_op"] > 0, r["benchmark"]
+    assert "device_after" in r and r["device_after"]["keys"] >= 0
+wm = [r for r in runs if r["benchmark"] == "wM"]
+assert all(r["nand_programs"] >= 0 and r["latency"]["write"]["count"] == 3000 for r in wm)
+PY
+
+scripts/plot.py "$TMP/r.json" --out "$TMP/plots" >"$TMP/plot.out" 2>&1 && ok || bad "plot.py: $(cat "$TMP/plot.out")"
+for f in pcie_bytes amplification throughput nand_programs latency_cdf; do
+	[ -s "$TMP/plots/$f.png" ] && ok || bad "plot $f.png"
+done
+grep -q "^wM  *byteexpress" "$TMP/plot.out" && ok || bad "plot table"
+
+# The same seed gives the same operations: identical device counters.
+for s in 1 2; do
+	kill $EMU; wait $EMU 2>/dev/null
+	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
+	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	B --benchmarks=mixgraph --num=2000 --reads=3000 --seed=42 --qd=1 --json="$TMP/s$s.json" >/dev/null 2>&1
+done
+python3 - "$TMP/s1.json" "$TMP/s2.json" <<'PY' && ok || bad "same seed, same run"
+import json, sys
+a, b = (json.load(open(p))["runs"][0] for p in sys.argv[1:])
+for k in ("found", "bytes", "ops"):
+    assert a[k] == b[k], (k, a[k], b[k])
+da, db = a["device_after"], b["device_after"]
+assert da["cmds"] == db["cmds"] and da["value_bytes_in"] == db["value_bytes_in"]
+PY
+
+# Errors: usage 2, no device 3.
+expect() { local want=$1; shift; "$@" >/dev/null 2>"$TMP/e"; local got=$?;
+	[ $got -eq "$want" ] && ok || bad "exit $got want $want: $*: $(cat "$TMP/e")"; }
+expect 2 B --nosuchflag=1
+expect 2 B --num=abc
+expect 2 B --key_size=17
+expect 2 B --benchmarks=frobnicate
+expect 2 B --xfer=warp
+expect 2 B --value_size_distribution_type=zipf
+expect 0 B --help
+expect 3 "$BIN/nvkv-bench" --device="$TMP/none.sock" --benchmarks=fillseq --num=10
+
+echo "test_bench: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
