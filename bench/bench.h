@@ -28,6 +28,8 @@ struct bench_cfg {
 	int64_t qd;
 	char *json;
 	bool progress;
+	char *trace_file;
+	double trace_replay_fast_forward;
 };
 
 /* Print "nvkv-bench: <message>" to stderr; returns 2 (usage error). */

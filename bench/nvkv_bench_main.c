@@ -53,7 +53,7 @@ struct flag {
 
 static const struct flag flags[] = {
 	S(benchmarks, "comma list run in order: fillseq fillrandom overwrite readrandom readseq "
-		      "readwhilewriting seekrandom deleterandom mixgraph wB wC wD wM"),
+		      "readwhilewriting seekrandom deleterandom mixgraph wB wC wD wM replay"),
 	I(num, "keys (fills: operations per thread)"),
 	I(reads, "read operations per thread; -1: --num"),
 	I(key_size, "key bytes, 1..16 on a KV device"),
@@ -99,6 +99,10 @@ static const struct flag flags[] = {
 	I(qd, "asynchronous queue depth per thread"),
 	S(json, "write every figure of the run to this file"),
 	B(progress, "progress on stderr for long runs"),
+	S(trace_file, "replay: the RocksDB trace to replay; other benchmarks: record their "
+		      "operations here"),
+	D(trace_replay_fast_forward, "replay this many times faster than recorded (0: no "
+				     "pauses)"),
 };
 
 static void usage(FILE *f)
@@ -194,6 +198,8 @@ static void defaults(void)
 	cfg.qd = 32;
 	cfg.json = "";
 	cfg.progress = true;
+	cfg.trace_file = "";
+	cfg.trace_replay_fast_forward = 1.0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -278,11 +284,17 @@ static int check_cfg(void)
 	list = strdup(cfg.xfer);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (nvkv_xfer_parse(tok, &m)) {
+			int rc = bench_fail("unknown transfer method '%s' in --xfer", tok);
+
 			free(list);
-			return bench_fail("unknown transfer method '%s' in --xfer", tok);
+			return rc;
 		}
 	}
 	free(list);
+	if (cfg.trace_replay_fast_forward < 0)
+		return bench_fail("--trace_replay_fast_forward must be >= 0");
+	if (strstr(cfg.benchmarks, "replay") && !*cfg.trace_file)
+		return bench_fail("the replay benchmark needs --trace_file");
 	if (cfg.reads < 0)
 		cfg.reads = cfg.num;
 	return 0;

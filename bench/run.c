@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "gen.h"
 #include "hostdrv/nvkv.h"
+#include "trace.h"
 
 enum op_kind { K_READ, K_WRITE, K_DELETE, K_SEEK, K_NUM };
 static const char *const kind_names[K_NUM] = { "read", "write", "delete", "seek" };
@@ -37,6 +38,7 @@ enum workload {
 	W_C,
 	W_D,
 	W_M,
+	W_REPLAY,
 };
 
 static const struct {
@@ -56,6 +58,7 @@ static const struct {
 	{ "wC", W_C },
 	{ "wD", W_D },
 	{ "wM", W_M },
+	{ "replay", W_REPLAY },
 };
 
 #define HBUCKETS KVC_LAT_BUCKETS
@@ -195,10 +198,16 @@ struct run {
 	const char *name;
 	enum nvkv_xfer xfer;
 	uint64_t ops_per_worker;
+	unsigned int first_thread; /* db_bench's thread count before this run, + 1 */
+	unsigned int nworkers;
 	uint32_t max_value;
 	atomic_ullong done;
 	atomic_bool readers_done;
 	uint64_t deadline;
+	struct bench_trace_reader *replay; /* the trace being replayed */
+	struct bench_trace_writer *record; /* where operations are recorded */
+	uint64_t replay_skipped;	   /* merges and unsupported records */
+	char replay_err[256];
 };
 
 static void op_done(void *arg, int status, uint32_t vlen)
@@ -238,10 +247,10 @@ static struct slot *get_slot(struct worker *w)
 }
 
 /* Submit, retrying while the engine is full. */
-static int submit(struct worker *w, enum op_kind kind, const uint8_t *key, uint32_t vsize)
+static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, size_t klen,
+		     uint32_t vsize)
 {
 	const struct bench_engine_ops *o = w->run->e->ops;
-	size_t klen = (size_t)w->run->c->key_size;
 	struct slot *s = get_slot(w);
 	int rc;
 
@@ -277,7 +286,18 @@ static int submit(struct worker *w, enum op_kind kind, const uint8_t *key, uint3
 	if (kind == K_WRITE)
 		w->bytes += klen + vsize;
 	w->ops++;
+	if (w->run->record)
+		bench_trace_record(w->run->record,
+				   kind == K_WRITE  ? BENCH_TR_PUT
+				   : kind == K_READ ? BENCH_TR_GET
+						    : BENCH_TR_DELETE,
+				   key, klen, w->vbuf, kind == K_WRITE ? vsize : 0);
 	return 0;
+}
+
+static int submit(struct worker *w, enum op_kind kind, const uint8_t *key, uint32_t vsize)
+{
+	return submit_kv(w, kind, key, (size_t)w->run->c->key_size, vsize);
 }
 
 static uint32_t fill_value_size(struct worker *w)
@@ -365,6 +385,8 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 	int rc = w->run->e->ops->seek(w->ctx, key, klen, n, &found, &bytes);
 
 	hist_add(&w->h[K_SEEK], now_ns() - t0);
+	if (w->run->record)
+		bench_trace_record(w->run->record, BENCH_TR_SEEK, key, klen, NULL, 0);
 	if (w->run->w == W_READSEQ) {
 		w->ops += found;
 		w->found += found;
@@ -377,6 +399,98 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 	return rc;
 }
 
+/* A KV device takes keys of at most 16 bytes: longer trace keys become
+ * their first 8 bytes and a 64-bit FNV-1a hash of the whole key. */
+static size_t map_key(const uint8_t *k, size_t kl, uint8_t out[16])
+{
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	if (kl <= 16) {
+		memcpy(out, k, kl);
+		return kl;
+	}
+	for (i = 0; i < kl; i++)
+		h = (h ^ k[i]) * 1099511628211ull;
+	memcpy(out, k, 8);
+	for (i = 0; i < 8; i++)
+		out[8 + i] = (uint8_t)(h >> (56 - 8 * i));
+	return 16;
+}
+
+/* Replay the trace: same operations, same order, gaps / fast_forward. */
+static int replay(struct worker *w)
+{
+	struct run *r = w->run;
+	double ff = r->c->trace_replay_fast_forward;
+	uint64_t first_ts = 0, t0 = now_ns();
+	struct bench_trace_op op;
+	uint8_t key[16];
+	size_t kl;
+	int rc;
+
+	bench_trace_rewind(r->replay);
+	while ((rc = bench_trace_next(r->replay, &op, r->replay_err, sizeof(r->replay_err))) == 1) {
+		if (!first_ts)
+			first_ts = op.ts_us;
+		if (ff > 0 && op.ts_us > first_ts) {
+			uint64_t due = t0 + (uint64_t)((double)(op.ts_us - first_ts) * 1000.0 / ff);
+
+			while (now_ns() < due) {
+				r->e->ops->poll(w->ctx);
+				if (due - now_ns() > 200000)
+					usleep(100);
+			}
+		}
+		kl = map_key(op.key, op.klen, key);
+		if (kl == 0) {
+			r->replay_skipped++;
+			continue;
+		}
+		switch (op.kind) {
+		case BENCH_TR_PUT:
+			if (op.vlen > r->max_value) {
+				r->replay_skipped++;
+				continue;
+			}
+			memcpy(w->vbuf, op.val, op.vlen);
+			rc = submit_kv(w, K_WRITE, key, kl, (uint32_t)op.vlen);
+			break;
+		case BENCH_TR_DELETE:
+			rc = submit_kv(w, K_DELETE, key, kl, 0);
+			break;
+		case BENCH_TR_GET:
+			rc = submit_kv(w, K_READ, key, kl, 0);
+			break;
+		case BENCH_TR_SEEK:
+			rc = do_seek(w, key, kl, (unsigned int)r->c->seek_nexts);
+			break;
+		default:
+			r->replay_skipped++;
+			rc = 0;
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "nvkv-bench: %s: %s\n", r->c->trace_file, r->replay_err);
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * A random key as db_bench's writes and readrandom draw it: one number picks
+ * the DB (there is one here), the next the key.  Keeps the key streams equal
+ * to db_bench's for the same --seed, so traces and found counts compare.
+ */
+static uint64_t db_bench_key(struct worker *w, uint64_t num)
+{
+	(void)bench_rng_next(&w->rng);
+	return bench_rng_uniform(&w->rng, num);
+}
+
 static int work(struct worker *w)
 {
 	const struct bench_cfg *c = w->run->c;
@@ -385,6 +499,10 @@ static int work(struct worker *w)
 	uint8_t key[16];
 	int rc = 0;
 
+	if (w->run->w == W_REPLAY && !w->writer) {
+		rc = replay(w);
+		goto drain;
+	}
 	for (i = 0; !time_up(w, i) && !rc; i++) {
 		enum workload wl = w->writer ? W_FILLRANDOM : w->run->w;
 		struct bench_mix_req q;
@@ -400,8 +518,7 @@ static int work(struct worker *w)
 		case W_B:
 		case W_C:
 		case W_D:
-			bench_make_key(key, (unsigned int)c->key_size,
-				       bench_rng_uniform(&w->rng, num));
+			bench_make_key(key, (unsigned int)c->key_size, db_bench_key(w, num));
 			rate_limit(w);
 			rc = submit(w, K_WRITE, key, fill_value_size(w));
 			break;
@@ -413,8 +530,7 @@ static int work(struct worker *w)
 			break;
 		case W_READRANDOM:
 		case W_READWHILEWRITING:
-			bench_make_key(key, (unsigned int)c->key_size,
-				       bench_rng_uniform(&w->rng, num));
+			bench_make_key(key, (unsigned int)c->key_size, db_bench_key(w, num));
 			rc = submit(w, K_READ, key, 0);
 			break;
 		case W_DELETERANDOM:
@@ -432,6 +548,8 @@ static int work(struct worker *w)
 			rc = do_seek(w, NULL, 0, (unsigned int)w->run->ops_per_worker - 1);
 			i = w->run->ops_per_worker;
 			break;
+		case W_REPLAY: /* handled above */
+			break;
 		case W_MIXGRAPH:
 			bench_mix_next(&w->mix, &w->rng, &q);
 			bench_make_key(key, (unsigned int)c->key_size, q.key);
@@ -447,6 +565,7 @@ static int work(struct worker *w)
 		if ((i & 63) == 63 && w->run->e->ops->poll(w->ctx) < 0)
 			rc = -ENODEV;
 	}
+drain:
 	while (!rc && w->run->e->ops->inflight(w->ctx))
 		if (w->run->e->ops->wait(w->ctx, w->run->e->ops->inflight(w->ctx)) < 0)
 			rc = -ENODEV;
@@ -479,7 +598,21 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 	memset(w, 0, sizeof(*w));
 	w->run = r;
 	w->id = id;
-	bench_rng_seed(&w->rng, (uint64_t)c->seed * 1000003ull + id + 1);
+	struct bench_rng vrng;
+	unsigned int nth;
+
+	/*
+	 * Seeds as db_bench: the n-th thread started in this pass (counting
+	 * across benchmarks, 1-based) draws from mt19937_64(seed + n), the
+	 * readwhilewriting writer first.  So fillrandom,readrandom with the
+	 * same --seed touch the same keys as db_bench's and find as many.
+	 */
+	if (r->w == W_READWHILEWRITING)
+		nth = id == (unsigned int)c->threads ? 0 : id + 1;
+	else
+		nth = id;
+	bench_rng_seed(&w->rng, (uint64_t)c->seed + r->first_thread + nth);
+	bench_rng_seed(&vrng, (uint64_t)c->seed * 1000003ull + 301 + id);
 	w->slots = calloc((size_t)c->qd, sizeof(*w->slots));
 	w->vbuf = malloc(r->max_value + 1);
 	w->rbuf = malloc((size_t)c->qd * r->max_value + 1);
@@ -488,7 +621,7 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 	for (i = 0; i < c->qd; i++)
 		w->slots[i].free = true;
 	for (i = 0; i < r->max_value; i++)
-		w->vbuf[i] = (uint8_t)bench_rng_next(&w->rng);
+		w->vbuf[i] = (uint8_t)bench_rng_next(&vrng);
 	mp = (struct bench_mix_params){ .num = (uint64_t)c->num,
 					.key_dist_a = c->key_dist_a,
 					.key_dist_b = c->key_dist_b,
@@ -557,10 +690,15 @@ static void progress(struct run *r, uint64_t t0, uint64_t total)
 static int run_one(struct run *r, struct result *res)
 {
 	const struct bench_cfg *c = r->c;
-	unsigned int nw = (unsigned int)c->threads + (r->w == W_READWHILEWRITING), i;
+	unsigned int nw = r->w == W_REPLAY
+				  ? 1
+				  : (unsigned int)c->threads + (r->w == W_READWHILEWRITING),
+		     i;
 	struct worker *w = calloc(nw, sizeof(*w));
 	pthread_t *t = calloc(nw, sizeof(*t));
-	uint64_t t0, last = 0, total;
+
+	r->nworkers = nw;
+	uint64_t t0, last = 0, total, first_start, last_end;
 	bool shown = false;
 	int rc = 0;
 
@@ -574,7 +712,7 @@ static int run_one(struct run *r, struct result *res)
 					    r->w == W_READWHILEWRITING || r->w == W_MIXGRAPH
 				    ? (uint64_t)c->reads
 				    : (uint64_t)c->num;
-	total = c->duration ? 0 : r->ops_per_worker * (uint64_t)c->threads;
+	total = c->duration || r->w == W_REPLAY ? 0 : r->ops_per_worker * (uint64_t)c->threads;
 	atomic_store(&r->done, 0);
 	atomic_store(&r->readers_done, false);
 	for (i = 0; i < nw && !rc; i++) {
@@ -608,6 +746,16 @@ static int run_one(struct run *r, struct result *res)
 	if (shown)
 		fprintf(stderr, "\n");
 	res->have_dev = res->have_dev && !r->e->ops->device_stats(r->e, &res->after);
+	/* Elapsed as db_bench: first thread start to last thread finish. */
+	first_start = UINT64_MAX;
+	last_end = 0;
+	for (i = 0; i < nw; i++) {
+		if (w[i].start && w[i].start < first_start)
+			first_start = w[i].start;
+		if (w[i].end > last_end)
+			last_end = w[i].end;
+	}
+	res->seconds = last_end > first_start ? (last_end - first_start) / 1e9 : 0;
 	for (i = 0; i < nw; i++) {
 		int k;
 
@@ -625,7 +773,6 @@ static int run_one(struct run *r, struct result *res)
 	fini:
 		worker_fini(&w[i]);
 	}
-	res->seconds = (now_ns() - t0) / 1e9;
 	free(w);
 	free(t);
 	return rc;
@@ -691,9 +838,11 @@ static void print_result(const struct run *r, const struct result *res)
 		snprintf(extra, sizeof(extra), "%6.1f MB/s",
 			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
 	if (r->w == W_READRANDOM || r->w == W_READWHILEWRITING || r->w == W_SEEKRANDOM ||
-	    r->w == W_MIXGRAPH || r->w == W_READSEQ)
+	    r->w == W_MIXGRAPH || r->w == W_READSEQ || r->w == W_REPLAY)
 		snprintf(msg, sizeof(msg), "(%llu of %llu found)", (unsigned long long)res->found,
-			 (unsigned long long)res->ops);
+			 /* a replay mixes writes in: count the lookups */
+			 (unsigned long long)(r->w == W_REPLAY ? res->h[K_READ].n + res->h[K_SEEK].n
+							       : res->ops));
 	if (*msg) {
 		size_t l = strlen(extra);
 
@@ -722,6 +871,10 @@ static void print_result(const struct run *r, const struct result *res)
 		if (r->c->statistics)
 			kvc_stats_print(stdout, &res->after, 0);
 	}
+	if (r->w == W_REPLAY && r->replay_skipped)
+		printf("nvkv %s [%s]: %llu trace operations not replayable (merges, values over "
+		       "the device maximum)\n",
+		       r->name, nvkv_xfer_name(r->xfer), (unsigned long long)r->replay_skipped);
 	if (res->errors)
 		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->name,
 		       nvkv_xfer_name(r->xfer), (unsigned long long)res->errors,
@@ -823,26 +976,41 @@ int bench_run(const struct bench_cfg *c)
 	struct bench_engine e = { bench_engine_find(c->engine), NULL };
 	char why[256], *xl = strdup(c->xfer), *xs, *xt;
 	struct result *res = calloc(1, sizeof(*res));
+	struct bench_trace_reader trace_in;
+	struct bench_trace_writer trace_out;
+	bool replaying = strstr(c->benchmarks, "replay") != NULL;
+	bool recording = *c->trace_file && !replaying;
 	FILE *json = NULL;
 	bool first = true;
 	int rc = 0;
 
-	for (xt = strtok_r(xl, ",", &xs); xt; xt = strtok_r(NULL, ",", &xs)) {
+	{
 		char *bl = strdup(c->benchmarks), *bs, *bt;
 
 		for (bt = strtok_r(bl, ",", &bs); bt; bt = strtok_r(NULL, ",", &bs)) {
 			enum workload w;
 
 			if (find_workload(bt, &w)) {
+				bench_fail("unknown benchmark '%s' (see --help)", bt);
 				free(bl);
 				free(xl);
 				free(res);
-				return bench_fail("unknown benchmark '%s' (see --help)", bt);
+				return 2;
 			}
 		}
 		free(bl);
 	}
 	free(xl);
+	if (replaying && bench_trace_open(&trace_in, c->trace_file, why, sizeof(why))) {
+		fprintf(stderr, "nvkv-bench: %s\n", why);
+		free(res);
+		return 2;
+	}
+	if (recording && (rc = bench_trace_create(&trace_out, c->trace_file))) {
+		fprintf(stderr, "nvkv-bench: %s: %s\n", c->trace_file, strerror(-rc));
+		free(res);
+		return 2;
+	}
 	rc = e.ops->open(&e, c->device, (unsigned int)c->threads, (unsigned int)c->qd, why,
 			 sizeof(why));
 	if (rc) {
@@ -867,22 +1035,27 @@ int bench_run(const struct bench_cfg *c)
 	xl = strdup(c->xfer);
 	for (xt = strtok_r(xl, ",", &xs); xt && !rc; xt = strtok_r(NULL, ",", &xs)) {
 		char *bl = strdup(c->benchmarks), *bs, *bt;
+		unsigned int started = 0; /* threads so far in this pass */
 
 		for (bt = strtok_r(bl, ",", &bs); bt && !rc; bt = strtok_r(NULL, ",", &bs)) {
 			struct run r = { .c = c,
 					 .e = &e,
 					 .name = bt,
+					 .first_thread = started + 1,
 					 .max_value = (uint32_t)(c->value_size_max > c->value_size
 									 ? c->value_size_max
 									 : c->value_size) };
 
 			find_workload(bt, &r.w);
 			nvkv_xfer_parse(xt, &r.xfer);
+			r.replay = replaying ? &trace_in : NULL;
+			r.record = recording ? &trace_out : NULL;
 			if (r.max_value < 2048)
 				r.max_value = 2048; /* wB..wD write 2 KiB values */
 			if (r.max_value < (uint32_t)c->mix_max_value_size)
 				r.max_value = (uint32_t)c->mix_max_value_size;
 			rc = run_one(&r, res);
+			started += r.nworkers;
 			if (rc) {
 				fprintf(stderr, "nvkv-bench: %s: %s\n", bt, strerror(-rc));
 				break;
@@ -905,6 +1078,17 @@ int bench_run(const struct bench_cfg *c)
 		fclose(json);
 	}
 	e.ops->close(&e);
+	if (replaying)
+		bench_trace_close(&trace_in);
+	if (recording) {
+		int trc = bench_trace_finish(&trace_out);
+
+		if (trc)
+			fprintf(stderr, "nvkv-bench: %s: %s\n", c->trace_file, strerror(-trc));
+		else
+			fprintf(stderr, "nvkv-bench: recorded %llu trace records in %s\n",
+				(unsigned long long)trace_out.records, c->trace_file);
+	}
 	free(res);
 	return rc ? 3 : 0;
 }

@@ -259,7 +259,6 @@ static void drop_queues(struct fw_ctrl *c)
 
 	for (i = 0; i <= FW_MAX_IOQ; i++) {
 		fw_kvns_sq_reset(&c->sq[i]);
-		fw_free(c->sq[i].bs.buf);
 		memset(&c->sq[i], 0, sizeof(c->sq[i]));
 		memset(&c->cq[i], 0, sizeof(c->cq[i]));
 	}

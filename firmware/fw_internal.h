@@ -209,7 +209,7 @@ uint16_t fw_admin_exec(struct fw_cmd *cmd);
 /* stats.c */
 void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status);
 
-/* kvns.c: drop a controller's BandSlim state for @sq. */
+/* kvns.c: drop @sq's BandSlim state and free its reassembly buffer (queue deleted). */
 void fw_kvns_sq_reset(struct fw_sq *sq);
 
 static inline uint64_t fw_now(const struct fw_subsys *s)

@@ -219,6 +219,8 @@ static uint16_t kv_flush(struct fw_cmd *cmd)
 void fw_kvns_sq_reset(struct fw_sq *sq)
 {
 	sq->bs.active = false;
+	fw_free(sq->bs.buf); /* a queue created later in this slot starts afresh */
+	sq->bs.buf = NULL;
 }
 
 static uint16_t bs_finish(struct fw_cmd *cmd, struct fw_bs_seq *bs)

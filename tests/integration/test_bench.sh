@@ -77,6 +77,36 @@ da, db = a["device_after"], b["device_after"]
 assert da["cmds"] == db["cmds"] and da["value_bytes_in"] == db["value_bytes_in"]
 PY
 
+# Trace record and replay.  A recorded run replayed on a fresh device repeats
+# its operations: the Gets find what readrandom found.
+fresh_emu() {
+	kill $EMU; wait $EMU 2>/dev/null
+	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
+	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+}
+found() { sed -n "s/^$1 .*(\([0-9]*\) of \([0-9]*\) found).*/\1 \2/p" "$2"; }
+fresh_emu
+B --benchmarks=fillrandom,readrandom,deleterandom --num=2000 --reads=1500 --seed=3 \
+	--trace_file="$TMP/rec.trace" >"$TMP/rec.out" 2>&1 || bad "record: $(cat "$TMP/rec.out")"
+fresh_emu
+B --benchmarks=replay --trace_file="$TMP/rec.trace" >"$TMP/rep.out" 2>&1 || bad "replay: $(cat "$TMP/rep.out")"
+want=$(found readrandom "$TMP/rec.out" | cut -d' ' -f1)
+got=$(found replay "$TMP/rep.out")
+[ -n "$want" ] && [ "$got" = "$want 1500" ] && ok || bad "replay found '$got', recorded run found '$want' of 1500"
+grep -q "^replay .* 5500 operations" "$TMP/rep.out" && ok || bad "replay op count: $(grep ^replay "$TMP/rep.out")"
+
+# db_bench's own trace (tests/data/README.md): same format, same keys.
+fresh_emu
+B --benchmarks=fillrandom,replay --num=300 --seed=7 --value_size=64 \
+	--trace_file=tests/data/db_bench-7.8.3-readrandom.trace >"$TMP/db.out" 2>&1
+[ "$(found replay "$TMP/db.out")" = "199 300" ] && ok || bad "db_bench trace: $(cat "$TMP/db.out")"
+
+# A truncated trace is refused with its offset; nothing runs.
+head -c 1000 tests/data/db_bench-7.8.3-readrandom.trace >"$TMP/short.trace"
+B --benchmarks=replay --trace_file="$TMP/short.trace" >"$TMP/short.out" 2>&1
+[ $? -eq 2 ] && grep -q "corrupt trace at byte offset" "$TMP/short.out" && ok ||
+	bad "truncated trace: $(cat "$TMP/short.out")"
+
 # Errors: usage 2, no device 3.
 expect() { local want=$1; shift; "$@" >/dev/null 2>"$TMP/e"; local got=$?;
 	[ $got -eq "$want" ] && ok || bad "exit $got want $want: $*: $(cat "$TMP/e")"; }
