@@ -902,6 +902,29 @@ static void json_hist(FILE *f, const struct hist *h)
 	fprintf(f, "]}");
 }
 
+/*
+ * Mean modeled latency per command kind during the run (device clock: arrival
+ * to completion; a BandSlim Store spans its whole command sequence).
+ */
+static void json_model_latency(FILE *f, const struct kvc_stats_log *a,
+			       const struct kvc_stats_log *b)
+{
+	const char *sep = "";
+	int op;
+
+	fprintf(f, ",\"model_latency_us\":{");
+	for (op = 0; op < KVC_OP_NUM; op++) {
+		uint64_t n = b->cmds[op] - a->cmds[op];
+
+		if (!n)
+			continue;
+		fprintf(f, "%s\"%s\":%.4f", sep, kvc_stat_op_name((enum kvc_stat_op)op),
+			(double)(b->lat_sum_ns[op] - a->lat_sum_ns[op]) / (double)n / 1000);
+		sep = ",";
+	}
+	fprintf(f, "}");
+}
+
 static void json_result(FILE *f, const struct run *r, const struct result *res, bool first)
 {
 	int k, fk = 1;
@@ -936,6 +959,7 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 		kvc_stats_print(f, &res->before, 1);
 		fprintf(f, ",\"device_after\":");
 		kvc_stats_print(f, &res->after, 1);
+		json_model_latency(f, &res->before, &res->after);
 	}
 	fprintf(f, "}\n");
 }

@@ -3,10 +3,15 @@
 """Turn nvkv-bench JSON reports into a comparison table and PNG plots.
 
 usage: plot.py REPORT.json [REPORT.json ...] [--out DIR] [--title TEXT] [--no-plots]
+       plot.py --sweep REPORT.json [...] [--out DIR] [--title TEXT] [--no-plots]
 
-Plots (gnuplot, PNG): PCIe bytes per operation, traffic amplification and
-throughput per transfer method per workload (grouped bars), NAND page
-programs per operation, and the latency CDF of every run.
+Plots (gnuplot, PNG): PCIe bytes per operation, total PCIe traffic, traffic
+amplification and throughput per transfer method per workload (grouped bars),
+NAND page programs per operation, and the latency CDF of every run.
+
+--sweep: the reports are one run per value size (nvkv-bench --value_size=N,
+one report each); plots PCIe bytes per operation and the mean modeled Store
+latency against the value size, one line per transfer method.
 """
 import argparse
 import json
@@ -18,6 +23,7 @@ import sys
 # key, title, file, y label, log scale
 METRICS = [
     ("pcie_bytes_per_op", "PCIe bytes per operation", "pcie_bytes.png", "bytes / op", True),
+    ("pcie_total_mib", "Total PCIe traffic", "pcie_total.png", "MiB", True),
     ("traffic_amplification", "Traffic amplification (PCIe bytes / key+value bytes)",
      "amplification.png", "amplification", True),
     ("ops_per_sec", "Throughput (emulator, wall clock)", "throughput.png", "operations / s",
@@ -39,6 +45,10 @@ def load(paths):
             sys.exit(f"plot.py: {p}: {e}")
         if "runs" not in d:
             sys.exit(f"plot.py: {p}: not an nvkv-bench report (no 'runs')")
+        for r in d["runs"]:
+            r["value_size"] = d.get("config", {}).get("value_size", 0)
+            if "pcie_bytes_per_op" in r:
+                r["pcie_total_mib"] = r["pcie_bytes_per_op"] * r["ops"] / 1048576.0
         runs += d["runs"]
     if not runs:
         sys.exit("plot.py: the reports hold no runs")
@@ -134,14 +144,72 @@ plot {', '.join(lines)}
 """)
 
 
+def sweep_table(runs, out):
+    hdr = f"{'value B':>8} {'method':<14} {'PCIe B/op':>11} {'ampl.':>8} {'TLPs/op':>8} " \
+          f"{'model store us':>15} {'host write us':>14}"
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    for r in sorted(runs, key=lambda r: (r["value_size"], r["xfer"])):
+        print(f"{r['value_size']:>8} {r['xfer']:<14} {r.get('pcie_bytes_per_op', 0):>11.1f} "
+              f"{r.get('traffic_amplification', 0):>8.2f} {r.get('tlps_per_op', 0):>8.2f} "
+              f"{r.get('model_latency_us', {}).get('store', 0):>15.3f} "
+              f"{r.get('latency', {}).get('write', {}).get('avg_us', 0):>14.3f}", file=out)
+
+
+def sweep_plot(runs, get, title, fname, ylabel, outdir, suptitle):
+    methods = []
+    for r in runs:
+        if r["xfer"] not in methods:
+            methods.append(r["xfer"])
+    lines = []
+    for m in methods:
+        dat = os.path.join(outdir, f"{fname[:-4]}_{m}.dat")
+        with open(dat, "w") as f:
+            for r in sorted((r for r in runs if r["xfer"] == m), key=lambda r: r["value_size"]):
+                f.write(f"{r['value_size']} {get(r)}\n")
+        lines.append(f"'{dat}' using 1:2 with linespoints lw 2 pt 7 title '{m}'")
+    gnuplot(f"""set terminal pngcairo size 900,540 font 'sans,11'
+set output '{os.path.join(outdir, fname)}'
+set title "{title}{suptitle}"
+set logscale x 2
+set logscale y
+set xlabel 'value size (bytes)'
+set ylabel '{ylabel}'
+set grid
+set key outside right top
+plot {', '.join(lines)}
+""")
+
+
+def sweep(runs, a):
+    sweep_table(runs, sys.stdout)
+    if a.no_plots:
+        return
+    if not shutil.which("gnuplot"):
+        sys.exit("plot.py: gnuplot not found (scripts/deps.sh installs gnuplot-nox)")
+    os.makedirs(a.out, exist_ok=True)
+    sup = f"\\n{a.title}" if a.title else ""
+    sweep_plot(runs, lambda r: r.get("pcie_bytes_per_op", 0), "PCIe traffic per Store vs value size",
+               "sweep_traffic.png", "PCIe bytes / op", a.out, sup)
+    sweep_plot(runs, lambda r: r.get("model_latency_us", {}).get("store", 0),
+               "Modeled Store latency vs value size (device clock)", "sweep_latency.png",
+               "latency (us)", a.out, sup)
+    for f in ("sweep_traffic.png", "sweep_latency.png"):
+        print("plot:", os.path.join(a.out, f))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("reports", nargs="+")
     ap.add_argument("--out", default=".")
     ap.add_argument("--title", default="")
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--sweep", action="store_true",
+                    help="one report per value size: plot against the value size")
     a = ap.parse_args()
     runs = load(a.reports)
+    if a.sweep:
+        return sweep(runs, a)
     table(runs, sys.stdout)
     if a.no_plots:
         return

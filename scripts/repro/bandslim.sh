@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Reproduce the value-transfer experiments of BandSlim (Figure 2) and
+# ByteExpress (Figure 5) on the emulated device.
+#
+#   part 1  W(B), W(C), W(D), W(M) x {prp, bandslim, adaptive, byteexpress}:
+#           4-byte keys, NUM puts each (default 1000000), each on a fresh
+#           device; throughput, PCIe traffic, NAND page programs.
+#   part 2  fillrandom with fixed values of 32 B .. 4 KiB x the same methods at
+#           QD1 (SWEEP_NUM puts per point): PCIe bytes per Store and the
+#           modeled Store latency against the value size.
+#
+# Device profile of both papers' prototype: 4 channels x 8 ways, 16 KiB NAND
+# pages, PCIe Gen2 x8, PRP values moved in whole 4 KiB pages.
+#
+# usage: scripts/repro/bandslim.sh [--quick] [--out DIR]
+#   --quick      small sizes (NUM=20000, SWEEP_NUM=2000) for CI and a first look
+#   --out DIR    where reports, tables and plots go (default: a new /tmp dir)
+# NUM=..., SWEEP_NUM=..., BUILD=... override the sizes and the build directory.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BUILD:-build}/bin
+NUM=${NUM:-1000000}
+SWEEP_NUM=${SWEEP_NUM:-100000}
+OUT=
+METHODS=prp,bandslim,adaptive,byteexpress
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) NUM=20000 SWEEP_NUM=2000 ;;
+	--out) [ $# -ge 2 ] || { echo "bandslim.sh: --out needs a directory" >&2; exit 2; }
+		OUT=$2; shift ;;
+	-h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bandslim.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+case $NUM$SWEEP_NUM in *[!0-9]*) echo "bandslim.sh: NUM and SWEEP_NUM must be numbers" >&2; exit 2 ;; esac
+for p in nvkv-emu nvkv-bench; do
+	[ -x "$BIN/$p" ] || { echo "bandslim.sh: $BIN/$p missing: run 'make' first" >&2; exit 1; }
+done
+OUT=${OUT:-$(mktemp -d /tmp/nvkv-repro-XXXXXX)}
+mkdir -p "$OUT/runs" "$OUT/sweep"
+SOCK=$OUT/nvkv.sock
+EMU=
+
+stop_emu() {
+	[ -n "$EMU" ] && { kill "$EMU" 2>/dev/null; wait "$EMU" 2>/dev/null || true; }
+	EMU=
+	rm -f "$SOCK"
+}
+trap stop_emu EXIT
+trap 'exit 130' INT TERM
+
+# A fresh in-memory device per run: no run inherits another's value log.
+# 256 blocks per plane (16 GiB of NAND) so 1 M page-aligned 2 KiB PRP values
+# fit without garbage collection.
+fresh_emu() {
+	stop_emu
+	"$BIN/nvkv-emu" --socket "$SOCK" --log-level warn --pcie-gen 2 --pcie-lanes 8 \
+		--nand-channels 4 --nand-ways 8 --nand-page-size 16K --nand-blocks 256 \
+		--device-dma page &
+	EMU=$!
+	for _ in $(seq 200); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
+	echo "bandslim.sh: nvkv-emu did not start" >&2
+	exit 1
+}
+
+bench() {
+	"$BIN/nvkv-bench" --device="$SOCK" --key_size=4 --progress=0 "$@"
+}
+
+echo "nvkv BandSlim/ByteExpress reproduction -> $OUT"
+echo "device: 4x8 dies, 16 KiB pages, PCIe Gen2 x8, page-unit PRP DMA; keys 4 B"
+echo
+echo "== part 1: W(B) W(C) W(D) W(M), $NUM puts each"
+for w in wB wC wD wM; do
+	for m in ${METHODS//,/ }; do
+		fresh_emu
+		printf '%-3s %-12s ' "$w" "$m"
+		bench --benchmarks="$w" --num="$NUM" --qd=32 --xfer="$m" \
+			--json="$OUT/runs/$w-$m.json" >"$OUT/runs/$w-$m.txt"
+		grep "^$w " "$OUT/runs/$w-$m.txt" | sed 's/  */ /g'
+	done
+done
+echo
+scripts/plot.py "$OUT"/runs/wB-*.json "$OUT"/runs/wC-*.json "$OUT"/runs/wD-*.json \
+	"$OUT"/runs/wM-*.json --out "$OUT/plots" \
+	--title "$NUM puts, 4 B keys, PCIe Gen2 x8, 16 KiB pages" | tee "$OUT/table.txt"
+
+echo
+echo "== part 2: value size sweep 32 B .. 4 KiB, $SWEEP_NUM puts per point, QD1"
+for v in 32 64 128 256 512 1024 2048 4096; do
+	for m in ${METHODS//,/ }; do
+		fresh_emu
+		bench --benchmarks=fillrandom --num="$SWEEP_NUM" --value_size="$v" --qd=1 \
+			--xfer="$m" --json="$OUT/sweep/$v-$m.json" >"$OUT/sweep/$v-$m.txt"
+	done
+	printf '%5d B done\n' "$v"
+done
+echo
+scripts/plot.py --sweep "$OUT"/sweep/*.json --out "$OUT/plots" \
+	--title "fillrandom, $SWEEP_NUM puts per point, QD1, PCIe Gen2 x8" | tee "$OUT/sweep.txt"
+echo
+echo "tables: $OUT/table.txt $OUT/sweep.txt"
+echo "reports: $OUT/runs/ $OUT/sweep/"
