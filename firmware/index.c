@@ -109,7 +109,10 @@ static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struc
 	e->crc = v->crc;
 }
 
-/* First entry >= key. */
+/*
+ * First entry >= key.  With random keys the leaf is rarely in cache and each
+ * probe is a miss; prefetching both possible next probes overlaps them.
+ */
 static uint32_t leaf_lower(const struct leaf *l, const struct ckey *k)
 {
 	uint32_t lo = 0, hi = l->h.n;
@@ -117,6 +120,8 @@ static uint32_t leaf_lower(const struct leaf *l, const struct ckey *k)
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
+		__builtin_prefetch(&l->e[(lo + mid) / 2]);
+		__builtin_prefetch(&l->e[(mid + 1 + hi) / 2]);
 		if (cmp(k, l->e[mid].key, e_klen(&l->e[mid])) > 0)
 			lo = mid + 1;
 		else
@@ -133,6 +138,8 @@ static uint32_t inner_child(const struct inner *in, const struct ckey *k)
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
+		__builtin_prefetch(&in->s[(lo + mid) / 2]);
+		__builtin_prefetch(&in->s[(mid + 1 + hi) / 2]);
 		if (cmp(k, in->s[mid].key, in->s[mid].klen) >= 0)
 			lo = mid + 1;
 		else
