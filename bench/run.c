@@ -995,10 +995,43 @@ static int find_workload(const char *name, enum workload *w)
 	return -EINVAL;
 }
 
+/* The value sizes of the run, for the header line. */
+static const char *describe_values(const struct bench_cfg *c, char *buf, size_t len)
+{
+	static const char *const own[] = { "wB", "wC", "wD", "wM", "mixgraph", "replay" };
+	char *bl = strdup(c->benchmarks), *bs, *bt;
+	bool own_sizes = false, fixed_sizes = false;
+	size_t i;
+
+	for (bt = strtok_r(bl, ",", &bs); bt; bt = strtok_r(NULL, ",", &bs)) {
+		bool o = false;
+
+		for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+			o |= !strcmp(bt, own[i]);
+		own_sizes |= o;
+		fixed_sizes |= !o;
+	}
+	free(bl);
+	if (!fixed_sizes) {
+		snprintf(buf, len, "sized by the workload");
+		return buf;
+	}
+	if (!strcmp(c->value_size_distribution_type, "fixed"))
+		snprintf(buf, len, "%lld B", (long long)c->value_size);
+	else
+		snprintf(buf, len, "%s %lld..%lld B", c->value_size_distribution_type,
+			 (long long)c->value_size_min, (long long)c->value_size_max);
+	if (own_sizes) {
+		i = strlen(buf);
+		snprintf(buf + i, len - i, " (wB..wM, mixgraph, replay: their own)");
+	}
+	return buf;
+}
+
 int bench_run(const struct bench_cfg *c)
 {
 	struct bench_engine e = { bench_engine_find(c->engine), NULL };
-	char why[256], *xl = strdup(c->xfer), *xs, *xt;
+	char why[256], vdesc[128], *xl = strdup(c->xfer), *xs, *xt;
 	struct result *res = calloc(1, sizeof(*res));
 	struct bench_trace_reader trace_in;
 	struct bench_trace_writer trace_out;
@@ -1053,8 +1086,8 @@ int bench_run(const struct bench_cfg *c)
 		json_config(json, c);
 	}
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
-	       e.ops->name, c->device, (long long)c->key_size, c->value_size_distribution_type,
-	       (long long)c->threads, (long long)c->qd);
+	       e.ops->name, c->device, (long long)c->key_size,
+	       describe_values(c, vdesc, sizeof(vdesc)), (long long)c->threads, (long long)c->qd);
 	fflush(stdout); /* before progress lines on stderr */
 	xl = strdup(c->xfer);
 	for (xt = strtok_r(xl, ",", &xs); xt && !rc; xt = strtok_r(NULL, ",", &xs)) {
