@@ -53,6 +53,7 @@ LIBEMU := $(BUILD)/lib/libnvkvemu.a
 EMU_LIBS := $(shell pkg-config --libs inih lmdb 2>/dev/null || echo -linih -llmdb)
 
 BENCH_SRCS := $(call lib_srcs,bench)
+ROCKSDB_LIBS := $(shell pkg-config --libs rocksdb 2>/dev/null || echo -lrocksdb)
 LIBBENCH := $(BUILD)/lib/libnvkvbench.a
 HOST_SRCS := $(call lib_srcs,hostdrv)
 LIBNVKV := $(BUILD)/lib/libnvkv.a
@@ -99,7 +100,7 @@ $(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBBENCH) $(LIBNVK
 
 $(BUILD)/bin/nvkv-bench: $(BUILD)/obj/bench/nvkv_bench_main.o $(LIBBENCH) $(LIBNVKV)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(ROCKSDB_LIBS) $(LDLIBS_BASE) -lm
 
 # ---- tests ---------------------------------------------------------------
 # tests/unit/<component>/test_<module>.c -> one Check program each.

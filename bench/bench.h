@@ -25,6 +25,8 @@ struct bench_cfg {
 	double sine_a, sine_b, sine_c, sine_d;
 	int64_t sine_mix_rate_interval_milliseconds;
 	char *device, *engine, *xfer;
+	char *db;	      /* --engine=rocksdb: the database directory */
+	bool use_existing_db; /* ... keep what it holds */
 	int64_t qd;
 	char *json;
 	bool progress;

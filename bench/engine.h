@@ -3,12 +3,14 @@
  * nvkv-bench engines: what a benchmark runs against.  Each worker thread gets
  * its own context; operations are submitted asynchronously (up to the
  * engine's queue depth) and complete through a callback from poll()/wait().
- * "kv" drives a KV device through libnvkv; a host LSM, KVAccel and RocksDB
- * can implement the same table.
+ * "kv" drives a KV device through libnvkv; "rocksdb" runs the same workload on
+ * Debian's RocksDB as a host-side baseline; a host LSM and KVAccel can
+ * implement the same table.
  */
 #ifndef BENCH_ENGINE_H
 #define BENCH_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,9 +23,12 @@ struct bench_engine;
 
 struct bench_engine_ops {
 	const char *name;
-	/* @target: device string.  @qd: async depth per thread.  @why on failure. */
+	bool target_is_db; /* opens --db (a directory), not --device */
+	/* @target: device string or directory.  @qd: async depth per thread.
+	 * @fresh: start from an empty store where the engine can (--db).
+	 * @why on failure. */
 	int (*open)(struct bench_engine *e, const char *target, unsigned int threads,
-		    unsigned int qd, char *why, size_t whylen);
+		    unsigned int qd, bool fresh, char *why, size_t whylen);
 	void (*close)(struct bench_engine *e);
 	int (*thread_open)(struct bench_engine *e, void **ctx);
 	void (*thread_close)(void *ctx);
@@ -51,6 +56,7 @@ struct bench_engine {
 };
 
 extern const struct bench_engine_ops bench_engine_kv;
+extern const struct bench_engine_ops bench_engine_rocksdb;
 
 /* The engine called @name, or NULL. */
 const struct bench_engine_ops *bench_engine_find(const char *name);

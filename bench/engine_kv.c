@@ -9,12 +9,13 @@
 #include "hostdrv/nvkv.h"
 
 static int kv_open(struct bench_engine *e, const char *target, unsigned int threads,
-		   unsigned int qd, char *why, size_t whylen)
+		   unsigned int qd, bool fresh, char *why, size_t whylen)
 {
 	struct nvkv_dev *d;
 	struct nvkv_opts o;
 	int rc;
 
+	(void)fresh; /* a device keeps its contents; restart nvkv-emu to empty it */
 	nvkv_opts_default(&o);
 	o.queues = threads + 2; /* + the sync queue + readwhilewriting's writer */
 	o.queue_depth = qd + 1 < 64 ? 64 : qd + 1;
@@ -163,5 +164,7 @@ const struct bench_engine_ops *bench_engine_find(const char *name)
 {
 	if (!strcmp(name, "kv"))
 		return &bench_engine_kv;
+	if (!strcmp(name, "rocksdb"))
+		return &bench_engine_rocksdb;
 	return NULL;
 }

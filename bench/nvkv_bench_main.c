@@ -93,7 +93,9 @@ static const struct flag flags[] = {
 	D(sine_d, "sine offset"),
 	I(sine_mix_rate_interval_milliseconds, "how often the sine rate is recomputed"),
 	S(device, "device string (nvkv-emu socket)"),
-	S(engine, "engine: kv"),
+	S(engine, "engine: kv (the device) or rocksdb (Debian's RocksDB in --db, a baseline)"),
+	S(db, "--engine=rocksdb: database directory (emptied first unless --use_existing_db)"),
+	B(use_existing_db, "--engine=rocksdb: keep the database's contents"),
 	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
 		"adaptive-cost byteexpress"),
 	I(qd, "asynchronous queue depth per thread"),
@@ -109,8 +111,10 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: nvkv-bench --device SOCK --benchmarks=LIST [--flag=value ...]\n\n"
-		   "db_bench-style workloads on an NVMe KV device.  Flags (db_bench names):\n");
+	fprintf(f, "usage: nvkv-bench --device SOCK --benchmarks=LIST [--flag=value ...]\n"
+		   "       nvkv-bench --engine=rocksdb --db DIR --benchmarks=LIST [...]\n\n"
+		   "db_bench-style workloads on an NVMe KV device (or on RocksDB, the host\n"
+		   "baseline).  Flags (db_bench names):\n");
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		char def[64];
 
@@ -194,6 +198,7 @@ static void defaults(void)
 	cfg.sine_mix_rate_interval_milliseconds = 10000;
 	cfg.device = "/tmp/nvkv.sock";
 	cfg.engine = "kv";
+	cfg.db = "/tmp/nvkv-bench-rocksdb";
 	cfg.xfer = "adaptive";
 	cfg.qd = 32;
 	cfg.json = "";
@@ -280,7 +285,7 @@ static int check_cfg(void)
 	    cfg.value_size_max > (2 << 20))
 		return bench_fail("need 0 <= --value_size_min <= --value_size_max <= 2097152");
 	if (!bench_engine_find(cfg.engine))
-		return bench_fail("unknown --engine '%s' (available: kv)", cfg.engine);
+		return bench_fail("unknown --engine '%s' (available: kv, rocksdb)", cfg.engine);
 	list = strdup(cfg.xfer);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (nvkv_xfer_parse(tok, &m)) {

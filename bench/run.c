@@ -1031,6 +1031,7 @@ static const char *describe_values(const struct bench_cfg *c, char *buf, size_t 
 int bench_run(const struct bench_cfg *c)
 {
 	struct bench_engine e = { bench_engine_find(c->engine), NULL };
+	const char *target = e.ops->target_is_db ? c->db : c->device;
 	char why[256], vdesc[128], *xl = strdup(c->xfer), *xs, *xt;
 	struct result *res = calloc(1, sizeof(*res));
 	struct bench_trace_reader trace_in;
@@ -1068,8 +1069,8 @@ int bench_run(const struct bench_cfg *c)
 		free(res);
 		return 2;
 	}
-	rc = e.ops->open(&e, c->device, (unsigned int)c->threads, (unsigned int)c->qd, why,
-			 sizeof(why));
+	rc = e.ops->open(&e, target, (unsigned int)c->threads, (unsigned int)c->qd,
+			 !c->use_existing_db, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "nvkv-bench: %s\n", why);
 		free(res);
@@ -1086,7 +1087,7 @@ int bench_run(const struct bench_cfg *c)
 		json_config(json, c);
 	}
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
-	       e.ops->name, c->device, (long long)c->key_size,
+	       e.ops->name, target, (long long)c->key_size,
 	       describe_values(c, vdesc, sizeof(vdesc)), (long long)c->threads, (long long)c->qd);
 	fflush(stdout); /* before progress lines on stderr */
 	xl = strdup(c->xfer);

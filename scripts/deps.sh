@@ -18,6 +18,7 @@ PACKAGES=(
 	libinih-dev     # INI configuration files of nvkv-emu
 	python3         # report and plot scripts
 	gnuplot-nox     # PNG plots of benchmark reports
+	librocksdb-dev  # nvkv-bench --engine=rocksdb, the host-side baseline
 )
 
 missing() {

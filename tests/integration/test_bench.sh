@@ -107,6 +107,28 @@ B --benchmarks=replay --trace_file="$TMP/short.trace" >"$TMP/short.out" 2>&1
 [ $? -eq 2 ] && grep -q "corrupt trace at byte offset" "$TMP/short.out" && ok ||
 	bad "truncated trace: $(cat "$TMP/short.out")"
 
+# The rocksdb engine runs the same operations: same keys, same found counts
+# as the device; --use_existing_db keeps the database, the default empties it.
+R() { "$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/rdb" --progress=0 "$@"; }
+fresh_emu
+B --benchmarks=fillrandom,readrandom --num=3000 --reads=2000 --seed=9 >"$TMP/kvf.out" 2>&1
+R --benchmarks=fillrandom,readrandom --num=3000 --reads=2000 --seed=9 >"$TMP/rdf.out" 2>&1 ||
+	bad "rocksdb engine: $(cat "$TMP/rdf.out")"
+kvf=$(found readrandom "$TMP/kvf.out")
+[ -n "$kvf" ] && [ "$(found readrandom "$TMP/rdf.out")" = "$kvf" ] && ok ||
+	bad "rocksdb found '$(found readrandom "$TMP/rdf.out")', device found '$kvf'"
+grep -q "^nvkv readrandom" "$TMP/rdf.out" && bad "rocksdb printed device figures" || ok
+R --benchmarks=readrandom --num=3000 --reads=2000 --seed=9 --use_existing_db=1 >"$TMP/rdk.out" 2>&1
+[ "$(found readrandom "$TMP/rdk.out" | cut -d' ' -f1)" -gt 1000 ] && ok ||
+	bad "use_existing_db: $(grep readrandom "$TMP/rdk.out")"
+R --benchmarks=readrandom --num=3000 --reads=2000 --seed=9 >"$TMP/rde.out" 2>&1
+[ "$(found readrandom "$TMP/rde.out")" = "0 2000" ] && ok ||
+	bad "fresh db: $(grep readrandom "$TMP/rde.out")"
+touch "$TMP/notadir"
+"$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/notadir/db" --benchmarks=fillseq --num=10 \
+	>/dev/null 2>"$TMP/e"
+[ $? -eq 3 ] && grep -q "notadir" "$TMP/e" && ok || bad "rocksdb bad --db: $(cat "$TMP/e")"
+
 # Errors: usage 2, no device 3.
 expect() { local want=$1; shift; "$@" >/dev/null 2>"$TMP/e"; local got=$?;
 	[ $got -eq "$want" ] && ok || bad "exit $got want $want: $*: $(cat "$TMP/e")"; }
@@ -115,6 +137,7 @@ expect 2 B --num=abc
 expect 2 B --key_size=17
 expect 2 B --benchmarks=frobnicate
 expect 2 B --xfer=warp
+expect 2 B --engine=leveldb
 expect 2 B --value_size_distribution_type=zipf
 expect 0 B --help
 expect 3 "$BIN/nvkv-bench" --device="$TMP/none.sock" --benchmarks=fillseq --num=10

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The "rocksdb" engine: Debian's RocksDB through its C API, as a host-side
+ * baseline for the same workloads.  RocksDB calls are synchronous; each
+ * worker queues its completions and delivers them from poll()/wait(), so the
+ * runner drives both engines the same way.  Options are RocksDB's defaults
+ * (as db_bench without tuning flags): WAL on, no sync per write.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+#include "engine.h"
+#include "hostdrv/nvkv.h" /* NVKV_KEY_NOT_EXIST: the runner's "not found" */
+
+struct rdb {
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_writeoptions_t *wo;
+	rocksdb_readoptions_t *ro;
+	unsigned int qd;
+};
+
+struct rdb_done {
+	bench_cb cb;
+	void *arg;
+	int status;
+	uint32_t vlen;
+};
+
+struct rdb_thread {
+	struct rdb *r;
+	unsigned int n, cap;
+	struct rdb_done *done; /* completed, not yet delivered */
+};
+
+static void rdb_free(struct rdb *r)
+{
+	if (r->db)
+		rocksdb_close(r->db);
+	if (r->opts)
+		rocksdb_options_destroy(r->opts);
+	if (r->wo)
+		rocksdb_writeoptions_destroy(r->wo);
+	if (r->ro)
+		rocksdb_readoptions_destroy(r->ro);
+	free(r);
+}
+
+static int rdb_open(struct bench_engine *e, const char *target, unsigned int threads,
+		    unsigned int qd, bool fresh, char *why, size_t whylen)
+{
+	struct rdb *r = calloc(1, sizeof(*r));
+	char *err = NULL;
+
+	if (!r) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	r->qd = qd;
+	r->opts = rocksdb_options_create();
+	r->wo = rocksdb_writeoptions_create();
+	r->ro = rocksdb_readoptions_create();
+	if (!r->opts || !r->wo || !r->ro) {
+		rdb_free(r);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	rocksdb_options_set_create_if_missing(r->opts, 1);
+	rocksdb_options_increase_parallelism(r->opts, (int)threads + 1);
+	if (fresh) {
+		rocksdb_destroy_db(r->opts, target, &err);
+		if (err) {
+			snprintf(why, whylen, "%s: cannot remove the old database: %s", target,
+				 err);
+			rocksdb_free(err);
+			rdb_free(r);
+			return -EIO;
+		}
+	}
+	r->db = rocksdb_open(r->opts, target, &err);
+	if (err) {
+		snprintf(why, whylen, "%s: %s", target, err);
+		rocksdb_free(err);
+		r->db = NULL;
+		rdb_free(r);
+		return -EIO;
+	}
+	e->priv = r;
+	return 0;
+}
+
+static void rdb_close(struct bench_engine *e)
+{
+	rdb_free(e->priv);
+	e->priv = NULL;
+}
+
+static int rdb_thread_open(struct bench_engine *e, void **ctx)
+{
+	struct rdb_thread *t = calloc(1, sizeof(*t));
+
+	*ctx = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->r = e->priv;
+	t->cap = t->r->qd;
+	t->done = calloc(t->cap, sizeof(*t->done));
+	if (!t->done) {
+		free(t);
+		return -ENOMEM;
+	}
+	*ctx = t;
+	return 0;
+}
+
+static void rdb_thread_close(void *ctx)
+{
+	struct rdb_thread *t = ctx;
+
+	free(t->done);
+	free(t);
+}
+
+/* The call's error (if any) becomes -EIO; the message is RocksDB's. */
+static int status_of(char *err)
+{
+	if (!err)
+		return 0;
+	fprintf(stderr, "nvkv-bench: rocksdb: %s\n", err);
+	rocksdb_free(err);
+	return -EIO;
+}
+
+static void queue_done(struct rdb_thread *t, bench_cb cb, void *arg, int status, uint32_t vlen)
+{
+	t->done[t->n++] = (struct rdb_done){ cb, arg, status, vlen };
+}
+
+static int rdb_put(void *ctx, const void *k, size_t kl, const void *v, size_t vl, unsigned int xfer,
+		   bench_cb cb, void *arg)
+{
+	struct rdb_thread *t = ctx;
+	char *err = NULL;
+
+	(void)xfer; /* no transfer methods on a host store */
+	if (t->n == t->cap)
+		return -EAGAIN;
+	rocksdb_put(t->r->db, t->r->wo, k, kl, v, vl, &err);
+	queue_done(t, cb, arg, status_of(err), 0);
+	return 0;
+}
+
+static int rdb_get(void *ctx, const void *k, size_t kl, void *buf, size_t bl, bench_cb cb,
+		   void *arg)
+{
+	struct rdb_thread *t = ctx;
+	rocksdb_pinnableslice_t *ps;
+	char *err = NULL;
+	const char *v;
+	size_t vl = 0;
+	int st;
+
+	if (t->n == t->cap)
+		return -EAGAIN;
+	ps = rocksdb_get_pinned(t->r->db, t->r->ro, k, kl, &err);
+	st = status_of(err);
+	if (!st && !ps)
+		st = NVKV_KEY_NOT_EXIST;
+	if (ps) {
+		v = rocksdb_pinnableslice_value(ps, &vl);
+		memcpy(buf, v, vl < bl ? vl : bl);
+		rocksdb_pinnableslice_destroy(ps);
+	}
+	queue_done(t, cb, arg, st, (uint32_t)vl);
+	return 0;
+}
+
+static int rdb_del(void *ctx, const void *k, size_t kl, bench_cb cb, void *arg)
+{
+	struct rdb_thread *t = ctx;
+	char *err = NULL;
+
+	if (t->n == t->cap)
+		return -EAGAIN;
+	rocksdb_delete(t->r->db, t->r->wo, k, kl, &err);
+	queue_done(t, cb, arg, status_of(err), 0);
+	return 0;
+}
+
+static int rdb_seek(void *ctx, const void *k, size_t kl, unsigned int n, unsigned int *found,
+		    uint64_t *bytes)
+{
+	struct rdb_thread *t = ctx;
+	rocksdb_iterator_t *it = rocksdb_create_iterator(t->r->db, t->r->ro);
+	char *err = NULL;
+	unsigned int i;
+
+	*found = 0;
+	*bytes = 0;
+	if (!it)
+		return -ENOMEM;
+	if (kl)
+		rocksdb_iter_seek(it, k, kl);
+	else
+		rocksdb_iter_seek_to_first(it);
+	for (i = 0; i <= n && rocksdb_iter_valid(it); i++) {
+		size_t klen, vlen;
+
+		rocksdb_iter_key(it, &klen);
+		rocksdb_iter_value(it, &vlen);
+		(*found)++;
+		*bytes += klen + vlen;
+		rocksdb_iter_next(it);
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	return status_of(err);
+}
+
+static int rdb_poll(void *ctx)
+{
+	struct rdb_thread *t = ctx;
+	unsigned int i, n = t->n;
+
+	t->n = 0;
+	for (i = 0; i < n; i++)
+		t->done[i].cb(t->done[i].arg, t->done[i].status, t->done[i].vlen);
+	return (int)n;
+}
+
+static int rdb_wait(void *ctx, unsigned int min)
+{
+	(void)min; /* everything submitted has completed */
+	return rdb_poll(ctx);
+}
+
+static unsigned int rdb_inflight(void *ctx)
+{
+	return ((struct rdb_thread *)ctx)->n;
+}
+
+const struct bench_engine_ops bench_engine_rocksdb = {
+	.name = "rocksdb",
+	.target_is_db = true,
+	.open = rdb_open,
+	.close = rdb_close,
+	.thread_open = rdb_thread_open,
+	.thread_close = rdb_thread_close,
+	.put = rdb_put,
+	.get = rdb_get,
+	.del = rdb_del,
+	.seek = rdb_seek,
+	.poll = rdb_poll,
+	.wait = rdb_wait,
+	.inflight = rdb_inflight,
+	.device_stats = NULL,
+	.strerror = nvkv_strerror,
+};
