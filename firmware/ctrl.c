@@ -168,8 +168,8 @@ static int fifo_push(struct fw_ctrl *c, const struct fw_cpl *e)
 	return 0;
 }
 
-static void record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
-			 uint32_t nsid)
+void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
+			  uint32_t nsid)
 {
 	struct kvc_error_log_entry *e = &c->err[c->err_count % FW_ERR_LOG];
 
@@ -197,7 +197,7 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	e.cid = kvc_sqe_cid(&cmd->sqe);
 	e.status = status;
 	if (status)
-		record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
+		fw_ctrl_record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
 	fw_stats_complete(s, cmd, status);
 	if (e.due ? heap_push(c, &e) : fifo_push(c, &e)) {
 		/* Out of memory for the heap: post right away rather than lose it. */

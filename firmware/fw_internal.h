@@ -47,9 +47,10 @@ extern const unsigned int fw_admin_ncmds;
 struct fw_bs_seq {
 	bool active;
 	struct kvc_bs_store hdr;
-	uint32_t got;	  /* value bytes received (PRP part included) */
-	uint64_t arrival; /* of the head */
-	uint8_t *buf;	  /* max_value bytes, allocated on first use */
+	uint32_t got;	   /* value bytes received (PRP part included) */
+	uint64_t arrival;  /* of the head */
+	uint16_t head_cid; /* for the error log if the sequence is abandoned */
+	uint8_t *buf;	   /* max_value bytes, allocated on first use */
 };
 
 struct fw_sq {
@@ -200,6 +201,9 @@ void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
 void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid);
+/* Add an Error Information log entry (log page 01h). */
+void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
+			  uint32_t nsid);
 /* A deleted queue's doorbell register returns to 0, like the queue's state. */
 void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq);
 

@@ -245,9 +245,14 @@ static uint16_t bs_store(struct fw_cmd *cmd)
 
 	cmd->method = KVC_XM_BANDSLIM;
 	cmd->stat_op = KVC_OP_BS_XFER;
-	if (bs->active)
+	if (bs->active) {
+		/* The old head has completed already: the error log is where the
+		 * host learns its Store never happened. */
 		fw_ctrl_log(cmd->c, FW_LOG_WARN, "BandSlim: head on SQ %u abandons tag %u",
 			    cmd->sqid, bs->hdr.tag);
+		fw_ctrl_record_error(cmd->c, cmd->sqid, bs->head_cid, FW_ST(KVC_SC_CMD_SEQ_ERROR),
+				     bs->hdr.nsid);
+	}
 	bs->active = false;
 	if (!bs->buf) {
 		bs->buf = fw_malloc(s->cfg.max_value + FW_MEM_PAGE);
@@ -269,6 +274,7 @@ static uint16_t bs_store(struct fw_cmd *cmd)
 	n = kvc_bs_decode_head(&cmd->sqe, &bs->hdr, bs->buf + prp, bs->hdr.size - prp);
 	bs->got = prp + (uint32_t)n;
 	bs->arrival = cmd->arrival;
+	bs->head_cid = kvc_sqe_cid(&cmd->sqe);
 	if (bs->got == bs->hdr.size)
 		return bs_finish(cmd, bs);
 	bs->active = true;

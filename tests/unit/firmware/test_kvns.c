@@ -353,6 +353,26 @@ START_TEST(bandslim_prp_hybrid)
 }
 END_TEST
 
+/* Whether the Error Information log holds @status for command @cid of @sqid. */
+static bool error_logged(uint16_t sqid, uint16_t cid, uint16_t status)
+{
+	uint64_t buf = fh_alloc(&host, 4096, 4096);
+	const struct kvc_error_log_entry *e = (const void *)(host.mem + buf);
+	struct kvc_sqe sqe;
+	unsigned int i;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_GET_LOG_PAGE;
+	kvc_sqe_set_dw(&sqe, 10, 1023u << 16 | KVC_LOG_ERROR);
+	kvc_sqe_set_prp(&sqe, buf, 0);
+	ck_assert_uint_eq(fh_exec(&host, 0, &sqe, NULL), 0);
+	for (i = 0; i < 4096 / sizeof(*e); i++)
+		if (kvc_get_le64(&e[i].error_count) && kvc_get_le16(&e[i].sqid) == sqid &&
+		    kvc_get_le16(&e[i].cid) == cid && kvc_get_le16(&e[i].status) >> 1 == status)
+			return true;
+	return false;
+}
+
 START_TEST(bandslim_bad_sequences)
 {
 	struct kvc_bs_store s = {
@@ -360,6 +380,7 @@ START_TEST(bandslim_bad_sequences)
 	};
 	uint8_t v[200];
 	struct kvc_sqe sqe;
+	uint16_t head_cid;
 
 	fill(v, 200, 1);
 	memcpy(s.key, "bq", 2);
@@ -369,12 +390,16 @@ START_TEST(bandslim_bad_sequences)
 	/* Head, then a transfer with the wrong tag. */
 	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 0, v, 0), 0);
 	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), 0);
+	head_cid = kvc_sqe_cid(&sqe);
 	s.tag = 6;
 	ck_assert_int_eq(kvc_bs_encode(&sqe, &s, 1, v, 0), 0);
 	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_CMD_SEQ_ERROR));
-	/* A new head abandons the open sequence; the new one completes. */
+	/* A new head abandons the open sequence; the new one completes.  The
+	 * abandoned head (already completed) is reported in the error log. */
+	ck_assert(!error_logged(1, head_cid, ST(KVC_SC_CMD_SEQ_ERROR)));
 	ck_assert_uint_eq(bs_send("bq", v, 200, KVC_BS_STORE, 0, 9), 0);
 	check_value("bq", v, 200);
+	ck_assert(error_logged(1, head_cid, ST(KVC_SC_CMD_SEQ_ERROR)));
 	/* Head that never gets its transfers: the key is not stored. */
 	s.tag = 10;
 	memcpy(s.key, "orphan", 6);
