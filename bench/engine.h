@@ -24,6 +24,7 @@ struct bench_engine;
 struct bench_engine_ops {
 	const char *name;
 	bool target_is_db; /* opens --db (a directory), not --device */
+	bool xfer_methods; /* put() honours --xfer: one pass per method */
 	/* @target: device string or directory.  @qd: async depth per thread.
 	 * @fresh: start from an empty store where the engine can (--db).
 	 * @why on failure. */

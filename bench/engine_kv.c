@@ -145,6 +145,7 @@ static int kv_stats(struct bench_engine *e, struct kvc_stats_log *l)
 
 const struct bench_engine_ops bench_engine_kv = {
 	.name = "kv",
+	.xfer_methods = true,
 	.open = kv_open,
 	.close = kv_close,
 	.thread_open = kv_thread_open,

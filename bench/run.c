@@ -480,6 +480,12 @@ static int replay(struct worker *w)
 	return 0;
 }
 
+/* The transfer method of a run, "none" for engines without methods. */
+static const char *xfer_label(const struct run *r)
+{
+	return r->e->ops->xfer_methods ? nvkv_xfer_name(r->xfer) : "none";
+}
+
 /*
  * A random key as db_bench's writes and readrandom draw it: one number picks
  * the DB (there is one here), the next the key.  Keeps the key streams equal
@@ -679,12 +685,11 @@ static void progress(struct run *r, uint64_t t0, uint64_t total)
 
 	if (total)
 		fprintf(stderr, "\r... %s [%s]: %llu of %llu ops, %.0f ops/s   ", r->name,
-			nvkv_xfer_name(r->xfer), (unsigned long long)done,
-			(unsigned long long)total, done / (el > 0 ? el : 1));
-	else
-		fprintf(stderr, "\r... %s [%s]: %llu ops, %.0f ops/s   ", r->name,
-			nvkv_xfer_name(r->xfer), (unsigned long long)done,
+			xfer_label(r), (unsigned long long)done, (unsigned long long)total,
 			done / (el > 0 ? el : 1));
+	else
+		fprintf(stderr, "\r... %s [%s]: %llu ops, %.0f ops/s   ", r->name, xfer_label(r),
+			(unsigned long long)done, done / (el > 0 ? el : 1));
 }
 
 static int run_one(struct run *r, struct result *res)
@@ -866,7 +871,7 @@ static void print_result(const struct run *r, const struct result *res)
 		printf("nvkv %s [%s]: PCIe %.1f bytes/op (up %.1f, down %.1f), %.2f TLPs/op, "
 		       "traffic amplification %.2f; NAND %llu page programs (%.4f/op), "
 		       "write amplification %.2f; modeled %.0f ops/s\n",
-		       r->name, nvkv_xfer_name(r->xfer), d.up + d.down, d.up, d.down, d.tlps, d.amp,
+		       r->name, xfer_label(r), d.up + d.down, d.up, d.down, d.tlps, d.amp,
 		       (unsigned long long)d.nprog, d.programs, d.waf, d.model_ops);
 		if (r->c->statistics)
 			kvc_stats_print(stdout, &res->after, 0);
@@ -874,11 +879,10 @@ static void print_result(const struct run *r, const struct result *res)
 	if (r->w == W_REPLAY && r->replay_skipped)
 		printf("nvkv %s [%s]: %llu trace operations not replayable (merges, values over "
 		       "the device maximum)\n",
-		       r->name, nvkv_xfer_name(r->xfer), (unsigned long long)r->replay_skipped);
+		       r->name, xfer_label(r), (unsigned long long)r->replay_skipped);
 	if (res->errors)
-		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->name,
-		       nvkv_xfer_name(r->xfer), (unsigned long long)res->errors,
-		       r->e->ops->strerror(res->err));
+		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->name, xfer_label(r),
+		       (unsigned long long)res->errors, r->e->ops->strerror(res->err));
 	fflush(stdout);
 }
 
@@ -933,7 +937,7 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 		"%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
 		"\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
 		"\"errors\":%llu,\"latency\":{",
-		first ? "" : ",", r->name, nvkv_xfer_name(r->xfer), (unsigned long long)res->ops,
+		first ? "" : ",", r->name, xfer_label(r), (unsigned long long)res->ops,
 		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
 		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
 		(unsigned long long)res->found, (unsigned long long)res->errors);
@@ -1089,8 +1093,8 @@ int bench_run(const struct bench_cfg *c)
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
 	       e.ops->name, target, (long long)c->key_size,
 	       describe_values(c, vdesc, sizeof(vdesc)), (long long)c->threads, (long long)c->qd);
-	fflush(stdout); /* before progress lines on stderr */
-	xl = strdup(c->xfer);
+	fflush(stdout);					    /* before progress lines on stderr */
+	xl = strdup(e.ops->xfer_methods ? c->xfer : "prp"); /* one pass without methods */
 	for (xt = strtok_r(xl, ",", &xs); xt && !rc; xt = strtok_r(NULL, ",", &xs)) {
 		char *bl = strdup(c->benchmarks), *bs, *bt;
 		unsigned int started = 0; /* threads so far in this pass */

@@ -118,6 +118,13 @@ kvf=$(found readrandom "$TMP/kvf.out")
 [ -n "$kvf" ] && [ "$(found readrandom "$TMP/rdf.out")" = "$kvf" ] && ok ||
 	bad "rocksdb found '$(found readrandom "$TMP/rdf.out")', device found '$kvf'"
 grep -q "^nvkv readrandom" "$TMP/rdf.out" && bad "rocksdb printed device figures" || ok
+# No transfer methods: one pass, whatever --xfer lists.
+"$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/rdb2" --progress=0 --benchmarks=fillseq --num=100 \
+	--xfer=prp,bandslim,byteexpress --json="$TMP/rx.json" \
+	>"$TMP/rx.out" 2>&1
+[ "$(grep -c '^fillseq ' "$TMP/rx.out")" -eq 1 ] &&
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"]; assert [x["xfer"] for x in r] == ["none"], r' \
+		"$TMP/rx.json" && ok || bad "rocksdb --xfer list: $(cat "$TMP/rx.out")"
 R --benchmarks=readrandom --num=3000 --reads=2000 --seed=9 --use_existing_db=1 >"$TMP/rdk.out" 2>&1
 [ "$(found readrandom "$TMP/rdk.out" | cut -d' ' -f1)" -gt 1000 ] && ok ||
 	bad "use_existing_db: $(grep readrandom "$TMP/rdk.out")"
