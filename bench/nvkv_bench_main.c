@@ -298,8 +298,6 @@ static int check_cfg(void)
 	free(list);
 	if (cfg.trace_replay_fast_forward < 0)
 		return bench_fail("--trace_replay_fast_forward must be >= 0");
-	if (strstr(cfg.benchmarks, "replay") && !*cfg.trace_file)
-		return bench_fail("the replay benchmark needs --trace_file");
 	if (cfg.reads < 0)
 		cfg.reads = cfg.num;
 	return 0;

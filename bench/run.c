@@ -41,24 +41,29 @@ enum workload {
 	W_REPLAY,
 };
 
-static const struct {
+struct workload_def {
 	const char *name;
 	enum workload w;
-} workloads[] = {
-	{ "fillseq", W_FILLSEQ },
-	{ "fillrandom", W_FILLRANDOM },
-	{ "overwrite", W_OVERWRITE },
-	{ "readrandom", W_READRANDOM },
-	{ "readseq", W_READSEQ },
-	{ "readwhilewriting", W_READWHILEWRITING },
-	{ "seekrandom", W_SEEKRANDOM },
-	{ "deleterandom", W_DELETERANDOM },
-	{ "mixgraph", W_MIXGRAPH },
-	{ "wB", W_B },
-	{ "wC", W_C },
-	{ "wD", W_D },
-	{ "wM", W_M },
-	{ "replay", W_REPLAY },
+	bool reads;	/* --reads operations per thread (else --num) */
+	bool finds;	/* the result line says how many lookups found their key */
+	bool own_sizes; /* value sizes come from the workload, not --value_size */
+};
+
+static const struct workload_def workloads[] = {
+	{ "fillseq", W_FILLSEQ, false, false, false },
+	{ "fillrandom", W_FILLRANDOM, false, false, false },
+	{ "overwrite", W_OVERWRITE, false, false, false },
+	{ "readrandom", W_READRANDOM, true, true, false },
+	{ "readseq", W_READSEQ, true, true, false },
+	{ "readwhilewriting", W_READWHILEWRITING, true, true, false },
+	{ "seekrandom", W_SEEKRANDOM, true, true, false },
+	{ "deleterandom", W_DELETERANDOM, false, false, false },
+	{ "mixgraph", W_MIXGRAPH, true, true, true },
+	{ "wB", W_B, false, false, true },
+	{ "wC", W_C, false, false, true },
+	{ "wD", W_D, false, false, true },
+	{ "wM", W_M, false, false, true },
+	{ "replay", W_REPLAY, false, true, true },
 };
 
 #define HBUCKETS KVC_LAT_BUCKETS
@@ -194,8 +199,9 @@ struct worker {
 struct run {
 	const struct bench_cfg *c;
 	struct bench_engine *e;
-	enum workload w;
-	const char *name;
+	const struct workload_def *def;
+	enum workload w;  /* def->w */
+	const char *name; /* def->name */
 	enum nvkv_xfer xfer;
 	uint64_t ops_per_worker;
 	unsigned int first_thread; /* db_bench's thread count before this run, + 1 */
@@ -306,7 +312,7 @@ static uint32_t fill_value_size(struct worker *w)
 	static const uint32_t wd[] = { 8, 16, 32, 64, 128, 256, 512, 1024, 2048 };
 	struct bench_mix_req q;
 
-	switch (w->run->w) {
+	switch (w->run->def->w) {
 	case W_B:
 		return bench_rng_uniform(&w->rng, 10) < 9 ? 8 : 2048;
 	case W_C:
@@ -387,7 +393,7 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 	hist_add(&w->h[K_SEEK], now_ns() - t0);
 	if (w->run->record)
 		bench_trace_record(w->run->record, BENCH_TR_SEEK, key, klen, NULL, 0);
-	if (w->run->w == W_READSEQ) {
+	if (w->run->def->w == W_READSEQ) {
 		w->ops += found;
 		w->found += found;
 	} else {
@@ -505,12 +511,12 @@ static int work(struct worker *w)
 	uint8_t key[16];
 	int rc = 0;
 
-	if (w->run->w == W_REPLAY && !w->writer) {
+	if (w->run->def->w == W_REPLAY && !w->writer) {
 		rc = replay(w);
 		goto drain;
 	}
 	for (i = 0; !time_up(w, i) && !rc; i++) {
-		enum workload wl = w->writer ? W_FILLRANDOM : w->run->w;
+		enum workload wl = w->writer ? W_FILLRANDOM : w->run->def->w;
 		struct bench_mix_req q;
 
 		switch (wl) {
@@ -588,7 +594,7 @@ static void *worker_main(void *arg)
 	w->end = now_ns();
 	if (rc && !w->err)
 		w->err = rc;
-	if (!w->writer && w->run->w == W_READWHILEWRITING)
+	if (!w->writer && w->run->def->w == W_READWHILEWRITING)
 		atomic_store(&w->run->readers_done, true);
 	return NULL;
 }
@@ -613,7 +619,7 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 	 * readwhilewriting writer first.  So fillrandom,readrandom with the
 	 * same --seed touch the same keys as db_bench's and find as many.
 	 */
-	if (r->w == W_READWHILEWRITING)
+	if (r->def->w == W_READWHILEWRITING)
 		nth = id == (unsigned int)c->threads ? 0 : id + 1;
 	else
 		nth = id;
@@ -642,12 +648,12 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 					.iter_theta = c->iter_theta,
 					.iter_k = c->iter_k,
 					.iter_sigma = c->iter_sigma,
-					.get_ratio = r->w == W_M ? 0 : c->mix_get_ratio,
-					.put_ratio = r->w == W_M ? 1 : c->mix_put_ratio,
-					.seek_ratio = r->w == W_M ? 0 : c->mix_seek_ratio,
+					.get_ratio = r->def->w == W_M ? 0 : c->mix_get_ratio,
+					.put_ratio = r->def->w == W_M ? 1 : c->mix_put_ratio,
+					.seek_ratio = r->def->w == W_M ? 0 : c->mix_seek_ratio,
 					.max_value_size = c->mix_max_value_size,
 					.max_scan_len = c->mix_max_scan_len };
-	if (r->w == W_MIXGRAPH || r->w == W_M) {
+	if (r->def->w == W_MIXGRAPH || r->def->w == W_M) {
 		rc = bench_mix_init(&w->mix, &mp, &why);
 		if (rc) {
 			bench_fail("%s", why);
@@ -684,40 +690,50 @@ static void progress(struct run *r, uint64_t t0, uint64_t total)
 	double el = (now_ns() - t0) / 1e9;
 
 	if (total)
-		fprintf(stderr, "\r... %s [%s]: %llu of %llu ops, %.0f ops/s   ", r->name,
+		fprintf(stderr, "\r... %s [%s]: %llu of %llu ops, %.0f ops/s   ", r->def->name,
 			xfer_label(r), (unsigned long long)done, (unsigned long long)total,
 			done / (el > 0 ? el : 1));
 	else
-		fprintf(stderr, "\r... %s [%s]: %llu ops, %.0f ops/s   ", r->name, xfer_label(r),
-			(unsigned long long)done, done / (el > 0 ? el : 1));
+		fprintf(stderr, "\r... %s [%s]: %llu ops, %.0f ops/s   ", r->def->name,
+			xfer_label(r), (unsigned long long)done, done / (el > 0 ? el : 1));
+}
+
+/* Operations a replay of @t sends. */
+static uint64_t trace_ops(const struct bench_trace_reader *t)
+{
+	uint64_t n = 0;
+	int k;
+
+	for (k = 0; k < BENCH_TR_MERGE; k++)
+		n += t->count[k];
+	return n;
 }
 
 static int run_one(struct run *r, struct result *res)
 {
 	const struct bench_cfg *c = r->c;
-	unsigned int nw = r->w == W_REPLAY
+	unsigned int nw = r->def->w == W_REPLAY
 				  ? 1
-				  : (unsigned int)c->threads + (r->w == W_READWHILEWRITING),
+				  : (unsigned int)c->threads + (r->def->w == W_READWHILEWRITING),
 		     i;
 	struct worker *w = calloc(nw, sizeof(*w));
 	pthread_t *t = calloc(nw, sizeof(*t));
-
-	r->nworkers = nw;
 	uint64_t t0, last = 0, total, first_start, last_end;
 	bool shown = false;
 	int rc = 0;
 
+	r->nworkers = nw;
 	memset(res, 0, sizeof(*res));
 	if (!w || !t) {
 		free(w);
 		free(t);
 		return -ENOMEM;
 	}
-	r->ops_per_worker = r->w == W_READRANDOM || r->w == W_READSEQ || r->w == W_SEEKRANDOM ||
-					    r->w == W_READWHILEWRITING || r->w == W_MIXGRAPH
-				    ? (uint64_t)c->reads
-				    : (uint64_t)c->num;
-	total = c->duration || r->w == W_REPLAY ? 0 : r->ops_per_worker * (uint64_t)c->threads;
+	r->ops_per_worker = (uint64_t)(r->def->reads ? c->reads : c->num);
+	if (r->def->w == W_REPLAY) /* every operation the trace holds; merges are skipped */
+		total = trace_ops(r->replay);
+	else
+		total = c->duration ? 0 : r->ops_per_worker * (uint64_t)c->threads;
 	atomic_store(&r->done, 0);
 	atomic_store(&r->readers_done, false);
 	for (i = 0; i < nw && !rc; i++) {
@@ -842,21 +858,21 @@ static void print_result(const struct run *r, const struct result *res)
 	if (res->bytes)
 		snprintf(extra, sizeof(extra), "%6.1f MB/s",
 			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
-	if (r->w == W_READRANDOM || r->w == W_READWHILEWRITING || r->w == W_SEEKRANDOM ||
-	    r->w == W_MIXGRAPH || r->w == W_READSEQ || r->w == W_REPLAY)
+	if (r->def->finds)
 		snprintf(msg, sizeof(msg), "(%llu of %llu found)", (unsigned long long)res->found,
 			 /* a replay mixes writes in: count the lookups */
-			 (unsigned long long)(r->w == W_REPLAY ? res->h[K_READ].n + res->h[K_SEEK].n
-							       : res->ops));
+			 (unsigned long long)(r->def->w == W_REPLAY
+						      ? res->h[K_READ].n + res->h[K_SEEK].n
+						      : res->ops));
 	if (*msg) {
 		size_t l = strlen(extra);
 
 		snprintf(extra + l, sizeof(extra) - l, "%s%s", l ? " " : "", msg);
 	}
 	/* db_bench's result line, exactly. */
-	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n", r->name,
-	       res->ops ? res->thread_seconds * 1e6 / res->ops : 0, (long)ops_sec, res->seconds,
-	       (unsigned long long)res->ops, *extra ? " " : "", extra);
+	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n",
+	       r->def->name, res->ops ? res->thread_seconds * 1e6 / res->ops : 0, (long)ops_sec,
+	       res->seconds, (unsigned long long)res->ops, *extra ? " " : "", extra);
 	if (r->c->histogram) {
 		for (k = 0; k < K_NUM; k++) {
 			if (!res->h[k].n)
@@ -871,18 +887,19 @@ static void print_result(const struct run *r, const struct result *res)
 		printf("nvkv %s [%s]: PCIe %.1f bytes/op (up %.1f, down %.1f), %.2f TLPs/op, "
 		       "traffic amplification %.2f; NAND %llu page programs (%.4f/op), "
 		       "write amplification %.2f; modeled %.0f ops/s\n",
-		       r->name, xfer_label(r), d.up + d.down, d.up, d.down, d.tlps, d.amp,
+		       r->def->name, xfer_label(r), d.up + d.down, d.up, d.down, d.tlps, d.amp,
 		       (unsigned long long)d.nprog, d.programs, d.waf, d.model_ops);
 		if (r->c->statistics)
 			kvc_stats_print(stdout, &res->after, 0);
 	}
-	if (r->w == W_REPLAY && r->replay_skipped)
+	if (r->def->w == W_REPLAY && r->replay_skipped)
 		printf("nvkv %s [%s]: %llu trace operations not replayable (merges, values over "
 		       "the device maximum)\n",
-		       r->name, xfer_label(r), (unsigned long long)r->replay_skipped);
+		       r->def->name, xfer_label(r), (unsigned long long)r->replay_skipped);
 	if (res->errors)
-		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->name, xfer_label(r),
-		       (unsigned long long)res->errors, r->e->ops->strerror(res->err));
+		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->def->name,
+		       xfer_label(r), (unsigned long long)res->errors,
+		       r->e->ops->strerror(res->err));
 	fflush(stdout);
 }
 
@@ -937,7 +954,7 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 		"%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
 		"\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
 		"\"errors\":%llu,\"latency\":{",
-		first ? "" : ",", r->name, xfer_label(r), (unsigned long long)res->ops,
+		first ? "" : ",", r->def->name, xfer_label(r), (unsigned long long)res->ops,
 		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
 		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
 		(unsigned long long)res->found, (unsigned long long)res->errors);
@@ -986,37 +1003,63 @@ static void json_config(FILE *f, const struct bench_cfg *c)
 		c->mix_seek_ratio, (long long)c->mix_max_value_size);
 }
 
-static int find_workload(const char *name, enum workload *w)
+/* The benchmarks of --benchmarks, in order. */
+struct plan {
+	const struct workload_def **b;
+	unsigned int n;
+	bool replay;	  /* "replay" is among them */
+	bool own_sizes;	  /* some size their values themselves */
+	bool given_sizes; /* some use --value_size... */
+};
+
+static const struct workload_def *find_workload(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
-		if (!strcmp(workloads[i].name, name)) {
-			*w = workloads[i].w;
-			return 0;
-		}
+	for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		if (!strcmp(workloads[i].name, name))
+			return &workloads[i];
+	return NULL;
+}
+
+/* Parse @list into @p; 2 (usage error, reported) for an unknown name. */
+static int plan_parse(const char *list, struct plan *p)
+{
+	char *bl = strdup(list), *bs, *bt;
+	size_t n = 1, i;
+	int rc = 0;
+
+	for (i = 0; list[i]; i++)
+		n += list[i] == ',';
+	memset(p, 0, sizeof(*p));
+	p->b = calloc(n, sizeof(*p->b));
+	if (!bl || !p->b) {
+		free(bl);
+		return bench_fail("out of memory");
 	}
-	return -EINVAL;
+	for (bt = strtok_r(bl, ",", &bs); bt && !rc; bt = strtok_r(NULL, ",", &bs)) {
+		const struct workload_def *d = find_workload(bt);
+
+		if (!d) {
+			rc = bench_fail("unknown benchmark '%s' (see --help)", bt);
+			break;
+		}
+		p->b[p->n++] = d;
+		p->replay |= d->w == W_REPLAY;
+		p->own_sizes |= d->own_sizes;
+		p->given_sizes |= !d->own_sizes;
+	}
+	free(bl);
+	return rc;
 }
 
 /* The value sizes of the run, for the header line. */
-static const char *describe_values(const struct bench_cfg *c, char *buf, size_t len)
+static const char *describe_values(const struct bench_cfg *c, const struct plan *p, char *buf,
+				   size_t len)
 {
-	static const char *const own[] = { "wB", "wC", "wD", "wM", "mixgraph", "replay" };
-	char *bl = strdup(c->benchmarks), *bs, *bt;
-	bool own_sizes = false, fixed_sizes = false;
-	size_t i;
+	size_t l;
 
-	for (bt = strtok_r(bl, ",", &bs); bt; bt = strtok_r(NULL, ",", &bs)) {
-		bool o = false;
-
-		for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-			o |= !strcmp(bt, own[i]);
-		own_sizes |= o;
-		fixed_sizes |= !o;
-	}
-	free(bl);
-	if (!fixed_sizes) {
+	if (!p->given_sizes) {
 		snprintf(buf, len, "sized by the workload");
 		return buf;
 	}
@@ -1025,101 +1068,46 @@ static const char *describe_values(const struct bench_cfg *c, char *buf, size_t 
 	else
 		snprintf(buf, len, "%s %lld..%lld B", c->value_size_distribution_type,
 			 (long long)c->value_size_min, (long long)c->value_size_max);
-	if (own_sizes) {
-		i = strlen(buf);
-		snprintf(buf + i, len - i, " (wB..wM, mixgraph, replay: their own)");
-	}
+	l = strlen(buf);
+	if (p->own_sizes)
+		snprintf(buf + l, len - l, " (wB..wM, mixgraph, replay: their own)");
 	return buf;
 }
 
-int bench_run(const struct bench_cfg *c)
+/* Every benchmark of @p once per transfer method (once without methods). */
+static int run_all(const struct bench_cfg *c, struct bench_engine *e, const struct plan *p,
+		   struct bench_trace_reader *replay, struct bench_trace_writer *record, FILE *json,
+		   struct result *res)
 {
-	struct bench_engine e = { bench_engine_find(c->engine), NULL };
-	const char *target = e.ops->target_is_db ? c->db : c->device;
-	char why[256], vdesc[128], *xl = strdup(c->xfer), *xs, *xt;
-	struct result *res = calloc(1, sizeof(*res));
-	struct bench_trace_reader trace_in;
-	struct bench_trace_writer trace_out;
-	bool replaying = strstr(c->benchmarks, "replay") != NULL;
-	bool recording = *c->trace_file && !replaying;
-	FILE *json = NULL;
+	char *xl = strdup(e->ops->xfer_methods ? c->xfer : "prp"), *xs, *xt;
+	uint32_t max_value =
+		(uint32_t)(c->value_size_max > c->value_size ? c->value_size_max : c->value_size);
 	bool first = true;
 	int rc = 0;
 
-	{
-		char *bl = strdup(c->benchmarks), *bs, *bt;
-
-		for (bt = strtok_r(bl, ",", &bs); bt; bt = strtok_r(NULL, ",", &bs)) {
-			enum workload w;
-
-			if (find_workload(bt, &w)) {
-				bench_fail("unknown benchmark '%s' (see --help)", bt);
-				free(bl);
-				free(xl);
-				free(res);
-				return 2;
-			}
-		}
-		free(bl);
-	}
-	free(xl);
-	if (replaying && bench_trace_open(&trace_in, c->trace_file, why, sizeof(why))) {
-		fprintf(stderr, "nvkv-bench: %s\n", why);
-		free(res);
-		return 2;
-	}
-	if (recording && (rc = bench_trace_create(&trace_out, c->trace_file))) {
-		fprintf(stderr, "nvkv-bench: %s: %s\n", c->trace_file, strerror(-rc));
-		free(res);
-		return 2;
-	}
-	rc = e.ops->open(&e, target, (unsigned int)c->threads, (unsigned int)c->qd,
-			 !c->use_existing_db, why, sizeof(why));
-	if (rc) {
-		fprintf(stderr, "nvkv-bench: %s\n", why);
-		free(res);
-		return 3;
-	}
-	if (*c->json) {
-		json = fopen(c->json, "w");
-		if (!json) {
-			fprintf(stderr, "nvkv-bench: %s: %s\n", c->json, strerror(errno));
-			e.ops->close(&e);
-			free(res);
-			return 2;
-		}
-		json_config(json, c);
-	}
-	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
-	       e.ops->name, target, (long long)c->key_size,
-	       describe_values(c, vdesc, sizeof(vdesc)), (long long)c->threads, (long long)c->qd);
-	fflush(stdout);					    /* before progress lines on stderr */
-	xl = strdup(e.ops->xfer_methods ? c->xfer : "prp"); /* one pass without methods */
+	if (!xl)
+		return -ENOMEM;
+	if (max_value < 2048)
+		max_value = 2048; /* wB..wD write 2 KiB values */
+	if (max_value < (uint32_t)c->mix_max_value_size)
+		max_value = (uint32_t)c->mix_max_value_size;
 	for (xt = strtok_r(xl, ",", &xs); xt && !rc; xt = strtok_r(NULL, ",", &xs)) {
-		char *bl = strdup(c->benchmarks), *bs, *bt;
-		unsigned int started = 0; /* threads so far in this pass */
+		unsigned int started = 0, i; /* threads so far in this pass */
 
-		for (bt = strtok_r(bl, ",", &bs); bt && !rc; bt = strtok_r(NULL, ",", &bs)) {
+		for (i = 0; i < p->n && !rc; i++) {
 			struct run r = { .c = c,
-					 .e = &e,
-					 .name = bt,
+					 .e = e,
+					 .def = p->b[i],
 					 .first_thread = started + 1,
-					 .max_value = (uint32_t)(c->value_size_max > c->value_size
-									 ? c->value_size_max
-									 : c->value_size) };
+					 .max_value = max_value,
+					 .replay = replay,
+					 .record = record };
 
-			find_workload(bt, &r.w);
 			nvkv_xfer_parse(xt, &r.xfer);
-			r.replay = replaying ? &trace_in : NULL;
-			r.record = recording ? &trace_out : NULL;
-			if (r.max_value < 2048)
-				r.max_value = 2048; /* wB..wD write 2 KiB values */
-			if (r.max_value < (uint32_t)c->mix_max_value_size)
-				r.max_value = (uint32_t)c->mix_max_value_size;
 			rc = run_one(&r, res);
 			started += r.nworkers;
 			if (rc) {
-				fprintf(stderr, "nvkv-bench: %s: %s\n", bt, strerror(-rc));
+				fprintf(stderr, "nvkv-bench: %s: %s\n", r.def->name, strerror(-rc));
 				break;
 			}
 			print_result(&r, res);
@@ -1132,25 +1120,88 @@ int bench_run(const struct bench_cfg *c)
 				rc = -ENODEV;
 			}
 		}
-		free(bl);
 	}
 	free(xl);
+	return rc;
+}
+
+int bench_run(const struct bench_cfg *c)
+{
+	struct bench_engine e = { bench_engine_find(c->engine), NULL };
+	const char *target = e.ops->target_is_db ? c->db : c->device;
+	struct bench_trace_reader trace_in, *replay = NULL;
+	struct bench_trace_writer trace_out, *record = NULL;
+	char why[256], vdesc[128];
+	struct result *res = NULL;
+	struct plan plan;
+	FILE *json = NULL;
+	int rc, status = 2; /* usage error until the engine is open */
+
+	if (plan_parse(c->benchmarks, &plan))
+		goto out_plan;
+	if (plan.replay && !*c->trace_file) {
+		bench_fail("the replay benchmark needs --trace_file");
+		goto out_plan;
+	}
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		bench_fail("out of memory");
+		goto out_plan;
+	}
+	if (plan.replay) {
+		if (bench_trace_open(&trace_in, c->trace_file, why, sizeof(why))) {
+			fprintf(stderr, "nvkv-bench: %s\n", why);
+			goto out_plan;
+		}
+		replay = &trace_in;
+	}
+	if (e.ops->open(&e, target, (unsigned int)c->threads, (unsigned int)c->qd,
+			!c->use_existing_db, why, sizeof(why))) {
+		fprintf(stderr, "nvkv-bench: %s\n", why);
+		status = 3;
+		goto out_trace;
+	}
+	if (*c->trace_file && !plan.replay) {
+		rc = bench_trace_create(&trace_out, c->trace_file);
+		if (rc) {
+			fprintf(stderr, "nvkv-bench: %s: %s\n", c->trace_file, strerror(-rc));
+			goto out_engine;
+		}
+		record = &trace_out;
+	}
+	if (*c->json) {
+		json = fopen(c->json, "w");
+		if (!json) {
+			fprintf(stderr, "nvkv-bench: %s: %s\n", c->json, strerror(errno));
+			goto out_engine;
+		}
+		json_config(json, c);
+	}
+	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
+	       e.ops->name, target, (long long)c->key_size,
+	       describe_values(c, &plan, vdesc, sizeof(vdesc)), (long long)c->threads,
+	       (long long)c->qd);
+	fflush(stdout); /* before progress lines on stderr */
+	status = run_all(c, &e, &plan, replay, record, json, res) ? 3 : 0;
 	if (json) {
 		fprintf(json, "]}\n");
 		fclose(json);
 	}
+out_engine:
 	e.ops->close(&e);
-	if (replaying)
-		bench_trace_close(&trace_in);
-	if (recording) {
-		int trc = bench_trace_finish(&trace_out);
-
-		if (trc)
-			fprintf(stderr, "nvkv-bench: %s: %s\n", c->trace_file, strerror(-trc));
+	if (record) {
+		rc = bench_trace_finish(record);
+		if (rc)
+			fprintf(stderr, "nvkv-bench: %s: %s\n", c->trace_file, strerror(-rc));
 		else
 			fprintf(stderr, "nvkv-bench: recorded %llu trace records in %s\n",
-				(unsigned long long)trace_out.records, c->trace_file);
+				(unsigned long long)record->records, c->trace_file);
 	}
+out_trace:
+	if (replay)
+		bench_trace_close(replay);
+out_plan:
 	free(res);
-	return rc ? 3 : 0;
+	free(plan.b);
+	return status;
 }

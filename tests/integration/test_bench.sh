@@ -145,6 +145,7 @@ expect 2 B --key_size=17
 expect 2 B --benchmarks=frobnicate
 expect 2 B --xfer=warp
 expect 2 B --engine=leveldb
+expect 2 B --benchmarks=replay
 expect 2 B --value_size_distribution_type=zipf
 expect 0 B --help
 expect 3 "$BIN/nvkv-bench" --device="$TMP/none.sock" --benchmarks=fillseq --num=10
