@@ -18,6 +18,7 @@
 #include "bench.h"
 #include "engine.h"
 #include "gen.h"
+#include "hist.h"
 #include "hostdrv/nvkv.h"
 #include "trace.h"
 
@@ -66,107 +67,12 @@ static const struct workload_def workloads[] = {
 	{ "replay", W_REPLAY, false, true, true },
 };
 
-#define HBUCKETS KVC_LAT_BUCKETS
-
-struct hist {
-	uint64_t n, sum, min, max;
-	double sumsq;
-	uint64_t b[HBUCKETS];
-};
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void hist_add(struct hist *h, uint64_t ns)
-{
-	if (!h->n || ns < h->min)
-		h->min = ns;
-	if (ns > h->max)
-		h->max = ns;
-	h->n++;
-	h->sum += ns;
-	h->sumsq += (double)ns * (double)ns;
-	h->b[kvc_lat_bucket(ns)]++;
-}
-
-static void hist_merge(struct hist *a, const struct hist *b)
-{
-	int i;
-
-	if (!b->n)
-		return;
-	if (!a->n || b->min < a->min)
-		a->min = b->min;
-	if (b->max > a->max)
-		a->max = b->max;
-	a->n += b->n;
-	a->sum += b->sum;
-	a->sumsq += b->sumsq;
-	for (i = 0; i < HBUCKETS; i++)
-		a->b[i] += b->b[i];
-}
-
-/* Percentile in microseconds, interpolated inside its bucket (as db_bench). */
-static double hist_pct(const struct hist *h, double p)
-{
-	double want = h->n * p / 100.0, acc = 0;
-	int i;
-
-	for (i = 0; i < HBUCKETS; i++) {
-		double lo = (double)kvc_lat_bucket_lo((unsigned int)i);
-		double hi = i + 1 < HBUCKETS ? (double)kvc_lat_bucket_lo((unsigned int)i + 1) : lo;
-
-		if (acc + h->b[i] >= want && h->b[i]) {
-			double r = lo + (hi - lo) * (want - acc) / h->b[i];
-
-			if (r < h->min)
-				r = (double)h->min;
-			if (r > h->max)
-				r = (double)h->max;
-			return r / 1000.0;
-		}
-		acc += h->b[i];
-	}
-	return h->max / 1000.0;
-}
-
-/* db_bench's histogram block. */
-static void hist_print(FILE *f, const struct hist *h)
-{
-	double avg = h->n ? (double)h->sum / h->n : 0, cum = 0;
-	double var = h->n ? h->sumsq / h->n - avg * avg : 0;
-	int i;
-
-	fprintf(f, "Count: %llu Average: %.4f  StdDev: %.2f\n", (unsigned long long)h->n,
-		avg / 1000, sqrt(var > 0 ? var : 0) / 1000);
-	fprintf(f, "Min: %llu  Median: %.4f  Max: %llu\n", (unsigned long long)(h->min / 1000),
-		hist_pct(h, 50), (unsigned long long)(h->max / 1000));
-	fprintf(f, "Percentiles: P50: %.2f P75: %.2f P99: %.2f P99.9: %.2f P99.99: %.2f\n",
-		hist_pct(h, 50), hist_pct(h, 75), hist_pct(h, 99), hist_pct(h, 99.9),
-		hist_pct(h, 99.99));
-	fprintf(f, "------------------------------------------------------\n");
-	for (i = 0; i < HBUCKETS; i++) {
-		double pct;
-		int marks;
-
-		if (!h->b[i])
-			continue;
-		pct = 100.0 * h->b[i] / h->n;
-		cum += pct;
-		marks = (int)(20 * pct / 100 + 0.5);
-		fprintf(f, "%c %7.3f, %7.3f ] %8llu %7.3f%% %7.3f%% ", i == 0 ? '[' : '(',
-			kvc_lat_bucket_lo((unsigned int)i) / 1000.0,
-			(i + 1 < HBUCKETS ? kvc_lat_bucket_lo((unsigned int)i + 1) : 0) / 1000.0,
-			(unsigned long long)h->b[i], pct, cum);
-		while (marks-- > 0)
-			fputc('#', f);
-		fputc('\n', f);
-	}
 }
 
 /* ---- workers ------------------------------------------------------------------ */
@@ -186,7 +92,7 @@ struct worker {
 	bool writer; /* the writer of readwhilewriting */
 	void *ctx;
 	struct bench_rng rng;
-	struct hist h[K_NUM];
+	struct bench_hist h[K_NUM];
 	struct slot *slots;
 	uint8_t *vbuf; /* values to write */
 	uint8_t *rbuf; /* values read, qd x max value */
@@ -221,7 +127,7 @@ static void op_done(void *arg, int status, uint32_t vlen)
 	struct slot *s = arg;
 	struct worker *w = s->w;
 
-	hist_add(&w->h[s->kind], now_ns() - s->t0);
+	bench_hist_add(&w->h[s->kind], now_ns() - s->t0);
 	if (status == 0) {
 		if (s->kind == K_READ) {
 			w->found++;
@@ -390,7 +296,7 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 	uint64_t bytes, t0 = now_ns();
 	int rc = w->run->e->ops->seek(w->ctx, key, klen, n, &found, &bytes);
 
-	hist_add(&w->h[K_SEEK], now_ns() - t0);
+	bench_hist_add(&w->h[K_SEEK], now_ns() - t0);
 	if (w->run->record)
 		bench_trace_record(w->run->record, BENCH_TR_SEEK, key, klen, NULL, 0);
 	if (w->run->def->w == W_READSEQ) {
@@ -678,7 +584,7 @@ static void worker_fini(struct worker *w)
 struct result {
 	uint64_t ops, found, bytes, errors;
 	double seconds, thread_seconds;
-	struct hist h[K_NUM];
+	struct bench_hist h[K_NUM];
 	struct kvc_stats_log before, after;
 	bool have_dev;
 	int err;
@@ -788,7 +694,7 @@ static int run_one(struct run *r, struct result *res)
 		res->errors += w[i].errors;
 		res->thread_seconds += (w[i].end - w[i].start) / 1e9;
 		for (k = 0; k < K_NUM; k++)
-			hist_merge(&res->h[k], &w[i].h[k]);
+			bench_hist_merge(&res->h[k], &w[i].h[k]);
 		if (!res->err)
 			res->err = w[i].err;
 	fini:
@@ -878,7 +784,7 @@ static void print_result(const struct run *r, const struct result *res)
 			if (!res->h[k].n)
 				continue;
 			printf("Microseconds per %s:\n", kind_names[k]);
-			hist_print(stdout, &res->h[k]);
+			bench_hist_print(stdout, &res->h[k]);
 		}
 	}
 	if (res->have_dev) {
@@ -901,26 +807,6 @@ static void print_result(const struct run *r, const struct result *res)
 		       xfer_label(r), (unsigned long long)res->errors,
 		       r->e->ops->strerror(res->err));
 	fflush(stdout);
-}
-
-static void json_hist(FILE *f, const struct hist *h)
-{
-	int i, first = 1;
-
-	fprintf(f,
-		"{\"count\":%llu,\"avg_us\":%.4f,\"min_us\":%.3f,\"max_us\":%.3f,"
-		"\"p50\":%.3f,\"p75\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"p9999\":%.3f,\"buckets\":[",
-		(unsigned long long)h->n, h->n ? (double)h->sum / h->n / 1000 : 0, h->min / 1000.0,
-		h->max / 1000.0, hist_pct(h, 50), hist_pct(h, 75), hist_pct(h, 99),
-		hist_pct(h, 99.9), hist_pct(h, 99.99));
-	for (i = 0; i < HBUCKETS; i++) {
-		if (!h->b[i])
-			continue;
-		fprintf(f, "%s[%.3f,%llu]", first ? "" : ",",
-			kvc_lat_bucket_lo((unsigned int)i) / 1000.0, (unsigned long long)h->b[i]);
-		first = 0;
-	}
-	fprintf(f, "]}");
 }
 
 /*
@@ -962,7 +848,7 @@ static void json_result(FILE *f, const struct run *r, const struct result *res, 
 		if (!res->h[k].n)
 			continue;
 		fprintf(f, "%s\"%s\":", fk ? "" : ",", kind_names[k]);
-		json_hist(f, &res->h[k]);
+		bench_hist_json(f, &res->h[k]);
 		fk = 0;
 	}
 	fprintf(f, "}");
