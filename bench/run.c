@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The nvkv-bench runner: worker threads issue each benchmark's operations
- * asynchronously, time every operation from submission to completion, and
- * the results are printed in db_bench's formats, followed by the device's
- * PCIe and NAND figures for the run.
+ * asynchronously and time every operation from submission to completion;
+ * report.c prints the results.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,40 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench.h"
-#include "engine.h"
 #include "gen.h"
-#include "hist.h"
-#include "hostdrv/nvkv.h"
-#include "trace.h"
-
-enum op_kind { K_READ, K_WRITE, K_DELETE, K_SEEK, K_NUM };
-static const char *const kind_names[K_NUM] = { "read", "write", "delete", "seek" };
-
-enum workload {
-	W_FILLSEQ,
-	W_FILLRANDOM,
-	W_OVERWRITE,
-	W_READRANDOM,
-	W_READSEQ,
-	W_READWHILEWRITING,
-	W_SEEKRANDOM,
-	W_DELETERANDOM,
-	W_MIXGRAPH,
-	W_B,
-	W_C,
-	W_D,
-	W_M,
-	W_REPLAY,
-};
-
-struct workload_def {
-	const char *name;
-	enum workload w;
-	bool reads;	/* --reads operations per thread (else --num) */
-	bool finds;	/* the result line says how many lookups found their key */
-	bool own_sizes; /* value sizes come from the workload, not --value_size */
-};
+#include "runner.h"
 
 static const struct workload_def workloads[] = {
 	{ "fillseq", W_FILLSEQ, false, false, false },
@@ -77,8 +44,6 @@ static uint64_t now_ns(void)
 
 /* ---- workers ------------------------------------------------------------------ */
 
-struct run;
-
 struct slot {
 	struct worker *w;
 	uint64_t t0;
@@ -100,26 +65,6 @@ struct worker {
 	uint64_t start, end;
 	int err;
 	struct bench_mix mix;
-};
-
-struct run {
-	const struct bench_cfg *c;
-	struct bench_engine *e;
-	const struct workload_def *def;
-	enum workload w;  /* def->w */
-	const char *name; /* def->name */
-	enum nvkv_xfer xfer;
-	uint64_t ops_per_worker;
-	unsigned int first_thread; /* db_bench's thread count before this run, + 1 */
-	unsigned int nworkers;
-	uint32_t max_value;
-	atomic_ullong done;
-	atomic_bool readers_done;
-	uint64_t deadline;
-	struct bench_trace_reader *replay; /* the trace being replayed */
-	struct bench_trace_writer *record; /* where operations are recorded */
-	uint64_t replay_skipped;	   /* merges and unsupported records */
-	char replay_err[256];
 };
 
 static void op_done(void *arg, int status, uint32_t vlen)
@@ -392,12 +337,6 @@ static int replay(struct worker *w)
 	return 0;
 }
 
-/* The transfer method of a run, "none" for engines without methods. */
-static const char *xfer_label(const struct run *r)
-{
-	return r->e->ops->xfer_methods ? nvkv_xfer_name(r->xfer) : "none";
-}
-
 /*
  * A random key as db_bench's writes and readrandom draw it: one number picks
  * the DB (there is one here), the next the key.  Keeps the key streams equal
@@ -581,15 +520,6 @@ static void worker_fini(struct worker *w)
 
 /* ---- one benchmark ---------------------------------------------------------------- */
 
-struct result {
-	uint64_t ops, found, bytes, errors;
-	double seconds, thread_seconds;
-	struct bench_hist h[K_NUM];
-	struct kvc_stats_log before, after;
-	bool have_dev;
-	int err;
-};
-
 static void progress(struct run *r, uint64_t t0, uint64_t total)
 {
 	uint64_t done = atomic_load(&r->done);
@@ -597,11 +527,11 @@ static void progress(struct run *r, uint64_t t0, uint64_t total)
 
 	if (total)
 		fprintf(stderr, "\r... %s [%s]: %llu of %llu ops, %.0f ops/s   ", r->def->name,
-			xfer_label(r), (unsigned long long)done, (unsigned long long)total,
+			bench_xfer_label(r), (unsigned long long)done, (unsigned long long)total,
 			done / (el > 0 ? el : 1));
 	else
 		fprintf(stderr, "\r... %s [%s]: %llu ops, %.0f ops/s   ", r->def->name,
-			xfer_label(r), (unsigned long long)done, done / (el > 0 ? el : 1));
+			bench_xfer_label(r), (unsigned long long)done, done / (el > 0 ? el : 1));
 }
 
 /* Operations a replay of @t sends. */
@@ -703,190 +633,6 @@ static int run_one(struct run *r, struct result *res)
 	free(w);
 	free(t);
 	return rc;
-}
-
-/* ---- output ----------------------------------------------------------------------- */
-
-static uint64_t pcie_sum(const struct kvc_stats_log *l, int dir)
-{
-	uint64_t s = 0;
-	int k;
-
-	for (k = 0; k < KVC_PK_NUM; k++)
-		s += l->pcie_bytes[k][dir];
-	return s;
-}
-
-static uint64_t tlp_sum(const struct kvc_stats_log *l)
-{
-	uint64_t s = 0;
-	int k;
-
-	for (k = 0; k < KVC_PK_NUM; k++)
-		s += l->pcie_tlps[k][0] + l->pcie_tlps[k][1];
-	return s;
-}
-
-struct dev_delta {
-	double up, down, tlps, amp, programs, waf, model_ops;
-	uint64_t nprog, host, flash;
-};
-
-static struct dev_delta delta(const struct result *res)
-{
-	const struct kvc_stats_log *a = &res->before, *b = &res->after;
-	struct dev_delta d;
-	uint64_t host = (b->key_bytes - a->key_bytes) + (b->value_bytes_in - a->value_bytes_in) +
-			(b->value_bytes_out - a->value_bytes_out);
-	double ops = res->ops ? (double)res->ops : 1;
-
-	d.up = (pcie_sum(b, 0) - pcie_sum(a, 0)) / ops;
-	d.down = (pcie_sum(b, 1) - pcie_sum(a, 1)) / ops;
-	d.tlps = (tlp_sum(b) - tlp_sum(a)) / ops;
-	d.amp = host ? (d.up + d.down) * ops / (double)host : 0;
-	d.nprog = b->nand_programs - a->nand_programs;
-	d.programs = d.nprog / ops;
-	d.host = b->host_bytes_written - a->host_bytes_written;
-	d.flash = b->flash_bytes_written - a->flash_bytes_written;
-	d.waf = d.host ? (double)d.flash / (double)d.host : 0;
-	/* Operations per second of the device's modeled clock. */
-	d.model_ops =
-		b->model_ns > a->model_ns ? ops * 1e9 / (double)(b->model_ns - a->model_ns) : 0;
-	return d;
-}
-
-static void print_result(const struct run *r, const struct result *res)
-{
-	char extra[160] = "", msg[96] = "";
-	double ops_sec = res->seconds > 0 ? res->ops / res->seconds : 0;
-	int k;
-
-	if (res->bytes)
-		snprintf(extra, sizeof(extra), "%6.1f MB/s",
-			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
-	if (r->def->finds)
-		snprintf(msg, sizeof(msg), "(%llu of %llu found)", (unsigned long long)res->found,
-			 /* a replay mixes writes in: count the lookups */
-			 (unsigned long long)(r->def->w == W_REPLAY
-						      ? res->h[K_READ].n + res->h[K_SEEK].n
-						      : res->ops));
-	if (*msg) {
-		size_t l = strlen(extra);
-
-		snprintf(extra + l, sizeof(extra) - l, "%s%s", l ? " " : "", msg);
-	}
-	/* db_bench's result line, exactly. */
-	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n",
-	       r->def->name, res->ops ? res->thread_seconds * 1e6 / res->ops : 0, (long)ops_sec,
-	       res->seconds, (unsigned long long)res->ops, *extra ? " " : "", extra);
-	if (r->c->histogram) {
-		for (k = 0; k < K_NUM; k++) {
-			if (!res->h[k].n)
-				continue;
-			printf("Microseconds per %s:\n", kind_names[k]);
-			bench_hist_print(stdout, &res->h[k]);
-		}
-	}
-	if (res->have_dev) {
-		struct dev_delta d = delta(res);
-
-		printf("nvkv %s [%s]: PCIe %.1f bytes/op (up %.1f, down %.1f), %.2f TLPs/op, "
-		       "traffic amplification %.2f; NAND %llu page programs (%.4f/op), "
-		       "write amplification %.2f; modeled %.0f ops/s\n",
-		       r->def->name, xfer_label(r), d.up + d.down, d.up, d.down, d.tlps, d.amp,
-		       (unsigned long long)d.nprog, d.programs, d.waf, d.model_ops);
-		if (r->c->statistics)
-			kvc_stats_print(stdout, &res->after, 0);
-	}
-	if (r->def->w == W_REPLAY && r->replay_skipped)
-		printf("nvkv %s [%s]: %llu trace operations not replayable (merges, values over "
-		       "the device maximum)\n",
-		       r->def->name, xfer_label(r), (unsigned long long)r->replay_skipped);
-	if (res->errors)
-		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->def->name,
-		       xfer_label(r), (unsigned long long)res->errors,
-		       r->e->ops->strerror(res->err));
-	fflush(stdout);
-}
-
-/*
- * Mean modeled latency per command kind during the run (device clock: arrival
- * to completion; a BandSlim Store spans its whole command sequence).
- */
-static void json_model_latency(FILE *f, const struct kvc_stats_log *a,
-			       const struct kvc_stats_log *b)
-{
-	const char *sep = "";
-	int op;
-
-	fprintf(f, ",\"model_latency_us\":{");
-	for (op = 0; op < KVC_OP_NUM; op++) {
-		uint64_t n = b->cmds[op] - a->cmds[op];
-
-		if (!n)
-			continue;
-		fprintf(f, "%s\"%s\":%.4f", sep, kvc_stat_op_name((enum kvc_stat_op)op),
-			(double)(b->lat_sum_ns[op] - a->lat_sum_ns[op]) / (double)n / 1000);
-		sep = ",";
-	}
-	fprintf(f, "}");
-}
-
-static void json_result(FILE *f, const struct run *r, const struct result *res, bool first)
-{
-	int k, fk = 1;
-
-	fprintf(f,
-		"%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
-		"\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
-		"\"errors\":%llu,\"latency\":{",
-		first ? "" : ",", r->def->name, xfer_label(r), (unsigned long long)res->ops,
-		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
-		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
-		(unsigned long long)res->found, (unsigned long long)res->errors);
-	for (k = 0; k < K_NUM; k++) {
-		if (!res->h[k].n)
-			continue;
-		fprintf(f, "%s\"%s\":", fk ? "" : ",", kind_names[k]);
-		bench_hist_json(f, &res->h[k]);
-		fk = 0;
-	}
-	fprintf(f, "}");
-	if (res->have_dev) {
-		struct dev_delta d = delta(res);
-
-		fprintf(f,
-			",\"pcie_bytes_per_op\":%.3f,\"pcie_up_per_op\":%.3f,"
-			"\"pcie_down_per_op\":%.3f,\"tlps_per_op\":%.4f,"
-			"\"traffic_amplification\":%.4f,\"nand_programs\":%llu,"
-			"\"nand_programs_per_op\":%.6f,\"write_amplification\":%.4f,"
-			"\"model_ops_per_sec\":%.1f,\"device_before\":",
-			d.up + d.down, d.up, d.down, d.tlps, d.amp, (unsigned long long)d.nprog,
-			d.programs, d.waf, d.model_ops);
-		kvc_stats_print(f, &res->before, 1);
-		fprintf(f, ",\"device_after\":");
-		kvc_stats_print(f, &res->after, 1);
-		json_model_latency(f, &res->before, &res->after);
-	}
-	fprintf(f, "}\n");
-}
-
-static void json_config(FILE *f, const struct bench_cfg *c)
-{
-	fprintf(f,
-		"{\"tool\":\"nvkv-bench\",\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
-		"\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"
-		"\"value_size_distribution_type\":\"%s\",\"value_size_min\":%lld,"
-		"\"value_size_max\":%lld,\"threads\":%lld,\"duration\":%lld,\"seed\":%lld,"
-		"\"seek_nexts\":%lld,\"device\":\"%s\",\"engine\":\"%s\",\"xfer\":\"%s\","
-		"\"qd\":%lld,\"mix_get_ratio\":%g,\"mix_put_ratio\":%g,\"mix_seek_ratio\":%g,"
-		"\"mix_max_value_size\":%lld},\"runs\":[\n",
-		c->benchmarks, (long long)c->num, (long long)c->reads, (long long)c->key_size,
-		(long long)c->value_size, c->value_size_distribution_type,
-		(long long)c->value_size_min, (long long)c->value_size_max, (long long)c->threads,
-		(long long)c->duration, (long long)c->seed, (long long)c->seek_nexts, c->device,
-		c->engine, c->xfer, (long long)c->qd, c->mix_get_ratio, c->mix_put_ratio,
-		c->mix_seek_ratio, (long long)c->mix_max_value_size);
 }
 
 /* The benchmarks of --benchmarks, in order. */
@@ -996,9 +742,9 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 				fprintf(stderr, "nvkv-bench: %s: %s\n", r.def->name, strerror(-rc));
 				break;
 			}
-			print_result(&r, res);
+			bench_report_print(&r, res);
 			if (json) {
-				json_result(json, &r, res, first);
+				bench_report_json(json, &r, res, first);
 				first = false;
 			}
 			if (res->err == -ENODEV) {
@@ -1061,7 +807,7 @@ int bench_run(const struct bench_cfg *c)
 			fprintf(stderr, "nvkv-bench: %s: %s\n", c->json, strerror(errno));
 			goto out_engine;
 		}
-		json_config(json, c);
+		bench_report_json_config(json, c);
 	}
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
 	       e.ops->name, target, (long long)c->key_size,

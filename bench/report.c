@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvkv-bench output: db_bench's result line and histogram blocks, then the
+ * device's PCIe/NAND line for the run; the JSON report.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "runner.h"
+
+static const char *const kind_names[K_NUM] = { "read", "write", "delete", "seek" };
+
+/* The transfer method of a run, "none" for engines without methods. */
+const char *bench_xfer_label(const struct run *r)
+{
+	return r->e->ops->xfer_methods ? nvkv_xfer_name(r->xfer) : "none";
+}
+
+static uint64_t pcie_sum(const struct kvc_stats_log *l, int dir)
+{
+	uint64_t s = 0;
+	int k;
+
+	for (k = 0; k < KVC_PK_NUM; k++)
+		s += l->pcie_bytes[k][dir];
+	return s;
+}
+
+static uint64_t tlp_sum(const struct kvc_stats_log *l)
+{
+	uint64_t s = 0;
+	int k;
+
+	for (k = 0; k < KVC_PK_NUM; k++)
+		s += l->pcie_tlps[k][0] + l->pcie_tlps[k][1];
+	return s;
+}
+
+struct dev_delta {
+	double up, down, tlps, amp, programs, waf, model_ops;
+	uint64_t nprog, host, flash;
+};
+
+static struct dev_delta delta(const struct result *res)
+{
+	const struct kvc_stats_log *a = &res->before, *b = &res->after;
+	struct dev_delta d;
+	uint64_t host = (b->key_bytes - a->key_bytes) + (b->value_bytes_in - a->value_bytes_in) +
+			(b->value_bytes_out - a->value_bytes_out);
+	double ops = res->ops ? (double)res->ops : 1;
+
+	d.up = (pcie_sum(b, 0) - pcie_sum(a, 0)) / ops;
+	d.down = (pcie_sum(b, 1) - pcie_sum(a, 1)) / ops;
+	d.tlps = (tlp_sum(b) - tlp_sum(a)) / ops;
+	d.amp = host ? (d.up + d.down) * ops / (double)host : 0;
+	d.nprog = b->nand_programs - a->nand_programs;
+	d.programs = d.nprog / ops;
+	d.host = b->host_bytes_written - a->host_bytes_written;
+	d.flash = b->flash_bytes_written - a->flash_bytes_written;
+	d.waf = d.host ? (double)d.flash / (double)d.host : 0;
+	/* Operations per second of the device's modeled clock. */
+	d.model_ops =
+		b->model_ns > a->model_ns ? ops * 1e9 / (double)(b->model_ns - a->model_ns) : 0;
+	return d;
+}
+
+void bench_report_print(const struct run *r, const struct result *res)
+{
+	char extra[160] = "", msg[96] = "";
+	double ops_sec = res->seconds > 0 ? res->ops / res->seconds : 0;
+	int k;
+
+	if (res->bytes)
+		snprintf(extra, sizeof(extra), "%6.1f MB/s",
+			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
+	if (r->def->finds)
+		snprintf(msg, sizeof(msg), "(%llu of %llu found)", (unsigned long long)res->found,
+			 /* a replay mixes writes in: count the lookups */
+			 (unsigned long long)(r->def->w == W_REPLAY
+						      ? res->h[K_READ].n + res->h[K_SEEK].n
+						      : res->ops));
+	if (*msg) {
+		size_t l = strlen(extra);
+
+		snprintf(extra + l, sizeof(extra) - l, "%s%s", l ? " " : "", msg);
+	}
+	/* db_bench's result line, exactly. */
+	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n",
+	       r->def->name, res->ops ? res->thread_seconds * 1e6 / res->ops : 0, (long)ops_sec,
+	       res->seconds, (unsigned long long)res->ops, *extra ? " " : "", extra);
+	if (r->c->histogram) {
+		for (k = 0; k < K_NUM; k++) {
+			if (!res->h[k].n)
+				continue;
+			printf("Microseconds per %s:\n", kind_names[k]);
+			bench_hist_print(stdout, &res->h[k]);
+		}
+	}
+	if (res->have_dev) {
+		struct dev_delta d = delta(res);
+
+		printf("nvkv %s [%s]: PCIe %.1f bytes/op (up %.1f, down %.1f), %.2f TLPs/op, "
+		       "traffic amplification %.2f; NAND %llu page programs (%.4f/op), "
+		       "write amplification %.2f; modeled %.0f ops/s\n",
+		       r->def->name, bench_xfer_label(r), d.up + d.down, d.up, d.down, d.tlps,
+		       d.amp, (unsigned long long)d.nprog, d.programs, d.waf, d.model_ops);
+		if (r->c->statistics)
+			kvc_stats_print(stdout, &res->after, 0);
+	}
+	if (r->def->w == W_REPLAY && r->replay_skipped)
+		printf("nvkv %s [%s]: %llu trace operations not replayable (merges, values over "
+		       "the device maximum)\n",
+		       r->def->name, bench_xfer_label(r), (unsigned long long)r->replay_skipped);
+	if (res->errors)
+		printf("nvkv %s [%s]: %llu operations failed (first: %s)\n", r->def->name,
+		       bench_xfer_label(r), (unsigned long long)res->errors,
+		       r->e->ops->strerror(res->err));
+	fflush(stdout);
+}
+
+/*
+ * Mean modeled latency per command kind during the run (device clock: arrival
+ * to completion; a BandSlim Store spans its whole command sequence).
+ */
+static void json_model_latency(FILE *f, const struct kvc_stats_log *a,
+			       const struct kvc_stats_log *b)
+{
+	const char *sep = "";
+	int op;
+
+	fprintf(f, ",\"model_latency_us\":{");
+	for (op = 0; op < KVC_OP_NUM; op++) {
+		uint64_t n = b->cmds[op] - a->cmds[op];
+
+		if (!n)
+			continue;
+		fprintf(f, "%s\"%s\":%.4f", sep, kvc_stat_op_name((enum kvc_stat_op)op),
+			(double)(b->lat_sum_ns[op] - a->lat_sum_ns[op]) / (double)n / 1000);
+		sep = ",";
+	}
+	fprintf(f, "}");
+}
+
+void bench_report_json(FILE *f, const struct run *r, const struct result *res, bool first)
+{
+	int k, fk = 1;
+
+	fprintf(f,
+		"%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
+		"\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
+		"\"errors\":%llu,\"latency\":{",
+		first ? "" : ",", r->def->name, bench_xfer_label(r), (unsigned long long)res->ops,
+		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
+		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
+		(unsigned long long)res->found, (unsigned long long)res->errors);
+	for (k = 0; k < K_NUM; k++) {
+		if (!res->h[k].n)
+			continue;
+		fprintf(f, "%s\"%s\":", fk ? "" : ",", kind_names[k]);
+		bench_hist_json(f, &res->h[k]);
+		fk = 0;
+	}
+	fprintf(f, "}");
+	if (res->have_dev) {
+		struct dev_delta d = delta(res);
+
+		fprintf(f,
+			",\"pcie_bytes_per_op\":%.3f,\"pcie_up_per_op\":%.3f,"
+			"\"pcie_down_per_op\":%.3f,\"tlps_per_op\":%.4f,"
+			"\"traffic_amplification\":%.4f,\"nand_programs\":%llu,"
+			"\"nand_programs_per_op\":%.6f,\"write_amplification\":%.4f,"
+			"\"model_ops_per_sec\":%.1f,\"device_before\":",
+			d.up + d.down, d.up, d.down, d.tlps, d.amp, (unsigned long long)d.nprog,
+			d.programs, d.waf, d.model_ops);
+		kvc_stats_print(f, &res->before, 1);
+		fprintf(f, ",\"device_after\":");
+		kvc_stats_print(f, &res->after, 1);
+		json_model_latency(f, &res->before, &res->after);
+	}
+	fprintf(f, "}\n");
+}
+
+void bench_report_json_config(FILE *f, const struct bench_cfg *c)
+{
+	fprintf(f,
+		"{\"tool\":\"nvkv-bench\",\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
+		"\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"
+		"\"value_size_distribution_type\":\"%s\",\"value_size_min\":%lld,"
+		"\"value_size_max\":%lld,\"threads\":%lld,\"duration\":%lld,\"seed\":%lld,"
+		"\"seek_nexts\":%lld,\"device\":\"%s\",\"engine\":\"%s\",\"xfer\":\"%s\","
+		"\"qd\":%lld,\"mix_get_ratio\":%g,\"mix_put_ratio\":%g,\"mix_seek_ratio\":%g,"
+		"\"mix_max_value_size\":%lld},\"runs\":[\n",
+		c->benchmarks, (long long)c->num, (long long)c->reads, (long long)c->key_size,
+		(long long)c->value_size, c->value_size_distribution_type,
+		(long long)c->value_size_min, (long long)c->value_size_max, (long long)c->threads,
+		(long long)c->duration, (long long)c->seed, (long long)c->seek_nexts, c->device,
+		c->engine, c->xfer, (long long)c->qd, c->mix_get_ratio, c->mix_put_ratio,
+		c->mix_seek_ratio, (long long)c->mix_max_value_size);
+}

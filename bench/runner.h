@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside nvkv-bench: what the runner (run.c) and the report writer
+ * (report.c) share about a benchmark run.
+ */
+#ifndef BENCH_RUNNER_H
+#define BENCH_RUNNER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench.h"
+#include "engine.h"
+#include "hist.h"
+#include "hostdrv/nvkv.h"
+#include "trace.h"
+
+enum op_kind { K_READ, K_WRITE, K_DELETE, K_SEEK, K_NUM };
+
+enum workload {
+	W_FILLSEQ,
+	W_FILLRANDOM,
+	W_OVERWRITE,
+	W_READRANDOM,
+	W_READSEQ,
+	W_READWHILEWRITING,
+	W_SEEKRANDOM,
+	W_DELETERANDOM,
+	W_MIXGRAPH,
+	W_B,
+	W_C,
+	W_D,
+	W_M,
+	W_REPLAY,
+};
+
+struct workload_def {
+	const char *name;
+	enum workload w;
+	bool reads;	/* --reads operations per thread (else --num) */
+	bool finds;	/* the result line says how many lookups found their key */
+	bool own_sizes; /* value sizes come from the workload, not --value_size */
+};
+
+struct run {
+	const struct bench_cfg *c;
+	struct bench_engine *e;
+	const struct workload_def *def;
+	enum nvkv_xfer xfer;
+	uint64_t ops_per_worker;
+	unsigned int first_thread; /* db_bench's thread count before this run, + 1 */
+	unsigned int nworkers;
+	uint32_t max_value;
+	atomic_ullong done;
+	atomic_bool readers_done;
+	uint64_t deadline;
+	struct bench_trace_reader *replay; /* the trace being replayed */
+	struct bench_trace_writer *record; /* where operations are recorded */
+	uint64_t replay_skipped;	   /* merges and unsupported records */
+	char replay_err[256];
+};
+
+struct result {
+	uint64_t ops, found, bytes, errors;
+	double seconds, thread_seconds;
+	struct bench_hist h[K_NUM];
+	struct kvc_stats_log before, after;
+	bool have_dev;
+	int err;
+};
+
+/* The transfer method of a run, "none" for engines without methods. */
+const char *bench_xfer_label(const struct run *r);
+/* db_bench's result line (+ histograms), then ours. */
+void bench_report_print(const struct run *r, const struct result *res);
+/* One run as a JSON object of the "runs" array (@first: no comma before). */
+void bench_report_json(FILE *f, const struct run *r, const struct result *res, bool first);
+/* The report's opening: tool, config, and the "runs" array opened. */
+void bench_report_json_config(FILE *f, const struct bench_cfg *c);
+
+#endif /* BENCH_RUNNER_H */
