@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libnvkv internals: the shared-memory transport client (shm.c), the
- * user-space NVMe driver (udrv.c), transfer-method policy (xfer.c) and the
+ * user-space NVMe driver (udrv.c: I/O path; udrv_ctrl.c: bring-up and
+ * queues), transfer-method policy (xfer.c) and the
  * public API on top (api.c).
  */
 #ifndef NVKV_INTERNAL_H
@@ -57,7 +58,29 @@ static inline void nvkv_reg_write(struct nvkv_shm *t, uint32_t off, uint32_t v)
 	__atomic_store_n(&t->bar[off / 4], v, __ATOMIC_SEQ_CST);
 }
 
-/* ---- udrv.c: queues and commands --------------------------------------------------- */
+/* ---- udrv.c, udrv_ctrl.c: queues and commands ------------------------------------- */
+
+#define NVKV_PAGE 4096u	       /* host memory page: PRP entries and arena units */
+#define NVKV_NO_REQ UINT16_MAX /* no request in a cid slot / end of the free list */
+
+static inline uint32_t nvkv_pages_for(size_t len)
+{
+	return (uint32_t)((len + NVKV_PAGE - 1) / NVKV_PAGE);
+}
+
+/* PRP list pages needed for a buffer of @data_pages pages at offset 0. */
+static inline uint32_t nvkv_list_pages_for(uint32_t data_pages)
+{
+	uint32_t entries = data_pages > 1 ? data_pages - 1 : 0, lp = 0;
+
+	if (entries <= 1)
+		return 0; /* PRP2 names the second page directly */
+	while (entries > NVKV_PAGE / 8) {
+		entries -= NVKV_PAGE / 8 - 1; /* the last slot chains to the next list page */
+		lp++;
+	}
+	return lp + 1;
+}
 
 enum nvkv_op {
 	NVKV_OP_STORE,

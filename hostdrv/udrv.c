@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The user-space NVMe driver behind libnvkv's shared-memory backend: the
- * controller bring-up of the NVMe specification with timeouts, the admin
- * queue, I/O queue pairs with command-id tracking, DMA buffers and PRP lists
- * carved from host memory, the commands of every value-transfer method, and
- * completion processing with timeouts and dead-device detection.
+ * The I/O path of libnvkv's user-space NVMe driver: command-id tracking,
+ * DMA buffers and PRP lists from each queue's host-memory arena, the
+ * commands of every value-transfer method, and completion processing with
+ * timeouts and dead-device detection.  Queue set-up and controller bring-up
+ * are in udrv_ctrl.c.
  */
 #include <errno.h>
 #include <sched.h>
@@ -14,10 +14,6 @@
 
 #include "nvkv_internal.h"
 
-#define PAGE 4096u
-#define ADMIN_DEPTH 32
-#define ADMIN_ARENA_PAGES 40 /* Identify, 64 KiB logs, PRP lists */
-#define NO_REQ UINT16_MAX
 #define NO_PAGE UINT32_MAX
 #define SPIN_NS 50000ull
 
@@ -42,25 +38,6 @@ static uint8_t *hmem(struct nvkv_queue *q, uint64_t addr)
 }
 
 /* ---- host memory ------------------------------------------------------------- */
-
-static uint32_t pages_for(size_t len)
-{
-	return (uint32_t)((len + PAGE - 1) / PAGE);
-}
-
-/* PRP list pages needed for a buffer of @data_pages pages at offset 0. */
-static uint32_t list_pages_for(uint32_t data_pages)
-{
-	uint32_t entries = data_pages > 1 ? data_pages - 1 : 0, lp = 0;
-
-	if (entries <= 1)
-		return 0; /* PRP2 names the second page directly */
-	while (entries > PAGE / 8) {
-		entries -= PAGE / 8 - 1; /* the last slot chains to the next list page */
-		lp++;
-	}
-	return lp + 1;
-}
 
 static uint32_t arena_alloc(struct nvkv_queue *q, uint32_t n)
 {
@@ -94,7 +71,7 @@ static void arena_free(struct nvkv_queue *q, uint32_t first, uint32_t n)
 
 static uint64_t page_addr(const struct nvkv_queue *q, uint32_t page)
 {
-	return q->arena + (uint64_t)page * PAGE;
+	return q->arena + (uint64_t)page * NVKV_PAGE;
 }
 
 /* PRP1/PRP2 for a page-aligned buffer of @len bytes whose list pages follow
@@ -102,7 +79,7 @@ static uint64_t page_addr(const struct nvkv_queue *q, uint32_t page)
 static void build_prps(struct nvkv_queue *q, uint32_t first, uint32_t len, uint64_t *prp1,
 		       uint64_t *prp2)
 {
-	uint32_t dp = pages_for(len), lp = list_pages_for(dp), e, i;
+	uint32_t dp = nvkv_pages_for(len), lp = nvkv_list_pages_for(dp), e, i;
 	uint64_t list, data = page_addr(q, first);
 
 	*prp1 = data;
@@ -110,19 +87,19 @@ static void build_prps(struct nvkv_queue *q, uint32_t first, uint32_t len, uint6
 	if (dp <= 1)
 		return;
 	if (!lp) {
-		*prp2 = data + PAGE;
+		*prp2 = data + NVKV_PAGE;
 		return;
 	}
 	list = page_addr(q, first + dp);
 	*prp2 = list;
 	for (e = 1, i = 0; e < dp; e++, i++) {
-		if (i == PAGE / 8 - 1 && e < dp - 1) {
+		if (i == NVKV_PAGE / 8 - 1 && e < dp - 1) {
 			/* Chain: the last slot points at the next list page. */
-			kvc_put_le64(hmem(q, list) + 8 * i, list + PAGE);
-			list += PAGE;
+			kvc_put_le64(hmem(q, list) + 8 * i, list + NVKV_PAGE);
+			list += NVKV_PAGE;
 			i = 0;
 		}
-		kvc_put_le64(hmem(q, list) + 8 * i, data + (uint64_t)e * PAGE);
+		kvc_put_le64(hmem(q, list) + 8 * i, data + (uint64_t)e * NVKV_PAGE);
 	}
 }
 
@@ -132,7 +109,7 @@ static struct nvkv_req *req_get(struct nvkv_queue *q)
 {
 	struct nvkv_req *r;
 
-	if (q->free_req == NO_REQ)
+	if (q->free_req == NVKV_NO_REQ)
 		return NULL;
 	r = &q->reqs[q->free_req];
 	q->free_req = r->next_free;
@@ -161,7 +138,7 @@ static uint16_t cid_get(struct nvkv_queue *q, struct nvkv_req *r)
 
 static void cid_put(struct nvkv_queue *q, uint16_t cid)
 {
-	q->cid_req[cid] = NO_REQ;
+	q->cid_req[cid] = NVKV_NO_REQ;
 	q->free_cids[q->nfree_cids++] = cid;
 	q->inflight_cmds--;
 }
@@ -206,7 +183,7 @@ static struct nvkv_xfer_ctx xfer_ctx(const struct nvkv_queue *q)
 static int attach_buffer(struct nvkv_queue *q, struct nvkv_req *r, const void *src, size_t len,
 			 uint64_t *prp1, uint64_t *prp2)
 {
-	uint32_t dp = pages_for(len), n = dp + list_pages_for(dp);
+	uint32_t dp = nvkv_pages_for(len), n = dp + nvkv_list_pages_for(dp);
 
 	*prp1 = *prp2 = 0;
 	if (!len)
@@ -445,7 +422,7 @@ static void complete_cmd(struct nvkv_queue *q, const struct kvc_cqe *cqe)
 	struct nvkv_req *r;
 
 	q->sq_head = kvc_get_le16(&cqe->sqhd) % q->size;
-	if (cid >= q->size || q->cid_req[cid] == NO_REQ)
+	if (cid >= q->size || q->cid_req[cid] == NVKV_NO_REQ)
 		return; /* not ours: ignore rather than corrupt a request */
 	r = &q->reqs[q->cid_req[cid]];
 	cid_put(q, cid);
@@ -481,7 +458,7 @@ static void fail_all(struct nvkv_queue *q, int err)
 		finish(q, r);
 	}
 	for (i = 0; i < q->size; i++)
-		if (q->cid_req[i] != NO_REQ)
+		if (q->cid_req[i] != NVKV_NO_REQ)
 			cid_put(q, (uint16_t)i);
 }
 
@@ -645,300 +622,4 @@ int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *da
 		return rc == -EAGAIN && !q->inflight_reqs ? -E2BIG : rc;
 	nvkv_udrv_kick(q);
 	return wait_one(q, &res, dw0);
-}
-
-/* ---- queues ---------------------------------------------------------------------------- */
-
-static int carve(struct nvkv_dev *d, uint64_t len, uint64_t *addr)
-{
-	len = (len + PAGE - 1) / PAGE * PAGE;
-	if (d->mem_brk + len > d->t.mem_size)
-		return -ENOMEM;
-	*addr = d->mem_brk;
-	d->mem_brk += len;
-	return 0;
-}
-
-static void queue_free(struct nvkv_queue *q)
-{
-	if (!q)
-		return;
-	free(q->reqs);
-	free(q->cid_req);
-	free(q->free_cids);
-	free(q->page_used);
-	free(q);
-}
-
-/* Allocate host-side state and memory of a queue (not yet on the device). */
-static int queue_alloc(struct nvkv_dev *d, uint16_t qid, uint32_t size, uint32_t arena_pages,
-		       struct nvkv_queue **out)
-{
-	struct nvkv_queue *q = calloc(1, sizeof(*q));
-	uint64_t sq_bytes, cq_bytes, region, base;
-	uint32_t i;
-	int rc;
-
-	if (!q)
-		return -ENOMEM;
-	if (qid > NVKV_MAX_QID) {
-		free(q);
-		return -EINVAL;
-	}
-	q->d = d;
-	q->qid = qid;
-	q->size = size;
-	q->phase = true;
-	q->npages = arena_pages;
-	q->reqs = calloc(size, sizeof(*q->reqs));
-	q->cid_req = malloc(size * sizeof(*q->cid_req));
-	q->free_cids = malloc(size * sizeof(*q->free_cids));
-	q->page_used = calloc(arena_pages, 1);
-	if (!q->reqs || !q->cid_req || !q->free_cids || !q->page_used) {
-		queue_free(q);
-		return -ENOMEM;
-	}
-	/* SQ, CQ and arena, contiguous; a queue id keeps its region for reuse. */
-	sq_bytes = ((uint64_t)size * KVC_SQE_SIZE + PAGE - 1) / PAGE * PAGE;
-	cq_bytes = ((uint64_t)size * KVC_CQE_SIZE + PAGE - 1) / PAGE * PAGE;
-	region = sq_bytes + cq_bytes + (uint64_t)arena_pages * PAGE;
-	if (d->qregion[qid] && d->qregion_len[qid] >= region) {
-		base = d->qregion[qid];
-	} else {
-		rc = carve(d, region, &base);
-		if (rc) {
-			queue_free(q);
-			return rc;
-		}
-		d->qregion[qid] = base;
-		d->qregion_len[qid] = region;
-	}
-	q->sq_addr = base;
-	q->cq_addr = base + sq_bytes;
-	q->arena = base + sq_bytes + cq_bytes;
-	q->sq = (struct kvc_sqe *)(d->t.mem + q->sq_addr);
-	q->cq = (struct kvc_cqe *)(d->t.mem + q->cq_addr);
-	memset(q->cq, 0, (size_t)size * KVC_CQE_SIZE);
-	q->free_req = NO_REQ;
-	for (i = size; i-- > 0;) {
-		q->reqs[i].next_free = q->free_req;
-		q->free_req = (uint16_t)i;
-		q->cid_req[i] = NO_REQ;
-		q->free_cids[q->nfree_cids++] = (uint16_t)(size - 1 - i);
-	}
-	*out = q;
-	return 0;
-}
-
-static int admin_cmd(struct nvkv_dev *d, uint8_t opc, uint32_t nsid, uint32_t cdw10, uint32_t cdw11,
-		     uint64_t prp1, void *data, size_t len, uint32_t *dw0)
-{
-	struct kvc_sqe sqe;
-
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opc = opc;
-	kvc_sqe_set_nsid(&sqe, nsid);
-	kvc_sqe_set_dw(&sqe, 10, cdw10);
-	kvc_sqe_set_dw(&sqe, 11, cdw11);
-	kvc_sqe_set_prp(&sqe, prp1, 0);
-	return nvkv_udrv_exec_raw(d->admin, &sqe, data, len, data != NULL, dw0);
-}
-
-int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size, struct nvkv_queue **out)
-{
-	uint32_t dp = pages_for(d->info.max_value);
-	/* One largest value with its PRP lists, plus a page per queue slot. */
-	uint32_t arena = dp + list_pages_for(dp) + size + 4;
-	struct nvkv_queue *q;
-	int rc = queue_alloc(d, qid, size, arena, &q);
-
-	if (rc)
-		return rc;
-	rc = admin_cmd(d, KVC_ADM_CREATE_CQ, 0, (size - 1) << 16 | qid,
-		       KVC_CREATE_CQ_PC | (d->opts.interrupts ? KVC_CREATE_CQ_IEN : 0), q->cq_addr,
-		       NULL, 0, NULL);
-	if (!rc) {
-		rc = admin_cmd(d, KVC_ADM_CREATE_SQ, 0, (size - 1) << 16 | qid,
-			       (uint32_t)qid << 16 | KVC_CREATE_SQ_PC, q->sq_addr, NULL, 0, NULL);
-		if (rc)
-			admin_cmd(d, KVC_ADM_DELETE_CQ, 0, qid, 0, 0, NULL, 0, NULL);
-	}
-	if (rc) {
-		/* Host memory of a failed queue is not reused: creation failing is rare. */
-		queue_free(q);
-		return rc;
-	}
-	*out = q;
-	return 0;
-}
-
-void nvkv_udrv_queue_destroy(struct nvkv_dev *d, struct nvkv_queue *q)
-{
-	if (!q)
-		return;
-	if (!q->dead && !d->admin->dead) {
-		admin_cmd(d, KVC_ADM_DELETE_SQ, 0, q->qid, 0, 0, NULL, 0, NULL);
-		admin_cmd(d, KVC_ADM_DELETE_CQ, 0, q->qid, 0, 0, NULL, 0, NULL);
-	}
-	queue_free(q);
-}
-
-/* ---- bring-up ------------------------------------------------------------------------------ */
-
-static int wait_csts(struct nvkv_dev *d, uint32_t mask, uint32_t want, uint64_t timeout_ms)
-{
-	uint64_t end = nvkv_now_ns() + timeout_ms * 1000000ull;
-
-	for (;;) {
-		uint32_t csts = nvkv_reg_read(&d->t, KVC_REG_CSTS);
-
-		if ((csts & mask) == want)
-			return 0;
-		if (csts & KVC_CSTS_CFS)
-			return -EIO;
-		if (nvkv_shm_dead(&d->t))
-			return -ENODEV;
-		if (nvkv_now_ns() > end)
-			return -ETIMEDOUT;
-		nvkv_shm_kick(&d->t);
-		sched_yield();
-	}
-}
-
-static void copy_str(char *dst, size_t n, const char *src, size_t srclen)
-{
-	size_t l = srclen;
-
-	while (l && (src[l - 1] == ' ' || src[l - 1] == 0))
-		l--;
-	if (l >= n)
-		l = n - 1;
-	memcpy(dst, src, l);
-	dst[l] = 0;
-}
-
-static int identify(struct nvkv_dev *d)
-{
-	static uint8_t buf[KVC_IDENTIFY_SIZE];
-	const struct kvc_id_ctrl *ic = (const void *)buf;
-	const struct kvc_id_nvkv *v = (const void *)ic->vs;
-	const struct kvc_id_ns_kv *ns = (const void *)buf;
-	struct nvkv_info *in = &d->info;
-	int rc;
-
-	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 0, KVC_CNS_CTRL, 0, 0, buf, sizeof(buf), NULL);
-	if (rc)
-		return rc;
-	copy_str(in->serial, sizeof(in->serial), ic->sn, sizeof(ic->sn));
-	copy_str(in->model, sizeof(in->model), ic->mn, sizeof(ic->mn));
-	copy_str(in->firmware, sizeof(in->firmware), ic->fr, sizeof(ic->fr));
-	if (memcmp(v->magic, "NVKV", 4))
-		return -EPROTO;
-	d->link.gen = v->pcie_gen;
-	d->link.lanes = v->pcie_lanes;
-	d->link.mps = kvc_get_le16(&v->pcie_mps);
-	d->link.mrrs = kvc_get_le16(&v->pcie_mrrs);
-	d->link.rcb = kvc_get_le16(&v->pcie_rcb);
-	if (kvc_pcie_link_valid(&d->link))
-		return -EPROTO;
-	in->pcie_gen = d->link.gen;
-	in->pcie_lanes = d->link.lanes;
-	in->pcie_mps = d->link.mps;
-	in->pcie_mrrs = d->link.mrrs;
-	in->pcie_rcb = d->link.rcb;
-	in->dma_page = v->dma_page;
-	in->realtime = v->timing;
-	in->byteexpress = v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS;
-	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 1, KVC_CNS_CSI_NS, (uint32_t)KVC_CSI_KV << 24, 0, buf,
-		       sizeof(buf), NULL);
-	if (rc)
-		return rc;
-	in->csi = KVC_CSI_KV;
-	in->max_key = kvc_get_le16(&ns->kvf[0].kvkml);
-	in->max_value = kvc_get_le32(&ns->kvf[0].kvvml);
-	in->max_keys = kvc_get_le32(&ns->kvf[0].kvmnk);
-	in->capacity = kvc_get_le64(&ns->nsze);
-	in->utilization = kvc_get_le64(&ns->nuse);
-	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, false);
-	in->bandslim_xfer = kvc_bs_xfer_cap(false);
-	snprintf(in->backend, sizeof(in->backend), "shm");
-	return 0;
-}
-
-int nvkv_udrv_start(struct nvkv_dev *d)
-{
-	uint64_t cap = nvkv_reg_read(&d->t, KVC_REG_CAP) |
-		       (uint64_t)nvkv_reg_read(&d->t, KVC_REG_CAP + 4) << 32;
-	uint64_t to_ms = KVC_CAP_TO(cap) * 500ull;
-	uint32_t mqes = KVC_CAP_MQES(cap) + 1, dw0 = 0, want;
-	int rc;
-
-	if (!(cap & KVC_CAP_CSS_IOCS) || mqes < 2)
-		return -EPROTO;
-	if (to_ms > d->opts.timeout_ms)
-		to_ms = d->opts.timeout_ms;
-	d->mem_brk = PAGE; /* address 0 is never handed out */
-	/* Reset, program the admin queue, enable (NVMe Base 2.0, 3.5.1). */
-	nvkv_reg_write(&d->t, KVC_REG_CC, 0);
-	nvkv_shm_kick(&d->t);
-	rc = wait_csts(d, KVC_CSTS_RDY, 0, to_ms);
-	if (rc)
-		return rc;
-	rc = queue_alloc(d, 0, ADMIN_DEPTH, ADMIN_ARENA_PAGES, &d->admin);
-	if (rc)
-		return rc;
-	nvkv_reg_write(&d->t, KVC_REG_AQA, KVC_AQA(ADMIN_DEPTH, ADMIN_DEPTH));
-	nvkv_reg_write(&d->t, KVC_REG_ASQ, (uint32_t)d->admin->sq_addr);
-	nvkv_reg_write(&d->t, KVC_REG_ASQ + 4, (uint32_t)(d->admin->sq_addr >> 32));
-	nvkv_reg_write(&d->t, KVC_REG_ACQ, (uint32_t)d->admin->cq_addr);
-	nvkv_reg_write(&d->t, KVC_REG_ACQ + 4, (uint32_t)(d->admin->cq_addr >> 32));
-	nvkv_reg_write(&d->t, KVC_REG_CC,
-		       KVC_CC_EN | KVC_CC_CSS_ALL << KVC_CC_CSS_SHIFT | 6u << KVC_CC_IOSQES_SHIFT |
-			       4u << KVC_CC_IOCQES_SHIFT);
-	nvkv_shm_kick(&d->t);
-	rc = wait_csts(d, KVC_CSTS_RDY, KVC_CSTS_RDY, to_ms);
-	if (rc)
-		return rc;
-	rc = identify(d);
-	if (rc)
-		return rc;
-	want = d->opts.queues;
-	rc = admin_cmd(d, KVC_ADM_SET_FEATURES, 0, KVC_FEAT_NUM_QUEUES,
-		       (want - 1) | (want - 1) << 16, 0, NULL, 0, &dw0);
-	if (rc)
-		return rc;
-	d->nr_ioq = ((dw0 & 0xffff) < (dw0 >> 16) ? (dw0 & 0xffff) : (dw0 >> 16)) + 1;
-	d->info.queues = d->nr_ioq;
-	d->qdepth = d->opts.queue_depth < mqes ? d->opts.queue_depth : mqes;
-	d->info.queue_depth = mqes;
-	d->ioq = calloc(d->nr_ioq + 1, sizeof(*d->ioq));
-	if (!d->ioq)
-		return -ENOMEM;
-	rc = nvkv_udrv_queue_create(d, 1, d->qdepth, &d->sync);
-	if (rc)
-		return rc;
-	d->ioq[1] = d->sync;
-	return 0;
-}
-
-void nvkv_udrv_stop(struct nvkv_dev *d)
-{
-	uint32_t i;
-
-	if (d->ioq) {
-		for (i = 1; i <= d->nr_ioq; i++)
-			nvkv_udrv_queue_destroy(d, d->ioq[i]);
-		free(d->ioq);
-		d->ioq = NULL;
-	}
-	d->sync = NULL;
-	if (d->admin && !d->admin->dead && !nvkv_shm_dead(&d->t)) {
-		uint32_t cc = nvkv_reg_read(&d->t, KVC_REG_CC);
-
-		nvkv_reg_write(&d->t, KVC_REG_CC, (cc & ~KVC_CC_SHN_MASK) | KVC_CC_SHN_NORMAL);
-		nvkv_shm_kick(&d->t);
-		wait_csts(d, KVC_CSTS_SHST_MASK, KVC_CSTS_SHST_COMPLETE, d->opts.timeout_ms);
-	}
-	queue_free(d->admin);
-	d->admin = NULL;
 }

@@ -9,8 +9,6 @@
  */
 #include "nvkv_internal.h"
 
-#define PAGE 4096u
-
 static struct nvkv_plan prp_plan(uint32_t vlen)
 {
 	struct nvkv_plan p = { NVKV_XFER_PRP, KVC_KV_STORE, 1, 1, vlen };
@@ -58,7 +56,7 @@ static struct nvkv_plan adaptive(const struct nvkv_xfer_ctx *x, uint8_t klen, ui
 
 	if (vlen <= x->threshold && bs_plan(x, KVC_BS_STORE, klen, vlen, &p))
 		return p;
-	if (vlen > PAGE && vlen % PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p))
+	if (vlen > NVKV_PAGE && vlen % NVKV_PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p))
 		return p;
 	return prp_plan(vlen);
 }
@@ -70,9 +68,10 @@ static struct nvkv_plan cheapest(const struct nvkv_xfer_ctx *x, uint8_t klen, ui
 	unsigned int i;
 
 	for (i = 0; i < 3; i++) {
-		bool ok = i == 0   ? bs_plan(x, KVC_BS_STORE, klen, vlen, &c)
-			  : i == 1 ? vlen >= PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &c)
-				   : bx_plan(x, vlen, &c);
+		bool ok =
+			i == 0	 ? bs_plan(x, KVC_BS_STORE, klen, vlen, &c)
+			: i == 1 ? vlen >= NVKV_PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &c)
+				 : bx_plan(x, vlen, &c);
 
 		if (!ok)
 			continue;
@@ -95,7 +94,7 @@ struct nvkv_plan nvkv_xfer_plan(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m,
 		return prp_plan(vlen);
 	case NVKV_XFER_BANDSLIM:
 		if (bs_plan(x, KVC_BS_STORE, klen, vlen, &p) ||
-		    (vlen > PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p)))
+		    (vlen > NVKV_PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p)))
 			return p;
 		return prp_plan(vlen);
 	case NVKV_XFER_BYTEEXPRESS:
@@ -126,12 +125,13 @@ uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p
 	kvc_pcie_cost_add(&c, kvc_pcie_host_mwr(l, 4));
 	kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, (uint64_t)p->slots * KVC_SQE_SIZE));
 	if (p->prp_len) {
-		uint32_t pages = (p->prp_len + PAGE - 1) / PAGE;
+		uint32_t pages = (p->prp_len + NVKV_PAGE - 1) / NVKV_PAGE;
 
 		if (pages > 2)
 			kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, (uint64_t)(pages - 1) * 8));
 		kvc_pcie_cost_add(
-			&c, kvc_pcie_mrd(l, 0, x->dma_page ? (uint64_t)pages * PAGE : p->prp_len));
+			&c,
+			kvc_pcie_mrd(l, 0, x->dma_page ? (uint64_t)pages * NVKV_PAGE : p->prp_len));
 	}
 	for (i = 0; i < p->cmds; i++) {
 		kvc_pcie_cost_add(&c, kvc_pcie_mwr(l, 0, KVC_CQE_SIZE));

@@ -7,13 +7,13 @@
 
 START_TEST(list_pages)
 {
-	ck_assert_uint_eq(list_pages_for(1), 0);
-	ck_assert_uint_eq(list_pages_for(2), 0); /* PRP2 is the page */
-	ck_assert_uint_eq(list_pages_for(3), 1);
-	ck_assert_uint_eq(list_pages_for(513), 1); /* 512 entries fill one page */
-	ck_assert_uint_eq(list_pages_for(1025), 3);
-	ck_assert_uint_eq(list_pages_for(514), 2);  /* 513 entries: chain */
-	ck_assert_uint_eq(list_pages_for(1024), 2); /* 511 + chain, then 512 */
+	ck_assert_uint_eq(nvkv_list_pages_for(1), 0);
+	ck_assert_uint_eq(nvkv_list_pages_for(2), 0); /* PRP2 is the page */
+	ck_assert_uint_eq(nvkv_list_pages_for(3), 1);
+	ck_assert_uint_eq(nvkv_list_pages_for(513), 1); /* 512 entries fill one page */
+	ck_assert_uint_eq(nvkv_list_pages_for(1025), 3);
+	ck_assert_uint_eq(nvkv_list_pages_for(514), 2);	 /* 513 entries: chain */
+	ck_assert_uint_eq(nvkv_list_pages_for(1024), 2); /* 511 + chain, then 512 */
 }
 END_TEST
 
@@ -41,20 +41,20 @@ static void teardown(void)
 /* Walk PRPs as the spec says, returning the address of data byte @off. */
 static uint64_t prp_addr(uint64_t prp1, uint64_t prp2, uint32_t len, uint32_t off)
 {
-	uint32_t page = off / PAGE, dp = pages_for(len);
+	uint32_t page = off / NVKV_PAGE, dp = nvkv_pages_for(len);
 	uint64_t list = prp2;
 
 	if (page == 0)
 		return prp1 + off;
 	if (dp == 2)
-		return prp2 + off % PAGE;
+		return prp2 + off % NVKV_PAGE;
 	page--; /* index among list entries */
-	while (page >= PAGE / 8 - 1 && dp - 1 > PAGE / 8) {
-		list = kvc_get_le64(dev.t.mem + list + 8 * (PAGE / 8 - 1));
-		page -= PAGE / 8 - 1;
-		dp -= PAGE / 8 - 1;
+	while (page >= NVKV_PAGE / 8 - 1 && dp - 1 > NVKV_PAGE / 8) {
+		list = kvc_get_le64(dev.t.mem + list + 8 * (NVKV_PAGE / 8 - 1));
+		page -= NVKV_PAGE / 8 - 1;
+		dp -= NVKV_PAGE / 8 - 1;
 	}
-	return kvc_get_le64(dev.t.mem + list + 8 * page) + off % PAGE;
+	return kvc_get_le64(dev.t.mem + list + 8 * page) + off % NVKV_PAGE;
 }
 
 START_TEST(prp_lists_address_every_page)
@@ -64,7 +64,7 @@ START_TEST(prp_lists_address_every_page)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		uint32_t dp = pages_for(lens[i]), n = dp + list_pages_for(dp), first, off;
+		uint32_t dp = nvkv_pages_for(lens[i]), n = dp + nvkv_list_pages_for(dp), first, off;
 		uint64_t p1, p2;
 
 		first = arena_alloc(&q, n);
