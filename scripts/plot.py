@@ -181,14 +181,19 @@ plot {', '.join(lines)}
 """)
 
 
+def plot_setup(a):
+    """Check for gnuplot, make the output folder; the title's second line."""
+    if not shutil.which("gnuplot"):
+        sys.exit("plot.py: gnuplot not found (scripts/deps.sh installs gnuplot-nox)")
+    os.makedirs(a.out, exist_ok=True)
+    return f"\\n{a.title}" if a.title else ""
+
+
 def sweep(runs, a):
     sweep_table(runs, sys.stdout)
     if a.no_plots:
         return
-    if not shutil.which("gnuplot"):
-        sys.exit("plot.py: gnuplot not found (scripts/deps.sh installs gnuplot-nox)")
-    os.makedirs(a.out, exist_ok=True)
-    sup = f"\\n{a.title}" if a.title else ""
+    sup = plot_setup(a)
     sweep_plot(runs, lambda r: r.get("pcie_bytes_per_op", 0), "PCIe traffic per Store vs value size",
                "sweep_traffic.png", "PCIe bytes / op", a.out, sup)
     sweep_plot(runs, lambda r: r.get("model_latency_us", {}).get("store", 0),
@@ -213,10 +218,7 @@ def main():
     table(runs, sys.stdout)
     if a.no_plots:
         return
-    if not shutil.which("gnuplot"):
-        sys.exit("plot.py: gnuplot not found (scripts/deps.sh installs gnuplot-nox)")
-    os.makedirs(a.out, exist_ok=True)
-    sup = f"\\n{a.title}" if a.title else ""
+    sup = plot_setup(a)
     made = []
     for key, title, fname, ylabel, log in METRICS:
         if any(key in r for r in runs):

@@ -8,10 +8,17 @@ TMP=$(mktemp -d)
 SOCK=$TMP/emu.sock
 pass=0 fail=0
 
-"$BIN/nvkv-emu" --socket "$SOCK" --log-level err &
-EMU=$!
+start_emu() {
+	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
+	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+}
+# A new, empty device.
+fresh_emu() {
+	kill $EMU; wait $EMU 2>/dev/null
+	start_emu
+}
+start_emu
 trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -63,9 +70,7 @@ grep -q "^wM  *byteexpress" "$TMP/plot.out" && ok || bad "plot table"
 
 # The same seed gives the same operations: identical device counters.
 for s in 1 2; do
-	kill $EMU; wait $EMU 2>/dev/null
-	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+	fresh_emu
 	B --benchmarks=mixgraph --num=2000 --reads=3000 --seed=42 --qd=1 --json="$TMP/s$s.json" >/dev/null 2>&1
 done
 python3 - "$TMP/s1.json" "$TMP/s2.json" <<'PY' && ok || bad "same seed, same run"
@@ -79,11 +84,6 @@ PY
 
 # Trace record and replay.  A recorded run replayed on a fresh device repeats
 # its operations: the Gets find what readrandom found.
-fresh_emu() {
-	kill $EMU; wait $EMU 2>/dev/null
-	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-}
 found() { sed -n "s/^$1 .*(\([0-9]*\) of \([0-9]*\) found).*/\1 \2/p" "$2"; }
 fresh_emu
 B --benchmarks=fillrandom,readrandom,deleterandom --num=2000 --reads=1500 --seed=3 \
