@@ -425,11 +425,6 @@ void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq)
 	bar_store(c, sq ? kvc_sq_tail_db(qid, c->dstrd) : kvc_cq_head_db(qid, c->dstrd), 0);
 }
 
-struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid)
-{
-	return qid <= FW_MAX_IOQ && c->sq[qid].valid ? &c->sq[qid] : NULL;
-}
-
 static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n, uint8_t opc)
 {
 	unsigned int i;

@@ -200,7 +200,6 @@ int fw_subsys_persist(struct fw_subsys *s, bool sync);
 void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
 void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-struct fw_sq *fw_ctrl_sq(struct fw_ctrl *c, uint16_t qid);
 /* Add an Error Information log entry (log page 01h). */
 void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
 			  uint32_t nsid);

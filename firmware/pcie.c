@@ -25,18 +25,3 @@ uint64_t fw_pcie_time_ns(const struct fw_pcie *p, struct kvc_pcie_cost c)
 	/* Called per command: a multiply, not a division (exact to < 1 ns). */
 	return (uint64_t)(((unsigned __int128)b * p->ns_per_byte_q32) >> 32);
 }
-
-struct fw_pcie_count fw_pcie_total(const struct fw_pcie *p)
-{
-	struct fw_pcie_count t;
-	int k, d;
-
-	memset(&t, 0, sizeof(t));
-	for (k = 0; k < FW_PK_NKIND; k++) {
-		for (d = 0; d < KVC_PCIE_NDIR; d++) {
-			t.tlps[d] += p->kind[k].tlps[d];
-			t.bytes[d] += p->kind[k].bytes[d];
-		}
-	}
-	return t;
-}

@@ -56,7 +56,4 @@ static inline void fw_pcie_add(struct fw_pcie *p, enum fw_pcie_kind kind, struct
 /* Link time in ns for the busier direction of @c. */
 uint64_t fw_pcie_time_ns(const struct fw_pcie *p, struct kvc_pcie_cost c);
 
-/* Totals over all kinds. */
-struct fw_pcie_count fw_pcie_total(const struct fw_pcie *p);
-
 #endif /* FW_PCIE_H */

@@ -287,6 +287,39 @@ static int raw_io(uint8_t opc, uint32_t nsid, const char *key, uint8_t klen, uin
 	return nvkv_io_raw(dev, &sqe, data, len, NULL);
 }
 
+/* Asynchronous Exist and Delete report the device's statuses to the callback. */
+static void status_cb(void *arg, int status, uint32_t dw0)
+{
+	(void)dw0;
+	*(int *)arg = status;
+}
+
+START_TEST(async_exist_and_delete)
+{
+	struct nvkv_queue *q;
+	int st[4] = { -1, -1, -1, -1 };
+
+	ck_assert_int_eq(nvkv_store(dev, "ax", 2, "v", 1, 0), 0);
+	ck_assert_int_eq(nvkv_queue_open(dev, &q), 0);
+	ck_assert_int_eq(nvkv_submit_exist(q, "ax", 2, status_cb, &st[0]), 0);
+	ck_assert_int_eq(nvkv_submit_exist(q, "nx", 2, status_cb, &st[1]), 0);
+	ck_assert_int_eq(nvkv_queue_wait(q, 2), 2);
+	ck_assert_int_eq(nvkv_submit_delete(q, "ax", 2, status_cb, &st[2]), 0);
+	ck_assert_int_eq(nvkv_queue_wait(q, 1), 1);
+	ck_assert_int_eq(nvkv_submit_exist(q, "ax", 2, status_cb, &st[3]), 0);
+	ck_assert_int_eq(nvkv_queue_wait(q, 1), 1);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], NVKV_KEY_NOT_EXIST);
+	ck_assert_int_eq(st[2], 0);
+	ck_assert_int_eq(st[3], NVKV_KEY_NOT_EXIST);
+	/* Bad arguments are refused before anything is sent. */
+	ck_assert_int_eq(nvkv_submit_exist(q, "", 0, status_cb, &st[0]), -EINVAL);
+	ck_assert_int_eq(nvkv_submit_exist(q, "0123456789abcdefg", 17, status_cb, &st[0]), -EINVAL);
+	ck_assert_uint_eq(nvkv_queue_inflight(q), 0);
+	nvkv_queue_close(q);
+}
+END_TEST
+
 START_TEST(bad_input_through_the_transport)
 {
 	uint8_t buf[64];
@@ -539,6 +572,7 @@ static Suite *e2e_suite(void)
 	tcase_add_test(tc, pcie_bytes_match_hand_computation);
 	tcase_add_test(tc, list_iterates_in_order);
 	tcase_add_test(tc, async_threads_verify_every_value);
+	tcase_add_test(tc, async_exist_and_delete);
 	tcase_add_test(tc, bad_input_through_the_transport);
 	tcase_add_test(tc, emulator_killed_under_load);
 	tcase_add_test(tc, dead_host_does_not_disturb_others);
