@@ -9,8 +9,18 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cmdset/stats.h"
+
+/* The monotonic clock latency samples are taken with, in ns. */
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct bench_hist {
 	uint64_t n, sum, min, max; /* ns */

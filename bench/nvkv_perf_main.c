@@ -13,16 +13,9 @@
 #include <time.h>
 
 #include "bench/gen.h"
+#include "bench/hist.h"
 #include "cmdset/stats.h"
 #include "hostdrv/nvkv.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static unsigned int klen = 16, vlen = 64;
 static bool random_order;
@@ -60,7 +53,7 @@ static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd
 		   uint8_t *val, uint8_t *bufs)
 {
 	struct run r = { 0, 0 };
-	uint64_t sent = 0, t0 = now_ns();
+	uint64_t sent = 0, t0 = bench_now_ns();
 	uint8_t key[16];
 	int rc;
 
@@ -87,7 +80,7 @@ static double rate(struct nvkv_queue *q, bool store, uint64_t n, unsigned int qd
 	}
 	if (r.errors)
 		fprintf(stderr, "nvkv-perf: %llu commands failed\n", (unsigned long long)r.errors);
-	return (double)n * 1e9 / (double)(now_ns() - t0);
+	return (double)n * 1e9 / (double)(bench_now_ns() - t0);
 }
 
 static uint64_t pcie_bytes(struct nvkv_dev *d, uint64_t *programs)
@@ -122,13 +115,13 @@ static void latency(struct nvkv_dev *d, bool store, uint64_t n, enum nvkv_xfer m
 	size_t got;
 
 	for (i = 0; i < n; i++) {
-		uint64_t t = now_ns();
+		uint64_t t = bench_now_ns();
 		int rc;
 
 		make_key(key, i);
 		rc = store ? nvkv_store(d, key, klen, val, vlen, NVKV_F_XFER(m))
 			   : nvkv_retrieve(d, key, klen, buf, vlen, &got);
-		lat[i] = now_ns() - t;
+		lat[i] = bench_now_ns() - t;
 		if (rc) {
 			fprintf(stderr, "nvkv-perf: %s\n", nvkv_strerror(rc));
 			exit(rc < 0 ? 3 : 1);

@@ -34,14 +34,6 @@ static const struct workload_def workloads[] = {
 	{ "replay", W_REPLAY, false, true, true },
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- workers ------------------------------------------------------------------ */
 
 struct slot {
@@ -72,7 +64,7 @@ static void op_done(void *arg, int status, uint32_t vlen)
 	struct slot *s = arg;
 	struct worker *w = s->w;
 
-	bench_hist_add(&w->h[s->kind], now_ns() - s->t0);
+	bench_hist_add(&w->h[s->kind], bench_now_ns() - s->t0);
 	if (status == 0) {
 		if (s->kind == K_READ) {
 			w->found++;
@@ -117,7 +109,7 @@ static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, si
 	s->kind = (uint8_t)kind;
 	s->w = w;
 	for (;;) {
-		s->t0 = now_ns();
+		s->t0 = bench_now_ns();
 		switch (kind) {
 		case K_WRITE:
 			rc = o->put(w->ctx, key, klen, w->vbuf, vsize, w->run->xfer, op_done, s);
@@ -192,7 +184,7 @@ static bool time_up(const struct worker *w, uint64_t i)
 	if (w->writer)
 		return atomic_load(&r->readers_done);
 	if (r->deadline)
-		return now_ns() >= r->deadline;
+		return bench_now_ns() >= r->deadline;
 	return i >= r->ops_per_worker;
 }
 
@@ -203,11 +195,11 @@ static void rate_limit(struct worker *w)
 
 	if (limit <= 0)
 		return;
-	el = (now_ns() - w->start) / 1e9;
+	el = (bench_now_ns() - w->start) / 1e9;
 	while (w->bytes > limit * el) {
 		w->run->e->ops->poll(w->ctx);
 		usleep(100);
-		el = (now_ns() - w->start) / 1e9;
+		el = (bench_now_ns() - w->start) / 1e9;
 	}
 }
 
@@ -215,7 +207,7 @@ static void rate_limit(struct worker *w)
 static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, double *rate)
 {
 	const struct bench_cfg *c = w->run->c;
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 
 	if (!c->sine_mix_rate)
 		return;
@@ -228,7 +220,7 @@ static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, 
 		*win_ops = 0;
 	}
 	(*win_ops)++;
-	while (*rate > 0 && *win_ops > *rate * ((now_ns() - *win_start) / 1e9) + 1) {
+	while (*rate > 0 && *win_ops > *rate * ((bench_now_ns() - *win_start) / 1e9) + 1) {
 		w->run->e->ops->poll(w->ctx);
 		usleep(50);
 	}
@@ -238,10 +230,10 @@ static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, 
 static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned int n)
 {
 	unsigned int found;
-	uint64_t bytes, t0 = now_ns();
+	uint64_t bytes, t0 = bench_now_ns();
 	int rc = w->run->e->ops->seek(w->ctx, key, klen, n, &found, &bytes);
 
-	bench_hist_add(&w->h[K_SEEK], now_ns() - t0);
+	bench_hist_add(&w->h[K_SEEK], bench_now_ns() - t0);
 	if (w->run->record)
 		bench_trace_record(w->run->record, BENCH_TR_SEEK, key, klen, NULL, 0);
 	if (w->run->def->w == W_READSEQ) {
@@ -280,7 +272,7 @@ static int replay(struct worker *w)
 {
 	struct run *r = w->run;
 	double ff = r->c->trace_replay_fast_forward;
-	uint64_t first_ts = 0, t0 = now_ns();
+	uint64_t first_ts = 0, t0 = bench_now_ns();
 	struct bench_trace_op op;
 	uint8_t key[16];
 	size_t kl;
@@ -293,9 +285,9 @@ static int replay(struct worker *w)
 		if (ff > 0 && op.ts_us > first_ts) {
 			uint64_t due = t0 + (uint64_t)((double)(op.ts_us - first_ts) * 1000.0 / ff);
 
-			while (now_ns() < due) {
+			while (bench_now_ns() < due) {
 				r->e->ops->poll(w->ctx);
-				if (due - now_ns() > 200000)
+				if (due - bench_now_ns() > 200000)
 					usleep(100);
 			}
 		}
@@ -434,9 +426,9 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	int rc;
 
-	w->start = now_ns();
+	w->start = bench_now_ns();
 	rc = work(w);
-	w->end = now_ns();
+	w->end = bench_now_ns();
 	if (rc && !w->err)
 		w->err = rc;
 	if (!w->writer && w->run->def->w == W_READWHILEWRITING)
@@ -523,7 +515,7 @@ static void worker_fini(struct worker *w)
 static void progress(struct run *r, uint64_t t0, uint64_t total)
 {
 	uint64_t done = atomic_load(&r->done);
-	double el = (now_ns() - t0) / 1e9;
+	double el = (bench_now_ns() - t0) / 1e9;
 
 	if (total)
 		fprintf(stderr, "\r... %s [%s]: %llu of %llu ops, %.0f ops/s   ", r->def->name,
@@ -577,7 +569,7 @@ static int run_one(struct run *r, struct result *res)
 		w[i].writer = i == (unsigned int)c->threads;
 	}
 	res->have_dev = r->e->ops->device_stats && !r->e->ops->device_stats(r->e, &res->before);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	r->deadline = c->duration ? t0 + (uint64_t)c->duration * 1000000000ull : 0;
 	for (i = 0; i < nw && !rc; i++)
 		if (pthread_create(&t[i], NULL, worker_main, &w[i]))
@@ -590,10 +582,10 @@ static int run_one(struct run *r, struct result *res)
 			alive += !w[i].end;
 		if (!alive)
 			break;
-		if (c->progress && now_ns() - t0 > 2000000000ull &&
-		    now_ns() - last > 1000000000ull) {
+		if (c->progress && bench_now_ns() - t0 > 2000000000ull &&
+		    bench_now_ns() - last > 1000000000ull) {
 			progress(r, t0, total);
-			last = now_ns();
+			last = bench_now_ns();
 			shown = true;
 		}
 	}
