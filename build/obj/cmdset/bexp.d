@@ -1,6 +1,0 @@
-build/obj/cmdset/bexp.o: cmdset/bexp.c cmdset/bexp.h cmdset/kv.h \
- cmdset/queue.h cmdset/le.h
-cmdset/bexp.h:
-cmdset/kv.h:
-cmdset/queue.h:
-cmdset/le.h:

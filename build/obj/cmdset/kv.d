@@ -1,4 +1,0 @@
-build/obj/cmdset/kv.o: cmdset/kv.c cmdset/kv.h cmdset/queue.h cmdset/le.h
-cmdset/kv.h:
-cmdset/queue.h:
-cmdset/le.h:
