@@ -7,7 +7,7 @@
 #   make run              set up missing packages, build, run the demo
 #   make SANITIZE=address,undefined test    the same under ASan + UBSan (in build/san-address-undefined/)
 #   make format | check-format              clang-format with the checked-in .clang-format
-#   make install PREFIX=/usr/local [DESTDIR=...]
+#   make install PREFIX=/usr/local [DESTDIR=...]   programs, libnvkv (.a and .so), headers, .pc
 #
 # -Werror is on when the CI environment variable is set.
 
@@ -90,6 +90,7 @@ $(BUILD)/bin/nvkv-emu: $(BUILD)/obj/emu/nvkv_emu_main.o $(LIBEMU) $(LIBFW) $(LIB
 $(BUILD)/bin/nvkv-fwbench: $(BUILD)/obj/emu/nvkv_fwbench_main.o $(LIBEMU) $(LIBFW) $(LIBKVC)
 	$(EMU_LINK)
 
+$(BUILD)/obj/hostdrv/nvkv_main.o: CPPFLAGS += -DNVKV_VERSION='"$(NVKV_VERSION)"'
 $(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
@@ -101,6 +102,26 @@ $(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBBENCH) $(LIBNVK
 $(BUILD)/bin/nvkv-bench: $(BUILD)/obj/bench/nvkv_bench_main.o $(LIBBENCH) $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ROCKSDB_LIBS) $(LDLIBS_BASE) -lm
+
+# ---- libnvkv as a shared library -----------------------------------------
+# libnvkv.so.$(NVKV_VERSION) with the soname libnvkv.so.$(NVKV_SOVERSION), from
+# position-independent copies of the objects libnvkv.a is made of.
+NVKV_VERSION := 0.1.0
+NVKV_SOVERSION := 0
+NVKV_SONAME := libnvkv.so.$(NVKV_SOVERSION)
+LIBNVKV_SO := $(BUILD)/lib/libnvkv.so.$(NVKV_VERSION)
+
+all: $(LIBNVKV_SO)
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(LIBNVKV_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS) $(CMDSET_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(NVKV_SONAME) -o $@ $^ $(LDLIBS_BASE)
+	ln -sf $(notdir $@) $(BUILD)/lib/$(NVKV_SONAME)
+	ln -sf $(NVKV_SONAME) $(BUILD)/lib/libnvkv.so
 
 # ---- tests ---------------------------------------------------------------
 # tests/unit/<component>/test_<module>.c -> one Check program each.
@@ -161,14 +182,23 @@ format:
 check-format:
 	clang-format --dry-run --Werror $(FMT_FILES)
 
+# Headers under one prefix: include/nvkv/nvkv.h, include/nvkv/cmdset/*.h, and
+# include/nvkv.h, which includes nvkv/nvkv.h for programs written against the
+# old layout.  nvkv.pc links the shared library, nvkv-static.pc libnvkv.a.
+INSTALL_PC = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(NVKV_VERSION)|g'
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/nvkv/cmdset
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBNVKV) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBNVKV_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(LIBNVKV_SO)) $(DESTDIR)$(PREFIX)/lib/$(NVKV_SONAME)
+	ln -sf $(NVKV_SONAME) $(DESTDIR)$(PREFIX)/lib/libnvkv.so
 	install -m 644 cmdset/*.h $(DESTDIR)$(PREFIX)/include/nvkv/cmdset/
-	install -m 644 hostdrv/nvkv.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/nvkv.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvkv.pc
+	install -m 644 hostdrv/nvkv.h $(DESTDIR)$(PREFIX)/include/nvkv/
+	install -m 644 hostdrv/compat/nvkv.h $(DESTDIR)$(PREFIX)/include/
+	$(INSTALL_PC) scripts/nvkv.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvkv.pc
+	$(INSTALL_PC) scripts/nvkv-static.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvkv-static.pc
 
 clean:
 	rm -rf build
