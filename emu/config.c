@@ -360,23 +360,43 @@ int emu_config_finish(struct emu_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* "page-size" names key page_size: flags spell '_' as '-'. */
+static bool flag_is_key(const char *flag, const char *key)
+{
+	for (; *flag && *key; flag++, key++)
+		if (*flag != (*key == '_' ? '-' : *key))
+			return false;
+	return !*flag && !*key;
+}
+
 const char *emu_config_flag_to_key(const char *flag, char *buf, size_t len)
 {
-	size_t i;
+	const struct knob *hit = NULL;
+	size_t i, sl, full = 0;
 
-	for (i = 0; i < NKNOBS; i++) {
-		char f[96], *p;
-
-		snprintf(f, sizeof(f), "%s-%s", knobs[i].section, knobs[i].key);
-		for (p = f; *p; p++)
-			if (*p == '_')
-				*p = '-';
-		if (!strcmp(f, flag)) {
-			snprintf(buf, len, "%s.%s", knobs[i].section, knobs[i].key);
-			return buf;
+	for (i = 0; !full && i < NKNOBS; i++) {
+		sl = strlen(knobs[i].section);
+		if (!strncmp(flag, knobs[i].section, sl) && flag[sl] == '-' &&
+		    flag_is_key(flag + sl + 1, knobs[i].key)) {
+			hit = &knobs[i];
+			full = 1;
 		}
 	}
-	return NULL;
+	/*
+	 * --help lists each key under its [section] heading, so the key alone
+	 * (--timing, --page-size) is accepted too when no other section has it.
+	 */
+	for (i = 0; !full && i < NKNOBS; i++) {
+		if (!flag_is_key(flag, knobs[i].key))
+			continue;
+		if (hit)
+			return NULL; /* ambiguous: the section is needed */
+		hit = &knobs[i];
+	}
+	if (!hit)
+		return NULL;
+	snprintf(buf, len, "%s.%s", hit->section, hit->key);
+	return buf;
 }
 
 void emu_config_help(FILE *f, int markdown)

@@ -45,7 +45,10 @@ int emu_config_finish(struct emu_config *c, char *err, size_t errlen);
 /* Print the knob reference (`--help`); @markdown for the docs table. */
 void emu_config_help(FILE *f, int markdown);
 
-/* Look a command-line flag up: "nand-channels" -> "nand.channels". */
+/*
+ * Look a command-line flag up: "nand-channels" -> "nand.channels"; a key alone
+ * ("page-size", "timing") when only one section has it.  NULL: no such knob.
+ */
 const char *emu_config_flag_to_key(const char *flag, char *buf, size_t len);
 
 /* Print the effective configuration, INI format. */

@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		"  --config FILE         INI file with [section] key = value lines\n"
 		"  --set SECTION.KEY=V   set any knob below\n"
 		"  --SECTION-KEY V       the same, e.g. --pcie-gen 2 --nand-page-size 16K\n"
-		"                        ([emu] knobs also without the prefix: --stats-json F)\n"
+		"  --KEY V               the same when one section has KEY, as the knobs are\n"
+		"                        listed below: --timing realtime, --page-size 16K\n"
 		"  --print-config        print the effective configuration and exit\n"
 		"  --help                this text\n"
 		"\n"
@@ -84,10 +85,14 @@ static int apply_flag(struct emu_config *c, int argc, char **argv, int *i)
 	}
 	v = opt_value(argc, argv, i);
 	if (!v) {
-		snprintf(err, sizeof(err), "--%s needs a value", name);
+		snprintf(err, sizeof(err), "--%s (%s) needs a value", name, key);
 		return fail(err);
 	}
-	return emu_config_set(c, key, v, err, sizeof(err)) ? fail(err) : 0;
+	if (!emu_config_set(c, key, v, err, sizeof(err)))
+		return 0;
+	/* The error names the INI key; say which flag it came from as typed. */
+	fprintf(stderr, "nvkv-emu: --%s: %s\n", name, err);
+	return 2;
 }
 
 int main(int argc, char **argv)

@@ -468,8 +468,33 @@ static int open_loop_fds(struct emu *e)
 	return 0;
 }
 
+/*
+ * The --store files are sparse (the NAND image has the array's full size,
+ * LMDB's file the whole map): say what they take on disk beside what ls shows.
+ */
+static void store_sizes(const char *dir, char *out, size_t len)
+{
+	static const char *const files[] = { "nand.img", "data.mdb" };
+	char path[4096];
+	struct stat st;
+	size_t i, n = 0;
+
+	out[0] = 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]) && n < len; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &st))
+			continue;
+		n += (size_t)snprintf(out + n, len - n,
+				      "%s %s %llu MiB allocated of %llu MiB apparent",
+				      n ? "," : "; sparse files:", files[i],
+				      (unsigned long long)st.st_blocks * 512 >> 20,
+				      (unsigned long long)st.st_size >> 20);
+	}
+}
+
 int emu_run(const struct emu_config *cfg)
 {
+	char sizes[256] = "";
 	struct emu *e = calloc(1, sizeof(*e));
 	int rc;
 
@@ -482,9 +507,11 @@ int emu_run(const struct emu_config *cfg)
 	if (!rc)
 		rc = open_loop_fds(e);
 	if (!rc) {
-		emu_log(2, "listening on %s (%s device, %llu MiB capacity)", cfg->socket,
+		if (e->dev.persistent)
+			store_sizes(cfg->store, sizes, sizeof(sizes));
+		emu_log(2, "listening on %s (%s device, %llu MiB capacity%s)", cfg->socket,
 			e->dev.persistent ? cfg->store : "in-memory",
-			(unsigned long long)(fw_subsys_capacity(e->sub) >> 20));
+			(unsigned long long)(fw_subsys_capacity(e->sub) >> 20), sizes);
 		loop(e);
 		emu_log(2, "shutting down");
 		while (e->nconns) {
