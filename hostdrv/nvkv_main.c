@@ -1108,6 +1108,18 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* "identify, store, ..." for messages. */
+static const char *command_names(void)
+{
+	static char buf[160];
+	size_t i, n = 0;
+
+	for (i = 0; i < NCOMMANDS && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+				      commands[i].name);
+	return buf;
+}
+
 static bool wants(int argc, char **argv, const char *a, const char *b)
 {
 	int i;
@@ -1116,6 +1128,21 @@ static bool wants(int argc, char **argv, const char *a, const char *b)
 		if (!strcmp(argv[i], a) || (b && !strcmp(argv[i], b)))
 			return true;
 	return false;
+}
+
+/* Say which word was taken for a command, and which commands there are. */
+static int bad_command(int argc, char **argv)
+{
+	const char *word = argv[1];
+
+	if (word[0] == '-')
+		return usage_error("unknown option %s before the COMMAND", word);
+	if (argc == 2 && looks_like_device(word))
+		return usage_error("no COMMAND after DEVICE %s; commands: %s", word,
+				   command_names());
+	if (looks_like_device(word))
+		word = argv[2]; /* nvkv DEVICE WORD */
+	return usage_error("unknown command '%s'; commands: %s", word, command_names());
 }
 
 /*
@@ -1135,10 +1162,7 @@ static const struct command *split_args(struct cli *c, int argc, char **argv, in
 		c->device = argv[1];
 		c->device_given = true;
 	} else {
-		*rc = argv[1][0] == '-'
-			      ? usage_error("unknown option %s before the COMMAND", argv[1])
-			      : usage_error("unknown command '%s'%s", argv[1],
-					    argc > 2 ? "" : " (or missing COMMAND after DEVICE)");
+		*rc = bad_command(argc, argv);
 		return NULL;
 	}
 	c->cmd = cmd->name;
@@ -1165,18 +1189,21 @@ int main(int argc, char **argv)
 		main_usage(stderr);
 		return EX_USAGE;
 	}
+	if (wants(argc, argv, "--version", "-V") || !strcmp(argv[1], "version")) {
+		printf("nvkv %s\n", NVKV_VERSION);
+		return EX_OK;
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		main_usage(stdout);
 		return EX_OK;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") ||
-	    !strcmp(argv[1], "version")) {
-		printf("nvkv %s\n", NVKV_VERSION);
+	cmd = split_args(&c, argc, argv, &rc);
+	if (!cmd) {
+		if (!wants(argc, argv, "--help", "-h"))
+			return rc;
+		main_usage(stdout); /* "nvkv DEVICE --help": help was asked for */
 		return EX_OK;
 	}
-	cmd = split_args(&c, argc, argv, &rc);
-	if (!cmd)
-		return rc;
 	if (wants(c.argc, c.argv, "--help", "-h")) {
 		printf("%s", cmd->usage);
 		rc = EX_OK;

@@ -20,7 +20,12 @@ expect 0 "nvme-cli order: identify" -- "$N" identify "$SOCK"
 check "identify output" -- out_has "max key       16 bytes"
 expect 0 "a relative DEVICE path" -- env -C /tmp "$(realpath "$N")" exist "./${SOCK#/tmp/}" alpha
 expect 2 "unknown command names it" -- "$N" frobnicate "$SOCK"
-check "unknown command message" -- err_has "unknown command 'frobnicate'"
+check "unknown command message lists the commands" -- \
+	err_has "unknown command 'frobnicate'; commands: identify, store, retrieve,"
+expect 2 "unknown command after DEVICE" -- "$N" "$SOCK" frobnicate
+check "the word after DEVICE is named" -- err_has "unknown command 'frobnicate'"
+expect 2 "DEVICE alone" -- "$N" "$SOCK"
+check "says the COMMAND is missing" -- err_has "no COMMAND after DEVICE $SOCK"
 
 # -- the default device: NVKV_DEVICE, else nvkv-emu's default socket
 expect 0 "NVKV_DEVICE store" -- env NVKV_DEVICE="$SOCK" "$N" store envkey envval
@@ -42,6 +47,11 @@ expect 0 "-h in nvme-cli order" -- "$N" io-passthru "$SOCK" -h
 check "passthru usage" -- out_has "--opcode"
 expect 0 "--version" -- "$N" --version
 check "--version prints a version" -- grep -qE '^nvkv [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"
+expect 0 "--version after other words" -- "$N" "$SOCK" store --version
+check "--version anywhere" -- grep -qE '^nvkv [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"
+expect 0 "--help after DEVICE alone" -- "$N" "$SOCK" --help
+check "main usage" -- out_has "usage: nvkv COMMAND [DEVICE]"
+expect 0 "--version" -- "$N" --version
 check "--version matches the library's" -- \
 	grep -q "NVKV_VERSION := $(sed 's/^nvkv //' "$TMP/out")\$" Makefile
 
