@@ -1045,7 +1045,7 @@ static const char passthru_usage[] =
 	"usage: nvkv io-passthru|admin-passthru [DEVICE] --opcode OPC [OPTIONS]\n"
 	"nvme-cli 2.x's flags:\n"
 	"  -O, -o, --opcode OPC        command opcode (-o FORMAT: see --output-format)\n"
-	"  -f, --flags F               command flags byte (the driver sets PSDT)\n"
+	"  -f, --flags F               command flags byte, sent as given (PSDT 0: PRP data)\n"
 	"  -n, --namespace-id ID       NSID (io-passthru default 1, admin-passthru 0)\n"
 	"  -2, -3, --cdw2, --cdw3 V    command dwords 2, 3\n"
 	"  -4..-9, --cdw10..--cdw15 V  command dwords 10..15\n"
