@@ -691,13 +691,8 @@ struct passthru {
 	bool read, write, raw, show, dry, latency, have_opc;
 };
 
-enum {
-	P_CDW2 = 2,
-	P_CDW3 = 3,
-	P_CDW10 = 10,
-	P_CDW15 = 15,
-	P_OUTPUT_FORMAT = 256,
-};
+/* Long-only options get codes above any character. */
+enum { P_OUTPUT_FORMAT = 256 };
 
 static const struct option passthru_longopts[] = {
 	{ "opcode", required_argument, NULL, 'O' },
