@@ -7,10 +7,13 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +43,20 @@ static void sleep_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
+}
+
+static bool sock_listening(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (s < 0)
+		return false;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(s);
+	return ok;
 }
 
 /* Start nvkv-emu with the given extra arguments (NULL terminated). */
@@ -72,8 +89,10 @@ static int emu_start(struct emu_proc *e, const char *first, ...)
 	}
 	if (e->pid < 0)
 		return -errno;
+	/* Ready when a connection is accepted: the socket file exists from bind(),
+	 * a moment before listen(), and a connect() in between is refused. */
 	for (i = 0; i < 500; i++) {
-		if (stat(e->sock, &st) == 0)
+		if (stat(e->sock, &st) == 0 && sock_listening(e->sock))
 			return 0;
 		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
 			e->pid = 0;
