@@ -336,7 +336,9 @@ static const char *walk_tree(MDB_txn *txn, MDB_dbi dbi, const struct span *sp, b
 static const char *walk_catalog(const char *dir, const char *file, uint64_t map_mb)
 {
 	static const char *const names[] = { "index", "blobs" };
+	MDB_val fk = { strlen(FORMAT_KEY), FORMAT_KEY }, fv;
 	const char *why = NULL;
+	bool sealed = false;
 	MDB_envinfo info;
 	struct span sp;
 	MDB_stat st;
@@ -358,9 +360,13 @@ static const char *walk_catalog(const char *dir, const char *file, uint64_t map_
 	why = walk_tree(txn, 0, &sp, false);
 	if (!why && !mdb_dbi_open(txn, NULL, 0, &dbi))
 		why = walk_tree(txn, dbi, &sp, false);
+	/* Records are checked when the catalog says it is of our format; an older
+	 * one is reported as such by the open. */
+	if (!mdb_dbi_open(txn, "blobs", 0, &dbi))
+		sealed = !mdb_get(txn, dbi, &fk, &fv) && in_span(&sp, &fv);
 	for (i = 0; !why && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!mdb_dbi_open(txn, names[i], 0, &dbi))
-			why = walk_tree(txn, dbi, &sp, true);
+			why = walk_tree(txn, dbi, &sp, sealed);
 	}
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
