@@ -127,10 +127,15 @@ static struct nvkv_dev *attach(void)
 	struct nvkv_opts o;
 	struct nvkv_dev *d = NULL;
 
+	int rc, i;
+
 	nvkv_opts_default(&o);
 	o.queues = 1;
 	o.timeout_ms = 5000;
-	ck_assert_int_eq(nvkv_open(emu.sock, &o, &d), 0);
+	/* The socket appears at bind(), a moment before listen(): retry a refusal. */
+	for (i = 0; (rc = nvkv_open(emu.sock, &o, &d)) == -ECONNREFUSED && i < 200; i++)
+		sleep_ms(5);
+	ck_assert_int_eq(rc, 0);
 	return d;
 }
 
