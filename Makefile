@@ -134,6 +134,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_LIBS)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(TEST_LIBS) $(LDFLAGS) \
 		$(CHECK_LIBS) $(LDLIBS_BASE) -lm
 
+# tests/unit/emu/: the emulator library, with its LMDB and inih.
+EMU_UNIT_BINS := $(filter $(BUILD)/tests/unit/emu/%,$(UNIT_BINS))
+$(EMU_UNIT_BINS): $(LIBEMU)
+$(EMU_UNIT_BINS): TEST_LIBS := $(LIBEMU) $(LIBS)
+$(EMU_UNIT_BINS): CHECK_LIBS += $(EMU_LIBS)
+
 # tests/integration/test_*.c: Check programs that run nvkv-emu and use libnvkv;
 # tests/integration/test_*.sh: scripts (CLI round trips).
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)

@@ -3,9 +3,12 @@
 #include "device.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -90,10 +93,103 @@ static void hal_log(void *ctx, int level, const char *msg)
 		"device: %s", msg);
 }
 
+enum nand_state {
+	NAND_ABSENT,
+	NAND_EMPTY, /* zero bytes */
+	NAND_HOLES, /* sized, nothing ever written */
+	NAND_DATA,
+};
+
+static enum nand_state probe_nand(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+	enum nand_state ns;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/nand.img", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? NAND_ABSENT : NAND_DATA;
+	if (fstat(fd, &st) || st.st_size == 0)
+		ns = NAND_EMPTY;
+	else /* a file system without SEEK_DATA says "data at 0": the safe answer */
+		ns = lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO ? NAND_HOLES : NAND_DATA;
+	close(fd);
+	return ns;
+}
+
+static bool file_missing(const char *dir, const char *name)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) || st.st_size == 0;
+}
+
+/*
+ * The NAND image and the catalog must belong together: an image with data
+ * and no catalog (deleted, or truncated to nothing) would come up as an empty
+ * device, a catalog without its image as a device of unreadable keys.  Never
+ * start over either silently; the message says how to start afresh on purpose.
+ * The first check runs before the catalog is opened, which would create one.
+ */
+static int check_pair(const char *dir, const struct emu_meta *meta, enum nand_state ns)
+{
+	if (!meta && ns == NAND_DATA && file_missing(dir, "data.mdb")) {
+		emu_log(0,
+			"%s/data.mdb: missing or empty, but %s/nand.img holds data: the catalog "
+			"of this device is lost; refusing to start it empty (restore data.mdb, "
+			"or remove the store directory to start a new device)",
+			dir, dir);
+		return -EUCLEAN;
+	}
+	if (meta && !meta->empty && (ns == NAND_ABSENT || ns == NAND_EMPTY)) {
+		emu_log(0,
+			"%s/nand.img: %s, but the catalog %s/data.mdb describes a device with "
+			"data: refusing to start it (restore nand.img, or remove the store "
+			"directory to start a new device)",
+			dir, ns == NAND_ABSENT ? "missing" : "empty", dir);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static void start_failed(const struct emu_config *cfg, int rc)
+{
+	if (rc == -EUCLEAN)
+		emu_log(0, "%s/data.mdb: the catalog is damaged (see above); refusing to start",
+			cfg->store);
+	else if (rc == -EXDEV)
+		emu_log(0,
+			"%s: made with another NAND geometry; start with the one it was made with",
+			cfg->store);
+	else
+		emu_log(0, "cannot start the device%s%s: %s", *cfg->store ? " from " : "",
+			cfg->store, strerror(-rc));
+}
+
+static int open_store(struct emu_device *e, const struct emu_config *cfg)
+{
+	enum nand_state ns = probe_nand(cfg->store);
+	char err[512];
+	int rc = check_pair(cfg->store, NULL, ns);
+
+	if (rc)
+		return rc;
+	rc = emu_meta_open(&e->meta, cfg->store, cfg->lmdb_map_mb, err, sizeof(err));
+	if (rc) {
+		emu_log(0, "%s", err);
+		return rc;
+	}
+	return check_pair(cfg->store, &e->meta, ns);
+}
+
 int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 {
 	char err[512];
-	int rc;
+	int rc = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->media.fd = -1;
@@ -103,9 +199,11 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 		emu_log(0, "%s: %s", cfg->store, strerror(errno));
 		return -errno;
 	}
+	if (e->persistent)
+		rc = open_store(e, cfg);
+	if (rc)
+		return rc;
 	rc = emu_media_open(&e->media, cfg->store, &cfg->fw.geo, err, sizeof(err));
-	if (!rc && e->persistent)
-		rc = emu_meta_open(&e->meta, cfg->store, cfg->lmdb_map_mb, err, sizeof(err));
 	if (rc) {
 		emu_log(0, "%s", err);
 		return rc;
@@ -126,14 +224,9 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 		e->hal.meta_get_blob = hal_get_blob;
 	}
 	rc = fw_subsys_create(&cfg->fw, &e->hal, &e->sub);
-	if (rc) {
-		emu_log(0, "cannot start the device: %s%s", strerror(-rc),
-			rc == -EINVAL && e->persistent
-				? " (the store holds a layout from another geometry?)"
-				: "");
-		return rc;
-	}
-	return 0;
+	if (rc)
+		start_failed(cfg, rc);
+	return rc;
 }
 
 void emu_device_close(struct emu_device *e)

@@ -27,7 +27,13 @@ uint64_t emu_now_ns(void);
 /**
  * emu_device_open() - open media and catalog (creating a store if needed),
  * recover the device from them, or build an in-memory one.
- * Return: 0, or a negative errno with the reason already logged.
+ *
+ * A store is refused, never silently reset: a NAND image with data but no
+ * catalog, a catalog with data but no NAND image, a damaged catalog (see
+ * meta.h) or value-log layout.
+ * Return: 0, or a negative errno with the reason already logged: -EUCLEAN
+ * (the store is damaged or inconsistent), -EXDEV (made with another NAND
+ * geometry), -EBUSY (in use), others from the OS.
  */
 int emu_device_open(struct emu_device *d, const struct emu_config *cfg);
 

@@ -47,10 +47,12 @@ int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_ge
 	}
 	if (st.st_size != 0 && (size_t)st.st_size != m->size) {
 		snprintf(err, errlen,
-			 "%s: %lld bytes, but this NAND geometry needs %zu: the store was made "
-			 "with another geometry",
+			 "%s: %lld bytes, but this NAND geometry needs %zu: the image is "
+			 "truncated or extended, or the store was made with another geometry",
 			 path, (long long)st.st_size, m->size);
-		goto fail;
+		close(m->fd);
+		m->fd = -1;
+		return -EUCLEAN;
 	}
 	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
 	if (m->base == MAP_FAILED) {

@@ -34,6 +34,13 @@ static void usage(FILE *f)
 		"Sizes accept K, M, G, T (binary) suffixes.  Signals: SIGUSR1 prints statistics\n"
 		"(and writes emu.stats_json), SIGINT/SIGTERM shut down cleanly.\n"
 		"\n"
+		"Exit status: 0 after a clean shutdown; 1 on a run-time error; 2 on a bad\n"
+		"option or configuration; 3 when the --store directory is refused: damaged or\n"
+		"inconsistent (e.g. nand.img holds data but data.mdb is missing, a record fails\n"
+		"its checksum), of an older catalog format, or made with another NAND geometry.\n"
+		"The message names the file.  A store is never reset silently: to discard it,\n"
+		"remove the directory.\n"
+		"\n"
 		"Configuration knobs (INI section, key, default, meaning):\n");
 	emu_config_help(f, 0);
 }
@@ -154,5 +161,7 @@ int main(int argc, char **argv)
 	}
 	emu_log_set_level(cfg.log_level);
 	rc = emu_run(&cfg);
+	if (rc == -EUCLEAN || rc == -EXDEV)
+		return 3; /* the store is refused; the reason is logged */
 	return rc ? 1 : 0;
 }

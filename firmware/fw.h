@@ -70,9 +70,11 @@ struct fw_ctrl;
  * @out: receives the device.
  *
  * With a persistent catalog in @hal the index and value-log layout are
- * recovered from it.
- * Return: 0, -EINVAL (bad config or a stored layout from another geometry),
- * -ENOMEM, or the HAL's error.
+ * recovered from it; the layout and every record are checked first, and the
+ * reason for a refusal goes to the HAL log.
+ * Return: 0, -EINVAL (bad config), -EXDEV (a stored layout from another
+ * geometry), -EUCLEAN (the catalog is damaged: bad layout table, a record out
+ * of range, keys without a layout), -ENOMEM, or the HAL's error.
  */
 int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct fw_subsys **out);
 void fw_subsys_destroy(struct fw_subsys *s);

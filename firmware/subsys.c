@@ -91,24 +91,71 @@ const char *fw_config_check(const struct fw_config *c)
 	return NULL;
 }
 
+/* Log why the catalog is refused; return -EUCLEAN (damaged store). */
+static int bad_catalog(struct fw_subsys *s, const char *what, const void *key, size_t klen)
+{
+	char msg[160];
+	size_t i, n = 0;
+
+	n += (size_t)snprintf(msg, sizeof(msg), "catalog: %s", what);
+	if (key) {
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, " (key ");
+		for (i = 0; i < klen && i < FW_KEY_MAX && n < sizeof(msg); i++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%02x",
+					      ((const uint8_t *)key)[i]);
+		if (n < sizeof(msg))
+			snprintf(msg + n, sizeof(msg) - n, ")");
+	}
+	if (s->hal->log)
+		s->hal->log(s->hal->ctx, FW_LOG_ERR, msg);
+	return -EUCLEAN;
+}
+
 static int load_record(void *arg, const void *key, size_t klen, const void *rec, size_t rlen)
 {
 	struct fw_subsys *s = arg;
 	struct fw_idx_val iv;
 	int rc;
 
-	if (klen < 1 || klen > FW_KEY_MAX || rlen != 16)
-		return -EINVAL;
+	if (klen < 1 || klen > FW_KEY_MAX)
+		return bad_catalog(s, "record with an invalid key length", key, 0);
+	if (rlen != 16)
+		return bad_catalog(s, "record of the wrong size", key, klen);
 	iv.loc = kvc_get_le64(rec);
 	iv.vlen = kvc_get_le32((const uint8_t *)rec + 8);
 	iv.crc = kvc_get_le32((const uint8_t *)rec + 12);
-	if (iv.loc / s->vlog.sb_bytes >= s->vlog.nsb || iv.vlen > s->cfg.max_value)
-		return -EINVAL;
+	if (iv.vlen > s->cfg.max_value)
+		return bad_catalog(s, "record with a value larger than device.max_value", key,
+				   klen);
+	if (!fw_vlog_holds(&s->vlog, iv.loc, fw_rec_len((uint8_t)klen, iv.vlen)))
+		return bad_catalog(s, "record points outside the written value log", key, klen);
 	rc = fw_index_put(&s->index, key, (uint8_t)klen, &iv, NULL);
 	if (rc < 0)
 		return rc;
 	fw_vlog_live(&s->vlog, iv.loc, (uint8_t)klen, iv.vlen);
 	return 0;
+}
+
+static int count_record(void *arg, const void *key, size_t klen, const void *rec, size_t rlen)
+{
+	(void)key;
+	(void)klen;
+	(void)rec;
+	(void)rlen;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
+/* No value-log layout: a new device, unless the catalog holds keys. */
+static int recover_new(struct fw_subsys *s)
+{
+	uint64_t n = 0;
+	int rc = s->hal->meta_iterate(s->hal->ctx, count_record, &n);
+
+	if (rc)
+		return rc;
+	return n ? bad_catalog(s, "the value-log layout is missing but keys are stored", NULL, 0)
+		 : 0;
 }
 
 static int recover(struct fw_subsys *s)
@@ -122,11 +169,20 @@ static int recover(struct fw_subsys *s)
 	rc = s->hal->meta_get_blob(s->hal->ctx, VLOG_BLOB, buf, len);
 	if (rc == -ENOENT) {
 		fw_free(buf);
-		return 0; /* a new device */
+		return recover_new(s);
 	}
+	if (rc == -EINVAL) /* wrong size */
+		rc = -EXDEV;
 	if (!rc)
 		rc = fw_vlog_state_load(&s->vlog, buf, len);
 	fw_free(buf);
+	if (rc == -EINVAL || rc == -EXDEV) {
+		if (s->hal->log)
+			s->hal->log(s->hal->ctx, FW_LOG_ERR,
+				    "catalog: the value-log layout was made with another NAND "
+				    "geometry (channels, ways, planes, blocks or page size)");
+		return -EXDEV;
+	}
 	if (rc)
 		return rc;
 	return s->hal->meta_iterate(s->hal->ctx, load_record, s);

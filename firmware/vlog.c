@@ -3,6 +3,7 @@
 #include "vlog.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -118,6 +119,29 @@ void fw_vlog_dead(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen)
 void fw_vlog_live(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen)
 {
 	account(vl, loc, fw_rec_len(klen, vlen), true);
+}
+
+bool fw_vlog_holds(const struct fw_vlog *vl, uint64_t loc, uint64_t len)
+{
+	uint32_t sb = (uint32_t)(loc / vl->sb_bytes), steps;
+	uint64_t o = loc % vl->sb_bytes;
+
+	if (loc / vl->sb_bytes >= vl->nsb)
+		return false;
+	for (steps = 0; steps < vl->nsb; steps++) {
+		uint64_t n = len < vl->sb_bytes - o ? len : vl->sb_bytes - o;
+
+		if (vl->sb[sb].state == FW_SB_FREE || (sb == vl->cur && o + n > vl->off))
+			return false;
+		len -= n;
+		if (!len)
+			return true;
+		o = 0;
+		sb = vl->sb[sb].next;
+		if (sb == FW_SB_NONE)
+			return false;
+	}
+	return false;
 }
 
 static void close_page_gaps(struct fw_vlog *vl)
@@ -555,18 +579,87 @@ void fw_vlog_state_save(const struct fw_vlog *vl, void *buf)
 	memcpy((uint8_t *)buf + sizeof(h), vl->sb, (size_t)vl->nsb * sizeof(struct fw_sb));
 }
 
+/* Log why a stored layout is refused; the catalog holding it is damaged. */
+static int bad_layout(struct fw_vlog *vl, const char *what, uint32_t sb, uint64_t v)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "vlog: stored layout is damaged: %s (superblock %u, value %llu)",
+		 what, sb, (unsigned long long)v);
+	vlog_log(vl, FW_LOG_ERR, msg);
+	return -EUCLEAN;
+}
+
+/* One superblock's entry: fields in range and consistent with its state. */
+static int check_sb(struct fw_vlog *vl, uint32_t i, const struct fw_sb *s)
+{
+	uint64_t end = (uint64_t)vl->nsb * vl->sb_bytes;
+
+	if (s->state > FW_SB_FULL)
+		return bad_layout(vl, "invalid state", i, s->state);
+	if (s->first_rec != FW_OFF_NONE && s->first_rec >= vl->sb_bytes)
+		return bad_layout(vl, "first record offset out of range", i, s->first_rec);
+	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc >= end)
+		return bad_layout(vl, "straddling record out of range", i, s->straddle_loc);
+	/* Only a full superblock has a successor: open_next_sb() sets it. */
+	if (s->state == FW_SB_FULL && (s->next >= vl->nsb || s->next == i))
+		return bad_layout(vl, "next superblock out of range", i, s->next);
+	if (s->state != FW_SB_FULL && s->next != FW_SB_NONE)
+		return bad_layout(vl, "a free or open superblock has a successor", i, s->next);
+	if (s->state == FW_SB_FREE &&
+	    (s->first_rec != FW_OFF_NONE || s->straddle_loc != FW_OFF_NONE))
+		return bad_layout(vl, "a free superblock holds records", i, s->first_rec);
+	return 0;
+}
+
+/*
+ * The whole table: every entry valid, exactly one open superblock (the
+ * frontier's), and the write-order chain acyclic.  A successor is always
+ * opened after its predecessor, so a legitimate chain never loops.  The walk
+ * marks visited entries in @t's valid fields (recomputed after loading).
+ */
+static int check_table(struct fw_vlog *vl, struct fw_sb *t, uint32_t cur)
+{
+	uint32_t i, open = 0, sb;
+	int rc;
+
+	for (i = 0; i < vl->nsb; i++) {
+		rc = check_sb(vl, i, &t[i]);
+		if (rc)
+			return rc;
+		open += t[i].state == FW_SB_OPEN;
+		t[i].valid = 0;
+	}
+	if (open != 1 || t[cur].state != FW_SB_OPEN)
+		return bad_layout(vl, "the frontier is not the one open superblock", cur, open);
+	for (i = 0; i < vl->nsb; i++) {
+		for (sb = i; sb != FW_SB_NONE && !t[sb].valid; sb = t[sb].next)
+			t[sb].valid = (uint64_t)i + 1;
+		if (sb != FW_SB_NONE && t[sb].valid == (uint64_t)i + 1)
+			return bad_layout(vl, "the superblock chain has a cycle", sb, t[sb].next);
+	}
+	return 0;
+}
+
 int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len)
 {
 	struct state_hdr h;
 	uint32_t i;
+	int rc;
 
 	if (len != fw_vlog_state_size(vl))
-		return -EINVAL;
+		return -EINVAL; /* another geometry */
 	memcpy(&h, buf, sizeof(h));
-	if (h.magic != STATE_MAGIC || h.nsb != vl->nsb || h.sb_bytes != vl->sb_bytes ||
-	    h.cur >= vl->nsb || h.off >= vl->sb_bytes)
+	if (h.magic != STATE_MAGIC)
+		return bad_layout(vl, "bad magic", 0, h.magic);
+	if (h.nsb != vl->nsb || h.sb_bytes != vl->sb_bytes)
 		return -EINVAL;
+	if (h.cur >= vl->nsb || h.off >= vl->sb_bytes)
+		return bad_layout(vl, "frontier out of range", h.cur, h.off);
 	memcpy(vl->sb, (const uint8_t *)buf + sizeof(h), (size_t)vl->nsb * sizeof(struct fw_sb));
+	rc = check_table(vl, vl->sb, h.cur);
+	if (rc)
+		return rc;
 	vl->cur = h.cur;
 	vl->off = h.off;
 	vl->page_off = h.off - h.off % vl->page_size;

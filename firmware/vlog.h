@@ -141,6 +141,13 @@ void fw_vlog_dead(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen)
 /* A record is live (recovery: rebuild the accounting from the index). */
 void fw_vlog_live(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen);
 
+/*
+ * Recovery: does the written log hold @len bytes at @loc?  False when they
+ * reach a free superblock, past the frontier, or off the end of the chain
+ * (the catalog record naming them is damaged).
+ */
+bool fw_vlog_holds(const struct fw_vlog *vl, uint64_t loc, uint64_t len);
+
 /* Write the open page's filled bytes to media so they survive a host crash. */
 int fw_vlog_stage(struct fw_vlog *vl);
 
