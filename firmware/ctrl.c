@@ -466,10 +466,14 @@ static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t i, uint32_
 	return c;
 }
 
-/* Execute one fetched command; returns the extra SQ slots it consumed. */
+/*
+ * Execute one fetched command and consume the @frame slots after it (its
+ * ByteExpress chunks) whatever its status; returns @frame.
+ */
 static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			    const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			    struct kvc_pcie_cost fetch, uint32_t slot, uint32_t burst)
+			    uint32_t frame, struct kvc_pcie_cost fetch, uint32_t slot,
+			    uint32_t burst)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
@@ -499,7 +503,9 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	if (s->cfg.timing == FW_TIMING_OFF)
 		cmd.arrival = start;
 	c->dma.acc = &cmd.cost;
-	sq->head = (sq->head + 1) % sq->size;
+	sq->head = (sq->head + 1 + frame) % sq->size;
+	cmd.consumed = frame;
+	cmd.consumed_pre = frame < npre ? frame : npre;
 	c->cq[sq->cqid].reserved++;
 	if (sqid == 0) {
 		cmd.stat_op = KVC_OP_ADMIN;
@@ -544,6 +550,11 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		return 0;
 	cq = &c->cq[sq->cqid];
 	read_sq_doorbell(c, qid);
+	if (sq->frame_wait) {
+		if (sq->tail == sq->frame_tail)
+			return 0;
+		sq->frame_wait = false;
+	}
 	while (n < budget && !(c->csts & KVC_CSTS_CFS)) {
 		uint32_t avail = (sq->tail + sq->size - sq->head) % sq->size;
 		uint32_t used = cq_used(cq) + cq->reserved;
@@ -571,9 +582,18 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		for (i = 0; i < k;) {
+			uint32_t frame = qid ? fw_kvns_frame(&batch[i], sq->size) : 0;
+
+			if (frame >= (sq->tail + sq->size - sq->head) % sq->size) {
+				/* Its chunks are not all below the tail yet: never run
+				 * them as commands, wait for the host to ring them. */
+				sq->frame_wait = true;
+				sq->frame_tail = sq->tail;
+				return (int)n;
+			}
 			/* ByteExpress chunks consumed after a command are skipped. */
-			i += 1 + run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch,
-					     i, k);
+			i += 1 + run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, frame,
+					     fetch, i, k);
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
 				return (int)n; /* deleted by its own admin command, or fatal */

@@ -61,6 +61,10 @@ struct fw_sq {
 	uint32_t head;
 	uint32_t tail;
 	uint32_t db_seen; /* last doorbell value observed */
+	/* The command at head waits for its ByteExpress chunks: skip the
+	 * queue until the tail moves past frame_tail. */
+	bool frame_wait;
+	uint32_t frame_tail;
 	struct fw_bs_seq bs;
 };
 
@@ -214,6 +218,8 @@ void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t s
 
 /* kvns.c: drop @sq's BandSlim state and free its reassembly buffer (queue deleted). */
 void fw_kvns_sq_reset(struct fw_sq *sq);
+/* SQ slots after @sqe that belong to it (ByteExpress chunks), whatever its status. */
+uint32_t fw_kvns_frame(const struct kvc_sqe *sqe, uint32_t sq_size);
 
 static inline uint64_t fw_now(const struct fw_subsys *s)
 {

@@ -278,7 +278,9 @@ const char *nvkv_strerror(int rc);
  *        1:0 (NULL/0 for none); for I/O commands on queue 1 of the sync path.
  * @dw0: receives CQE DW0 (may be NULL).
  * Return: as the other calls; malformed commands come back with the
- * device's status.
+ * device's status.  A ByteExpress head (opcode C8h) owns the ceil(size / 64)
+ * SQ slots after it (docs/wire-formats.md): sent here with a size above 0 it
+ * makes its queue wait for chunks that never come, and the call times out.
  */
 int nvkv_admin_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);
 int nvkv_io_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);

@@ -654,6 +654,7 @@ START_TEST(garbage_storm)
 {
 	struct kvc_cqe cqe;
 	uint8_t slot[64];
+	uint64_t chunks_left = 0; /* of a ByteExpress frame open on SQ 1 */
 	int i, j;
 
 	ck_assert_uint_eq(fh_store(&host, 1, "keep", "precious", 8, 0), 0);
@@ -668,11 +669,24 @@ START_TEST(garbage_storm)
 		/* Keep the queue ids of the test itself out of queue commands. */
 		if (q == 0 && (slot[0] <= KVC_ADM_CREATE_CQ || slot[0] == KVC_ADM_SET_FEATURES))
 			slot[0] = KVC_ADM_GET_FEATURES;
+		if (q == 1 && chunks_left)
+			chunks_left--;
+		else if (q == 1 && slot[0] == KVC_BX_STORE) /* at most 62 behind a head */
+			chunks_left = ((uint64_t)kvc_get_le32(slot + 40) + 63) / 64;
+		if (chunks_left > 62)
+			chunks_left = 62;
 		fh_put_raw(&host, q, slot);
 		fh_ring(&host, q);
 		while (fh_reap(&host, q, &cqe, 3))
 			;
 	}
+	/* Garbage chunks close a frame the storm left open on SQ 1. */
+	memset(slot, 0, sizeof(slot));
+	while (chunks_left--)
+		fh_put_raw(&host, 1, slot);
+	fh_ring(&host, 1);
+	while (fh_reap(&host, 1, &cqe, 3))
+		;
 	/* Still alive, still correct. */
 	host.bar[KVC_REG_CSTS / 4] &= ~KVC_CSTS_CFS;
 	ck_assert_uint_eq(host.bar[KVC_REG_CSTS / 4] & KVC_CSTS_CFS, 0);
