@@ -435,13 +435,43 @@ static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned
 	return NULL;
 }
 
+/*
+ * The data pointer and fusing fields of any command, admin or I/O.  Only
+ * PRPs (PSDT 00b) and unfused commands are supported (Identify Controller:
+ * SGLS = 0, FUSES = 0), so anything else is INVALID FIELD.  The one place
+ * that reads PSDT: it is where SGLs will be mapped.
+ */
+static uint16_t check_dptr(struct fw_cmd *cmd)
+{
+	uint8_t f = cmd->sqe.flags;
+
+	if (!(f & (KVC_SQE_PSDT_MASK | KVC_SQE_FUSE_MASK)))
+		return 0;
+	fw_ctrl_log(cmd->c, FW_LOG_WARN, "SQ %u CID %u opcode %#x: PSDT %u / FUSE %u unsupported",
+		    cmd->sqid, kvc_sqe_cid(&cmd->sqe), cmd->sqe.opc,
+		    (f & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT, f & KVC_SQE_FUSE_MASK);
+	return FW_ST(KVC_SC_INVALID_FIELD);
+}
+
+static uint16_t exec_admin(struct fw_cmd *cmd)
+{
+	uint16_t st = check_dptr(cmd);
+
+	cmd->stat_op = KVC_OP_ADMIN;
+	return st ? st : fw_admin_exec(cmd);
+}
+
 static uint16_t exec_io(struct fw_cmd *cmd)
 {
 	const struct fw_ns_ops *ops = &fw_kvns_ops;
 	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
 	const struct fw_cmd_desc *d = find_desc(ops->cmds, ops->ncmds, cmd->sqe.opc);
+	uint16_t st;
 
 	cmd->stat_op = d ? d->stat_op : KVC_OP_OTHER;
+	st = check_dptr(cmd);
+	if (st)
+		return st;
 	if (nsid != 1 && !(nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH))
 		return FW_ST(KVC_SC_INVALID_NS);
 	if (!d)
@@ -507,12 +537,7 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	cmd.consumed = frame;
 	cmd.consumed_pre = frame < npre ? frame : npre;
 	c->cq[sq->cqid].reserved++;
-	if (sqid == 0) {
-		cmd.stat_op = KVC_OP_ADMIN;
-		st = fw_admin_exec(&cmd);
-	} else {
-		st = exec_io(&cmd);
-	}
+	st = sqid == 0 ? exec_admin(&cmd) : exec_io(&cmd);
 	c->dma.acc = NULL;
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return 0;

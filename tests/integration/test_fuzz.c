@@ -75,6 +75,8 @@ START_TEST(garbage_storm)
 
 		random_bytes(&sqe, sizeof(sqe));
 		random_bytes(data, len);
+		if (random() % 4) /* PSDT/FUSE other than 0 stop every command at dispatch */
+			sqe.flags = 0;
 		if (random() % 5 == 0) {
 			sqe.opc = safe_admin[random() % sizeof(safe_admin)];
 			rc = nvkv_admin_raw(fuzzer, &sqe, len ? data : NULL, len, NULL);
