@@ -107,19 +107,29 @@ static bool before(const struct fw_cpl *a, const struct fw_cpl *b)
 	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
+static int heap_reserve(struct fw_ctrl *c, uint32_t need)
+{
+	uint32_t ncap = c->heap_cap ? c->heap_cap : 256;
+	struct fw_cpl *n;
+
+	if (need <= c->heap_cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = fw_realloc(c->heap, ncap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	c->heap = n;
+	c->heap_cap = ncap;
+	return 0;
+}
+
 static int heap_push(struct fw_ctrl *c, const struct fw_cpl *e)
 {
 	uint32_t i;
 
-	if (c->nheap == c->heap_cap) {
-		uint32_t ncap = c->heap_cap ? c->heap_cap * 2 : 256;
-		struct fw_cpl *n = fw_realloc(c->heap, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		c->heap = n;
-		c->heap_cap = ncap;
-	}
+	if (heap_reserve(c, c->nheap + 1))
+		return -ENOMEM;
 	i = c->nheap++;
 	c->heap[i] = *e;
 	c->heap[i].seq = c->cpl_seq++;
@@ -149,23 +159,51 @@ static void heap_pop(struct fw_ctrl *c)
 	}
 }
 
+static int fifo_reserve(struct fw_ctrl *c, uint32_t need)
+{
+	uint32_t ncap = c->fifo_cap ? c->fifo_cap : 1024, i;
+	struct fw_cpl *n;
+
+	if (need <= c->fifo_cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = fw_malloc(ncap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (i = 0; i < c->fifo_n; i++)
+		n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+	fw_free(c->fifo);
+	c->fifo = n;
+	c->fifo_cap = ncap;
+	c->fifo_head = 0;
+	return 0;
+}
+
 static int fifo_push(struct fw_ctrl *c, const struct fw_cpl *e)
 {
-	if (c->fifo_n == c->fifo_cap) {
-		uint32_t ncap = c->fifo_cap ? c->fifo_cap * 2 : 1024, i;
-		struct fw_cpl *n = fw_malloc(ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		for (i = 0; i < c->fifo_n; i++)
-			n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
-		fw_free(c->fifo);
-		c->fifo = n;
-		c->fifo_cap = ncap;
-		c->fifo_head = 0;
-	}
+	if (fifo_reserve(c, c->fifo_n + 1))
+		return -ENOMEM;
 	c->fifo[(c->fifo_head + c->fifo_n++) % c->fifo_cap] = *e;
 	return 0;
+}
+
+static bool realtime(const struct fw_ctrl *c)
+{
+	return c->s->cfg.timing == FW_TIMING_REALTIME;
+}
+
+/*
+ * Room for the completions of @k more fetched commands besides those owed
+ * already (queued, and outstanding AERs), taken before the commands are
+ * fetched so that complete() never needs memory: out of memory, commands
+ * wait in their SQ instead of losing their completion.
+ */
+static int cpl_reserve(struct fw_ctrl *c, uint32_t k)
+{
+	uint32_t need = c->nheap + c->fifo_n + c->naer + k;
+
+	return realtime(c) ? heap_reserve(c, need) : fifo_reserve(c, need);
 }
 
 void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
@@ -190,7 +228,7 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	struct fw_subsys *s = c->s;
 	struct fw_cpl e;
 
-	e.due = s->cfg.timing == FW_TIMING_REALTIME ? cmd->done : 0;
+	e.due = realtime(c) ? cmd->done : 0;
 	e.dw0 = cmd->dw0;
 	e.sqid = cmd->sqid;
 	e.cqid = cmd->sq->cqid;
@@ -199,11 +237,9 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	if (status)
 		fw_ctrl_record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
 	fw_stats_complete(s, cmd, status);
-	if (e.due ? heap_push(c, &e) : fifo_push(c, &e)) {
-		/* Out of memory for the heap: post right away rather than lose it. */
-		fw_ctrl_log(c, FW_LOG_ERR, "completion heap allocation failed");
-		c->cq[e.cqid].reserved--;
-	}
+	/* Cannot fail: cpl_reserve() made room before the command was fetched. */
+	if (realtime(c) ? heap_push(c, &e) : fifo_push(c, &e))
+		fw_ctrl_log(c, FW_LOG_ERR, "BUG: no room reserved for a completion");
 }
 
 /* ---- asynchronous events ----------------------------------------------------- */
@@ -597,6 +633,12 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			k = FETCH_MAX;
 		if (k == 0)
 			break;
+		if (cpl_reserve(c, k)) {
+			c->cpl_starved = true;
+			fw_ctrl_log(c, FW_LOG_ERR, "out of memory for completions: SQ %u waits",
+				    qid);
+			break;
+		}
 		if (c->hif->dma_read(c->hif->ctx, sq->base + (uint64_t)start * KVC_SQE_SIZE, batch,
 				     k * KVC_SQE_SIZE)) {
 			fatal(c, "submission queue outside host memory");
@@ -726,6 +768,7 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 	struct fw_subsys *s = c->s;
 	int work = check_regs(c);
 
+	c->cpl_starved = false;
 	if (!(c->csts & KVC_CSTS_RDY) || (c->csts & KVC_CSTS_CFS) ||
 	    (c->csts & KVC_CSTS_SHST_MASK) == KVC_CSTS_SHST_COMPLETE)
 		return work;
@@ -744,7 +787,8 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 
 bool fw_ctrl_busy(const struct fw_ctrl *c)
 {
-	return c->nheap > 0 || c->fifo_n > 0;
+	/* Starved: commands wait in an SQ until memory is back; keep polling. */
+	return c->nheap > 0 || c->fifo_n > 0 || c->cpl_starved;
 }
 
 int fw_ctrl_create(struct fw_subsys *s, const struct fw_host_if *hif, uint16_t cntlid,

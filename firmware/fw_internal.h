@@ -136,7 +136,8 @@ struct fw_ctrl {
 	uint32_t nheap;
 	uint32_t heap_cap;
 	uint64_t cpl_seq;
-	uint64_t now; /* clock read once per fetch burst */
+	bool cpl_starved; /* no memory to reserve completions: fetching waits */
+	uint64_t now;	  /* clock read once per fetch burst */
 	uint64_t polls;
 	uint64_t log_window;
 	uint32_t log_lines;

@@ -11,6 +11,7 @@
 
 #include "check_main.h"
 #include "fakehost.c"
+#include "firmware/alloc.h"
 
 static struct fh_env env;
 static struct fw_subsys *sub;
@@ -835,6 +836,49 @@ START_TEST(realtime_mode_waits_for_modeled_time)
 }
 END_TEST
 
+/* Regression: with no memory to queue a completion the controller logged it
+ * and dropped it, and its command never completed.  Memory for completions is
+ * now reserved before commands are fetched: out of memory, they wait in their
+ * SQ (the controller asks to be polled) and complete once memory is back.
+ * _i: 0 timing off (FIFO), 1 realtime (heap). */
+START_TEST(completion_never_dropped_on_oom_regression)
+{
+	struct kvc_sqe sqe;
+	struct kvc_cqe cqe;
+	uint16_t cid[3];
+	int i;
+
+	teardown();
+	fh_small_config(&cfg);
+	if (_i)
+		cfg.timing = FW_TIMING_REALTIME;
+	fh_env_init(&env, &cfg, false);
+	env.auto_clock = true;
+	start(false); /* no command completed yet: nothing allocated for completions */
+	fw_alloc_fail_after(0);
+	for (i = 0; i < 3; i++) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opc = KVC_ADM_GET_FEATURES;
+		kvc_sqe_set_dw(&sqe, 10, KVC_FEAT_ARBITRATION);
+		cid[i] = fh_put(&host, 0, &sqe, true);
+	}
+	fh_ring(&host, 0);
+	ck_assert(!fh_reap(&host, 0, &cqe, 20));
+	ck_assert(fw_ctrl_busy(host.ctrl));
+	ck_assert_ptr_nonnull(strstr(env.last_log, "out of memory for completions"));
+	fw_alloc_fail_after(-1);
+	for (i = 0; i < 3; i++) {
+		ck_assert(fh_reap(&host, 0, &cqe, 20));
+		ck_assert_uint_eq(kvc_cqe_cid(&cqe), cid[i]);
+		ck_assert_uint_eq(kvc_cqe_status(&cqe), 0);
+	}
+	ck_assert(!fw_ctrl_busy(host.ctrl));
+	/* And the controller works on: an I/O queue, a Store. */
+	ck_assert_uint_eq(fh_create_ioq(&host, 1, 64), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "v", 1, 0), 0);
+}
+END_TEST
+
 static Suite *ctrl_suite(void)
 {
 	Suite *s = suite_create("firmware/ctrl");
@@ -862,6 +906,7 @@ static Suite *ctrl_suite(void)
 	tcase_add_test(tc, gc_churn_keeps_latest_values);
 	tcase_add_test(tc, psdt_and_fuse_refused_regression);
 	tcase_add_test(tc, garbage_storm);
+	tcase_add_loop_test(tc, completion_never_dropped_on_oom_regression, 0, 2);
 	tcase_add_test(tc, realtime_mode_waits_for_modeled_time);
 	suite_add_tcase(s, tc);
 	return s;
