@@ -2,9 +2,10 @@
 /*
  * libnvkv's public API against a running nvkv-emu: every error the header
  * (hostdrv/nvkv.h) documents for a call is provoked and must come back as
- * documented.
+ * documented, and calls on two devices from two threads share nothing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -155,6 +156,53 @@ START_TEST(call_errors)
 }
 END_TEST
 
+/* Regression: nvkv_identify() parsed a static buffer shared by all devices:
+ * with two devices identified from two threads, one could read the other's
+ * capacity (a data race ThreadSanitizer reports). */
+struct ident_arg {
+	struct nvkv_dev *d;
+	uint64_t want;
+	unsigned int wrong, rounds;
+};
+
+static void *ident_loop(void *p)
+{
+	struct ident_arg *a = p;
+	struct nvkv_info in;
+	unsigned int i;
+
+	for (i = 0; i < a->rounds; i++) {
+		if (nvkv_identify(a->d, &in) || in.capacity != a->want)
+			a->wrong++;
+	}
+	return NULL;
+}
+
+START_TEST(identify_two_devices_two_threads_regression)
+{
+	struct emu_proc e1, e2;
+	struct ident_arg a[2] = { { .want = 1 << 20, .rounds = 20000 },
+				  { .want = 2 << 20, .rounds = 20000 } };
+	pthread_t t[2];
+	int i;
+
+	ck_assert_int_eq(emu_start(&e1, "--device-capacity", "1048576", NULL), 0);
+	ck_assert_int_eq(emu_start(&e2, "--device-capacity", "2097152", NULL), 0);
+	a[0].d = open_dev(e1.sock, 1);
+	a[1].d = open_dev(e2.sock, 1);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, ident_loop, &a[i]), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(a[0].wrong, 0);
+	ck_assert_uint_eq(a[1].wrong, 0);
+	for (i = 0; i < 2; i++)
+		nvkv_close(a[i].d);
+	ck_assert_int_eq(emu_stop(&e1, SIGTERM), 0);
+	ck_assert_int_eq(emu_stop(&e2, SIGTERM), 0);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("integration/api");
@@ -163,6 +211,7 @@ static Suite *api_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, open_errors);
 	tcase_add_test(tc, call_errors);
+	tcase_add_test(tc, identify_two_devices_two_threads_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
