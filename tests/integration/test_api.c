@@ -156,24 +156,29 @@ START_TEST(call_errors)
 }
 END_TEST
 
-/* Regression: nvkv_identify() parsed a static buffer shared by all devices:
- * with two devices identified from two threads, one could read the other's
- * capacity (a data race ThreadSanitizer reports). */
+/* Regression: nvkv_identify() and the Identify of nvkv_open() parsed static
+ * buffers shared by all devices: with two devices opened and identified from
+ * two threads, one could read the other's capacity (a data race
+ * ThreadSanitizer reports). */
 struct ident_arg {
-	struct nvkv_dev *d;
+	const char *sock;
 	uint64_t want;
-	unsigned int wrong, rounds;
+	unsigned int wrong;
 };
 
 static void *ident_loop(void *p)
 {
 	struct ident_arg *a = p;
 	struct nvkv_info in;
-	unsigned int i;
+	struct nvkv_dev *d;
+	unsigned int i, j;
 
-	for (i = 0; i < a->rounds; i++) {
-		if (nvkv_identify(a->d, &in) || in.capacity != a->want)
-			a->wrong++;
+	for (i = 0; i < 10; i++) {
+		d = open_dev(a->sock, 1);
+		for (j = 0; j < 2000; j++)
+			if (nvkv_identify(d, &in) || in.capacity != a->want)
+				a->wrong++;
+		nvkv_close(d);
 	}
 	return NULL;
 }
@@ -181,23 +186,20 @@ static void *ident_loop(void *p)
 START_TEST(identify_two_devices_two_threads_regression)
 {
 	struct emu_proc e1, e2;
-	struct ident_arg a[2] = { { .want = 1 << 20, .rounds = 20000 },
-				  { .want = 2 << 20, .rounds = 20000 } };
+	struct ident_arg a[2] = { { .want = 1 << 20 }, { .want = 2 << 20 } };
 	pthread_t t[2];
 	int i;
 
 	ck_assert_int_eq(emu_start(&e1, "--device-capacity", "1048576", NULL), 0);
 	ck_assert_int_eq(emu_start(&e2, "--device-capacity", "2097152", NULL), 0);
-	a[0].d = open_dev(e1.sock, 1);
-	a[1].d = open_dev(e2.sock, 1);
+	a[0].sock = e1.sock;
+	a[1].sock = e2.sock;
 	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, ident_loop, &a[i]), 0);
 	for (i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_uint_eq(a[0].wrong, 0);
 	ck_assert_uint_eq(a[1].wrong, 0);
-	for (i = 0; i < 2; i++)
-		nvkv_close(a[i].d);
 	ck_assert_int_eq(emu_stop(&e1, SIGTERM), 0);
 	ck_assert_int_eq(emu_stop(&e2, SIGTERM), 0);
 }
