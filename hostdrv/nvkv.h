@@ -91,7 +91,9 @@ struct nvkv_queue;
  * with a timeout, so a device that never becomes ready fails cleanly.
  * Return: 0; -EINVAL @device or @out NULL, or bad options; -ENAMETOOLONG
  * @device longer than a socket path; -ENOENT/-ECONNREFUSED no emulator at
- * @device; -EPROTO it is not an nvkv device or refused us; -ETIMEDOUT the
+ * @device; -EPROTO it is not an nvkv device; the emulator's reason when it
+ * refused this host (-EBUSY too many hosts, -EINVAL host memory rejected,
+ * -ENOMEM, -EPROTO; the emulator logs why); -ETIMEDOUT no answer or the
  * controller never became ready; -EIO it reported a fatal status (CSTS.CFS);
  * -ENODEV the emulator went away; -ENOMEM; an NVMe status if it refused a
  * bring-up command.
