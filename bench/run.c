@@ -436,6 +436,23 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * One thread per worker; *@started says how many run (to join).  Returns
+ * pthread_create()'s error negated: it reports through its return value and
+ * leaves errno to whatever failed inside it.
+ */
+static int start_workers(struct worker *w, pthread_t *t, unsigned int nw, unsigned int *started)
+{
+	int e = 0;
+
+	for (*started = 0; *started < nw; ++*started) {
+		e = pthread_create(&t[*started], NULL, worker_main, &w[*started]);
+		if (e)
+			break;
+	}
+	return -e;
+}
+
 static int worker_init(struct worker *w, struct run *r, unsigned int id)
 {
 	const struct bench_cfg *c = r->c;
@@ -547,6 +564,7 @@ static int run_one(struct run *r, struct result *res)
 	struct worker *w = calloc(nw, sizeof(*w));
 	pthread_t *t = calloc(nw, sizeof(*t));
 	uint64_t t0, last = 0, total, first_start, last_end;
+	unsigned int started = 0;
 	bool shown = false;
 	int rc = 0;
 
@@ -571,9 +589,8 @@ static int run_one(struct run *r, struct result *res)
 	res->have_dev = r->e->ops->device_stats && !r->e->ops->device_stats(r->e, &res->before);
 	t0 = bench_now_ns();
 	r->deadline = c->duration ? t0 + (uint64_t)c->duration * 1000000000ull : 0;
-	for (i = 0; i < nw && !rc; i++)
-		if (pthread_create(&t[i], NULL, worker_main, &w[i]))
-			rc = -errno;
+	if (!rc)
+		rc = start_workers(w, t, nw, &started);
 	while (!rc) {
 		unsigned int alive = 0;
 
@@ -589,9 +606,8 @@ static int run_one(struct run *r, struct result *res)
 			shown = true;
 		}
 	}
-	for (i = 0; i < nw; i++)
-		if (t[i])
-			pthread_join(t[i], NULL);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
 	if (shown)
 		fprintf(stderr, "\n");
 	res->have_dev = res->have_dev && !r->e->ops->device_stats(r->e, &res->after);

@@ -17,11 +17,14 @@
  * SQ head field points past the last chunk.
  *
  * The host must write command and chunks contiguously and never interleave
- * another command between them.  If the chunks are not all below the SQ tail
- * when the device fetches the command, the device consumes only the command
- * slot and completes it with INVALID FIELD; it never reads past the tail.  A
- * value that needs more chunks than the queue can hold (size > (qsize - 2) *
- * 64) completes with INVALID VALUE SIZE.
+ * another command between them.  The command and the slots after it form one
+ * frame of 1 + min(ceil(size / 64), qsize - 2) slots (size read as a 64-bit
+ * quantity, whatever the command's other fields); the device never runs a
+ * slot of a frame as a command, whatever the command's status.  Until the
+ * whole frame is below the SQ tail the device waits (it never reads past the
+ * tail); other queues are served meanwhile.  A value that needs more chunks
+ * than the queue can hold (size > (qsize - 2) * 64) completes with INVALID
+ * VALUE SIZE once its qsize - 2 slots have been consumed.
  */
 #ifndef KVC_BEXP_H
 #define KVC_BEXP_H

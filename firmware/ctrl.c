@@ -107,19 +107,29 @@ static bool before(const struct fw_cpl *a, const struct fw_cpl *b)
 	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
+static int heap_reserve(struct fw_ctrl *c, uint32_t need)
+{
+	uint32_t ncap = c->heap_cap ? c->heap_cap : 256;
+	struct fw_cpl *n;
+
+	if (need <= c->heap_cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = fw_realloc(c->heap, ncap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	c->heap = n;
+	c->heap_cap = ncap;
+	return 0;
+}
+
 static int heap_push(struct fw_ctrl *c, const struct fw_cpl *e)
 {
 	uint32_t i;
 
-	if (c->nheap == c->heap_cap) {
-		uint32_t ncap = c->heap_cap ? c->heap_cap * 2 : 256;
-		struct fw_cpl *n = fw_realloc(c->heap, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		c->heap = n;
-		c->heap_cap = ncap;
-	}
+	if (heap_reserve(c, c->nheap + 1))
+		return -ENOMEM;
 	i = c->nheap++;
 	c->heap[i] = *e;
 	c->heap[i].seq = c->cpl_seq++;
@@ -149,23 +159,51 @@ static void heap_pop(struct fw_ctrl *c)
 	}
 }
 
+static int fifo_reserve(struct fw_ctrl *c, uint32_t need)
+{
+	uint32_t ncap = c->fifo_cap ? c->fifo_cap : 1024, i;
+	struct fw_cpl *n;
+
+	if (need <= c->fifo_cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = fw_malloc(ncap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (i = 0; i < c->fifo_n; i++)
+		n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+	fw_free(c->fifo);
+	c->fifo = n;
+	c->fifo_cap = ncap;
+	c->fifo_head = 0;
+	return 0;
+}
+
 static int fifo_push(struct fw_ctrl *c, const struct fw_cpl *e)
 {
-	if (c->fifo_n == c->fifo_cap) {
-		uint32_t ncap = c->fifo_cap ? c->fifo_cap * 2 : 1024, i;
-		struct fw_cpl *n = fw_malloc(ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		for (i = 0; i < c->fifo_n; i++)
-			n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
-		fw_free(c->fifo);
-		c->fifo = n;
-		c->fifo_cap = ncap;
-		c->fifo_head = 0;
-	}
+	if (fifo_reserve(c, c->fifo_n + 1))
+		return -ENOMEM;
 	c->fifo[(c->fifo_head + c->fifo_n++) % c->fifo_cap] = *e;
 	return 0;
+}
+
+static bool realtime(const struct fw_ctrl *c)
+{
+	return c->s->cfg.timing == FW_TIMING_REALTIME;
+}
+
+/*
+ * Room for the completions of @k more fetched commands besides those owed
+ * already (queued, and outstanding AERs), taken before the commands are
+ * fetched so that complete() never needs memory: out of memory, commands
+ * wait in their SQ instead of losing their completion.
+ */
+static int cpl_reserve(struct fw_ctrl *c, uint32_t k)
+{
+	uint32_t need = c->nheap + c->fifo_n + c->naer + k;
+
+	return realtime(c) ? heap_reserve(c, need) : fifo_reserve(c, need);
 }
 
 void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
@@ -190,7 +228,7 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	struct fw_subsys *s = c->s;
 	struct fw_cpl e;
 
-	e.due = s->cfg.timing == FW_TIMING_REALTIME ? cmd->done : 0;
+	e.due = realtime(c) ? cmd->done : 0;
 	e.dw0 = cmd->dw0;
 	e.sqid = cmd->sqid;
 	e.cqid = cmd->sq->cqid;
@@ -199,11 +237,9 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	if (status)
 		fw_ctrl_record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
 	fw_stats_complete(s, cmd, status);
-	if (e.due ? heap_push(c, &e) : fifo_push(c, &e)) {
-		/* Out of memory for the heap: post right away rather than lose it. */
-		fw_ctrl_log(c, FW_LOG_ERR, "completion heap allocation failed");
-		c->cq[e.cqid].reserved--;
-	}
+	/* Cannot fail: cpl_reserve() made room before the command was fetched. */
+	if (realtime(c) ? heap_push(c, &e) : fifo_push(c, &e))
+		fw_ctrl_log(c, FW_LOG_ERR, "BUG: no room reserved for a completion");
 }
 
 /* ---- asynchronous events ----------------------------------------------------- */
@@ -435,13 +471,43 @@ static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned
 	return NULL;
 }
 
+/*
+ * The data pointer and fusing fields of any command, admin or I/O.  Only
+ * PRPs (PSDT 00b) and unfused commands are supported (Identify Controller:
+ * SGLS = 0, FUSES = 0), so anything else is INVALID FIELD.  The one place
+ * that reads PSDT: it is where SGLs will be mapped.
+ */
+static uint16_t check_dptr(struct fw_cmd *cmd)
+{
+	uint8_t f = cmd->sqe.flags;
+
+	if (!(f & (KVC_SQE_PSDT_MASK | KVC_SQE_FUSE_MASK)))
+		return 0;
+	fw_ctrl_log(cmd->c, FW_LOG_WARN, "SQ %u CID %u opcode %#x: PSDT %u / FUSE %u unsupported",
+		    cmd->sqid, kvc_sqe_cid(&cmd->sqe), cmd->sqe.opc,
+		    (f & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT, f & KVC_SQE_FUSE_MASK);
+	return FW_ST(KVC_SC_INVALID_FIELD);
+}
+
+static uint16_t exec_admin(struct fw_cmd *cmd)
+{
+	uint16_t st = check_dptr(cmd);
+
+	cmd->stat_op = KVC_OP_ADMIN;
+	return st ? st : fw_admin_exec(cmd);
+}
+
 static uint16_t exec_io(struct fw_cmd *cmd)
 {
 	const struct fw_ns_ops *ops = &fw_kvns_ops;
 	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
 	const struct fw_cmd_desc *d = find_desc(ops->cmds, ops->ncmds, cmd->sqe.opc);
+	uint16_t st;
 
 	cmd->stat_op = d ? d->stat_op : KVC_OP_OTHER;
+	st = check_dptr(cmd);
+	if (st)
+		return st;
 	if (nsid != 1 && !(nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH))
 		return FW_ST(KVC_SC_INVALID_NS);
 	if (!d)
@@ -466,10 +532,14 @@ static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t i, uint32_
 	return c;
 }
 
-/* Execute one fetched command; returns the extra SQ slots it consumed. */
+/*
+ * Execute one fetched command and consume the @frame slots after it (its
+ * ByteExpress chunks) whatever its status; returns @frame.
+ */
 static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			    const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			    struct kvc_pcie_cost fetch, uint32_t slot, uint32_t burst)
+			    uint32_t frame, struct kvc_pcie_cost fetch, uint32_t slot,
+			    uint32_t burst)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
@@ -499,14 +569,11 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	if (s->cfg.timing == FW_TIMING_OFF)
 		cmd.arrival = start;
 	c->dma.acc = &cmd.cost;
-	sq->head = (sq->head + 1) % sq->size;
+	sq->head = (sq->head + 1 + frame) % sq->size;
+	cmd.consumed = frame;
+	cmd.consumed_pre = frame < npre ? frame : npre;
 	c->cq[sq->cqid].reserved++;
-	if (sqid == 0) {
-		cmd.stat_op = KVC_OP_ADMIN;
-		st = fw_admin_exec(&cmd);
-	} else {
-		st = exec_io(&cmd);
-	}
+	st = sqid == 0 ? exec_admin(&cmd) : exec_io(&cmd);
 	c->dma.acc = NULL;
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return 0;
@@ -544,6 +611,11 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		return 0;
 	cq = &c->cq[sq->cqid];
 	read_sq_doorbell(c, qid);
+	if (sq->frame_wait) {
+		if (sq->tail == sq->frame_tail)
+			return 0;
+		sq->frame_wait = false;
+	}
 	while (n < budget && !(c->csts & KVC_CSTS_CFS)) {
 		uint32_t avail = (sq->tail + sq->size - sq->head) % sq->size;
 		uint32_t used = cq_used(cq) + cq->reserved;
@@ -561,6 +633,12 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			k = FETCH_MAX;
 		if (k == 0)
 			break;
+		if (cpl_reserve(c, k)) {
+			c->cpl_starved = true;
+			fw_ctrl_log(c, FW_LOG_ERR, "out of memory for completions: SQ %u waits",
+				    qid);
+			break;
+		}
 		if (c->hif->dma_read(c->hif->ctx, sq->base + (uint64_t)start * KVC_SQE_SIZE, batch,
 				     k * KVC_SQE_SIZE)) {
 			fatal(c, "submission queue outside host memory");
@@ -571,9 +649,18 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		for (i = 0; i < k;) {
+			uint32_t frame = qid ? fw_kvns_frame(&batch[i], sq->size) : 0;
+
+			if (frame >= (sq->tail + sq->size - sq->head) % sq->size) {
+				/* Its chunks are not all below the tail yet: never run
+				 * them as commands, wait for the host to ring them. */
+				sq->frame_wait = true;
+				sq->frame_tail = sq->tail;
+				return (int)n;
+			}
 			/* ByteExpress chunks consumed after a command are skipped. */
-			i += 1 + run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, fetch,
-					     i, k);
+			i += 1 + run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, frame,
+					     fetch, i, k);
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
 				return (int)n; /* deleted by its own admin command, or fatal */
@@ -681,6 +768,7 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 	struct fw_subsys *s = c->s;
 	int work = check_regs(c);
 
+	c->cpl_starved = false;
 	if (!(c->csts & KVC_CSTS_RDY) || (c->csts & KVC_CSTS_CFS) ||
 	    (c->csts & KVC_CSTS_SHST_MASK) == KVC_CSTS_SHST_COMPLETE)
 		return work;
@@ -699,7 +787,8 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 
 bool fw_ctrl_busy(const struct fw_ctrl *c)
 {
-	return c->nheap > 0 || c->fifo_n > 0;
+	/* Starved: commands wait in an SQ until memory is back; keep polling. */
+	return c->nheap > 0 || c->fifo_n > 0 || c->cpl_starved;
 }
 
 int fw_ctrl_create(struct fw_subsys *s, const struct fw_host_if *hif, uint16_t cntlid,

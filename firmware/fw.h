@@ -106,7 +106,8 @@ void fw_ctrl_destroy(struct fw_ctrl *c);
  */
 int fw_ctrl_poll(struct fw_ctrl *c);
 
-/* Whether the controller has completions waiting for their modeled time. */
+/* Whether the controller has completions waiting for their modeled time, or
+ * commands waiting in an SQ for memory: poll again soon rather than sleep. */
 bool fw_ctrl_busy(const struct fw_ctrl *c);
 
 /* Size of the BAR a host interface must provide for @c: registers plus

@@ -61,6 +61,10 @@ struct fw_sq {
 	uint32_t head;
 	uint32_t tail;
 	uint32_t db_seen; /* last doorbell value observed */
+	/* The command at head waits for its ByteExpress chunks: skip the
+	 * queue until the tail moves past frame_tail. */
+	bool frame_wait;
+	uint32_t frame_tail;
 	struct fw_bs_seq bs;
 };
 
@@ -132,7 +136,8 @@ struct fw_ctrl {
 	uint32_t nheap;
 	uint32_t heap_cap;
 	uint64_t cpl_seq;
-	uint64_t now; /* clock read once per fetch burst */
+	bool cpl_starved; /* no memory to reserve completions: fetching waits */
+	uint64_t now;	  /* clock read once per fetch burst */
 	uint64_t polls;
 	uint64_t log_window;
 	uint32_t log_lines;
@@ -214,6 +219,8 @@ void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t s
 
 /* kvns.c: drop @sq's BandSlim state and free its reassembly buffer (queue deleted). */
 void fw_kvns_sq_reset(struct fw_sq *sq);
+/* SQ slots after @sqe that belong to it (ByteExpress chunks), whatever its status. */
+uint32_t fw_kvns_frame(const struct kvc_sqe *sqe, uint32_t sq_size);
 
 static inline uint64_t fw_now(const struct fw_subsys *s)
 {

@@ -318,32 +318,39 @@ static int read_slots(struct fw_cmd *cmd, uint32_t slot, uint32_t n, uint8_t *ds
 	return 0;
 }
 
+uint32_t fw_kvns_frame(const struct kvc_sqe *sqe, uint32_t sq_size)
+{
+	uint64_t chunks;
+
+	if (sqe->opc != KVC_BX_STORE)
+		return 0;
+	/* 64-bit: a size near 4 GiB must not round up to 0 chunks. */
+	chunks = ((uint64_t)kvc_sqe_dw(sqe, 10) + KVC_BX_CHUNK - 1) / KVC_BX_CHUNK;
+	return chunks < sq_size - 2 ? (uint32_t)chunks : sq_size - 2;
+}
+
 static uint16_t bx_store(struct fw_cmd *cmd)
 {
 	struct fw_subsys *s = subsys(cmd);
 	struct fw_sq *sq = cmd->sq;
 	struct kvc_kv_cmd kc;
-	uint32_t chunks, avail, pre;
+	uint32_t chunks, first, pre;
 	uint16_t st = decode(cmd, &kc);
 
 	cmd->method = KVC_XM_BYTEEXPRESS;
 	if (st)
 		return st;
-	chunks = kvc_bx_chunks(kc.size);
-	if (kc.size > s->cfg.max_value || chunks > sq->size - 2)
+	/* The controller has consumed the frame (fw_kvns_frame) already. */
+	if (kc.size > s->cfg.max_value || kvc_bx_chunks(kc.size) > cmd->consumed)
 		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
-	avail = (sq->tail + sq->size - sq->head) % sq->size;
-	if (chunks > avail)
-		return FW_ST(KVC_SC_INVALID_FIELD); /* chunks not below the tail */
+	chunks = kvc_bx_chunks(kc.size);
+	first = (sq->head + sq->size - chunks) % sq->size;
 	/* Chunk i is value bytes [64 i, 64 i + 64): slots map straight onto the buffer. */
 	pre = chunks < cmd->npre ? chunks : cmd->npre;
 	memcpy(s->xbuf, cmd->pre, (size_t)pre * KVC_SQE_SIZE);
-	if (chunks > pre && read_slots(cmd, (sq->head + pre) % sq->size, chunks - pre,
+	if (chunks > pre && read_slots(cmd, (first + pre) % sq->size, chunks - pre,
 				       s->xbuf + (size_t)pre * KVC_SQE_SIZE))
 		return FW_ST(KVC_SC_DATA_XFER_ERROR);
-	sq->head = (sq->head + chunks) % sq->size;
-	cmd->consumed = chunks;
-	cmd->consumed_pre = pre;
 	return store_value(cmd, kc.key, kc.klen, kc.opts, s->xbuf, kc.size, false);
 }
 

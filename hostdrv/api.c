@@ -114,7 +114,7 @@ void nvkv_close(struct nvkv_dev *d)
 
 int nvkv_identify(struct nvkv_dev *d, struct nvkv_info *info)
 {
-	static uint8_t buf[KVC_IDENTIFY_SIZE];
+	uint8_t buf[KVC_IDENTIFY_SIZE]; /* the caller's stack: devices share nothing */
 	const struct kvc_id_ns_kv *ns = (const void *)buf;
 	struct kvc_sqe sqe;
 	int rc;

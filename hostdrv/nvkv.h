@@ -89,9 +89,14 @@ struct nvkv_queue;
  *
  * Brings the controller up (reset, admin queue, Identify, Number of Queues)
  * with a timeout, so a device that never becomes ready fails cleanly.
- * Return: 0; -ENOENT/-ECONNREFUSED no emulator at @device; -EPROTO it is not
- * an nvkv device; -ETIMEDOUT the controller never became ready; -EINVAL bad
- * options; -ENOMEM.
+ * Return: 0; -EINVAL @device or @out NULL, or bad options; -ENAMETOOLONG
+ * @device longer than a socket path; -ENOENT/-ECONNREFUSED no emulator at
+ * @device; -EPROTO it is not an nvkv device; the emulator's reason when it
+ * refused this host (-EBUSY too many hosts, -EINVAL host memory rejected,
+ * -ENOMEM, -EPROTO; the emulator logs why); -ETIMEDOUT no answer or the
+ * controller never became ready; -EIO it reported a fatal status (CSTS.CFS);
+ * -ENODEV the emulator went away; -ENOMEM; an NVMe status if it refused a
+ * bring-up command.
  */
 int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev **out);
 
@@ -119,7 +124,11 @@ struct nvkv_info {
 
 /**
  * nvkv_identify() - what the device and the transport offer.
- * Return: 0 or -errno / NVMe status of the Identify commands.
+ * @info: filled in (capacity and utilization read from the device now, the
+ *        rest as found at nvkv_open()).
+ * Thread-safe, also across devices: nothing is shared between calls.
+ * Return: 0; -ENODEV / -ETIMEDOUT; an NVMe status if the device refused the
+ * Identify command (@info then holds what nvkv_open() found).
  */
 int nvkv_identify(struct nvkv_dev *d, struct nvkv_info *info);
 
@@ -129,8 +138,11 @@ int nvkv_identify(struct nvkv_dev *d, struct nvkv_info *info);
  * @flags: NVKV_STORE_MUST_EXIST or NVKV_STORE_MUST_NOT_EXIST, plus
  *         NVKV_F_XFER(method) to override the device's method.
  * Return: 0; NVKV_KEY_NOT_EXIST / NVKV_KEY_EXISTS for the options;
- * NVKV_CAPACITY_EXCEEDED; NVKV_INVALID_VALUE_SIZE; -EINVAL for a bad key
- * length, NULL pointers or both options; -errno on transport failure.
+ * NVKV_CAPACITY_EXCEEDED; another NVMe status on a device failure (e.g.
+ * Write Fault); -EINVAL for a bad key length, NULL pointers, both options, an
+ * unknown method or unknown flag bits; -EMSGSIZE for @vlen above the device's
+ * max_value (checked on the host: NVKV_INVALID_VALUE_SIZE does not come back
+ * from here); -ENODEV / -ETIMEDOUT on transport failure.
  */
 int nvkv_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val, size_t vlen,
 	       unsigned int flags);
@@ -141,18 +153,22 @@ int nvkv_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val
  *       (a size query).
  * @vlen: receives the full value size (may be NULL).
  * Return: 0 (also when @buf was too small: compare *@vlen with @buflen);
- * NVKV_KEY_NOT_EXIST; -EINVAL; -errno.
+ * NVKV_KEY_NOT_EXIST; NVKV_UNRECOVERED (the stored value failed its checksum
+ * or could not be read); -EINVAL for a bad key length, a NULL key, or @buf
+ * NULL with @buflen above 0; -ENODEV / -ETIMEDOUT.
  */
 int nvkv_retrieve(struct nvkv_dev *d, const void *key, size_t klen, void *buf, size_t buflen,
 		  size_t *vlen);
 
-/* Delete a key.  Return: 0, NVKV_KEY_NOT_EXIST, -EINVAL, -errno. */
+/* Delete a key.  Return: 0, NVKV_KEY_NOT_EXIST, -EINVAL (key), -ENODEV / -ETIMEDOUT. */
 int nvkv_delete(struct nvkv_dev *d, const void *key, size_t klen);
 
-/* Whether a key exists.  Return: 0 it does, NVKV_KEY_NOT_EXIST, -EINVAL, -errno. */
+/* Whether a key exists.  Return: 0 it does, NVKV_KEY_NOT_EXIST, -EINVAL (key),
+ * -ENODEV / -ETIMEDOUT. */
 int nvkv_exist(struct nvkv_dev *d, const void *key, size_t klen);
 
-/* Make every completed write durable (NVMe Flush).  Return: 0 or error. */
+/* Make every completed write durable (NVMe Flush).  Return: 0; an NVMe status
+ * (e.g. Write Fault) when the device could not persist; -ENODEV / -ETIMEDOUT. */
 int nvkv_flush(struct nvkv_dev *d);
 
 struct nvkv_iter;
@@ -160,8 +176,10 @@ struct nvkv_iter;
 /**
  * nvkv_iter_open() - iterate keys in sorted byte order from @start.
  * @start: first key to return if present (NULL / @slen 0: from the first key).
- * Issues List commands as needed while iterating.
- * Return: 0, -EINVAL, -ENOMEM.
+ * Issues List commands as needed while iterating; the first one here.
+ * Return: 0; -EINVAL (@d or @out NULL, @slen above 16, @start NULL with @slen);
+ * -ENOMEM; from the first List: an NVMe status, -EBADMSG (malformed List
+ * data), -ENODEV / -ETIMEDOUT.
  */
 int nvkv_iter_open(struct nvkv_dev *d, const void *start, size_t slen, struct nvkv_iter **out);
 
@@ -176,7 +194,8 @@ int nvkv_iter_open_limit(struct nvkv_dev *d, const void *start, size_t slen, uns
 /**
  * nvkv_iter_next() - next key.
  * @key: set to the key bytes, valid until the next call on @it.
- * Return: 1 with a key, 0 at the end, or an error (-errno / NVMe status).
+ * Return: 1 with a key, 0 at the end; -EBADMSG malformed List data; an NVMe
+ * status, -ENODEV / -ETIMEDOUT from a List command.
  */
 int nvkv_iter_next(struct nvkv_iter *it, const void **key, size_t *klen);
 void nvkv_iter_close(struct nvkv_iter *it);
@@ -194,7 +213,9 @@ typedef void (*nvkv_cb)(void *arg, int status, uint32_t dw0);
 
 /**
  * nvkv_queue_open() - a private I/O queue pair for the calling thread.
- * Return: 0; -EBUSY when every queue the device granted is taken; -ENOMEM.
+ * Return: 0; -EBUSY when every queue the device granted is taken (the first
+ * is the synchronous calls'); -ENOMEM (also: host memory exhausted); an NVMe
+ * status, -ENODEV / -ETIMEDOUT if creating the queue on the device failed.
  */
 int nvkv_queue_open(struct nvkv_dev *d, struct nvkv_queue **out);
 /* Wait for outstanding commands (bounded by the timeout), then release. */
@@ -205,7 +226,11 @@ void nvkv_queue_close(struct nvkv_queue *q);
  * is rung only by nvkv_queue_kick(), nvkv_queue_poll() or nvkv_queue_wait(),
  * so a batch of submissions costs one doorbell.  Buffers (@val, @buf) must
  * stay valid until the callback ran; @key is copied.
- * Return: 0; -EAGAIN when the queue is full (poll, then retry); -EINVAL.
+ * Return: 0; -EAGAIN when the queue is full (poll, then retry); -EINVAL (as
+ * the synchronous call); -EMSGSIZE (Store above max_value); -ENODEV /
+ * -ETIMEDOUT once the queue has failed (device gone, a command timed out).
+ * The command's own outcome comes to the callback, as the synchronous calls
+ * return it.
  */
 int nvkv_submit_store(struct nvkv_queue *q, const void *key, size_t klen, const void *val,
 		      size_t vlen, unsigned int flags, nvkv_cb cb, void *arg);
@@ -253,7 +278,8 @@ void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st);
 /**
  * nvkv_device_stats() - read the device's statistics log (log page C0h).
  * @log: receives struct kvc_stats_log (cmdset/stats.h); @len its size.
- * Return: 0 or error.
+ * Return: 0; -EINVAL (@log NULL, @len below 8, not a multiple of 4 or above
+ * 64 KiB); an NVMe status; -ENODEV / -ETIMEDOUT.
  */
 int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len);
 
@@ -277,8 +303,11 @@ const char *nvkv_strerror(int rc);
  * @data: buffer of @len bytes moved in the direction of the opcode's bits
  *        1:0 (NULL/0 for none); for I/O commands on queue 1 of the sync path.
  * @dw0: receives CQE DW0 (may be NULL).
- * Return: as the other calls; malformed commands come back with the
- * device's status.
+ * Return: 0; -EINVAL (@sqe NULL, @data NULL with @len, @len above
+ * max_value + 4 KiB); the device's NVMe status (malformed commands come back
+ * with one); -ENODEV / -ETIMEDOUT.  A ByteExpress head (opcode C8h) owns the ceil(size / 64)
+ * SQ slots after it (docs/wire-formats.md): sent here with a size above 0 it
+ * makes its queue wait for chunks that never come, and the call times out.
  */
 int nvkv_admin_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);
 int nvkv_io_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);

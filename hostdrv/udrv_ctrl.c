@@ -185,7 +185,7 @@ static void copy_str(char *dst, size_t n, const char *src, size_t srclen)
 
 static int identify(struct nvkv_dev *d)
 {
-	static uint8_t buf[KVC_IDENTIFY_SIZE];
+	uint8_t buf[KVC_IDENTIFY_SIZE]; /* not static: devices open in parallel */
 	const struct kvc_id_ctrl *ic = (const void *)buf;
 	const struct kvc_id_nvkv *v = (const void *)ic->vs;
 	const struct kvc_id_ns_kv *ns = (const void *)buf;

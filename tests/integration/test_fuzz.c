@@ -75,12 +75,18 @@ START_TEST(garbage_storm)
 
 		random_bytes(&sqe, sizeof(sqe));
 		random_bytes(data, len);
+		if (random() % 4) /* PSDT/FUSE other than 0 stop every command at dispatch */
+			sqe.flags = 0;
 		if (random() % 5 == 0) {
 			sqe.opc = safe_admin[random() % sizeof(safe_admin)];
 			rc = nvkv_admin_raw(fuzzer, &sqe, len ? data : NULL, len, NULL);
 		} else {
 			if (random() % 2)
 				kvc_sqe_set_nsid(&sqe, 1); /* reach the KV handlers more often */
+			/* A ByteExpress head owns the ceil(size / 64) slots after it,
+			 * which one raw command cannot supply: no chunks. */
+			if (sqe.opc == KVC_BX_STORE)
+				kvc_sqe_set_dw(&sqe, 10, 0);
 			rc = nvkv_io_raw(fuzzer, &sqe, len ? data : NULL, len, NULL);
 		}
 		sent++;

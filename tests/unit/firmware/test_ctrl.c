@@ -11,6 +11,7 @@
 
 #include "check_main.h"
 #include "fakehost.c"
+#include "firmware/alloc.h"
 
 static struct fh_env env;
 static struct fw_subsys *sub;
@@ -648,12 +649,108 @@ START_TEST(gc_churn_keeps_latest_values)
 }
 END_TEST
 
+static bool error_logged(uint16_t sqid, uint16_t cid, uint16_t status)
+{
+	uint64_t mark = host.brk, buf = fh_alloc(&host, 4096, 4096);
+	const struct kvc_error_log_entry *e = (const void *)(host.mem + buf);
+	unsigned int i;
+	bool found = false;
+
+	ck_assert_uint_eq(
+		admin(KVC_ADM_GET_LOG_PAGE, 0, 1023u << 16 | KVC_LOG_ERROR, 0, 0, buf, NULL), 0);
+	for (i = 0; i < 4096 / sizeof(*e); i++)
+		if (kvc_get_le64(&e[i].error_count) && kvc_get_le16(&e[i].sqid) == sqid &&
+		    kvc_get_le16(&e[i].cid) == cid && kvc_get_le16(&e[i].status) >> 1 == status)
+			found = true;
+	host.brk = mark;
+	return found;
+}
+
+/* Submit @sqe with flags byte @flags (and @chunks zero slots after it) on
+ * @qid; expect INVALID FIELD, in the Error Information log under its CID. */
+static void refused_flags(uint16_t qid, struct kvc_sqe *sqe, uint8_t flags, uint32_t chunks)
+{
+	struct kvc_cqe cqe;
+	uint8_t zero[64] = { 0 };
+	uint16_t cid;
+
+	sqe->flags = flags;
+	cid = fh_put(&host, qid, sqe, true);
+	while (chunks--)
+		fh_put_raw(&host, qid, zero);
+	fh_ring(&host, qid);
+	ck_assert_msg(fh_reap(&host, qid, &cqe, 100), "opcode %#x flags %#x: no completion",
+		      sqe->opc, flags);
+	ck_assert_uint_eq(kvc_cqe_cid(&cqe), cid);
+	ck_assert_msg(kvc_cqe_status(&cqe) == ST(KVC_SC_INVALID_FIELD),
+		      "opcode %#x flags %#x: status %#x", sqe->opc, flags, kvc_cqe_status(&cqe));
+	ck_assert(error_logged(qid, cid, ST(KVC_SC_INVALID_FIELD)));
+}
+
+/* Regression: PSDT (SGL) and FUSE were never checked: such commands ran as
+ * unfused PRP commands.  Every admin and I/O command is refused at dispatch. */
+START_TEST(psdt_and_fuse_refused_regression)
+{
+	static const uint8_t flags[] = { 0x40, 0x80, 0xc0, 0x01, 0x02, 0x03, 0x41 };
+	static const uint8_t io_opc[] = { KVC_KV_STORE, KVC_KV_RETRIEVE, KVC_KV_DELETE,
+					  KVC_KV_EXIST, KVC_KV_LIST,	 KVC_NVM_FLUSH,
+					  KVC_BS_STORE, KVC_BS_XFER,	 0x7f };
+	static const uint8_t adm_opc[] = { KVC_ADM_IDENTIFY, KVC_ADM_GET_FEATURES,
+					   KVC_ADM_GET_LOG_PAGE, KVC_ADM_ASYNC_EVENT,
+					   KVC_ADM_DELETE_SQ };
+	uint64_t val = fh_alloc(&host, 4096, 4096);
+	struct kvc_sqe sqe;
+	unsigned int f, i;
+	uint8_t got[8];
+	uint32_t vlen;
+
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "old", 3, 0), 0);
+	memcpy(host.mem + val, "new", 3);
+	for (f = 0; f < sizeof(flags); f++) {
+		for (i = 0; i < sizeof(io_opc); i++) {
+			struct kvc_kv_cmd c = { .nsid = 1, .klen = 1, .key = "k", .size = 3 };
+
+			memset(&sqe, 0, sizeof(sqe));
+			c.opc = io_opc[i];
+			c.prp1 = val;
+			if (kvc_kv_encode(&sqe, &c)) { /* not a KV opcode: by hand */
+				sqe.opc = io_opc[i];
+				kvc_sqe_set_nsid(&sqe, 1);
+				kvc_sqe_set_dw(&sqe, 10, 3);
+				kvc_sqe_set_prp(&sqe, val, 0);
+			}
+			refused_flags(1, &sqe, flags[f], 0);
+		}
+		/* A ByteExpress head still owns its chunk. */
+		{
+			struct kvc_kv_cmd c = { .nsid = 1, .klen = 1, .key = "k", .size = 3 };
+
+			ck_assert_int_eq(kvc_bx_encode(&sqe, &c), 0);
+			refused_flags(1, &sqe, flags[f], 1);
+		}
+		for (i = 0; i < sizeof(adm_opc); i++) {
+			memset(&sqe, 0, sizeof(sqe));
+			sqe.opc = adm_opc[i];
+			kvc_sqe_set_dw(&sqe, 10, 1); /* CNS, FID, log, QID 1 */
+			kvc_sqe_set_prp(&sqe, val, 0);
+			refused_flags(0, &sqe, flags[f], 0);
+		}
+	}
+	/* Nothing ran: the key keeps its value, SQ 1 still exists. */
+	ck_assert_uint_eq(fh_retrieve(&host, 1, "k", got, sizeof(got), &vlen), 0);
+	ck_assert_uint_eq(vlen, 3);
+	ck_assert_mem_eq(got, "old", 3);
+}
+END_TEST
+
 /* Random garbage commands on every queue: the controller keeps answering
  * and stored data stays intact. */
 START_TEST(garbage_storm)
 {
 	struct kvc_cqe cqe;
 	uint8_t slot[64];
+	uint64_t chunks_left = 0; /* of a ByteExpress frame open on SQ 1 */
+	unsigned int answered = 0;
 	int i, j;
 
 	ck_assert_uint_eq(fh_store(&host, 1, "keep", "precious", 8, 0), 0);
@@ -663,19 +760,38 @@ START_TEST(garbage_storm)
 
 		for (j = 0; j < 64; j++)
 			slot[j] = (uint8_t)rand();
+		if (rand() % 4) /* PSDT/FUSE other than 0 stop every command at dispatch */
+			slot[1] = 0;
+		if (q == 1 && rand() % 2) /* reach the KV handlers more often */
+			kvc_put_le32(slot + 4, 1);
 		if (q == 0 && slot[0] == KVC_ADM_ASYNC_EVENT)
 			slot[0] = 0x7e;
 		/* Keep the queue ids of the test itself out of queue commands. */
 		if (q == 0 && (slot[0] <= KVC_ADM_CREATE_CQ || slot[0] == KVC_ADM_SET_FEATURES))
 			slot[0] = KVC_ADM_GET_FEATURES;
+		if (q == 1 && chunks_left)
+			chunks_left--;
+		else if (q == 1 && slot[0] == KVC_BX_STORE) /* at most 62 behind a head */
+			chunks_left = ((uint64_t)kvc_get_le32(slot + 40) + 63) / 64;
+		if (chunks_left > 62)
+			chunks_left = 62;
 		fh_put_raw(&host, q, slot);
 		fh_ring(&host, q);
 		while (fh_reap(&host, q, &cqe, 3))
-			;
+			answered++;
 	}
-	/* Still alive, still correct. */
-	host.bar[KVC_REG_CSTS / 4] &= ~KVC_CSTS_CFS;
-	ck_assert_uint_eq(host.bar[KVC_REG_CSTS / 4] & KVC_CSTS_CFS, 0);
+	/* Garbage chunks close a frame the storm left open on SQ 1. */
+	memset(slot, 0, sizeof(slot));
+	while (chunks_left--)
+		fh_put_raw(&host, 1, slot);
+	fh_ring(&host, 1);
+	while (fh_reap(&host, 1, &cqe, 3))
+		;
+	/* Still alive, still correct: garbage commands are statuses, never a
+	 * fatal controller (the test used to clear CFS itself before asserting it). */
+	fw_ctrl_poll(host.ctrl);
+	ck_assert_uint_eq(host.bar[KVC_REG_CSTS / 4] & (KVC_CSTS_RDY | KVC_CSTS_CFS), KVC_CSTS_RDY);
+	ck_assert_uint_gt(answered, 1000);
 	{
 		uint8_t got[8];
 		uint32_t vlen;
@@ -720,6 +836,49 @@ START_TEST(realtime_mode_waits_for_modeled_time)
 }
 END_TEST
 
+/* Regression: with no memory to queue a completion the controller logged it
+ * and dropped it, and its command never completed.  Memory for completions is
+ * now reserved before commands are fetched: out of memory, they wait in their
+ * SQ (the controller asks to be polled) and complete once memory is back.
+ * _i: 0 timing off (FIFO), 1 realtime (heap). */
+START_TEST(completion_never_dropped_on_oom_regression)
+{
+	struct kvc_sqe sqe;
+	struct kvc_cqe cqe;
+	uint16_t cid[3];
+	int i;
+
+	teardown();
+	fh_small_config(&cfg);
+	if (_i)
+		cfg.timing = FW_TIMING_REALTIME;
+	fh_env_init(&env, &cfg, false);
+	env.auto_clock = true;
+	start(false); /* no command completed yet: nothing allocated for completions */
+	fw_alloc_fail_after(0);
+	for (i = 0; i < 3; i++) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opc = KVC_ADM_GET_FEATURES;
+		kvc_sqe_set_dw(&sqe, 10, KVC_FEAT_ARBITRATION);
+		cid[i] = fh_put(&host, 0, &sqe, true);
+	}
+	fh_ring(&host, 0);
+	ck_assert(!fh_reap(&host, 0, &cqe, 20));
+	ck_assert(fw_ctrl_busy(host.ctrl));
+	ck_assert_ptr_nonnull(strstr(env.last_log, "out of memory for completions"));
+	fw_alloc_fail_after(-1);
+	for (i = 0; i < 3; i++) {
+		ck_assert(fh_reap(&host, 0, &cqe, 20));
+		ck_assert_uint_eq(kvc_cqe_cid(&cqe), cid[i]);
+		ck_assert_uint_eq(kvc_cqe_status(&cqe), 0);
+	}
+	ck_assert(!fw_ctrl_busy(host.ctrl));
+	/* And the controller works on: an I/O queue, a Store. */
+	ck_assert_uint_eq(fh_create_ioq(&host, 1, 64), 0);
+	ck_assert_uint_eq(fh_store(&host, 1, "k", "v", 1, 0), 0);
+}
+END_TEST
+
 static Suite *ctrl_suite(void)
 {
 	Suite *s = suite_create("firmware/ctrl");
@@ -745,7 +904,9 @@ static Suite *ctrl_suite(void)
 	tcase_add_test(tc, crash_without_write_cache);
 	tcase_add_test(tc, crash_with_write_cache);
 	tcase_add_test(tc, gc_churn_keeps_latest_values);
+	tcase_add_test(tc, psdt_and_fuse_refused_regression);
 	tcase_add_test(tc, garbage_storm);
+	tcase_add_loop_test(tc, completion_never_dropped_on_oom_regression, 0, 2);
 	tcase_add_test(tc, realtime_mode_waits_for_modeled_time);
 	suite_add_tcase(s, tc);
 	return s;

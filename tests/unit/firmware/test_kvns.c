@@ -467,35 +467,161 @@ START_TEST(byteexpress_sizes_and_wrap)
 }
 END_TEST
 
-START_TEST(byteexpress_chunks_past_tail)
+/*
+ * Chunk @i shaped like a command against "victim": even chunks a Delete, odd
+ * ones a PRP Store of "EVIL".  Run as commands, both would succeed.
+ */
+static void evil_chunk(uint8_t *slot, uint32_t i)
 {
-	uint8_t v[640];
+	struct kvc_kv_cmd c = { .nsid = 1, .klen = 6, .key = "victim", .cid = 0x7000 };
+	struct kvc_sqe sqe;
 
-	fill(v, sizeof(v), 5);
-	/* 10 chunks, only 4 below the tail: the command alone is consumed. */
-	ck_assert_uint_eq(bx_send("short", v, sizeof(v), 4), ST(KVC_SC_INVALID_FIELD));
-	/* The 4 exposed chunk slots are then read as commands: they fail, the
-	 * queue stays usable. */
-	{
-		struct kvc_cqe cqe;
-		int i;
-
-		for (i = 0; i < 4; i++) {
-			ck_assert(fh_reap(&host, 1, &cqe, 100));
-			ck_assert_uint_ne(kvc_cqe_status(&cqe), 0);
-		}
+	c.cid = (uint16_t)(c.cid + i);
+	c.opc = i % 2 ? KVC_KV_STORE : KVC_KV_DELETE;
+	if (i % 2) {
+		c.size = 4;
+		c.prp1 = fh_alloc(&host, 4, 4096);
+		memcpy(host.mem + c.prp1, "EVIL", 4);
 	}
-	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "short"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_int_eq(kvc_kv_encode(&sqe, &c), 0);
+	memcpy(slot, &sqe, sizeof(sqe));
+}
+
+/* Queue @head and @n command-shaped chunks on SQ @qid without ringing. */
+static uint16_t put_evil_frame(uint16_t qid, struct kvc_sqe *head, uint32_t n)
+{
+	uint16_t cid = fh_put(&host, qid, head, true);
+	uint8_t slot[64];
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		evil_chunk(slot, i);
+		fh_put_raw(&host, qid, slot);
+	}
+	return cid;
+}
+
+/* The one CQE of the head; its SQ head points past the chunks, no other CQE. */
+static uint16_t reap_head(uint16_t qid, uint16_t cid)
+{
+	struct kvc_cqe cqe;
+
+	ck_assert(fh_reap(&host, qid, &cqe, 1000));
+	ck_assert_uint_eq(kvc_cqe_cid(&cqe), cid);
+	ck_assert_uint_eq(kvc_get_le16(&cqe.sqhd), host.q[qid].sqt);
+	ck_assert_msg(!fh_reap(&host, qid, &cqe, 20), "a chunk ran as command %#x",
+		      kvc_cqe_cid(&cqe));
+	return kvc_cqe_status(&cqe);
+}
+
+/* Ring @head with @n command-shaped chunks on SQ 1; the head's status. */
+static uint16_t send_evil_frame(struct kvc_sqe *head, uint32_t n)
+{
+	uint16_t cid = put_evil_frame(1, head, n);
+
+	fh_ring(&host, 1);
+	return reap_head(1, cid);
+}
+
+static void victim_intact(uint16_t qid)
+{
+	uint64_t mark = host.brk;
+	uint32_t vlen = 0;
+	uint8_t got[8];
+
+	ck_assert_uint_eq(fh_retrieve(&host, qid, "victim", got, sizeof(got), &vlen), 0);
+	ck_assert_uint_eq(vlen, 4);
+	ck_assert_mem_eq(got, "good", 4);
+	host.brk = mark;
+}
+
+/* A ByteExpress head of @size bytes for "bx", then patched by the caller. */
+static void bx_head(struct kvc_sqe *sqe, uint32_t size)
+{
+	struct kvc_kv_cmd c = { .nsid = 1, .klen = 2, .key = "bx" };
+
+	ck_assert_int_eq(kvc_bx_encode(sqe, &c), 0);
+	kvc_sqe_set_dw(sqe, 10, size);
+}
+
+/* Regression: a head refused before its chunks were consumed left them in the
+ * SQ, where they ran as commands (a Delete deleted another key, a Store
+ * overwrote it).  Every rejection cause, the chunks shaped like commands. */
+START_TEST(byteexpress_rejected_head_consumes_chunks_regression)
+{
+	static const uint8_t bad_klen[] = { 0, 17, 255 };
+	static const uint32_t bad_nsid[] = { 0, 2, 0xffffffffu };
+	/* Above the maximum (64 KiB), above what the 64-entry ring holds, and a
+	 * size whose chunk count overflows 32 bits: each frame is the 62 slots
+	 * the ring can hold behind the head. */
+	static const uint32_t bad_size[] = { 64 * 1024 + 1, 63 * 64, 0xffffffffu, 0xffffffc1u };
+	struct kvc_sqe sqe;
+	unsigned int i;
+
+	ck_assert_uint_eq(fh_store(&host, 1, "victim", "good", 4, 0), 0);
+	for (i = 0; i < sizeof(bad_klen); i++) {
+		bx_head(&sqe, 128);
+		kvc_sqe_bytes(&sqe)[44] = bad_klen[i];
+		ck_assert_uint_eq(send_evil_frame(&sqe, 2), ST(KVC_SC_KV_INVALID_KEY_SIZE));
+		victim_intact(1);
+	}
+	for (i = 0; i < sizeof(bad_nsid) / sizeof(bad_nsid[0]); i++) {
+		bx_head(&sqe, 128);
+		kvc_sqe_set_nsid(&sqe, bad_nsid[i]);
+		ck_assert_uint_eq(send_evil_frame(&sqe, 2), ST(KVC_SC_INVALID_NS));
+		victim_intact(1);
+	}
+	for (i = 0; i < sizeof(bad_size) / sizeof(bad_size[0]); i++) {
+		bx_head(&sqe, bad_size[i]);
+		ck_assert_uint_eq(send_evil_frame(&sqe, 62), ST(KVC_SC_KV_INVALID_VALUE_SIZE));
+		victim_intact(1);
+	}
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "bx"), ST(KVC_SC_KV_KEY_NOT_EXIST));
 	ck_assert_uint_eq(fh_store(&host, 1, "after", "ok", 2, 0), 0);
 	check_value("after", (const uint8_t *)"ok", 2);
-	/* More chunks than the queue can ever hold. */
-	{
-		struct kvc_kv_cmd c = { .nsid = 1, .size = 63 * 64, .klen = 1, .key = "x" };
-		struct kvc_sqe sqe;
+}
+END_TEST
 
-		ck_assert_int_eq(kvc_bx_encode(&sqe, &c), 0);
-		ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), ST(KVC_SC_KV_INVALID_VALUE_SIZE));
+/* Regression: with a tail doorbell covering only the head, the head failed
+ * and its chunks, rung later, ran as commands.  The device now waits for the
+ * whole frame (other queues keep running) and never runs a chunk. */
+START_TEST(byteexpress_chunks_past_tail_wait_regression)
+{
+	uint8_t want[128];
+	struct kvc_sqe sqe;
+	struct kvc_cqe cqe;
+	uint32_t tail0, i;
+	uint16_t cid;
+
+	ck_assert_uint_eq(fh_create_ioq(&host, 2, 16), 0);
+	ck_assert_uint_eq(fh_store(&host, 2, "victim", "good", 4, 0), 0);
+	/* A valid head: only the head, then one chunk, then both are rung. */
+	bx_head(&sqe, sizeof(want));
+	tail0 = host.q[1].sqt;
+	cid = put_evil_frame(1, &sqe, 2);
+	for (i = 0; i < 2; i++)
+		memcpy(want + 64 * i,
+		       host.mem + host.q[1].sq + 64ull * ((tail0 + 1 + i) % host.q[1].size), 64);
+	for (i = 0; i < 2; i++) {
+		host.bar[kvc_sq_tail_db(1, 0) / 4] = (tail0 + 1 + i) % host.q[1].size;
+		ck_assert(!fh_reap(&host, 1, &cqe, 50));
+		victim_intact(2); /* other queues are served meanwhile */
 	}
+	fh_ring(&host, 1);
+	ck_assert_uint_eq(reap_head(1, cid), 0);
+	check_value("bx", want, sizeof(want));
+	victim_intact(2);
+	/* A refused head (key length 0) waits for its chunks the same way. */
+	bx_head(&sqe, sizeof(want));
+	kvc_sqe_bytes(&sqe)[44] = 0;
+	tail0 = host.q[1].sqt;
+	cid = put_evil_frame(1, &sqe, 2);
+	host.bar[kvc_sq_tail_db(1, 0) / 4] = (tail0 + 1) % host.q[1].size;
+	ck_assert(!fh_reap(&host, 1, &cqe, 50));
+	fh_ring(&host, 1);
+	ck_assert_uint_eq(reap_head(1, cid), ST(KVC_SC_KV_INVALID_KEY_SIZE));
+	victim_intact(2);
+	victim_intact(1);
 }
 END_TEST
 
@@ -625,7 +751,8 @@ static Suite *kvns_suite(void)
 	tcase_add_test(tc, bandslim_prp_hybrid);
 	tcase_add_test(tc, bandslim_bad_sequences);
 	tcase_add_test(tc, byteexpress_sizes_and_wrap);
-	tcase_add_test(tc, byteexpress_chunks_past_tail);
+	tcase_add_test(tc, byteexpress_rejected_head_consumes_chunks_regression);
+	tcase_add_test(tc, byteexpress_chunks_past_tail_wait_regression);
 	tcase_add_test(tc, byteexpress_burst_fetched_once_regression);
 	tcase_add_test(tc, capacity_full);
 	tcase_add_test(tc, max_keys);

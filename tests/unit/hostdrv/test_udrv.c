@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* User-space driver internals: PRP lists, the arena, argument checks. */
+/*
+ * User-space driver internals: PRP lists (checked with the firmware's own PRP
+ * walker, the device side of the contract), the arena, argument checks.
+ */
 #include <errno.h>
 
 #include "check_main.h"
+#include "firmware/dma.h"
+#include "firmware/pcie.h"
 #include "hostdrv/udrv.c"
 
 START_TEST(list_pages)
@@ -38,44 +43,81 @@ static void teardown(void)
 	free(q.page_used);
 }
 
-/* Walk PRPs as the spec says, returning the address of data byte @off. */
-static uint64_t prp_addr(uint64_t prp1, uint64_t prp2, uint32_t len, uint32_t off)
+/* The firmware's DMA engine on the driver's host memory. */
+static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	uint32_t page = off / NVKV_PAGE, dp = nvkv_pages_for(len);
-	uint64_t list = prp2;
+	(void)ctx;
+	if (addr > dev.t.mem_size || len > dev.t.mem_size - addr)
+		return -EFAULT;
+	memcpy(buf, dev.t.mem + addr, len);
+	return 0;
+}
 
-	if (page == 0)
-		return prp1 + off;
-	if (dp == 2)
-		return prp2 + off % NVKV_PAGE;
-	page--; /* index among list entries */
-	while (page >= NVKV_PAGE / 8 - 1 && dp - 1 > NVKV_PAGE / 8) {
-		list = kvc_get_le64(dev.t.mem + list + 8 * (NVKV_PAGE / 8 - 1));
-		page -= NVKV_PAGE / 8 - 1;
-		dp -= NVKV_PAGE / 8 - 1;
-	}
-	return kvc_get_le64(dev.t.mem + list + 8 * page) + off % NVKV_PAGE;
+static int mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	(void)ctx;
+	if (addr > dev.t.mem_size || len > dev.t.mem_size - addr)
+		return -EFAULT;
+	memcpy(dev.t.mem + addr, buf, len);
+	return 0;
+}
+
+static void fw_engine(struct fw_dma *d, struct fw_pcie *pcie, struct fw_host_if *hif)
+{
+	struct kvc_pcie_link c = { .gen = 3, .lanes = 4, .mps = 256, .mrrs = 512, .rcb = 64 };
+
+	fw_pcie_init(pcie, &c);
+	*hif = (struct fw_host_if){ .dma_read = mem_read, .dma_write = mem_write };
+	*d = (struct fw_dma){ .hif = hif, .pcie = pcie, .gran = FW_DMA_EXACT };
+}
+
+/* Every dword of the data pages holds its own byte offset in the buffer, so
+ * a page out of place or missing shows in the bytes the walker gathers. */
+static void mark_pages(uint64_t base, uint32_t len)
+{
+	uint32_t off;
+
+	memset(dev.t.mem + base, 0, (len + NVKV_PAGE - 1) / NVKV_PAGE * NVKV_PAGE);
+	for (off = 0; off + 4 <= len; off += 4)
+		kvc_put_le32(dev.t.mem + base + off, off ^ 0x5a5a5a5au);
 }
 
 START_TEST(prp_lists_address_every_page)
 {
-	static const uint32_t lens[] = { 1,    4096,	   4097,	   8192,
-					 8193, 512 * 4096, 513 * 4096 + 5, 700 * 4096 };
+	/* 513 pages: 512 list entries fill one list page exactly, no chain. */
+	static const uint32_t lens[] = { 1,	     4096,	 4097,		 8192,	    8193,
+					 512 * 4096, 513 * 4096, 513 * 4096 + 5, 700 * 4096 };
+	struct fw_host_if hif;
+	struct fw_pcie pcie;
+	struct fw_dma d;
 	unsigned int i;
 
+	fw_engine(&d, &pcie, &hif);
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		uint32_t dp = nvkv_pages_for(lens[i]), n = dp + nvkv_list_pages_for(dp), first, off;
+		uint32_t dp = nvkv_pages_for(lens[i]), n = dp + nvkv_list_pages_for(dp), first;
+		uint8_t *got = malloc(lens[i]), *want = malloc(lens[i]);
+		uint8_t *area = malloc((size_t)n * NVKV_PAGE);
 		uint64_t p1, p2;
 
 		first = arena_alloc(&q, n);
 		ck_assert_uint_ne(first, NO_PAGE);
 		build_prps(&q, first, lens[i], &p1, &p2);
-		for (off = 0; off < lens[i]; off += 4096)
-			ck_assert_uint_eq(prp_addr(p1, p2, lens[i], off),
-					  page_addr(&q, first) + off);
-		ck_assert_uint_eq(prp_addr(p1, p2, lens[i], lens[i] - 1),
-				  page_addr(&q, first) + lens[i] - 1);
+		/* The device gathers exactly the buffer the host meant... */
+		mark_pages(page_addr(&q, first), lens[i]);
+		memcpy(want, dev.t.mem + page_addr(&q, first), lens[i]);
+		memset(got, 0xee, lens[i]);
+		ck_assert_uint_eq(fw_dma_read_prp(&d, p1, p2, got, lens[i]), 0);
+		ck_assert_mem_eq(got, want, lens[i]);
+		/* ...and scatters into it, nowhere else (PRP list pages intact). */
+		memset(dev.t.mem + page_addr(&q, first), 0, lens[i]);
+		memcpy(area, dev.t.mem + page_addr(&q, first), (size_t)n * NVKV_PAGE);
+		memcpy(area, want, lens[i]);
+		ck_assert_uint_eq(fw_dma_write_prp(&d, p1, p2, want, lens[i], lens[i]), 0);
+		ck_assert_mem_eq(dev.t.mem + page_addr(&q, first), area, (size_t)n * NVKV_PAGE);
 		arena_free(&q, first, n);
+		free(area);
+		free(got);
+		free(want);
 	}
 }
 END_TEST

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libnvkv's public API against a running nvkv-emu: every error the header
+ * (hostdrv/nvkv.h) documents for a call is provoked and must come back as
+ * documented, and calls on two devices from two threads share nothing.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "check_main.h"
+#include "emu_proc.c"
+#include "hostdrv/nvkv.h"
+
+static struct nvkv_dev *open_dev(const char *sock, uint32_t queues)
+{
+	struct nvkv_opts o;
+	struct nvkv_dev *d = NULL;
+
+	nvkv_opts_default(&o);
+	o.queues = queues;
+	o.queue_depth = 16;
+	o.timeout_ms = 2000;
+	o.name = "test_api";
+	ck_assert_int_eq(nvkv_open(sock, &o, &d), 0);
+	return d;
+}
+
+START_TEST(open_errors)
+{
+	char path[200], longpath[200];
+	struct nvkv_dev *d = (void *)1;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct nvkv_opts o;
+	int s;
+
+	ck_assert_int_eq(nvkv_open(NULL, NULL, &d), -EINVAL);
+	ck_assert_int_eq(nvkv_open("/tmp/x", NULL, NULL), -EINVAL);
+	nvkv_opts_default(&o);
+	o.queues = 0;
+	ck_assert_int_eq(nvkv_open("/tmp/x", &o, &d), -EINVAL);
+	ck_assert_ptr_null(d);
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = 0;
+	ck_assert_int_eq(nvkv_open(longpath, NULL, &d), -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "/tmp/nvkv-api-%d.sock", (int)getpid());
+	unlink(path);
+	ck_assert_int_eq(nvkv_open(path, NULL, &d), -ENOENT);
+	/* A socket nobody listens on. */
+	s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_ge(s, 0);
+	strcpy(a.sun_path, path);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(nvkv_open(path, NULL, &d), -ECONNREFUSED);
+	close(s);
+	unlink(path);
+}
+END_TEST
+
+static void cb(void *arg, int status, uint32_t dw0)
+{
+	(void)dw0;
+	*(int *)arg = status;
+}
+
+START_TEST(call_errors)
+{
+	struct emu_proc emu;
+	struct nvkv_dev *d;
+	struct nvkv_queue *q, *q2;
+	struct nvkv_iter *it;
+	struct nvkv_info in;
+	uint8_t log[512], sqe[64], *big;
+	char k17[17];
+	size_t vlen;
+	int st = 0, i, rc;
+	enum nvkv_xfer m;
+
+	ck_assert_int_eq(
+		emu_start(&emu, "--device-max-value", "4096", "--device-capacity", "65536", NULL),
+		0);
+	d = open_dev(emu.sock, 2);
+	ck_assert_int_eq(nvkv_identify(d, &in), 0);
+	ck_assert_uint_eq(in.max_value, 4096);
+	big = calloc(1, in.max_value + 1);
+	memset(k17, 'k', sizeof(k17));
+	/* nvkv_store */
+	ck_assert_int_eq(nvkv_store(d, "k", 0, "v", 1, 0), -EINVAL);
+	ck_assert_int_eq(nvkv_store(d, k17, 17, "v", 1, 0), -EINVAL);
+	ck_assert_int_eq(nvkv_store(d, NULL, 1, "v", 1, 0), -EINVAL);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(
+		nvkv_store(d, "k", 1, "v", 1, NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST),
+		-EINVAL);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_F_XFER(NVKV_XFER_NUM)), -EINVAL);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0x400), -EINVAL);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, big, in.max_value + 1, 0), -EMSGSIZE);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_STORE_MUST_EXIST), NVKV_KEY_NOT_EXIST);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0), 0);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_STORE_MUST_NOT_EXIST), NVKV_KEY_EXISTS);
+	for (i = 0, rc = 0; i < 64 && !rc; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "f%d", i);
+		rc = nvkv_store(d, key, strlen(key), big, in.max_value, 0);
+	}
+	ck_assert_int_eq(rc, NVKV_CAPACITY_EXCEEDED);
+	/* nvkv_retrieve, nvkv_delete, nvkv_exist */
+	ck_assert_int_eq(nvkv_retrieve(d, "k", 0, NULL, 0, &vlen), -EINVAL);
+	ck_assert_int_eq(nvkv_retrieve(d, "k", 1, NULL, 1, &vlen), -EINVAL);
+	ck_assert_int_eq(nvkv_retrieve(d, "nope", 4, NULL, 0, &vlen), NVKV_KEY_NOT_EXIST);
+	ck_assert_int_eq(nvkv_delete(d, k17, 17), -EINVAL);
+	ck_assert_int_eq(nvkv_delete(d, "nope", 4), NVKV_KEY_NOT_EXIST);
+	ck_assert_int_eq(nvkv_exist(d, NULL, 1), -EINVAL);
+	ck_assert_int_eq(nvkv_exist(d, "nope", 4), NVKV_KEY_NOT_EXIST);
+	/* nvkv_iter_open */
+	ck_assert_int_eq(nvkv_iter_open(d, k17, 17, &it), -EINVAL);
+	ck_assert_int_eq(nvkv_iter_open(d, NULL, 1, &it), -EINVAL);
+	ck_assert_int_eq(nvkv_iter_open(NULL, NULL, 0, &it), -EINVAL);
+	/* queues: 2 granted, queue 1 is the sync queue's: one to open */
+	ck_assert_int_eq(nvkv_queue_open(d, &q), 0);
+	ck_assert_int_eq(nvkv_queue_open(d, &q2), -EBUSY);
+	ck_assert_int_eq(nvkv_submit_store(q, "k", 0, "v", 1, 0, cb, &st), -EINVAL);
+	ck_assert_int_eq(nvkv_submit_store(q, "k", 1, big, in.max_value + 1, 0, cb, &st),
+			 -EMSGSIZE);
+	ck_assert_int_eq(nvkv_submit_retrieve(q, "k", 1, NULL, 1, cb, &st), -EINVAL);
+	ck_assert_int_eq(nvkv_submit_delete(q, "k", 0, cb, &st), -EINVAL);
+	ck_assert_int_eq(nvkv_submit_exist(q, k17, 17, cb, &st), -EINVAL);
+	for (i = 0, rc = 0; i < 64 && !rc; i++)
+		rc = nvkv_submit_exist(q, "k", 1, cb, &st);
+	ck_assert_int_eq(rc, -EAGAIN);
+	while (nvkv_queue_inflight(q))
+		ck_assert_int_ge(nvkv_queue_wait(q, 1), 0);
+	nvkv_queue_close(q);
+	/* statistics, raw commands, names */
+	ck_assert_int_eq(nvkv_device_stats(d, NULL, sizeof(log)), -EINVAL);
+	ck_assert_int_eq(nvkv_device_stats(d, log, 4), -EINVAL);
+	ck_assert_int_eq(nvkv_device_stats(d, log, 10), -EINVAL);
+	ck_assert_int_eq(nvkv_device_stats(d, log, sizeof(log)), 0);
+	memset(sqe, 0, sizeof(sqe));
+	ck_assert_int_eq(nvkv_admin_raw(d, NULL, NULL, 0, NULL), -EINVAL);
+	ck_assert_int_eq(nvkv_io_raw(d, sqe, NULL, 8, NULL), -EINVAL);
+	ck_assert_int_eq(nvkv_io_raw(d, sqe, big, in.max_value + 4097, NULL), -EINVAL);
+	ck_assert_int_eq(nvkv_xfer_parse("nope", &m), -EINVAL);
+	ck_assert_ptr_null(nvkv_xfer_name(NVKV_XFER_NUM));
+	/* The device gone: -ENODEV. */
+	ck_assert_int_eq(emu_stop(&emu, SIGKILL), 128 + SIGKILL);
+	rc = nvkv_exist(d, "k", 1);
+	ck_assert_msg(rc == -ENODEV || rc == -ETIMEDOUT, "after kill: %d", rc);
+	nvkv_close(d);
+	free(big);
+}
+END_TEST
+
+/* Regression: nvkv_identify() and the Identify of nvkv_open() parsed static
+ * buffers shared by all devices: with two devices opened and identified from
+ * two threads, one could read the other's capacity (a data race
+ * ThreadSanitizer reports). */
+struct ident_arg {
+	const char *sock;
+	uint64_t want;
+	unsigned int wrong;
+};
+
+static void *ident_loop(void *p)
+{
+	struct ident_arg *a = p;
+	struct nvkv_info in;
+	struct nvkv_dev *d;
+	unsigned int i, j;
+
+	for (i = 0; i < 10; i++) {
+		d = open_dev(a->sock, 1);
+		for (j = 0; j < 2000; j++)
+			if (nvkv_identify(d, &in) || in.capacity != a->want)
+				a->wrong++;
+		nvkv_close(d);
+	}
+	return NULL;
+}
+
+START_TEST(identify_two_devices_two_threads_regression)
+{
+	struct emu_proc e1, e2;
+	struct ident_arg a[2] = { { .want = 1 << 20 }, { .want = 2 << 20 } };
+	pthread_t t[2];
+	int i;
+
+	ck_assert_int_eq(emu_start(&e1, "--device-capacity", "1048576", NULL), 0);
+	ck_assert_int_eq(emu_start(&e2, "--device-capacity", "2097152", NULL), 0);
+	a[0].sock = e1.sock;
+	a[1].sock = e2.sock;
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, ident_loop, &a[i]), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(a[0].wrong, 0);
+	ck_assert_uint_eq(a[1].wrong, 0);
+	ck_assert_int_eq(emu_stop(&e1, SIGTERM), 0);
+	ck_assert_int_eq(emu_stop(&e2, SIGTERM), 0);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("integration/api");
+	TCase *tc = tcase_create("api");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, open_errors);
+	tcase_add_test(tc, call_errors);
+	tcase_add_test(tc, identify_two_devices_two_threads_regression);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(api_suite)
