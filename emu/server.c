@@ -72,6 +72,8 @@ struct emu {
 	struct conn *conns[MAX_CONNS];
 	unsigned int nconns;
 	uint16_t next_cntlid;
+	dev_t sock_dev; /* the socket this process created */
+	ino_t sock_ino;
 	bool stop;
 };
 
@@ -333,28 +335,75 @@ static void dump_stats(struct emu *e)
 
 /* ---- setup and loop ---------------------------------------------------------------- */
 
-static int listen_on(const char *path)
+/*
+ * Whether @path is a socket someone still listens on.  0: nothing there or a
+ * stale socket (safe to replace), 1: live, <0: not ours to touch (logged).
+ */
+static int socket_in_use(const struct sockaddr_un *a)
+{
+	struct stat st;
+	int s, rc;
+
+	if (lstat(a->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		emu_log(0, "%s exists and is not a socket; not replacing it", a->sun_path);
+		return -EEXIST;
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	rc = connect(s, (const struct sockaddr *)a, sizeof(*a)) ? -errno : 1;
+	close(s);
+	/* ECONNREFUSED: nobody listens, a stale socket of a process that died. */
+	return rc == -ECONNREFUSED ? 0 : rc == -EPROTOTYPE ? 1 : rc;
+}
+
+static int listen_on(struct emu *e, const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
+	struct stat st;
+	int s, rc;
 
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		emu_log(0, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(a.sun_path, path);
+	rc = socket_in_use(&a);
+	if (rc == 1) {
+		emu_log(0, "%s: another process is listening on this socket (another nvkv-emu?); "
+			   "not taking it over",
+			path);
+		return -EADDRINUSE;
+	}
+	if (rc < 0) {
+		if (rc != -EEXIST)
+			emu_log(0, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
-	unlink(path); /* a stale socket of a previous run */
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 16)) {
-		int rc = -errno;
-
+	unlink(path); /* a stale socket of a previous run (checked above) */
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 64) || stat(path, &st)) {
+		rc = -errno;
 		emu_log(0, "%s: %s", path, strerror(errno));
 		close(s);
 		return rc;
 	}
+	e->sock_dev = st.st_dev;
+	e->sock_ino = st.st_ino;
 	return s;
+}
+
+/* Remove the socket at exit, unless another process has put its own there. */
+static void unlink_own_socket(struct emu *e)
+{
+	struct stat st;
+
+	if (!lstat(e->cfg->socket, &st) && st.st_dev == e->sock_dev && st.st_ino == e->sock_ino)
+		unlink(e->cfg->socket);
 }
 
 static void handle_events(struct emu *e, int timeout_ms)
@@ -456,7 +505,7 @@ static int open_loop_fds(struct emu *e)
 	e->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
-	e->lsock = listen_on(e->cfg->socket);
+	e->lsock = listen_on(e, e->cfg->socket);
 	if (e->sig_fd < 0 || e->wake_fd < 0 || e->epfd < 0 || e->lsock < 0)
 		return e->lsock < 0 ? e->lsock : -errno;
 	ev.data.ptr = &e->lsock;
@@ -497,7 +546,7 @@ int emu_run(const struct emu_config *cfg)
 	emu_device_close(&e->dev); /* flushes */
 	if (e->lsock >= 0) {
 		close(e->lsock);
-		unlink(cfg->socket);
+		unlink_own_socket(e);
 	}
 	if (e->epfd >= 0)
 		close(e->epfd);
