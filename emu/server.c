@@ -24,6 +24,13 @@
 #include "device.h"
 
 #define MAX_CONNS 64
+/*
+ * Hosts that have connected but not yet sent their hello.  Each gets
+ * HANDSHAKE_MS; when MAX_PENDING are waiting, the oldest is dropped for a new
+ * one, so idle connections can neither stall the device nor lock hosts out.
+ */
+#define MAX_PENDING 16
+#define HANDSHAKE_MS 2000
 
 static unsigned int log_level = 2;
 
@@ -61,6 +68,8 @@ struct conn {
 	struct fw_host_if hif;
 	struct fw_ctrl *ctrl;
 	uint16_t cntlid;
+	bool attached;	      /* false: waiting for the hello */
+	uint64_t hs_deadline; /* emu_now_ns() by which the hello must be in */
 	char name[48];
 };
 
@@ -71,6 +80,8 @@ struct emu {
 	int lsock, epfd, wake_fd, sig_fd;
 	struct conn *conns[MAX_CONNS];
 	unsigned int nconns;
+	struct conn *pend[MAX_PENDING]; /* oldest first */
+	unsigned int npend;
 	uint16_t next_cntlid;
 	dev_t sock_dev; /* the socket this process created */
 	ino_t sock_ino;
@@ -161,7 +172,10 @@ static void refuse(int sock, int status, const char *why)
 	emu_log(1, "refused a host: %s", why);
 }
 
-/* Receive the hello and the host-memory fd. */
+/*
+ * Receive the hello and the host-memory fd without blocking.  -EAGAIN: not
+ * there yet; -ECONNRESET: the host left; -EPROTO: not a hello (no fd kept).
+ */
 static int recv_hello(int sock, struct kvc_shm_hello *h, int *memfd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -171,17 +185,23 @@ static int recv_hello(int sock, struct kvc_shm_hello *h, int *memfd)
 			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 
 	*memfd = -1;
 	if (n < 0)
-		return -errno;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n == 0)
+		return -ECONNRESET;
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(memfd, CMSG_DATA(cm), sizeof(int));
-	if (n != sizeof(*h) || *memfd < 0)
+	if (n != sizeof(*h) || *memfd < 0) {
+		if (*memfd >= 0)
+			close(*memfd);
+		*memfd = -1;
 		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -194,12 +214,27 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 {
 	uint32_t regs = (uint32_t)page_up(fw_bar_size(&e->cfg->fw));
 	struct kvc_shm_welcome w = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
-	int fds[3];
+	int fds[3], seals;
 	struct stat st;
 
 	if (h->magic != KVC_SHM_MAGIC || h->version != KVC_SHM_VERSION) {
 		refuse(c->sock, -EPROTO, "bad hello (magic or version)");
 		return -EPROTO;
+	}
+	if (e->nconns == MAX_CONNS) {
+		refuse(c->sock, -EBUSY, "too many hosts attached");
+		return -EBUSY;
+	}
+	/*
+	 * A mapping whose file shrinks underneath raises SIGBUS on access: only
+	 * memory the host can no longer shrink is mapped (seals first, then the
+	 * size, which from then on can only stay or grow).
+	 */
+	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		refuse(c->sock, -EPERM,
+		       "host memory must be a memfd sealed with F_SEAL_SHRINK (see cmdset/shm.h)");
+		return -EPERM;
 	}
 	if (fstat(memfd, &st) || h->mem_size < KVC_SHM_MIN_MEM ||
 	    (uint64_t)st.st_size < h->mem_size) {
@@ -215,9 +250,11 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 		return -ENOMEM;
 	}
 	c->bar_size = regs + sizeof(struct kvc_shm_tp);
-	c->bar_fd = memfd_create("nvkv-bar", MFD_CLOEXEC);
+	c->bar_fd = memfd_create("nvkv-bar", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	c->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->bar_fd < 0 || c->irq_fd < 0 || ftruncate(c->bar_fd, (off_t)c->bar_size)) {
+	/* The host gets this fd: sealed so that it cannot shrink our mapping. */
+	if (c->bar_fd < 0 || c->irq_fd < 0 || ftruncate(c->bar_fd, (off_t)c->bar_size) ||
+	    fcntl(c->bar_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
 		refuse(c->sock, -errno, "cannot create the BAR");
 		return -ENOMEM;
 	}
@@ -250,48 +287,104 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	return 0;
 }
 
-static void accept_host(struct emu *e)
+/* Take @c out of the pending list. */
+static void pend_unlink(struct emu *e, struct conn *c)
 {
-	struct timeval tv = { 2, 0 };
-	struct kvc_shm_hello h;
-	struct epoll_event ev;
-	struct conn *c;
-	int sock, memfd, rc;
+	unsigned int i;
 
-	sock = accept4(e->lsock, NULL, NULL, SOCK_CLOEXEC);
-	if (sock < 0)
-		return;
-	if (e->nconns == MAX_CONNS) {
-		refuse(sock, -EBUSY, "too many hosts attached");
-		close(sock);
-		return;
+	for (i = 0; i < e->npend; i++) {
+		if (e->pend[i] == c) {
+			memmove(&e->pend[i], &e->pend[i + 1],
+				(e->npend - i - 1) * sizeof(e->pend[0]));
+			e->npend--;
+			return;
+		}
 	}
-	/* A host that connects and says nothing must not stall the device. */
-	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(sock);
-		return;
+}
+
+/* Forget a connection that never attached (refused, timed out or gone). */
+static void pend_drop(struct emu *e, struct conn *c)
+{
+	pend_unlink(e, c);
+	epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	conn_free(c);
+}
+
+/*
+ * Take new connections without waiting for anything they send: each waits
+ * in the pending list for its hello (see handshake()).
+ */
+static void accept_hosts(struct emu *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	unsigned int n;
+	struct conn *c;
+	int sock;
+
+	for (n = 0; n < 2 * MAX_PENDING; n++) {
+		sock = accept4(e->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (sock < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(sock);
+			continue;
+		}
+		c->sock = sock;
+		c->bar_fd = c->irq_fd = -1;
+		c->hs_deadline = emu_now_ns() + HANDSHAKE_MS * 1000000ull;
+		ev.data.ptr = c;
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, sock, &ev)) {
+			emu_log(1, "cannot watch a new connection: %s", strerror(errno));
+			conn_free(c);
+			continue;
+		}
+		if (e->npend == MAX_PENDING) {
+			refuse(e->pend[0]->sock, -EBUSY,
+			       "no hello yet and too many hosts connecting; dropped");
+			pend_drop(e, e->pend[0]);
+		}
+		e->pend[e->npend++] = c;
 	}
-	c->sock = sock;
-	c->bar_fd = c->irq_fd = -1;
-	rc = recv_hello(sock, &h, &memfd);
-	if (rc) {
-		refuse(sock, rc, "expected a hello message with the host memory fd");
+}
+
+/* A pending connection is readable: its hello, or its end. */
+static void handshake(struct emu *e, struct conn *c)
+{
+	struct kvc_shm_hello h;
+	int memfd, rc;
+
+	rc = recv_hello(c->sock, &h, &memfd);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == -ECONNRESET) {
+		emu_log(3, "a connection closed before its hello");
+	} else if (rc) {
+		refuse(c->sock, rc, "expected a hello message with the host memory fd");
 	} else {
 		rc = conn_setup(e, c, memfd, &h);
 		close(memfd);
 	}
 	if (rc) {
-		conn_free(c);
+		pend_drop(e, c);
 		return;
 	}
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = c;
-	epoll_ctl(e->epfd, EPOLL_CTL_ADD, sock, &ev);
+	pend_unlink(e, c);
+	c->attached = true;
 	e->conns[e->nconns++] = c;
 	emu_log(2, "host '%s' attached as controller %u (%zu MiB host memory)", c->name, c->cntlid,
 		c->mem_size >> 20);
+}
+
+/* Drop connections that did not say hello in time (oldest first). */
+static void expire_pending(struct emu *e)
+{
+	uint64_t now = emu_now_ns();
+
+	while (e->npend && now > e->pend[0]->hs_deadline) {
+		refuse(e->pend[0]->sock, -ETIMEDOUT, "no hello within the handshake time");
+		pend_drop(e, e->pend[0]);
+	}
 }
 
 static void drop_host(struct emu *e, struct conn *c)
@@ -372,8 +465,9 @@ static int listen_on(struct emu *e, const char *path)
 	strcpy(a.sun_path, path);
 	rc = socket_in_use(&a);
 	if (rc == 1) {
-		emu_log(0, "%s: another process is listening on this socket (another nvkv-emu?); "
-			   "not taking it over",
+		emu_log(0,
+			"%s: another process is listening on this socket (another nvkv-emu?); "
+			"not taking it over",
 			path);
 		return -EADDRINUSE;
 	}
@@ -410,12 +504,13 @@ static void handle_events(struct emu *e, int timeout_ms)
 {
 	struct epoll_event ev[16];
 	int n = epoll_wait(e->epfd, ev, 16, timeout_ms), i;
+	bool incoming = false;
 
 	for (i = 0; i < n; i++) {
 		void *p = ev[i].data.ptr;
 
 		if (p == &e->lsock) {
-			accept_host(e);
+			incoming = true; /* after the batch: accepting may drop a pending one */
 		} else if (p == &e->wake_fd) {
 			uint64_t v;
 
@@ -430,10 +525,15 @@ static void handle_events(struct emu *e, int timeout_ms)
 				dump_stats(e);
 			else
 				e->stop = true;
+		} else if (!((struct conn *)p)->attached) {
+			handshake(e, p);
 		} else {
 			drop_host(e, p); /* the only event on a host socket is its end */
 		}
 	}
+	if (incoming)
+		accept_hosts(e);
+	expire_pending(e);
 }
 
 static void set_sleeping(struct emu *e, uint32_t v)
@@ -540,6 +640,8 @@ int emu_run(const struct emu_config *cfg)
 			e->conns[0]->tp->dev_state = KVC_SHM_STATE_STOPPING;
 			drop_host(e, e->conns[0]);
 		}
+		while (e->npend)
+			pend_drop(e, e->pend[0]);
 		if (cfg->log_level >= 2 || *cfg->stats_json)
 			dump_stats(e);
 	}
