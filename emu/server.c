@@ -479,10 +479,21 @@ static int listen_on(struct emu *e, const char *path)
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
-	unlink(path); /* a stale socket of a previous run (checked above) */
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 64) || stat(path, &st)) {
+	/*
+	 * Bind a private name, listen, then rename it into place: the socket
+	 * appears at @path only once it accepts (no ECONNREFUSED window for a
+	 * host that saw it appear), and replaces a stale one (checked above).
+	 */
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s.%d", path, (int)getpid()) >=
+	    (int)sizeof(a.sun_path))
+		strcpy(a.sun_path, path); /* no room for a private name: bind in place */
+	unlink(a.sun_path);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 64) ||
+	    (strcmp(a.sun_path, path) && rename(a.sun_path, path)) || stat(path, &st)) {
 		rc = -errno;
 		emu_log(0, "%s: %s", path, strerror(errno));
+		if (strcmp(a.sun_path, path))
+			unlink(a.sun_path);
 		close(s);
 		return rc;
 	}
