@@ -2,7 +2,9 @@
 /*
  * NAND media of the emulator: one mapping of pages, backed by anonymous
  * memory (in-memory device) or by a sparse file <store>/nand.img.  Erased
- * blocks are punched out (they read as zeros and cost no space).
+ * blocks are punched out (they read as zeros and cost no space).  Programs
+ * and staging write the file with pwrite, so a full file system is -ENOSPC
+ * (a status for the host), not a SIGBUS in the mapping.
  */
 #ifndef EMU_MEDIA_H
 #define EMU_MEDIA_H
