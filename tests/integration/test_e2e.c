@@ -465,8 +465,12 @@ static void start_persistent(const char *vwc)
 
 static void psetup(void)
 {
+	char cmd[96];
+
+	/* Only our own: other test runs on this machine keep theirs under the same prefix. */
 	snprintf(store_dir, sizeof(store_dir), "/tmp/nvkv-store-%d", (int)getpid());
-	if (system("rm -rf /tmp/nvkv-store-* 2>/dev/null")) {
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", store_dir);
+	if (system(cmd)) {
 		/* nothing to clean */
 	}
 }
