@@ -84,6 +84,18 @@ int emu_media_sync(struct emu_media *m)
 	return fdatasync(m->fd) ? -errno : 0;
 }
 
+/* Test-only fault injection (emu.fault_media_*): 0 = write normally. */
+static ssize_t injected(struct emu_media *m, size_t len)
+{
+	uint64_t n = ++m->writes;
+
+	if (m->fault.enospc_from && n >= m->fault.enospc_from)
+		return -ENOSPC;
+	if (m->fault.short_write_at && n == m->fault.short_write_at)
+		return (ssize_t)(len / 2);
+	return 0;
+}
+
 /*
  * Write media bytes.  The file is written with pwrite, never through the
  * mapping: a store to a hole of a sparse file that the file system cannot
@@ -93,10 +105,17 @@ int emu_media_sync(struct emu_media *m)
 static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
+	ssize_t n = injected(m, len);
 
+	if (n < 0)
+		return (int)n;
+	if (n > 0) {
+		/* A short write, then the file system is full (as a real one does). */
+		len = (size_t)n;
+	}
 	if (m->fd < 0) {
 		memcpy(m->base + off, buf, len);
-		return 0;
+		return n > 0 ? -ENOSPC : 0;
 	}
 	while (len) {
 		ssize_t w = pwrite(m->fd, p, len, (off_t)off);
@@ -109,7 +128,7 @@ static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_
 		off += (uint64_t)w;
 		len -= (size_t)w;
 	}
-	return 0;
+	return n > 0 ? -ENOSPC : 0;
 }
 
 int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)

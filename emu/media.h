@@ -20,7 +20,12 @@ struct emu_media {
 	uint32_t page_size;
 	uint32_t pages_per_block;
 	uint64_t pages;
-	int fd; /* -1 in memory */
+	int fd;		 /* -1 in memory */
+	uint64_t writes; /* programs and stagings so far */
+	struct {
+		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
+		uint64_t short_write_at; /* this write stores half, then -ENOSPC */
+	} fault;			 /* test-only fault injection; 0 = off */
 };
 
 int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_geo *g, char *err,
