@@ -82,6 +82,8 @@ struct emu {
 	unsigned int nconns;
 	struct conn *pend[MAX_PENDING]; /* oldest first */
 	unsigned int npend;
+	uint64_t refusal_window; /* rate limit of "refused" log lines */
+	unsigned int refusals;
 	uint16_t next_cntlid;
 	dev_t sock_dev; /* the socket this process created */
 	ino_t sock_ino;
@@ -162,14 +164,25 @@ static void send_welcome(int sock, const struct kvc_shm_welcome *w, const int *f
 		emu_log(1, "welcome: %s", strerror(errno));
 }
 
-static void refuse(int sock, int status, const char *why)
+/* At most REFUSALS_LOGGED log lines a second: connecting costs a host nothing. */
+#define REFUSALS_LOGGED 5
+
+static void refuse(struct emu *e, int sock, int status, const char *why)
 {
 	struct kvc_shm_welcome w = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
+	uint64_t now = emu_now_ns();
 
 	w.status = status;
 	snprintf(w.message, sizeof(w.message), "%s", why);
 	send_welcome(sock, &w, NULL, 0);
-	emu_log(1, "refused a host: %s", why);
+	if (now - e->refusal_window > 1000000000ull) {
+		if (e->refusals > REFUSALS_LOGGED)
+			emu_log(1, "%u more refusals not logged", e->refusals - REFUSALS_LOGGED);
+		e->refusal_window = now;
+		e->refusals = 0;
+	}
+	if (e->refusals++ < REFUSALS_LOGGED)
+		emu_log(1, "refused a host: %s", why);
 }
 
 /*
@@ -218,11 +231,11 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	struct stat st;
 
 	if (h->magic != KVC_SHM_MAGIC || h->version != KVC_SHM_VERSION) {
-		refuse(c->sock, -EPROTO, "bad hello (magic or version)");
+		refuse(e, c->sock, -EPROTO, "bad hello (magic or version)");
 		return -EPROTO;
 	}
 	if (e->nconns == MAX_CONNS) {
-		refuse(c->sock, -EBUSY, "too many hosts attached");
+		refuse(e, c->sock, -EBUSY, "too many hosts attached");
 		return -EBUSY;
 	}
 	/*
@@ -232,13 +245,13 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	 */
 	seals = fcntl(memfd, F_GET_SEALS);
 	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
-		refuse(c->sock, -EPERM,
+		refuse(e, c->sock, -EPERM,
 		       "host memory must be a memfd sealed with F_SEAL_SHRINK (see cmdset/shm.h)");
 		return -EPERM;
 	}
 	if (fstat(memfd, &st) || h->mem_size < KVC_SHM_MIN_MEM ||
 	    (uint64_t)st.st_size < h->mem_size) {
-		refuse(c->sock, -EINVAL, "host memory smaller than announced or below 1 MiB");
+		refuse(e, c->sock, -EINVAL, "host memory smaller than announced or below 1 MiB");
 		return -EINVAL;
 	}
 	memcpy(c->name, h->name, sizeof(c->name) - 1);
@@ -246,7 +259,7 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	c->mem = mmap(NULL, c->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (c->mem == MAP_FAILED) {
 		c->mem = NULL;
-		refuse(c->sock, -errno, "cannot map host memory");
+		refuse(e, c->sock, -errno, "cannot map host memory");
 		return -ENOMEM;
 	}
 	c->bar_size = regs + sizeof(struct kvc_shm_tp);
@@ -255,13 +268,13 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	/* The host gets this fd: sealed so that it cannot shrink our mapping. */
 	if (c->bar_fd < 0 || c->irq_fd < 0 || ftruncate(c->bar_fd, (off_t)c->bar_size) ||
 	    fcntl(c->bar_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
-		refuse(c->sock, -errno, "cannot create the BAR");
+		refuse(e, c->sock, -errno, "cannot create the BAR");
 		return -ENOMEM;
 	}
 	c->bar = mmap(NULL, c->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->bar_fd, 0);
 	if (c->bar == MAP_FAILED) {
 		c->bar = NULL;
-		refuse(c->sock, -ENOMEM, "cannot map the BAR");
+		refuse(e, c->sock, -ENOMEM, "cannot map the BAR");
 		return -ENOMEM;
 	}
 	c->tp = (struct kvc_shm_tp *)((uint8_t *)c->bar + regs);
@@ -274,7 +287,7 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 				      .bar_size = regs };
 	c->cntlid = ++e->next_cntlid;
 	if (fw_ctrl_create(e->sub, &c->hif, c->cntlid, &c->ctrl)) {
-		refuse(c->sock, -ENOMEM, "cannot create a controller");
+		refuse(e, c->sock, -ENOMEM, "cannot create a controller");
 		return -ENOMEM;
 	}
 	w.bar_size = (uint32_t)c->bar_size;
@@ -340,7 +353,7 @@ static void accept_hosts(struct emu *e)
 			continue;
 		}
 		if (e->npend == MAX_PENDING) {
-			refuse(e->pend[0]->sock, -EBUSY,
+			refuse(e, e->pend[0]->sock, -EBUSY,
 			       "no hello yet and too many hosts connecting; dropped");
 			pend_drop(e, e->pend[0]);
 		}
@@ -360,7 +373,7 @@ static void handshake(struct emu *e, struct conn *c)
 	if (rc == -ECONNRESET) {
 		emu_log(3, "a connection closed before its hello");
 	} else if (rc) {
-		refuse(c->sock, rc, "expected a hello message with the host memory fd");
+		refuse(e, c->sock, rc, "expected a hello message with the host memory fd");
 	} else {
 		rc = conn_setup(e, c, memfd, &h);
 		close(memfd);
@@ -382,7 +395,7 @@ static void expire_pending(struct emu *e)
 	uint64_t now = emu_now_ns();
 
 	while (e->npend && now > e->pend[0]->hs_deadline) {
-		refuse(e->pend[0]->sock, -ETIMEDOUT, "no hello within the handshake time");
+		refuse(e, e->pend[0]->sock, -ETIMEDOUT, "no hello within the handshake time");
 		pend_drop(e, e->pend[0]);
 	}
 }

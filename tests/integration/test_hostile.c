@@ -254,6 +254,9 @@ START_TEST(idle_connections_do_not_lock_hosts_out)
 	t0 = now_ms();
 	good = open_dev();
 	open_ms = now_ms() - t0;
+	if (getenv("NVKV_TEST_VERBOSE"))
+		fprintf(stderr, "attach behind %d idle connections: %llu ms\n", nidle,
+			(unsigned long long)open_ms);
 	ck_assert_msg(open_ms < 1000, "attach took %llu ms behind %d idle connections",
 		      (unsigned long long)open_ms, nidle);
 	check_good_host(good, "d");
