@@ -467,8 +467,11 @@ static void psetup(void)
 {
 	char cmd[96];
 
-	/* Only our own: other test runs on this machine keep theirs under the same prefix. */
-	snprintf(store_dir, sizeof(store_dir), "/tmp/nvkv-store-%d", (int)getpid());
+	/*
+	 * Only our own.  Not under /tmp/nvkv-store-*: older copies of this test
+	 * running concurrently on the machine remove every directory there.
+	 */
+	snprintf(store_dir, sizeof(store_dir), "/tmp/nvkv-e2e-store-%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", store_dir);
 	if (system(cmd)) {
 		/* nothing to clean */
