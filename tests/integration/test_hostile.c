@@ -6,6 +6,7 @@
  * same emulator keeps working.  The hostile host speaks the transport
  * (cmdset/shm.h) directly, as libnvkv would not misbehave.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -281,6 +282,60 @@ START_TEST(idle_connections_do_not_lock_hosts_out)
 }
 END_TEST
 
+static int emu_open_fds(void)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)emu.pid);
+	dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* A malformed hello that carries an fd: refused, and the fd is not kept. */
+START_TEST(malformed_hello_leaks_no_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], junk[10] = "not hello", reply[256];
+	struct iovec iov = { junk, sizeof(junk) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf };
+	struct timeval tv = { 5, 0 };
+	struct cmsghdr *cm;
+	int before, after, fd = memfd_create("junk", MFD_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	sleep_ms(100);
+	before = emu_open_fds();
+	for (int i = 0; i < 40; i++) {
+		int s = raw_socket(0);
+
+		ck_assert_int_ge(s, 0);
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		ck_assert_int_eq(sendmsg(s, &mh, MSG_NOSIGNAL), sizeof(junk));
+		ck_assert_int_gt(recv(s, reply, sizeof(reply), 0), 0); /* the refusal */
+		close(s);
+	}
+	sleep_ms(100);
+	after = emu_open_fds();
+	ck_assert_msg(after <= before + 2, "emulator fds: %d before, %d after 40 bad hellos",
+		      before, after);
+	close(fd);
+	ck_assert(emu_alive());
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("integration/hostile");
@@ -292,6 +347,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, host_shrinking_its_memory_hurts_only_itself);
 	tcase_add_test(tc, host_shrinking_the_bar_hurts_only_itself);
 	tcase_add_test(tc, idle_connections_do_not_lock_hosts_out);
+	tcase_add_test(tc, malformed_hello_leaks_no_fd);
 	suite_add_tcase(s, tc);
 	return s;
 }
