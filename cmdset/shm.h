@@ -4,10 +4,12 @@
  *
  * 1. The host connects to the emulator's unix socket (SOCK_SEQPACKET) and
  *    sends struct kvc_shm_hello with one fd (SCM_RIGHTS): its host memory, a
- *    memfd of hello.mem_size bytes.  DMA addresses are offsets in it.
+ *    memfd of hello.mem_size bytes sealed with F_SEAL_SHRINK (others are
+ *    refused).  DMA addresses are offsets in it.
  * 2. The emulator answers struct kvc_shm_welcome with three fds: the BAR
- *    (mapped shared, bar_size bytes), the device wake eventfd and the
- *    interrupt eventfd.  status != 0 means refused; message says why.
+ *    (mapped shared, bar_size bytes, sealed against resizing), the device
+ *    wake eventfd and the interrupt eventfd.  status != 0 means refused;
+ *    message says why.
  * 3. The connection stays open: either side closing it detaches the
  *    controller (the emulator drops it; the host sees the device gone).
  *

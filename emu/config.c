@@ -36,6 +36,11 @@ struct knob {
 
 #define F(m) offsetof(struct emu_config, m), sizeof(((struct emu_config *)0)->m)
 #define FW(m) F(fw.m)
+#define TEST_ONLY_SECTION "fault"
+#define FAULT(m, unit, help)                                                                   \
+	{                                                                                      \
+		TEST_ONLY_SECTION, #m, K_NUM, "0", unit, 0, 1ull << 62, F(fault.m), NULL, help \
+	}
 #define KI (1ull << 10)
 #define MI (1ull << 20)
 #define GI (1ull << 30)
@@ -114,6 +119,26 @@ static const struct knob knobs[] = {
 	  "max entries per queue (CAP.MQES + 1)" },
 	{ "queues", "burst", K_NUM, "8", "commands", 1, 128, FW(arb_burst), NULL,
 	  "round-robin arbitration burst (power of two)" },
+
+	/* Test only (TEST_ONLY_SECTION): never needed to run a device. */
+	FAULT(nand_read_at, "operation", "this NAND page read fails (-EIO), once"),
+	FAULT(nand_read_from, "operation", "every NAND page read from this one on fails (-EIO)"),
+	FAULT(nand_program_at, "operation", "this NAND page program fails (-EIO), once"),
+	FAULT(nand_program_from, "operation",
+	      "every NAND page program from this one on fails (-EIO)"),
+	FAULT(nand_erase_at, "operation", "this NAND block erase fails (-EIO), once"),
+	FAULT(nand_erase_from, "operation", "every NAND block erase from this one on fails (-EIO)"),
+	FAULT(media_short_write_at, "write",
+	      "this media write (program or staging) stores half its bytes, then -ENOSPC"),
+	FAULT(media_enospc_from, "write",
+	      "every media write from this one on fails with -ENOSPC (full file system)"),
+	FAULT(catalog_write_at, "write",
+	      "this catalog write (put, delete, blob, commit) fails (-EIO), once; --store only"),
+	FAULT(catalog_full_from, "write",
+	      "every catalog write from this one on fails with -ENOSPC (LMDB map full); --store "
+	      "only"),
+	FAULT(alloc_from, "allocation",
+	      "every firmware allocation from this one on fails (out of memory)"),
 };
 
 #define NKNOBS (sizeof(knobs) / sizeof(knobs[0]))
@@ -399,6 +424,22 @@ const char *emu_config_flag_to_key(const char *flag, char *buf, size_t len)
 	return buf;
 }
 
+/* The fault-injection knobs get their own heading: they are for tests. */
+static void test_only_heading(FILE *f, int markdown)
+{
+	if (markdown) {
+		fprintf(f,
+			"\n### Fault injection (test only)\n\n"
+			"For the test suites: they make the emulator fail on purpose. "
+			"Operations are counted from 1 after start-up; 0 = off; `*_at` fails "
+			"one operation, `*_from` every one from it on.\n\n"
+			"| INI key | flag | default | unit | meaning |\n|---|---|---|---|---|\n");
+		return;
+	}
+	fprintf(f, "\n  Test only: fault injection (operations counted from 1 after start-up;\n"
+		   "  0 = off; *_at fails one operation, *_from every one from it on).\n");
+}
+
 void emu_config_help(FILE *f, int markdown)
 {
 	const char *sect = "";
@@ -417,7 +458,10 @@ void emu_config_help(FILE *f, int markdown)
 			if (*p == '_')
 				*p = '-';
 		snprintf(def, sizeof(def), "%s", *k->def ? k->def : "(empty)");
+		if (strcmp(sect, k->section) && !strcmp(k->section, TEST_ONLY_SECTION))
+			test_only_heading(f, markdown);
 		if (markdown) {
+			sect = k->section;
 			char ch[96] = "";
 
 			if (k->choices) {

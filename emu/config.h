@@ -11,6 +11,21 @@
 
 #include "firmware/fw.h"
 
+/*
+ * Test-only fault injection (INI section [fault]), applied by the HAL of
+ * emu/device.c.  Operations are numbered from 1, counted from the end of
+ * start-up (recovery is not counted); 0 = off.  *_at fails that one
+ * operation (transient), *_from every one from it on (persistent).
+ */
+struct emu_faults {
+	uint64_t nand_read_at, nand_read_from;
+	uint64_t nand_program_at, nand_program_from;
+	uint64_t nand_erase_at, nand_erase_from;
+	uint64_t media_short_write_at, media_enospc_from; /* programs + stagings */
+	uint64_t catalog_write_at, catalog_full_from;	  /* put, delete, blob, commit */
+	uint64_t alloc_from;				  /* firmware allocations */
+};
+
 struct emu_config {
 	struct fw_config fw;
 	char socket[108];
@@ -22,6 +37,7 @@ struct emu_config {
 	uint64_t lmdb_map_mb;
 	/* profile overrides; 0 = take the profile's value */
 	unsigned int read_us, program_us, erase_us;
+	struct emu_faults fault;
 };
 
 void emu_config_default(struct emu_config *c);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "firmware/alloc.h"
 #include "server.h"
 
 uint64_t emu_now_ns(void)
@@ -26,14 +27,43 @@ static uint64_t hal_now(void *ctx)
 	return emu_now_ns();
 }
 
+/*
+ * Count one operation of a kind and say whether an injected fault fails it:
+ * the @at-th once, or every one from the @from-th on (see struct emu_faults).
+ */
+static bool inject(struct emu_device *e, const char *what, uint64_t *count, uint64_t at,
+		   uint64_t from)
+{
+	uint64_t n;
+
+	if (!e->fault_armed || (!at && !from))
+		return false;
+	n = ++*count;
+	if (n != at && !(from && n >= from))
+		return false;
+	if (n == at || n == from)
+		emu_log(1, "fault injection: %s %llu fails%s", what, (unsigned long long)n,
+			n == from ? ", and every one after it" : "");
+	return true;
+}
+
 static int hal_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
 {
-	return emu_media_read(&((struct emu_device *)ctx)->media, ppn, off, len, buf);
+	struct emu_device *e = ctx;
+
+	if (inject(e, "NAND read", &e->n_read, e->fault.nand_read_at, e->fault.nand_read_from))
+		return -EIO;
+	return emu_media_read(&e->media, ppn, off, len, buf);
 }
 
 static int hal_program(void *ctx, uint64_t ppn, const void *buf)
 {
-	return emu_media_program(&((struct emu_device *)ctx)->media, ppn, buf);
+	struct emu_device *e = ctx;
+
+	if (inject(e, "NAND program", &e->n_program, e->fault.nand_program_at,
+		   e->fault.nand_program_from))
+		return -EIO;
+	return emu_media_program(&e->media, ppn, buf);
 }
 
 static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
@@ -43,26 +73,45 @@ static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
 
 static int hal_erase(void *ctx, uint64_t block)
 {
-	return emu_media_erase(&((struct emu_device *)ctx)->media, block);
+	struct emu_device *e = ctx;
+
+	if (inject(e, "NAND erase", &e->n_erase, e->fault.nand_erase_at, e->fault.nand_erase_from))
+		return -EIO;
+	return emu_media_erase(&e->media, block);
+}
+
+/* An injected catalog fault: -EIO once, or -ENOSPC (LMDB's map full) for good. */
+static int catalog_fault(struct emu_device *e)
+{
+	if (!inject(e, "catalog write", &e->n_catalog, e->fault.catalog_write_at,
+		    e->fault.catalog_full_from))
+		return 0;
+	return e->n_catalog == e->fault.catalog_write_at ? -EIO : -ENOSPC;
 }
 
 static int hal_put(void *ctx, const void *k, size_t kl, const void *r, size_t rl)
 {
-	return emu_meta_put(&((struct emu_device *)ctx)->meta, k, kl, r, rl);
+	struct emu_device *e = ctx;
+	int rc = catalog_fault(e);
+
+	return rc ? rc : emu_meta_put(&e->meta, k, kl, r, rl);
 }
 
 static int hal_del(void *ctx, const void *k, size_t kl)
 {
-	return emu_meta_del(&((struct emu_device *)ctx)->meta, k, kl);
+	struct emu_device *e = ctx;
+	int rc = catalog_fault(e);
+
+	return rc ? rc : emu_meta_del(&e->meta, k, kl);
 }
 
 static int hal_commit(void *ctx, int sync)
 {
 	struct emu_device *e = ctx;
-	int rc = 0;
+	int rc = catalog_fault(e);
 
 	/* Power-loss durability needs the NAND image on disk before the catalog. */
-	if (sync)
+	if (!rc && sync)
 		rc = emu_media_sync(&e->media);
 	return rc ? rc : emu_meta_commit(&e->meta, sync);
 }
@@ -75,7 +124,10 @@ static int hal_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const 
 
 static int hal_set_blob(void *ctx, const char *n, const void *d, size_t l)
 {
-	return emu_meta_set_blob(&((struct emu_device *)ctx)->meta, n, d, l);
+	struct emu_device *e = ctx;
+	int rc = catalog_fault(e);
+
+	return rc ? rc : emu_meta_set_blob(&e->meta, n, d, l);
 }
 
 static int hal_get_blob(void *ctx, const char *n, void *d, size_t l)
@@ -186,6 +238,18 @@ static int open_store(struct emu_device *e, const struct emu_config *cfg)
 	return check_pair(cfg->store, &e->meta, ns);
 }
 
+/* From now on operations count for the test-only fault injection. */
+static void arm_faults(struct emu_device *e, const struct emu_faults *f)
+{
+	e->fault = *f;
+	e->fault_armed = true;
+	e->media.writes = 0;
+	e->media.fault.enospc_from = f->media_enospc_from;
+	e->media.fault.short_write_at = f->media_short_write_at;
+	if (f->alloc_from)
+		fw_alloc_fail_after((long)f->alloc_from - 1);
+}
+
 int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 {
 	char err[512];
@@ -224,9 +288,12 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 		e->hal.meta_get_blob = hal_get_blob;
 	}
 	rc = fw_subsys_create(&cfg->fw, &e->hal, &e->sub);
-	if (rc)
+	if (rc) {
 		start_failed(cfg, rc);
-	return rc;
+		return rc;
+	}
+	arm_faults(e, &cfg->fault);
+	return 0;
 }
 
 void emu_device_close(struct emu_device *e)

@@ -2,7 +2,8 @@
 /*
  * The emulated device as the emulator hosts it: NAND media (memory or sparse
  * file), the LMDB catalog when persistent, the HAL that connects them to the
- * firmware, and the firmware subsystem itself.
+ * firmware (with the test-only fault injection of config.h), and the firmware
+ * subsystem itself.
  */
 #ifndef EMU_DEVICE_H
 #define EMU_DEVICE_H
@@ -19,6 +20,10 @@ struct emu_device {
 	bool persistent;
 	struct fw_hal hal;
 	struct fw_subsys *sub;
+	/* Test-only fault injection (emu_config.fault), armed after start-up. */
+	struct emu_faults fault;
+	bool fault_armed;
+	uint64_t n_read, n_program, n_erase, n_catalog;
 };
 
 /* Monotonic clock, ns: the HAL clock of the emulator. */

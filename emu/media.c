@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_geo *g, char *err,
@@ -82,7 +83,54 @@ int emu_media_sync(struct emu_media *m)
 {
 	if (m->fd < 0)
 		return 0;
-	return msync(m->base, m->size, MS_SYNC) ? -errno : 0;
+	return fdatasync(m->fd) ? -errno : 0;
+}
+
+/* Test-only fault injection (emu.fault_media_*): 0 = write normally. */
+static ssize_t injected(struct emu_media *m, size_t len)
+{
+	uint64_t n = ++m->writes;
+
+	if (m->fault.enospc_from && n >= m->fault.enospc_from)
+		return -ENOSPC;
+	if (m->fault.short_write_at && n == m->fault.short_write_at)
+		return (ssize_t)(len / 2);
+	return 0;
+}
+
+/*
+ * Write media bytes.  The file is written with pwrite, never through the
+ * mapping: a store to a hole of a sparse file that the file system cannot
+ * back (full) is a SIGBUS there, but -ENOSPC here.  The mapping (shared with
+ * the page cache) still serves reads.
+ */
+static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n = injected(m, len);
+
+	if (n < 0)
+		return (int)n;
+	if (n > 0) {
+		/* A short write, then the file system is full (as a real one does). */
+		len = (size_t)n;
+	}
+	if (m->fd < 0) {
+		memcpy(m->base + off, buf, len);
+		return n > 0 ? -ENOSPC : 0;
+	}
+	while (len) {
+		ssize_t w = pwrite(m->fd, p, len, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -ENOSPC;
+		p += w;
+		off += (uint64_t)w;
+		len -= (size_t)w;
+	}
+	return n > 0 ? -ENOSPC : 0;
 }
 
 int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
@@ -101,8 +149,7 @@ int emu_media_program(void *ctx, uint64_t ppn, const void *buf)
 
 	if (ppn >= m->pages)
 		return -EINVAL;
-	memcpy(m->base + ppn * m->page_size, buf, m->page_size);
-	return 0;
+	return media_write(m, ppn * m->page_size, buf, m->page_size);
 }
 
 int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
@@ -111,8 +158,7 @@ int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
 
 	if (ppn >= m->pages || len > m->page_size)
 		return -EINVAL;
-	memcpy(m->base + ppn * m->page_size, buf, len);
-	return 0;
+	return media_write(m, ppn * m->page_size, buf, len);
 }
 
 int emu_media_erase(void *ctx, uint64_t block)

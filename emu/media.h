@@ -2,7 +2,9 @@
 /*
  * NAND media of the emulator: one mapping of pages, backed by anonymous
  * memory (in-memory device) or by a sparse file <store>/nand.img.  Erased
- * blocks are punched out (they read as zeros and cost no space).
+ * blocks are punched out (they read as zeros and cost no space).  Programs
+ * and staging write the file with pwrite, so a full file system is -ENOSPC
+ * (a status for the host), not a SIGBUS in the mapping.
  */
 #ifndef EMU_MEDIA_H
 #define EMU_MEDIA_H
@@ -18,7 +20,12 @@ struct emu_media {
 	uint32_t page_size;
 	uint32_t pages_per_block;
 	uint64_t pages;
-	int fd; /* -1 in memory */
+	int fd;		 /* -1 in memory */
+	uint64_t writes; /* programs and stagings so far */
+	struct {
+		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
+		uint64_t short_write_at; /* this write stores half, then -ENOSPC */
+	} fault;			 /* test-only fault injection; 0 = off */
 };
 
 int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_geo *g, char *err,

@@ -649,7 +649,9 @@ int emu_meta_open(struct emu_meta *m, const char *dir, uint64_t map_mb, char *er
 	if (!rc)
 		rc = mdb_env_set_mapsize(m->env, (size_t)map_mb << 20);
 	if (!rc)
-		rc = mdb_env_open(m->env, dir, MDB_WRITEMAP | MDB_NOSYNC | MDB_NOMETASYNC, 0644);
+		/* Not MDB_WRITEMAP: writing through the map is a SIGBUS on a full file
+		 * system, pwrite (LMDB's default) is an error it returns. */
+		rc = mdb_env_open(m->env, dir, MDB_NOSYNC | MDB_NOMETASYNC, 0644);
 	/* Opening named databases changes nothing on disk when they exist. */
 	if (!rc)
 		rc = mdb_txn_begin(m->env, NULL, 0, &txn);

@@ -24,6 +24,13 @@
 #include "device.h"
 
 #define MAX_CONNS 64
+/*
+ * Hosts that have connected but not yet sent their hello.  Each gets
+ * HANDSHAKE_MS; when MAX_PENDING are waiting, the oldest is dropped for a new
+ * one, so idle connections can neither stall the device nor lock hosts out.
+ */
+#define MAX_PENDING 16
+#define HANDSHAKE_MS 2000
 
 static unsigned int log_level = 2;
 
@@ -61,6 +68,8 @@ struct conn {
 	struct fw_host_if hif;
 	struct fw_ctrl *ctrl;
 	uint16_t cntlid;
+	bool attached;	      /* false: waiting for the hello */
+	uint64_t hs_deadline; /* emu_now_ns() by which the hello must be in */
 	char name[48];
 };
 
@@ -71,7 +80,13 @@ struct emu {
 	int lsock, epfd, wake_fd, sig_fd;
 	struct conn *conns[MAX_CONNS];
 	unsigned int nconns;
+	struct conn *pend[MAX_PENDING]; /* oldest first */
+	unsigned int npend;
+	uint64_t refusal_window; /* rate limit of "refused" log lines */
+	unsigned int refusals;
 	uint16_t next_cntlid;
+	dev_t sock_dev; /* the socket this process created */
+	ino_t sock_ino;
 	bool stop;
 };
 
@@ -149,17 +164,31 @@ static void send_welcome(int sock, const struct kvc_shm_welcome *w, const int *f
 		emu_log(1, "welcome: %s", strerror(errno));
 }
 
-static void refuse(int sock, int status, const char *why)
+/* At most REFUSALS_LOGGED log lines a second: connecting costs a host nothing. */
+#define REFUSALS_LOGGED 5
+
+static void refuse(struct emu *e, int sock, int status, const char *why)
 {
 	struct kvc_shm_welcome w = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
+	uint64_t now = emu_now_ns();
 
 	w.status = status;
 	snprintf(w.message, sizeof(w.message), "%s", why);
 	send_welcome(sock, &w, NULL, 0);
-	emu_log(1, "refused a host: %s", why);
+	if (now - e->refusal_window > 1000000000ull) {
+		if (e->refusals > REFUSALS_LOGGED)
+			emu_log(1, "%u more refusals not logged", e->refusals - REFUSALS_LOGGED);
+		e->refusal_window = now;
+		e->refusals = 0;
+	}
+	if (e->refusals++ < REFUSALS_LOGGED)
+		emu_log(1, "refused a host: %s", why);
 }
 
-/* Receive the hello and the host-memory fd. */
+/*
+ * Receive the hello and the host-memory fd without blocking.  -EAGAIN: not
+ * there yet; -ECONNRESET: the host left; -EPROTO: not a hello (no fd kept).
+ */
 static int recv_hello(int sock, struct kvc_shm_hello *h, int *memfd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -169,17 +198,23 @@ static int recv_hello(int sock, struct kvc_shm_hello *h, int *memfd)
 			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
-	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 
 	*memfd = -1;
 	if (n < 0)
-		return -errno;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n == 0)
+		return -ECONNRESET;
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(memfd, CMSG_DATA(cm), sizeof(int));
-	if (n != sizeof(*h) || *memfd < 0)
+	if (n != sizeof(*h) || *memfd < 0) {
+		if (*memfd >= 0)
+			close(*memfd);
+		*memfd = -1;
 		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -192,16 +227,31 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 {
 	uint32_t regs = (uint32_t)page_up(fw_bar_size(&e->cfg->fw));
 	struct kvc_shm_welcome w = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
-	int fds[3];
+	int fds[3], seals;
 	struct stat st;
 
 	if (h->magic != KVC_SHM_MAGIC || h->version != KVC_SHM_VERSION) {
-		refuse(c->sock, -EPROTO, "bad hello (magic or version)");
+		refuse(e, c->sock, -EPROTO, "bad hello (magic or version)");
 		return -EPROTO;
+	}
+	if (e->nconns == MAX_CONNS) {
+		refuse(e, c->sock, -EBUSY, "too many hosts attached");
+		return -EBUSY;
+	}
+	/*
+	 * A mapping whose file shrinks underneath raises SIGBUS on access: only
+	 * memory the host can no longer shrink is mapped (seals first, then the
+	 * size, which from then on can only stay or grow).
+	 */
+	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		refuse(e, c->sock, -EPERM,
+		       "host memory must be a memfd sealed with F_SEAL_SHRINK (see cmdset/shm.h)");
+		return -EPERM;
 	}
 	if (fstat(memfd, &st) || h->mem_size < KVC_SHM_MIN_MEM ||
 	    (uint64_t)st.st_size < h->mem_size) {
-		refuse(c->sock, -EINVAL, "host memory smaller than announced or below 1 MiB");
+		refuse(e, c->sock, -EINVAL, "host memory smaller than announced or below 1 MiB");
 		return -EINVAL;
 	}
 	memcpy(c->name, h->name, sizeof(c->name) - 1);
@@ -209,20 +259,22 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	c->mem = mmap(NULL, c->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (c->mem == MAP_FAILED) {
 		c->mem = NULL;
-		refuse(c->sock, -errno, "cannot map host memory");
+		refuse(e, c->sock, -errno, "cannot map host memory");
 		return -ENOMEM;
 	}
 	c->bar_size = regs + sizeof(struct kvc_shm_tp);
-	c->bar_fd = memfd_create("nvkv-bar", MFD_CLOEXEC);
+	c->bar_fd = memfd_create("nvkv-bar", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	c->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->bar_fd < 0 || c->irq_fd < 0 || ftruncate(c->bar_fd, (off_t)c->bar_size)) {
-		refuse(c->sock, -errno, "cannot create the BAR");
+	/* The host gets this fd: sealed so that it cannot shrink our mapping. */
+	if (c->bar_fd < 0 || c->irq_fd < 0 || ftruncate(c->bar_fd, (off_t)c->bar_size) ||
+	    fcntl(c->bar_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
+		refuse(e, c->sock, -errno, "cannot create the BAR");
 		return -ENOMEM;
 	}
 	c->bar = mmap(NULL, c->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->bar_fd, 0);
 	if (c->bar == MAP_FAILED) {
 		c->bar = NULL;
-		refuse(c->sock, -ENOMEM, "cannot map the BAR");
+		refuse(e, c->sock, -ENOMEM, "cannot map the BAR");
 		return -ENOMEM;
 	}
 	c->tp = (struct kvc_shm_tp *)((uint8_t *)c->bar + regs);
@@ -235,7 +287,7 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 				      .bar_size = regs };
 	c->cntlid = ++e->next_cntlid;
 	if (fw_ctrl_create(e->sub, &c->hif, c->cntlid, &c->ctrl)) {
-		refuse(c->sock, -ENOMEM, "cannot create a controller");
+		refuse(e, c->sock, -ENOMEM, "cannot create a controller");
 		return -ENOMEM;
 	}
 	w.bar_size = (uint32_t)c->bar_size;
@@ -248,48 +300,104 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	return 0;
 }
 
-static void accept_host(struct emu *e)
+/* Take @c out of the pending list. */
+static void pend_unlink(struct emu *e, struct conn *c)
 {
-	struct timeval tv = { 2, 0 };
-	struct kvc_shm_hello h;
-	struct epoll_event ev;
-	struct conn *c;
-	int sock, memfd, rc;
+	unsigned int i;
 
-	sock = accept4(e->lsock, NULL, NULL, SOCK_CLOEXEC);
-	if (sock < 0)
-		return;
-	if (e->nconns == MAX_CONNS) {
-		refuse(sock, -EBUSY, "too many hosts attached");
-		close(sock);
-		return;
+	for (i = 0; i < e->npend; i++) {
+		if (e->pend[i] == c) {
+			memmove(&e->pend[i], &e->pend[i + 1],
+				(e->npend - i - 1) * sizeof(e->pend[0]));
+			e->npend--;
+			return;
+		}
 	}
-	/* A host that connects and says nothing must not stall the device. */
-	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(sock);
-		return;
+}
+
+/* Forget a connection that never attached (refused, timed out or gone). */
+static void pend_drop(struct emu *e, struct conn *c)
+{
+	pend_unlink(e, c);
+	epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	conn_free(c);
+}
+
+/*
+ * Take new connections without waiting for anything they send: each waits
+ * in the pending list for its hello (see handshake()).
+ */
+static void accept_hosts(struct emu *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	unsigned int n;
+	struct conn *c;
+	int sock;
+
+	for (n = 0; n < 2 * MAX_PENDING; n++) {
+		sock = accept4(e->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (sock < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(sock);
+			continue;
+		}
+		c->sock = sock;
+		c->bar_fd = c->irq_fd = -1;
+		c->hs_deadline = emu_now_ns() + HANDSHAKE_MS * 1000000ull;
+		ev.data.ptr = c;
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, sock, &ev)) {
+			emu_log(1, "cannot watch a new connection: %s", strerror(errno));
+			conn_free(c);
+			continue;
+		}
+		if (e->npend == MAX_PENDING) {
+			refuse(e, e->pend[0]->sock, -EBUSY,
+			       "no hello yet and too many hosts connecting; dropped");
+			pend_drop(e, e->pend[0]);
+		}
+		e->pend[e->npend++] = c;
 	}
-	c->sock = sock;
-	c->bar_fd = c->irq_fd = -1;
-	rc = recv_hello(sock, &h, &memfd);
-	if (rc) {
-		refuse(sock, rc, "expected a hello message with the host memory fd");
+}
+
+/* A pending connection is readable: its hello, or its end. */
+static void handshake(struct emu *e, struct conn *c)
+{
+	struct kvc_shm_hello h;
+	int memfd, rc;
+
+	rc = recv_hello(c->sock, &h, &memfd);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == -ECONNRESET) {
+		emu_log(3, "a connection closed before its hello");
+	} else if (rc) {
+		refuse(e, c->sock, rc, "expected a hello message with the host memory fd");
 	} else {
 		rc = conn_setup(e, c, memfd, &h);
 		close(memfd);
 	}
 	if (rc) {
-		conn_free(c);
+		pend_drop(e, c);
 		return;
 	}
-	ev.events = EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = c;
-	epoll_ctl(e->epfd, EPOLL_CTL_ADD, sock, &ev);
+	pend_unlink(e, c);
+	c->attached = true;
 	e->conns[e->nconns++] = c;
 	emu_log(2, "host '%s' attached as controller %u (%zu MiB host memory)", c->name, c->cntlid,
 		c->mem_size >> 20);
+}
+
+/* Drop connections that did not say hello in time (oldest first). */
+static void expire_pending(struct emu *e)
+{
+	uint64_t now = emu_now_ns();
+
+	while (e->npend && now > e->pend[0]->hs_deadline) {
+		refuse(e, e->pend[0]->sock, -ETIMEDOUT, "no hello within the handshake time");
+		pend_drop(e, e->pend[0]);
+	}
 }
 
 static void drop_host(struct emu *e, struct conn *c)
@@ -333,40 +441,100 @@ static void dump_stats(struct emu *e)
 
 /* ---- setup and loop ---------------------------------------------------------------- */
 
-static int listen_on(const char *path)
+/*
+ * Whether @path is a socket someone still listens on.  0: nothing there or a
+ * stale socket (safe to replace), 1: live, <0: not ours to touch (logged).
+ */
+static int socket_in_use(const struct sockaddr_un *a)
+{
+	struct stat st;
+	int s, rc;
+
+	if (lstat(a->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		emu_log(0, "%s exists and is not a socket; not replacing it", a->sun_path);
+		return -EEXIST;
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	rc = connect(s, (const struct sockaddr *)a, sizeof(*a)) ? -errno : 1;
+	close(s);
+	/* ECONNREFUSED: nobody listens, a stale socket of a process that died. */
+	return rc == -ECONNREFUSED ? 0 : rc == -EPROTOTYPE ? 1 : rc;
+}
+
+static int listen_on(struct emu *e, const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
+	struct stat st;
+	int s, rc;
 
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		emu_log(0, "socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(a.sun_path, path);
+	rc = socket_in_use(&a);
+	if (rc == 1) {
+		emu_log(0,
+			"%s: another process is listening on this socket (another nvkv-emu?); "
+			"not taking it over",
+			path);
+		return -EADDRINUSE;
+	}
+	if (rc < 0) {
+		if (rc != -EEXIST)
+			emu_log(0, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;
-	unlink(path); /* a stale socket of a previous run */
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 16)) {
-		int rc = -errno;
-
+	/*
+	 * Bind a private name, listen, then rename it into place: the socket
+	 * appears at @path only once it accepts (no ECONNREFUSED window for a
+	 * host that saw it appear), and replaces a stale one (checked above).
+	 */
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s.%d", path, (int)getpid()) >=
+	    (int)sizeof(a.sun_path))
+		strcpy(a.sun_path, path); /* no room for a private name: bind in place */
+	unlink(a.sun_path);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 64) ||
+	    (strcmp(a.sun_path, path) && rename(a.sun_path, path)) || stat(path, &st)) {
+		rc = -errno;
 		emu_log(0, "%s: %s", path, strerror(errno));
+		if (strcmp(a.sun_path, path))
+			unlink(a.sun_path);
 		close(s);
 		return rc;
 	}
+	e->sock_dev = st.st_dev;
+	e->sock_ino = st.st_ino;
 	return s;
+}
+
+/* Remove the socket at exit, unless another process has put its own there. */
+static void unlink_own_socket(struct emu *e)
+{
+	struct stat st;
+
+	if (!lstat(e->cfg->socket, &st) && st.st_dev == e->sock_dev && st.st_ino == e->sock_ino)
+		unlink(e->cfg->socket);
 }
 
 static void handle_events(struct emu *e, int timeout_ms)
 {
 	struct epoll_event ev[16];
 	int n = epoll_wait(e->epfd, ev, 16, timeout_ms), i;
+	bool incoming = false;
 
 	for (i = 0; i < n; i++) {
 		void *p = ev[i].data.ptr;
 
 		if (p == &e->lsock) {
-			accept_host(e);
+			incoming = true; /* after the batch: accepting may drop a pending one */
 		} else if (p == &e->wake_fd) {
 			uint64_t v;
 
@@ -381,10 +549,15 @@ static void handle_events(struct emu *e, int timeout_ms)
 				dump_stats(e);
 			else
 				e->stop = true;
+		} else if (!((struct conn *)p)->attached) {
+			handshake(e, p);
 		} else {
 			drop_host(e, p); /* the only event on a host socket is its end */
 		}
 	}
+	if (incoming)
+		accept_hosts(e);
+	expire_pending(e);
 }
 
 static void set_sleeping(struct emu *e, uint32_t v)
@@ -456,7 +629,7 @@ static int open_loop_fds(struct emu *e)
 	e->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
-	e->lsock = listen_on(e->cfg->socket);
+	e->lsock = listen_on(e, e->cfg->socket);
 	if (e->sig_fd < 0 || e->wake_fd < 0 || e->epfd < 0 || e->lsock < 0)
 		return e->lsock < 0 ? e->lsock : -errno;
 	ev.data.ptr = &e->lsock;
@@ -518,13 +691,15 @@ int emu_run(const struct emu_config *cfg)
 			e->conns[0]->tp->dev_state = KVC_SHM_STATE_STOPPING;
 			drop_host(e, e->conns[0]);
 		}
+		while (e->npend)
+			pend_drop(e, e->pend[0]);
 		if (cfg->log_level >= 2 || *cfg->stats_json)
 			dump_stats(e);
 	}
 	emu_device_close(&e->dev); /* flushes */
 	if (e->lsock >= 0) {
 		close(e->lsock);
-		unlink(cfg->socket);
+		unlink_own_socket(e);
 	}
 	if (e->epfd >= 0)
 		close(e->epfd);

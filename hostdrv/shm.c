@@ -79,8 +79,10 @@ int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, cons
 	setsockopt(t->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(t->sock, (struct sockaddr *)&a, sizeof(a)))
 		goto fail_errno;
-	t->memfd = memfd_create("nvkv-host-mem", MFD_CLOEXEC);
-	if (t->memfd < 0 || ftruncate(t->memfd, (off_t)mem_size))
+	/* The emulator maps only memory that cannot shrink under it (SIGBUS). */
+	t->memfd = memfd_create("nvkv-host-mem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (t->memfd < 0 || ftruncate(t->memfd, (off_t)mem_size) ||
+	    fcntl(t->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
 		goto fail_errno;
 	t->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
 	if (t->mem == MAP_FAILED) {

@@ -72,6 +72,12 @@ static int emu_start(struct emu_proc *e, const char *first, ...)
 	snprintf(exe, sizeof(exe), "%s/nvkv-emu", e->bindir);
 	snprintf(e->sock, sizeof(e->sock), "/tmp/nvkv-test-%d-%ld.sock", (int)getpid(),
 		 (long)random());
+	/*
+	 * A socket left at this path by an earlier process with our pid (the
+	 * name repeats: random() is not seeded) would pass the wait below before
+	 * the new emulator listens, and the test would connect to nothing.
+	 */
+	unlink(e->sock);
 	argv[n++] = exe;
 	argv[n++] = "--socket";
 	argv[n++] = e->sock;

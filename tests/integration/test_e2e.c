@@ -468,7 +468,7 @@ static void psetup(void)
 	char cmd[96];
 
 	/* Only this process's own directory: other test runs may be using theirs. */
-	snprintf(store_dir, sizeof(store_dir), "/tmp/nvkv-store-%d", (int)getpid());
+	snprintf(store_dir, sizeof(store_dir), "/tmp/nvkv-e2e-store-%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", store_dir);
 	if (system(cmd)) {
 		/* nothing to clean */
