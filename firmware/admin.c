@@ -206,6 +206,8 @@ static void smart_log(struct fw_subsys *s, struct kvc_smart_log *l)
 	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE]);
 	kvc_put_le64(l->power_cycles, 1);
 	kvc_put_le64(l->media_errors, s->vlog.st.media_errors + s->vlog.st.crc_errors);
+	if (fw_vlog_retired(&s->vlog))
+		l->critical_warning |= KVC_SMART_CW_RELIABILITY;
 }
 
 static void error_log(struct fw_ctrl *c, uint8_t *buf, uint32_t size)

@@ -214,13 +214,15 @@ static int ensure_space(struct fw_vlog *vl, uint64_t need, uint64_t now)
 	if (!vl->in_gc)
 		need += (uint64_t)vl->reserve * vl->sb_bytes;
 	while (space_left(vl) < need) {
-		uint64_t before = space_left(vl);
+		uint64_t before = space_left(vl), retired = vl->st.retired;
 
 		if (vl->in_gc || fw_vlog_gc(vl, now))
 			return -ENOSPC;
 		/* Relocating 4 KiB-aligned records can cost as much log as the
-		 * victim gave back: stop instead of collecting forever. */
-		if (space_left(vl) <= before)
+		 * victim gave back: stop instead of collecting forever.  A victim
+		 * retired by an erase failure gave nothing: try the next one
+		 * (each retires a superblock for good, so this ends). */
+		if (space_left(vl) <= before && vl->st.retired == retired)
 			return -ENOSPC;
 	}
 	return 0;
@@ -496,9 +498,43 @@ static int scan_and_move(struct fw_vlog *vl, uint32_t v, uint64_t now)
 	return 0;
 }
 
+/* Erase victim @v on every die; a block that fails to erase retires the
+ * superblock for good (its data is dead already, the catalog says so). */
+static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
+{
+	uint32_t d, bad = 0;
+
+	for (d = 0; d < vl->nand->ndies; d++) {
+		if (vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v))
+			bad++;
+		fw_nand_erase(vl->nand, d, now);
+	}
+	reset_sb(&vl->sb[v]);
+	vl->sb[v].erases++;
+	if (bad) {
+		vl->sb[v].state = FW_SB_RETIRED;
+		vl->st.erase_errors += bad;
+		vl->st.media_errors += bad;
+		vl->st.retired++;
+		vlog_log(vl, FW_LOG_ERR, "gc: block erase failed; superblock retired");
+		return;
+	}
+	vl->sb[v].state = FW_SB_FREE;
+	vl->free_count++;
+}
+
+uint32_t fw_vlog_retired(const struct fw_vlog *vl)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < vl->nsb; i++)
+		n += vl->sb[i].state == FW_SB_RETIRED;
+	return n;
+}
+
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
-	uint32_t v = pick_victim(vl), d;
+	uint32_t v = pick_victim(vl);
 	int rc;
 
 	if (v == FW_SB_NONE)
@@ -517,14 +553,7 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 		if (rc)
 			return rc;
 	}
-	for (d = 0; d < vl->nand->ndies; d++) {
-		vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v);
-		fw_nand_erase(vl->nand, d, now);
-	}
-	reset_sb(&vl->sb[v]);
-	vl->sb[v].state = FW_SB_FREE;
-	vl->sb[v].erases++;
-	vl->free_count++;
+	erase_victim(vl, v, now);
 	vl->st.gc_runs++;
 	return 0;
 }

@@ -42,6 +42,7 @@ enum fw_sb_state {
 	FW_SB_FREE,
 	FW_SB_OPEN,
 	FW_SB_FULL,
+	FW_SB_RETIRED, /* an erase failed: never written again */
 };
 
 /* Persistent per-superblock state (part of the "vlog" blob). */
@@ -66,6 +67,8 @@ struct fw_vlog_stats {
 	uint64_t gc_bytes;
 	uint64_t crc_errors;
 	uint64_t media_errors;
+	uint64_t erase_errors;
+	uint64_t retired; /* superblocks retired after an erase failure */
 };
 
 struct fw_vlog {
@@ -148,6 +151,9 @@ int fw_vlog_stage(struct fw_vlog *vl);
 size_t fw_vlog_state_size(const struct fw_vlog *vl);
 void fw_vlog_state_save(const struct fw_vlog *vl, void *buf);
 int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len);
+
+/* Superblocks retired (erase failures), from the layout: survives restarts. */
+uint32_t fw_vlog_retired(const struct fw_vlog *vl);
 
 /* Run one garbage collection pass now (tests, and when space runs low). */
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now);
