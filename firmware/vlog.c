@@ -138,6 +138,7 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 		rc = vl->hal->nand_program(vl->hal->ctx, ppn, vl->page);
 	if (rc) {
 		vl->st.media_errors++;
+		vl->st.program_errors++;
 		vlog_log(vl, FW_LOG_ERR, "vlog: page program failed after retries");
 	}
 	*ready = max64(*ready, fw_nand_program(vl->nand, ppn, now) - vl->wb_ns);
@@ -298,8 +299,8 @@ int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const v
 		goto placed;
 	if (aligned) {
 		rc = align_frontier(vl, now, ready);
-		if (rc == -ENOSPC)
-			return rc;
+		if (rc)
+			return rc; /* -ENOSPC, or the page it closed failed to program */
 	}
 	rec = vl->cur * vl->sb_bytes + vl->off;
 	if (vl->sb[vl->cur].first_rec == FW_OFF_NONE)
@@ -420,7 +421,7 @@ static int grow_scratch(struct fw_vlog *vl, uint32_t len)
 static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 {
 	uint8_t hk[FW_REC_HDR + FW_KEY_MAX];
-	struct fw_idx_val iv;
+	struct fw_idx_val iv, niv;
 	uint64_t done = now, nloc, ready;
 	uint8_t klen;
 	int rc;
@@ -446,9 +447,17 @@ static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 			    hk[3] & FW_REC_ALIGNED, done, &nloc, &ready);
 	if (rc)
 		return rc;
-	fw_vlog_dead(vl, loc, klen, iv.vlen);
-	iv.loc = nloc;
-	fw_index_update(vl->index, hk + FW_REC_HDR, klen, &iv);
+	niv = iv;
+	niv.loc = nloc;
+	if (vl->moved) {
+		/* Persisted with the batch GC commits before erasing the victim. */
+		rc = vl->moved(vl->persist_arg, hk + FW_REC_HDR, klen, &iv, &niv);
+		if (rc)
+			return rc;
+	} else {
+		fw_vlog_dead(vl, loc, klen, iv.vlen);
+		fw_index_update(vl->index, hk + FW_REC_HDR, klen, &niv);
+	}
 	vl->st.gc_moves++;
 	vl->st.gc_bytes += fw_rec_len(klen, iv.vlen);
 	return 0;
@@ -535,6 +544,7 @@ uint32_t fw_vlog_retired(const struct fw_vlog *vl)
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
 	uint32_t v = pick_victim(vl);
+	uint64_t perr = vl->st.program_errors;
 	int rc;
 
 	if (v == FW_SB_NONE)
@@ -542,6 +552,10 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	vl->in_gc = true;
 	rc = scan_and_move(vl, v, now);
 	vl->in_gc = false;
+	/* A page that failed to program may hold moved records even when each
+	 * append looked fine (an alignment pad programmed it): keep the victim. */
+	if (!rc && vl->st.program_errors != perr)
+		rc = -EIO;
 	if (rc)
 		return rc;
 	if (vl->sb[v].valid != 0) {

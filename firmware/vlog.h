@@ -18,8 +18,12 @@
  * Garbage collection: when free superblocks fall to the reserve, the full
  * superblock with the fewest live bytes is the victim; every live record that
  * has a byte in it (found by scanning it, plus the record straddling in from
- * its predecessor) is appended again and its index entry moved, then the
- * victim's blocks are erased.  GC competes for dies like host I/O.
+ * its predecessor) is appended again and its index entry moved -- through
+ * the moved callback, which puts the new location in the catalog batch --
+ * then the batch is committed (persist) and only then the victim's blocks are
+ * erased, so no committed catalog entry ever points into an erased block.  A
+ * block that fails to erase retires its superblock.  GC competes for dies
+ * like host I/O.
  */
 #ifndef FW_VLOG_H
 #define FW_VLOG_H
@@ -67,6 +71,7 @@ struct fw_vlog_stats {
 	uint64_t gc_bytes;
 	uint64_t crc_errors;
 	uint64_t media_errors;
+	uint64_t program_errors; /* pages that failed to program after retries */
 	uint64_t erase_errors;
 	uint64_t retired; /* superblocks retired after an erase failure */
 };
@@ -98,7 +103,15 @@ struct fw_vlog {
 	/* Make the index durable; GC calls it before erasing a victim so no
 	 * committed index entry can point into erased blocks.  May be NULL. */
 	int (*persist)(void *arg);
-	void *persist_arg;
+	/*
+	 * GC copied the live record of @key from @old to @cur: point the index
+	 * at @cur, mark @old dead and record the move durably (catalog).  On
+	 * failure nothing of the move may remain (@cur is garbage).  NULL: the
+	 * log updates the index itself (a log without a catalog).
+	 */
+	int (*moved)(void *arg, const uint8_t *key, uint8_t klen, const struct fw_idx_val *old,
+		     const struct fw_idx_val *cur);
+	void *persist_arg; /* of persist and moved */
 	struct fw_vlog_stats st;
 };
 
