@@ -226,9 +226,11 @@ int fw_subsys_persist(struct fw_subsys *s, bool sync)
 	if (!s->persistent)
 		return 0;
 	rc = fw_vlog_stage(&s->vlog);
-	if (rc)
+	if (rc) {
+		s->vlog.st.media_errors++;
 		return fw_batch_fail(s, rc, KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT),
 				     "staging the open page");
+	}
 	/* Not xbuf: GC persists in the middle of a Store whose value is there. */
 	len = fw_vlog_state_size(&s->vlog);
 	fw_vlog_state_save(&s->vlog, s->blob);
