@@ -82,7 +82,7 @@ static uint64_t failed_cmds; /* commands the faults made fail */
 
 static void key_name(char *key, int k)
 {
-	snprintf(key, 8, "k%02d", k);
+	snprintf(key, 16, "k%02d", k % 100);
 }
 
 static uint32_t val_len(int k, uint32_t v)
@@ -104,7 +104,7 @@ static uint16_t store_ver(int k, uint32_t v)
 {
 	static uint8_t buf[8192];
 	uint64_t mark = host.brk;
-	char key[8];
+	char key[16];
 	uint16_t st;
 
 	key_name(key, k);
@@ -120,7 +120,7 @@ static bool key_ok(int k, uint16_t *st)
 	static uint8_t got[8192], want[8192];
 	uint64_t mark = host.brk;
 	uint32_t vlen = 0;
-	char key[8];
+	char key[16];
 	bool ok;
 
 	key_name(key, k);
@@ -266,7 +266,7 @@ START_TEST(failed_group_commit_fails_every_cqe_of_the_batch)
 	struct kvc_kv_cmd c;
 	struct kvc_sqe sqe;
 	struct kvc_cqe cqe;
-	char key[8];
+	char key[16];
 	int k, n;
 
 	memset(ver, 0, sizeof(ver));
@@ -422,7 +422,7 @@ static void workload(bool faults)
 							 st == ST_WFAULT),
 					      "store status %#x", st);
 		} else if (r < 88) {
-			char key[8];
+			char key[16];
 
 			key_name(key, k);
 			st = fh_simple(&host, 1, KVC_KV_DELETE, key);
