@@ -303,6 +303,39 @@ START_TEST(failed_group_commit_fails_every_cqe_of_the_batch)
 }
 END_TEST
 
+static uint16_t flush(void)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_NVM_FLUSH;
+	kvc_sqe_set_nsid(&sqe, 1);
+	return fh_exec(&host, 1, &sqe, NULL);
+}
+
+/* Write cache on: a Flush whose commit fails reports it, and the device
+ * returns to the last successful Flush, as a power loss would. */
+START_TEST(failed_flush_with_write_cache_returns_to_the_last_flush)
+{
+	teardown();
+	cfg.vwc = true; /* the write cache is present and enabled */
+	fh_env_init(&env, &cfg, true);
+	start();
+	memset(ver, 0, sizeof(ver));
+	ck_assert_uint_eq(store_ver(0, ver[0] = 1), 0);
+	ck_assert_uint_eq(flush(), 0);
+	ck_assert_uint_eq(store_ver(0, 2), 0); /* acknowledged, not durable */
+	ck_assert_uint_eq(store_ver(1, 1), 0);
+	fh_fault_arm(&env, FH_META_COMMIT, 1, false);
+	ck_assert_uint_eq(flush(), ST_INTERNAL);
+	check_all("after the failed flush"); /* k00 version 1, k01 absent */
+	ck_assert_uint_eq(store_ver(2, ver[2] = 1), 0);
+	ck_assert_uint_eq(flush(), 0);
+	crash_restart();
+	check_all("after restart");
+}
+END_TEST
+
 START_TEST(program_failure_is_write_fault)
 {
 	struct kvc_smart_log l;
@@ -539,6 +572,7 @@ static Suite *batch_suite(void)
 	tcase_add_test(tc, catalog_full_fails_the_store_and_keeps_the_old_value);
 	tcase_add_test(tc, catalog_write_error_is_internal_error);
 	tcase_add_test(tc, failed_group_commit_fails_every_cqe_of_the_batch);
+	tcase_add_test(tc, failed_flush_with_write_cache_returns_to_the_last_flush);
 	tcase_add_test(tc, program_failure_is_write_fault);
 	tcase_add_test(tc, program_failure_without_catalog);
 	tcase_add_test(tc, erase_failure_retires_the_block);
