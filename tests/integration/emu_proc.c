@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,25 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* True once a socket bound to @path is listening (flag __SO_ACCEPTCON in
+ * /proc/net/unix).  The socket file appears at bind(), before listen(): a
+ * client connecting in between is refused. */
+static bool sock_listening(const char *path)
+{
+	char line[512], name[256];
+	unsigned int flags;
+	bool found = false;
+	FILE *f = fopen("/proc/net/unix", "r");
+
+	if (!f)
+		return true; /* no procfs: the file's existence must do */
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %*s %x %*s %*s %*s %255s", &flags, name) == 2 &&
+			(flags & 0x10000) && !strcmp(name, path);
+	fclose(f);
+	return found;
+}
+
 /* Start nvkv-emu with the given extra arguments (NULL terminated). */
 static int emu_start(struct emu_proc *e, const char *first, ...)
 {
@@ -73,7 +93,7 @@ static int emu_start(struct emu_proc *e, const char *first, ...)
 	if (e->pid < 0)
 		return -errno;
 	for (i = 0; i < 500; i++) {
-		if (stat(e->sock, &st) == 0)
+		if (stat(e->sock, &st) == 0 && sock_listening(e->sock))
 			return 0;
 		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
 			e->pid = 0;
