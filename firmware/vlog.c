@@ -10,6 +10,9 @@
 #include "cmdset/le.h"
 #include "crc.h"
 
+/* Attempts at a page program or staging write before it counts as a media error. */
+#define VLOG_MEDIA_TRIES 3
+
 static uint64_t max64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -131,7 +134,8 @@ bool fw_vlog_holds(const struct fw_vlog *vl, uint64_t loc, uint64_t len)
 	for (steps = 0; steps < vl->nsb; steps++) {
 		uint64_t n = len < vl->sb_bytes - o ? len : vl->sb_bytes - o;
 
-		if (vl->sb[sb].state == FW_SB_FREE || (sb == vl->cur && o + n > vl->off))
+		if (vl->sb[sb].state == FW_SB_FREE || vl->sb[sb].state == FW_SB_RETIRED ||
+		    (sb == vl->cur && o + n > vl->off))
 			return false;
 		len -= n;
 		if (!len)
@@ -158,7 +162,7 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 	uint64_t ppn = stream_ppn(vl, vl->cur, vl->page_off);
 	int rc = -EIO, tries;
 
-	for (tries = 0; tries < 3 && rc; tries++)
+	for (tries = 0; tries < VLOG_MEDIA_TRIES && rc; tries++)
 		rc = vl->hal->nand_program(vl->hal->ctx, ppn, vl->page);
 	if (rc) {
 		vl->st.media_errors++;
@@ -420,11 +424,15 @@ int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const str
 int fw_vlog_stage(struct fw_vlog *vl)
 {
 	uint64_t filled = vl->off - vl->page_off;
+	int rc = -EIO, tries;
 
 	if (!filled || !vl->hal->nand_stage)
 		return 0;
-	return vl->hal->nand_stage(vl->hal->ctx, stream_ppn(vl, vl->cur, vl->page_off), vl->page,
-				   filled);
+	/* Staging rewrites the same bytes: a transient failure is worth a retry. */
+	for (tries = 0; tries < VLOG_MEDIA_TRIES && rc; tries++)
+		rc = vl->hal->nand_stage(vl->hal->ctx, stream_ppn(vl, vl->cur, vl->page_off),
+					 vl->page, filled);
+	return rc;
 }
 
 static int grow_scratch(struct fw_vlog *vl, uint32_t len)
@@ -638,7 +646,7 @@ static int check_sb(struct fw_vlog *vl, uint32_t i, const struct fw_sb *s)
 {
 	uint64_t end = (uint64_t)vl->nsb * vl->sb_bytes;
 
-	if (s->state > FW_SB_FULL)
+	if (s->state > FW_SB_RETIRED)
 		return bad_layout(vl, "invalid state", i, s->state);
 	if (s->first_rec != FW_OFF_NONE && s->first_rec >= vl->sb_bytes)
 		return bad_layout(vl, "first record offset out of range", i, s->first_rec);
@@ -649,9 +657,11 @@ static int check_sb(struct fw_vlog *vl, uint32_t i, const struct fw_sb *s)
 		return bad_layout(vl, "next superblock out of range", i, s->next);
 	if (s->state != FW_SB_FULL && s->next != FW_SB_NONE)
 		return bad_layout(vl, "a free or open superblock has a successor", i, s->next);
-	if (s->state == FW_SB_FREE &&
+	/* A retired superblock was reset as a free one is, then never written. */
+	if ((s->state == FW_SB_FREE || s->state == FW_SB_RETIRED) &&
 	    (s->first_rec != FW_OFF_NONE || s->straddle_loc != FW_OFF_NONE))
-		return bad_layout(vl, "a free superblock holds records", i, s->first_rec);
+		return bad_layout(vl, "a free or retired superblock holds records", i,
+				  s->first_rec);
 	return 0;
 }
 
