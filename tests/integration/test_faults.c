@@ -219,22 +219,32 @@ START_TEST(short_media_write_is_retried)
 END_TEST
 
 /*
- * A full catalog.  The firmware does not yet turn catalog results into
- * statuses (issue 8, defect 3, another branch); what holds today: the
- * emulator stays up and serves what it holds.
+ * A full catalog (LMDB's map full from catalog operation 3 on): every Store
+ * whose catalog entry cannot be committed fails with Capacity Exceeded and
+ * leaves nothing behind; what was acknowledged before reads back; the
+ * emulator stays up.
  */
-START_TEST(catalog_full_keeps_the_emulator_up)
+START_TEST(catalog_full_fails_stores_and_keeps_the_rest)
 {
-	unsigned int i;
+	int rc[6];
+	unsigned int i, failed = 0;
 
 	ck_assert_int_eq(
 		emu_start(&emu, "--store", store_dir, GEO, "--fault-catalog-full-from", "3", NULL),
 		0);
 	open_dev();
-	for (i = 0; i < 4; i++)
-		store(i);
+	for (i = 0; i < 6; i++) {
+		rc[i] = store(i);
+		ck_assert_msg(rc[i] == 0 || rc[i] == 0x81, "store %u: %#x, want 0 or 0x81", i,
+			      rc[i]);
+		failed += rc[i] != 0;
+	}
+	/* From operation 3 on every commit fails: at least the last Stores do. */
+	ck_assert_int_eq(rc[5], 0x81);
 	ck_assert(emu_alive());
-	ck_assert_int_eq(retrieve(0), 0);
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(retrieve(i), rc[i] ? NVKV_KEY_NOT_EXIST : 0);
+	ck_assert_uint_ge(failed, 1);
 }
 END_TEST
 
@@ -335,7 +345,7 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, transient_read_failure_fails_one_retrieve);
 	tcase_add_test(tc, media_enospc_is_a_status);
 	tcase_add_test(tc, short_media_write_is_retried);
-	tcase_add_test(tc, catalog_full_keeps_the_emulator_up);
+	tcase_add_test(tc, catalog_full_fails_stores_and_keeps_the_rest);
 	tcase_add_test(tc, allocation_failure_refuses_a_host);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tf, 60);
