@@ -528,7 +528,7 @@ static void op_bandslim(void)
 	s.prp1 = DATA;
 	s.prp2 = DATA + 4096;
 	fill_value(val, s.size, sel);
-	memcpy(fz.h.mem + DATA, val, KVC_BS_PAGE);
+	memcpy(fz.h.mem + DATA, val, s.size < KVC_BS_PAGE ? s.size : KVC_BS_PAGE);
 	cnt = kvc_bs_cmd_count(&s);
 	send = f & 8 ? 1 + u8() % cnt : cnt; /* cut short */
 	if (!can_put(q, send))
