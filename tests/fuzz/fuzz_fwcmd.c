@@ -80,7 +80,7 @@ struct fz {
 	struct fw_subsys *s;
 	struct fw_config cfg;
 	struct mq q[NQ];
-	const uint8_t *p;
+	const uint8_t *data, *p;
 	size_t n;
 	bool chaos;	   /* the host broke the rules: relax CID and head checks */
 	bool raw_sqe;	   /* slots the model cannot classify were submitted */
@@ -88,6 +88,8 @@ struct fz {
 	bool strict_bx;	   /* NVKV_FUZZ_STRICT_BX=1 */
 	bool trace;	   /* NVKV_FUZZ_TRACE=1: print every CQE */
 	uint16_t next_cid; /* below CHUNK_CID */
+	bool waiting;	   /* admin_sync(): the CQE of wait_cid not seen yet */
+	uint16_t wait_cid, wait_status;
 	uint16_t next_chunk;
 };
 
@@ -262,6 +264,10 @@ static void reap(unsigned int q)
 				kvc_get_le16(&c->sqid), kvc_cqe_cid(c), kvc_get_le16(&c->sqhd),
 				kvc_cqe_status(c), kvc_cqe_dw0(c));
 		status_sane(kvc_cqe_status(c));
+		if (q == 0 && fz.waiting && kvc_cqe_cid(c) == fz.wait_cid) {
+			fz.waiting = false;
+			fz.wait_status = kvc_cqe_status(c);
+		}
 		match(q, c);
 		got++;
 		if (!fz.chaos)
@@ -287,31 +293,26 @@ static void poll(unsigned int times)
 		reap(q);
 }
 
-/* Submit on the admin queue and poll until it completes; its status. */
+/* Submit on the admin queue and poll until it completes; its status, or
+ * 0xffff when it does not complete. */
 static uint16_t admin_sync(struct kvc_sqe *sqe)
 {
-	struct fh_host *h = &fz.h;
-	uint16_t cid = new_cid();
 	int i;
 
 	if (!can_put(0, 1))
 		return 0xffff;
-	kvc_sqe_set_cid(sqe, cid);
+	fz.wait_cid = new_cid();
+	fz.waiting = true;
+	kvc_sqe_set_cid(sqe, fz.wait_cid);
 	put(0, sqe, true);
 	ring(0);
-	for (i = 0; i < 8; i++) {
-		struct kvc_cqe *c = (void *)(h->mem + h->q[0].cq + (uint64_t)h->q[0].cqh * 16);
-
-		fw_ctrl_poll(h->ctrl);
-		if (kvc_cqe_phase(c) == h->q[0].phase && kvc_cqe_cid(c) == cid) {
-			uint16_t st = kvc_cqe_status(c);
-
-			reap(0);
-			return st;
-		}
-		reap(0);
+	for (i = 0; i < 8 && fz.waiting; i++)
+		poll(1); /* reap() takes the status when the CQE shows up */
+	if (fz.waiting) {
+		fz.waiting = false;
+		return 0xffff;
 	}
-	return 0xffff;
+	return fz.wait_status;
 }
 
 static void reset_model(void)
@@ -624,6 +625,11 @@ static void run(void)
 	while (fz.n) {
 		uint8_t op = u8();
 
+		if (fz.trace)
+			fprintf(stderr, "op %u at byte %zu%s; csts %#x; last log: %s\n", op % 14,
+				(size_t)(fz.p - fz.data) - 1, fz.chaos ? " (chaos)" : "",
+				fz.h.bar[KVC_REG_CSTS / 4], fz.env.last_log);
+
 		switch (op % 14) {
 		case 0:
 			op_raw(false);
@@ -785,13 +791,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 8192)
 		return -1; /* keep programs short: speed over length */
 	memset(&fz.q, 0, sizeof(fz.q));
-	fz.chaos = fz.raw_sqe = fz.chunk_ran = false;
+	fz.chaos = fz.raw_sqe = fz.chunk_ran = fz.waiting = false;
 	fz.strict_bx = e && *e == '1';
 	e = getenv("NVKV_FUZZ_TRACE");
 	fz.trace = e && *e == '1';
 	fz.next_cid = 0;
 	fz.next_chunk = 0;
-	fz.p = data;
+	fz.data = fz.p = data;
 	fz.n = size;
 	setup(u8());
 	{
