@@ -208,3 +208,47 @@ install: all
 
 clean:
 	rm -rf build
+
+# ---- fuzzing (libFuzzer) -----------------------------------------------------
+# tests/fuzz/fuzz_<target>.c -> build/fuzz/fuzz_<target>, built with clang and
+# -fsanitize=fuzzer,address,undefined; the library sources they need are
+# compiled again with the same instrumentation into build/fuzz/obj, so the
+# normal gcc build is untouched.  -Werror stays off here: a clang-only warning
+# in someone's gcc-clean code must not break the fuzz build.
+#   make fuzz                         build every target
+#   make fuzz-smoke [FUZZ_SECONDS=30] run each on its corpus for a bounded time
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 $(filter-out -Werror,$(WARN)) -MMD -MP -D_GNU_SOURCE -I. -g -O1 \
+	$(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CHECK_CFLAGS) -Itests/unit
+FUZZ_SECONDS ?= 30
+fuzz_objs = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
+FUZZ_FW_OBJS := $(call fuzz_objs,$(FW_SRCS) $(CMDSET_SRCS) tests/unit/firmware/fakehost.c \
+	tests/fuzz/ckstub.c tests/fuzz/fuzzhost.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+FUZZ_LINK = @mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lm
+$(FUZZ_BUILD)/fuzz_fwcmd: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_fwcmd.o $(FUZZ_FW_OBJS)
+	$(FUZZ_LINK)
+$(FUZZ_BUILD)/fuzz_catalog: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_catalog.o $(FUZZ_FW_OBJS)
+	$(FUZZ_LINK)
+$(FUZZ_BUILD)/fuzz_cmdset: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_cmdset.o \
+	$(call fuzz_objs,$(CMDSET_SRCS))
+	$(FUZZ_LINK)
+$(FUZZ_BUILD)/fuzz_trace: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_trace.o \
+	$(call fuzz_objs,bench/trace.c)
+	$(FUZZ_LINK) -lpthread
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-smoke.sh $(FUZZ_TARGETS)

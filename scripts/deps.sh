@@ -25,6 +25,8 @@ PACKAGES=(
 	python3         # report and plot scripts
 	gnuplot-nox     # PNG plots of benchmark reports
 	librocksdb-dev  # nvkv-bench --engine=rocksdb, the host-side baseline
+	clang           # make fuzz: libFuzzer targets (-fsanitize=fuzzer)
+	libclang-rt-dev # the libFuzzer and sanitizer runtimes clang links (not pulled in without recommends)
 )
 
 # For the tests that are coming (QEMU guest with the Linux NVMe stack, fuzzing,
