@@ -38,7 +38,6 @@ EXTRA_PACKAGES=(
 	nvme-cli        # nvme io-passthru etc. inside the guest, side by side with nvkv
 	e2fsprogs       # a file system on the emulated block namespace
 	fio             # block and io_uring passthrough workloads
-	clang           # libFuzzer builds of the wire-format parsers
 )
 case "${1:-}" in
 --list)
