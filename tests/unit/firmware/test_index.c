@@ -258,6 +258,14 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 		const struct inner *in = n;
 
 		REQUIRE_EQ(in->h.leaf, 0);
+		for (i = 0; i < in->h.n; i++) {
+			struct ckey c = sep_ckey(&in->s[i]);
+
+			if (in->h.sorted)
+				REQUIRE(c.hi == in->pfx && in->win[i] == c.lo);
+			else
+				REQUIRE(in->win[i] == c.hi);
+		}
 		REQUIRE(in->h.n <= INNER_CAP);
 		w->inners++;
 		for (i = 0; i <= in->h.n; i++) {
@@ -337,6 +345,11 @@ static uint32_t make_model_keys(void)
 		for (int j = 0; j < r->klen; j++)
 			r->key[j] = (uint8_t)(j < 3 ? (uint8_t) "a0\x00\xff"[next_rand() % 4]
 						    : next_rand());
+		if (i % 5 == 1) { /* one of four 8-byte prefixes: equal first halves */
+			r->klen = (uint8_t)(8 + next_rand() % 9);
+			memset(r->key, 0, 8);
+			r->key[7] = (uint8_t)(next_rand() % 4);
+		}
 	}
 	qsort(mrefs, MODEL_KEYS, sizeof(mrefs[0]), cmp_mref);
 	for (i = 1, n = 1; i < MODEL_KEYS; i++)
