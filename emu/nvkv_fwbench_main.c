@@ -4,6 +4,8 @@
  * in-process host keeps one deep submission queue full of KV commands and
  * reaps completions; the figure reported is commands per second of time spent
  * inside the firmware (fw_ctrl_poll), i.e. what one firmware thread sustains.
+ * List is reported in keys per second: List commands with a one-page buffer
+ * (LIST_BUF), each from one of the stored keys.
  * Timing mode off.  Uses the emulator's device (media, LMDB catalog).
  */
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #define QSIZE 4096
 #define MEM (64u << 20)
+#define LIST_BUF 4096u
 
 struct bench_host {
 	uint8_t *mem;
@@ -30,6 +33,7 @@ struct bench_host {
 	uint64_t sq[2], cq[2];
 	uint64_t poll_ns;
 	uint64_t errors;
+	uint64_t dw0_sum; /* List: keys returned */
 };
 
 static int h_rd(void *ctx, uint64_t a, void *b, size_t n)
@@ -78,6 +82,7 @@ static uint32_t reap(struct bench_host *h, int q)
 			break;
 		if (kvc_cqe_status(c))
 			h->errors++;
+		h->dw0_sum += kvc_cqe_dw0(c);
 		if (++h->cqh[q] == h->size[q]) {
 			h->cqh[q] = 0;
 			h->phase[q] = !h->phase[q];
@@ -180,6 +185,8 @@ static double run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, u
 
 	c.prp1 = 0x400000; /* one value buffer shared by all commands */
 	c.size = opc == KVC_KV_STORE ? vlen : opc == KVC_KV_RETRIEVE ? 4096 : 0;
+	if (opc == KVC_KV_LIST)
+		c.size = LIST_BUF;
 	while (done < n) {
 		uint32_t room = QSIZE - 1 - (uint32_t)(sent - done);
 
@@ -227,7 +234,8 @@ int main(int argc, char **argv)
 	struct emu_device dev;
 	unsigned long long n = 2000000;
 	unsigned long klen = 16, vlen = 64;
-	double st, rt, et;
+	double st, rt, et, lt;
+	uint64_t list_cmds, keys0;
 	long rss0, rss1;
 	char err[512], *eq;
 	int c;
@@ -268,8 +276,8 @@ int main(int argc, char **argv)
 			printf("usage: nvkv-fwbench [--ops N] [--store DIR] [--key-size 1..16]\n"
 			       "                    [--value-size BYTES] [--random]\n"
 			       "                    [--set SECTION.KEY=VALUE]\n"
-			       "Store, Retrieve and Exist commands per second for one firmware "
-			       "thread\n"
+			       "Store, Retrieve and Exist commands and List keys per second for "
+			       "one firmware thread\n"
 			       "(time inside the firmware only), and device RAM per key.\n");
 			return 0;
 		default:
@@ -298,6 +306,10 @@ int main(int argc, char **argv)
 	rss1 = rss_kb();
 	rt = run(&h, KVC_KV_RETRIEVE, n, (uint8_t)klen, (uint32_t)vlen);
 	et = run(&h, KVC_KV_EXIST, n, (uint8_t)klen, (uint32_t)vlen);
+	list_cmds = n / 200 + 1;
+	keys0 = h.dw0_sum;
+	lt = run(&h, KVC_KV_LIST, list_cmds, (uint8_t)klen, (uint32_t)vlen);
+	lt *= (double)(h.dw0_sum - keys0) / (double)list_cmds; /* commands/s -> keys/s */
 	fw_subsys_stats(dev.sub, l);
 	printf("device: %s, %llu keys of %lu B (%s order), values of %lu B, SQ depth %u, "
 	       "dma %s\n",
@@ -306,6 +318,9 @@ int main(int argc, char **argv)
 	       cfg.fw.dma_gran == FW_DMA_PAGE ? "page (values 4 KiB aligned)" : "exact (packed)");
 	printf("store     %10.0f cmd/s\nretrieve  %10.0f cmd/s\nexist     %10.0f cmd/s\n", st, rt,
 	       et);
+	printf("list      %10.0f keys/s (%llu List commands of %u B, %.0f keys each)\n", lt,
+	       (unsigned long long)list_cmds, LIST_BUF,
+	       (double)(h.dw0_sum - keys0) / (double)list_cmds);
 	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
 	       "log pages)\n",
 	       (double)l->index_bytes / (double)l->keys,

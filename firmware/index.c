@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * B+tree index.  Leaves hold sorted 32-byte entries and are chained for
- * ordered scans; inner nodes hold separator keys.  Deletion removes entries
- * without rebalancing (an emptied leaf stays linked and is reused by later
- * inserts into its key range), which keeps deletes cheap and iteration
- * correct.
+ * B+tree index built for random keys.  A leaf keeps its 30-byte entries in
+ * arrival order next to an array of one-byte key fingerprints: a point
+ * operation reads the leaf's first lines, matches the fingerprint of its key
+ * against eight fingerprints a word, and touches the one entry that matches,
+ * instead of binary-searching 4 KiB (a cache miss a probe).  A new key is
+ * appended.  Order is restored only where it is needed: a full leaf is split
+ * around its median (selection, not sorting), and a leaf is sorted in place
+ * the first time a scan or seek reaches it (a flag remembers it; appends in
+ * ascending order keep it sorted).  Inner nodes hold sorted separators.
+ * A leaf whose deletes leave it under a quarter full is merged with a sibling
+ * under the same parent.  A split allocates every node it may need before it
+ * changes anything, so -ENOMEM leaves the tree as it was.
  */
 #include "index.h"
 
@@ -15,6 +22,8 @@
 
 #define NODE_SIZE 4096
 #define MAX_HEIGHT 24
+#define LOC_BITS 48
+#define VLEN_BITS 24
 
 /* A key in comparable form: big-endian halves, then the length. */
 struct ckey {
@@ -22,37 +31,55 @@ struct ckey {
 	uint8_t len;
 };
 
+/* Packed, little-endian value fields: loc 48 bits, vlen 24, crc 32. */
 struct entry {
 	uint8_t key[FW_KEY_MAX]; /* zero padded */
-	uint64_t loc;
-	uint32_t klen_vlen; /* klen << 24 | vlen */
-	uint32_t crc;
+	uint8_t klen;
+	uint8_t val[13];
 };
-_Static_assert(sizeof(struct entry) == 32, "index entry is 32 bytes");
+_Static_assert(sizeof(struct entry) == 30, "index entry is 30 bytes");
 
 struct node_hdr {
 	uint16_t n;
 	uint8_t leaf;
+	uint8_t sorted; /* leaf: entries in key order */
 };
 
-#define LEAF_CAP ((NODE_SIZE - 16) / sizeof(struct entry))
+#define LEAF_HDR 16
+#define LEAF_CAP ((NODE_SIZE - LEAF_HDR - 8) / (sizeof(struct entry) + 1))
+#define FP_WORDS ((LEAF_CAP + 7) / 8)
 struct leaf {
 	struct node_hdr h;
 	struct leaf *next;
+	uint8_t fp[FP_WORDS * 8]; /* fingerprint of e[i]; bytes >= n unused */
 	struct entry e[LEAF_CAP];
 };
+_Static_assert(sizeof(struct leaf) <= NODE_SIZE, "a leaf fits its node");
+
+/* Merge a leaf with a sibling when it falls below this many entries. */
+#define LEAF_LOW (LEAF_CAP / 4)
 
 struct sep {
 	uint8_t key[FW_KEY_MAX];
 	uint8_t klen;
 };
 
-#define INNER_CAP ((NODE_SIZE - 16) / (sizeof(struct sep) + sizeof(void *)) - 1)
+/*
+ * Inner nodes are searched on win[], one 64-bit half of each separator in
+ * comparable form: the first half, or the second when every separator of the
+ * node shares the first (pfx; keys with a common prefix, e.g. zero-padded
+ * numbers).  A probe is one 8-byte load, eight to a cache line; only equal
+ * halves look at the full separator.
+ */
+#define INNER_CAP ((NODE_SIZE - 16) / (sizeof(struct sep) + 2 * sizeof(void *)) - 1)
 struct inner {
-	struct node_hdr h;
+	struct node_hdr h; /* h.sorted: win[] holds second halves, all first halves == pfx */
+	uint64_t pfx;
+	uint64_t win[INNER_CAP];
 	struct sep s[INNER_CAP]; /* s[i] separates child[i] and child[i + 1] */
 	void *child[INNER_CAP + 1];
 };
+_Static_assert(sizeof(struct inner) <= NODE_SIZE, "an inner node fits its node");
 
 static uint64_t load_be64(const uint8_t *p)
 {
@@ -60,6 +87,14 @@ static uint64_t load_be64(const uint8_t *p)
 
 	memcpy(&v, p, 8);
 	return __builtin_bswap64(v);
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
 }
 
 static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
@@ -75,6 +110,14 @@ static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
 	return k;
 }
 
+static uint8_t fingerprint(const struct ckey *k)
+{
+	uint64_t h = (k->hi ^ k->len) * 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ k->lo) * 0xc2b2ae3d27d4eb4full;
+	return (uint8_t)(h >> 56);
+}
+
 /* <0, 0, >0 as @k is below, equal to, above the stored key @b (padded). */
 static int cmp(const struct ckey *k, const uint8_t *b, uint8_t blen)
 {
@@ -88,31 +131,74 @@ static int cmp(const struct ckey *k, const uint8_t *b, uint8_t blen)
 	return (int)k->len - (int)blen;
 }
 
-static uint8_t e_klen(const struct entry *e)
+static int cmp_ckey(const struct ckey *a, const struct ckey *b)
 {
-	return (uint8_t)(e->klen_vlen >> 24);
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return (int)a->len - (int)b->len;
+}
+
+static struct ckey e_ckey(const struct entry *e)
+{
+	struct ckey k = { load_be64(e->key), load_be64(e->key + 8), e->klen };
+
+	return k;
 }
 
 static void e_get(const struct entry *e, struct fw_idx_val *v)
 {
-	v->loc = e->loc;
-	v->vlen = e->klen_vlen & 0xffffff;
-	v->crc = e->crc;
+	uint64_t a = load_le64(e->val);		 /* loc | vlen low 16 bits */
+	uint64_t b = load_le64(e->val + 5) >> 8; /* vlen (24) | crc (32) */
+
+	v->loc = a & ((1ull << LOC_BITS) - 1);
+	v->vlen = (uint32_t)(b & ((1u << VLEN_BITS) - 1));
+	v->crc = (uint32_t)(b >> VLEN_BITS);
+}
+
+static void e_set_val(struct entry *e, const struct fw_idx_val *v)
+{
+	uint64_t a = v->loc | (uint64_t)v->vlen << LOC_BITS;
+	uint32_t c = v->crc;
+
+	memcpy(e->val, &a, 8); /* loc, then vlen bits 0..15 */
+	e->val[8] = (uint8_t)(v->vlen >> 16);
+	memcpy(e->val + 9, &c, 4);
 }
 
 static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struct fw_idx_val *v)
 {
 	memset(e->key, 0, sizeof(e->key));
 	memcpy(e->key, key, klen);
-	e->loc = v->loc;
-	e->klen_vlen = (uint32_t)klen << 24 | (v->vlen & 0xffffff);
-	e->crc = v->crc;
+	e->klen = klen;
+	e_set_val(e, v);
 }
 
-/*
- * First entry >= key.  With random keys the leaf is rarely in cache and each
- * probe is a miss; prefetching both possible next probes overlaps them.
- */
+/* Position of @k in leaf @l, or -1: fingerprints first, eight a word. */
+static int leaf_find(const struct leaf *l, const struct ckey *k, uint8_t fp)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t pat = fp * ones;
+	uint32_t w, n = l->h.n;
+
+	for (w = 0; w * 8 < n; w++) {
+		uint64_t x = load_le64(&l->fp[w * 8]) ^ pat;
+		/* High bit set exactly in the bytes of x that are zero. */
+		uint64_t z = ~(((x & ~high) + ~high) | x | ~high);
+
+		while (z) {
+			uint32_t i = w * 8 + (uint32_t)__builtin_ctzll(z) / 8;
+
+			z &= z - 1;
+			if (i < n && cmp(k, l->e[i].key, l->e[i].klen) == 0)
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* First entry >= key in a sorted leaf. */
 static uint32_t leaf_lower(const struct leaf *l, const struct ckey *k)
 {
 	uint32_t lo = 0, hi = l->h.n;
@@ -120,27 +206,140 @@ static uint32_t leaf_lower(const struct leaf *l, const struct ckey *k)
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
-		__builtin_prefetch(&l->e[(lo + mid) / 2]);
-		__builtin_prefetch(&l->e[(mid + 1 + hi) / 2]);
-		if (cmp(k, l->e[mid].key, e_klen(&l->e[mid])) > 0)
+		if (cmp(k, l->e[mid].key, l->e[mid].klen) > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+/* Sort keys (with their position in the leaf) by key. */
+struct skey {
+	struct ckey k;
+	uint32_t i;
+};
+
+/* Rewrite @l from @e / @fp in the order of @sk[0..n). */
+static void leaf_fill(struct leaf *l, const struct skey *sk, uint32_t n, const struct entry *e,
+		      const uint8_t *fp)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		l->e[i] = e[sk[i].i];
+		l->fp[i] = fp[sk[i].i];
+	}
+	l->h.n = (uint16_t)n;
+}
+
+static void swap_skey(struct skey *a, struct skey *b)
+{
+	struct skey t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Partition @a[lo..hi] around its middle element; returns where that lands. */
+static uint32_t partition(struct skey *a, uint32_t lo, uint32_t hi)
+{
+	uint32_t i, st;
+
+	swap_skey(&a[lo + (hi - lo) / 2], &a[hi]); /* the pivot waits at hi */
+	for (i = st = lo; i < hi; i++)
+		if (cmp_ckey(&a[i].k, &a[hi].k) < 0)
+			swap_skey(&a[i], &a[st++]);
+	swap_skey(&a[st], &a[hi]);
+	return st;
+}
+
+/* Rearrange @a[0..n) so that a[k] is the k-th smallest, smaller keys before it. */
+static void select_kth(struct skey *a, uint32_t n, uint32_t k)
+{
+	uint32_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		uint32_t st = partition(a, lo, hi);
+
+		if (k == st)
+			return;
+		if (k < st)
+			hi = st - 1;
+		else
+			lo = st + 1;
+	}
+}
+
+static void insertion_sort(struct skey *a, uint32_t n)
+{
+	uint32_t i, j;
+
+	for (i = 1; i < n; i++) {
+		struct skey t = a[i];
+
+		for (j = i; j > 0 && cmp_ckey(&t.k, &a[j - 1].k) < 0; j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
+}
+
+/* Quicksort (no comparator calls, unlike qsort()), recursing into the smaller part. */
+static void sort_skeys(struct skey *a, uint32_t n)
+{
+	while (n > 12) {
+		uint32_t st = partition(a, 0, n - 1);
+
+		if (st < n - st - 1) {
+			sort_skeys(a, st);
+			a += st + 1;
+			n -= st + 1;
+		} else {
+			sort_skeys(a + st + 1, n - st - 1);
+			n = st;
+		}
+	}
+	insertion_sort(a, n);
+}
+
+static void leaf_sort(struct leaf *l)
+{
+	struct skey sk[LEAF_CAP];
+	struct entry e[LEAF_CAP];
+	uint8_t fp[LEAF_CAP];
+	uint32_t i, n = l->h.n;
+
+	if (l->h.sorted)
+		return;
+	for (i = 0; i < n; i++) {
+		sk[i].k = e_ckey(&l->e[i]);
+		sk[i].i = i;
+	}
+	sort_skeys(sk, n);
+	memcpy(e, l->e, n * sizeof(e[0]));
+	memcpy(fp, l->fp, n);
+	leaf_fill(l, sk, n, e, fp);
+	l->h.sorted = 1;
 }
 
 /* Child index for @k: first separator > k. */
 static uint32_t inner_child(const struct inner *in, const struct ckey *k)
 {
 	uint32_t lo = 0, hi = in->h.n;
+	uint64_t kw = k->hi;
 
+	if (in->h.sorted) {
+		if (k->hi != in->pfx)
+			return k->hi < in->pfx ? 0 : hi;
+		kw = k->lo;
+	}
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
+		uint64_t w = in->win[mid];
 
-		__builtin_prefetch(&in->s[(lo + mid) / 2]);
-		__builtin_prefetch(&in->s[(mid + 1 + hi) / 2]);
-		if (cmp(k, in->s[mid].key, in->s[mid].klen) >= 0)
+		__builtin_prefetch(&in->win[(lo + mid) / 2]);
+		__builtin_prefetch(&in->win[(mid + 1 + hi) / 2]);
+		if (kw > w || (kw == w && cmp(k, in->s[mid].key, in->s[mid].klen) >= 0))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -148,32 +347,37 @@ static uint32_t inner_child(const struct inner *in, const struct ckey *k)
 	return lo;
 }
 
-static struct leaf *new_leaf(struct fw_index *ix)
+/* Rebuild @in's search halves after its separators changed. */
+static void inner_reindex(struct inner *in)
 {
-	struct leaf *l = fw_calloc(1, sizeof(*l));
+	uint32_t i, n = in->h.n, off;
 
-	if (l) {
-		l->h.leaf = 1;
-		ix->leaves++;
-	}
-	return l;
+	in->h.sorted = n > 0 && load_be64(in->s[0].key) == load_be64(in->s[n - 1].key);
+	in->pfx = n ? load_be64(in->s[0].key) : 0;
+	off = in->h.sorted ? 8 : 0;
+	for (i = 0; i < n; i++)
+		in->win[i] = load_be64(in->s[i].key + off);
 }
 
-static struct inner *new_inner(struct fw_index *ix)
+static void *new_node(void)
 {
-	struct inner *in = fw_calloc(1, sizeof(*in));
-
-	if (in)
-		ix->inners++;
-	return in;
+	return fw_calloc(1, NODE_SIZE);
 }
 
 int fw_index_init(struct fw_index *ix)
 {
+	struct leaf *l;
+
 	memset(ix, 0, sizeof(*ix));
-	ix->root = new_leaf(ix);
+	l = new_node();
+	if (!l)
+		return -ENOMEM;
+	l->h.leaf = 1;
+	l->h.sorted = 1;
+	ix->root = l;
+	ix->leaves = 1;
 	ix->height = 1;
-	return ix->root ? 0 : -ENOMEM;
+	return 0;
 }
 
 static void free_node(void *n, uint32_t height)
@@ -251,6 +455,8 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 		}
 		n = in->child[c];
 	}
+	__builtin_prefetch((const char *)n + 64);
+	__builtin_prefetch((const char *)n + 128);
 	f->leaf = n;
 	return n;
 }
@@ -259,11 +465,9 @@ static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t kle
 {
 	struct ckey k = make_ckey(key, klen);
 	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
-	uint32_t pos = leaf_lower(l, &k);
+	int i = leaf_find(l, &k, fingerprint(&k));
 
-	if (pos < l->h.n && cmp(&k, l->e[pos].key, e_klen(&l->e[pos])) == 0)
-		return &l->e[pos];
-	return NULL;
+	return i < 0 ? NULL : &l->e[i];
 }
 
 bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *out)
@@ -276,14 +480,22 @@ bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct 
 	return true;
 }
 
+static bool val_fits(const struct fw_idx_val *v)
+{
+	return v->loc < (1ull << LOC_BITS) && v->vlen < (1u << VLEN_BITS);
+}
+
 int fw_index_update(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 		    const struct fw_idx_val *val)
 {
-	struct entry *e = lookup(ix, key, klen);
+	struct entry *e;
 
+	if (!val_fits(val))
+		return -ERANGE;
+	e = lookup(ix, key, klen);
 	if (!e)
 		return -ENOENT;
-	e_set(e, key, klen, val);
+	e_set_val(e, val);
 	return 0;
 }
 
@@ -296,28 +508,44 @@ static void inner_insert(struct inner *in, uint32_t slot, const struct sep *s, v
 	in->s[slot] = *s;
 	in->child[slot + 1] = right;
 	in->h.n++;
+	inner_reindex(in);
 }
 
-/* Split full @in around its middle; the middle separator goes up in *@up. */
-static struct inner *inner_split(struct fw_index *ix, struct inner *in, struct sep *up)
+/* Split full @in into @r around its middle; the middle separator goes up in *@up. */
+static void inner_split(struct inner *in, struct inner *r, struct sep *up)
 {
-	struct inner *r = new_inner(ix);
 	uint32_t mid = in->h.n / 2;
 
-	if (!r)
-		return NULL;
 	*up = in->s[mid];
 	r->h.n = (uint16_t)(in->h.n - mid - 1);
 	memcpy(r->s, &in->s[mid + 1], r->h.n * sizeof(r->s[0]));
 	memcpy(r->child, &in->child[mid + 1], (r->h.n + 1u) * sizeof(r->child[0]));
 	in->h.n = (uint16_t)mid;
-	return r;
+	inner_reindex(in);
+	inner_reindex(r);
+}
+
+/*
+ * Nodes a leaf split below @path needs: the new leaf, one inner node per full
+ * ancestor from the bottom, and a new root when every ancestor is full.
+ */
+static uint32_t split_needs(const struct fw_index *ix, struct inner **path)
+{
+	uint32_t need = 1, d = ix->height - 1;
+
+	while (d > 0 && path[d - 1]->h.n >= INNER_CAP) {
+		need++;
+		d--;
+	}
+	return d == 0 ? need + 1 : need;
 }
 
 /* Propagate a new right sibling @right with separator @s up the @path. */
-static int grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slots, uint32_t depth,
-			struct sep s, void *right)
+static void grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slots, struct sep s,
+			 void *right, void **spare)
 {
+	uint32_t depth = ix->height - 1;
+
 	while (depth > 0) {
 		struct inner *in = path[depth - 1];
 		uint32_t slot = slots[depth - 1];
@@ -326,11 +554,11 @@ static int grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slot
 
 		if (in->h.n < INNER_CAP) {
 			inner_insert(in, slot, &s, right);
-			return 0;
+			return;
 		}
-		r = inner_split(ix, in, &up);
-		if (!r)
-			return -ENOMEM;
+		r = *spare++;
+		inner_split(in, r, &up);
+		ix->inners++;
 		if (slot <= in->h.n)
 			inner_insert(in, slot, &s, right);
 		else
@@ -341,78 +569,124 @@ static int grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slot
 	}
 	/* New root. */
 	{
-		struct inner *root = new_inner(ix);
+		struct inner *root = *spare;
 
-		if (!root)
-			return -ENOMEM;
 		root->h.n = 1;
 		root->s[0] = s;
 		root->child[0] = ix->root;
 		root->child[1] = right;
+		inner_reindex(root);
 		ix->root = root;
 		ix->height++;
+		ix->inners++;
 	}
-	return 0;
 }
 
-static int leaf_split_insert(struct fw_index *ix, struct leaf *l, uint32_t pos,
-			     const struct entry *ne, struct inner **path, uint32_t *slots)
+/*
+ * Split full leaf @l into @l and @r, adding @ne.  Appending past the last
+ * key of the rightmost sorted leaf (sequential keys) keeps @l full;
+ * otherwise the median divides the entries.  Returns the separator.
+ */
+static struct sep leaf_split(struct leaf *l, struct leaf *r, const struct entry *ne, uint8_t nfp,
+			     const struct ckey *k)
 {
-	struct leaf *r = new_leaf(ix);
-	/* Appending at the right end (sequential keys): keep the left leaf full. */
-	uint32_t keep = (pos == l->h.n && !l->next) ? l->h.n : l->h.n / 2;
+	struct skey sk[LEAF_CAP + 1];
+	struct entry e[LEAF_CAP + 1];
+	uint8_t fp[LEAF_CAP + 1];
+	uint32_t i, n = l->h.n, half = (n + 1) / 2;
 	struct sep s;
 
-	if (!r)
-		return -ENOMEM;
-	r->h.n = (uint16_t)(l->h.n - keep);
-	memcpy(r->e, &l->e[keep], r->h.n * sizeof(r->e[0]));
-	l->h.n = (uint16_t)keep;
+	r->h.leaf = 1;
 	r->next = l->next;
 	l->next = r;
-	if (pos <= keep && !(pos == keep && keep == LEAF_CAP)) {
-		memmove(&l->e[pos + 1], &l->e[pos], (l->h.n - pos) * sizeof(l->e[0]));
-		l->e[pos] = *ne;
-		l->h.n++;
+	if (l->h.sorted && !r->next && cmp(k, l->e[n - 1].key, l->e[n - 1].klen) > 0) {
+		r->e[0] = *ne;
+		r->fp[0] = nfp;
+		r->h.n = 1;
+		r->h.sorted = 1;
 	} else {
-		pos -= keep;
-		memmove(&r->e[pos + 1], &r->e[pos], (r->h.n - pos) * sizeof(r->e[0]));
-		r->e[pos] = *ne;
-		r->h.n++;
+		memcpy(e, l->e, n * sizeof(e[0]));
+		memcpy(fp, l->fp, n);
+		e[n] = *ne;
+		fp[n] = nfp;
+		for (i = 0; i <= n; i++) {
+			sk[i].k = e_ckey(&e[i]);
+			sk[i].i = i;
+		}
+		select_kth(sk, n + 1, half);
+		leaf_fill(l, sk, half, e, fp);
+		leaf_fill(r, sk + half, n + 1 - half, e, fp);
+		l->h.sorted = r->h.sorted = 0;
 	}
-	memcpy(s.key, r->e[0].key, FW_KEY_MAX);
-	s.klen = e_klen(&r->e[0]);
-	return grow_parents(ix, path, slots, ix->height - 1, s, r);
+	/* In both cases the smallest key of @r; after the selection that is sk[half]. */
+	if (r->h.sorted) {
+		memcpy(s.key, r->e[0].key, FW_KEY_MAX);
+		s.klen = r->e[0].klen;
+	} else {
+		memcpy(s.key, e[sk[half].i].key, FW_KEY_MAX);
+		s.klen = e[sk[half].i].klen;
+	}
+	return s;
+}
+
+static int split_insert(struct fw_index *ix, const struct ckey *k, const struct entry *ne,
+			uint8_t nfp)
+{
+	struct inner *path[MAX_HEIGHT];
+	uint32_t slots[MAX_HEIGHT], need, i;
+	void *spare[MAX_HEIGHT + 1];
+	struct leaf *l;
+	struct sep s;
+
+	if (ix->height >= MAX_HEIGHT)
+		return -ENOMEM;
+	l = find_leaf(ix, k, path, slots);
+	need = split_needs(ix, path);
+	for (i = 0; i < need; i++) {
+		spare[i] = new_node();
+		if (!spare[i]) {
+			while (i--)
+				fw_free(spare[i]);
+			return -ENOMEM;
+		}
+	}
+	ix->finger.leaf = NULL; /* separators are about to change */
+	s = leaf_split(l, spare[0], ne, nfp, k);
+	ix->leaves++;
+	grow_parents(ix, path, slots, s, spare[0], spare + 1);
+	return 0;
 }
 
 int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 		 const struct fw_idx_val *val, struct fw_idx_val *old)
 {
-	struct inner *path[MAX_HEIGHT];
-	uint32_t slots[MAX_HEIGHT];
 	struct ckey k = make_ckey(key, klen);
-	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
-	uint32_t pos = leaf_lower(l, &k);
+	uint8_t fp = fingerprint(&k);
+	struct leaf *l;
 	struct entry ne;
-	int rc;
+	int i, rc;
 
-	if (pos < l->h.n && cmp(&k, l->e[pos].key, e_klen(&l->e[pos])) == 0) {
+	if (!val_fits(val))
+		return -ERANGE;
+	l = find_leaf(ix, &k, NULL, NULL);
+	i = leaf_find(l, &k, fp);
+	if (i >= 0) {
 		if (old)
-			e_get(&l->e[pos], old);
-		e_set(&l->e[pos], key, klen, val);
+			e_get(&l->e[i], old);
+		e_set_val(&l->e[i], val);
 		return 1;
 	}
 	e_set(&ne, key, klen, val);
 	if (l->h.n < LEAF_CAP) {
-		memmove(&l->e[pos + 1], &l->e[pos], (l->h.n - pos) * sizeof(l->e[0]));
-		l->e[pos] = ne;
+		uint32_t n = l->h.n;
+
+		if (l->h.sorted && n && cmp(&k, l->e[n - 1].key, l->e[n - 1].klen) < 0)
+			l->h.sorted = 0;
+		l->e[n] = ne;
+		l->fp[n] = fp;
 		l->h.n++;
 	} else {
-		if (ix->height >= MAX_HEIGHT)
-			return -ENOMEM;
-		l = find_leaf(ix, &k, path, slots); /* again, for the path */
-		ix->finger.leaf = NULL;		    /* separators are about to change */
-		rc = leaf_split_insert(ix, l, pos, &ne, path, slots);
+		rc = split_insert(ix, &k, &ne, fp);
 		if (rc)
 			return rc;
 	}
@@ -420,19 +694,128 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	return 0;
 }
 
+/* Remove child @slot + 1 and separator @slot from @in. */
+static void inner_remove(struct inner *in, uint32_t slot)
+{
+	memmove(&in->s[slot], &in->s[slot + 1], (in->h.n - slot - 1) * sizeof(in->s[0]));
+	memmove(&in->child[slot + 1], &in->child[slot + 2],
+		(in->h.n - slot - 1) * sizeof(in->child[0]));
+	in->h.n--;
+	inner_reindex(in);
+}
+
+/*
+ * Leaf @l under parent @in at child @slot has few entries: fold it into its
+ * left sibling, or its right sibling into it, when the two fit in 3/4 of a
+ * leaf.  Frees nothing it cannot; never allocates.
+ */
+static void leaf_merge(struct fw_index *ix, struct inner *in, uint32_t slot)
+{
+	struct leaf *a, *b;
+	uint32_t at;
+
+	if (slot > 0)
+		at = slot - 1;
+	else if (slot < in->h.n)
+		at = slot;
+	else
+		return; /* an only child */
+	a = in->child[at];
+	b = in->child[at + 1];
+	if (a->h.n + b->h.n > LEAF_CAP * 3 / 4)
+		return;
+	memcpy(&a->e[a->h.n], b->e, b->h.n * sizeof(b->e[0]));
+	memcpy(&a->fp[a->h.n], b->fp, b->h.n);
+	a->h.n = (uint16_t)(a->h.n + b->h.n);
+	a->h.sorted = a->h.sorted && b->h.sorted; /* every key of b is above a's */
+	a->next = b->next;
+	inner_remove(in, at);
+	fw_free(b);
+	ix->leaves--;
+	ix->finger.leaf = NULL;
+}
+
+/*
+ * After a leaf merge, walk up the @path: an inner node under a quarter full is
+ * merged with a sibling under the same parent (the parent's separator comes
+ * down between them) when the two fit in 3/4 of a node.  Never allocates.
+ */
+static void inner_merge_up(struct fw_index *ix, struct inner **path, uint32_t *slots)
+{
+	uint32_t d;
+
+	for (d = ix->height - 2; d > 0; d--) {
+		struct inner *up = path[d - 1], *a, *b;
+		uint32_t slot = slots[d - 1], at;
+
+		if (path[d]->h.n >= INNER_CAP / 4)
+			return;
+		if (slot > 0)
+			at = slot - 1;
+		else if (slot < up->h.n)
+			at = slot;
+		else
+			return;
+		a = up->child[at];
+		b = up->child[at + 1];
+		if (a->h.n + b->h.n + 1u > INNER_CAP * 3 / 4)
+			return;
+		a->s[a->h.n] = up->s[at];
+		memcpy(&a->s[a->h.n + 1], b->s, b->h.n * sizeof(b->s[0]));
+		memcpy(&a->child[a->h.n + 1], b->child, (b->h.n + 1u) * sizeof(b->child[0]));
+		a->h.n = (uint16_t)(a->h.n + b->h.n + 1);
+		inner_reindex(a);
+		inner_remove(up, at);
+		fw_free(b);
+		ix->inners--;
+		ix->finger.leaf = NULL;
+	}
+}
+
+/* A root with one child hands the root to it. */
+static void shrink_root(struct fw_index *ix)
+{
+	while (ix->height > 1 && ((struct inner *)ix->root)->h.n == 0) {
+		struct inner *old = ix->root;
+
+		ix->root = old->child[0];
+		ix->height--;
+		ix->inners--;
+		fw_free(old);
+		ix->finger.leaf = NULL;
+	}
+}
+
 int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *old)
 {
 	struct ckey k = make_ckey(key, klen);
 	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
-	uint32_t pos = leaf_lower(l, &k);
+	int i = leaf_find(l, &k, fingerprint(&k));
+	uint32_t n;
 
-	if (pos >= l->h.n || cmp(&k, l->e[pos].key, e_klen(&l->e[pos])) != 0)
+	if (i < 0)
 		return -ENOENT;
 	if (old)
-		e_get(&l->e[pos], old);
-	memmove(&l->e[pos], &l->e[pos + 1], (l->h.n - pos - 1) * sizeof(l->e[0]));
-	l->h.n--;
+		e_get(&l->e[i], old);
+	n = l->h.n - 1;
+	if (l->h.sorted) {
+		memmove(&l->e[i], &l->e[i + 1], (n - (uint32_t)i) * sizeof(l->e[0]));
+		memmove(&l->fp[i], &l->fp[i + 1], n - (uint32_t)i);
+	} else {
+		l->e[i] = l->e[n];
+		l->fp[i] = l->fp[n];
+	}
+	l->h.n = (uint16_t)n;
 	ix->count--;
+	if (n < LEAF_LOW && ix->height > 1) {
+		struct inner *path[MAX_HEIGHT];
+		uint32_t slots[MAX_HEIGHT];
+
+		find_leaf(ix, &k, path, slots);
+		leaf_merge(ix, path[ix->height - 2], slots[ix->height - 2]);
+		inner_merge_up(ix, path, slots);
+		shrink_root(ix);
+	}
 	return 0;
 }
 
@@ -441,6 +824,7 @@ void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct
 	struct ckey k = make_ckey(key, klen);
 	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
 
+	leaf_sort(l);
 	it->leaf = l;
 	it->pos = leaf_lower(l, &k);
 }
@@ -453,12 +837,14 @@ bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 	while (l && it->pos >= l->h.n) {
 		l = l->next;
 		it->pos = 0;
+		if (l)
+			leaf_sort(l);
 	}
 	it->leaf = l;
 	if (!l)
 		return false;
 	*key = l->e[it->pos].key;
-	*klen = e_klen(&l->e[it->pos]);
+	*klen = l->e[it->pos].klen;
 	if (val)
 		e_get(&l->e[it->pos], val);
 	it->pos++;
@@ -467,5 +853,5 @@ bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 
 size_t fw_index_mem(const struct fw_index *ix)
 {
-	return ix->leaves * sizeof(struct leaf) + ix->inners * sizeof(struct inner);
+	return (ix->leaves + ix->inners) * NODE_SIZE;
 }

@@ -3,11 +3,13 @@
  * The device's key index: an in-memory B+tree from key (1..16 bytes) to the
  * value's location in the value log, its length and checksum.  Keys are
  * ordered by their bytes, a shorter key before a longer one it is a prefix
- * of (memcmp order), which is the order List returns.  32 bytes per entry in
- * leaves of 4 KiB.
+ * of (memcmp order), which is the order List returns.  Leaves of 4 KiB hold
+ * 131 entries of 30 bytes plus a one-byte fingerprint each, unsorted until a
+ * scan needs them sorted; see index.c.  Locations must fit 48 bits, value
+ * lengths 24 bits.
  *
- * Not thread-safe, not even for lookups (they move the finger): the firmware
- * thread owns it.
+ * Not thread-safe, not even for lookups (they move the finger) or scans
+ * (they sort leaves): the firmware thread owns it.
  */
 #ifndef FW_INDEX_H
 #define FW_INDEX_H
@@ -58,22 +60,27 @@ bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct 
 /**
  * fw_index_put() - insert or replace.
  * @old: when the key existed, receives its previous value (may be NULL).
- * Return: 0 inserted, 1 replaced, -ENOMEM.
+ *
+ * All or nothing: on an error the index is unchanged.
+ * Return: 0 inserted, 1 replaced, -ENOMEM (a split could not allocate),
+ * -ERANGE (@val->loc >= 2^48 or @val->vlen >= 2^24).
  */
 int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 		 const struct fw_idx_val *val, struct fw_idx_val *old);
 
-/* Update the value of an existing key in place.  Return 0 or -ENOENT. */
+/* Update the value of an existing key in place.  Return 0, -ENOENT or -ERANGE. */
 int fw_index_update(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 		    const struct fw_idx_val *val);
 
 /**
- * fw_index_del() - remove a key.
+ * fw_index_del() - remove a key.  A leaf left under a quarter full merges
+ * with a sibling (never allocates).
  * Return: 0 (old value in *@old if not NULL) or -ENOENT.
  */
 int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *old);
 
-/* Position @it at the first key >= @key (klen 0: the first key). */
+/* Position @it at the first key >= @key (klen 0: the first key).  Sorts the
+ * leaves it reaches (here and in fw_index_next()) if they are not yet. */
 void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_index_iter *it);
 
 /**
@@ -85,7 +92,7 @@ void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct
 bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 		   struct fw_idx_val *val);
 
-/* Bytes of memory the tree's nodes occupy. */
+/* Bytes of memory the tree's nodes occupy (4 KiB each). */
 size_t fw_index_mem(const struct fw_index *ix);
 
 #endif /* FW_INDEX_H */

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* B+tree index against a reference model: random puts/deletes, ordered scans. */
+/*
+ * B+tree index against a reference model: random puts/deletes, ordered scans,
+ * a long randomized model check that walks the tree's invariants (it includes
+ * index.c to see the nodes), and allocation failure at every allocation of
+ * every split.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_main.h"
 #include "firmware/alloc.h"
-#include "firmware/index.h"
+#include "firmware/index.c"
 
 #define NKEYS 20000
 
@@ -171,6 +176,425 @@ START_TEST(out_of_memory_is_reported)
 }
 END_TEST
 
+/*
+ * Check's ck_assert_*() reports every passing assertion to the runner (a
+ * write each); the hot loops below use these, which only speak on failure.
+ */
+#define REQUIRE(c)                                                         \
+	do {                                                               \
+		if (!(c))                                                  \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c); \
+	} while (0)
+#define REQUIRE_EQ(a, b)                                                                          \
+	do {                                                                                      \
+		long long a_ = (long long)(a), b_ = (long long)(b);                               \
+		if (a_ != b_)                                                                     \
+			ck_abort_msg("%s:%d: %s == %s: %lld != %lld", __FILE__, __LINE__, #a, #b, \
+				     a_, b_);                                                     \
+	} while (0)
+
+/* ---- structural invariants ------------------------------------------------------ */
+
+struct walk {
+	const struct leaf *prev_leaf; /* leaves in key order, to check the chain */
+	struct ckey last;	      /* last key seen in order */
+	bool have_last;
+	uint64_t keys, leaves, inners;
+};
+
+/* The test's own order (qsort), independent of the index's sort. */
+static int cmp_skey(const void *a, const void *b)
+{
+	return cmp_ckey(&((const struct skey *)a)->k, &((const struct skey *)b)->k);
+}
+
+static struct ckey sep_ckey(const struct sep *s)
+{
+	struct ckey k = { load_be64(s->key), load_be64(s->key + 8), s->klen };
+
+	return k;
+}
+
+/* Every key of the subtree lies in [lo, hi) (NULL: unbounded). */
+static void check_node(const void *n, uint32_t height, const struct ckey *lo, const struct ckey *hi,
+		       struct walk *w, const struct fw_index *ix)
+{
+	uint32_t i;
+
+	if (height == 1) {
+		const struct leaf *l = n;
+		struct skey sk[LEAF_CAP];
+
+		REQUIRE_EQ(l->h.leaf, 1);
+		REQUIRE(l->h.n <= LEAF_CAP);
+		if (w->prev_leaf)
+			REQUIRE(w->prev_leaf->next == l);
+		else
+			REQUIRE(l == ix->root || ix->height > 1);
+		for (i = 0; i < l->h.n; i++) {
+			struct ckey k = e_ckey(&l->e[i]);
+
+			REQUIRE_EQ(l->fp[i], fingerprint(&k));
+			REQUIRE(!lo || cmp_ckey(&k, lo) >= 0);
+			REQUIRE(!hi || cmp_ckey(&k, hi) < 0);
+			if (l->h.sorted && i > 0)
+				REQUIRE(cmp_ckey(&sk[i - 1].k, &k) < 0);
+			sk[i].k = k;
+			sk[i].i = i;
+		}
+		qsort(sk, l->h.n, sizeof(sk[0]), cmp_skey);
+		for (i = 0; i < l->h.n; i++) {
+			if (w->have_last)
+				REQUIRE(cmp_ckey(&w->last, &sk[i].k) < 0);
+			w->last = sk[i].k;
+			w->have_last = true;
+		}
+		w->prev_leaf = l;
+		w->keys += l->h.n;
+		w->leaves++;
+		return;
+	}
+	{
+		const struct inner *in = n;
+
+		REQUIRE_EQ(in->h.leaf, 0);
+		for (i = 0; i < in->h.n; i++) {
+			struct ckey c = sep_ckey(&in->s[i]);
+
+			if (in->h.sorted)
+				REQUIRE(c.hi == in->pfx && in->win[i] == c.lo);
+			else
+				REQUIRE(in->win[i] == c.hi);
+		}
+		REQUIRE(in->h.n <= INNER_CAP);
+		w->inners++;
+		for (i = 0; i <= in->h.n; i++) {
+			struct ckey a, b;
+
+			if (i > 0)
+				a = sep_ckey(&in->s[i - 1]);
+			if (i < in->h.n)
+				b = sep_ckey(&in->s[i]);
+			if (i > 0 && i < in->h.n)
+				REQUIRE(cmp_ckey(&a, &b) < 0);
+			check_node(in->child[i], height - 1, i > 0 ? &a : lo, i < in->h.n ? &b : hi,
+				   w, ix);
+		}
+	}
+}
+
+static void check_tree(const struct fw_index *ix)
+{
+	struct walk w = { 0 };
+
+	check_node(ix->root, ix->height, NULL, NULL, &w, ix);
+	REQUIRE(w.prev_leaf->next == NULL);
+	REQUIRE_EQ(w.keys, ix->count);
+	REQUIRE_EQ(w.leaves, ix->leaves);
+	REQUIRE_EQ(w.inners, ix->inners);
+	REQUIRE(ix->height == 1 || ((const struct inner *)ix->root)->h.n > 0);
+}
+
+/* ---- randomized model check ------------------------------------------------------ */
+
+#define MODEL_KEYS 60000
+#define MODEL_OPS 1000000
+
+struct mref {
+	uint8_t key[16];
+	uint8_t klen;
+	bool live;
+	struct fw_idx_val v;
+};
+
+static struct mref mrefs[MODEL_KEYS];
+static uint32_t mlive;
+
+static int cmp_mref(const void *a, const void *b)
+{
+	const struct mref *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+
+	return c ? c : (int)x->klen - (int)y->klen;
+}
+
+/* xorshift64*: the model check's own generator, reproducible from its seed. */
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
+}
+
+/* Sorted, unique keys: lengths 1..16, shared prefixes, and the prefix cases. */
+static uint32_t make_model_keys(void)
+{
+	uint32_t i, n;
+
+	for (i = 0; i < MODEL_KEYS; i++) {
+		struct mref *r = &mrefs[i];
+		uint64_t x = next_rand();
+
+		memset(r, 0, sizeof(*r));
+		r->klen = (uint8_t)(1 + x % 16);
+		if (i % 5 == 0)
+			r->klen = 16;
+		for (int j = 0; j < r->klen; j++)
+			r->key[j] = (uint8_t)(j < 3 ? (uint8_t) "a0\x00\xff"[next_rand() % 4]
+						    : next_rand());
+		if (i % 5 == 1) { /* one of four 8-byte prefixes: equal first halves */
+			r->klen = (uint8_t)(8 + next_rand() % 9);
+			memset(r->key, 0, 8);
+			r->key[7] = (uint8_t)(next_rand() % 4);
+		}
+	}
+	qsort(mrefs, MODEL_KEYS, sizeof(mrefs[0]), cmp_mref);
+	for (i = 1, n = 1; i < MODEL_KEYS; i++)
+		if (cmp_mref(&mrefs[n - 1], &mrefs[i]))
+			mrefs[n++] = mrefs[i];
+	return n;
+}
+
+/* Seek to key @from and compare up to @max keys with the model. */
+static void model_scan(struct fw_index *ix, uint32_t nkeys, uint32_t from, uint32_t max)
+{
+	struct fw_index_iter it;
+	struct fw_idx_val v;
+	const uint8_t *k;
+	uint8_t kl;
+	uint32_t j = from, seen = 0;
+
+	fw_index_seek(ix, mrefs[from].key, mrefs[from].klen, &it);
+	while (seen < max) {
+		while (j < nkeys && !mrefs[j].live)
+			j++;
+		if (j == nkeys) {
+			REQUIRE(!fw_index_next(&it, &k, &kl, &v));
+			return;
+		}
+		REQUIRE(fw_index_next(&it, &k, &kl, &v));
+		REQUIRE_EQ(kl, mrefs[j].klen);
+		REQUIRE(memcmp(k, mrefs[j].key, kl) == 0);
+		REQUIRE_EQ(v.loc, mrefs[j].v.loc);
+		j++;
+		seen++;
+	}
+}
+
+static void model_op(struct fw_index *ix, uint32_t nkeys, uint32_t op, uint32_t put_pct)
+{
+	uint32_t pick = (uint32_t)(next_rand() % 100), i = (uint32_t)(next_rand() % nkeys);
+	struct mref *r = &mrefs[i];
+	struct fw_idx_val v, old;
+	int rc;
+
+	if (pick < put_pct) {
+		uint64_t x = next_rand();
+
+		v.loc = x >> 16;
+		v.vlen = (uint32_t)(x & 0xffffff);
+		v.crc = (uint32_t)(x >> 7) ^ op;
+		rc = fw_index_put(ix, r->key, r->klen, &v, &old);
+		REQUIRE_EQ(rc, r->live ? 1 : 0);
+		if (r->live) {
+			REQUIRE_EQ(old.loc, r->v.loc);
+			REQUIRE_EQ(old.vlen, r->v.vlen);
+			REQUIRE_EQ(old.crc, r->v.crc);
+		} else {
+			mlive++;
+		}
+		r->live = true;
+		r->v = v;
+	} else if (pick < 80) {
+		rc = fw_index_del(ix, r->key, r->klen, &old);
+		REQUIRE_EQ(rc, r->live ? 0 : -ENOENT);
+		if (r->live) {
+			REQUIRE_EQ(old.loc, r->v.loc);
+			mlive--;
+		}
+		r->live = false;
+	} else if (pick < 97) {
+		bool found = fw_index_get(ix, r->key, r->klen, &v);
+
+		REQUIRE(found == r->live);
+		if (found) {
+			REQUIRE_EQ(v.loc, r->v.loc);
+			REQUIRE_EQ(v.vlen, r->v.vlen);
+			REQUIRE_EQ(v.crc, r->v.crc);
+		}
+	} else if (pick < 99) {
+		v = r->v;
+		v.crc ^= 0x5a5a5a5a;
+		REQUIRE_EQ(fw_index_update(ix, r->key, r->klen, &v), r->live ? 0 : -ENOENT);
+		if (r->live)
+			r->v = v;
+	} else {
+		model_scan(ix, nkeys, i, 40);
+	}
+	REQUIRE_EQ(ix->count, mlive);
+}
+
+/*
+ * 1 M operations (insert, overwrite, delete, lookup, update, seek + scan) in
+ * phases that grow the tree (splits, new roots) and shrink it (merges, root
+ * collapse), with the whole structure checked between phases.
+ */
+START_TEST(model_check_random_ops)
+{
+	static const uint32_t phase_put[] = { 70, 75, 20, 70, 10, 65, 5, 72, 30, 70 };
+	uint32_t nkeys = make_model_keys(), op = 0, p, peak_leaves = 0, merged = 0;
+	struct fw_index ix;
+
+	mlive = 0;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (p = 0; p < 10; p++) {
+		uint64_t leaves0 = ix.leaves;
+
+		for (uint32_t i = 0; i < MODEL_OPS / 10; i++)
+			model_op(&ix, nkeys, op++, phase_put[p]);
+		check_tree(&ix);
+		if (ix.leaves > peak_leaves)
+			peak_leaves = (uint32_t)ix.leaves;
+		if (ix.leaves < leaves0)
+			merged++;
+		model_scan(&ix, nkeys, 0, nkeys); /* everything, in order */
+	}
+	REQUIRE(peak_leaves >= 300); /* deep enough for inner splits */
+	REQUIRE(merged >= 3);	     /* the delete phases merged leaves */
+	fw_index_fini(&ix);
+}
+END_TEST
+
+/* Sequential, then reverse-sequential keys, then deleting all: every shape. */
+START_TEST(model_check_sequential_and_drain)
+{
+	struct fw_index ix;
+	struct fw_idx_val v = { 7, 8, 9 };
+	uint8_t key[8];
+	uint32_t i;
+
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (i = 0; i < 60000; i++) {
+		uint32_t x = i < 30000 ? i : 90000 - i;
+
+		key[0] = (uint8_t)(x >> 24);
+		key[1] = (uint8_t)(x >> 16);
+		key[2] = (uint8_t)(x >> 8);
+		key[3] = (uint8_t)x;
+		REQUIRE_EQ(fw_index_put(&ix, key, 4, &v, NULL), 0);
+	}
+	check_tree(&ix);
+	REQUIRE(ix.height > 2);
+	for (i = 0; i < 60000; i++) {
+		uint32_t x = (i * 7919u) % 60000u;
+
+		x = x < 30000 ? x : 90000 - x;
+		key[0] = (uint8_t)(x >> 24);
+		key[1] = (uint8_t)(x >> 16);
+		key[2] = (uint8_t)(x >> 8);
+		key[3] = (uint8_t)x;
+		REQUIRE_EQ(fw_index_del(&ix, key, 4, NULL), 0);
+		if (i % 10000 == 0)
+			check_tree(&ix);
+	}
+	check_tree(&ix);
+	REQUIRE_EQ(ix.count, 0);
+	REQUIRE_EQ(ix.height, 1); /* merges collapsed the tree to one leaf */
+	fw_index_fini(&ix);
+}
+END_TEST
+
+/*
+ * Every put is first tried with allocation failing at its 1st, 2nd, ...
+ * allocation until it succeeds: each failure must leave the tree exactly as
+ * it was (key absent, count and every earlier key intact, invariants hold).
+ * Regression: a leaf split used to link the new leaf before the inner split
+ * above it allocated, so -ENOMEM there lost the moved keys from lookups.
+ */
+START_TEST(alloc_failure_at_every_split_allocation)
+{
+	struct fw_index ix;
+	struct fw_idx_val v, got;
+	uint8_t key[16];
+	uint32_t i, failures = 0, deep = 0;
+	int rc;
+
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	memset(key, '0', sizeof(key));
+	for (i = 0; i < 40000; i++) {
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+		long n;
+
+		memcpy(key + 8, &x, 8);
+		v.loc = i;
+		v.vlen = 64;
+		v.crc = i;
+		for (n = 0;; n++) {
+			uint64_t count = ix.count;
+
+			fw_alloc_fail_after(n);
+			rc = fw_index_put(&ix, key, 16, &v, NULL);
+			fw_alloc_fail_after(-1);
+			if (rc == 0)
+				break;
+			REQUIRE_EQ(rc, -ENOMEM);
+			REQUIRE_EQ(ix.count, count);
+			REQUIRE(!fw_index_get(&ix, key, 16, &got));
+			failures++;
+			if (n > 0)
+				deep++; /* the split needed more than one node */
+			if (n > 0 || i % 4096 == 0)
+				check_tree(&ix);
+		}
+	}
+	check_tree(&ix);
+	REQUIRE(failures > 300);
+	REQUIRE(deep >= 2); /* inner splits and a new root were hit */
+	for (i = 0; i < 40000; i++) {
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+		memcpy(key + 8, &x, 8);
+		REQUIRE(fw_index_get(&ix, key, 16, &got));
+		REQUIRE_EQ(got.loc, i);
+	}
+	fw_index_fini(&ix);
+}
+END_TEST
+
+/* Locations up to 48 bits and value lengths up to 24 bits round-trip; wider fail. */
+START_TEST(value_fields_round_trip_and_range)
+{
+	struct fw_index ix;
+	struct fw_idx_val v = { (1ull << 48) - 1, (1u << 24) - 1, 0xdeadbeef }, got;
+
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	REQUIRE_EQ(fw_index_put(&ix, (const uint8_t *)"k", 1, &v, NULL), 0);
+	REQUIRE(fw_index_get(&ix, (const uint8_t *)"k", 1, &got));
+	REQUIRE_EQ(got.loc, v.loc);
+	REQUIRE_EQ(got.vlen, v.vlen);
+	REQUIRE_EQ(got.crc, v.crc);
+	v.loc = 0x123456789abcull;
+	v.vlen = 0x10203;
+	v.crc = 1;
+	REQUIRE_EQ(fw_index_update(&ix, (const uint8_t *)"k", 1, &v), 0);
+	REQUIRE(fw_index_get(&ix, (const uint8_t *)"k", 1, &got));
+	REQUIRE_EQ(got.loc, v.loc);
+	REQUIRE_EQ(got.vlen, v.vlen);
+	REQUIRE_EQ(got.crc, v.crc);
+	v.loc = 1ull << 48;
+	REQUIRE_EQ(fw_index_put(&ix, (const uint8_t *)"j", 1, &v, NULL), -ERANGE);
+	REQUIRE_EQ(fw_index_update(&ix, (const uint8_t *)"k", 1, &v), -ERANGE);
+	v.loc = 0;
+	v.vlen = 1u << 24;
+	REQUIRE_EQ(fw_index_put(&ix, (const uint8_t *)"j", 1, &v, NULL), -ERANGE);
+	REQUIRE_EQ(ix.count, 1);
+	fw_index_fini(&ix);
+}
+END_TEST
+
 static Suite *index_suite(void)
 {
 	Suite *s = suite_create("firmware/index");
@@ -180,6 +604,10 @@ static Suite *index_suite(void)
 	tcase_add_test(tc, random_ops_match_reference);
 	tcase_add_test(tc, sequential_inserts_fill_leaves);
 	tcase_add_test(tc, out_of_memory_is_reported);
+	tcase_add_test(tc, model_check_random_ops);
+	tcase_add_test(tc, model_check_sequential_and_drain);
+	tcase_add_test(tc, alloc_failure_at_every_split_allocation);
+	tcase_add_test(tc, value_fields_round_trip_and_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
