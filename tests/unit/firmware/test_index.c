@@ -259,7 +259,12 @@ static struct fw_idx_val sweep_val(uint32_t i)
 	return v;
 }
 
-/* The first @n workload keys are there with their values, the others are not. */
+/*
+ * The first @n workload keys are there with their values, the others are not.
+ * The ordered scan proves the set (n entries, strictly ascending, each one of
+ * the first n keys with its value); point lookups of every 5th key and the
+ * keys around @n prove the descent through the inner nodes finds them.
+ */
 static void check_contents(struct fw_index *ix, uint32_t n)
 {
 	struct fw_index_iter it;
@@ -269,7 +274,7 @@ static void check_contents(struct fw_index *ix, uint32_t n)
 	uint32_t i, scanned = 0;
 
 	REQUIRE(ix->count == n);
-	for (i = 0; i < SWEEP_KEYS; i++) {
+	for (i = n % 5; i < n + 8 && i < SWEEP_KEYS; i += i + 8 < n ? 5 : 1) {
 		bool there;
 
 		sweep_key(i, key);
@@ -281,13 +286,14 @@ static void check_contents(struct fw_index *ix, uint32_t n)
 			REQUIRE(v.crc == sweep_val(i).crc);
 		}
 	}
-	/* Ordered scan: strictly ascending and complete; each entry one of ours. */
 	fw_index_seek(ix, NULL, 0, &it);
 	while (fw_index_next(&it, &k, &kl, &v)) {
 		uint32_t idx = (uint32_t)(v.loc >> 12);
 
 		REQUIRE(kl == 4);
 		REQUIRE(idx < n);
+		REQUIRE(v.loc == sweep_val(idx).loc && v.vlen == sweep_val(idx).vlen &&
+			v.crc == sweep_val(idx).crc);
 		sweep_key(idx, key);
 		REQUIRE(memcmp(k, key, 4) == 0);
 		if (scanned > 0)
@@ -300,59 +306,56 @@ static void check_contents(struct fw_index *ix, uint32_t n)
 }
 
 /*
- * SQLite-style: fail allocation N (and every later one) for every N the
- * workload reaches.  Each failed insert must return -ENOMEM and leave the tree
- * exactly as before it (contents, order, structure, counters); the failed
- * insert then succeeds once memory is back.  Regression: a leaf split linked
- * its new leaf into the chain before the parents' allocations could fail.
+ * SQLite-style: fail allocation N, and every later one, for every N the
+ * workload reaches.  Done in one pass: each insert is tried with 0, 1, 2, ...
+ * allocations allowed until it succeeds, so every allocation of the workload
+ * fails once.  Each failed insert must return -ENOMEM and leave the tree
+ * exactly as before it (contents, order, structure, node counters); the same
+ * insert then gets more memory.  Regression: a leaf split linked its new leaf
+ * into the chain before the parents' allocations could fail, and lost keys.
  */
 START_TEST(alloc_failure_sweep_keeps_tree_intact)
 {
-	uint32_t max_height = 0;
-	long n;
-	bool completed = false;
+	struct fw_index ix;
+	uint32_t i, failures = 0, deep = 0, deepest = 0;
 
-	for (n = 0; !completed; n++) {
-		struct fw_index ix;
-		struct fw_idx_val v;
-		uint64_t leaves, inners;
+	ck_assert_int_eq(fw_index_init(&ix), 0);
+	for (i = 0; i < SWEEP_KEYS; i++) {
+		struct fw_idx_val v = sweep_val(i);
 		uint8_t key[4];
-		uint32_t i;
-		int rc = 0;
+		long allow;
+		int rc;
 
-		REQUIRE(fw_index_init(&ix) == 0);
-		fw_alloc_fail_after(n);
-		for (i = 0; i < SWEEP_KEYS; i++) {
-			sweep_key(i, key);
-			v = sweep_val(i);
-			leaves = ix.leaves;
-			inners = ix.inners;
+		sweep_key(i, key);
+		for (allow = 0;; allow++) {
+			uint64_t leaves = ix.leaves, inners = ix.inners;
+
+			fw_alloc_fail_after(allow);
 			rc = fw_index_put(&ix, key, 4, &v, NULL);
-			if (rc)
+			fw_alloc_fail_after(-1);
+			if (rc == 0)
 				break;
-			/* Every other key replaced: no allocation, must not disturb. */
-			if (i % 2 == 0)
-				REQUIRE(fw_index_put(&ix, key, 4, &v, NULL) == 1);
-		}
-		fw_alloc_fail_after(-1);
-		if (i == SWEEP_KEYS) {
-			completed = true;
-		} else {
-			ck_assert_int_eq(rc, -ENOMEM);
+			REQUIRE(rc == -ENOMEM);
 			check_contents(&ix, i);
-			ck_assert_uint_eq(ix.leaves, leaves); /* nothing leaked */
-			ck_assert_uint_eq(ix.inners, inners);
-			/* Memory is back: the same insert succeeds, the tree grows. */
-			ck_assert_int_eq(fw_index_put(&ix, key, 4, &v, NULL), 0);
-			check_contents(&ix, i + 1);
+			REQUIRE(ix.leaves == leaves); /* nothing leaked */
+			REQUIRE(ix.inners == inners);
+			failures++;
+			if (allow > 0)
+				deep++;
+			if ((uint32_t)allow > deepest)
+				deepest = (uint32_t)allow;
 		}
-		if (ix.height > max_height)
-			max_height = ix.height;
-		fw_index_fini(&ix);
+		/* Every other key replaced: no allocation, must not disturb. */
+		if (i % 2 == 0)
+			REQUIRE(fw_index_put(&ix, key, 4, &v, NULL) == 1);
 	}
-	/* The workload reached inner splits and a root split above them. */
-	ck_assert_uint_ge(max_height, 3);
-	ck_assert_int_gt(n, 150);
+	check_contents(&ix, SWEEP_KEYS);
+	/* The workload reached leaf splits, inner splits and a root split above them. */
+	ck_assert_uint_ge(ix.height, 3);
+	ck_assert_uint_gt(failures, 150);
+	ck_assert_uint_ge(deep, 3);
+	ck_assert_uint_ge(deepest, 2);
+	fw_index_fini(&ix);
 }
 END_TEST
 
