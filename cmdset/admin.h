@@ -424,6 +424,11 @@ struct kvc_error_log_entry {
 };
 _Static_assert(sizeof(struct kvc_error_log_entry) == 64, "error log entry");
 
+/* SMART critical warning bits (byte 0). */
+#define KVC_SMART_CW_SPARE 0x01	      /* available spare below threshold */
+#define KVC_SMART_CW_RELIABILITY 0x04 /* reliability degraded by media errors */
+#define KVC_SMART_CW_READ_ONLY 0x08   /* media placed in read-only mode */
+
 /* SMART / Health Information log (LID 02h), 512 bytes. */
 struct kvc_smart_log {
 	uint8_t critical_warning; /* 0 */

@@ -192,8 +192,9 @@ static void effects_log(uint8_t csi, struct kvc_effects_log *l)
 		kvc_put_le32(&l->iocs[fw_kvns_ops.cmds[i].opc], fw_kvns_ops.cmds[i].effects);
 }
 
-static void smart_log(struct fw_subsys *s, struct kvc_smart_log *l)
+static void smart_log(struct fw_ctrl *c, struct kvc_smart_log *l)
 {
+	struct fw_subsys *s = c->s;
 	/* Data units are thousands of 512-byte units, rounded up. */
 	uint64_t rd = (s->st.value_out + 511999) / 512000, wr = (s->st.value_in + 511999) / 512000;
 
@@ -205,7 +206,13 @@ static void smart_log(struct fw_subsys *s, struct kvc_smart_log *l)
 	kvc_put_le64(l->host_reads, s->st.cmds[KVC_OP_RETRIEVE]);
 	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE]);
 	kvc_put_le64(l->power_cycles, 1);
-	kvc_put_le64(l->media_errors, s->vlog.st.media_errors + s->vlog.st.crc_errors);
+	/* Media and data integrity errors: NAND, checksums, and the catalog,
+	 * the device's other persistent medium. */
+	kvc_put_le64(l->media_errors,
+		     s->vlog.st.media_errors + s->vlog.st.crc_errors + s->batch.meta_errors);
+	kvc_put_le64(l->num_err_log_entries, c->err_count);
+	if (fw_vlog_retired(&s->vlog))
+		l->critical_warning |= KVC_SMART_CW_RELIABILITY;
 }
 
 static void error_log(struct fw_ctrl *c, uint8_t *buf, uint32_t size)
@@ -238,7 +245,7 @@ static uint16_t get_log_page(struct fw_cmd *cmd)
 		size = sizeof(u.raw);
 		break;
 	case KVC_LOG_SMART:
-		smart_log(cmd->c->s, &u.smart);
+		smart_log(cmd->c, &u.smart);
 		size = sizeof(u.smart);
 		break;
 	case KVC_LOG_CMD_EFFECTS:

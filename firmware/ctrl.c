@@ -196,6 +196,10 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 	e.cqid = cmd->sq->cqid;
 	e.cid = kvc_sqe_cid(&cmd->sqe);
 	e.status = status;
+	e.stat_op = cmd->stat_op;
+	/* Write cache off: success means durable, which the batch's commit
+	 * decides before this is posted (fw_ctrl_poll). */
+	e.batch = cmd->logged && !status && !c->wce && s->persistent ? s->batch.id : 0;
 	if (status)
 		fw_ctrl_record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
 	fw_stats_complete(s, cmd, status);
@@ -204,6 +208,26 @@ static void complete(struct fw_cmd *cmd, uint16_t status)
 		fw_ctrl_log(c, FW_LOG_ERR, "completion heap allocation failed");
 		c->cq[e.cqid].reserved--;
 	}
+}
+
+static void fail_cpl(struct fw_ctrl *c, struct fw_cpl *e, uint64_t batch, uint16_t st)
+{
+	if (e->batch != batch || e->status)
+		return;
+	e->status = st;
+	e->batch = 0;
+	c->s->st.errors[e->stat_op]++;
+	fw_ctrl_record_error(c, e->sqid, e->cid, st, 1);
+}
+
+void fw_ctrl_fail_batch(struct fw_ctrl *c, uint64_t batch, uint16_t st)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->fifo_n; i++)
+		fail_cpl(c, &c->fifo[(c->fifo_head + i) % c->fifo_cap], batch, st);
+	for (i = 0; i < c->nheap; i++)
+		fail_cpl(c, &c->heap[i], batch, st);
 }
 
 /* ---- asynchronous events ----------------------------------------------------- */
@@ -688,7 +712,11 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 	work += process_sq(c, 0, MAX_CMDS_PER_POLL);
 	deliver_events(c);
 	work += process_io_queues(c, MAX_CMDS_PER_POLL);
-	/* Group commit: with the write cache off, a Store is durable before its CQE. */
+	/*
+	 * Group commit: with the write cache off, a Store is durable before its
+	 * CQE.  A failed commit has rolled the batch back and turned its queued
+	 * completions into errors (batch.c), so what is posted below is true.
+	 */
 	if (s->dirty && s->persistent && !c->wce)
 		fw_subsys_persist(s, false);
 	work += post_completions(c);

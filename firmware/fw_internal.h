@@ -88,6 +88,8 @@ struct fw_cpl {
 	uint16_t cqid;
 	uint16_t cid;
 	uint16_t status;
+	uint8_t stat_op;
+	uint64_t batch; /* catalog batch its success depends on; 0: none */
 };
 
 #define FW_MAX_AER 4
@@ -155,6 +157,7 @@ struct fw_cmd {
 	uint8_t stat_op;
 	uint8_t method; /* enum kvc_stat_method */
 	bool stored;	/* a Store completed (counted per method) */
+	bool logged;	/* it changed the catalog batch (see batch.c) */
 	uint32_t value_bytes;
 	struct kvc_pcie_cost cost; /* traffic attributable to this command */
 };
@@ -175,6 +178,31 @@ struct fw_stats {
 	uint64_t model_ns;
 };
 
+/* One change of the uncommitted catalog batch, to undo it (batch.c). */
+struct fw_undo {
+	struct fw_idx_val old; /* what the key mapped to before, if had_old */
+	struct fw_idx_val cur; /* what it maps to after, if had_cur */
+	uint8_t key[FW_KEY_MAX];
+	uint8_t klen;
+	bool had_old;
+	bool had_cur;
+};
+
+/*
+ * The catalog batch: index changes made since the last successful commit,
+ * in order.  A failure anywhere on the write path (catalog put/del/blob,
+ * commit, staging, NAND program) rolls the index and the catalog back to the
+ * last commit and fails every completion that depended on the batch.
+ */
+struct fw_batch {
+	struct fw_undo *undo;
+	uint32_t n, cap;
+	uint64_t id;	      /* of the open batch; completions that need it carry it */
+	uint64_t failures;    /* batches rolled back */
+	uint64_t meta_errors; /* catalog operations that failed */
+	uint16_t fail_st;     /* status given to the last failed batch */
+};
+
 struct fw_subsys {
 	struct fw_config cfg;
 	const struct fw_hal *hal;
@@ -187,14 +215,39 @@ struct fw_subsys {
 	uint64_t start_ns;
 	uint64_t fw_busy; /* firmware CPU timeline */
 	bool persistent;
-	bool dirty;    /* index changes not yet committed */
+	bool dirty; /* index changes not yet committed */
+	struct fw_batch batch;
 	uint8_t *xbuf; /* staging buffer: max(max_value + 4 KiB, FW_LOG_MAX) */
 	uint8_t *blob; /* serialized value-log layout */
 	struct fw_ctrl *ctrls;
 };
 
-/* subsys.c */
+/* subsys.c: stage, save the layout and commit the batch.  On failure the
+ * batch is rolled back (batch.c) and s->batch.fail_st says why. */
 int fw_subsys_persist(struct fw_subsys *s, bool sync);
+
+/* batch.c */
+void fw_batch_init(struct fw_subsys *s);
+void fw_batch_fini(struct fw_subsys *s);
+/* Room for one more change; -ENOMEM.  Call before changing the index. */
+int fw_batch_reserve(struct fw_subsys *s);
+/*
+ * The index now maps @key to @cur (@old: what it mapped before, NULL if
+ * nothing); record the change and queue the catalog put.  On a catalog
+ * failure the whole batch, this change included, is rolled back and the
+ * error returned.  A reservation must be held.
+ */
+int fw_batch_put(struct fw_subsys *s, const uint8_t *key, uint8_t klen,
+		 const struct fw_idx_val *old, const struct fw_idx_val *cur);
+/* The index no longer maps @key (it mapped @old); as fw_batch_put(). */
+int fw_batch_del(struct fw_subsys *s, const uint8_t *key, uint8_t klen,
+		 const struct fw_idx_val *old);
+/* Roll the batch back after @err (-errno) and fail its completions with @st. */
+int fw_batch_fail(struct fw_subsys *s, int err, uint16_t st, const char *what);
+/* The batch is committed: forget it and open the next one. */
+void fw_batch_done(struct fw_subsys *s);
+/* Status for a catalog error: map full is Capacity Exceeded, else Internal. */
+uint16_t fw_batch_status(int err);
 
 /* ctrl.c */
 void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
@@ -203,6 +256,8 @@ void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
 /* Add an Error Information log entry (log page 01h). */
 void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
 			  uint32_t nsid);
+/* Give every queued success completion of @batch the status @st instead. */
+void fw_ctrl_fail_batch(struct fw_ctrl *c, uint64_t batch, uint16_t st);
 /* A deleted queue's doorbell register returns to 0, like the queue's state. */
 void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq);
 
@@ -221,6 +276,7 @@ static inline uint64_t fw_now(const struct fw_subsys *s)
 }
 
 #define FW_ST(sc) KVC_ST_GENERIC_DNR(sc)
+#define FW_VLOG_BLOB "vlog"    /* catalog blob holding the value-log layout */
 #define FW_LOG_MAX (64u << 10) /* largest Get Log Page transfer */
 /* A handler's answer for commands that complete later (Asynchronous Event Request). */
 #define FW_ST_NO_COMPLETION 0xffffu

@@ -39,6 +39,12 @@ struct fw_hal {
 	 * in-memory device.  put/del are buffered until commit, which makes every
 	 * change since the previous commit durable at once (group commit).
 	 * iterate calls @fn for every stored record, in any order, at start-up.
+	 * All return 0 or -errno; -ENOSPC means the catalog is full.  After a
+	 * failed put, del or set_blob the batch is unusable, as an LMDB
+	 * transaction is: the next commit must fail and discard every change
+	 * since the previous commit.  A failed commit may discard them or keep
+	 * them pending.  Either way the firmware rolls its index back to the
+	 * last commit, queues the old state again and commits (batch.c).
 	 */
 	int (*meta_put)(void *ctx, const void *key, size_t klen, const void *rec, size_t rlen);
 	int (*meta_del)(void *ctx, const void *key, size_t klen);

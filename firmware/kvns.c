@@ -22,26 +22,11 @@ static uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static void persist_put(struct fw_subsys *s, const uint8_t *key, uint8_t klen,
-			const struct fw_idx_val *iv)
+/* The batch was rolled back while @cmd ran (a catalog, staging or program
+ * failure, maybe inside GC): the command fails with the batch. */
+static bool batch_failed(const struct fw_subsys *s, uint64_t failures)
 {
-	uint8_t rec[16];
-
-	if (!s->persistent)
-		return;
-	kvc_put_le64(rec, iv->loc);
-	kvc_put_le32(rec + 8, iv->vlen);
-	kvc_put_le32(rec + 12, iv->crc);
-	s->hal->meta_put(s->hal->ctx, key, klen, rec, sizeof(rec));
-	s->dirty = true;
-}
-
-static void persist_del(struct fw_subsys *s, const uint8_t *key, uint8_t klen)
-{
-	if (!s->persistent)
-		return;
-	s->hal->meta_del(s->hal->ctx, key, klen);
-	s->dirty = true;
+	return s->batch.failures != failures;
 }
 
 static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen, uint8_t opts,
@@ -50,6 +35,7 @@ static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen
 	struct fw_subsys *s = subsys(cmd);
 	struct fw_idx_val old, iv;
 	uint64_t need = fw_rec_len(klen, vlen), freed = 0, ready;
+	uint64_t failures = s->batch.failures, perr = s->vlog.st.program_errors;
 	bool exists;
 	int rc;
 
@@ -70,19 +56,32 @@ static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen
 	iv.crc = fw_crc32c(fw_crc32c(0, key, klen), val, vlen);
 	rc = fw_vlog_append(&s->vlog, key, klen, val, vlen, iv.crc, aligned, cmd->done, &iv.loc,
 			    &ready);
+	if (batch_failed(s, failures))
+		return s->batch.fail_st; /* inside GC; the record is not accounted */
+	if (s->vlog.st.program_errors != perr) {
+		/* A page of the open batch is lost: so is the batch. */
+		if (!rc)
+			fw_vlog_dead(&s->vlog, iv.loc, klen, vlen);
+		fw_batch_fail(s, -EIO, KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT), "page program");
+		return s->batch.fail_st;
+	}
 	if (rc == -ENOSPC)
 		return FW_ST(KVC_SC_CAPACITY_EXCEEDED);
 	if (rc)
 		return KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT);
 	/* fw_index_get() above found @old: refresh it, GC may have moved it. */
-	rc = fw_index_put(&s->index, key, klen, &iv, &old);
+	rc = fw_batch_reserve(s);
+	if (!rc)
+		rc = fw_index_put(&s->index, key, klen, &iv, &old);
 	if (rc < 0) {
 		fw_vlog_dead(&s->vlog, iv.loc, klen, vlen);
-		return FW_ST(KVC_SC_INTERNAL);
+		return batch_failed(s, failures) ? s->batch.fail_st : FW_ST(KVC_SC_INTERNAL);
 	}
 	if (rc == 1)
 		fw_vlog_dead(&s->vlog, old.loc, klen, old.vlen);
-	persist_put(s, key, klen, &iv);
+	if (fw_batch_put(s, key, klen, rc == 1 ? &old : NULL, &iv))
+		return s->batch.fail_st; /* rolled back, this Store included */
+	cmd->logged = true;
 	s->st.key_bytes += klen;
 	s->st.value_in += vlen;
 	cmd->done = max64(cmd->done, ready);
@@ -150,14 +149,19 @@ static uint16_t kv_delete(struct fw_cmd *cmd)
 	struct fw_subsys *s = subsys(cmd);
 	struct kvc_kv_cmd kc;
 	struct fw_idx_val old;
+	uint64_t failures = s->batch.failures;
 	uint16_t st = decode(cmd, &kc);
 
 	if (st)
 		return st;
+	if (fw_batch_reserve(s))
+		return batch_failed(s, failures) ? s->batch.fail_st : FW_ST(KVC_SC_INTERNAL);
 	if (fw_index_del(&s->index, kc.key, kc.klen, &old))
 		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
 	fw_vlog_dead(&s->vlog, old.loc, kc.klen, old.vlen);
-	persist_del(s, kc.key, kc.klen);
+	if (fw_batch_del(s, kc.key, kc.klen, &old))
+		return s->batch.fail_st; /* rolled back: the key is back */
+	cmd->logged = true;
 	return 0;
 }
 
@@ -211,7 +215,10 @@ static uint16_t kv_list(struct fw_cmd *cmd)
 
 static uint16_t kv_flush(struct fw_cmd *cmd)
 {
-	return fw_subsys_flush(subsys(cmd)) ? KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT) : 0;
+	struct fw_subsys *s = subsys(cmd);
+
+	/* A failed commit rolled the batch back: say why (catalog or media). */
+	return fw_subsys_flush(s) ? s->batch.fail_st : 0;
 }
 
 /* ---- BandSlim ------------------------------------------------------------------------ */

@@ -11,7 +11,7 @@
 #include "alloc.h"
 #include "fw_internal.h"
 
-#define VLOG_BLOB "vlog"
+#define VLOG_BLOB FW_VLOG_BLOB
 
 void fw_config_default(struct fw_config *c)
 {
@@ -137,6 +137,24 @@ static int persist_cb(void *arg)
 	return fw_subsys_persist(arg, false);
 }
 
+/* GC moved a live record: the index and the catalog follow it, in the same
+ * batch as host changes, so the commit GC makes before erasing the victim
+ * carries the new locations. */
+static int moved_cb(void *arg, const uint8_t *key, uint8_t klen, const struct fw_idx_val *old,
+		    const struct fw_idx_val *cur)
+{
+	struct fw_subsys *s = arg;
+	int rc = fw_batch_reserve(s);
+
+	if (rc) {
+		fw_vlog_dead(&s->vlog, cur->loc, klen, cur->vlen);
+		return rc;
+	}
+	fw_index_update(&s->index, key, klen, cur);
+	fw_vlog_dead(&s->vlog, old->loc, klen, old->vlen);
+	return fw_batch_put(s, key, klen, old, cur);
+}
+
 int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct fw_subsys **out)
 {
 	struct fw_subsys *s;
@@ -172,7 +190,9 @@ int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct
 		rc = -ENOMEM;
 		goto out_vlog;
 	}
+	fw_batch_init(s);
 	s->vlog.persist = persist_cb;
+	s->vlog.moved = moved_cb;
 	s->vlog.persist_arg = s;
 	s->capacity = c->capacity ? c->capacity : usable_capacity(c);
 	s->start_ns = hal->now_ns(hal->ctx);
@@ -185,6 +205,7 @@ int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct
 	return 0;
 
 out_vlog:
+	fw_batch_fini(s);
 	fw_free(s->blob);
 	fw_vlog_fini(&s->vlog);
 out_index:
@@ -205,17 +226,27 @@ int fw_subsys_persist(struct fw_subsys *s, bool sync)
 	if (!s->persistent)
 		return 0;
 	rc = fw_vlog_stage(&s->vlog);
-	if (rc)
-		return rc;
+	if (rc) {
+		s->vlog.st.media_errors++;
+		return fw_batch_fail(s, rc, KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT),
+				     "staging the open page");
+	}
 	/* Not xbuf: GC persists in the middle of a Store whose value is there. */
 	len = fw_vlog_state_size(&s->vlog);
 	fw_vlog_state_save(&s->vlog, s->blob);
 	rc = s->hal->meta_set_blob(s->hal->ctx, VLOG_BLOB, s->blob, len);
-	if (!rc)
-		rc = s->hal->meta_commit(s->hal->ctx, sync);
-	if (!rc)
-		s->dirty = false;
-	return rc;
+	if (rc) {
+		s->batch.meta_errors++;
+		return fw_batch_fail(s, rc, fw_batch_status(rc), "saving the log layout");
+	}
+	rc = s->hal->meta_commit(s->hal->ctx, sync);
+	if (rc) {
+		s->batch.meta_errors++;
+		return fw_batch_fail(s, rc, fw_batch_status(rc), "catalog commit");
+	}
+	s->dirty = false;
+	fw_batch_done(s);
+	return 0;
 }
 
 uint64_t fw_subsys_capacity(const struct fw_subsys *s)
@@ -234,7 +265,8 @@ void fw_subsys_destroy(struct fw_subsys *s)
 		return;
 	while (s->ctrls)
 		fw_ctrl_destroy(s->ctrls);
-	fw_subsys_flush(s);
+	fw_subsys_flush(s); /* a failure is logged and rolled back: the catalog stays consistent */
+	fw_batch_fini(s);
 	fw_vlog_fini(&s->vlog);
 	fw_index_fini(&s->index);
 	fw_nand_fini(&s->nand);

@@ -138,6 +138,7 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 		rc = vl->hal->nand_program(vl->hal->ctx, ppn, vl->page);
 	if (rc) {
 		vl->st.media_errors++;
+		vl->st.program_errors++;
 		vlog_log(vl, FW_LOG_ERR, "vlog: page program failed after retries");
 	}
 	*ready = max64(*ready, fw_nand_program(vl->nand, ppn, now) - vl->wb_ns);
@@ -214,13 +215,15 @@ static int ensure_space(struct fw_vlog *vl, uint64_t need, uint64_t now)
 	if (!vl->in_gc)
 		need += (uint64_t)vl->reserve * vl->sb_bytes;
 	while (space_left(vl) < need) {
-		uint64_t before = space_left(vl);
+		uint64_t before = space_left(vl), retired = vl->st.retired;
 
 		if (vl->in_gc || fw_vlog_gc(vl, now))
 			return -ENOSPC;
 		/* Relocating 4 KiB-aligned records can cost as much log as the
-		 * victim gave back: stop instead of collecting forever. */
-		if (space_left(vl) <= before)
+		 * victim gave back: stop instead of collecting forever.  A victim
+		 * retired by an erase failure gave nothing: try the next one
+		 * (each retires a superblock for good, so this ends). */
+		if (space_left(vl) <= before && vl->st.retired == retired)
 			return -ENOSPC;
 	}
 	return 0;
@@ -296,8 +299,8 @@ int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const v
 		goto placed;
 	if (aligned) {
 		rc = align_frontier(vl, now, ready);
-		if (rc == -ENOSPC)
-			return rc;
+		if (rc)
+			return rc; /* -ENOSPC, or the page it closed failed to program */
 	}
 	rec = vl->cur * vl->sb_bytes + vl->off;
 	if (vl->sb[vl->cur].first_rec == FW_OFF_NONE)
@@ -418,7 +421,7 @@ static int grow_scratch(struct fw_vlog *vl, uint32_t len)
 static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 {
 	uint8_t hk[FW_REC_HDR + FW_KEY_MAX];
-	struct fw_idx_val iv;
+	struct fw_idx_val iv, niv;
 	uint64_t done = now, nloc, ready;
 	uint8_t klen;
 	int rc;
@@ -444,9 +447,17 @@ static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 			    hk[3] & FW_REC_ALIGNED, done, &nloc, &ready);
 	if (rc)
 		return rc;
-	fw_vlog_dead(vl, loc, klen, iv.vlen);
-	iv.loc = nloc;
-	fw_index_update(vl->index, hk + FW_REC_HDR, klen, &iv);
+	niv = iv;
+	niv.loc = nloc;
+	if (vl->moved) {
+		/* Persisted with the batch GC commits before erasing the victim. */
+		rc = vl->moved(vl->persist_arg, hk + FW_REC_HDR, klen, &iv, &niv);
+		if (rc)
+			return rc;
+	} else {
+		fw_vlog_dead(vl, loc, klen, iv.vlen);
+		fw_index_update(vl->index, hk + FW_REC_HDR, klen, &niv);
+	}
 	vl->st.gc_moves++;
 	vl->st.gc_bytes += fw_rec_len(klen, iv.vlen);
 	return 0;
@@ -496,9 +507,44 @@ static int scan_and_move(struct fw_vlog *vl, uint32_t v, uint64_t now)
 	return 0;
 }
 
+/* Erase victim @v on every die; a block that fails to erase retires the
+ * superblock for good (its data is dead already, the catalog says so). */
+static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
+{
+	uint32_t d, bad = 0;
+
+	for (d = 0; d < vl->nand->ndies; d++) {
+		if (vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v))
+			bad++;
+		fw_nand_erase(vl->nand, d, now);
+	}
+	reset_sb(&vl->sb[v]);
+	vl->sb[v].erases++;
+	if (bad) {
+		vl->sb[v].state = FW_SB_RETIRED;
+		vl->st.erase_errors += bad;
+		vl->st.media_errors += bad;
+		vl->st.retired++;
+		vlog_log(vl, FW_LOG_ERR, "gc: block erase failed; superblock retired");
+		return;
+	}
+	vl->sb[v].state = FW_SB_FREE;
+	vl->free_count++;
+}
+
+uint32_t fw_vlog_retired(const struct fw_vlog *vl)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < vl->nsb; i++)
+		n += vl->sb[i].state == FW_SB_RETIRED;
+	return n;
+}
+
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
-	uint32_t v = pick_victim(vl), d;
+	uint32_t v = pick_victim(vl);
+	uint64_t perr = vl->st.program_errors;
 	int rc;
 
 	if (v == FW_SB_NONE)
@@ -506,6 +552,10 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	vl->in_gc = true;
 	rc = scan_and_move(vl, v, now);
 	vl->in_gc = false;
+	/* A page that failed to program may hold moved records even when each
+	 * append looked fine (an alignment pad programmed it): keep the victim. */
+	if (!rc && vl->st.program_errors != perr)
+		rc = -EIO;
 	if (rc)
 		return rc;
 	if (vl->sb[v].valid != 0) {
@@ -517,14 +567,7 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 		if (rc)
 			return rc;
 	}
-	for (d = 0; d < vl->nand->ndies; d++) {
-		vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v);
-		fw_nand_erase(vl->nand, d, now);
-	}
-	reset_sb(&vl->sb[v]);
-	vl->sb[v].state = FW_SB_FREE;
-	vl->sb[v].erases++;
-	vl->free_count++;
+	erase_victim(vl, v, now);
 	vl->st.gc_runs++;
 	return 0;
 }

@@ -18,8 +18,12 @@
  * Garbage collection: when free superblocks fall to the reserve, the full
  * superblock with the fewest live bytes is the victim; every live record that
  * has a byte in it (found by scanning it, plus the record straddling in from
- * its predecessor) is appended again and its index entry moved, then the
- * victim's blocks are erased.  GC competes for dies like host I/O.
+ * its predecessor) is appended again and its index entry moved -- through
+ * the moved callback, which puts the new location in the catalog batch --
+ * then the batch is committed (persist) and only then the victim's blocks are
+ * erased, so no committed catalog entry ever points into an erased block.  A
+ * block that fails to erase retires its superblock.  GC competes for dies
+ * like host I/O.
  */
 #ifndef FW_VLOG_H
 #define FW_VLOG_H
@@ -42,6 +46,7 @@ enum fw_sb_state {
 	FW_SB_FREE,
 	FW_SB_OPEN,
 	FW_SB_FULL,
+	FW_SB_RETIRED, /* an erase failed: never written again */
 };
 
 /* Persistent per-superblock state (part of the "vlog" blob). */
@@ -66,6 +71,9 @@ struct fw_vlog_stats {
 	uint64_t gc_bytes;
 	uint64_t crc_errors;
 	uint64_t media_errors;
+	uint64_t program_errors; /* pages that failed to program after retries */
+	uint64_t erase_errors;
+	uint64_t retired; /* superblocks retired after an erase failure */
 };
 
 struct fw_vlog {
@@ -95,7 +103,15 @@ struct fw_vlog {
 	/* Make the index durable; GC calls it before erasing a victim so no
 	 * committed index entry can point into erased blocks.  May be NULL. */
 	int (*persist)(void *arg);
-	void *persist_arg;
+	/*
+	 * GC copied the live record of @key from @old to @cur: point the index
+	 * at @cur, mark @old dead and record the move durably (catalog).  On
+	 * failure nothing of the move may remain (@cur is garbage).  NULL: the
+	 * log updates the index itself (a log without a catalog).
+	 */
+	int (*moved)(void *arg, const uint8_t *key, uint8_t klen, const struct fw_idx_val *old,
+		     const struct fw_idx_val *cur);
+	void *persist_arg; /* of persist and moved */
 	struct fw_vlog_stats st;
 };
 
@@ -148,6 +164,9 @@ int fw_vlog_stage(struct fw_vlog *vl);
 size_t fw_vlog_state_size(const struct fw_vlog *vl);
 void fw_vlog_state_save(const struct fw_vlog *vl, void *buf);
 int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len);
+
+/* Superblocks retired (erase failures), from the layout: survives restarts. */
+uint32_t fw_vlog_retired(const struct fw_vlog *vl);
 
 /* Run one garbage collection pass now (tests, and when space runs low). */
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now);

@@ -19,6 +19,35 @@ static uint64_t f_now(void *ctx)
 	return e->now;
 }
 
+/* Count one operation of @kind; true when it must fail. */
+static bool fault_hit(struct fh_env *e, enum fh_fault_kind kind)
+{
+	const struct fh_fault *f = &e->fault[kind];
+	uint64_t n;
+
+	if (e->frozen && kind != FH_NAND_READ)
+		return true;
+	n = ++e->ops[kind];
+
+	if (!f->at || n < f->at || (n > f->at && !f->persistent))
+		return false;
+	e->injected[kind]++;
+	return true;
+}
+
+void fh_fault_arm(struct fh_env *e, enum fh_fault_kind kind, uint64_t at, bool persistent)
+{
+	e->ops[kind] = 0;
+	e->fault[kind].at = at;
+	e->fault[kind].persistent = persistent;
+}
+
+void fh_fault_clear(struct fh_env *e)
+{
+	memset(e->fault, 0, sizeof(e->fault));
+	memset(e->ops, 0, sizeof(e->ops));
+}
+
 static int f_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf)
 {
 	struct fh_env *e = ctx;
@@ -29,6 +58,8 @@ static int f_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf
 		return -EIO;
 	if (e->fail_read_after > 0)
 		e->fail_read_after--;
+	if (fault_hit(e, FH_NAND_READ))
+		return -EIO;
 	e->reads++;
 	memcpy(buf, e->media + ppn * e->page_size + off, len);
 	return 0;
@@ -40,10 +71,8 @@ static int f_program(void *ctx, uint64_t ppn, const void *buf)
 
 	if (ppn >= e->media_pages)
 		return -EINVAL;
-	if (e->fail_program_after == 0)
+	if (fault_hit(e, FH_NAND_PROGRAM))
 		return -EIO;
-	if (e->fail_program_after > 0)
-		e->fail_program_after--;
 	e->programs++;
 	memcpy(e->media + ppn * e->page_size, buf, e->page_size);
 	return 0;
@@ -55,6 +84,8 @@ static int f_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
 
 	if (ppn >= e->media_pages || len > e->page_size)
 		return -EINVAL;
+	if (e->frozen)
+		return -EIO;
 	e->stages++;
 	memcpy(e->media + ppn * e->page_size, buf, len);
 	return 0;
@@ -66,6 +97,8 @@ static int f_erase(void *ctx, uint64_t block)
 
 	if ((block + 1) * e->pages_per_block > e->media_pages)
 		return -EINVAL;
+	if (fault_hit(e, FH_NAND_ERASE))
+		return -EIO;
 	e->erases++;
 	/* Erased NAND reads as 0xff: stale data must never come back. */
 	memset(e->media + block * e->pages_per_block * e->page_size, 0xff,
@@ -73,28 +106,46 @@ static int f_erase(void *ctx, uint64_t block)
 	return 0;
 }
 
-static struct fh_meta_rec *meta_find(struct fh_meta_rec *t, const void *key, size_t klen)
+static struct fh_meta_rec *meta_find(struct fh_meta_rec *t, int e_hi, const void *key, size_t klen)
 {
 	int i;
 
-	for (i = 0; i < FH_MAX_META; i++)
+	for (i = 0; i < e_hi; i++)
 		if (t[i].live && t[i].klen == klen && !memcmp(t[i].key, key, klen))
 			return &t[i];
 	return NULL;
 }
 
+/* A catalog write: an injected fault kills the transaction, as in LMDB. */
+static int meta_write_fault(struct fh_env *e)
+{
+	bool io = fault_hit(e, FH_META_WRITE), full = fault_hit(e, FH_META_FULL);
+
+	if (io || full)
+		e->txn_dead = true;
+	else if (e->txn_dead)
+		return -EIO; /* MDB_BAD_TXN */
+	return full ? -ENOSPC : io ? -EIO : 0;
+}
+
 static int f_meta_put(void *ctx, const void *key, size_t klen, const void *rec, size_t rlen)
 {
 	struct fh_env *e = ctx;
-	struct fh_meta_rec *r = meta_find(e->pending, key, klen);
-	int i;
+	struct fh_meta_rec *r = meta_find(e->pending, e->meta_hi, key, klen);
+	int i, rc = meta_write_fault(e);
 
+	if (rc)
+		return rc;
 	if (!r) {
 		for (i = 0; i < FH_MAX_META && e->pending[i].live; i++)
 			;
-		if (i == FH_MAX_META)
+		if (i == FH_MAX_META) {
+			e->txn_dead = true;
 			return -ENOSPC;
+		}
 		r = &e->pending[i];
+		if (i >= e->meta_hi)
+			e->meta_hi = i + 1;
 	}
 	r->live = true;
 	r->klen = (uint8_t)klen;
@@ -106,8 +157,11 @@ static int f_meta_put(void *ctx, const void *key, size_t klen, const void *rec, 
 static int f_meta_del(void *ctx, const void *key, size_t klen)
 {
 	struct fh_env *e = ctx;
-	struct fh_meta_rec *r = meta_find(e->pending, key, klen);
+	struct fh_meta_rec *r = meta_find(e->pending, e->meta_hi, key, klen);
+	int rc = meta_write_fault(e);
 
+	if (rc)
+		return rc;
 	if (r)
 		r->live = false;
 	return 0;
@@ -118,7 +172,12 @@ static int f_meta_commit(void *ctx, int sync)
 	struct fh_env *e = ctx;
 
 	(void)sync;
-	memcpy(e->meta, e->pending, sizeof(e->meta));
+	if (fault_hit(e, FH_META_COMMIT) || e->txn_dead) {
+		e->txn_dead = false;
+		fh_env_crash(e); /* the transaction is gone: pending = committed */
+		return -EIO;
+	}
+	memcpy(e->meta, e->pending, (size_t)e->meta_hi * sizeof(e->meta[0]));
 	memcpy(e->blob, e->pending_blob, e->pending_blob_len);
 	e->blob_len = e->pending_blob_len;
 	e->commits++;
@@ -131,7 +190,7 @@ static int f_meta_iterate(void *ctx, int (*fn)(void *, const void *, size_t, con
 	struct fh_env *e = ctx;
 	int i, rc;
 
-	for (i = 0; i < FH_MAX_META; i++) {
+	for (i = 0; i < e->meta_hi; i++) {
 		if (!e->meta[i].live)
 			continue;
 		rc = fn(arg, e->meta[i].key, e->meta[i].klen, e->meta[i].rec, 16);
@@ -145,7 +204,11 @@ static int f_set_blob(void *ctx, const char *name, const void *data, size_t len)
 {
 	struct fh_env *e = ctx;
 
+	int rc = meta_write_fault(e);
+
 	(void)name;
+	if (rc)
+		return rc;
 	if (len > sizeof(e->pending_blob))
 		return -ENOSPC;
 	memcpy(e->pending_blob, data, len);
@@ -198,7 +261,6 @@ void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)
 			 cfg->geo.blocks_per_plane * cfg->geo.pages_per_block;
 	e->media = calloc(e->media_pages, e->page_size);
 	ck_assert_ptr_nonnull(e->media);
-	e->fail_program_after = -1;
 	e->fail_read_after = -1;
 	e->now = 1000000;
 	e->hal = (struct fw_hal){ .ctx = e,
@@ -226,7 +288,7 @@ void fh_env_fini(struct fh_env *e)
 
 void fh_env_crash(struct fh_env *e)
 {
-	memcpy(e->pending, e->meta, sizeof(e->meta));
+	memcpy(e->pending, e->meta, (size_t)e->meta_hi * sizeof(e->meta[0]));
 	memcpy(e->pending_blob, e->blob, e->blob_len);
 	e->pending_blob_len = e->blob_len;
 }

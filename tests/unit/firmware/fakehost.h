@@ -25,6 +25,28 @@ struct fh_meta_rec {
 	bool live;
 };
 
+/*
+ * Fault injection, SQLite style: every operation of a kind is numbered from 1
+ * (fh_env.ops[kind]); a fault armed at N makes operation N fail (transient)
+ * or every operation from N on (persistent).  Catalog faults behave as LMDB
+ * does: after a failed put/del/blob write the transaction is dead, the next
+ * commit fails and every change since the previous commit is discarded.
+ */
+enum fh_fault_kind {
+	FH_NAND_READ,	 /* -EIO, nothing read */
+	FH_NAND_PROGRAM, /* -EIO, the page is not written */
+	FH_NAND_ERASE,	 /* -EIO, the block keeps its data */
+	FH_META_WRITE,	 /* put/del/set_blob: -EIO */
+	FH_META_FULL,	 /* put/del/set_blob: -ENOSPC (map full) */
+	FH_META_COMMIT,	 /* commit: -EIO, the batch is discarded */
+	FH_FAULT_KINDS
+};
+
+struct fh_fault {
+	uint64_t at; /* 0: disarmed */
+	bool persistent;
+};
+
 struct fh_env {
 	uint64_t now;
 	bool auto_clock; /* advance 100 ns on every clock read */
@@ -33,9 +55,14 @@ struct fh_env {
 	uint64_t media_pages;
 	uint32_t page_size;
 	uint32_t pages_per_block;
-	long fail_program_after; /* -1: never; 0: every program fails */
-	long fail_read_after;
+	long fail_read_after; /* -1: never; 0: every read fails */
 	uint64_t programs, reads, erases, stages;
+	struct fh_fault fault[FH_FAULT_KINDS];
+	uint64_t ops[FH_FAULT_KINDS];	   /* operations seen, faulty ones included */
+	uint64_t injected[FH_FAULT_KINDS]; /* failures injected */
+	bool txn_dead;			   /* a catalog write failed: commit must fail */
+	bool frozen; /* the host process is dead: media and catalog writes fail, change nothing */
+	int meta_hi; /* catalog slots ever used */
 	/* catalog: committed and pending copies */
 	struct fh_meta_rec meta[FH_MAX_META], pending[FH_MAX_META];
 	uint8_t blob[1 << 16], pending_blob[1 << 16];
@@ -67,6 +94,10 @@ void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)
 void fh_env_fini(struct fh_env *e);
 /* Simulate a crash: pending (uncommitted) catalog changes vanish. */
 void fh_env_crash(struct fh_env *e);
+/* Arm fault @kind at operation @at (counted from now, 1 = the next one). */
+void fh_fault_arm(struct fh_env *e, enum fh_fault_kind kind, uint64_t at, bool persistent);
+/* Disarm every fault and restart the operation counts. */
+void fh_fault_clear(struct fh_env *e);
 
 /* Small geometry for tests: 2 ch x 2 ways, 8 blocks x 16 pages of 4 KiB. */
 void fh_small_config(struct fw_config *c);

@@ -193,6 +193,65 @@ START_TEST(gc_moves_straddling_records)
 }
 END_TEST
 
+/* An erase failure is not ignored: the superblock is retired (never written
+ * again, the state is in the layout), GC goes on with the next victim, and
+ * when every erase fails the log ends in -ENOSPC with all data readable. */
+START_TEST(erase_failure_retires_superblock_regression)
+{
+	static uint8_t v[16][42000];
+	struct fw_idx_val iv, old;
+	uint64_t ready;
+	char key[8];
+	int i, k, rc = 0;
+
+	init_geo(4096);
+	fh_fault_arm(&env, FH_NAND_ERASE, 1, false);
+	srand(5);
+	for (i = 0; i < 400; i++) {
+		k = i < 16 ? i : rand() % 16;
+		memset(v[k], i, sizeof(v[k]));
+		snprintf(key, sizeof(key), "big%d", k);
+		put(key, v[k], (uint32_t)(40000 + k * 100), false);
+	}
+	ck_assert_uint_eq(env.injected[FH_NAND_ERASE], 1);
+	ck_assert_uint_eq(vl.st.retired, 1);
+	ck_assert_uint_eq(vl.st.erase_errors, 1);
+	ck_assert_uint_eq(fw_vlog_retired(&vl), 1);
+	ck_assert_uint_ge(vl.st.gc_runs, 3);
+	for (k = 0; k < 16; k++) {
+		snprintf(key, sizeof(key), "big%d", k);
+		get(key, v[k], (uint32_t)(40000 + k * 100));
+	}
+	/* Every erase fails from now on: superblocks retire one by one. */
+	fh_fault_arm(&env, FH_NAND_ERASE, 1, true);
+	for (i = 0; i < 400 && rc == 0; i++) {
+		uint8_t nv[42000];
+
+		k = rand() % 16;
+		memset(nv, 400 + i, sizeof(nv));
+		snprintf(key, sizeof(key), "big%d", k);
+		iv.vlen = (uint32_t)(40000 + k * 100);
+		iv.crc = fw_crc32c(fw_crc32c(0, key, (uint8_t)strlen(key)), nv, iv.vlen);
+		rc = fw_vlog_append(&vl, (const uint8_t *)key, (uint8_t)strlen(key), nv, iv.vlen,
+				    iv.crc, false, 0, &iv.loc, &ready);
+		if (rc)
+			break;
+		ck_assert_int_eq(
+			fw_index_put(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv, &old),
+			1);
+		fw_vlog_dead(&vl, old.loc, (uint8_t)strlen(key), old.vlen);
+		memcpy(v[k], nv, sizeof(nv));
+	}
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_uint_ge(fw_vlog_retired(&vl), 2);
+	for (k = 0; k < 16; k++) {
+		snprintf(key, sizeof(key), "big%d", k);
+		get(key, v[k], (uint32_t)(40000 + k * 100));
+	}
+	fini();
+}
+END_TEST
+
 START_TEST(full_log_reports_enospc)
 {
 	static uint8_t v[60000];
@@ -228,6 +287,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, backfill_uses_alignment_gaps);
 	tcase_add_test(tc, state_roundtrip_restores_open_page);
 	tcase_add_test(tc, gc_moves_straddling_records);
+	tcase_add_test(tc, erase_failure_retires_superblock_regression);
 	tcase_add_test(tc, full_log_reports_enospc);
 	suite_add_tcase(s, tc);
 	return s;
