@@ -29,6 +29,9 @@ cycle between phases.
   --cache MODE   off, on or both (default both)
   --keys N       key space of the workload (default 500)
   --max-ms MS    longest workload slice before a kill (default 400)
+  --keep-going   after a failure go on from what the device holds (unreadable
+                 keys deleted) and count failures; default: stop that cache
+                 mode at its first failure
   --help         this text
 
 Environment: BUILD (default build) names the build tree: $BUILD/bin/nvkv-emu and
@@ -39,7 +42,7 @@ Exit: 0 all verified, 1 a verification or the emulator failed, 2 bad usage.
 EOF
 }
 
-points=100 seed= store= cache=both nkeys=500 max_ms=400
+points=100 seed= store= cache=both nkeys=500 max_ms=400 keep_going=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--points) points=${2:?}; shift 2 ;;
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--cache) cache=${2:?}; shift 2 ;;
 	--keys) nkeys=${2:?}; shift 2 ;;
 	--max-ms) max_ms=${2:?}; shift 2 ;;
+	--keep-going) keep_going=1; shift ;;
 	--help | -h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -120,13 +124,14 @@ emu_wait() {
 keys_verified=0 failures=0 done_points=0 cleans=0 gc_runs=0 gc_moves=0
 start_s=$(date +%s.%N)
 
-# verify DIR VWCFLAG [--clean]: run the verifier; adds to the totals; prints its line.
+# verify DIR VWCFLAG [--clean]: run the verifier; adds to the totals; its summary in $vline.
 verify() {
-	local dir=$1 out rc
-	out=$("$CLIENT" verify "$SOCK" "$dir/client" --keys "$nkeys" $2 ${3:-} 2>&1)
+	local dir=$1 out rc resync=
+	[ $keep_going -eq 1 ] && resync=--resync
+	out=$("$CLIENT" verify "$SOCK" "$dir/client" --keys "$nkeys" $2 ${3:-} $resync 2>&1)
 	rc=$?
+	keys_verified=$((keys_verified + nkeys))
 	if [ $rc -eq 0 ]; then
-		keys_verified=$((keys_verified + nkeys))
 		vline=${out#verify: }
 		return 0
 	fi
@@ -136,35 +141,43 @@ verify() {
 	return 1
 }
 
+# bad_run WHAT CLIENT_RC EMU_RC OUT DIR: report a workload slice that went wrong.
+bad_run() {
+	failures=$((failures + 1))
+	echo "$1 FAIL: client exit $2, emulator exit $3"
+	echo "$4" | sed 's/^/  | /'
+	grep -v '^ \|^[a-z-]* *[0-9]' "$5/emu.log" | tail -3 | sed 's/^/  | /'
+}
+
 # kill_point DIR VWC VWCFLAG PHASE INDEX: one workload slice killed at a random moment.
+# Return: 0 verified, 1 a failure, 2 a failure that ends this cache mode.
 kill_point() {
-	local dir=$1 vwc=$2 flag=$3 phase=$4 i=$5 us out rc
+	local dir=$1 vwc=$2 flag=$3 phase=$4 i=$5 us out rc bad=0 ops
+	local tag
+	tag=$(printf '[%3d/%d] vwc=%-3s %-9s' "$i" "$points" "$vwc" "$phase")
 	us=$(((RANDOM * 32768 + RANDOM) % ((max_ms - 10) * 1000) + 10000))
 	out=$("$CLIENT" run "$SOCK" "$dir/client" --keys "$nkeys" $flag --phase "$phase" \
 		--seed "$RANDOM$RANDOM" --kill "$EMU" --after-us "$us" 2>&1)
 	rc=$?
+	[ $rc -eq 0 ] || kill -KILL "$EMU" 2>/dev/null # the client failed before its kill
 	emu_wait
 	if [ $rc -ne 0 ] || [ "$emu_rc" -ne 137 ]; then
-		failures=$((failures + 1))
-		printf '[%3d/%d] vwc=%-3s %-9s FAIL: client exit %d, emulator exit %d\n' "$i" \
-			"$points" "$vwc" "$phase" "$rc" "$emu_rc"
-		echo "$out" | sed 's/^/  | /'
-		tail -5 "$dir/emu.log" | sed 's/^/  | /'
-		return 1
+		bad_run "$tag" "$rc" "$emu_rc" "$out" "$dir"
+		[ $keep_going -eq 1 ] || return 2
+		bad=1
 	fi
-	local ops=${out##*us, }
+	ops=${out##*us, }
 	ops=${ops%% ops*}
-	emu_start "$dir" "$evwc" || { failures=$((failures + 1)); return 1; }
-	verify "$dir" "$flag"
-	rc=$?
-	printf '[%3d/%d] vwc=%-3s %-9s kill -9 after %3d ms (%5s ops): %s\n' "$i" "$points" "$vwc" \
-		"$phase" $((us / 1000)) "$ops" "$vline"
-	return $rc
+	emu_start "$dir" "$evwc" || { failures=$((failures + 1)); return 2; }
+	verify "$dir" "$flag" || bad=1
+	printf '%s kill -9 after %3d ms (%5s ops): %s\n' "$tag" $((us / 1000)) "$ops" "$vline"
+	return $bad
 }
 
 # clean_cycle DIR VWC VWCFLAG PHASE: a whole slice, SIGTERM, restart, strict verification.
 clean_cycle() {
-	local dir=$1 vwc=$2 flag=$3 phase=$4 out rc runs moves
+	local dir=$1 vwc=$2 flag=$3 phase=$4 out rc runs moves bad=0 tag
+	tag=$(printf '[clean]   vwc=%-3s after %-9s' "$vwc" "$phase")
 	out=$("$CLIENT" run "$SOCK" "$dir/client" --keys "$nkeys" $flag --phase "$phase" \
 		--seed "$RANDOM$RANDOM" --ops 1500 2>&1)
 	rc=$?
@@ -172,27 +185,26 @@ clean_cycle() {
 	emu_wait
 	cleans=$((cleans + 1))
 	if [ $rc -ne 0 ] || [ "$emu_rc" -ne 0 ]; then
-		failures=$((failures + 1))
-		echo "[clean] vwc=$vwc after $phase FAIL: client exit $rc, emulator exit $emu_rc"
-		echo "$out" | sed 's/^/  | /'
-		tail -5 "$dir/emu.log" | sed 's/^/  | /'
-		return 1
+		bad_run "$tag" "$rc" "$emu_rc" "$out" "$dir"
+		[ $keep_going -eq 1 ] || return 2
+		bad=1
 	fi
-	runs=$(grep -o '"gc_runs":[0-9]*' "$dir/stats.json" | cut -d: -f2)
-	moves=$(grep -o '"gc_moves":[0-9]*' "$dir/stats.json" | cut -d: -f2)
+	runs=$(grep -o '"gc_runs":[0-9]*' "$dir/stats.json" 2>/dev/null | cut -d: -f2)
+	moves=$(grep -o '"gc_moves":[0-9]*' "$dir/stats.json" 2>/dev/null | cut -d: -f2)
+	rm -f "$dir/stats.json"
 	gc_runs=$((gc_runs + ${runs:-0}))
 	gc_moves=$((gc_moves + ${moves:-0}))
-	emu_start "$dir" "$evwc" || { failures=$((failures + 1)); return 1; }
-	verify "$dir" "$flag" --clean
-	rc=$?
-	printf '[clean]   vwc=%-3s after %-9s 1500 ops (gc %s runs, %s moves), SIGTERM, restart: %s\n' \
-		"$vwc" "$phase" "${runs:-?}" "${moves:-?}" "$vline"
-	return $rc
+	emu_start "$dir" "$evwc" || { failures=$((failures + 1)); return 2; }
+	# A clean shutdown loses nothing acknowledged, write cache or not.
+	verify "$dir" "$flag" --clean || bad=1
+	printf '%s 1500 ops (gc %s runs, %s moves), SIGTERM, restart: %s\n' "$tag" "${runs:-?}" \
+		"${moves:-?}" "$vline"
+	return $bad
 }
 
 # run_mode VWC: every phase's kill points then its clean cycle, on a fresh store.
 run_mode() {
-	local vwc=$1 dir=$store/vwc-$1 flag= phase p n
+	local vwc=$1 dir=$store/vwc-$1 flag= phase p n r
 	evwc=false
 	[ "$vwc" = on ] && flag=--vwc evwc=true
 	if [ -e "$dir" ]; then
@@ -206,9 +218,13 @@ run_mode() {
 		slot=$((slot + 1))
 		for ((p = 0; p < n; p++)); do
 			done_points=$((done_points + 1))
-			kill_point "$dir" "$vwc" "$flag" "$phase" "$done_points" || return 1
+			kill_point "$dir" "$vwc" "$flag" "$phase" "$done_points"
+			r=$?
+			[ $r -eq 0 ] || [ $r -eq 1 -a $keep_going -eq 1 ] || return 1
 		done
-		clean_cycle "$dir" "$vwc" "$flag" "$phase" || return 1
+		clean_cycle "$dir" "$vwc" "$flag" "$phase"
+		r=$?
+		[ $r -eq 0 ] || [ $r -eq 1 -a $keep_going -eq 1 ] || return 1
 	done
 	kill -TERM "$EMU"
 	emu_wait
@@ -221,7 +237,6 @@ for m in $modes; do
 	if ! run_mode "$m"; then
 		[ -n "$EMU" ] && { kill -KILL "$EMU" 2>/dev/null; emu_wait; }
 		echo "crashtest: vwc=$m stopped at its first failure (logs in $store/vwc-$m)"
-		own_store=0
 	fi
 done
 secs=$(echo "$(date +%s.%N) $start_s" | awk '{ printf "%.1f", $1 - $2 }')
@@ -229,7 +244,7 @@ echo "crashtest: $done_points kill points + $cleans clean restarts (cache $cache
 	"delete, gc), $keys_verified keys verified, gc $gc_runs runs / $gc_moves moves in clean" \
 	"slices, $failures failures, ${secs} s, seed $seed"
 if [ $failures -ne 0 ]; then
-	echo "crashtest: FAILED; reproduce with: $0 --points $points --seed $seed --cache $cache" \
+	echo "crashtest: FAILED; stores and logs kept in $store; reproduce with: $0 --points $points --seed $seed --cache $cache" \
 		"--keys $nkeys --max-ms $max_ms"
 	exit 1
 fi

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ struct opts {
 	enum phase phase;
 	uint64_t seed;
 	uint32_t nkeys, ops;
-	bool vwc, clean;
+	bool vwc, clean, resync;
 	pid_t kill_pid;
 	long kill_after_us;
 };
@@ -56,7 +57,8 @@ struct state {
 };
 
 static int log_fd = -1;
-static volatile long ops_done;
+static atomic_long ops_done;
+static atomic_bool killing; /* set before the emulator is killed */
 
 static void die(const char *fmt, ...)
 {
@@ -228,16 +230,25 @@ static void state_save(const char *dir, const struct state *st)
 
 static struct nvkv_dev *open_dev(const char *sock)
 {
+	struct timespec ts = { 0, 10000000 };
 	struct nvkv_opts o;
 	struct nvkv_dev *d;
-	int rc;
+	int rc, tries;
 
 	nvkv_opts_default(&o);
 	o.name = "crash-client";
 	o.queues = 1;
 	o.host_mem = 8u << 20;
 	o.timeout_ms = 5000;
-	rc = nvkv_open(sock, &o, &d);
+	/* A restarted emulator may have bound its socket and not listen yet. */
+	for (tries = 0;; tries++) {
+		rc = nvkv_open(sock, &o, &d);
+		if (rc != -ECONNREFUSED && rc != -ENOENT)
+			break;
+		if (tries == 500)
+			break;
+		nanosleep(&ts, NULL);
+	}
 	if (rc)
 		die("open %s: %s", sock, nvkv_strerror(rc));
 	return d;
@@ -251,12 +262,21 @@ static void *killer(void *arg)
 	struct timespec ts = { o->kill_after_us / 1000000, o->kill_after_us % 1000000 * 1000 };
 
 	nanosleep(&ts, NULL);
+	atomic_store(&killing, true);
 	kill(o->kill_pid, SIGKILL);
 	/* Nothing the device answers from now on can be acknowledged. */
 	dprintf(2, "crash_client: killed the emulator after %ld us, %ld ops\n", o->kill_after_us,
-		ops_done);
+		atomic_load(&ops_done));
 	_exit(0);
 	return NULL;
+}
+
+/* A command failed: expected once the emulator is being killed (the killer exits for us). */
+static void op_failed(const char *what, uint32_t k, int rc)
+{
+	if (atomic_load(&killing))
+		pause();
+	die("%s %u: %s", what, k, nvkv_strerror(rc));
 }
 
 static void do_store(struct nvkv_dev *d, uint32_t k, uint32_t ver, uint32_t len, uint64_t *rng)
@@ -272,7 +292,7 @@ static void do_store(struct nvkv_dev *d, uint32_t k, uint32_t ver, uint32_t len,
 	log_line("S %u %u\n", k, ver);
 	rc = nvkv_store(d, key, KEY_LEN, val, len, NVKV_F_XFER(xfers[rng_next(rng) % 4]));
 	if (rc)
-		die("store key %u (%u bytes): %s", k, len, nvkv_strerror(rc));
+		op_failed("store key", k, rc);
 	log_line("s %u %u\n", k, ver);
 }
 
@@ -285,7 +305,7 @@ static void do_delete(struct nvkv_dev *d, uint32_t k, uint32_t ver)
 	log_line("D %u %u\n", k, ver);
 	rc = nvkv_delete(d, key, KEY_LEN);
 	if (rc && rc != NVKV_KEY_NOT_EXIST)
-		die("delete key %u: %s", k, nvkv_strerror(rc));
+		op_failed("delete key", k, rc);
 	log_line("d %u %u\n", k, ver);
 }
 
@@ -296,7 +316,7 @@ static void do_flush(struct nvkv_dev *d, uint32_t ver)
 	log_line("F %u\n", ver);
 	rc = nvkv_flush(d);
 	if (rc)
-		die("flush: %s", nvkv_strerror(rc));
+		op_failed("flush, version", ver, rc);
 	log_line("f %u\n", ver);
 }
 
@@ -364,7 +384,7 @@ static int run(const struct opts *o)
 		if (o->vwc && rng_next(&rng) % 32 == 0)
 			do_flush(d, ver++);
 		one_op(d, o, ver, &rng);
-		ops_done++;
+		atomic_fetch_add(&ops_done, 1);
 	}
 	if (o->vwc)
 		do_flush(d, ver++);
@@ -554,11 +574,13 @@ static void read_all(struct nvkv_dev *d, const struct state *st, const struct ca
 			now[k] = 0;
 		} else if (rc) {
 			fail("key %u: %s, want %s", k, nvkv_strerror(rc), want);
+			now[k] = UINT32_MAX; /* unreadable */
 			continue;
 		} else {
 			now[k] = check_value(k, buf, vlen, &why);
 			if (!now[k]) {
 				fail("key %u: %s (%zu bytes), want %s", k, why, vlen, want);
+				now[k] = UINT32_MAX;
 				continue;
 			}
 		}
@@ -626,12 +648,33 @@ static int verify(const struct opts *o)
 	check_list(d, &st, now);
 	for (k = 0; k < o->nkeys; k++)
 		present += now[k] != 0;
-	if (fail_count) {
+	if (fail_count && !o->resync) {
 		printf("verify: %u keys, %d failures (%u ops in this cycle, %u in doubt); state "
 		       "and log kept in %s\n",
 		       o->nkeys, fail_count, (unsigned int)nops, in_doubt, o->dir);
 		nvkv_close(d);
 		return 1;
+	}
+	if (fail_count) {
+		char kept[4200];
+
+		/* Go on from what the device holds: unreadable keys are deleted. */
+		for (k = 0; k < o->nkeys; k++) {
+			uint8_t key[KEY_LEN];
+
+			if (now[k] != UINT32_MAX)
+				continue;
+			make_key(k, key);
+			nvkv_delete(d, key, KEY_LEN);
+			now[k] = 0;
+		}
+		path_in(path, sizeof(path), o->dir, "log");
+		snprintf(kept, sizeof(kept), "%s.failed-%u", path, st.next_ver);
+		if (rename(path, kept))
+			die("rename %s: %s", path, strerror(errno));
+		printf("verify: %u keys, %d failures (%u ops in this cycle, %u in doubt); log "
+		       "kept as %s; going on from what the device holds\n",
+		       o->nkeys, fail_count, (unsigned int)nops, in_doubt, kept);
 	}
 	/* What was read becomes the state the next cycle starts from: make it durable. */
 	rc = nvkv_flush(d);
@@ -646,15 +689,16 @@ static int verify(const struct opts *o)
 	path_in(path, sizeof(path), o->dir, "log");
 	if (truncate(path, 0) && errno != ENOENT)
 		die("%s: %s", path, strerror(errno));
-	printf("verify: %u keys ok, %u present, %u ops in this cycle, %u in doubt\n", o->nkeys,
-	       present, (unsigned int)nops, in_doubt);
+	if (!fail_count)
+		printf("verify: %u keys ok, %u present, %u ops in this cycle, %u in doubt\n",
+		       o->nkeys, present, (unsigned int)nops, in_doubt);
 	for (k = 0; k < o->nkeys; k++)
 		free(cand[k].v);
 	free(cand);
 	free(now);
 	free(ops);
 	free(st.ver);
-	return 0;
+	return fail_count ? 1 : 0;
 }
 
 /* ---- command line ----------------------------------------------------------- */
@@ -663,7 +707,10 @@ static void usage(void)
 {
 	fputs("usage: crash_client run SOCKET DIR --phase fill|overwrite|delete|gc [--seed S]\n"
 	      "                      [--keys N] [--vwc] (--ops N | --kill PID --after-us T)\n"
-	      "       crash_client verify SOCKET DIR [--keys N] [--vwc] [--clean]\n"
+	      "       crash_client verify SOCKET DIR [--keys N] [--vwc] [--clean] [--resync]\n"
+	      "--clean: the emulator was shut down cleanly, nothing acknowledged may be lost;\n"
+	      "--resync: after failures, go on from what the device holds (unreadable keys\n"
+	      "are deleted, the log kept as log.failed-N).\n"
 	      "DIR holds the operation log (log) and the last verified state (state).\n"
 	      "Exit: 0 ok, 1 verification failed, 2 error (including an unexpected status).\n",
 	      stderr);
@@ -691,6 +738,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		}
 		if (!strcmp(a, "--clean")) {
 			o->clean = true;
+			continue;
+		}
+		if (!strcmp(a, "--resync")) {
+			o->resync = true;
 			continue;
 		}
 		if (!v)
