@@ -56,8 +56,12 @@ static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen
 	iv.crc = fw_crc32c(fw_crc32c(0, key, klen), val, vlen);
 	rc = fw_vlog_append(&s->vlog, key, klen, val, vlen, iv.crc, aligned, cmd->done, &iv.loc,
 			    &ready);
-	if (batch_failed(s, failures))
-		return s->batch.fail_st; /* inside GC; the record is not accounted */
+	if (batch_failed(s, failures)) {
+		/* Rolled back inside GC, which then fails the append. */
+		if (!rc)
+			fw_vlog_dead(&s->vlog, iv.loc, klen, vlen);
+		return s->batch.fail_st;
+	}
 	if (s->vlog.st.program_errors != perr) {
 		/* A page of the open batch is lost: so is the batch. */
 		if (!rc)

@@ -20,12 +20,18 @@ static struct nvkv_dev *open_dev(void)
 {
 	struct nvkv_opts o;
 	struct nvkv_dev *d = NULL;
+	int i, rc;
 
 	nvkv_opts_default(&o);
 	o.queues = 6;
 	o.queue_depth = 128;
 	o.timeout_ms = 3000;
-	ck_assert_int_eq(nvkv_open(emu.sock, &o, &d), 0);
+	/* emu_start() returns once the socket file exists, which is between
+	 * the emulator's bind() and listen(): a loaded machine can connect in
+	 * that window and be refused. */
+	for (i = 0; (rc = nvkv_open(emu.sock, &o, &d)) == -ECONNREFUSED && i < 100; i++)
+		sleep_ms(10);
+	ck_assert_int_eq(rc, 0);
 	return d;
 }
 

@@ -82,7 +82,7 @@ static uint64_t failed_cmds; /* commands the faults made fail */
 
 static void key_name(char *key, int k)
 {
-	snprintf(key, 8, "k%02d", k);
+	snprintf(key, 16, "k%02d", k % 100);
 }
 
 static uint32_t val_len(int k, uint32_t v)
@@ -104,7 +104,7 @@ static uint16_t store_ver(int k, uint32_t v)
 {
 	static uint8_t buf[8192];
 	uint64_t mark = host.brk;
-	char key[8];
+	char key[16];
 	uint16_t st;
 
 	key_name(key, k);
@@ -120,7 +120,7 @@ static bool key_ok(int k, uint16_t *st)
 	static uint8_t got[8192], want[8192];
 	uint64_t mark = host.brk;
 	uint32_t vlen = 0;
-	char key[8];
+	char key[16];
 	bool ok;
 
 	key_name(key, k);
@@ -266,7 +266,7 @@ START_TEST(failed_group_commit_fails_every_cqe_of_the_batch)
 	struct kvc_kv_cmd c;
 	struct kvc_sqe sqe;
 	struct kvc_cqe cqe;
-	char key[8];
+	char key[16];
 	int k, n;
 
 	memset(ver, 0, sizeof(ver));
@@ -298,6 +298,39 @@ START_TEST(failed_group_commit_fails_every_cqe_of_the_batch)
 	ck_assert_uint_eq(env.injected[FH_META_COMMIT], 1);
 	check_all("after the failed commit");
 	ck_assert_uint_eq(store_ver(5, ver[5] = 1), 0); /* the device is up */
+	crash_restart();
+	check_all("after restart");
+}
+END_TEST
+
+static uint16_t flush(void)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_NVM_FLUSH;
+	kvc_sqe_set_nsid(&sqe, 1);
+	return fh_exec(&host, 1, &sqe, NULL);
+}
+
+/* Write cache on: a Flush whose commit fails reports it, and the device
+ * returns to the last successful Flush, as a power loss would. */
+START_TEST(failed_flush_with_write_cache_returns_to_the_last_flush)
+{
+	teardown();
+	cfg.vwc = true; /* the write cache is present and enabled */
+	fh_env_init(&env, &cfg, true);
+	start();
+	memset(ver, 0, sizeof(ver));
+	ck_assert_uint_eq(store_ver(0, ver[0] = 1), 0);
+	ck_assert_uint_eq(flush(), 0);
+	ck_assert_uint_eq(store_ver(0, 2), 0); /* acknowledged, not durable */
+	ck_assert_uint_eq(store_ver(1, 1), 0);
+	fh_fault_arm(&env, FH_META_COMMIT, 1, false);
+	ck_assert_uint_eq(flush(), ST_INTERNAL);
+	check_all("after the failed flush"); /* k00 version 1, k01 absent */
+	ck_assert_uint_eq(store_ver(2, ver[2] = 1), 0);
+	ck_assert_uint_eq(flush(), 0);
 	crash_restart();
 	check_all("after restart");
 }
@@ -422,7 +455,7 @@ static void workload(bool faults)
 							 st == ST_WFAULT),
 					      "store status %#x", st);
 		} else if (r < 88) {
-			char key[8];
+			char key[16];
 
 			key_name(key, k);
 			st = fh_simple(&host, 1, KVC_KV_DELETE, key);
@@ -539,6 +572,7 @@ static Suite *batch_suite(void)
 	tcase_add_test(tc, catalog_full_fails_the_store_and_keeps_the_old_value);
 	tcase_add_test(tc, catalog_write_error_is_internal_error);
 	tcase_add_test(tc, failed_group_commit_fails_every_cqe_of_the_batch);
+	tcase_add_test(tc, failed_flush_with_write_cache_returns_to_the_last_flush);
 	tcase_add_test(tc, program_failure_is_write_fault);
 	tcase_add_test(tc, program_failure_without_catalog);
 	tcase_add_test(tc, erase_failure_retires_the_block);
