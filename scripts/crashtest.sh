@@ -166,8 +166,8 @@ kill_point() {
 		[ $keep_going -eq 1 ] || return 2
 		bad=1
 	fi
-	ops=${out##*us, }
-	ops=${ops%% ops*}
+	ops=-
+	[ $bad -eq 0 ] && ops=${out##*us, } ops=${ops%% ops*}
 	emu_start "$dir" "$evwc" || { failures=$((failures + 1)); return 2; }
 	verify "$dir" "$flag" || bad=1
 	printf '%s kill -9 after %3d ms (%5s ops): %s\n' "$tag" $((us / 1000)) "$ops" "$vline"
