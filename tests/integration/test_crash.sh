@@ -5,5 +5,5 @@
 # verified after each restart (scripts/crashtest.sh; the full run is 100 points).  A fixed seed
 # keeps it reproducible; CRASH_SEED=S picks another.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-exec "$here/../../scripts/crashtest.sh" --points 20 --max-ms 250 --seed "${CRASH_SEED:-20261202}"
+cd "$(dirname "$0")/../.." || exit 1
+exec scripts/crashtest.sh --points 20 --max-ms 250 --seed "${CRASH_SEED:-20261202}"
