@@ -298,26 +298,81 @@ static void inner_insert(struct inner *in, uint32_t slot, const struct sep *s, v
 	in->h.n++;
 }
 
-/* Split full @in around its middle; the middle separator goes up in *@up. */
-static struct inner *inner_split(struct fw_index *ix, struct inner *in, struct sep *up)
+/*
+ * The nodes one leaf split needs, allocated before the tree is touched so that
+ * an allocation failure leaves it exactly as it was: the new leaf, one inner
+ * node per full ancestor that must split, and a new root when they all are.
+ */
+struct split_nodes {
+	struct leaf *leaf;
+	struct inner *inner[MAX_HEIGHT];
+	uint32_t n_inner, used;
+};
+
+static void split_release(struct fw_index *ix, struct split_nodes *sn)
 {
-	struct inner *r = new_inner(ix);
+	while (sn->n_inner > 0) {
+		fw_free(sn->inner[--sn->n_inner]);
+		ix->inners--;
+	}
+	if (sn->leaf) {
+		fw_free(sn->leaf);
+		ix->leaves--;
+	}
+}
+
+static int split_reserve(struct fw_index *ix, struct inner **path, uint32_t depth,
+			 struct split_nodes *sn)
+{
+	uint32_t need = 0;
+
+	while (depth > 0 && path[depth - 1]->h.n == INNER_CAP) {
+		need++;
+		depth--;
+	}
+	if (depth == 0)
+		need++; /* the root splits too (or is the leaf): a new root above it */
+	memset(sn, 0, sizeof(*sn));
+	sn->leaf = new_leaf(ix);
+	if (!sn->leaf)
+		return -ENOMEM;
+	while (sn->n_inner < need) {
+		sn->inner[sn->n_inner] = new_inner(ix);
+		if (!sn->inner[sn->n_inner]) {
+			split_release(ix, sn);
+			return -ENOMEM;
+		}
+		sn->n_inner++;
+	}
+	return 0;
+}
+
+static struct inner *split_take(struct split_nodes *sn)
+{
+	return sn->inner[sn->used++];
+}
+
+/* Split full @in around its middle into @r; the middle separator goes up in *@up. */
+static void inner_split(struct inner *in, struct inner *r, struct sep *up)
+{
 	uint32_t mid = in->h.n / 2;
 
-	if (!r)
-		return NULL;
 	*up = in->s[mid];
 	r->h.n = (uint16_t)(in->h.n - mid - 1);
 	memcpy(r->s, &in->s[mid + 1], r->h.n * sizeof(r->s[0]));
 	memcpy(r->child, &in->child[mid + 1], (r->h.n + 1u) * sizeof(r->child[0]));
 	in->h.n = (uint16_t)mid;
-	return r;
 }
 
-/* Propagate a new right sibling @right with separator @s up the @path. */
-static int grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slots, uint32_t depth,
-			struct sep s, void *right)
+/*
+ * Propagate a new right sibling @right with separator @s up the @path, taking
+ * the inner nodes split_reserve() set aside for exactly this walk.
+ */
+static void grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slots, uint32_t depth,
+			 struct sep s, void *right, struct split_nodes *sn)
 {
+	struct inner *root;
+
 	while (depth > 0) {
 		struct inner *in = path[depth - 1];
 		uint32_t slot = slots[depth - 1];
@@ -326,11 +381,10 @@ static int grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slot
 
 		if (in->h.n < INNER_CAP) {
 			inner_insert(in, slot, &s, right);
-			return 0;
+			return;
 		}
-		r = inner_split(ix, in, &up);
-		if (!r)
-			return -ENOMEM;
+		r = split_take(sn);
+		inner_split(in, r, &up);
 		if (slot <= in->h.n)
 			inner_insert(in, slot, &s, right);
 		else
@@ -339,32 +393,30 @@ static int grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slot
 		right = r;
 		depth--;
 	}
-	/* New root. */
-	{
-		struct inner *root = new_inner(ix);
-
-		if (!root)
-			return -ENOMEM;
-		root->h.n = 1;
-		root->s[0] = s;
-		root->child[0] = ix->root;
-		root->child[1] = right;
-		ix->root = root;
-		ix->height++;
-	}
-	return 0;
+	root = split_take(sn);
+	root->h.n = 1;
+	root->s[0] = s;
+	root->child[0] = ix->root;
+	root->child[1] = right;
+	ix->root = root;
+	ix->height++;
 }
 
+/* Split full leaf @l, insert @ne at @pos; all or nothing (-ENOMEM, tree unchanged). */
 static int leaf_split_insert(struct fw_index *ix, struct leaf *l, uint32_t pos,
 			     const struct entry *ne, struct inner **path, uint32_t *slots)
 {
-	struct leaf *r = new_leaf(ix);
 	/* Appending at the right end (sequential keys): keep the left leaf full. */
 	uint32_t keep = (pos == l->h.n && !l->next) ? l->h.n : l->h.n / 2;
+	struct split_nodes sn;
+	struct leaf *r;
 	struct sep s;
+	int rc;
 
-	if (!r)
-		return -ENOMEM;
+	rc = split_reserve(ix, path, ix->height - 1, &sn);
+	if (rc)
+		return rc;
+	r = sn.leaf;
 	r->h.n = (uint16_t)(l->h.n - keep);
 	memcpy(r->e, &l->e[keep], r->h.n * sizeof(r->e[0]));
 	l->h.n = (uint16_t)keep;
@@ -382,7 +434,8 @@ static int leaf_split_insert(struct fw_index *ix, struct leaf *l, uint32_t pos,
 	}
 	memcpy(s.key, r->e[0].key, FW_KEY_MAX);
 	s.klen = e_klen(&r->e[0]);
-	return grow_parents(ix, path, slots, ix->height - 1, s, r);
+	grow_parents(ix, path, slots, ix->height - 1, s, r, &sn);
+	return 0;
 }
 
 int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
