@@ -277,6 +277,108 @@ START_TEST(full_log_reports_enospc)
 }
 END_TEST
 
+/* A value of @len bytes, each byte @seed plus its index. */
+static uint8_t *pattern(uint32_t len, int seed)
+{
+	uint8_t *v = malloc(len + 1);
+	uint32_t i;
+
+	ck_assert_ptr_nonnull(v);
+	for (i = 0; i < len; i++)
+		v[i] = (uint8_t)(seed + i);
+	return v;
+}
+
+/* Append a record of key @key and a @len-byte pattern value. */
+static void put_pattern(const char *key, uint32_t len, int seed)
+{
+	uint8_t *v = pattern(len, seed);
+
+	put(key, v, len, false);
+	free(v);
+}
+
+static void get_pattern(const char *key, uint32_t len, int seed)
+{
+	uint8_t *v = pattern(len, seed);
+
+	get(key, v, len);
+	free(v);
+}
+
+static uint64_t loc_of(const char *key)
+{
+	struct fw_idx_val iv;
+
+	ck_assert(fw_index_get(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv));
+	return iv.loc;
+}
+
+/*
+ * Record "KKKK" (16 bytes of header and key, 200 of value) starts @d bytes
+ * before the end of superblock 0, and superblock 0's successor is 2, not the
+ * next address (superblock 1 was erased more often, the least-erased free one
+ * opens).  The boundary falls inside the header (6), between header and key
+ * (12), inside the key (14) and between key and value (16).  The record must
+ * read back, hold after a restart, and move when superblock 2 is collected:
+ * the successor has to know about it even when no piece of the record was
+ * split.  Found by the crash test: key 25 relocated with its header 6 bytes
+ * before a superblock's end read back with a bad checksum.
+ */
+START_TEST(record_across_superblocks_follows_the_chain_regression)
+{
+	static const uint64_t ds[] = { 6, 12, 14, 16 };
+	uint64_t d = ds[_i], len, k;
+	size_t slen;
+	uint8_t *blob;
+
+	init_geo(4096);
+	vl.sb[1].erases = 1;
+	len = fw_rec_len(4, 200);
+	put_pattern("P", (uint32_t)(vl.sb_bytes - d - fw_rec_len(1, 0)), 1);
+	put_pattern("KKKK", 200, 2);
+	k = loc_of("KKKK");
+	ck_assert_uint_eq(k, vl.sb_bytes - d);
+	ck_assert_uint_eq(vl.sb[0].next, 2);
+	ck_assert_uint_eq(vl.cur, 2);
+	ck_assert_uint_eq(vl.sb[0].valid, vl.sb_bytes);
+	ck_assert_uint_eq(vl.sb[2].valid, len - d);
+	get_pattern("KKKK", 200, 2);
+
+	/* Restart: the layout holds the record, reads follow the chain. */
+	ck_assert_int_eq(fw_vlog_stage(&vl), 0);
+	slen = fw_vlog_state_size(&vl);
+	blob = malloc(slen);
+	fw_vlog_state_save(&vl, blob);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 2), 0);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, slen), 0);
+	free(blob);
+	ck_assert(fw_vlog_holds(&vl, k, len));
+	ck_assert(!fw_vlog_holds(&vl, k, len + vl.sb_bytes));
+	fw_vlog_live(&vl, loc_of("P"), 1, (uint32_t)(vl.sb_bytes - d - fw_rec_len(1, 0)));
+	fw_vlog_live(&vl, k, 4, 200);
+	ck_assert_uint_eq(vl.sb[0].valid, vl.sb_bytes);
+	ck_assert_uint_eq(vl.sb[2].valid, len - d);
+	get_pattern("KKKK", 200, 2);
+
+	/* Fill superblock 2 with a record that dies: it is the emptier victim. */
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 3);
+	put_pattern("Z", 10, 4);
+	ck_assert_uint_eq(vl.sb[2].state, FW_SB_FULL);
+	ck_assert_uint_eq(vl.sb[2].valid, len - d);
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[2].state, FW_SB_FREE);
+	ck_assert_uint_eq(vl.st.gc_moves, 1);
+	ck_assert_uint_ne(loc_of("KKKK"), k);
+	ck_assert_uint_eq(vl.sb[0].valid, vl.sb_bytes - d);
+	get_pattern("KKKK", 200, 2);
+	get_pattern("P", (uint32_t)(vl.sb_bytes - d - fw_rec_len(1, 0)), 1);
+	get_pattern("Z", 10, 4);
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -289,6 +391,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, gc_moves_straddling_records);
 	tcase_add_test(tc, erase_failure_retires_superblock_regression);
 	tcase_add_test(tc, full_log_reports_enospc);
+	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
