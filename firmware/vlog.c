@@ -604,12 +604,34 @@ static int scan_and_move(struct fw_vlog *vl, uint32_t v, uint64_t now)
 	return 0;
 }
 
+/*
+ * Victim @v goes: the superblocks the record crossing out of it straddles
+ * into must stop naming that record (dead, moved by this GC), or GC of one of
+ * them would read it from @v's next contents.  @v's successor link may be
+ * stale already (that superblock was erased first): then its straddling
+ * record is not one from @v.
+ */
+static void forget_straddler(struct fw_vlog *vl, uint32_t v)
+{
+	uint32_t s = vl->sb[v].next;
+	uint64_t rec;
+
+	if (s == FW_SB_NONE)
+		return;
+	rec = vl->sb[s].straddle_loc;
+	if (rec == FW_OFF_NONE || (rec / vl->sb_bytes != v && rec != vl->sb[v].straddle_loc))
+		return;
+	for (; s != FW_SB_NONE && vl->sb[s].straddle_loc == rec; s = vl->sb[s].next)
+		vl->sb[s].straddle_loc = FW_OFF_NONE;
+}
+
 /* Erase victim @v on every die; a block that fails to erase retires the
  * superblock for good (its data is dead already, the catalog says so). */
 static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 {
 	uint32_t d, bad = 0;
 
+	forget_straddler(vl, v);
 	for (d = 0; d < vl->nand->ndies; d++) {
 		if (vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v))
 			bad++;

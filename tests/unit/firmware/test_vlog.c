@@ -379,6 +379,56 @@ START_TEST(record_across_superblocks_follows_the_chain_regression)
 }
 END_TEST
 
+/*
+ * Record "R" crosses from superblock 0 into 1, its header 6 bytes before the
+ * end.  GC erases 0 (everything in it dead) and later reopens it as the open
+ * superblock; then 1 is the victim.  Superblock 1 must not still name "R" as
+ * its straddling record: GC would read a header 6 bytes before the end of the
+ * open superblock, run off its end and give up on the victim for good (the
+ * crash test: Capacity Exceeded at 27 % use).
+ */
+START_TEST(erased_superblock_is_no_straddler_regression)
+{
+	uint32_t plen, i;
+
+	init_geo(4096);
+	plen = (uint32_t)(vl.sb_bytes - 6 - fw_rec_len(1, 0));
+	put_pattern("P", plen, 1);
+	put_pattern("R", 100, 2);
+	ck_assert_uint_eq(loc_of("R"), vl.sb_bytes - 6);
+	ck_assert_uint_eq(vl.sb[0].next, 1);
+	put_pattern("R", 10, 3);
+	put_pattern("P", 10, 4);
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 5); /* fills 1, opens 2 */
+	put_pattern("Z", 10, 6);
+	ck_assert_uint_eq(vl.sb[0].valid, 0);
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[0].state, FW_SB_FREE);
+	for (i = 0; i < vl.nsb; i++)
+		ck_assert(vl.sb[i].straddle_loc == FW_OFF_NONE ||
+			  vl.sb[i].straddle_loc / vl.sb_bytes != 0);
+
+	/* Superblock 0 opens next (the others wore more), with less than a
+	 * superblock in it; then superblock 1 has nothing live left. */
+	for (i = 3; i < vl.nsb; i++)
+		vl.sb[i].erases = 5;
+	put_pattern("Y", (uint32_t)vl.sb_bytes, 7);
+	ck_assert_uint_eq(vl.cur, 0);
+	put_pattern("Y", 10, 8);
+	put_pattern("R", 10, 9);
+	put_pattern("P", 10, 10);
+	ck_assert_uint_lt(vl.off, vl.sb_bytes - 4096);
+	ck_assert_uint_eq(vl.sb[1].valid, 0);
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[1].state, FW_SB_FREE);
+	get_pattern("P", 10, 10);
+	get_pattern("R", 10, 9);
+	get_pattern("Y", 10, 8);
+	get_pattern("Z", 10, 6);
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -392,6 +442,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, erase_failure_retires_superblock_regression);
 	tcase_add_test(tc, full_log_reports_enospc);
 	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
+	tcase_add_test(tc, erased_superblock_is_no_straddler_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
