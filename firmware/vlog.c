@@ -535,8 +535,15 @@ static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 	if (rc)
 		return rc;
 	rc = read_record(vl, hk + FW_REC_HDR, klen, &iv, vl->scratch, now, &done);
-	if (rc)
+	if (rc == -EBADMSG) {
+		/* Damaged for good: keeping the victim for it would lose the block
+		 * at every pass.  Moved as stored, under the index's checksum, the
+		 * key keeps reading as unrecovered. */
+		vl->st.media_errors++;
+		vlog_log(vl, FW_LOG_ERR, "gc: a live record fails its checksum; moved as stored");
+	} else if (rc) {
 		return rc; /* keep the block: never erase what we could not move */
+	}
 	rc = fw_vlog_append(vl, hk + FW_REC_HDR, klen, vl->scratch, iv.vlen, iv.crc,
 			    hk[3] & FW_REC_ALIGNED, done, &nloc, &ready);
 	if (rc)

@@ -28,8 +28,10 @@
  * the moved callback, which puts the new location in the catalog batch --
  * then the batch is committed (persist) and only then the victim's blocks are
  * erased, so no committed catalog entry ever points into an erased block.  A
- * block that fails to erase retires its superblock.  GC competes for dies
- * like host I/O.
+ * live record that fails its checksum is moved as stored (its key keeps
+ * reading as unrecovered; a media error is counted) rather than pinning the
+ * victim.  A block that fails to erase retires its superblock.  GC competes
+ * for dies like host I/O.
  */
 #ifndef FW_VLOG_H
 #define FW_VLOG_H

@@ -429,6 +429,48 @@ START_TEST(erased_superblock_is_no_straddler_regression)
 }
 END_TEST
 
+/*
+ * A live record in a GC victim whose value no longer matches its checksum
+ * (a bit flipped on the media) cannot be repaired; GC used to keep the
+ * victim for it, and picked it again at every pass, so the space never came
+ * back.  It is moved as it is: the key stays unreadable (88h to the host),
+ * a media error is counted, the others move and the block is reclaimed.
+ */
+START_TEST(gc_moves_a_corrupt_live_record_as_is_regression)
+{
+	struct fw_idx_val iv;
+	uint8_t buf[100];
+	uint64_t done, b;
+
+	init_geo(4096);
+	put_pattern("A", 100, 1);
+	put_pattern("B", 100, 2);
+	put_pattern("C", 100, 3);
+	b = loc_of("B");
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 4); /* programs page 0, fills superblock 0 */
+	put_pattern("Z", 10, 5);
+	ck_assert_uint_eq(vl.sb[0].state, FW_SB_FULL);
+	ck_assert_uint_eq(vl.sb[0].valid, 3 * fw_rec_len(1, 100));
+	/* Superblock 0's page 0 is die 0's page 0 of block 0; B lies in it. */
+	env.media[fw_nand_ppn(&nand, 0, 0, 0) * 4096 + b + fw_rec_len(1, 50)] ^= 0x10;
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"B", 1, &iv));
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"B", 1, &iv, buf, 0, &done), -EBADMSG);
+
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[0].state, FW_SB_FREE);
+	ck_assert_uint_eq(vl.st.gc_moves, 3);
+	ck_assert_uint_eq(vl.st.media_errors, 1);
+	ck_assert_uint_ne(loc_of("B"), b);
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"B", 1, &iv));
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"B", 1, &iv, buf, 0, &done), -EBADMSG);
+	get_pattern("A", 100, 1);
+	get_pattern("C", 100, 3);
+	get_pattern("Z", 10, 5);
+	ck_assert_uint_eq(vl.used, 3 * fw_rec_len(1, 100) + fw_rec_len(1, 10));
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -443,6 +485,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, full_log_reports_enospc);
 	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
 	tcase_add_test(tc, erased_superblock_is_no_straddler_regression);
+	tcase_add_test(tc, gc_moves_a_corrupt_live_record_as_is_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
