@@ -287,6 +287,9 @@ static uint64_t space_left(const struct fw_vlog *vl)
 
 static int ensure_space(struct fw_vlog *vl, uint64_t need, uint64_t now)
 {
+	/* A byte more: a record ending at its superblock's end opens the next
+	 * one at once, and no layout has the frontier at a superblock's end. */
+	need++;
 	if (!vl->in_gc)
 		need += (uint64_t)vl->reserve * vl->sb_bytes;
 	while (space_left(vl) < need) {

@@ -471,6 +471,55 @@ START_TEST(gc_moves_a_corrupt_live_record_as_is_regression)
 }
 END_TEST
 
+/*
+ * Without a reserve, records of exactly one superblock each fill the log to
+ * its last byte.  The one that would end exactly at the end of the last free
+ * superblock left the frontier there (no successor to open) after writing
+ * it: -ENOSPC, yet the bytes stayed, and the layout saved from then on was
+ * refused at the next start ("frontier out of range").  It must be refused
+ * before anything is written.
+ */
+START_TEST(record_filling_the_last_superblock_is_refused_regression)
+{
+	uint32_t vlen;
+	uint64_t ready, loc, used;
+	uint8_t *v, *blob;
+	char key[16];
+	size_t len;
+	int i, rc = 0;
+
+	init_geo(4096);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 0), 0);
+	vlen = (uint32_t)(vl.sb_bytes - fw_rec_len(2, 0));
+	for (i = 0; i < (int)vl.nsb - 1; i++) {
+		snprintf(key, sizeof(key), "f%d", i);
+		put_pattern(key, vlen, i);
+	}
+	ck_assert_uint_eq(vl.cur, vl.nsb - 1);
+	ck_assert_uint_eq(vl.off, 0);
+	used = vl.used;
+	v = pattern(vlen, 99);
+	rc = fw_vlog_append(&vl, (const uint8_t *)"f9", 2, v, vlen, 0, false, 0, &loc, &ready);
+	free(v);
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_uint_eq(vl.off, 0);
+	ck_assert_uint_eq(vl.used, used);
+	len = fw_vlog_state_size(&vl);
+	blob = malloc(len);
+	fw_vlog_state_save(&vl, blob);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 0), 0);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len), 0);
+	free(blob);
+	for (i = 0; i < (int)vl.nsb - 1; i++) {
+		snprintf(key, sizeof(key), "f%d", i);
+		get_pattern(key, vlen, i);
+	}
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -486,6 +535,7 @@ static Suite *vlog_suite(void)
 	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
 	tcase_add_test(tc, erased_superblock_is_no_straddler_regression);
 	tcase_add_test(tc, gc_moves_a_corrupt_live_record_as_is_regression);
+	tcase_add_test(tc, record_filling_the_last_superblock_is_refused_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
