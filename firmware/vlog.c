@@ -749,6 +749,10 @@ static int check_sb(struct fw_vlog *vl, uint32_t i, const struct fw_sb *s)
 		return bad_layout(vl, "first record offset out of range", i, s->first_rec);
 	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc >= end)
 		return bad_layout(vl, "straddling record out of range", i, s->straddle_loc);
+	/* It runs in from a predecessor: it cannot start here. */
+	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc / vl->sb_bytes == i)
+		return bad_layout(vl, "straddling record starts in its own superblock", i,
+				  s->straddle_loc);
 	/* Only a full superblock has a successor: open_next_sb() sets it. */
 	if (s->state == FW_SB_FULL && (s->next >= vl->nsb || s->next == i))
 		return bad_layout(vl, "next superblock out of range", i, s->next);

@@ -329,6 +329,7 @@ START_TEST(record_across_superblocks_follows_the_chain_regression)
 {
 	static const uint64_t ds[] = { 6, 12, 14, 16 };
 	uint64_t d = ds[_i], len, k;
+	struct fw_sb *sbs;
 	size_t slen;
 	uint8_t *blob;
 
@@ -352,6 +353,12 @@ START_TEST(record_across_superblocks_follows_the_chain_regression)
 	fw_vlog_state_save(&vl, blob);
 	fw_vlog_fini(&vl);
 	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 2), 0);
+	/* The loader refuses superblock 2 naming a record of its own. */
+	sbs = (struct fw_sb *)(blob + slen - vl.nsb * sizeof(struct fw_sb));
+	ck_assert_uint_eq(sbs[2].straddle_loc, k);
+	sbs[2].straddle_loc = 2 * vl.sb_bytes + 100;
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, slen), -EUCLEAN);
+	sbs[2].straddle_loc = k;
 	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, slen), 0);
 	free(blob);
 	ck_assert(fw_vlog_holds(&vl, k, len));
