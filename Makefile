@@ -151,6 +151,10 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -Itests/integration -o $@ $< \
 		$(LIBNVKV) $(LIBKVC) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS_BASE)
 
+# The crash test's workload client and verifier (scripts/crashtest.sh, test_crash.sh).
+CRASH_CLIENT := $(BUILD)/tests/integration/crash_client
+all: $(CRASH_CLIENT)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all deps test unit-test run format check-format install clean docs tsan-test

@@ -91,26 +91,73 @@ uint64_t fw_vlog_capacity(const struct fw_vlog *vl)
 	return (uint64_t)(vl->nsb - vl->reserve - 1) * vl->sb_bytes;
 }
 
+/*
+ * A position in the value log: superblock and offset in its stream.  A record
+ * is contiguous inside a superblock and continues at offset 0 of its
+ * successor in write order (sb[].next), which is not the next address; the
+ * successor names it as its straddle_loc.  Every walk over a record's bytes
+ * crosses superblock ends through spot_skip() and nowhere else.
+ */
+struct spot {
+	uint32_t sb;
+	uint64_t o;
+};
+
+/* Where @loc is; superblock FW_SB_NONE when past the last one. */
+static struct spot spot_at(const struct fw_vlog *vl, uint64_t loc)
+{
+	struct spot p = { FW_SB_NONE, loc % vl->sb_bytes };
+
+	if (loc / vl->sb_bytes < vl->nsb)
+		p.sb = (uint32_t)(loc / vl->sb_bytes);
+	return p;
+}
+
+/* How many of @len bytes at @p lie in @p's superblock. */
+static uint64_t spot_piece(const struct fw_vlog *vl, const struct spot *p, uint64_t len)
+{
+	return len < vl->sb_bytes - p->o ? len : vl->sb_bytes - p->o;
+}
+
+/*
+ * Move @p, inside the record starting at @rec, forward by @n bytes (at most
+ * spot_piece()).  At the superblock's end the record goes on in the successor
+ * only if that one names @rec as its straddling record; otherwise the
+ * successor was erased and reused since (the record is dead) or there is
+ * none: @p->sb becomes FW_SB_NONE.
+ */
+static void spot_skip(const struct fw_vlog *vl, struct spot *p, uint64_t rec, uint64_t n)
+{
+	uint32_t next;
+
+	p->o += n;
+	if (p->o < vl->sb_bytes)
+		return;
+	next = vl->sb[p->sb].next;
+	if (next != FW_SB_NONE && vl->sb[next].straddle_loc != rec)
+		next = FW_SB_NONE;
+	p->sb = next;
+	p->o = 0;
+}
+
 /* Walk the @len bytes of a record at @loc, superblock by superblock. */
 static void account(struct fw_vlog *vl, uint64_t loc, uint64_t len, bool add)
 {
-	uint32_t sb = (uint32_t)(loc / vl->sb_bytes);
-	uint64_t o = loc % vl->sb_bytes;
+	struct spot p = spot_at(vl, loc);
 
 	if (add)
 		vl->used += len;
 	else
 		vl->used -= len;
-	while (len && sb != FW_SB_NONE) {
-		uint64_t n = len < vl->sb_bytes - o ? len : vl->sb_bytes - o;
+	while (len && p.sb != FW_SB_NONE) {
+		uint64_t n = spot_piece(vl, &p, len);
 
 		if (add)
-			vl->sb[sb].valid += n;
+			vl->sb[p.sb].valid += n;
 		else
-			vl->sb[sb].valid -= n;
+			vl->sb[p.sb].valid -= n;
 		len -= n;
-		o = 0;
-		sb = vl->sb[sb].next;
+		spot_skip(vl, &p, loc, n);
 	}
 }
 
@@ -126,26 +173,21 @@ void fw_vlog_live(struct fw_vlog *vl, uint64_t loc, uint8_t klen, uint32_t vlen)
 
 bool fw_vlog_holds(const struct fw_vlog *vl, uint64_t loc, uint64_t len)
 {
-	uint32_t sb = (uint32_t)(loc / vl->sb_bytes), steps;
-	uint64_t o = loc % vl->sb_bytes;
+	struct spot p = spot_at(vl, loc);
 
-	if (loc / vl->sb_bytes >= vl->nsb)
-		return false;
-	for (steps = 0; steps < vl->nsb; steps++) {
-		uint64_t n = len < vl->sb_bytes - o ? len : vl->sb_bytes - o;
+	while (len) {
+		uint64_t n;
 
-		if (vl->sb[sb].state == FW_SB_FREE || vl->sb[sb].state == FW_SB_RETIRED ||
-		    (sb == vl->cur && o + n > vl->off))
+		if (p.sb == FW_SB_NONE)
+			return false; /* the chain ends, or goes on with another record */
+		n = spot_piece(vl, &p, len);
+		if (vl->sb[p.sb].state == FW_SB_FREE || vl->sb[p.sb].state == FW_SB_RETIRED ||
+		    (p.sb == vl->cur && p.o + n > vl->off))
 			return false;
 		len -= n;
-		if (!len)
-			return true;
-		o = 0;
-		sb = vl->sb[sb].next;
-		if (sb == FW_SB_NONE)
-			return false;
+		spot_skip(vl, &p, loc, n);
 	}
-	return false;
+	return true;
 }
 
 static void close_page_gaps(struct fw_vlog *vl)
@@ -199,9 +241,14 @@ static int open_next_sb(struct fw_vlog *vl)
 	return 0;
 }
 
-/* Append @len bytes (NULL: zeros) of the record starting at @rec_loc. */
-static int write_bytes(struct fw_vlog *vl, const void *src, uint64_t len, uint64_t rec_loc,
-		       uint64_t now, uint64_t *ready)
+/*
+ * Append @len bytes (NULL: zeros) of the record starting at @rec_loc, which
+ * has @tail more bytes after these.  A superblock opened while the record
+ * has bytes left -- in this piece or a later one -- names it as its
+ * straddling record, the only way GC and reads find where it goes on.
+ */
+static int write_bytes(struct fw_vlog *vl, const void *src, uint64_t len, uint64_t tail,
+		       uint64_t rec_loc, uint64_t now, uint64_t *ready)
 {
 	const uint8_t *p = src;
 	int err = 0, rc;
@@ -226,7 +273,7 @@ static int write_bytes(struct fw_vlog *vl, const void *src, uint64_t len, uint64
 			rc = open_next_sb(vl);
 			if (rc)
 				return rc;
-			if (len)
+			if (len || tail)
 				vl->sb[vl->cur].straddle_loc = rec_loc;
 		}
 	}
@@ -240,6 +287,9 @@ static uint64_t space_left(const struct fw_vlog *vl)
 
 static int ensure_space(struct fw_vlog *vl, uint64_t need, uint64_t now)
 {
+	/* A byte more: a record ending at its superblock's end opens the next
+	 * one at once, and no layout has the frontier at a superblock's end. */
+	need++;
 	if (!vl->in_gc)
 		need += (uint64_t)vl->reserve * vl->sb_bytes;
 	while (space_left(vl) < need) {
@@ -306,7 +356,7 @@ static int align_frontier(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 	} else {
 		vl->st.pad_bytes += to - vl->off;
 	}
-	return write_bytes(vl, NULL, to - vl->off, FW_OFF_NONE, now, ready);
+	return write_bytes(vl, NULL, to - vl->off, 0, FW_OFF_NONE, now, ready);
 }
 
 int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const void *val,
@@ -334,10 +384,10 @@ int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const v
 	if (vl->sb[vl->cur].first_rec == FW_OFF_NONE)
 		vl->sb[vl->cur].first_rec = vl->off;
 	*loc = rec;
-	err = write_bytes(vl, hdr, FW_REC_HDR, rec, now, ready);
-	rc = write_bytes(vl, key, klen, rec, now, ready);
+	err = write_bytes(vl, hdr, FW_REC_HDR, klen + vlen, rec, now, ready);
+	rc = write_bytes(vl, key, klen, vlen, rec, now, ready);
 	err = err ? err : rc;
-	rc = write_bytes(vl, val, vlen, rec, now, ready);
+	rc = write_bytes(vl, val, vlen, 0, rec, now, ready);
 	err = err ? err : rc;
 	if (err)
 		return err;
@@ -351,24 +401,29 @@ placed:
 	return 0;
 }
 
-/* Read @len bytes at @loc into @buf, charging one NAND read per page. */
-static int read_bytes(struct fw_vlog *vl, uint64_t loc, void *buf, uint64_t len, uint64_t now,
-		      uint64_t *done)
+/*
+ * Read @len bytes of the record starting at @rec from @p on into @buf,
+ * charging one NAND read per page; @p moves past them.  Return: 0, -EIO on a
+ * media error, -ESTALE when the record does not go on for @len bytes (its
+ * superblock's successor is another record's now, or there is none).
+ */
+static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *buf, uint64_t len,
+		      uint64_t now, uint64_t *done)
 {
-	uint32_t sb = (uint32_t)(loc / vl->sb_bytes);
-	uint64_t o = loc % vl->sb_bytes;
 	uint8_t *d = buf;
 
 	while (len) {
-		uint64_t in_page = o % vl->page_size, pstart = o - in_page;
+		uint64_t in_page = p->o % vl->page_size, pstart = p->o - in_page;
 		uint64_t n = vl->page_size - in_page;
 
+		if (p->sb == FW_SB_NONE)
+			return -ESTALE;
 		if (n > len)
 			n = len;
-		if (sb == vl->cur && pstart == vl->page_off) {
+		if (p->sb == vl->cur && pstart == vl->page_off) {
 			memcpy(d, vl->page + in_page, n);
 		} else {
-			uint64_t ppn = stream_ppn(vl, sb, pstart);
+			uint64_t ppn = stream_ppn(vl, p->sb, pstart);
 
 			if (vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page, (uint32_t)n,
 					       d)) {
@@ -379,27 +434,28 @@ static int read_bytes(struct fw_vlog *vl, uint64_t loc, void *buf, uint64_t len,
 		}
 		d += n;
 		len -= n;
-		o += n;
-		if (o == vl->sb_bytes) {
-			sb = vl->sb[sb].next;
-			o = 0;
-			if (len && sb == FW_SB_NONE)
-				return -EBADMSG;
-		}
+		spot_skip(vl, p, rec, n);
 	}
 	return 0;
 }
 
+/*
+ * Read the record @iv names into @buf (the value) and check it against the
+ * index.  Return: 0; -EBADMSG when header, key or checksum do not match (@buf
+ * holds the value bytes as stored); -ESTALE when the record's bytes do not
+ * all exist any more; -EIO on a media error.
+ */
 static int read_record(struct fw_vlog *vl, const uint8_t *key, uint8_t klen,
 		       const struct fw_idx_val *iv, void *buf, uint64_t now, uint64_t *done)
 {
 	uint8_t hk[FW_REC_HDR + FW_KEY_MAX];
+	struct spot p = spot_at(vl, iv->loc);
 	uint32_t crc;
 	int rc;
 
-	rc = read_bytes(vl, iv->loc, hk, FW_REC_HDR + klen, now, done);
+	rc = read_bytes(vl, &p, iv->loc, hk, FW_REC_HDR + klen, now, done);
 	if (!rc)
-		rc = read_bytes(vl, iv->loc + FW_REC_HDR + klen, buf, iv->vlen, now, done);
+		rc = read_bytes(vl, &p, iv->loc, buf, iv->vlen, now, done);
 	if (rc)
 		return rc;
 	if (kvc_get_le16(hk) != FW_REC_MAGIC || hk[2] != klen || kvc_get_le32(hk + 4) != iv->vlen ||
@@ -417,8 +473,15 @@ bad:
 int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const struct fw_idx_val *iv,
 		 void *buf, uint64_t now, uint64_t *done)
 {
+	int rc;
+
 	*done = now;
-	return read_record(vl, key, klen, iv, buf, now, done);
+	rc = read_record(vl, key, klen, iv, buf, now, done);
+	if (rc == -ESTALE) {
+		vl->st.crc_errors++;
+		return -EBADMSG;
+	}
+	return rc;
 }
 
 int fw_vlog_stage(struct fw_vlog *vl)
@@ -454,27 +517,36 @@ static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 {
 	uint8_t hk[FW_REC_HDR + FW_KEY_MAX];
 	struct fw_idx_val iv, niv;
+	struct spot p = spot_at(vl, loc);
 	uint64_t done = now, nloc, ready;
 	uint8_t klen;
 	int rc;
 
-	rc = read_bytes(vl, loc, hk, FW_REC_HDR, now, &done);
+	/* -ESTALE: the record runs into a superblock erased since, so it was dead. */
+	rc = read_bytes(vl, &p, loc, hk, FW_REC_HDR, now, &done);
 	if (rc)
-		return rc;
+		return rc == -ESTALE ? 0 : rc;
 	klen = hk[2];
 	if (kvc_get_le16(hk) != FW_REC_MAGIC || klen == 0 || klen > FW_KEY_MAX)
 		return 0;
-	rc = read_bytes(vl, loc + FW_REC_HDR, hk + FW_REC_HDR, klen, now, &done);
+	rc = read_bytes(vl, &p, loc, hk + FW_REC_HDR, klen, now, &done);
 	if (rc)
-		return rc;
+		return rc == -ESTALE ? 0 : rc;
 	if (!fw_index_get(vl->index, hk + FW_REC_HDR, klen, &iv) || iv.loc != loc)
 		return 0; /* garbage */
 	rc = grow_scratch(vl, iv.vlen + 1);
 	if (rc)
 		return rc;
 	rc = read_record(vl, hk + FW_REC_HDR, klen, &iv, vl->scratch, now, &done);
-	if (rc)
+	if (rc == -EBADMSG) {
+		/* Damaged for good: keeping the victim for it would lose the block
+		 * at every pass.  Moved as stored, under the index's checksum, the
+		 * key keeps reading as unrecovered. */
+		vl->st.media_errors++;
+		vlog_log(vl, FW_LOG_ERR, "gc: a live record fails its checksum; moved as stored");
+	} else if (rc) {
 		return rc; /* keep the block: never erase what we could not move */
+	}
 	rc = fw_vlog_append(vl, hk + FW_REC_HDR, klen, vl->scratch, iv.vlen, iv.crc,
 			    hk[3] & FW_REC_ALIGNED, done, &nloc, &ready);
 	if (rc)
@@ -523,8 +595,11 @@ static int scan_and_move(struct fw_vlog *vl, uint32_t v, uint64_t now)
 	}
 	while (o != FW_OFF_NONE && o < vl->sb_bytes) {
 		uint64_t loc = v * vl->sb_bytes + o;
+		struct spot p = spot_at(vl, loc);
 
-		rc = read_bytes(vl, loc, hdr, FW_REC_HDR, now, &done);
+		rc = read_bytes(vl, &p, loc, hdr, FW_REC_HDR, now, &done);
+		if (rc == -ESTALE)
+			break; /* the last record, dead: its successor was erased */
 		if (rc)
 			return rc;
 		if (kvc_get_le16(hdr) != FW_REC_MAGIC) {
@@ -539,12 +614,34 @@ static int scan_and_move(struct fw_vlog *vl, uint32_t v, uint64_t now)
 	return 0;
 }
 
+/*
+ * Victim @v goes: the superblocks the record crossing out of it straddles
+ * into must stop naming that record (dead, moved by this GC), or GC of one of
+ * them would read it from @v's next contents.  @v's successor link may be
+ * stale already (that superblock was erased first): then its straddling
+ * record is not one from @v.
+ */
+static void forget_straddler(struct fw_vlog *vl, uint32_t v)
+{
+	uint32_t s = vl->sb[v].next;
+	uint64_t rec;
+
+	if (s == FW_SB_NONE)
+		return;
+	rec = vl->sb[s].straddle_loc;
+	if (rec == FW_OFF_NONE || (rec / vl->sb_bytes != v && rec != vl->sb[v].straddle_loc))
+		return;
+	for (; s != FW_SB_NONE && vl->sb[s].straddle_loc == rec; s = vl->sb[s].next)
+		vl->sb[s].straddle_loc = FW_OFF_NONE;
+}
+
 /* Erase victim @v on every die; a block that fails to erase retires the
  * superblock for good (its data is dead already, the catalog says so). */
 static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 {
 	uint32_t d, bad = 0;
 
+	forget_straddler(vl, v);
 	for (d = 0; d < vl->nand->ndies; d++) {
 		if (vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v))
 			bad++;
@@ -652,6 +749,10 @@ static int check_sb(struct fw_vlog *vl, uint32_t i, const struct fw_sb *s)
 		return bad_layout(vl, "first record offset out of range", i, s->first_rec);
 	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc >= end)
 		return bad_layout(vl, "straddling record out of range", i, s->straddle_loc);
+	/* It runs in from a predecessor: it cannot start here. */
+	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc / vl->sb_bytes == i)
+		return bad_layout(vl, "straddling record starts in its own superblock", i,
+				  s->straddle_loc);
 	/* Only a full superblock has a successor: open_next_sb() sets it. */
 	if (s->state == FW_SB_FULL && (s->next >= vl->nsb || s->next == i))
 		return bad_layout(vl, "next superblock out of range", i, s->next);

@@ -4,7 +4,13 @@
  * to a log striped over all dies: a superblock is block b of every die, and
  * its byte stream fills page 0 of die 0, page 0 of die 1, ..., then page 1 of
  * every die, so consecutive pages program in parallel.  Superblocks chain in
- * write order; a record may span pages and superblocks.
+ * write order; a record may span pages and superblocks.  A location is
+ * superblock * superblock bytes + offset; a record continues past its
+ * superblock's end at offset 0 of the successor (fw_sb.next), not at the next
+ * address, and every superblock a record runs into names it in straddle_loc
+ * (also when the boundary falls between header, key and value).  A record
+ * whose successor does not name it is cut off: that superblock was erased
+ * and reused since, so the record was dead.
  *
  * Placement: PACKED records are byte-packed (piggybacked and ByteExpress
  * values); ALIGNED records start on a 4 KiB boundary of the stream (values
@@ -22,8 +28,10 @@
  * the moved callback, which puts the new location in the catalog batch --
  * then the batch is committed (persist) and only then the victim's blocks are
  * erased, so no committed catalog entry ever points into an erased block.  A
- * block that fails to erase retires its superblock.  GC competes for dies
- * like host I/O.
+ * live record that fails its checksum is moved as stored (its key keeps
+ * reading as unrecovered; a media error is counted) rather than pinning the
+ * victim.  A block that fails to erase retires its superblock.  GC competes
+ * for dies like host I/O.
  */
 #ifndef FW_VLOG_H
 #define FW_VLOG_H

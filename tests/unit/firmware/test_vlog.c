@@ -277,6 +277,256 @@ START_TEST(full_log_reports_enospc)
 }
 END_TEST
 
+/* A value of @len bytes, each byte @seed plus its index. */
+static uint8_t *pattern(uint32_t len, int seed)
+{
+	uint8_t *v = malloc(len + 1);
+	uint32_t i;
+
+	ck_assert_ptr_nonnull(v);
+	for (i = 0; i < len; i++)
+		v[i] = (uint8_t)(seed + i);
+	return v;
+}
+
+/* Append a record of key @key and a @len-byte pattern value. */
+static void put_pattern(const char *key, uint32_t len, int seed)
+{
+	uint8_t *v = pattern(len, seed);
+
+	put(key, v, len, false);
+	free(v);
+}
+
+static void get_pattern(const char *key, uint32_t len, int seed)
+{
+	uint8_t *v = pattern(len, seed);
+
+	get(key, v, len);
+	free(v);
+}
+
+static uint64_t loc_of(const char *key)
+{
+	struct fw_idx_val iv;
+
+	ck_assert(fw_index_get(&ix, (const uint8_t *)key, (uint8_t)strlen(key), &iv));
+	return iv.loc;
+}
+
+/*
+ * Record "KKKK" (16 bytes of header and key, 200 of value) starts @d bytes
+ * before the end of superblock 0, and superblock 0's successor is 2, not the
+ * next address (superblock 1 was erased more often, the least-erased free one
+ * opens).  The boundary falls inside the header (6), between header and key
+ * (12), inside the key (14) and between key and value (16).  The record must
+ * read back, hold after a restart, and move when superblock 2 is collected:
+ * the successor has to know about it even when no piece of the record was
+ * split.  Found by the crash test: key 25 relocated with its header 6 bytes
+ * before a superblock's end read back with a bad checksum.
+ */
+START_TEST(record_across_superblocks_follows_the_chain_regression)
+{
+	static const uint64_t ds[] = { 6, 12, 14, 16 };
+	uint64_t d = ds[_i], len, k;
+	struct fw_sb *sbs;
+	size_t slen;
+	uint8_t *blob;
+
+	init_geo(4096);
+	vl.sb[1].erases = 1;
+	len = fw_rec_len(4, 200);
+	put_pattern("P", (uint32_t)(vl.sb_bytes - d - fw_rec_len(1, 0)), 1);
+	put_pattern("KKKK", 200, 2);
+	k = loc_of("KKKK");
+	ck_assert_uint_eq(k, vl.sb_bytes - d);
+	ck_assert_uint_eq(vl.sb[0].next, 2);
+	ck_assert_uint_eq(vl.cur, 2);
+	ck_assert_uint_eq(vl.sb[0].valid, vl.sb_bytes);
+	ck_assert_uint_eq(vl.sb[2].valid, len - d);
+	get_pattern("KKKK", 200, 2);
+
+	/* Restart: the layout holds the record, reads follow the chain. */
+	ck_assert_int_eq(fw_vlog_stage(&vl), 0);
+	slen = fw_vlog_state_size(&vl);
+	blob = malloc(slen);
+	fw_vlog_state_save(&vl, blob);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 2), 0);
+	/* The loader refuses superblock 2 naming a record of its own. */
+	sbs = (struct fw_sb *)(blob + slen - vl.nsb * sizeof(struct fw_sb));
+	ck_assert_uint_eq(sbs[2].straddle_loc, k);
+	sbs[2].straddle_loc = 2 * vl.sb_bytes + 100;
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, slen), -EUCLEAN);
+	sbs[2].straddle_loc = k;
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, slen), 0);
+	free(blob);
+	ck_assert(fw_vlog_holds(&vl, k, len));
+	ck_assert(!fw_vlog_holds(&vl, k, len + vl.sb_bytes));
+	fw_vlog_live(&vl, loc_of("P"), 1, (uint32_t)(vl.sb_bytes - d - fw_rec_len(1, 0)));
+	fw_vlog_live(&vl, k, 4, 200);
+	ck_assert_uint_eq(vl.sb[0].valid, vl.sb_bytes);
+	ck_assert_uint_eq(vl.sb[2].valid, len - d);
+	get_pattern("KKKK", 200, 2);
+
+	/* Fill superblock 2 with a record that dies: it is the emptier victim. */
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 3);
+	put_pattern("Z", 10, 4);
+	ck_assert_uint_eq(vl.sb[2].state, FW_SB_FULL);
+	ck_assert_uint_eq(vl.sb[2].valid, len - d);
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[2].state, FW_SB_FREE);
+	ck_assert_uint_eq(vl.st.gc_moves, 1);
+	ck_assert_uint_ne(loc_of("KKKK"), k);
+	ck_assert_uint_eq(vl.sb[0].valid, vl.sb_bytes - d);
+	get_pattern("KKKK", 200, 2);
+	get_pattern("P", (uint32_t)(vl.sb_bytes - d - fw_rec_len(1, 0)), 1);
+	get_pattern("Z", 10, 4);
+	fini();
+}
+END_TEST
+
+/*
+ * Record "R" crosses from superblock 0 into 1, its header 6 bytes before the
+ * end.  GC erases 0 (everything in it dead) and later reopens it as the open
+ * superblock; then 1 is the victim.  Superblock 1 must not still name "R" as
+ * its straddling record: GC would read a header 6 bytes before the end of the
+ * open superblock, run off its end and give up on the victim for good (the
+ * crash test: Capacity Exceeded at 27 % use).
+ */
+START_TEST(erased_superblock_is_no_straddler_regression)
+{
+	uint32_t plen, i;
+
+	init_geo(4096);
+	plen = (uint32_t)(vl.sb_bytes - 6 - fw_rec_len(1, 0));
+	put_pattern("P", plen, 1);
+	put_pattern("R", 100, 2);
+	ck_assert_uint_eq(loc_of("R"), vl.sb_bytes - 6);
+	ck_assert_uint_eq(vl.sb[0].next, 1);
+	put_pattern("R", 10, 3);
+	put_pattern("P", 10, 4);
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 5); /* fills 1, opens 2 */
+	put_pattern("Z", 10, 6);
+	ck_assert_uint_eq(vl.sb[0].valid, 0);
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[0].state, FW_SB_FREE);
+	for (i = 0; i < vl.nsb; i++)
+		ck_assert(vl.sb[i].straddle_loc == FW_OFF_NONE ||
+			  vl.sb[i].straddle_loc / vl.sb_bytes != 0);
+
+	/* Superblock 0 opens next (the others wore more), with less than a
+	 * superblock in it; then superblock 1 has nothing live left. */
+	for (i = 3; i < vl.nsb; i++)
+		vl.sb[i].erases = 5;
+	put_pattern("Y", (uint32_t)vl.sb_bytes, 7);
+	ck_assert_uint_eq(vl.cur, 0);
+	put_pattern("Y", 10, 8);
+	put_pattern("R", 10, 9);
+	put_pattern("P", 10, 10);
+	ck_assert_uint_lt(vl.off, vl.sb_bytes - 4096);
+	ck_assert_uint_eq(vl.sb[1].valid, 0);
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[1].state, FW_SB_FREE);
+	get_pattern("P", 10, 10);
+	get_pattern("R", 10, 9);
+	get_pattern("Y", 10, 8);
+	get_pattern("Z", 10, 6);
+	fini();
+}
+END_TEST
+
+/*
+ * A live record in a GC victim whose value no longer matches its checksum
+ * (a bit flipped on the media) cannot be repaired; GC used to keep the
+ * victim for it, and picked it again at every pass, so the space never came
+ * back.  It is moved as it is: the key stays unreadable (88h to the host),
+ * a media error is counted, the others move and the block is reclaimed.
+ */
+START_TEST(gc_moves_a_corrupt_live_record_as_is_regression)
+{
+	struct fw_idx_val iv;
+	uint8_t buf[100];
+	uint64_t done, b;
+
+	init_geo(4096);
+	put_pattern("A", 100, 1);
+	put_pattern("B", 100, 2);
+	put_pattern("C", 100, 3);
+	b = loc_of("B");
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 4); /* programs page 0, fills superblock 0 */
+	put_pattern("Z", 10, 5);
+	ck_assert_uint_eq(vl.sb[0].state, FW_SB_FULL);
+	ck_assert_uint_eq(vl.sb[0].valid, 3 * fw_rec_len(1, 100));
+	/* Superblock 0's page 0 is die 0's page 0 of block 0; B lies in it. */
+	env.media[fw_nand_ppn(&nand, 0, 0, 0) * 4096 + b + fw_rec_len(1, 50)] ^= 0x10;
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"B", 1, &iv));
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"B", 1, &iv, buf, 0, &done), -EBADMSG);
+
+	ck_assert_int_eq(fw_vlog_gc(&vl, 0), 0);
+	ck_assert_uint_eq(vl.sb[0].state, FW_SB_FREE);
+	ck_assert_uint_eq(vl.st.gc_moves, 3);
+	ck_assert_uint_eq(vl.st.media_errors, 1);
+	ck_assert_uint_ne(loc_of("B"), b);
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"B", 1, &iv));
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"B", 1, &iv, buf, 0, &done), -EBADMSG);
+	get_pattern("A", 100, 1);
+	get_pattern("C", 100, 3);
+	get_pattern("Z", 10, 5);
+	ck_assert_uint_eq(vl.used, 3 * fw_rec_len(1, 100) + fw_rec_len(1, 10));
+	fini();
+}
+END_TEST
+
+/*
+ * Without a reserve, records of exactly one superblock each fill the log to
+ * its last byte.  The one that would end exactly at the end of the last free
+ * superblock left the frontier there (no successor to open) after writing
+ * it: -ENOSPC, yet the bytes stayed, and the layout saved from then on was
+ * refused at the next start ("frontier out of range").  It must be refused
+ * before anything is written.
+ */
+START_TEST(record_filling_the_last_superblock_is_refused_regression)
+{
+	uint32_t vlen;
+	uint64_t ready, loc, used;
+	uint8_t *v, *blob;
+	char key[16];
+	size_t len;
+	int i, rc = 0;
+
+	init_geo(4096);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 0), 0);
+	vlen = (uint32_t)(vl.sb_bytes - fw_rec_len(2, 0));
+	for (i = 0; i < (int)vl.nsb - 1; i++) {
+		snprintf(key, sizeof(key), "f%d", i);
+		put_pattern(key, vlen, i);
+	}
+	ck_assert_uint_eq(vl.cur, vl.nsb - 1);
+	ck_assert_uint_eq(vl.off, 0);
+	used = vl.used;
+	v = pattern(vlen, 99);
+	rc = fw_vlog_append(&vl, (const uint8_t *)"f9", 2, v, vlen, 0, false, 0, &loc, &ready);
+	free(v);
+	ck_assert_int_eq(rc, -ENOSPC);
+	ck_assert_uint_eq(vl.off, 0);
+	ck_assert_uint_eq(vl.used, used);
+	len = fw_vlog_state_size(&vl);
+	blob = malloc(len);
+	fw_vlog_state_save(&vl, blob);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init(&vl, &nand, &env.hal, &ix, 0), 0);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len), 0);
+	free(blob);
+	for (i = 0; i < (int)vl.nsb - 1; i++) {
+		snprintf(key, sizeof(key), "f%d", i);
+		get_pattern(key, vlen, i);
+	}
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -289,6 +539,10 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, gc_moves_straddling_records);
 	tcase_add_test(tc, erase_failure_retires_superblock_regression);
 	tcase_add_test(tc, full_log_reports_enospc);
+	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
+	tcase_add_test(tc, erased_superblock_is_no_straddler_regression);
+	tcase_add_test(tc, gc_moves_a_corrupt_live_record_as_is_regression);
+	tcase_add_test(tc, record_filling_the_last_superblock_is_refused_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
