@@ -780,13 +780,22 @@ static void canary_check(void)
 	static bool h2_ready;
 	uint8_t want[CANARY_LEN], got[CANARY_LEN + 64];
 	uint32_t vlen = 0;
+	uint16_t st;
 
 	canary_value(want);
 	fz_host_attach(&h2, &fz.env, fz.s, &h2_ready);
 	CHECK(fh_enable(&h2, 8) & KVC_CSTS_RDY);
 	CHECK(fh_create_ioq(&h2, 1, 8) == 0);
 	memset(got, 0, sizeof(got));
-	CHECK(fh_retrieve(&h2, 1, canary_key, got, sizeof(got), &vlen) == 0);
+	st = fh_retrieve(&h2, 1, canary_key, got, sizeof(got), &vlen);
+	if (st || vlen != CANARY_LEN || memcmp(got, want, CANARY_LEN))
+		fprintf(stderr,
+			"canary: status %#x, %u bytes, %s; NAND programs %llu erases %llu; "
+			"device log: %s\n",
+			st, vlen, memcmp(got, want, CANARY_LEN) ? "wrong bytes" : "right bytes",
+			(unsigned long long)fz.env.programs, (unsigned long long)fz.env.erases,
+			fz.env.last_log);
+	CHECK(st == 0);
 	CHECK(vlen == CANARY_LEN && !memcmp(got, want, CANARY_LEN));
 	fw_ctrl_destroy(h2.ctrl);
 }
