@@ -186,8 +186,8 @@ static void edit(void)
 		break;
 	default: /* lose or truncate the blob, or drop a record */
 		i = u8();
-		if (i < 16)
-			z.env.blob_len = i ? z.env.blob_len - i : 0;
+		if (i < 16) /* lose it (0), or cut i bytes off what is left */
+			z.env.blob_len = i && i < z.env.blob_len ? z.env.blob_len - i : 0;
 		else
 			live_rec(i)->live = false;
 		break;

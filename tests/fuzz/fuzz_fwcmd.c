@@ -10,7 +10,8 @@
  * dictionary, PRP buffers, sometimes bad fields) so that coverage goes deep,
  * BandSlim head + transfer sequences (whole, cut short, or with a wrong tag),
  * ByteExpress heads + chunks, I/O queue create and delete, tail doorbells,
- * doorbell writes with arbitrary values, CC writes, controller reset, polls.
+ * doorbell writes with arbitrary values, CC writes, controller reset, polls,
+ * and bursts of large Stores that fill the log so that GC runs.
  *
  * Checked after every poll and at the end, besides "no sanitizer report":
  *   - every CQE on the harness's queues has a sane status field (SCT generic,
@@ -576,6 +577,43 @@ static void op_bexp(void)
 		ring(q); /* head and chunks under one doorbell */
 }
 
+/* Up to 32 Stores of 1-8 KiB to consecutive dictionary keys: few input
+ * bytes that fill the log, so that GC runs (and moves the canary). */
+static void op_burst(void)
+{
+	uint8_t n = (uint8_t)(1 + u8() % 32), sel = u8();
+	uint32_t len = 1024 + u16() % 7168;
+	unsigned int q = pick_ioq(u8()), i;
+	struct kvc_kv_cmd c;
+	struct kvc_sqe sqe;
+
+	for (i = 0; i < n && q < NQ; i++) {
+		uint64_t buf = DATA + (uint64_t)((sel + i) % 120) * 2 * 4096;
+
+		memset(&c, 0, sizeof(c));
+		c.opc = KVC_KV_STORE;
+		c.nsid = 1;
+		dict_key((uint8_t)(sel + i), c.key, &c.klen);
+		c.size = len;
+		c.prp1 = buf;
+		c.prp2 = buf + 4096;
+		fill_value(fz.h.mem + buf, len, (uint8_t)(sel + i));
+		CHECK(kvc_kv_encode(&sqe, &c) == 0);
+		kvc_sqe_set_cid(&sqe, new_cid());
+		if (!can_put(q, 1)) {
+			ring(q);
+			poll(2);
+			if (!can_put(q, 1))
+				return;
+		}
+		put(q, &sqe, true);
+	}
+	if (q < NQ) {
+		ring(q);
+		poll(2);
+	}
+}
+
 /* Admin commands the host is allowed to send, with a buffer. */
 static void op_admin(void)
 {
@@ -626,11 +664,11 @@ static void run(void)
 		uint8_t op = u8();
 
 		if (fz.trace)
-			fprintf(stderr, "op %u at byte %zu%s; csts %#x; last log: %s\n", op % 14,
+			fprintf(stderr, "op %u at byte %zu%s; csts %#x; last log: %s\n", op % 15,
 				(size_t)(fz.p - fz.data) - 1, fz.chaos ? " (chaos)" : "",
 				fz.h.bar[KVC_REG_CSTS / 4], fz.env.last_log);
 
-		switch (op % 14) {
+		switch (op % 15) {
 		case 0:
 			op_raw(false);
 			break;
@@ -678,8 +716,11 @@ static void run(void)
 		case 12:
 			op_cc_raw();
 			break;
-		default:
+		case 13:
 			reset();
+			break;
+		default:
+			op_burst();
 			break;
 		}
 	}
@@ -739,13 +780,22 @@ static void canary_check(void)
 	static bool h2_ready;
 	uint8_t want[CANARY_LEN], got[CANARY_LEN + 64];
 	uint32_t vlen = 0;
+	uint16_t st;
 
 	canary_value(want);
 	fz_host_attach(&h2, &fz.env, fz.s, &h2_ready);
 	CHECK(fh_enable(&h2, 8) & KVC_CSTS_RDY);
 	CHECK(fh_create_ioq(&h2, 1, 8) == 0);
 	memset(got, 0, sizeof(got));
-	CHECK(fh_retrieve(&h2, 1, canary_key, got, sizeof(got), &vlen) == 0);
+	st = fh_retrieve(&h2, 1, canary_key, got, sizeof(got), &vlen);
+	if (st || vlen != CANARY_LEN || memcmp(got, want, CANARY_LEN))
+		fprintf(stderr,
+			"canary: status %#x, %u bytes, %s; NAND programs %llu erases %llu; "
+			"device log: %s\n",
+			st, vlen, memcmp(got, want, CANARY_LEN) ? "wrong bytes" : "right bytes",
+			(unsigned long long)fz.env.programs, (unsigned long long)fz.env.erases,
+			fz.env.last_log);
+	CHECK(st == 0);
 	CHECK(vlen == CANARY_LEN && !memcmp(got, want, CANARY_LEN));
 	fw_ctrl_destroy(h2.ctrl);
 }

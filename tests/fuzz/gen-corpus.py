@@ -29,9 +29,9 @@ def le64(v):
     return struct.pack("<Q", v & 0xFFFFFFFFFFFFFFFF)
 
 
-# ---- fuzz_fwcmd: conf byte, then operations (opcode % 14) ------------------
-RAW_IO, RAW_ADMIN, KV, BS, BX, RING_IO, RING_ADMIN, POLL, ADMIN, QUEUE, DB_RAW, CC_RAW, RESET = (
-    0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+# ---- fuzz_fwcmd: conf byte, then operations (opcode % 15) ------------------
+RAW_IO, RAW_ADMIN, KV, BS, BX, RING_IO, RING_ADMIN, POLL, ADMIN, QUEUE, DB_RAW, CC_RAW, RESET, BURST = (
+    0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
 # op_kv opcode index (f % 6): store, retrieve, list, delete, exist, flush
 K_STORE, K_RETRIEVE, K_LIST, K_DELETE, K_EXIST, K_FLUSH = range(6)
 
@@ -64,6 +64,10 @@ def admin(opc_idx, dw10=0, dw11=0):
     return bytes([ADMIN, opc_idx]) + le32(dw10) + le32(dw11)
 
 
+def burst(n, sel, length, q=0):
+    return bytes([BURST, n - 1, sel]) + le16(length - 1024) + bytes([q])
+
+
 def queue_create(qid, size):
     return bytes([QUEUE, qid - 1, 0, size - 2])
 
@@ -91,6 +95,8 @@ def fwcmd_corpus():
     c["queues-reset"] = bytes([8]) + queue_create(3, 8) + queue_delete(1) + \
         kv(K_STORE, 0x51, 50, q=2) + ring(2) + poll() + bytes([RESET]) + \
         kv(K_STORE, 0x52, 50) + ring() + poll() + queue_create(4, 2)
+    c["gc"] = bytes([0]) + b"".join(burst(20, 0, 6000) + burst(2, 40 + 2 * k, 3000) for k in range(10)) + \
+        kv(K_RETRIEVE, 5, 8192) + ring() + poll()
     c["admin"] = bytes([0]) + admin(0, 0x01) + admin(0, (1 << 24) | 0x05, 1 << 24) + \
         admin(1, 0x00FF0002) + admin(1, 0x00FF00C0) + admin(3, 0x07) + admin(4) + admin(5) + \
         bytes([RING_ADMIN]) + poll()
