@@ -32,9 +32,12 @@ for bin in "$@"; do
 		rc=1
 		continue
 	fi
-	echo "=== $name: ${secs}s from $seeds"
+	# Inputs that once found a defect are replayed on every run.
+	regress=
+	[ -d "tests/fuzz/regress/$target" ] && regress="tests/fuzz/regress/$target"
+	echo "=== $name: ${secs}s from $seeds${regress:+ and $regress}"
 	"$bin" -max_total_time="$secs" -rss_limit_mb="$rss" -timeout=25 -print_final_stats=1 \
-		-artifact_prefix="$work/" "$work/corpus" "$seeds" >"$work/log" 2>&1
+		-artifact_prefix="$work/" "$work/corpus" "$seeds" $regress >"$work/log" 2>&1
 	st=$?
 	grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb)' \
 		"$work/log"
