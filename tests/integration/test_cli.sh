@@ -2,32 +2,10 @@
 # SPDX-License-Identifier: MIT
 # nvkv CLI round trips and exit codes against a real nvkv-emu.
 set -u
-BIN=${BUILD:-build}/bin
-SOCK=/tmp/nvkv-cli-test-$$.sock
-TMP=$(mktemp -d)
-pass=0 fail=0
-
-"$BIN/nvkv-emu" --socket "$SOCK" --log-level err &
-EMU=$!
-trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -rf "$TMP" "$SOCK"' EXIT
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+# Emulator on a private socket, expect/check helpers.
+. "$(dirname "$0")/cli_lib.sh"
 
 N() { "$BIN/nvkv" "$SOCK" "$@"; }
-
-# expect CODE DESCRIPTION -- command...
-expect() {
-	local want=$1 what=$2
-	shift 3
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	local got=$?
-	if [ "$got" -eq "$want" ]; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $what: exit $got, want $want"
-		sed 's/^/  | /' "$TMP/err"
-	fi
-}
 
 # expect_out TEXT DESCRIPTION: the last command's stdout equals TEXT
 expect_out() {
@@ -103,5 +81,4 @@ kill $EMU
 wait $EMU 2>/dev/null
 expect 3 "device gone" -- N exist piped
 
-echo "test_cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
