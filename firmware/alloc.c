@@ -5,9 +5,13 @@
 #include <stdlib.h>
 
 static long fail_after = -1;
+static unsigned long calls, fail_once_at;
 
 static int should_fail(void)
 {
+	calls++;
+	if (fail_once_at && calls == fail_once_at)
+		return 1;
 	if (fail_after < 0)
 		return 0;
 	if (fail_after == 0)
@@ -19,6 +23,16 @@ static int should_fail(void)
 void fw_alloc_fail_after(long n)
 {
 	fail_after = n;
+}
+
+void fw_alloc_fail_once(unsigned long n)
+{
+	fail_once_at = n ? calls + n : 0;
+}
+
+unsigned long fw_alloc_calls(void)
+{
+	return calls;
 }
 
 void *fw_malloc(size_t size)

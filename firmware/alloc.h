@@ -15,5 +15,9 @@ void fw_free(void *p);
 
 /* Tests: fail every allocation after @n more succeed; -1 disables. */
 void fw_alloc_fail_after(long n);
+/* Tests: fail only the @n-th allocation from now (1 = the next); 0 disables. */
+void fw_alloc_fail_once(unsigned long n);
+/* Tests: allocations attempted so far (malloc, calloc and realloc calls). */
+unsigned long fw_alloc_calls(void);
 
 #endif /* FW_ALLOC_H */

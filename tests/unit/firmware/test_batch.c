@@ -13,6 +13,7 @@
 
 #include "check_main.h"
 #include "fakehost.c"
+#include "firmware/alloc.h"
 #include "firmware/fw_internal.h"
 
 static struct fh_env env;
@@ -543,6 +544,80 @@ static void sweep(bool persistent)
 	}
 }
 
+/*
+ * Out of memory at every point of the workload: allocation N (counted from the
+ * end of start-up) fails once.  A command that needed it fails with a status,
+ * nothing acknowledged is lost, before and after a crash restart.
+ */
+START_TEST(allocation_failure_sweep)
+{
+	unsigned long before, count, n, step, runs = 0, failed = 0;
+	char what[64];
+
+	before = fw_alloc_calls();
+	workload(false);
+	count = fw_alloc_calls() - before;
+	check_all("clean run");
+	ck_assert_uint_gt(count, 0);
+	step = count / SWEEP_POINTS ? count / SWEEP_POINTS : 1;
+	for (n = 1; n <= count; n += step) {
+		teardown();
+		setup();
+		failed_cmds = 0;
+		fw_alloc_fail_once(n);
+		workload(true);
+		fw_alloc_fail_once(0);
+		failed += failed_cmds;
+		snprintf(what, sizeof(what), "allocation %lu failed", n);
+		check_all(what);
+		crash_restart();
+		strcat(what, ", after restart");
+		check_all(what);
+		runs++;
+	}
+	printf("  allocation       transient : %4lu allocations, step %3lu, %3lu runs, %5lu failed "
+	       "commands\n",
+	       count, step, runs, failed);
+}
+END_TEST
+
+/*
+ * Out of memory during recovery: allocation N of a restart fails once.  The
+ * restart fails cleanly (-ENOMEM, nothing leaked, nothing written) and the
+ * next one brings back every acknowledged key.
+ */
+START_TEST(allocation_failure_during_recovery)
+{
+	unsigned long before, count, n, refused = 0;
+	struct fw_subsys *s2;
+	int rc;
+
+	workload(false);
+	stop();
+	before = fw_alloc_calls();
+	start();
+	count = fw_alloc_calls() - before;
+	check_all("clean restart");
+	stop();
+	ck_assert_uint_gt(count, 0);
+	for (n = 1; n <= count; n++) {
+		fw_alloc_fail_once(n);
+		rc = fw_subsys_create(&cfg, &env.hal, &s2);
+		fw_alloc_fail_once(0);
+		if (rc == 0) { /* the failed allocation was one recovery can do without */
+			fw_subsys_destroy(s2);
+			continue;
+		}
+		ck_assert_int_eq(rc, -ENOMEM);
+		refused++;
+	}
+	start();
+	check_all("after the failed restarts");
+	printf("  recovery: %lu allocations, %lu restarts refused with -ENOMEM\n", count, refused);
+	ck_assert_uint_gt(refused, 0);
+}
+END_TEST
+
 START_TEST(fault_sweep_transient)
 {
 	sweep(false);
@@ -577,6 +652,8 @@ static Suite *batch_suite(void)
 	tcase_add_test(tc, program_failure_without_catalog);
 	tcase_add_test(tc, erase_failure_retires_the_block);
 	tcase_add_test(tc, fault_sweep_transient);
+	tcase_add_test(tc, allocation_failure_sweep);
+	tcase_add_test(tc, allocation_failure_during_recovery);
 	tcase_add_test(tc, fault_sweep_persistent);
 	suite_add_tcase(s, tc);
 	return s;
