@@ -25,6 +25,7 @@ struct bench_cfg {
 	double sine_a, sine_b, sine_c, sine_d;
 	int64_t sine_mix_rate_interval_milliseconds;
 	char *device, *engine, *xfer;
+	bool xfer_strict;     /* refuse Stores --xfer cannot carry (else they go by PRP) */
 	char *db;	      /* --engine=rocksdb: the database directory */
 	bool use_existing_db; /* ... keep what it holds */
 	int64_t qd;

@@ -98,6 +98,9 @@ static const struct flag flags[] = {
 	B(use_existing_db, "--engine=rocksdb: keep the database's contents"),
 	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
 		"adaptive-cost byteexpress"),
+	B(xfer_strict, "a Store the --xfer method cannot carry fails (Operation not supported) "
+		       "instead of going by prp"),
+	{ "strict_xfer", F_BOOL, &cfg.xfer_strict, "same as --xfer_strict" },
 	I(qd, "asynchronous queue depth per thread"),
 	S(json, "write every figure of the run to this file"),
 	B(progress, "progress on stderr for long runs"),
@@ -229,6 +232,9 @@ static int parse_args(int argc, char **argv)
 			return bench_fail("unknown flag '%s'", argv[i]);
 		memcpy(name, a, n);
 		name[n] = 0;
+		for (k = 0; k < n; k++) /* --xfer-strict is --xfer_strict */
+			if (name[k] == '-')
+				name[k] = '_';
 		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
 			if (!strcmp(flags[k].name, name))
 				break;
