@@ -58,9 +58,12 @@ struct bench_engine_ops {
 			 size_t len);
 };
 
+struct bench_cfg;
+
 struct bench_engine {
 	const struct bench_engine_ops *ops;
 	void *priv;
+	const struct bench_cfg *cfg; /* the run's flags (RocksDB tuning) */
 };
 
 extern const struct bench_engine_ops bench_engine_kv;

@@ -840,7 +840,7 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 
 int bench_run(const struct bench_cfg *c)
 {
-	struct bench_engine e = { bench_engine_find(c->engine), NULL };
+	struct bench_engine e = { bench_engine_find(c->engine), NULL, c };
 	const char *target = e.ops->target_is_db ? c->db : c->device;
 	struct bench_trace_reader trace_in, *replay = NULL;
 	struct bench_trace_writer trace_out, *record = NULL;

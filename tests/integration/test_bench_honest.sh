@@ -129,5 +129,27 @@ PY
 	ok || bad "SIG$sig (exit $rc, want $want): $(cat "$TMP/int.out")"
 done
 
+# ---- db_bench's RocksDB tuning flags ------------------------------------------
+# Never rejected: the kv engine names them once as not applicable and runs;
+# the rocksdb engine applies them (RocksDB's OPTIONS file records them).
+TUNE="--compression_type=none --cache_size=1048576 --bloom_bits=10 --write_buffer_size=1048576 \
+--sync=0 --disable_wal=1 --use_direct_reads=0 --use_direct_io_for_flush_and_compaction=0 \
+--stats_interval_seconds=0 --max_write_buffer_number=3 --open_files=100"
+fresh_emu
+B --benchmarks=fillseq --num=100 $TUNE >"$TMP/t.out" 2>"$TMP/t.err"
+[ $? -eq 0 ] && [ "$(grep -c 'not applicable to the kv engine' "$TMP/t.err")" -eq 1 ] &&
+	grep -q -- "--compression_type, --cache_size, --bloom_bits, --write_buffer_size" "$TMP/t.err" &&
+	grep -q "^fillseq .* 100 operations" "$TMP/t.out" && ok || bad "kv tuning: $(cat "$TMP/t.err")"
+"$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/tdb" --progress=0 --benchmarks=fillseq --num=100 \
+	$TUNE >"$TMP/tr.out" 2>"$TMP/tr.err"
+[ $? -eq 0 ] && [ ! -s "$TMP/tr.err" ] && grep -q "^  write_buffer_size=1048576" "$TMP"/tdb/OPTIONS-* &&
+	grep -q "^  compression=kNoCompression" "$TMP"/tdb/OPTIONS-* &&
+	grep -q "^  max_write_buffer_number=3" "$TMP"/tdb/OPTIONS-* &&
+	grep -q "^  max_open_files=100" "$TMP"/tdb/OPTIONS-* &&
+	grep -q "filter_policy=bloomfilter" "$TMP"/tdb/OPTIONS-* && ok ||
+	bad "rocksdb tuning: $(cat "$TMP/tr.err") $(grep -h 'write_buffer_size\|compression=' "$TMP"/tdb/OPTIONS-* | head -3)"
+B --benchmarks=fillseq --num=10 --compression_type=rot13 >/dev/null 2>"$TMP/e"
+[ $? -eq 2 ] && ok || bad "bad --compression_type: $(cat "$TMP/e")"
+
 echo "test_bench_honest: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
