@@ -141,6 +141,34 @@ static struct dev_delta delta(const struct result *res)
 	return d;
 }
 
+/* Mean submission-to-completion latency of the run's operations, in us. */
+static double op_latency_us(const struct result *res)
+{
+	uint64_t n = 0, sum = 0;
+	int k;
+
+	for (k = 0; k < K_NUM; k++) {
+		n += res->h[k].n;
+		sum += res->h[k].sum;
+	}
+	return n ? (double)sum / (double)n / 1000 : 0;
+}
+
+/*
+ * db_bench's micros/op is thread time / operations: with one synchronous
+ * thread, the latency of an operation.  At a queue depth above 1 it is the
+ * inverse of a thread's throughput instead; say so and give the latency.
+ */
+static void qd_line(const struct run *r, const struct result *res)
+{
+	if (r->c->qd <= 1 || !res->ops)
+		return;
+	printf("nvkv %s: QD %lld: micros/op is thread time / operations (%.3f); per-op latency "
+	       "%.3f micros/op (submission to completion, average)\n",
+	       r->def->name, (long long)r->c->qd, res->thread_seconds * 1e6 / res->ops,
+	       op_latency_us(res));
+}
+
 /* A run a submission error ended early (e.g. --xfer_strict refused a Store). */
 static void stopped_line(const struct run *r, const struct result *res, const char *label)
 {
@@ -179,6 +207,7 @@ void bench_report_print(const struct run *r, const struct result *res)
 	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n",
 	       r->def->name, res->ops ? res->thread_seconds * 1e6 / res->ops : 0, (long)ops_sec,
 	       res->seconds, (unsigned long long)res->ops, *extra ? " " : "", extra);
+	qd_line(r, res);
 	if (r->c->histogram) {
 		for (k = 0; k < K_NUM; k++) {
 			if (!res->h[k].n)
@@ -291,11 +320,12 @@ void bench_report_json(FILE *f, const struct run *r, const struct result *res, b
 	fprintf(f,
 		"%s{\"benchmark\":\"%s\",\"xfer\":\"%s\",\"ops\":%llu,\"seconds\":%.6f,"
 		"\"micros_per_op\":%.6f,\"ops_per_sec\":%.1f,\"bytes\":%llu,\"found\":%llu,"
-		"\"errors\":%llu,\"latency\":{",
+		"\"errors\":%llu,\"latency_us_per_op\":%.4f,\"latency\":{",
 		first ? "" : ",", r->def->name, bench_xfer_label(r), (unsigned long long)res->ops,
 		res->seconds, res->ops ? res->thread_seconds * 1e6 / res->ops : 0,
 		res->seconds > 0 ? res->ops / res->seconds : 0, (unsigned long long)res->bytes,
-		(unsigned long long)res->found, (unsigned long long)res->errors);
+		(unsigned long long)res->found, (unsigned long long)res->errors,
+		op_latency_us(res));
 	for (k = 0; k < K_NUM; k++) {
 		if (!res->h[k].n)
 			continue;

@@ -98,8 +98,8 @@ assert rr["benchmark"] == "readrandom" and after["benchmark"] == "fillrandom"
 assert rr["device_after"]["model_ns"] > rr["device_after"]["uptime_ns"] + 100e6, rr["device_after"]
 a, f = after["model_ops_per_sec"], fresh["model_ops_per_sec"]
 # The bug reported ~14x a fresh run; the emulator adds run-to-run noise
-# (up to several x downwards under load), so the bound is one-sided.
-assert a <= 1.5 * f, (a, f)
+# (emulator-bound: ~2x either way under load), so the bound is one-sided and loose.
+assert a <= 3 * f, (a, f)
 # Modeled percentiles of this benchmark only: no Retrieve in fillrandom's.
 assert "retrieve" not in after["model_latency_percentiles_us"], after["model_latency_percentiles_us"]
 assert after["model_latency_percentiles_us"]["store"]["p50"] > 0
@@ -128,6 +128,20 @@ PY
 	grep -q "^nvkv fillrandom \[.*\]: interrupted (signal $(kill -l $sig)): partial results" "$TMP/int.out" &&
 	ok || bad "SIG$sig (exit $rc, want $want): $(cat "$TMP/int.out")"
 done
+
+# ---- micros/op at QD > 1 -------------------------------------------------------
+# db_bench's micros/op is thread time / ops; at QD 32 that is not a latency:
+# the line says so and gives the per-op latency (the histogram's average).
+B --benchmarks=fillrandom --num=500 --qd=32 --json="$TMP/qd.json" >"$TMP/qd.out" 2>&1
+lat=$(sed -n 's/^nvkv fillrandom: QD 32: micros\/op is thread time \/ operations ([0-9.]*); per-op latency \([0-9.]*\) micros\/op.*/\1/p' "$TMP/qd.out")
+python3 - "$TMP/qd.json" "$lat" <<'PY' && ok || bad "QD line: $(cat "$TMP/qd.out")"
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+assert abs(r["latency_us_per_op"] - r["latency"]["write"]["avg_us"]) < 0.01, r["latency_us_per_op"]
+assert abs(float(sys.argv[2]) - r["latency_us_per_op"]) < 0.01, sys.argv[2]
+PY
+B --benchmarks=fillrandom --num=100 --qd=1 >"$TMP/qd1.out" 2>&1
+grep -q "micros/op is thread time" "$TMP/qd1.out" && bad "QD 1 needs no QD line" || ok
 
 # ---- db_bench's RocksDB tuning flags ------------------------------------------
 # Never rejected: the kv engine names them once as not applicable and runs;
