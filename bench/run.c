@@ -838,6 +838,27 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 	return rc;
 }
 
+/*
+ * db_bench's header block (PrintHeader), the lines scripts read: Keys,
+ * Values (after compression as db_bench estimates it: --compression_ratio 0.5
+ * unless compression is off; the kv engine does not compress), Entries,
+ * RawSize.
+ */
+static void print_header(const struct bench_cfg *c, const struct bench_engine_ops *o)
+{
+	bool compressed = o == &bench_engine_rocksdb && strcmp(c->compression_type, "none");
+	long long vc =
+		compressed ? (long long)(c->value_size * 0.5 + 0.5) : (long long)c->value_size;
+
+	printf("Keys:       %lld bytes each (+ 0 bytes user-defined timestamp)\n",
+	       (long long)c->key_size);
+	printf("Values:     %lld bytes each (%lld bytes after compression)\n",
+	       (long long)c->value_size, vc);
+	printf("Entries:    %lld\n", (long long)c->num);
+	printf("RawSize:    %.1f MB (estimated)\n",
+	       (double)(c->key_size + c->value_size) * (double)c->num / 1048576.0);
+}
+
 int bench_run(const struct bench_cfg *c)
 {
 	struct bench_engine e = { bench_engine_find(c->engine), NULL, c };
@@ -890,6 +911,7 @@ int bench_run(const struct bench_cfg *c)
 		}
 		bench_report_json_config(json, c);
 	}
+	print_header(c, e.ops);
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
 	       e.ops->name, target, (long long)c->key_size,
 	       describe_values(c, &plan, vdesc, sizeof(vdesc)), (long long)c->threads,
