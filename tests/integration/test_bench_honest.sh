@@ -113,6 +113,9 @@ for sig in INT TERM; do
 	P=$!
 	sleep 1
 	kill -$sig $P
+	# A bench that ignores the signal would run for hours: give it 20 s.
+	for _ in $(seq 200); do kill -0 $P 2>/dev/null || break; sleep 0.1; done
+	kill -0 $P 2>/dev/null && { kill -KILL $P; bad "SIG$sig ignored"; }
 	wait $P
 	rc=$?
 	want=$((128 + $(kill -l $sig)))
