@@ -163,9 +163,9 @@ static void qd_line(const struct run *r, const struct result *res)
 {
 	if (r->c->qd <= 1 || !res->ops)
 		return;
-	printf("nvkv %s: QD %lld: micros/op is thread time / operations (%.3f); per-op latency "
+	printf("QD %lld %s: micros/op is thread time / operations (%.3f); per-op latency "
 	       "%.3f micros/op (submission to completion, average)\n",
-	       r->def->name, (long long)r->c->qd, res->thread_seconds * 1e6 / res->ops,
+	       (long long)r->c->qd, r->def->name, res->thread_seconds * 1e6 / res->ops,
 	       op_latency_us(res));
 }
 

@@ -136,7 +136,7 @@ done
 # db_bench's micros/op is thread time / ops; at QD 32 that is not a latency:
 # the line says so and gives the per-op latency (the histogram's average).
 B --benchmarks=fillrandom --num=500 --qd=32 --json="$TMP/qd.json" >"$TMP/qd.out" 2>&1
-lat=$(sed -n 's/^nvkv fillrandom: QD 32: micros\/op is thread time \/ operations ([0-9.]*); per-op latency \([0-9.]*\) micros\/op.*/\1/p' "$TMP/qd.out")
+lat=$(sed -n 's/^QD 32 fillrandom: micros\/op is thread time \/ operations ([0-9.]*); per-op latency \([0-9.]*\) micros\/op.*/\1/p' "$TMP/qd.out")
 python3 - "$TMP/qd.json" "$lat" <<'PY' && ok || bad "QD line: $(cat "$TMP/qd.out")"
 import json, sys
 r = json.load(open(sys.argv[1]))["runs"][0]
