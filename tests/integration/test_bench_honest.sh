@@ -106,8 +106,8 @@ assert after["model_latency_percentiles_us"]["store"]["p50"] > 0
 PY
 
 # ---- interrupting -------------------------------------------------------------
-fresh_emu
 for sig in INT TERM; do
+	fresh_emu # no model backlog to wait for: the signal lands in the benchmark
 	"$BIN/nvkv-bench" --device="$SOCK" --progress=0 --benchmarks=fillrandom,readrandom --num=50000000 --value_size=100 \
 		--json="$TMP/int.json" >"$TMP/int.out" 2>&1 &
 	P=$!
