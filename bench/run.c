@@ -180,16 +180,18 @@ static uint32_t fill_value_size(struct worker *w)
 	return (uint32_t)c->value_size;
 }
 
-static volatile sig_atomic_t interrupted;
+/* Atomic, not volatile sig_atomic_t: worker threads read it (lock-free, so
+ * async-signal-safe to store). */
+static atomic_int interrupted;
 
 static void on_signal(int sig)
 {
-	interrupted = sig;
+	atomic_store(&interrupted, sig);
 }
 
 int bench_interrupted(void)
 {
-	return interrupted;
+	return atomic_load(&interrupted);
 }
 
 /* SIGINT/SIGTERM end the running benchmark early; it still reports. */
@@ -208,7 +210,7 @@ static bool time_up(const struct worker *w, uint64_t i)
 {
 	const struct run *r = w->run;
 
-	if (interrupted)
+	if (bench_interrupted())
 		return true;
 	if (w->writer)
 		return atomic_load(&r->readers_done);
@@ -826,7 +828,7 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 				fprintf(stderr, "nvkv-bench: the device went away\n");
 				rc = -ENODEV;
 			}
-			if (interrupted) {
+			if (bench_interrupted()) {
 				rc = -EINTR;
 				break;
 			}
@@ -919,10 +921,10 @@ int bench_run(const struct bench_cfg *c)
 	fflush(stdout); /* before progress lines on stderr */
 	catch_signals();
 	status = run_all(c, &e, &plan, replay, record, json, res) ? 3 : 0;
-	if (interrupted)
-		status = 128 + interrupted; /* as the shell reports a signal */
+	if (bench_interrupted())
+		status = 128 + bench_interrupted(); /* as the shell reports a signal */
 	if (json) {
-		fprintf(json, "],\"interrupted\":%s}\n", interrupted ? "true" : "false");
+		fprintf(json, "],\"interrupted\":%s}\n", bench_interrupted() ? "true" : "false");
 		fclose(json);
 	}
 out_engine:
