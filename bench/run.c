@@ -465,6 +465,7 @@ static void *worker_main(void *arg)
 		w->err = rc;
 	if (!w->writer && w->run->def->w == W_READWHILEWRITING)
 		atomic_store(&w->run->readers_done, true);
+	atomic_fetch_add(&w->run->finished, 1); /* the main thread polls this, not w->end */
 	return NULL;
 }
 
@@ -650,6 +651,7 @@ static int run_one(struct run *r, struct result *res)
 		total = c->duration ? 0 : r->ops_per_worker * (uint64_t)c->threads;
 	atomic_store(&r->done, 0);
 	atomic_store(&r->readers_done, false);
+	atomic_store(&r->finished, 0);
 	for (i = 0; i < nw && !rc; i++) {
 		rc = worker_init(&w[i], r, i);
 		w[i].writer = i == (unsigned int)c->threads;
@@ -661,12 +663,8 @@ static int run_one(struct run *r, struct result *res)
 	if (!rc)
 		rc = start_workers(w, t, nw, &started);
 	while (!rc) {
-		unsigned int alive = 0;
-
 		usleep(20000);
-		for (i = 0; i < nw; i++)
-			alive += !w[i].end;
-		if (!alive)
+		if (atomic_load(&r->finished) >= started)
 			break;
 		if (c->progress && bench_now_ns() - t0 > 2000000000ull &&
 		    bench_now_ns() - last > 1000000000ull) {

@@ -55,6 +55,7 @@ struct run {
 	uint32_t max_value;
 	atomic_ullong done;
 	atomic_bool readers_done;
+	atomic_uint finished; /* workers that returned */
 	uint64_t deadline;
 	struct bench_trace_reader *replay; /* the trace being replayed */
 	struct bench_trace_writer *record; /* where operations are recorded */
