@@ -25,6 +25,7 @@ struct bench_cfg {
 	double sine_a, sine_b, sine_c, sine_d;
 	int64_t sine_mix_rate_interval_milliseconds;
 	char *device, *engine, *xfer;
+	bool xfer_strict;     /* refuse Stores --xfer cannot carry (else they go by PRP) */
 	char *db;	      /* --engine=rocksdb: the database directory */
 	bool use_existing_db; /* ... keep what it holds */
 	int64_t qd;
@@ -32,7 +33,18 @@ struct bench_cfg {
 	bool progress;
 	char *trace_file;
 	double trace_replay_fast_forward;
+	/* RocksDB tuning db_bench scripts pass: applied by --engine=rocksdb when
+	 * given (bench_tuning_given()), reported as not applicable by kv. */
+	char *compression_type;
+	int64_t cache_size, bloom_bits, block_size, write_buffer_size, max_write_buffer_number;
+	int64_t target_file_size_base, max_bytes_for_level_base, open_files, max_background_jobs;
+	int64_t level0_file_num_compaction_trigger, level0_slowdown_writes_trigger;
+	int64_t level0_stop_writes_trigger, stats_interval_seconds;
+	bool sync, disable_wal, use_direct_reads, use_direct_io_for_flush_and_compaction;
 };
+
+/* Whether RocksDB tuning flag @name (e.g. "cache_size") was on the command line. */
+bool bench_tuning_given(const char *name);
 
 /* Print "nvkv-bench: <message>" to stderr; returns 2 (usage error). */
 int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,9 @@
 #include "cmdset/stats.h"
 
 /* status: 0, or the engine's error (libnvkv: -errno / NVMe status). */
+/* put()'s @xfer: a method, | this to refuse rather than fall back. */
+#define BENCH_XFER_STRICT 0x100u
+
 typedef void (*bench_cb)(void *arg, int status, uint32_t vlen);
 
 struct bench_engine;
@@ -49,11 +52,18 @@ struct bench_engine_ops {
 	/* Device statistics, when the engine has a device; else NULL. */
 	int (*device_stats)(struct bench_engine *e, struct kvc_stats_log *l);
 	const char *(*strerror)(int rc);
+	/* Why method @xfer does not carry a @vl-byte value itself ("" when it
+	 * does), in @why; NULL for engines without methods. */
+	void (*xfer_why)(struct bench_engine *e, unsigned int xfer, size_t kl, size_t vl, char *why,
+			 size_t len);
 };
+
+struct bench_cfg;
 
 struct bench_engine {
 	const struct bench_engine_ops *ops;
 	void *priv;
+	const struct bench_cfg *cfg; /* the run's flags (RocksDB tuning) */
 };
 
 extern const struct bench_engine_ops bench_engine_kv;

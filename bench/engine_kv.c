@@ -78,8 +78,9 @@ static void kv_thread_close(void *ctx)
 static int kv_put(void *ctx, const void *k, size_t kl, const void *v, size_t vl, unsigned int xfer,
 		  bench_cb cb, void *arg)
 {
-	return nvkv_submit_store(((struct kv_thread *)ctx)->q, k, kl, v, vl, NVKV_F_XFER(xfer), cb,
-				 arg);
+	unsigned int f = NVKV_F_XFER(xfer) | (xfer & BENCH_XFER_STRICT ? NVKV_F_XFER_STRICT : 0);
+
+	return nvkv_submit_store(((struct kv_thread *)ctx)->q, k, kl, v, vl, f, cb, arg);
 }
 
 static int kv_get(void *ctx, const void *k, size_t kl, void *buf, size_t bl, bench_cb cb, void *arg)
@@ -143,6 +144,15 @@ static int kv_stats(struct bench_engine *e, struct kvc_stats_log *l)
 	return nvkv_device_stats(e->priv, l, sizeof(*l));
 }
 
+static void kv_xfer_why(struct bench_engine *e, unsigned int xfer, size_t kl, size_t vl, char *why,
+			size_t len)
+{
+	enum nvkv_xfer used;
+
+	if (nvkv_xfer_check(e->priv, (enum nvkv_xfer)xfer, kl, vl, &used, why, len))
+		*why = 0;
+}
+
 const struct bench_engine_ops bench_engine_kv = {
 	.name = "kv",
 	.xfer_methods = true,
@@ -159,6 +169,7 @@ const struct bench_engine_ops bench_engine_kv = {
 	.inflight = kv_inflight,
 	.device_stats = kv_stats,
 	.strerror = nvkv_strerror,
+	.xfer_why = kv_xfer_why,
 };
 
 const struct bench_engine_ops *bench_engine_find(const char *name)

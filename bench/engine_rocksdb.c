@@ -13,6 +13,7 @@
 
 #include <rocksdb/c.h>
 
+#include "bench.h"
 #include "engine.h"
 #include "hostdrv/nvkv.h" /* NVKV_KEY_NOT_EXIST: the runner's "not found" */
 
@@ -50,6 +51,96 @@ static void rdb_free(struct rdb *r)
 	free(r);
 }
 
+/* RocksDB's compression for db_bench's --compression_type name, or -1. */
+static int compression(const char *name)
+{
+	static const char *const names[] = { "none", "snappy", "zlib",	 "bzip2",
+					     "lz4",  "lz4hc",  "xpress", "zstd" };
+	static const int types[] = { rocksdb_no_compression,	 rocksdb_snappy_compression,
+				     rocksdb_zlib_compression,	 rocksdb_bz2_compression,
+				     rocksdb_lz4_compression,	 rocksdb_lz4hc_compression,
+				     rocksdb_xpress_compression, rocksdb_zstd_compression };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return types[i];
+	return -1;
+}
+
+#define GIVEN(n) bench_tuning_given(#n)
+
+/* The block-based table: block cache, bloom filter, block size. */
+static void table_tuning(struct rdb *r, const struct bench_cfg *c)
+{
+	rocksdb_block_based_table_options_t *t;
+	rocksdb_cache_t *cache = NULL;
+
+	if (!GIVEN(cache_size) && !GIVEN(bloom_bits) && !GIVEN(block_size))
+		return;
+	t = rocksdb_block_based_options_create();
+	if (!t)
+		return;
+	if (GIVEN(cache_size) && c->cache_size > 0) {
+		cache = rocksdb_cache_create_lru((size_t)c->cache_size);
+		if (cache)
+			rocksdb_block_based_options_set_block_cache(t, cache);
+	}
+	if (GIVEN(bloom_bits) && c->bloom_bits > 0)
+		rocksdb_block_based_options_set_filter_policy(
+			t, rocksdb_filterpolicy_create_bloom((double)c->bloom_bits));
+	if (GIVEN(block_size) && c->block_size > 0)
+		rocksdb_block_based_options_set_block_size(t, (size_t)c->block_size);
+	rocksdb_options_set_block_based_table_factory(r->opts, t); /* copies @t */
+	rocksdb_block_based_options_destroy(t);
+	if (cache)
+		rocksdb_cache_destroy(cache); /* the table holds its own reference */
+}
+
+/* db_bench's tuning flags that were given, applied as db_bench applies them. */
+static void tuning(struct rdb *r, const struct bench_cfg *c)
+{
+	rocksdb_options_t *o = r->opts;
+
+	if (!c)
+		return;
+	if (GIVEN(compression_type) && compression(c->compression_type) >= 0)
+		rocksdb_options_set_compression(o, compression(c->compression_type));
+	if (GIVEN(write_buffer_size))
+		rocksdb_options_set_write_buffer_size(o, (size_t)c->write_buffer_size);
+	if (GIVEN(max_write_buffer_number))
+		rocksdb_options_set_max_write_buffer_number(o, (int)c->max_write_buffer_number);
+	if (GIVEN(target_file_size_base))
+		rocksdb_options_set_target_file_size_base(o, (uint64_t)c->target_file_size_base);
+	if (GIVEN(max_bytes_for_level_base))
+		rocksdb_options_set_max_bytes_for_level_base(o,
+							     (uint64_t)c->max_bytes_for_level_base);
+	if (GIVEN(open_files))
+		rocksdb_options_set_max_open_files(o, (int)c->open_files);
+	if (GIVEN(max_background_jobs))
+		rocksdb_options_set_max_background_jobs(o, (int)c->max_background_jobs);
+	if (GIVEN(level0_file_num_compaction_trigger))
+		rocksdb_options_set_level0_file_num_compaction_trigger(
+			o, (int)c->level0_file_num_compaction_trigger);
+	if (GIVEN(level0_slowdown_writes_trigger))
+		rocksdb_options_set_level0_slowdown_writes_trigger(
+			o, (int)c->level0_slowdown_writes_trigger);
+	if (GIVEN(level0_stop_writes_trigger))
+		rocksdb_options_set_level0_stop_writes_trigger(o,
+							       (int)c->level0_stop_writes_trigger);
+	if (GIVEN(stats_interval_seconds) && c->stats_interval_seconds > 0)
+		rocksdb_options_set_stats_dump_period_sec(o,
+							  (unsigned int)c->stats_interval_seconds);
+	if (GIVEN(use_direct_reads))
+		rocksdb_options_set_use_direct_reads(o, c->use_direct_reads);
+	if (GIVEN(use_direct_io_for_flush_and_compaction))
+		rocksdb_options_set_use_direct_io_for_flush_and_compaction(
+			o, c->use_direct_io_for_flush_and_compaction);
+	table_tuning(r, c);
+	rocksdb_writeoptions_set_sync(r->wo, GIVEN(sync) && c->sync);
+	rocksdb_writeoptions_disable_WAL(r->wo, GIVEN(disable_wal) && c->disable_wal);
+}
+
 static int rdb_open(struct bench_engine *e, const char *target, unsigned int threads,
 		    unsigned int qd, bool fresh, char *why, size_t whylen)
 {
@@ -71,6 +162,7 @@ static int rdb_open(struct bench_engine *e, const char *target, unsigned int thr
 	}
 	rocksdb_options_set_create_if_missing(r->opts, 1);
 	rocksdb_options_increase_parallelism(r->opts, (int)threads + 1);
+	tuning(r, e->cfg);
 	if (fresh) {
 		rocksdb_destroy_db(r->opts, target, &err);
 		if (err) {

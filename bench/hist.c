@@ -58,6 +58,18 @@ double bench_hist_pct(const struct bench_hist *h, double p)
 	return h->max / 1000.0;
 }
 
+/*
+ * A percentile for the text block, which prints Max as whole microseconds
+ * (db_bench's format, truncated as db_bench's integer samples are): never
+ * above the Max printed next to it.
+ */
+static double text_pct(const struct bench_hist *h, double p)
+{
+	double v = bench_hist_pct(h, p), max = (double)(h->max / 1000);
+
+	return v > max && h->max >= 1000 ? max : v;
+}
+
 /* db_bench's histogram block. */
 void bench_hist_print(FILE *f, const struct bench_hist *h)
 {
@@ -68,10 +80,10 @@ void bench_hist_print(FILE *f, const struct bench_hist *h)
 	fprintf(f, "Count: %llu Average: %.4f  StdDev: %.2f\n", (unsigned long long)h->n,
 		avg / 1000, sqrt(var > 0 ? var : 0) / 1000);
 	fprintf(f, "Min: %llu  Median: %.4f  Max: %llu\n", (unsigned long long)(h->min / 1000),
-		bench_hist_pct(h, 50), (unsigned long long)(h->max / 1000));
+		text_pct(h, 50), (unsigned long long)(h->max / 1000));
 	fprintf(f, "Percentiles: P50: %.2f P75: %.2f P99: %.2f P99.9: %.2f P99.99: %.2f\n",
-		bench_hist_pct(h, 50), bench_hist_pct(h, 75), bench_hist_pct(h, 99),
-		bench_hist_pct(h, 99.9), bench_hist_pct(h, 99.99));
+		text_pct(h, 50), text_pct(h, 75), text_pct(h, 99), text_pct(h, 99.9),
+		text_pct(h, 99.99));
 	fprintf(f, "------------------------------------------------------\n");
 	for (i = 0; i < KVC_LAT_BUCKETS; i++) {
 		double pct;

@@ -32,23 +32,29 @@ struct flag {
 	enum flag_type type;
 	void *ptr;
 	const char *help;
+	bool tuning; /* RocksDB tuning: the kv engine reports it as not applicable */
 };
 
-#define S(n, h)                      \
-	{                            \
-#n, F_STR, &cfg.n, h \
+#define S(n, h)                             \
+	{                                   \
+#n, F_STR, &cfg.n, h, false \
 	}
-#define I(n, h)                      \
-	{                            \
-#n, F_I64, &cfg.n, h \
+#define I(n, h)                             \
+	{                                   \
+#n, F_I64, &cfg.n, h, false \
 	}
-#define D(n, h)                      \
-	{                            \
-#n, F_DBL, &cfg.n, h \
+#define D(n, h)                             \
+	{                                   \
+#n, F_DBL, &cfg.n, h, false \
 	}
-#define B(n, h)                       \
-	{                             \
-#n, F_BOOL, &cfg.n, h \
+#define B(n, h)                              \
+	{                                    \
+#n, F_BOOL, &cfg.n, h, false \
+	}
+
+#define T(n, t, h)                     \
+	{                              \
+#n, t, &cfg.n, h, true \
 	}
 
 static const struct flag flags[] = {
@@ -98,6 +104,9 @@ static const struct flag flags[] = {
 	B(use_existing_db, "--engine=rocksdb: keep the database's contents"),
 	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
 		"adaptive-cost byteexpress"),
+	B(xfer_strict, "a Store the --xfer method cannot carry fails (Operation not supported) "
+		       "instead of going by prp"),
+	{ "strict_xfer", F_BOOL, &cfg.xfer_strict, "same as --xfer_strict", false },
 	I(qd, "asynchronous queue depth per thread"),
 	S(json, "write every figure of the run to this file"),
 	B(progress, "progress on stderr for long runs"),
@@ -105,7 +114,61 @@ static const struct flag flags[] = {
 		      "operations here"),
 	D(trace_replay_fast_forward, "replay this many times faster than recorded (0: no "
 				     "pauses)"),
+	/* db_bench's RocksDB tuning: --engine=rocksdb applies them, kv reports them. */
+	T(compression_type, F_STR, "rocksdb: none snappy zlib bzip2 lz4 lz4hc xpress zstd"),
+	T(cache_size, F_I64, "rocksdb: block cache bytes"),
+	T(bloom_bits, F_I64, "rocksdb: bloom filter bits per key"),
+	T(block_size, F_I64, "rocksdb: block bytes"),
+	T(write_buffer_size, F_I64, "rocksdb: memtable bytes"),
+	T(max_write_buffer_number, F_I64, "rocksdb: memtables"),
+	T(target_file_size_base, F_I64, "rocksdb: SST file bytes at L1"),
+	T(max_bytes_for_level_base, F_I64, "rocksdb: L1 bytes"),
+	T(open_files, F_I64, "rocksdb: max open files"),
+	T(max_background_jobs, F_I64, "rocksdb: flush + compaction threads"),
+	T(level0_file_num_compaction_trigger, F_I64, "rocksdb: L0 files that start compaction"),
+	T(level0_slowdown_writes_trigger, F_I64, "rocksdb: L0 files that slow writes"),
+	T(level0_stop_writes_trigger, F_I64, "rocksdb: L0 files that stop writes"),
+	T(stats_interval_seconds, F_I64, "rocksdb: statistics dump period (s)"),
+	T(sync, F_BOOL, "rocksdb: sync every write"),
+	T(disable_wal, F_BOOL, "rocksdb: no write-ahead log"),
+	T(use_direct_reads, F_BOOL, "rocksdb: O_DIRECT reads"),
+	T(use_direct_io_for_flush_and_compaction, F_BOOL, "rocksdb: O_DIRECT flush/compaction"),
 };
+
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+static bool given[NFLAGS];
+
+bool bench_tuning_given(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NFLAGS; i++)
+		if (flags[i].tuning && !strcmp(flags[i].name, name))
+			return given[i];
+	return false;
+}
+
+/* The kv engine has no use for RocksDB tuning: say so once, run anyway. */
+static void report_tuning(void)
+{
+	const char *sep = "";
+	size_t i;
+	int n = 0;
+
+	if (strcmp(cfg.engine, "kv"))
+		return;
+	for (i = 0; i < NFLAGS; i++) {
+		if (!flags[i].tuning || !given[i])
+			continue;
+		if (!n++)
+			fprintf(stderr, "nvkv-bench: ");
+		fprintf(stderr, "%s--%s", sep, flags[i].name);
+		sep = ", ";
+	}
+	if (n)
+		fprintf(stderr, ": RocksDB tuning, not applicable to the kv engine (ignored)\n");
+}
 
 static void usage(FILE *f)
 {
@@ -205,6 +268,20 @@ static void defaults(void)
 	cfg.progress = true;
 	cfg.trace_file = "";
 	cfg.trace_replay_fast_forward = 1.0;
+	cfg.compression_type = "snappy";
+	cfg.cache_size = 8 << 20;
+	cfg.bloom_bits = -1;
+	cfg.block_size = 4096;
+	cfg.write_buffer_size = 64 << 20;
+	cfg.max_write_buffer_number = 2;
+	cfg.target_file_size_base = 64 << 20;
+	cfg.max_bytes_for_level_base = 256 << 20;
+	cfg.open_files = -1;
+	cfg.max_background_jobs = 2;
+	cfg.level0_file_num_compaction_trigger = 4;
+	cfg.level0_slowdown_writes_trigger = 20;
+	cfg.level0_stop_writes_trigger = 36;
+	cfg.stats_interval_seconds = 0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -229,6 +306,9 @@ static int parse_args(int argc, char **argv)
 			return bench_fail("unknown flag '%s'", argv[i]);
 		memcpy(name, a, n);
 		name[n] = 0;
+		for (k = 0; k < n; k++) /* --xfer-strict is --xfer_strict */
+			if (name[k] == '-')
+				name[k] = '_';
 		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
 			if (!strcmp(flags[k].name, name))
 				break;
@@ -244,6 +324,7 @@ static int parse_args(int argc, char **argv)
 			return bench_fail("--%s needs a value", name);
 		if (set_flag(&flags[k], val))
 			return bench_fail("--%s: bad value '%s'", name, val);
+		given[k] = true;
 	}
 	return 0;
 }
@@ -298,8 +379,14 @@ static int check_cfg(void)
 	free(list);
 	if (cfg.trace_replay_fast_forward < 0)
 		return bench_fail("--trace_replay_fast_forward must be >= 0");
+	if (!strstr(" none snappy zlib bzip2 lz4 lz4hc xpress zstd ", cfg.compression_type) ||
+	    !*cfg.compression_type || strchr(cfg.compression_type, ' '))
+		return bench_fail(
+			"--compression_type must be none, snappy, zlib, bzip2, lz4, lz4hc, "
+			"xpress or zstd");
 	if (cfg.reads < 0)
 		cfg.reads = cfg.num;
+	report_tuning();
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,9 @@ static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, si
 		s->t0 = bench_now_ns();
 		switch (kind) {
 		case K_WRITE:
-			rc = o->put(w->ctx, key, klen, w->vbuf, vsize, w->run->xfer, op_done, s);
+			rc = o->put(w->ctx, key, klen, w->vbuf, vsize,
+				    w->run->xfer | (w->run->c->xfer_strict ? BENCH_XFER_STRICT : 0),
+				    op_done, s);
 			break;
 		case K_READ:
 			rc = o->get(w->ctx, key, klen,
@@ -177,10 +180,38 @@ static uint32_t fill_value_size(struct worker *w)
 	return (uint32_t)c->value_size;
 }
 
+/* Atomic, not volatile sig_atomic_t: worker threads read it (lock-free, so
+ * async-signal-safe to store). */
+static atomic_int interrupted;
+
+static void on_signal(int sig)
+{
+	atomic_store(&interrupted, sig);
+}
+
+int bench_interrupted(void)
+{
+	return atomic_load(&interrupted);
+}
+
+/* SIGINT/SIGTERM end the running benchmark early; it still reports. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: sleeps end at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static bool time_up(const struct worker *w, uint64_t i)
 {
 	const struct run *r = w->run;
 
+	if (bench_interrupted())
+		return true;
 	if (w->writer)
 		return atomic_load(&r->readers_done);
 	if (r->deadline)
@@ -276,10 +307,11 @@ static int replay(struct worker *w)
 	struct bench_trace_op op;
 	uint8_t key[16];
 	size_t kl;
-	int rc;
+	int rc = 0;
 
 	bench_trace_rewind(r->replay);
-	while ((rc = bench_trace_next(r->replay, &op, r->replay_err, sizeof(r->replay_err))) == 1) {
+	while (!bench_interrupted() &&
+	       (rc = bench_trace_next(r->replay, &op, r->replay_err, sizeof(r->replay_err))) == 1) {
 		if (!first_ts)
 			first_ts = op.ts_us;
 		if (ff > 0 && op.ts_us > first_ts) {
@@ -433,6 +465,7 @@ static void *worker_main(void *arg)
 		w->err = rc;
 	if (!w->writer && w->run->def->w == W_READWHILEWRITING)
 		atomic_store(&w->run->readers_done, true);
+	atomic_fetch_add(&w->run->finished, 1); /* the main thread polls this, not w->end */
 	return NULL;
 }
 
@@ -543,6 +576,42 @@ static void progress(struct run *r, uint64_t t0, uint64_t total)
 			bench_xfer_label(r), (unsigned long long)done, done / (el > 0 ? el : 1));
 }
 
+/*
+ * Let the device's modeled clock catch up before a benchmark starts.  With
+ * timing off the host does not wait for modeled completions, so a benchmark
+ * can leave work the model finishes later than the emulator's clock (a NAND
+ * read backlog); the next benchmark's commands would then start on busy
+ * dies, or complete before the old backlog's end and leave the model clock
+ * unmoved (modeled ops/s far above any device).  A closed-loop host waits for
+ * its completions: sleep until the emulator's clock passes the latest modeled
+ * completion, so each benchmark's modeled figures cover that benchmark only.
+ */
+static void drain_model(const struct run *r)
+{
+	struct kvc_stats_log *l;
+	uint64_t wait;
+
+	if (!r->e->ops->device_stats)
+		return;
+	l = malloc(sizeof(*l));
+	if (!l || r->e->ops->device_stats(r->e, l) || l->model_ns <= l->uptime_ns) {
+		free(l);
+		return;
+	}
+	wait = l->model_ns - l->uptime_ns + 1000000; /* + 1 ms for the stats command */
+	free(l);
+	if (wait > 1000000000ull)
+		fprintf(stderr, "nvkv-bench: %s: waiting %.1f s for the device model's backlog\n",
+			r->def->name, wait / 1e9);
+	{
+		struct timespec ts = { (time_t)(wait / 1000000000ull),
+				       (long)(wait % 1000000000ull) };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR && !bench_interrupted())
+			;
+	}
+}
+
 /* Operations a replay of @t sends. */
 static uint64_t trace_ops(const struct bench_trace_reader *t)
 {
@@ -582,22 +651,20 @@ static int run_one(struct run *r, struct result *res)
 		total = c->duration ? 0 : r->ops_per_worker * (uint64_t)c->threads;
 	atomic_store(&r->done, 0);
 	atomic_store(&r->readers_done, false);
+	atomic_store(&r->finished, 0);
 	for (i = 0; i < nw && !rc; i++) {
 		rc = worker_init(&w[i], r, i);
 		w[i].writer = i == (unsigned int)c->threads;
 	}
+	drain_model(r);
 	res->have_dev = r->e->ops->device_stats && !r->e->ops->device_stats(r->e, &res->before);
 	t0 = bench_now_ns();
 	r->deadline = c->duration ? t0 + (uint64_t)c->duration * 1000000000ull : 0;
 	if (!rc)
 		rc = start_workers(w, t, nw, &started);
 	while (!rc) {
-		unsigned int alive = 0;
-
 		usleep(20000);
-		for (i = 0; i < nw; i++)
-			alive += !w[i].end;
-		if (!alive)
+		if (atomic_load(&r->finished) >= started)
 			break;
 		if (c->progress && bench_now_ns() - t0 > 2000000000ull &&
 		    bench_now_ns() - last > 1000000000ull) {
@@ -759,15 +826,42 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 				fprintf(stderr, "nvkv-bench: the device went away\n");
 				rc = -ENODEV;
 			}
+			if (bench_interrupted()) {
+				rc = -EINTR;
+				break;
+			}
+			if (res->err == -EOPNOTSUPP && c->xfer_strict)
+				rc = -EOPNOTSUPP; /* refused, as asked: exit status 3 */
 		}
 	}
 	free(xl);
 	return rc;
 }
 
+/*
+ * db_bench's header block (PrintHeader), the lines scripts read: Keys,
+ * Values (after compression as db_bench estimates it: --compression_ratio 0.5
+ * unless compression is off; the kv engine does not compress), Entries,
+ * RawSize.
+ */
+static void print_header(const struct bench_cfg *c, const struct bench_engine_ops *o)
+{
+	bool compressed = o == &bench_engine_rocksdb && strcmp(c->compression_type, "none");
+	long long vc =
+		compressed ? (long long)(c->value_size * 0.5 + 0.5) : (long long)c->value_size;
+
+	printf("Keys:       %lld bytes each (+ 0 bytes user-defined timestamp)\n",
+	       (long long)c->key_size);
+	printf("Values:     %lld bytes each (%lld bytes after compression)\n",
+	       (long long)c->value_size, vc);
+	printf("Entries:    %lld\n", (long long)c->num);
+	printf("RawSize:    %.1f MB (estimated)\n",
+	       (double)(c->key_size + c->value_size) * (double)c->num / 1048576.0);
+}
+
 int bench_run(const struct bench_cfg *c)
 {
-	struct bench_engine e = { bench_engine_find(c->engine), NULL };
+	struct bench_engine e = { bench_engine_find(c->engine), NULL, c };
 	const char *target = e.ops->target_is_db ? c->db : c->device;
 	struct bench_trace_reader trace_in, *replay = NULL;
 	struct bench_trace_writer trace_out, *record = NULL;
@@ -817,14 +911,18 @@ int bench_run(const struct bench_cfg *c)
 		}
 		bench_report_json_config(json, c);
 	}
+	print_header(c, e.ops);
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
 	       e.ops->name, target, (long long)c->key_size,
 	       describe_values(c, &plan, vdesc, sizeof(vdesc)), (long long)c->threads,
 	       (long long)c->qd);
 	fflush(stdout); /* before progress lines on stderr */
+	catch_signals();
 	status = run_all(c, &e, &plan, replay, record, json, res) ? 3 : 0;
+	if (bench_interrupted())
+		status = 128 + bench_interrupted(); /* as the shell reports a signal */
 	if (json) {
-		fprintf(json, "]}\n");
+		fprintf(json, "],\"interrupted\":%s}\n", bench_interrupted() ? "true" : "false");
 		fclose(json);
 	}
 out_engine:

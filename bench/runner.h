@@ -55,6 +55,7 @@ struct run {
 	uint32_t max_value;
 	atomic_ullong done;
 	atomic_bool readers_done;
+	atomic_uint finished; /* workers that returned */
 	uint64_t deadline;
 	struct bench_trace_reader *replay; /* the trace being replayed */
 	struct bench_trace_writer *record; /* where operations are recorded */
@@ -73,6 +74,14 @@ struct result {
 
 /* The transfer method of a run, "none" for engines without methods. */
 const char *bench_xfer_label(const struct run *r);
+/* The signal (SIGINT, SIGTERM) that interrupted the run, or 0. */
+int bench_interrupted(void);
+
+#define BENCH_LABEL_MAX 256
+/* What a run's Stores really travelled by, e.g. "byteexpress (prp for 10 of
+ * 10: value > 3968 B: ...)"; just the method when it carried them all. */
+const char *bench_xfer_describe(const struct run *r, const struct result *res, char *buf,
+				size_t len);
 /* db_bench's result line (+ histograms), then ours. */
 void bench_report_print(const struct run *r, const struct result *res);
 /* One run as a JSON object of the "runs" array (@first: no comma before). */

@@ -21,6 +21,27 @@ const char *nvkv_xfer_name(enum nvkv_xfer m)
 	return (unsigned int)m < NVKV_XFER_NUM ? xfer_names[m] : NULL;
 }
 
+int nvkv_xfer_check(struct nvkv_dev *d, enum nvkv_xfer m, size_t klen, size_t vlen,
+		    enum nvkv_xfer *used, char *why, size_t whylen)
+{
+	struct nvkv_xfer_ctx x;
+	char buf[160];
+
+	if (!d || !used || (whylen && !why) || klen < 1 || klen > NVKV_MAX_KEY ||
+	    m >= NVKV_XFER_NUM || vlen > UINT32_MAX)
+		return -EINVAL;
+	if (m == NVKV_XFER_DEFAULT)
+		m = d->opts.xfer;
+	pthread_mutex_lock(&d->lock);
+	x = nvkv_udrv_xfer_ctx(d->sync);
+	pthread_mutex_unlock(&d->lock);
+	*used = nvkv_xfer_plan(&x, m, (uint8_t)klen, (uint32_t)vlen).method;
+	nvkv_xfer_why(&x, m, (uint8_t)klen, (uint32_t)vlen, buf, sizeof(buf));
+	if (whylen)
+		snprintf(why, whylen, "%s", buf);
+	return 0;
+}
+
 int nvkv_xfer_parse(const char *name, enum nvkv_xfer *m)
 {
 	unsigned int i;
@@ -148,7 +169,8 @@ static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const v
 	if ((flags & NVKV_STORE_MUST_EXIST) && (flags & NVKV_STORE_MUST_NOT_EXIST))
 		return -EINVAL;
 	if (NVKV_F_XFER(flags) >= NVKV_XFER_NUM ||
-	    (flags & ~(0xffu | NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST)))
+	    (flags &
+	     ~(0xffu | NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST | NVKV_F_XFER_STRICT)))
 		return -EINVAL;
 	return vlen > d->info.max_value ? -EMSGSIZE : 0;
 }

@@ -63,6 +63,10 @@ enum nvkv_xfer {
 #define NVKV_STORE_MUST_EXIST 0x100u
 #define NVKV_STORE_MUST_NOT_EXIST 0x200u
 #define NVKV_F_XFER(m) ((unsigned int)(m)&0xffu)
+/* Refuse (-EOPNOTSUPP) instead of sending by PRP when the fixed method asked
+ * for (prp, bandslim, byteexpress) cannot carry this value; see
+ * nvkv_xfer_check().  No effect on the adaptive policies. */
+#define NVKV_F_XFER_STRICT 0x400u
 
 struct nvkv_opts {
 	enum nvkv_xfer xfer;	     /* device default method (adaptive) */
@@ -136,13 +140,18 @@ int nvkv_identify(struct nvkv_dev *d, struct nvkv_info *info);
  * nvkv_store() - store a value.
  * @key: 1..16 bytes.  @val: @vlen bytes (NULL allowed when @vlen is 0).
  * @flags: NVKV_STORE_MUST_EXIST or NVKV_STORE_MUST_NOT_EXIST, plus
- *         NVKV_F_XFER(method) to override the device's method.
+ *         NVKV_F_XFER(method) to override the device's method, and
+ *         NVKV_F_XFER_STRICT to refuse rather than fall back to PRP.
+ * A fixed method falls back to PRP when it cannot carry the value (a
+ * ByteExpress or BandSlim Store whose slots do not fit one queue, ByteExpress
+ * on a backend without SQ access); nvkv_host_stats() counts the method used.
  * Return: 0; NVKV_KEY_NOT_EXIST / NVKV_KEY_EXISTS for the options;
  * NVKV_CAPACITY_EXCEEDED; another NVMe status on a device failure (e.g.
  * Write Fault); -EINVAL for a bad key length, NULL pointers, both options, an
  * unknown method or unknown flag bits; -EMSGSIZE for @vlen above the device's
  * max_value (checked on the host: NVKV_INVALID_VALUE_SIZE does not come back
- * from here); -ENODEV / -ETIMEDOUT on transport failure.
+ * from here); -EOPNOTSUPP with NVKV_F_XFER_STRICT when the method would
+ * fall back; -ENODEV / -ETIMEDOUT on transport failure.
  */
 int nvkv_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val, size_t vlen,
 	       unsigned int flags);
@@ -227,7 +236,8 @@ void nvkv_queue_close(struct nvkv_queue *q);
  * so a batch of submissions costs one doorbell.  Buffers (@val, @buf) must
  * stay valid until the callback ran; @key is copied.
  * Return: 0; -EAGAIN when the queue is full (poll, then retry); -EINVAL (as
- * the synchronous call); -EMSGSIZE (Store above max_value); -ENODEV /
+ * the synchronous call); -EMSGSIZE (Store above max_value); -EOPNOTSUPP
+ * (NVKV_F_XFER_STRICT and the method would fall back); -ENODEV /
  * -ETIMEDOUT once the queue has failed (device gone, a command timed out).
  * The command's own outcome comes to the callback, as the synchronous calls
  * return it.
@@ -285,6 +295,20 @@ int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len);
 
 /* Name of a method ("prp", "bandslim", ...), or NULL when out of range. */
 const char *nvkv_xfer_name(enum nvkv_xfer m);
+/**
+ * nvkv_xfer_check() - which method a Store would travel by, and why.
+ * @m: the method asked for; NVKV_XFER_DEFAULT: the device's method.
+ * @klen, @vlen: key and value sizes of the Store.
+ * @used: receives NVKV_XFER_PRP, _BANDSLIM or _BYTEEXPRESS.
+ * @why: receives (up to @whylen bytes, NUL-terminated) why *@used is not @m,
+ *       e.g. "value > 3968 B: its 64 B chunks do not fit a 64-entry queue",
+ *       or "" when it is; may be NULL when @whylen is 0.
+ * Sends nothing; the answer holds for every queue of @d (they share a size).
+ * Thread-safe.
+ * Return: 0; -EINVAL (@d or @used NULL, @klen not 1..16, @m out of range).
+ */
+int nvkv_xfer_check(struct nvkv_dev *d, enum nvkv_xfer m, size_t klen, size_t vlen,
+		    enum nvkv_xfer *used, char *why, size_t whylen);
 /* Parse a method name; -EINVAL if unknown. */
 int nvkv_xfer_parse(const char *name, enum nvkv_xfer *m);
 

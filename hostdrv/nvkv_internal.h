@@ -204,10 +204,16 @@ struct nvkv_plan {
 /* Choose how to send a value of @vlen bytes with a key of @klen bytes. */
 struct nvkv_plan nvkv_xfer_plan(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8_t klen,
 				uint32_t vlen);
+/* Why @m does not send a @vlen-byte value itself, in @buf ("" when it does). */
+const char *nvkv_xfer_why(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8_t klen,
+			  uint32_t vlen, char *buf, size_t len);
 /* Modeled PCIe bytes of a plan on the context's link. */
 uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p, uint8_t klen,
 			uint32_t vlen);
 
 uint64_t nvkv_now_ns(void);
+
+/* Queue @q's view of the transfer policy's inputs (udrv.c). */
+struct nvkv_xfer_ctx nvkv_udrv_xfer_ctx(const struct nvkv_queue *q);
 
 #endif /* NVKV_INTERNAL_H */

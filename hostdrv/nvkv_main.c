@@ -45,6 +45,7 @@ struct cli {
 	struct nvkv_dev *d;
 	bool hex;
 	enum nvkv_xfer xfer;
+	bool xfer_strict;    /* refuse a Store --xfer cannot carry */
 	uint32_t timeout_ms; /* 0: the CLI's default */
 };
 
@@ -68,7 +69,9 @@ static int report(const char *what, int rc)
 	if (rc == 0)
 		return EX_OK;
 	fprintf(stderr, "nvkv: %s: %s\n", what, nvkv_strerror(rc));
-	return rc > 0 ? EX_DEVICE : rc == -EINVAL || rc == -EMSGSIZE ? EX_USAGE : EX_TRANSPORT;
+	return rc > 0						       ? EX_DEVICE
+	       : rc == -EINVAL || rc == -EMSGSIZE || rc == -EOPNOTSUPP ? EX_USAGE
+								       : EX_TRANSPORT;
 }
 
 static void main_usage(FILE *f)
@@ -207,6 +210,7 @@ enum copt {
 	O_KEY = 1 << 7,
 	O_VALUE = 1 << 8,
 	O_TIMEOUT = 1 << 9,
+	O_XFER_STRICT = 1 << 10,
 };
 
 struct common_opts {
@@ -232,6 +236,8 @@ static const struct option common_longopts[] = {
 	{ "key", required_argument, NULL, O_KEY },     /* xNVMe */
 	{ "value", required_argument, NULL, O_VALUE }, /* xNVMe */
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "xfer-strict", no_argument, NULL, O_XFER_STRICT },
+	{ "strict-xfer", no_argument, NULL, O_XFER_STRICT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -276,6 +282,9 @@ static int apply_common(struct cli *c, struct common_opts *o, int ch, const char
 			return usage_error("%s: unknown transfer method '%s' (prp, bandslim, "
 					   "adaptive, adaptive-cost, byteexpress)",
 					   name, optarg);
+		break;
+	case O_XFER_STRICT:
+		c->xfer_strict = true;
 		break;
 	case O_FILE:
 		o->file = optarg;
@@ -490,6 +499,21 @@ static int get_value(struct cli *c, const struct common_opts *o, int used, uint8
 	return rc ? report("reading the value", rc) : EX_OK;
 }
 
+/* Say on stderr when the method of --xfer cannot carry this value. */
+static void xfer_note(const struct cli *c, size_t klen, size_t vlen)
+{
+	enum nvkv_xfer used;
+	char why[160];
+
+	if (c->xfer == NVKV_XFER_DEFAULT || c->xfer == NVKV_XFER_ADAPTIVE ||
+	    c->xfer == NVKV_XFER_ADAPTIVE_COST ||
+	    nvkv_xfer_check(c->d, c->xfer, klen, vlen, &used, why, sizeof(why)) || used == c->xfer)
+		return;
+	fprintf(stderr, "nvkv: note: --xfer %s cannot carry this value (%s)%s\n",
+		nvkv_xfer_name(c->xfer), why,
+		c->xfer_strict ? "; --xfer-strict refuses it" : ": sent by prp instead");
+}
+
 static int cmd_store(struct cli *c)
 {
 	uint8_t *key = NULL, *val = NULL;
@@ -499,8 +523,8 @@ static int cmd_store(struct cli *c)
 	int used, rc;
 
 	rc = parse_common(c, &o,
-			  O_HEX | O_XFER | O_FILE | O_MUST_EXIST | O_MUST_NOT_EXIST | O_KEY |
-				  O_VALUE | O_TIMEOUT);
+			  O_HEX | O_XFER | O_XFER_STRICT | O_FILE | O_MUST_EXIST |
+				  O_MUST_NOT_EXIST | O_KEY | O_VALUE | O_TIMEOUT);
 	if (rc || (rc = get_key(c, &o, &key, &klen, &used)))
 		return rc;
 	if (o.must_exist && o.must_not_exist)
@@ -510,11 +534,15 @@ static int cmd_store(struct cli *c)
 		rc = check_extra(c, &o, used + 1);
 	if (!rc)
 		rc = get_value(c, &o, used, &val, &vlen);
+	if (!rc && c->xfer_strict && c->xfer == NVKV_XFER_DEFAULT)
+		rc = usage_error("%s", "--xfer-strict needs --xfer METHOD");
 	if (!rc)
 		rc = open_dev(c);
 	if (!rc) {
 		flags = NVKV_F_XFER(c->xfer) | (o.must_exist ? NVKV_STORE_MUST_EXIST : 0) |
-			(o.must_not_exist ? NVKV_STORE_MUST_NOT_EXIST : 0);
+			(o.must_not_exist ? NVKV_STORE_MUST_NOT_EXIST : 0) |
+			(c->xfer_strict ? NVKV_F_XFER_STRICT : 0);
+		xfer_note(c, klen, vlen);
 		rc = report("store", nvkv_store(c->d, key, klen, val, vlen, flags));
 	}
 	free(key);
@@ -1070,8 +1098,10 @@ static const struct command commands[] = {
 	{ "identify", cmd_identify, "usage: nvkv identify [DEVICE] [--timeout MS]\n" },
 	{ "store", cmd_store,
 	  "usage: nvkv store [DEVICE] KEY [VALUE] [--file PATH] [--must-exist | --must-not-exist]\n"
-	  "                  [--xfer METHOD] [--hex] [--timeout MS]\n"
+	  "                  [--xfer METHOD [--xfer-strict]] [--hex] [--timeout MS]\n"
 	  "VALUE comes from the argument, --value, --file, or standard input.\n"
+	  "A method that cannot carry the value falls back to prp with a note on stderr;\n"
+	  "--xfer-strict (--strict-xfer) refuses the Store instead (exit status 2).\n"
 	  "xNVMe spellings: --key K --value V, --only-update (= --must-exist),\n"
 	  "--only-add (= --must-not-exist), --data-input F (= --file).\n" },
 	{ "retrieve", cmd_retrieve,

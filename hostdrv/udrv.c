@@ -163,7 +163,7 @@ static void put_sqe(struct nvkv_queue *q, const struct kvc_sqe *sqe)
 
 /* ---- building commands ------------------------------------------------------------------ */
 
-static struct nvkv_xfer_ctx xfer_ctx(const struct nvkv_queue *q)
+struct nvkv_xfer_ctx nvkv_udrv_xfer_ctx(const struct nvkv_queue *q)
 {
 	const struct nvkv_dev *d = q->d;
 	struct nvkv_xfer_ctx x = {
@@ -219,7 +219,7 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 {
 	enum nvkv_xfer m =
 		NVKV_F_XFER(flags) ? (enum nvkv_xfer)NVKV_F_XFER(flags) : q->d->opts.xfer;
-	struct nvkv_xfer_ctx x = xfer_ctx(q);
+	struct nvkv_xfer_ctx x = nvkv_udrv_xfer_ctx(q);
 	struct nvkv_plan p = nvkv_xfer_plan(&x, m, (uint8_t)klen, (uint32_t)vlen);
 	uint8_t opts = (flags & NVKV_STORE_MUST_EXIST ? KVC_STORE_MUST_EXIST : 0) |
 		       (flags & NVKV_STORE_MUST_NOT_EXIST ? KVC_STORE_MUST_NOT_EXIST : 0);
@@ -227,6 +227,10 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 	uint32_t i;
 	int rc;
 
+	/* Strict: a fixed method that cannot carry this value refuses it. */
+	if ((flags & NVKV_F_XFER_STRICT) && p.method != m && m != NVKV_XFER_ADAPTIVE &&
+	    m != NVKV_XFER_ADAPTIVE_COST)
+		return -EOPNOTSUPP;
 	if (sq_free(q) < p.slots || q->nfree_cids < p.cmds)
 		return -EAGAIN;
 	rc = attach_buffer(q, r, val, p.prp_len, &prp1, &prp2);

@@ -5,8 +5,11 @@
  * (piggyback up to a threshold, PRP above it, and for values over 4 KiB whole
  * pages by PRP with the tail piggybacked); "adaptive-cost" models the PCIe
  * bytes of every form the device and backend allow and picks the cheapest.
- * A form that cannot fit in the queue falls back to PRP.
+ * A form that cannot fit in the queue falls back to PRP (or, asked to be
+ * strict, is refused); nvkv_xfer_why() says why.
  */
+#include <stdio.h>
+
 #include "nvkv_internal.h"
 
 static struct nvkv_plan prp_plan(uint32_t vlen)
@@ -104,6 +107,53 @@ struct nvkv_plan nvkv_xfer_plan(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m,
 	case NVKV_XFER_ADAPTIVE:
 	default:
 		return adaptive(x, klen, vlen);
+	}
+}
+
+/* The largest value in [0, @hi] that @m sends by itself (plans are monotonic
+ * in the value size below 4 KiB, where only queue room limits them). */
+static uint32_t largest_fit(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8_t klen,
+			    uint32_t hi)
+{
+	uint32_t lo = 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (nvkv_xfer_plan(x, m, klen, mid).method == m)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+const char *nvkv_xfer_why(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8_t klen,
+			  uint32_t vlen, char *buf, size_t len)
+{
+	struct nvkv_plan p = nvkv_xfer_plan(x, m, klen, vlen);
+
+	*buf = 0;
+	if (p.method == m)
+		return buf;
+	switch (m) {
+	case NVKV_XFER_BYTEEXPRESS:
+		if (!x->byteexpress)
+			snprintf(buf, len, "the backend cannot append payloads to the SQ");
+		else
+			snprintf(buf, len,
+				 "value > %u B: its 64 B chunks do not fit a %u-entry queue",
+				 largest_fit(x, m, klen, vlen), x->qsize);
+		return buf;
+	case NVKV_XFER_BANDSLIM:
+		snprintf(buf, len,
+			 "value > %u B: its transfer commands do not fit a %u-entry queue",
+			 largest_fit(x, m, klen, vlen < NVKV_PAGE ? vlen : NVKV_PAGE), x->qsize);
+		return buf;
+	default: /* the adaptive policies choose per value by design */
+		snprintf(buf, len, "chosen by the %s policy",
+			 m == NVKV_XFER_ADAPTIVE_COST ? "adaptive-cost" : "adaptive");
+		return buf;
 	}
 }
 

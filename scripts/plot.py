@@ -55,6 +55,21 @@ def load(paths):
     return runs
 
 
+FIXED = ("prp", "bandslim", "byteexpress")
+
+
+def method(r):
+    """The run's method as plotted: a fixed method whose Stores went by another
+    one says so ("byteexpress (prp 1000/1000)"); adaptive policies mix by design
+    (their counts are in the table's notes)."""
+    used = {k: v for k, v in r.get("xfer_used", {}).items() if v}
+    total = sum(used.values())
+    if r["xfer"] not in FIXED or not total or used.get(r["xfer"], 0) == total:
+        return r["xfer"]
+    return r["xfer"] + " (" + ", ".join(f"{k} {v}/{total}" for k, v in used.items()
+                                          if k != r["xfer"]) + ")"
+
+
 def table(runs, out):
     hdr = f"{'workload':<16} {'method':<14} {'ops/s':>12} {'model ops/s':>12} " \
           f"{'PCIe B/op':>11} {'ampl.':>8} {'TLPs/op':>8} {'NAND prog':>10} {'p99 us':>9}"
@@ -63,11 +78,20 @@ def table(runs, out):
     for r in runs:
         lat = r.get("latency", {})
         p99 = (lat.get("write") or lat.get("read") or lat.get("seek") or {}).get("p99", 0)
-        print(f"{r['benchmark']:<16} {r['xfer']:<14} {r['ops_per_sec']:>12.0f} "
+        print(f"{r['benchmark']:<16} {method(r):<14} {r['ops_per_sec']:>12.0f} "
               f"{r.get('model_ops_per_sec', 0):>12.0f} "
               f"{r.get('pcie_bytes_per_op', 0):>11.1f} {r.get('traffic_amplification', 0):>8.2f} "
               f"{r.get('tlps_per_op', 0):>8.2f} {r.get('nand_programs', 0):>10d} {p99:>9.2f}",
               file=out)
+    notes(runs, out)
+
+
+def notes(runs, out):
+    """Every run whose Stores did not all travel by the method of its pass."""
+    for r in runs:
+        lab = r.get("xfer_label", r["xfer"])
+        if lab != r["xfer"]:
+            print(f"note: {r['benchmark']} [{lab}]", file=out)
 
 
 def grouped(runs):
@@ -75,9 +99,9 @@ def grouped(runs):
     for r in runs:
         if r["benchmark"] not in benches:
             benches.append(r["benchmark"])
-        if r["xfer"] not in methods:
-            methods.append(r["xfer"])
-    by = {(r["benchmark"], r["xfer"]): r for r in runs}
+        if method(r) not in methods:
+            methods.append(method(r))
+    by = {(r["benchmark"], method(r)): r for r in runs}
     return benches, methods, by
 
 
@@ -127,7 +151,7 @@ def cdf(runs, outdir, suptitle):
             for lo, n in h["buckets"]:
                 acc += n
                 f.write(f"{max(lo, 0.001)} {acc / total}\n")
-        lines.append(f"'{dat}' using 1:2 with steps lw 2 title '{r['benchmark']} {r['xfer']} "
+        lines.append(f"'{dat}' using 1:2 with steps lw 2 title '{r['benchmark']} {method(r)} "
                      f"({kind})'")
     if not lines:
         return
@@ -150,22 +174,23 @@ def sweep_table(runs, out):
     print(hdr, file=out)
     print("-" * len(hdr), file=out)
     for r in sorted(runs, key=lambda r: (r["value_size"], r["xfer"])):
-        print(f"{r['value_size']:>8} {r['xfer']:<14} {r.get('pcie_bytes_per_op', 0):>11.1f} "
+        print(f"{r['value_size']:>8} {method(r):<14} {r.get('pcie_bytes_per_op', 0):>11.1f} "
               f"{r.get('traffic_amplification', 0):>8.2f} {r.get('tlps_per_op', 0):>8.2f} "
               f"{r.get('model_latency_us', {}).get('store', 0):>15.3f} "
               f"{r.get('latency', {}).get('write', {}).get('avg_us', 0):>14.3f}", file=out)
+    notes(runs, out)
 
 
 def sweep_plot(runs, get, title, fname, ylabel, outdir, suptitle):
     methods = []
     for r in runs:
-        if r["xfer"] not in methods:
-            methods.append(r["xfer"])
+        if method(r) not in methods:
+            methods.append(method(r))
     lines = []
-    for m in methods:
-        dat = os.path.join(outdir, f"{fname[:-4]}_{m}.dat")
+    for i, m in enumerate(methods):
+        dat = os.path.join(outdir, f"{fname[:-4]}_{i}.dat")
         with open(dat, "w") as f:
-            for r in sorted((r for r in runs if r["xfer"] == m), key=lambda r: r["value_size"]):
+            for r in sorted((r for r in runs if method(r) == m), key=lambda r: r["value_size"]):
                 f.write(f"{r['value_size']} {get(r)}\n")
         lines.append(f"'{dat}' using 1:2 with linespoints lw 2 pt 7 title '{m}'")
     gnuplot(f"""set terminal pngcairo size 900,540 font 'sans,11'

@@ -97,7 +97,8 @@ START_TEST(call_errors)
 		nvkv_store(d, "k", 1, "v", 1, NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST),
 		-EINVAL);
 	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_F_XFER(NVKV_XFER_NUM)), -EINVAL);
-	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0x400), -EINVAL);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0x800),
+			 -EINVAL); /* 0x400: NVKV_F_XFER_STRICT */
 	ck_assert_int_eq(nvkv_store(d, "k", 1, big, in.max_value + 1, 0), -EMSGSIZE);
 	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_STORE_MUST_EXIST), NVKV_KEY_NOT_EXIST);
 	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0), 0);

@@ -75,6 +75,40 @@ START_TEST(db_bench_block)
 }
 END_TEST
 
+/* The block prints Max in whole microseconds: no percentile printed above it. */
+START_TEST(printed_percentiles_never_above_printed_max)
+{
+	struct bench_hist h;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned long long max;
+	double med, p[5];
+	const char *l;
+	int i;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < 10; i++)
+		bench_hist_add(&h, 7800); /* 7.8 us: Max prints as 7 */
+	bench_hist_add(&h, 2000);
+	bench_hist_print(f, &h);
+	fclose(f);
+	l = strstr(buf, "Min: ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(sscanf(l, "Min: %*u  Median: %lf  Max: %llu", &med, &max), 2);
+	ck_assert_uint_eq(max, 7);
+	ck_assert(med <= 7.0);
+	l = strstr(buf, "Percentiles: ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(sscanf(l, "Percentiles: P50: %lf P75: %lf P99: %lf P99.9: %lf P99.99: %lf",
+				&p[0], &p[1], &p[2], &p[3], &p[4]),
+			 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_msg(p[i] <= (double)max, "P%d %.2f above Max %llu", i, p[i], max);
+	free(buf);
+}
+END_TEST
+
 static Suite *hist_suite(void)
 {
 	Suite *s = suite_create("bench/hist");
@@ -83,6 +117,7 @@ static Suite *hist_suite(void)
 	tcase_add_test(tc, add_and_merge);
 	tcase_add_test(tc, percentiles_interpolate_and_clamp);
 	tcase_add_test(tc, db_bench_block);
+	tcase_add_test(tc, printed_percentiles_never_above_printed_max);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,6 +83,29 @@ END_TEST
 /* DESIGN.md section 5: a PRP Store of <= 4 KiB moves about 4.8 KB; a
  * one-command piggyback Store about 230 B.  By hand: doorbells 2 x 28, SQE
  * 24 + 84, data 8 x 24 + 16 x 276, CQE 40, MSI-X 28. */
+/* The reason names the exact boundary: the largest value that still fits. */
+START_TEST(fallback_reasons_name_the_limit)
+{
+	struct nvkv_xfer_ctx x = ctx(64);
+	char why[160];
+
+	/* 64 slots: the head + 62 chunks of 64 B = 3968 B. */
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_BYTEEXPRESS, 16, 3968, why, sizeof(why)), "");
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_BYTEEXPRESS, 16, 3969, why, sizeof(why)),
+			 "value > 3968 B: its 64 B chunks do not fit a 64-entry queue");
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_BYTEEXPRESS, 16, 8192, why, sizeof(why)),
+			 "value > 3968 B: its 64 B chunks do not fit a 64-entry queue");
+	/* BandSlim: 63 commands, a 32 B head and 62 transfers of 54 B = 3380 B. */
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_BANDSLIM, 16, 3380, why, sizeof(why)), "");
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_BANDSLIM, 16, 3381, why, sizeof(why)),
+			 "value > 3380 B: its transfer commands do not fit a 64-entry queue");
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_PRP, 16, 1u << 20, why, sizeof(why)), "");
+	x.byteexpress = false;
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_BYTEEXPRESS, 16, 8, why, sizeof(why)),
+			 "the backend cannot append payloads to the SQ");
+}
+END_TEST
+
 START_TEST(costs_by_hand)
 {
 	struct nvkv_xfer_ctx x = ctx(256);
@@ -137,6 +160,7 @@ static Suite *xfer_suite(void)
 	tcase_add_test(tc, adaptive_thresholds);
 	tcase_add_test(tc, key_length_changes_head_capacity);
 	tcase_add_test(tc, fallbacks_when_the_queue_is_too_small);
+	tcase_add_test(tc, fallback_reasons_name_the_limit);
 	tcase_add_test(tc, costs_by_hand);
 	tcase_add_test(tc, cost_policy_picks_the_cheapest);
 	suite_add_tcase(s, tc);
