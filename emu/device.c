@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "firmware/alloc.h"
-#include "server.h"
+#include "log.h"
 
 uint64_t emu_now_ns(void)
 {

@@ -16,7 +16,7 @@
 
 #include "cmdset/le.h"
 #include "firmware/crc.h"
-#include "server.h"
+#include "log.h"
 
 #define TRAILER 8
 #define FORMAT_KEY "nvkv.catalog"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "log.h"
 #include "server.h"
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@
 
 #include "cmdset/cmdset.h"
 #include "device.h"
+#include "log.h"
 #include "server.h"
 
 #define QSIZE 4096

@@ -22,6 +22,7 @@
 
 #include "cmdset/cmdset.h"
 #include "device.h"
+#include "log.h"
 
 #define MAX_CONNS 64
 /*
@@ -31,30 +32,6 @@
  */
 #define MAX_PENDING 16
 #define HANDSHAKE_MS 2000
-
-static unsigned int log_level = 2;
-
-void emu_log_set_level(unsigned int level)
-{
-	log_level = level;
-}
-
-void emu_log(unsigned int level, const char *fmt, ...)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-	struct timespec ts;
-	va_list ap;
-
-	if (level > log_level)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(stderr, "nvkv-emu %ld.%03ld %s: ", (long)ts.tv_sec, ts.tv_nsec / 1000000,
-		names[level > 3 ? 3 : level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 struct conn {
 	int sock;

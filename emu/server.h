@@ -16,8 +16,4 @@
  */
 int emu_run(const struct emu_config *cfg);
 
-/* Logging for the emu component: level 0 err .. 3 debug. */
-void emu_log(unsigned int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void emu_log_set_level(unsigned int level);
-
 #endif /* EMU_SERVER_H */
