@@ -333,9 +333,8 @@ static uint16_t set_features(struct fw_cmd *cmd)
 		if (!c->s->cfg.vwc)
 			return FW_ST(KVC_SC_INVALID_FIELD);
 		c->wce = v & 1;
-		if (!c->wce)
-			fw_subsys_flush(c->s);
-		return 0;
+		/* Turning the cache off promises everything is durable: only if it is. */
+		return c->wce ? 0 : fw_subsys_flush_status(c->s);
 	case KVC_FEAT_IOCS_PROFILE:
 		if (v & ~1u) /* index 0 (NVM + KV) is the only profile */
 			return FW_ST(KVC_SC_INVALID_FIELD);

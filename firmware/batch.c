@@ -167,6 +167,18 @@ static void undo_one(struct fw_subsys *s, const struct fw_undo *u)
 	meta_set(s, u->key, u->klen, u->had_old ? &u->old : NULL);
 }
 
+/* Completions of a controller with its write cache on are posted before the
+ * commit: what they acknowledged is lost by a rollback without a word. */
+static bool write_cache_on(const struct fw_subsys *s)
+{
+	const struct fw_ctrl *c;
+
+	for (c = s->ctrls; c; c = c->next)
+		if (c->wce)
+			return true;
+	return false;
+}
+
 static void fail_completions(struct fw_subsys *s, uint64_t id, uint16_t st)
 {
 	struct fw_ctrl *c;
@@ -186,6 +198,8 @@ int fw_batch_fail(struct fw_subsys *s, int err, uint16_t st, const char *what)
 	batch_log(s, what, err);
 	if (!s->persistent)
 		return err; /* nothing to roll back: no catalog, no promise made */
+	if (b->n && write_cache_on(s))
+		b->lost_st = st;
 	for (i = b->n; i-- > 0;)
 		undo_one(s, &b->undo[i]);
 	b->n = 0;

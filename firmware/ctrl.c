@@ -388,7 +388,10 @@ static int check_regs(struct fw_ctrl *c)
 	if ((cc & KVC_CC_SHN_MASK) && !(old & KVC_CC_SHN_MASK) && (cc & KVC_CC_EN)) {
 		c->csts = (c->csts & ~KVC_CSTS_SHST_MASK) | KVC_CSTS_SHST_OCCURRING;
 		bar_store(c, KVC_REG_CSTS, c->csts);
-		fw_subsys_flush(c->s);
+		if (fw_subsys_flush_status(c->s))
+			fw_ctrl_log(c, FW_LOG_ERR,
+				    "shutdown: the flush failed or acknowledged writes were lost; "
+				    "not everything the host wrote is durable");
 		c->csts = (c->csts & ~KVC_CSTS_SHST_MASK) | KVC_CSTS_SHST_COMPLETE;
 	}
 	bar_store(c, KVC_REG_CSTS, c->csts);

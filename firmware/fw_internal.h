@@ -206,6 +206,9 @@ struct fw_batch {
 	uint64_t failures;    /* batches rolled back */
 	uint64_t meta_errors; /* catalog operations that failed */
 	uint16_t fail_st;     /* status given to the last failed batch */
+	/* A rollback undid changes the write cache had already acknowledged:
+	 * the next Flush (or write-cache disable) reports this status. */
+	uint16_t lost_st;
 };
 
 struct fw_subsys {
@@ -249,6 +252,10 @@ int fw_batch_del(struct fw_subsys *s, const uint8_t *key, uint8_t klen,
 		 const struct fw_idx_val *old);
 /* Roll the batch back after @err (-errno) and fail its completions with @st. */
 int fw_batch_fail(struct fw_subsys *s, int err, uint16_t st, const char *what);
+/* Flush for a command: 0, the failed commit's status, or the status of an
+ * earlier rollback that undid writes the write cache had acknowledged (then
+ * forgotten: it is reported once). */
+uint16_t fw_subsys_flush_status(struct fw_subsys *s);
 /* The batch is committed: forget it and open the next one. */
 void fw_batch_done(struct fw_subsys *s);
 /* Status for a catalog error: map full is Capacity Exceeded, else Internal. */

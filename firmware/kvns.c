@@ -221,8 +221,9 @@ static uint16_t kv_flush(struct fw_cmd *cmd)
 {
 	struct fw_subsys *s = subsys(cmd);
 
-	/* A failed commit rolled the batch back: say why (catalog or media). */
-	return fw_subsys_flush(s) ? s->batch.fail_st : 0;
+	/* A failed commit rolled the batch back, or an earlier rollback undid
+	 * writes the cache had acknowledged: say why (catalog or media). */
+	return fw_subsys_flush_status(s);
 }
 
 /* ---- BandSlim ------------------------------------------------------------------------ */

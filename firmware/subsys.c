@@ -315,6 +315,15 @@ int fw_subsys_flush(struct fw_subsys *s)
 	return fw_subsys_persist(s, true);
 }
 
+uint16_t fw_subsys_flush_status(struct fw_subsys *s)
+{
+	uint16_t st = fw_subsys_flush(s) ? s->batch.fail_st : s->batch.lost_st;
+
+	/* Either way the host is told now: a later Flush starts clean. */
+	s->batch.lost_st = 0;
+	return st;
+}
+
 void fw_subsys_destroy(struct fw_subsys *s)
 {
 	if (!s)

@@ -337,6 +337,31 @@ START_TEST(failed_flush_with_write_cache_returns_to_the_last_flush)
 }
 END_TEST
 
+/* Write cache on: a rollback outside a Flush (here a failed catalog write of
+ * another Store) undoes writes the cache had acknowledged; the next Flush must
+ * say so instead of succeeding, and only once. */
+START_TEST(rollback_of_cached_writes_fails_the_next_flush_regression)
+{
+	teardown();
+	cfg.vwc = true;
+	fh_env_init(&env, &cfg, true);
+	start();
+	memset(ver, 0, sizeof(ver));
+	ck_assert_uint_eq(store_ver(0, ver[0] = 1), 0);
+	ck_assert_uint_eq(flush(), 0);
+	ck_assert_uint_eq(store_ver(0, 2), 0); /* acknowledged by the cache */
+	fh_fault_arm(&env, FH_META_WRITE, 1, false);
+	ck_assert_uint_eq(store_ver(1, 1), ST_INTERNAL); /* rolls back k00 version 2 too */
+	ck_assert_uint_eq(flush(), ST_INTERNAL);
+	check_all("after the rollback"); /* k00 version 1 */
+	ck_assert_uint_eq(flush(), 0);	 /* reported once */
+	ck_assert_uint_eq(store_ver(2, ver[2] = 1), 0);
+	ck_assert_uint_eq(flush(), 0);
+	crash_restart();
+	check_all("after restart");
+}
+END_TEST
+
 START_TEST(program_failure_is_write_fault)
 {
 	struct kvc_smart_log l;
@@ -648,6 +673,7 @@ static Suite *batch_suite(void)
 	tcase_add_test(tc, catalog_write_error_is_internal_error);
 	tcase_add_test(tc, failed_group_commit_fails_every_cqe_of_the_batch);
 	tcase_add_test(tc, failed_flush_with_write_cache_returns_to_the_last_flush);
+	tcase_add_test(tc, rollback_of_cached_writes_fails_the_next_flush_regression);
 	tcase_add_test(tc, program_failure_is_write_fault);
 	tcase_add_test(tc, program_failure_without_catalog);
 	tcase_add_test(tc, erase_failure_retires_the_block);
