@@ -104,21 +104,10 @@ static ssize_t injected(struct emu_media *m, size_t len)
  * back (full) is a SIGBUS there, but -ENOSPC here.  The mapping (shared with
  * the page cache) still serves reads.
  */
-static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
+static int media_pwrite(struct emu_media *m, uint64_t off, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	ssize_t n = injected(m, len);
 
-	if (n < 0)
-		return (int)n;
-	if (n > 0) {
-		/* A short write, then the file system is full (as a real one does). */
-		len = (size_t)n;
-	}
-	if (m->fd < 0) {
-		memcpy(m->base + off, buf, len);
-		return n > 0 ? -ENOSPC : 0;
-	}
 	while (len) {
 		ssize_t w = pwrite(m->fd, p, len, (off_t)off);
 
@@ -130,6 +119,27 @@ static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_
 		off += (uint64_t)w;
 		len -= (size_t)w;
 	}
+	return 0;
+}
+
+static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
+{
+	ssize_t n = injected(m, len);
+	int rc;
+
+	if (n < 0)
+		return (int)n;
+	if (n > 0) {
+		/* A short write, then the file system is full (as a real one does). */
+		len = (size_t)n;
+	}
+	if (m->fd < 0) {
+		memcpy(m->base + off, buf, len);
+		return n > 0 ? -ENOSPC : 0;
+	}
+	rc = media_pwrite(m, off, buf, len);
+	if (rc)
+		return rc;
 	return n > 0 ? -ENOSPC : 0;
 }
 
@@ -161,6 +171,28 @@ int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
 	return media_write(m, ppn * m->page_size, buf, len);
 }
 
+/*
+ * Erase by writing zeros, where the file system cannot punch holes: erased
+ * pages read back as zeros either way.  Not a program: not counted in
+ * m->writes, not subject to the injected write faults.
+ */
+static int media_zero(struct emu_media *m, uint64_t off, size_t len)
+{
+	static const uint8_t zeros[4096];
+	int rc;
+
+	while (len) {
+		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+
+		rc = media_pwrite(m, off, zeros, n);
+		if (rc)
+			return rc;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int emu_media_erase(void *ctx, uint64_t block)
 {
 	struct emu_media *m = ctx;
@@ -169,10 +201,20 @@ int emu_media_erase(void *ctx, uint64_t block)
 
 	if (off + bytes > m->size)
 		return -EINVAL;
-	if (m->fd >= 0)
-		return fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-				 (off_t)bytes)
-			       ? -errno
-			       : 0;
-	return madvise(m->base + off, bytes, MADV_DONTNEED) ? -errno : 0;
+	if (m->fd < 0)
+		return madvise(m->base + off, bytes, MADV_DONTNEED) ? -errno : 0;
+	if (!m->no_punch) {
+		int rc = 0;
+
+		if (m->fault.punch_unsupported)
+			rc = -EOPNOTSUPP;
+		else if (fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+				   (off_t)bytes))
+			rc = -errno;
+		if (rc != -EOPNOTSUPP)
+			return rc;
+		/* No hole punching on this file system: zeros from now on. */
+		m->no_punch = true;
+	}
+	return media_zero(m, off, bytes);
 }

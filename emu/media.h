@@ -2,13 +2,15 @@
 /*
  * NAND media of the emulator: one mapping of pages, backed by anonymous
  * memory (in-memory device) or by a sparse file <store>/nand.img.  Erased
- * blocks are punched out (they read as zeros and cost no space).  Programs
+ * blocks are punched out (they read as zeros and cost no space), or, on a
+ * file system that cannot punch holes, overwritten with zeros.  Programs
  * and staging write the file with pwrite, so a full file system is -ENOSPC
  * (a status for the host), not a SIGBUS in the mapping.
  */
 #ifndef EMU_MEDIA_H
 #define EMU_MEDIA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,9 +24,11 @@ struct emu_media {
 	uint64_t pages;
 	int fd;		 /* -1 in memory */
 	uint64_t writes; /* programs and stagings so far */
+	bool no_punch;	 /* the file system cannot punch holes: erase writes zeros */
 	struct {
 		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
 		uint64_t short_write_at; /* this write stores half, then -ENOSPC */
+		bool punch_unsupported;	 /* hole punching fails: -EOPNOTSUPP */
 	} fault;			 /* test-only fault injection; 0 = off */
 };
 

@@ -150,12 +150,18 @@ static int decode_arg(const char *s, bool hex, uint8_t **out, size_t *len)
 	return 0;
 }
 
+/*
+ * Read @f to its end into a new buffer: 0, -EMSGSIZE past @max bytes,
+ * -ENOMEM (nothing is returned then, not even what was read), -EIO.
+ */
 static int read_all(FILE *f, uint8_t **out, size_t *len, size_t max)
 {
 	size_t cap = 4096, n = 0;
 	uint8_t *b = malloc(cap);
 
-	while (b) {
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
 		size_t r = fread(b + n, 1, cap - n, f);
 
 		n += r;
@@ -168,13 +174,15 @@ static int read_all(FILE *f, uint8_t **out, size_t *len, size_t max)
 		if (n == cap) {
 			uint8_t *nb = realloc(b, cap * 2);
 
-			if (!nb)
-				break;
+			if (!nb) {
+				free(b); /* never a truncated value as if it were the input */
+				return -ENOMEM;
+			}
 			b = nb;
 			cap *= 2;
 		}
 	}
-	if (!b || ferror(f)) {
+	if (ferror(f)) {
 		free(b);
 		return -EIO;
 	}

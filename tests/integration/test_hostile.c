@@ -173,39 +173,59 @@ END_TEST
 
 /*
  * Regression (issue 8, defect 4): a host that shrinks its memory, then has
- * the device fetch a command from it, killed the emulator with SIGBUS.
+ * the device fetch a command from it, killed the emulator with SIGBUS.  The
+ * memory is now sealed against shrinking, as libnvkv seals it, so the host
+ * can only punch holes in it: those pages read back as zeros, and the device
+ * fetching a zeroed command must hurt only this host.
  */
 START_TEST(host_shrinking_its_memory_hurts_only_itself)
 {
-	struct nvkv_dev *good = open_dev();
+	struct nvkv_dev *good = open_dev(), *other;
 	volatile uint32_t *bar;
+	volatile uint8_t *mem;
 	struct raw_host h;
+	int rc, err;
 
 	check_good_host(good, "a");
-	raw_attach(&h, 0);
-	if (h.w.status == 0) {
-		/* Accepted: bring the controller up with its admin queues in the memfd. */
-		bar = mmap(NULL, h.w.bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, h.fds[0], 0);
-		ck_assert(bar != MAP_FAILED);
-		bar[KVC_REG_AQA / 4] = KVC_AQA(16, 16);
-		bar[KVC_REG_ASQ / 4] = 4096;
-		bar[KVC_REG_ACQ / 4] = 64 * 1024;
-		bar[KVC_REG_CC / 4] = KVC_CC_EN | KVC_CC_CSS_ALL << KVC_CC_CSS_SHIFT |
-				      6u << KVC_CC_IOSQES_SHIFT | 4u << KVC_CC_IOCQES_SHIFT;
-		raw_kick(&h);
-		for (int i = 0; i < 200 && !(bar[KVC_REG_CSTS / 4] & KVC_CSTS_RDY); i++)
-			sleep_ms(5);
-		ck_assert(bar[KVC_REG_CSTS / 4] & KVC_CSTS_RDY);
-		ck_assert_int_eq(ftruncate(h.memfd, 0), 0);
-		bar[KVC_REG_DBS / 4] = 1; /* admin SQ tail: the device reads the SQE */
-		raw_kick(&h);
-		sleep_ms(300);
-		munmap((void *)bar, h.w.bar_size);
-	} else {
-		ck_assert_int_eq(ftruncate(h.memfd, 0), 0); /* refused: nothing mapped */
-	}
+	raw_attach(&h, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	ck_assert_msg(h.w.status == 0, "sealed memory refused: %s", h.w.message);
+	ck_assert_int_ge(h.fds[0], 0);
+	/* Bring the controller up with its admin queues in the memfd. */
+	bar = mmap(NULL, h.w.bar_size, PROT_READ | PROT_WRITE, MAP_SHARED, h.fds[0], 0);
+	ck_assert(bar != MAP_FAILED);
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, h.memfd, 0);
+	ck_assert(mem != MAP_FAILED);
+	memset((void *)mem, 0xa5, MEM_SIZE);
+	bar[KVC_REG_AQA / 4] = KVC_AQA(16, 16);
+	bar[KVC_REG_ASQ / 4] = 4096;
+	bar[KVC_REG_ACQ / 4] = 64 * 1024;
+	bar[KVC_REG_CC / 4] = KVC_CC_EN | KVC_CC_CSS_ALL << KVC_CC_CSS_SHIFT |
+			      6u << KVC_CC_IOSQES_SHIFT | 4u << KVC_CC_IOCQES_SHIFT;
+	raw_kick(&h);
+	for (int i = 0; i < 200 && !(bar[KVC_REG_CSTS / 4] & KVC_CSTS_RDY); i++)
+		sleep_ms(5);
+	ck_assert(bar[KVC_REG_CSTS / 4] & KVC_CSTS_RDY);
+	/* The seal holds: the memory cannot shrink under the device's mapping. */
+	rc = ftruncate(h.memfd, 0);
+	err = errno;
+	ck_assert_int_ne(rc, 0);
+	ck_assert_int_eq(err, EPERM);
+	/* What the seal allows: punching out every page, queues included. */
+	ck_assert_int_eq(
+		fallocate(h.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, MEM_SIZE), 0);
+	for (size_t off = 0; off < MEM_SIZE; off += 4096)
+		ck_assert_uint_eq(mem[off], 0);
+	bar[KVC_REG_DBS / 4] = 1; /* admin SQ tail: the device reads the (zeroed) SQE */
+	raw_kick(&h);
+	sleep_ms(300);
 	ck_assert_msg(emu_alive(), "the emulator died");
 	check_good_host(good, "b");
+	/* A second well-behaved host can still attach and work. */
+	other = open_dev();
+	check_good_host(other, "d");
+	nvkv_close(other);
+	munmap((void *)mem, MEM_SIZE);
+	munmap((void *)bar, h.w.bar_size);
 	raw_detach(&h);
 	nvkv_close(good);
 }
