@@ -300,6 +300,27 @@ static void pend_drop(struct emu *e, struct conn *c)
 	conn_free(c);
 }
 
+static void handshake(struct emu *e, struct conn *c);
+
+/*
+ * The pending list is full: the oldest connection goes, unless its hello has
+ * arrived (a host that connected before a burst of idle connections, its
+ * readiness event not handled yet): then it attaches and makes the room.
+ */
+static void make_room(struct emu *e)
+{
+	while (e->npend == MAX_PENDING) {
+		struct conn *old = e->pend[0];
+
+		handshake(e, old);
+		if (e->npend == MAX_PENDING && e->pend[0] == old) {
+			refuse(e, old->sock, -EBUSY,
+			       "no hello yet and too many hosts connecting; dropped");
+			pend_drop(e, old);
+		}
+	}
+}
+
 /*
  * Take new connections without waiting for anything they send: each waits
  * in the pending list for its hello (see handshake()).
@@ -329,11 +350,7 @@ static void accept_hosts(struct emu *e)
 			conn_free(c);
 			continue;
 		}
-		if (e->npend == MAX_PENDING) {
-			refuse(e, e->pend[0]->sock, -EBUSY,
-			       "no hello yet and too many hosts connecting; dropped");
-			pend_drop(e, e->pend[0]);
-		}
+		make_room(e);
 		e->pend[e->npend++] = c;
 	}
 }

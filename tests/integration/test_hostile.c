@@ -53,11 +53,11 @@ static int raw_socket(int flags)
 	return s;
 }
 
-/* Connect and say hello with a memfd sealed with @seals; read the welcome. */
-static void raw_attach(struct raw_host *h, unsigned int seals)
+/* Connect and say hello with a memfd sealed with @seals. */
+static void raw_hello(struct raw_host *h, unsigned int seals)
 {
 	struct kvc_shm_hello hello = { .magic = KVC_SHM_MAGIC, .version = KVC_SHM_VERSION };
-	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { &hello, sizeof(hello) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf };
 	struct timeval tv = { 5, 0 };
@@ -83,13 +83,30 @@ static void raw_attach(struct raw_host *h, unsigned int seals)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &h->memfd, sizeof(int));
 	ck_assert_int_eq(sendmsg(h->sock, &mh, MSG_NOSIGNAL), sizeof(hello));
-	iov = (struct iovec){ &h->w, sizeof(h->w) };
+}
+
+/* Read the emulator's answer to raw_hello() (and its fds when accepted). */
+static void raw_welcome(struct raw_host *h)
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = { &h->w, sizeof(h->w) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf };
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
 	mh.msg_controllen = sizeof(cbuf);
 	ck_assert_int_eq(recvmsg(h->sock, &mh, MSG_CMSG_CLOEXEC), sizeof(h->w));
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
 		memcpy(h->fds, CMSG_DATA(cm), 3 * sizeof(int));
 	ck_assert_uint_eq(h->w.magic, KVC_SHM_MAGIC);
+}
+
+/* Connect and say hello with a memfd sealed with @seals; read the welcome. */
+static void raw_attach(struct raw_host *h, unsigned int seals)
+{
+	raw_hello(h, seals);
+	raw_welcome(h);
 }
 
 static void raw_detach(struct raw_host *h)
@@ -302,6 +319,37 @@ START_TEST(idle_connections_do_not_lock_hosts_out)
 }
 END_TEST
 
+/*
+ * A host whose hello is already waiting when a burst of idle connections
+ * fills the pending list is attached, not dropped as the oldest pending
+ * connection: the emulator is stopped while 15 idle connections, the host
+ * and 16 more idle ones connect, so one accept pass meets them all.
+ */
+START_TEST(hello_behind_a_burst_of_idle_connections_attaches_regression)
+{
+	enum { BEFORE = 15, AFTER = 16 };
+	int idle[BEFORE + AFTER], n = 0;
+	struct raw_host h;
+
+	ck_assert_int_eq(kill(emu.pid, SIGSTOP), 0);
+	for (int i = 0; i < BEFORE; i++)
+		idle[n++] = raw_socket(SOCK_NONBLOCK);
+	raw_hello(&h, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	for (int i = 0; i < AFTER; i++)
+		idle[n++] = raw_socket(SOCK_NONBLOCK);
+	ck_assert_int_eq(kill(emu.pid, SIGCONT), 0);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_ge(idle[i], 0);
+	raw_welcome(&h);
+	ck_assert_msg(h.w.status == 0, "refused: %s", h.w.message);
+	ck_assert_int_ge(h.fds[0], 0);
+	for (int i = 0; i < n; i++)
+		close(idle[i]);
+	raw_detach(&h);
+	ck_assert(emu_alive());
+}
+END_TEST
+
 static int emu_open_fds(void)
 {
 	char path[64];
@@ -367,6 +415,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(tc, host_shrinking_its_memory_hurts_only_itself);
 	tcase_add_test(tc, host_shrinking_the_bar_hurts_only_itself);
 	tcase_add_test(tc, idle_connections_do_not_lock_hosts_out);
+	tcase_add_test(tc, hello_behind_a_burst_of_idle_connections_attaches_regression);
 	tcase_add_test(tc, malformed_hello_leaks_no_fd);
 	suite_add_tcase(s, tc);
 	return s;
