@@ -39,13 +39,24 @@ EXTRA_PACKAGES=(
 	e2fsprogs       # a file system on the emulated block namespace
 	fio             # block and io_uring passthrough workloads
 )
+# Print, one a line, those of the given packages that dpkg does not list as installed.
+missing() {
+	local p
+	for p in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			echo "$p"
+		fi
+	done
+}
+
 case "${1:-}" in
 --list)
 	printf '%s\n' "${PACKAGES[@]}" "${EXTRA_PACKAGES[@]}"
 	exit 0
 	;;
 --check)
-	[ -z "$(missing "${PACKAGES[@]}" 2>/dev/null || true)" ] && command -v dpkg-query >/dev/null
+	command -v dpkg-query >/dev/null || exit 1
+	[ -z "$(missing "${PACKAGES[@]}")" ]
 	exit $?
 	;;
 "") ;;
