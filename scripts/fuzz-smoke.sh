@@ -43,7 +43,7 @@ for bin in "$@"; do
 		"$work/log"
 	known=""
 	while IFS='|' read -r kt kpat kwhy; do
-		kt=$(echo "$kt" | xargs)
+		kt=$(echo "$kt" | sed 's/^ *//; s/ *$//')
 		kpat=$(echo "$kpat" | sed 's/^ *//; s/ *$//')
 		case $kt in "" | \#*) continue ;; esac
 		[ "$kt" = "$target" ] || continue
