@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,18 +326,6 @@ static int parse_args(int argc, char **argv)
 		given[k] = true;
 	}
 	return 0;
-}
-
-int bench_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nvkv-bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
 }
 
 static int check_cfg(void)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * nvkv-bench output: db_bench's result line and histogram blocks, then the
- * device's PCIe/NAND line for the run; the JSON report.
+ * device's PCIe/NAND line for the run; the JSON report; error lines (bench_fail).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,10 +237,10 @@ void bench_report_print(const struct run *r, const struct result *res)
 		       (unsigned long long)res->errors, r->e->ops->strerror(res->err));
 	else if (res->err)
 		stopped_line(r, res, label);
-	if (bench_interrupted())
+	if (r->interrupted)
 		printf("nvkv %s [%s]: interrupted (signal %d): partial results of %llu "
 		       "operations\n",
-		       r->def->name, label, bench_interrupted(), (unsigned long long)res->ops);
+		       r->def->name, label, r->interrupted, (unsigned long long)res->ops);
 	fflush(stdout);
 }
 
@@ -334,7 +335,7 @@ void bench_report_json(FILE *f, const struct run *r, const struct result *res, b
 		fk = 0;
 	}
 	fprintf(f, "}");
-	if (bench_interrupted())
+	if (r->interrupted)
 		fprintf(f, ",\"interrupted\":true");
 	json_methods(f, r, res);
 	if (res->have_dev) {
@@ -372,4 +373,16 @@ void bench_report_json_config(FILE *f, const struct bench_cfg *c)
 		(long long)c->duration, (long long)c->seed, (long long)c->seek_nexts, c->device,
 		c->engine, c->xfer, (long long)c->qd, c->mix_get_ratio, c->mix_put_ratio,
 		c->mix_seek_ratio, (long long)c->mix_max_value_size);
+}
+
+int bench_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nvkv-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
 }

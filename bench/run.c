@@ -812,6 +812,7 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 
 			nvkv_xfer_parse(xt, &r.xfer);
 			rc = run_one(&r, res);
+			r.interrupted = bench_interrupted();
 			started += r.nworkers;
 			if (rc) {
 				fprintf(stderr, "nvkv-bench: %s: %s\n", r.def->name, strerror(-rc));

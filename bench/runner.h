@@ -60,6 +60,7 @@ struct run {
 	struct bench_trace_reader *replay; /* the trace being replayed */
 	struct bench_trace_writer *record; /* where operations are recorded */
 	uint64_t replay_skipped;	   /* merges and unsupported records */
+	int interrupted;		   /* the signal that ended this benchmark, or 0 */
 	char replay_err[256];
 };
 
