@@ -3,26 +3,8 @@
 # nvkv-bench end to end against nvkv-emu: db_bench-compatible output, JSON,
 # plots, and errors for bad flags.
 set -u
-BIN=${BUILD:-build}/bin
-TMP=$(mktemp -d)
-SOCK=$TMP/emu.sock
-pass=0 fail=0
-
-start_emu() {
-	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-}
-# A new, empty device.
-fresh_emu() {
-	kill $EMU; wait $EMU 2>/dev/null
-	start_emu
-}
-start_emu
-trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -rf "$TMP"' EXIT
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-B() { "$BIN/nvkv-bench" --device="$SOCK" --progress=0 "$@"; }
+# Emulator on a private socket, counters, B = nvkv-bench on it.
+. "$(dirname "$0")/bench_lib.sh"
 
 B --benchmarks=fillseq,fillrandom,overwrite,readrandom,readseq,seekrandom,deleterandom,readwhilewriting,mixgraph,wB,wC,wD,wM \
 	--num=3000 --reads=2000 --value_size=64 --seek_nexts=4 --histogram=1 \

@@ -5,25 +5,8 @@
 # instead; modeled figures that cover one benchmark only; an interrupted run
 # that still reports and writes valid JSON.
 set -u
-BIN=${BUILD:-build}/bin
-TMP=$(mktemp -d)
-SOCK=$TMP/emu.sock
-pass=0 fail=0
-
-start_emu() {
-	"$BIN/nvkv-emu" --socket "$SOCK" --log-level err & EMU=$!
-	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-}
-fresh_emu() {
-	kill $EMU; wait $EMU 2>/dev/null
-	start_emu
-}
-start_emu
-trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -rf "$TMP"' EXIT
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-B() { "$BIN/nvkv-bench" --device="$SOCK" --progress=0 "$@"; }
+# Emulator on a private socket, counters, B = nvkv-bench on it.
+. "$(dirname "$0")/bench_lib.sh"
 
 # ---- honest labels ----------------------------------------------------------
 # 8 KiB values do not fit ByteExpress's 64-entry queues: the Stores go by PRP
