@@ -202,11 +202,12 @@ static int moved_cb(void *arg, const uint8_t *key, uint8_t klen, const struct fw
 	struct fw_subsys *s = arg;
 	int rc = fw_batch_reserve(s);
 
-	if (rc) {
+	if (!rc)
+		rc = fw_index_update(&s->index, key, klen, cur);
+	if (rc) { /* the copy is garbage; GC keeps its victim */
 		fw_vlog_dead(&s->vlog, cur->loc, klen, cur->vlen);
 		return rc;
 	}
-	fw_index_update(&s->index, key, klen, cur);
 	fw_vlog_dead(&s->vlog, old->loc, klen, old->vlen);
 	return fw_batch_put(s, key, klen, old, cur);
 }
