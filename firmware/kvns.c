@@ -219,11 +219,9 @@ static uint16_t kv_list(struct fw_cmd *cmd)
 
 static uint16_t kv_flush(struct fw_cmd *cmd)
 {
-	struct fw_subsys *s = subsys(cmd);
-
 	/* A failed commit rolled the batch back, or an earlier rollback undid
 	 * writes the cache had acknowledged: say why (catalog or media). */
-	return fw_subsys_flush_status(s);
+	return fw_subsys_flush_status(subsys(cmd));
 }
 
 /* ---- BandSlim ------------------------------------------------------------------------ */
