@@ -161,3 +161,32 @@ uint16_t fw_dma_write_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, const 
 {
 	return dma_prp(d, prp1, prp2, (uint8_t *)buf, buflen, len, true);
 }
+
+/* PRP data pointers only for now: anything else is an unsupported field. */
+static bool dptr_prp(const struct fw_dptr *p, uint64_t *prp1, uint64_t *prp2)
+{
+	if (p->psdt != KVC_PSDT_PRP)
+		return false;
+	*prp1 = kvc_get_le64(p->raw);
+	*prp2 = kvc_get_le64(p->raw + 8);
+	return true;
+}
+
+uint16_t fw_dma_read_dptr(struct fw_dma *d, const struct fw_dptr *p, void *buf, uint32_t len)
+{
+	uint64_t prp1, prp2;
+
+	if (!dptr_prp(p, &prp1, &prp2))
+		return KVC_ST_GENERIC_DNR(KVC_SC_INVALID_FIELD);
+	return fw_dma_read_prp(d, prp1, prp2, buf, len);
+}
+
+uint16_t fw_dma_write_dptr(struct fw_dma *d, const struct fw_dptr *p, const void *buf,
+			   uint32_t buflen, uint32_t len)
+{
+	uint64_t prp1, prp2;
+
+	if (!dptr_prp(p, &prp1, &prp2))
+		return KVC_ST_GENERIC_DNR(KVC_SC_INVALID_FIELD);
+	return fw_dma_write_prp(d, prp1, prp2, buf, buflen, len);
+}

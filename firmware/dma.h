@@ -58,6 +58,28 @@ uint16_t fw_dma_read_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, void *b
 uint16_t fw_dma_write_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, const void *buf,
 			  uint32_t buflen, uint32_t len);
 
+/*
+ * A command's data pointer: PSDT (SQE byte 1, bits 7:6) and DPTR (SQE bytes
+ * 24..39, two PRP entries or SGL descriptor 1), as the controller read them.
+ */
+struct fw_dptr {
+	uint8_t psdt;
+	uint8_t raw[16];
+};
+
+/**
+ * fw_dma_read_dptr() - copy @len bytes from the host buffer a data pointer
+ * describes, whatever its kind (PRP or SGL).
+ *
+ * Return: 0 or the NVMe status of the first violation (see above).
+ */
+uint16_t fw_dma_read_dptr(struct fw_dma *d, const struct fw_dptr *p, void *buf, uint32_t len);
+
+/* Device to host, as fw_dma_write_prp(): the buffer is @buflen bytes, the
+ * first @len are written. */
+uint16_t fw_dma_write_dptr(struct fw_dma *d, const struct fw_dptr *p, const void *buf,
+			   uint32_t buflen, uint32_t len);
+
 /* Plain reads/writes of host memory charged under @kind (queues, lists). */
 int fw_dma_read(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, void *buf, uint32_t len);
 int fw_dma_write(struct fw_dma *d, enum fw_pcie_kind kind, uint64_t addr, const void *buf,
