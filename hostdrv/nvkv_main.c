@@ -99,7 +99,7 @@ static void main_usage(FILE *f)
 		"  admin-passthru [OPTIONS]     send any admin command\n"
 		"\n"
 		"common options: --hex (keys and values in hex), --xfer METHOD\n"
-		"(prp, bandslim, adaptive, adaptive-cost, byteexpress), --help (anywhere).\n"
+		"(prp, bandslim, adaptive, adaptive-cost, byteexpress, sgl), --help (anywhere).\n"
 		"xNVMe kvs spellings: --key K, --value V, --only-add, --only-update,\n"
 		"--data-input F, --data-output F.  'nvkv COMMAND --help' for each command.\n"
 		"exit status: 0 success, 1 the device answered with an error status,\n"
@@ -288,7 +288,7 @@ static int apply_common(struct cli *c, struct common_opts *o, int ch, const char
 	case O_XFER:
 		if (nvkv_xfer_parse(optarg, &c->xfer))
 			return usage_error("%s: unknown transfer method '%s' (prp, bandslim, "
-					   "adaptive, adaptive-cost, byteexpress)",
+					   "adaptive, adaptive-cost, byteexpress, sgl)",
 					   name, optarg);
 		break;
 	case O_XFER_STRICT:
@@ -472,6 +472,7 @@ static int cmd_identify(struct cli *c)
 	printf("timing        %s\n", in.realtime ? "realtime" : "off");
 	printf("inline        bandslim head %u B, transfer %u B; byteexpress %s\n",
 	       in.bandslim_head, in.bandslim_xfer, in.byteexpress ? "yes" : "no");
+	printf("sgl           %s\n", in.sgl ? "byte-aligned data blocks" : "no");
 	return EX_OK;
 }
 
