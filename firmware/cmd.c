@@ -350,6 +350,13 @@ void fw_sq_release(struct fw_ctrl *c, struct fw_sq *sq)
 	}
 }
 
+uint64_t fw_ctrl_next_due(const struct fw_ctrl *c)
+{
+	if (c->fifo_n)
+		return 0;
+	return c->nheap ? c->heap[0].due : UINT64_MAX;
+}
+
 /* ---- data pointer ------------------------------------------------------------------ */
 
 static void dptr_of(const struct fw_cmd *cmd, struct fw_dptr *p)
