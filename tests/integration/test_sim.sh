@@ -79,5 +79,19 @@ printf '[pcie]\ngen = 9\n' >"$TMP/bad.ini"
 "$BIN/nvkv" "sim:$TMP/bad.ini" identify >"$TMP/cli" 2>&1 && bad "bad profile accepted" ||
 	{ grep -q "pcie.gen" "$TMP/cli" && ok || bad "bad profile message: $(cat "$TMP/cli")"; }
 
+# The reproduction script in virtual time (tiny sizes): every report says so.
+NUM=500 SWEEP_NUM=50 scripts/repro/bandslim.sh --sim --out "$TMP/repro" >"$TMP/repro.log" 2>&1 &&
+	ok || bad "bandslim.sh --sim: $(tail -5 "$TMP/repro.log")"
+grep -q "^clock: virtual time" "$TMP/repro.log" && ok || bad "bandslim.sh --sim clock line"
+python3 - "$TMP/repro" <<'PY' && ok || bad "bandslim.sh --sim reports"
+import glob, json, os, sys
+runs = glob.glob(os.path.join(sys.argv[1], "runs", "*.json"))
+sweep = glob.glob(os.path.join(sys.argv[1], "sweep", "*.json"))
+assert len(runs) == 16 and len(sweep) == 32, (len(runs), len(sweep))
+for p in runs + sweep:
+    d = json.load(open(p))
+    assert d["clock"] == "virtual time" and d["config"]["device"].startswith("sim:"), p
+PY
+
 echo "test_sim: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
