@@ -55,6 +55,14 @@ struct nvkv_transport_ops {
 	uint64_t (*clock_ns)(struct nvkv_transport *t);
 	/* Let @ns of the device's time pass; NULL: nanosleep(). */
 	void (*sleep_ns)(struct nvkv_transport *t, uint64_t ns);
+	/*
+	 * Around the host's reading of a completion queue (and the data its
+	 * completions hand over): a device that runs in the host's own threads
+	 * must not write host memory meanwhile.  Nestable; NULL when the device
+	 * writes host memory as real DMA does (the phase bit orders it).
+	 */
+	void (*cq_enter)(struct nvkv_transport *t);
+	void (*cq_exit)(struct nvkv_transport *t);
 };
 
 struct nvkv_transport {

@@ -491,11 +491,14 @@ static void expire(struct nvkv_queue *q, uint64_t now)
 
 int nvkv_udrv_poll(struct nvkv_queue *q)
 {
+	struct nvkv_transport *t = q->d->t;
 	int n = 0;
 
 	if (q->dead)
 		return q->dead;
 	nvkv_udrv_kick(q);
+	if (t->ops->cq_enter)
+		t->ops->cq_enter(t);
 	for (;;) {
 		struct kvc_cqe *c = &q->cq[q->cq_head];
 		uint16_t sf = __atomic_load_n(&c->status, __ATOMIC_ACQUIRE);
@@ -511,6 +514,8 @@ int nvkv_udrv_poll(struct nvkv_queue *q)
 		complete_cmd(q, &cqe);
 		n++;
 	}
+	if (t->ops->cq_exit)
+		t->ops->cq_exit(t);
 	if (n) {
 		nvkv_reg_write(q->d->t, kvc_cq_head_db(q->qid, 0), q->cq_head);
 		nvkv_tp_kick(q->d->t);

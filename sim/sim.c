@@ -53,7 +53,7 @@ struct sim {
 	size_t bar_size;
 	uint64_t now;	       /* virtual clock, ns; atomic */
 	uint64_t host_pending; /* host overhead not yet on the clock; atomic */
-	pthread_mutex_t lock;  /* the firmware is single-threaded */
+	pthread_mutex_t lock;  /* the firmware is single-threaded; recursive */
 	/* NAND: one buffer per programmed page, NULL when erased */
 	uint8_t **pages;
 	uint64_t npages;
@@ -257,6 +257,17 @@ static void sim_sleep(struct nvkv_transport *t, uint64_t ns)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Host threads read their completion queues while no firmware runs. */
+static void sim_cq_enter(struct nvkv_transport *t)
+{
+	pthread_mutex_lock(&sim_of(t)->lock);
+}
+
+static void sim_cq_exit(struct nvkv_transport *t)
+{
+	pthread_mutex_unlock(&sim_of(t)->lock);
+}
+
 static uint64_t sim_clock(struct nvkv_transport *t)
 {
 	return hal_now(sim_of(t));
@@ -316,6 +327,8 @@ static const struct nvkv_transport_ops sim_ops = {
 	.advance = sim_advance,
 	.clock_ns = sim_clock,
 	.sleep_ns = sim_sleep,
+	.cq_enter = sim_cq_enter,
+	.cq_exit = sim_cq_exit,
 };
 
 /* ---- the profile ------------------------------------------------------------------- */
@@ -428,12 +441,17 @@ static int sim_build(struct sim *s, const struct nvkv_opts *o)
 int nvkv_sim_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out)
 {
 	struct sim *s = sim_alloc(sizeof(*s));
+	pthread_mutexattr_t ma;
 	int rc;
 
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutexattr_init(&ma);
+	/* Recursive: a completion callback may submit and wait while its poll holds it. */
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&s->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
 	s->now = SIM_EPOCH_NS;
 	s->t.ops = &sim_ops;
 	s->t.virtual_time = true;

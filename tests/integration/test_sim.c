@@ -6,6 +6,7 @@
  * two-command scenario comes out to the nanosecond.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static int open_sim(const char *spec, struct nvkv_dev **d)
 	struct nvkv_opts o;
 
 	nvkv_opts_default(&o);
-	o.queues = 2;
+	o.queues = 4; /* the sync queue and one per thread of two_threads */
 	o.queue_depth = 16;
 	o.name = "test_sim";
 	return nvkv_open(spec, &o, d);
@@ -117,7 +118,7 @@ START_TEST(profiles)
 END_TEST
 
 /* Host CPU time is not virtual time; sleeping moves the clock by exactly that much. */
-START_TEST(clock)
+START_TEST(virtual_clock)
 {
 	struct nvkv_dev *d;
 	uint64_t t0, t1;
@@ -213,6 +214,79 @@ START_TEST(host_overhead)
 }
 END_TEST
 
+/*
+ * Two host threads, each on its own queue, share one simulated device: the
+ * firmware run by one thread's wait posts the other's completions.  Under
+ * ThreadSanitizer (make tsan-test) this caught the host reading its CQ while
+ * the firmware, in the other thread, wrote it (sim_cq_enter()).
+ */
+struct worker_arg {
+	struct nvkv_dev *d;
+	uint8_t id;
+	int done, errors;
+};
+
+static void count_cb(void *arg, int status, uint32_t dw0)
+{
+	struct worker_arg *w = arg;
+
+	(void)dw0;
+	w->done++;
+	w->errors += status != 0;
+}
+
+static void *worker(void *arg)
+{
+	struct worker_arg *w = arg;
+	struct nvkv_queue *q;
+	uint8_t key[2] = { w->id, 0 }, val[64];
+	int i;
+
+	if (nvkv_queue_open(w->d, &q)) {
+		w->errors = -1;
+		return NULL;
+	}
+	memset(val, w->id, sizeof(val));
+	for (i = 0; i < 200; i++) {
+		key[1] = (uint8_t)i;
+		while (nvkv_submit_store(q, key, 2, val, sizeof(val), 0, count_cb, w) == -EAGAIN)
+			nvkv_queue_wait(q, 1);
+	}
+	while (nvkv_queue_inflight(q))
+		nvkv_queue_wait(q, 1);
+	nvkv_queue_close(q);
+	return NULL;
+}
+
+START_TEST(two_threads)
+{
+	struct worker_arg w[2] = { { .id = 1 }, { .id = 2 } };
+	struct nvkv_dev *d;
+	pthread_t t[2];
+	uint8_t key[2], val[64];
+	size_t vlen;
+	int i;
+
+	ck_assert_int_eq(open_sim("sim", &d), 0);
+	for (i = 0; i < 2; i++) {
+		w[i].d = d;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, worker, &w[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(w[i].done, 200);
+		ck_assert_int_eq(w[i].errors, 0);
+	}
+	key[0] = 2;
+	key[1] = 199;
+	ck_assert_int_eq(nvkv_retrieve(d, key, 2, val, sizeof(val), &vlen), 0);
+	ck_assert_uint_eq(vlen, 64);
+	ck_assert_uint_eq(val[63], 2);
+	nvkv_close(d);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -221,9 +295,10 @@ static Suite *sim_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, data_path);
 	tcase_add_test(tc, profiles);
-	tcase_add_test(tc, clock);
+	tcase_add_test(tc, virtual_clock);
 	tcase_add_test(tc, hand_computed);
 	tcase_add_test(tc, host_overhead);
+	tcase_add_test(tc, two_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
