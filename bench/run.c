@@ -621,8 +621,8 @@ static void drain_model(const struct run *r)
 	if (wait > 1000000000ull)
 		fprintf(stderr, "nvkv-bench: %s: waiting %.1f s for the device model's backlog\n",
 			r->def->name, wait / 1e9);
-	if (r->e->ops->sleep_ns) {
-		r->e->ops->sleep_ns(r->e, wait); /* the device's clock, virtual or not */
+	if (r->e->ops->clock_virtual && r->e->ops->clock_virtual(r->e)) {
+		r->e->ops->sleep_ns(r->e, wait); /* virtual time passes only when told */
 		return;
 	}
 	{
