@@ -102,7 +102,8 @@ build_base() {
 	mods=$(module_paths)
 	base_adds=("$@")
 	# shellcheck disable=SC2206,SC2207 # paths without blanks, one a word
-	local inputs=("$QEMU_SCRIPTS/init" "$QEMU_SCRIPTS/mkinitrd.sh" "$QEMU_SCRIPTS/lib.sh"
+	local inputs=("$QEMU_SCRIPTS/init" "$QEMU_SCRIPTS/nvkv-connect" "$QEMU_SCRIPTS/mkinitrd.sh"
+		"$QEMU_SCRIPTS/lib.sh"
 		/bin/busybox "${TOOLS[@]}" "${base_adds[@]}" $(libs_of "${TOOLS[@]}" "${base_adds[@]}")
 		$mods /etc/mke2fs.conf)
 	local manifest
@@ -153,6 +154,7 @@ build_base() {
 	echo 'root:x:0:' >"$stage/etc/group"
 	cp "$QEMU_SCRIPTS/init" "$stage/init"
 	chmod 755 "$stage/init"
+	install -m 755 "$QEMU_SCRIPTS/nvkv-connect" "$stage/usr/local/bin/nvkv-connect"
 
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$BASE.tmp"
 	mv "$BASE.tmp" "$BASE"

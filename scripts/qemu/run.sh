@@ -40,7 +40,8 @@ timeout fired; 125 if QEMU or the guest failed before reporting a status (see th
 USAGE
 }
 
-DEFAULT_NQN=nqn.2024-01.io.nvkv:subsys0
+# The firmware's subsystem NQN with the default serial (device.serial NVKV0001).
+DEFAULT_NQN=nqn.2026-11.io.nvkv:NVKV0001
 port="" nqn=$DEFAULT_NQN mode="" cmd="" script="" adds=() files=() share="" timeout=""
 mem=1024 append="" verbose=0 log="" quiet=0
 while [ $# -gt 0 ]; do
@@ -134,7 +135,7 @@ else
 fi
 
 if [ "$mode" = shell ] && [ -n "$port" ]; then
-	echo "run.sh: in the guest: nvme connect -t tcp -a 10.0.2.2 -s $port -n $nqn" >&2
+	echo "run.sh: in the guest: nvkv-connect (= nvme connect -t tcp -a 10.0.2.2 -s $port -n $nqn)" >&2
 fi
 guard=()
 [ "$timeout" = 0 ] || guard=(timeout --foreground -k 5 "$timeout")

@@ -3,7 +3,8 @@
 # User networking as the NVMe/TCP tests will use it: the guest reaches a TCP
 # listener on the host's 127.0.0.1 at 10.0.2.2 (both directions checked with a
 # random token), and `nvme discover` against a host port where nothing listens
-# fails with a non-zero status within a bound instead of hanging.  One boot.
+# fails with a non-zero status within a bound instead of hanging, and so does
+# nvkv-connect after its retries.  One boot.
 set -u
 . "$(dirname "$0")/guest_lib.sh"
 guest_prereqs
@@ -32,11 +33,16 @@ t1=\$(cut -d. -f1 /proc/uptime)
 echo "discover on a closed port: status \$rc after \$((t1 - t0)) s"
 [ \$rc -ne 0 ] || fail 12 "nvme discover on a closed port succeeded"
 [ \$((t1 - t0)) -lt 30 ] || fail 13 "nvme discover on a closed port took \$((t1 - t0)) s"
+NVKV_TARGET_PORT=$closed NVKV_CONNECT_TRIES=2 timeout 40 nvkv-connect
+rc=\$?
+echo "nvkv-connect on a closed port: status \$rc"
+[ \$rc -eq 1 ] || fail 14 "nvkv-connect on a closed port: status \$rc, want 1"
 echo "network steps passed"
 GUEST
 
 guest 0 "guest network" -- --script "$TMP/guest.sh"
 console_has "network steps passed" "the guest script reached its end"
+console_has "nvkv-connect: no connection to" "nvkv-connect says why it gave up"
 if [ "$(cat "$TMP/got" 2>/dev/null)" = "ping-$token" ]; then
 	pass=$((pass + 1))
 else
