@@ -37,6 +37,9 @@ usage: scripts/qemu/run.sh [PORT] [options]
 
 Exit status: the guest's (its script's or shell's) exit status, 0..127; 124 if the
 timeout fired; 125 if QEMU or the guest failed before reporting a status (see the log).
+
+NVKV_QEMU_DIR (default build/qemu) is where the kernel and initramfs are kept;
+NVKV_QEMU names another qemu-system-x86_64 binary.
 USAGE
 }
 
@@ -75,7 +78,8 @@ done
 [ -z "$script" ] || [ -r "$script" ] || die "--script $script: cannot read it"
 [ -z "$share" ] || [ -d "$share" ] || die "--share $share: not a directory"
 
-need_cmd qemu-system-x86_64 qemu-system-x86
+QEMU=${NVKV_QEMU:-qemu-system-x86_64} # another QEMU build, or a stand-in for tests
+need_cmd "$QEMU" qemu-system-x86
 need_cmd timeout coreutils
 
 if [ -n "$port" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -117,7 +121,7 @@ kargs="console=ttyS0 panic=-1 $append"
 [ "$verbose" = 1 ] || kargs="quiet $kargs"
 
 # shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
-qemu=(qemu-system-x86_64 -machine pc,accel=tcg -cpu max -smp 1 -m "$mem"
+qemu=("$QEMU" -machine pc,accel=tcg -cpu max -smp 1 -m "$mem"
 	-nodefaults -no-user-config -nographic -no-reboot
 	-kernel "$QEMU_DIR/kernel/vmlinux" -initrd "$run_dir/initrd" -append "$kargs"
 	-netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile=
