@@ -90,6 +90,7 @@ kver=$("$QEMU_SCRIPTS/kernel.sh")
 mkdir -p "$QEMU_DIR"
 run_dir=$(mktemp -d "$QEMU_DIR/run.XXXXXX")
 trap 'rm -rf "$run_dir"' EXIT
+trap 'exit 130' INT TERM HUP # through the EXIT trap: no 94 MB initrd left behind
 log=${log:-$QEMU_DIR/console.log}
 mkdir -p "$(dirname "$log")"
 : >"$log"
@@ -148,7 +149,12 @@ rc=0
 if [ "$mode" = shell ]; then
 	"${guard[@]}" "${qemu[@]}" 2>"$run_dir/qemu.err" || rc=$?
 else
-	"${guard[@]}" "${qemu[@]}" </dev/null 2>"$run_dir/qemu.err" || rc=$?
+	# In the background so that a run.sh killed by a signal takes QEMU with it
+	# (timeout passes the signal on); the shell mode keeps the terminal instead.
+	"${guard[@]}" "${qemu[@]}" </dev/null 2>"$run_dir/qemu.err" &
+	qpid=$!
+	trap 'kill "$qpid" 2>/dev/null; exit 130' INT TERM HUP
+	wait "$qpid" || rc=$?
 fi
 end=$(date +%s.%N)
 [ ! -s "$run_dir/qemu.err" ] || cat "$run_dir/qemu.err" >&2
