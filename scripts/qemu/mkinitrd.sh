@@ -107,7 +107,10 @@ build_base() {
 		/bin/busybox "${TOOLS[@]}" "${base_adds[@]}" $(libs_of "${TOOLS[@]}" "${base_adds[@]}")
 		$mods /etc/mke2fs.conf)
 	local manifest
-	manifest=$( (echo "$KVER"; stat -L -c '%n %s %Y' "${inputs[@]}") | sha256sum | cut -d' ' -f1)
+	# Module paths relative to the kernel tree: a build tree that borrows the
+	# kernel through a symlink has the same inputs.
+	manifest=$( (echo "$KVER"; stat -L -c '%n %s %Y' "${inputs[@]}" | sed "s|^$KROOT/||") |
+		sha256sum | cut -d' ' -f1)
 	if [ -s "$BASE" ] && [ "$(cat "$BASE.manifest" 2>/dev/null)" = "$manifest" ]; then
 		return 0
 	fi
