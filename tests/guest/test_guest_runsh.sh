@@ -14,13 +14,15 @@ guest_prereqs
 fake_qemu() {
 	cat >"$TMP/qemu" <<FAKE
 #!/bin/sh
+echo \$\$ >"$TMP/qemu.pid"
 for a in "\$@"; do
 	case "\$a" in
 	file,id=con,path=*) log=\${a#file,id=con,path=} ;;
 	esac
 done
 [ -z "${2:-}" ] || printf '%s\r\n' "${2:-}" >>"\$log"
-sleep ${3:-0}
+sleep ${3:-0} &
+wait
 exit $1
 FAKE
 	chmod +x "$TMP/qemu"
@@ -66,6 +68,34 @@ out_has "without reporting a status" "the missing status is named"
 fake_qemu 0 "" 30
 runsh 124 "a hung guest is killed by the timeout" --timeout 1
 out_has "did not finish within 1s" "the timeout is named"
+# run.sh killed by a signal takes its QEMU along and leaves no run directory.
+fake_qemu 0 "" 60
+rm -f "$TMP/qemu.pid"
+# A private tree (to see its run directories) borrowing the cached kernel and base.
+REAL_QEMU_DIR=$(cd "${NVKV_QEMU_DIR:-build/qemu}" && pwd)
+mkdir -p "$TMP/qd"
+for f in kernel initrd-base.cpio initrd-base.cpio.manifest; do
+	ln -s "$REAL_QEMU_DIR/$f" "$TMP/qd/$f"
+done
+NVKV_QEMU=$TMP/qemu NVKV_QEMU_DIR=$TMP/qd scripts/qemu/run.sh --quiet --log "$TMP/console.log" \
+	--run true >"$TMP/out" 2>&1 &
+runsh_pid=$!
+for _ in $(seq 200); do [ -s "$TMP/qemu.pid" ] && break; sleep 0.1; done
+kill -TERM "$runsh_pid"
+wait "$runsh_pid"
+rc=$?
+[ "$rc" -eq 130 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: killed run.sh: exit $rc, want 130"; }
+sleep 1
+if [ -s "$TMP/qemu.pid" ] && ! kill -0 "$(cat "$TMP/qemu.pid")" 2>/dev/null; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: QEMU outlived the killed run.sh"
+	kill "$(cat "$TMP/qemu.pid")" 2>/dev/null
+fi
+[ -z "$(ls -d "$TMP"/qd/run.* 2>/dev/null)" ] && pass=$((pass + 1)) ||
+	{ fail=$((fail + 1)); echo "FAIL: the killed run left $(ls -d "$TMP"/qd/run.*)"; }
+
 NVKV_QEMU=/nonexistent/qemu-system-x86_64 scripts/qemu/run.sh --run true >"$TMP/out" 2>&1
 rc=$?
 [ "$rc" -eq 1 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: missing QEMU: exit $rc"; }
