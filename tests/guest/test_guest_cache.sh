@@ -77,6 +77,17 @@ touch "$TMP/mytool"
 mk --add "$TMP/mytool"
 check "a changed input rebuilds" -- grep -q "building" "$TMP/out"
 
+# A tree that borrows the kernel and the base through symlinks (as
+# test_guest_runsh.sh does) has the same inputs: no rebuild.
+mkdir -p "$TMP/q4"
+ln -s "$REAL_QEMU_DIR/kernel" "$TMP/q4/kernel"
+scripts/qemu/mkinitrd.sh >/dev/null 2>&1
+ln -s "$REAL_QEMU_DIR/initrd-base.cpio" "$TMP/q4/initrd-base.cpio"
+cp "$REAL_QEMU_DIR/initrd-base.cpio.manifest" "$TMP/q4/"
+NVKV_QEMU_DIR=$TMP/q4 scripts/qemu/mkinitrd.sh >"$TMP/out" 2>&1
+check "a tree borrowing the kernel through a symlink: no rebuild" -- \
+	test -z "$(grep building "$TMP/out")"
+
 mkdir -p "$TMP/ov/nvkv"
 echo 'exit 0' >"$TMP/ov/nvkv/run"
 # On the real tree, whose base the booting tests use anyway.
