@@ -151,6 +151,8 @@ $(EMU_UNIT_BINS): CHECK_LIBS += $(EMU_LIBS)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(patsubst %.c,$(BUILD)/%,$(INTEG_SRCS))
 INTEG_SCRIPTS := $(wildcard tests/integration/test_*.sh)
+# tests/guest/test_*.sh: Debian's kernel in a QEMU guest (scripts/qemu/, docs/qemu.md).
+GUEST_SCRIPTS := $(wildcard tests/guest/test_*.sh)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	@mkdir -p $(dir $@)
@@ -184,7 +186,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit-test
 
 unit-test: all $(UNIT_BINS) $(INTEG_BINS)
-	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEG_SCRIPTS)
+	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEG_SCRIPTS) $(GUEST_SCRIPTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
