@@ -2,9 +2,10 @@
 /*
  * nvkv firmware: the public interface of the device model.
  *
- * A subsystem (struct fw_subsys) is one KV-SSD: its NAND array, FTL and KV
- * namespace (NSID 1).  Hosts attach controllers to it (struct fw_ctrl), one
- * per host connection; all controllers share the namespace.  The hosting
+ * A subsystem (struct fw_subsys) is one KV-SSD: its NAND array, FTL and
+ * namespaces (the KV namespace is NSID 1), each an object with its own
+ * command set.  Hosts attach controllers to it (struct fw_ctrl), one per host
+ * connection; all controllers share the namespaces.  The hosting
  * environment calls fw_ctrl_poll() for every controller from one thread (the
  * firmware thread): the model is single-threaded by design, so its data
  * structures need no locks.
