@@ -310,6 +310,8 @@ static int read_slot(struct fw_ftl *f, uint32_t slot, uint32_t off, uint32_t len
 	}
 	ppn = slot_ppn(f, slot);
 	*done = max64(*done, fw_nand_read(f->nand, ppn, len, now));
+	f->st.nand_reads++;
+	f->st.nand_read_bytes += len;
 	if (f->hal->nand_read(f->hal->ctx, ppn, in_page, len, buf)) {
 		f->st.media_errors++;
 		return -EIO;
@@ -431,6 +433,7 @@ static void erase_victim(struct fw_ftl *f, uint32_t v, uint64_t now)
 			bad++;
 		fw_nand_erase(f->nand, d, now);
 	}
+	f->st.erases += f->nand->ndies;
 	f->sb[v].erases++;
 	f->layout_dirty = true;
 	if (bad) {
@@ -523,7 +526,7 @@ static void chunk_name(char *name, size_t len, uint32_t n)
 	snprintf(name, len, "l2p.%u", n);
 }
 
-static int stage_open_page(struct fw_ftl *f)
+int fw_ftl_stage(struct fw_ftl *f)
 {
 	uint32_t filled = f->off % f->slots;
 	int rc = -EIO, tries;
@@ -547,9 +550,6 @@ int fw_ftl_save(struct fw_ftl *f)
 
 	if (!fw_ftl_dirty(f))
 		return 0;
-	rc = stage_open_page(f);
-	if (rc)
-		return rc;
 	for (c = 0; c < f->nchunks; c++) {
 		if (!f->dirty[c])
 			continue;

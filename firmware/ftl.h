@@ -66,8 +66,11 @@ struct fw_ftl_stats {
 	uint64_t host_reads;  /* units read by hosts (unmapped ones included) */
 	uint64_t trims;	      /* mapped units deallocated */
 	uint64_t gc_runs;
-	uint64_t gc_moves; /* units relocated */
-	uint64_t programs; /* pages programmed (GC included) */
+	uint64_t gc_moves;	  /* units relocated */
+	uint64_t programs;	  /* pages programmed (GC included) */
+	uint64_t nand_reads;	  /* page reads (GC included) */
+	uint64_t nand_read_bytes; /* bytes those moved over channels */
+	uint64_t erases;	  /* block erases */
 	uint64_t media_errors;
 	uint64_t program_errors; /* pages skipped after failing to program */
 	uint64_t lost_units;	 /* units lost with a page that could not be written */
@@ -165,12 +168,14 @@ bool fw_ftl_mapped(const struct fw_ftl *f, uint64_t unit);
 int fw_ftl_gc(struct fw_ftl *f, uint64_t now);
 
 /*
- * Persistence.  fw_ftl_save() writes the open page's filled slots to media
- * (staging) and puts the changed map chunks and the layout into the
- * catalog's open transaction; the caller commits and then calls
- * fw_ftl_committed().  After a failed save or commit the chunks stay dirty
- * and go into the next one.  Return 0 or the failing call's -errno.
+ * Persistence, at every catalog commit: fw_ftl_stage() writes the open
+ * page's filled slots to media so they survive a crash of the hosting
+ * process (0 or -EIO); fw_ftl_save() puts the changed map chunks and the
+ * layout into the catalog's open transaction (0 or the HAL's -errno); the
+ * caller commits and then calls fw_ftl_committed().  After a failed save or
+ * commit the chunks stay dirty and go into the next one.
  */
+int fw_ftl_stage(struct fw_ftl *f);
 int fw_ftl_save(struct fw_ftl *f);
 void fw_ftl_committed(struct fw_ftl *f);
 /* Has anything changed since the last commit? */

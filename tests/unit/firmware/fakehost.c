@@ -294,6 +294,7 @@ void fh_small_config(struct fw_config *c)
 	c->max_value = 64 * 1024;
 	c->max_ioq = 4;
 	c->mqes = 256;
+	c->blk_percent = 0; /* KV only: tests of the block namespace ask for it */
 }
 
 void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)

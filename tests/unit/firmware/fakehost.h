@@ -114,7 +114,8 @@ void fh_fault_arm(struct fh_env *e, enum fh_fault_kind kind, uint64_t at, bool p
 /* Disarm every fault and restart the operation counts. */
 void fh_fault_clear(struct fh_env *e);
 
-/* Small geometry for tests: 2 ch x 2 ways, 8 blocks x 16 pages of 4 KiB. */
+/* Small geometry for tests: 2 ch x 2 ways, 8 blocks x 16 pages of 4 KiB,
+ * KV namespace only (blk_percent 0). */
 void fh_small_config(struct fw_config *c);
 
 void fh_host_init(struct fh_host *h, struct fh_env *e, struct fw_subsys *s);

@@ -29,8 +29,10 @@ static uint8_t buf[FW_FTL_UNIT], want[FW_FTL_UNIT];
 static int commit_cb(void *arg)
 {
 	struct fw_ftl *f = arg;
-	int rc = fw_ftl_save(f);
+	int rc = fw_ftl_stage(f);
 
+	if (!rc)
+		rc = fw_ftl_save(f);
 	if (!rc)
 		rc = env.hal.meta_commit(env.hal.ctx, 0);
 	if (!rc) {
