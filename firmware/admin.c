@@ -219,23 +219,27 @@ static void effects_log(const struct fw_subsys *s, uint8_t csi, struct kvc_effec
 static void smart_log(struct fw_ctrl *c, struct kvc_smart_log *l)
 {
 	struct fw_subsys *s = c->s;
-	/* Data units are thousands of 512-byte units, rounded up. */
-	uint64_t rd = (s->st.value_out + 511999) / 512000, wr = (s->st.value_in + 511999) / 512000;
+	/* Data units are thousands of 512-byte units, rounded up; values and
+	 * logical blocks alike. */
+	uint64_t rd = (s->st.value_out + s->st.blk_out + 511999) / 512000;
+	uint64_t wr = (s->st.value_in + s->st.blk_in + 511999) / 512000;
+	bool retired = (fw_has_kv(s) && fw_vlog_retired(&s->vlog)) ||
+		       (fw_has_blk(s) && fw_ftl_retired(&s->ftl));
 
 	kvc_put_le16(&l->temperature, 308);
 	l->avail_spare = 100;
 	l->spare_thresh = 10;
 	kvc_put_le64(l->data_units_read, rd);
 	kvc_put_le64(l->data_units_written, wr);
-	kvc_put_le64(l->host_reads, s->st.cmds[KVC_OP_RETRIEVE]);
-	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE]);
+	kvc_put_le64(l->host_reads, s->st.cmds[KVC_OP_RETRIEVE] + s->st.cmds[KVC_OP_READ]);
+	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE] + s->st.cmds[KVC_OP_WRITE]);
 	kvc_put_le64(l->power_cycles, 1);
 	/* Media and data integrity errors: NAND, checksums, and the catalog,
 	 * the device's other persistent medium. */
-	kvc_put_le64(l->media_errors,
-		     s->vlog.st.media_errors + s->vlog.st.crc_errors + s->batch.meta_errors);
+	kvc_put_le64(l->media_errors, s->vlog.st.media_errors + s->vlog.st.crc_errors +
+					      s->ftl.st.media_errors + s->batch.meta_errors);
 	kvc_put_le64(l->num_err_log_entries, c->err_count);
-	if (fw_vlog_retired(&s->vlog))
+	if (retired)
 		l->critical_warning |= KVC_SMART_CW_RELIABILITY;
 }
 

@@ -156,6 +156,7 @@ static uint16_t blk_write(struct fw_cmd *cmd)
 	if (st)
 		return st;
 	b->bytes_in += len;
+	cmd->ns->s->st.blk_in += len;
 	cmd->value_bytes = len;
 	return written(cmd, dw(cmd, 12) & KVC_NVM_FUA);
 }
@@ -186,8 +187,10 @@ static uint16_t blk_read(struct fw_cmd *cmd)
 	}
 	cmd->done = done;
 	st = fw_cmd_data_out(cmd, b->buf, len, len);
-	if (!st)
+	if (!st) {
 		b->bytes_out += len;
+		s->st.blk_out += len;
+	}
 	return st;
 }
 

@@ -448,6 +448,15 @@ static void erase_victim(struct fw_ftl *f, uint32_t v, uint64_t now)
 	f->free_count++;
 }
 
+uint32_t fw_ftl_retired(const struct fw_ftl *f)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < f->nsb; i++)
+		n += f->sb[i].state == FW_FTL_RETIRED;
+	return n;
+}
+
 int fw_ftl_gc(struct fw_ftl *f, uint64_t now)
 {
 	uint32_t v = pick_victim(f), s, end;

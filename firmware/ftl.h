@@ -164,6 +164,9 @@ int fw_ftl_trim(struct fw_ftl *f, uint64_t unit);
 /* Is @unit mapped (written and not deallocated)? */
 bool fw_ftl_mapped(const struct fw_ftl *f, uint64_t unit);
 
+/* Superblocks retired (erase failures), from the layout: survives restarts. */
+uint32_t fw_ftl_retired(const struct fw_ftl *f);
+
 /* Run one garbage collection pass now.  0, -ENOSPC (no victim), -EIO. */
 int fw_ftl_gc(struct fw_ftl *f, uint64_t now);
 

@@ -229,6 +229,8 @@ struct fw_stats {
 	uint64_t key_bytes;
 	uint64_t value_in;
 	uint64_t value_out;
+	uint64_t blk_in;  /* logical-block bytes written (block namespace) */
+	uint64_t blk_out; /* ... and read */
 	uint64_t aer_events;
 	uint64_t model_ns;
 };

@@ -690,6 +690,17 @@ START_TEST(statistics_per_namespace)
 	ck_assert_uint_eq(l->cmds[KVC_OP_STORE], 1);
 	ck_assert_uint_eq(l->nand_programs, sub->nand.st.programs);
 	ck_assert_uint_eq(get_log(KVC_LOG_NVKV_STATS, 3, 0, l, len), ST(KVC_SC_INVALID_NS));
+	/* SMART counts block commands and bytes too (offsets: NVMe Base 2.0
+	 * Figure 207: data units read 32, written 48, host reads 64, writes 80). */
+	{
+		uint8_t sm[512];
+
+		ck_assert_uint_eq(get_log(KVC_LOG_SMART, 0xffffffffu, 0, sm, sizeof(sm)), 0);
+		ck_assert_uint_eq(kvc_get_le64(sm + 32), (8 * 4096 + 1 + 511999) / 512000);
+		ck_assert_uint_eq(kvc_get_le64(sm + 48), (64 * 4096 + 1 + 511999) / 512000);
+		ck_assert_uint_eq(kvc_get_le64(sm + 64), 1);
+		ck_assert_uint_eq(kvc_get_le64(sm + 80), 3);
+	}
 	free(l);
 	teardown();
 }
