@@ -739,6 +739,33 @@ START_TEST(recovery_refuses_foreign_or_damaged_state)
 }
 END_TEST
 
+/* Media errors: a block that cannot be read is UNRECOVERED READ ERROR, a
+ * write whose page cannot be programmed WRITE FAULT; the rest is intact. */
+START_TEST(media_errors_become_media_statuses)
+{
+	uint8_t buf[4096];
+	uint32_t i;
+
+	setup_lba(4096, false);
+	write_range(0, 16, 1, 0);
+	fh_fault_arm(&env, FH_NAND_READ, 1, true);
+	ck_assert_uint_eq(blk_read(3, 1, buf), KVC_ST_MEDIA_DNR(KVC_SC_UNRECOVERED_READ));
+	fh_fault_clear(&env);
+	check_range(0, 16);
+	fh_fault_arm(&env, FH_NAND_PROGRAM, 1, true);
+	memset(buf, 7, sizeof(buf));
+	for (i = 0; i < 8; i++)
+		if (blk_write(100 + i, 1, buf, 0))
+			break;
+	ck_assert_uint_lt(i, 8);
+	fh_fault_clear(&env);
+	ck_assert_uint_eq(blk_read(100 + i, 1, buf), KVC_ST_MEDIA_DNR(KVC_SC_UNRECOVERED_READ));
+	ck_assert_uint_gt(sub->ftl.st.lost_units, 0);
+	check_range(0, 16);
+	teardown();
+}
+END_TEST
+
 /* A block-only device: the block namespace is NSID 1, there is no KV one. */
 START_TEST(block_only_device)
 {
@@ -791,6 +818,7 @@ static Suite *blkns_suite(void)
 	tcase_add_test(tc, capacity_split_is_honoured);
 	tcase_add_test(tc, statistics_per_namespace);
 	tcase_add_test(tc, recovery_refuses_foreign_or_damaged_state);
+	tcase_add_test(tc, media_errors_become_media_statuses);
 	tcase_add_test(tc, block_only_device);
 	suite_add_tcase(s, tc);
 	return s;
