@@ -3,7 +3,8 @@
  * nvkv device statistics: the vendor log page C0h ("nvkv statistics") that
  * Get Log Page returns, read by `nvkv stats` and nvkv-bench.  Every field is a
  * little-endian u64 unless noted; counters start at zero when the device
- * starts.  Layout version 2 (version 1 had no block commands, nsid or csi).
+ * starts.  Layout version 3 (version 2 had no block commands, nsid or csi;
+ * version 1 had no SGL method row).
  *
  * Get Log Page NSID 0 or FFFFFFFFh: the whole device: every command, all
  * PCIe and NAND traffic; keys, used_bytes, capacity and the value-log fields
@@ -19,7 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define KVC_STATS_VERSION 2
+#define KVC_STATS_VERSION 3
 
 /* Command kinds counted separately (index into the per-op arrays). */
 enum kvc_stat_op {
@@ -32,7 +33,7 @@ enum kvc_stat_op {
 	KVC_OP_BS_XFER, /* BandSlim transfer commands */
 	KVC_OP_ADMIN,
 	KVC_OP_OTHER, /* invalid or unsupported opcodes */
-	/* NVM (block) namespace commands (version 2) */
+	/* NVM (block) namespace commands (version 3) */
 	KVC_OP_READ,
 	KVC_OP_WRITE,
 	KVC_OP_WRITE_ZEROES,
@@ -45,6 +46,7 @@ enum kvc_stat_method {
 	KVC_XM_PRP,
 	KVC_XM_BANDSLIM,
 	KVC_XM_BYTEEXPRESS,
+	KVC_XM_SGL,  /* KV Store whose DPTR is an SGL (PSDT 01b/10b) */
 	KVC_XM_NONE, /* commands that move no value (Exist, Delete, admin, ...) */
 	KVC_XM_NUM,
 };

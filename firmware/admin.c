@@ -87,6 +87,7 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	kvc_put_le16(&id->maxcmd, (uint16_t)cfg->mqes);
 	kvc_put_le32(&id->nn, max_nsid(c->s));
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
+	kvc_put_le32(&id->sgls, fw_dma_sgls(c->hif));
 	if (fw_has_blk(c->s))
 		kvc_put_le16(&id->oncs, KVC_ONCS_DSM | KVC_ONCS_WRITE_ZEROES);
 	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);

@@ -129,6 +129,11 @@ int fw_ctrl_poll(struct fw_ctrl *c);
  * commands waiting in an SQ for memory: poll again soon rather than sleep. */
 bool fw_ctrl_busy(const struct fw_ctrl *c);
 
+/* The model time of the earliest completion waiting for its modeled time
+ * (timing realtime), or UINT64_MAX when none waits: a discrete-event host
+ * advances its clock to it when nothing else can happen. */
+uint64_t fw_ctrl_next_due(const struct fw_ctrl *c);
+
 /* Size of the BAR a host interface must provide for @c: registers plus
  * doorbells for the configured number of queues. */
 uint32_t fw_bar_size(const struct fw_config *c);
