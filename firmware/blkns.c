@@ -36,6 +36,12 @@ static struct blkns *priv(const struct fw_cmd *cmd)
 	return cmd->ns->priv;
 }
 
+/* Data by SGL or PRP: the statistics count the method. */
+static uint8_t method(const struct fw_cmd *cmd)
+{
+	return cmd->sqe.flags & KVC_SQE_PSDT_MASK ? KVC_XM_SGL : KVC_XM_PRP;
+}
+
 static uint64_t max64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -141,7 +147,7 @@ static uint16_t blk_write(struct fw_cmd *cmd)
 	uint32_t len;
 	uint16_t st;
 
-	cmd->method = KVC_XM_PRP;
+	cmd->method = method(cmd);
 	if (!in_range(b, slba, nlb))
 		return FW_ST(KVC_SC_LBA_OUT_OF_RANGE);
 	if (nlb << b->shift > b->max_xfer)
@@ -172,7 +178,7 @@ static uint16_t blk_read(struct fw_cmd *cmd)
 	uint32_t len;
 	uint16_t st;
 
-	cmd->method = KVC_XM_PRP;
+	cmd->method = method(cmd);
 	if (!in_range(b, slba, nlb))
 		return FW_ST(KVC_SC_LBA_OUT_OF_RANGE);
 	if (nlb << b->shift > b->max_xfer)

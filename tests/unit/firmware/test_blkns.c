@@ -766,6 +766,42 @@ START_TEST(media_errors_become_media_statuses)
 }
 END_TEST
 
+/* Block data described by an SGL data block (PSDT 01b): the same mapper as
+ * the KV namespace, counted as the sgl method. */
+START_TEST(read_write_by_sgl)
+{
+	struct kvc_sgl_desc d = { .len = 2 * 4096, .type = KVC_SGL_DATA_BLOCK };
+	struct kvc_stats_log *l = malloc(sizeof(*l));
+	struct kvc_sqe sqe;
+	uint64_t brk, buf;
+	uint32_t i;
+
+	setup_lba(4096, false);
+	brk = host.brk;
+	buf = fh_alloc(&host, 2 * 4096, 4096);
+	for (i = 0; i < 2; i++) {
+		fill(host.mem + buf + i * 4096, 10 + i, 5);
+		shadow[10 + i] = 5;
+	}
+	d.addr = buf;
+	rw_sqe(&sqe, KVC_NVM_WRITE, BLK, 10, 2, 0);
+	sqe.flags = (uint8_t)(1 << KVC_SQE_PSDT_SHIFT);
+	kvc_sgl_put(kvc_sqe_bytes(&sqe) + KVC_SQE_OFF_PRP1, &d);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), 0);
+	memset(host.mem + buf, 0, 2 * 4096);
+	rw_sqe(&sqe, KVC_NVM_READ, BLK, 10, 2, 0);
+	sqe.flags = (uint8_t)(1 << KVC_SQE_PSDT_SHIFT);
+	kvc_sgl_put(kvc_sqe_bytes(&sqe) + KVC_SQE_OFF_PRP1, &d);
+	ck_assert_uint_eq(fh_exec(&host, 1, &sqe, NULL), 0);
+	host.brk = brk;
+	check_range(8, 8);
+	ck_assert_int_eq(fw_subsys_ns_stats(sub, BLK, l), 0);
+	ck_assert_uint_eq(l->m_cmds[KVC_XM_SGL], 2);
+	free(l);
+	teardown();
+}
+END_TEST
+
 /* A block-only device: the block namespace is NSID 1, there is no KV one. */
 START_TEST(block_only_device)
 {
@@ -819,6 +855,7 @@ static Suite *blkns_suite(void)
 	tcase_add_test(tc, statistics_per_namespace);
 	tcase_add_test(tc, recovery_refuses_foreign_or_damaged_state);
 	tcase_add_test(tc, media_errors_become_media_statuses);
+	tcase_add_test(tc, read_write_by_sgl);
 	tcase_add_test(tc, block_only_device);
 	suite_add_tcase(s, tc);
 	return s;
