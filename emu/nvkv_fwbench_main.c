@@ -5,7 +5,8 @@
  * reaps completions; the figure reported is commands per second of time spent
  * inside the firmware (fw_ctrl_poll), i.e. what one firmware thread sustains.
  * List is reported in keys per second: List commands with a one-page buffer
- * (LIST_BUF), each from one of the stored keys.
+ * (LIST_BUF), each from one of the stored keys.  --block: 4 KiB random
+ * Writes then Reads on the block namespace at --qd (default 64) instead.
  * Timing mode off.  Uses the emulator's device (media, LMDB catalog).
  */
 #include <errno.h>
@@ -211,6 +212,67 @@ static double run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, u
 	return (double)n * 1e9 / (double)(h->poll_ns - t0);
 }
 
+/* NSZE of namespace @nsid (Identify CNS 00h), 0 on failure. */
+static uint64_t ns_blocks(struct bench_host *h, uint32_t nsid)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_IDENTIFY;
+	kvc_sqe_set_nsid(&sqe, nsid);
+	kvc_sqe_set_prp(&sqe, 0x30000, 0);
+	kvc_sqe_set_dw(&sqe, 10, KVC_CNS_NS);
+	return admin(h, &sqe) ? 0 : kvc_get_le64(h->mem + 0x30000);
+}
+
+/* @n 4 KiB Writes or Reads at random LBAs of @nblocks, at most @qd in flight. */
+static double run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, uint64_t nblocks,
+			uint64_t n, uint32_t qd)
+{
+	uint64_t sent = 0, done = 0, t0 = h->poll_ns, errors0 = h->errors, lba;
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = opc;
+	kvc_sqe_set_nsid(&sqe, nsid);
+	kvc_sqe_set_prp(&sqe, 0x400000, 0); /* one 4 KiB buffer shared by all */
+	while (done < n) {
+		while (sent - done < qd && sent < n) {
+			lba = mix(sent++ ^ opc) % nblocks;
+			kvc_sqe_set_dw(&sqe, 10, (uint32_t)lba);
+			kvc_sqe_set_dw(&sqe, 11, (uint32_t)(lba >> 32));
+			put(h, 1, &sqe);
+		}
+		h->bar[kvc_sq_tail_db(1, 0) / 4] = h->sqt[1];
+		poll_dev(h);
+		done += reap(h, 1);
+	}
+	if (h->errors != errors0)
+		fprintf(stderr, "nvkv-fwbench: %llu block commands failed\n",
+			(unsigned long long)(h->errors - errors0));
+	return (double)n * 1e9 / (double)(h->poll_ns - t0);
+}
+
+static int bench_block(struct bench_host *h, struct fw_subsys *s, uint64_t n, uint32_t qd)
+{
+	uint32_t nsid = fw_subsys_blk_nsid(s);
+	uint64_t nblocks = nsid ? ns_blocks(h, nsid) : 0;
+	double wt, rt;
+
+	if (!nblocks) {
+		fprintf(stderr, "nvkv-fwbench: no block namespace (namespaces.block_percent = 0?) "
+				"or it does not use 4 KiB blocks\n");
+		return 1;
+	}
+	wt = run_block(h, KVC_NVM_WRITE, nsid, nblocks, n, qd);
+	rt = run_block(h, KVC_NVM_READ, nsid, nblocks, n, qd);
+	printf("block namespace %u: %llu blocks; 4 KiB random I/O at QD %u, %llu each\n", nsid,
+	       (unsigned long long)nblocks, qd, (unsigned long long)n);
+	printf("write     %10.0f IOPS\nread      %10.0f IOPS\nerrors %llu\n", wt, rt,
+	       (unsigned long long)h->errors);
+	return h->errors ? 1 : 0;
+}
+
 static long rss_kb(void)
 {
 	long pages = 0, rss = 0;
@@ -232,6 +294,8 @@ int main(int argc, char **argv)
 					      { "value-size", required_argument, NULL, 'v' },
 					      { "set", required_argument, NULL, 'S' },
 					      { "random", no_argument, NULL, 'r' },
+					      { "block", no_argument, NULL, 'b' },
+					      { "qd", required_argument, NULL, 'q' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	static struct emu_config cfg;
@@ -239,7 +303,8 @@ int main(int argc, char **argv)
 	struct bench_host h = { 0 };
 	struct emu_device dev;
 	unsigned long long n = 2000000;
-	unsigned long klen = 16, vlen = 64;
+	unsigned long klen = 16, vlen = 64, qd = 64;
+	bool block = false;
 	double st, rt, et, lt;
 	uint64_t list_cmds, keys0;
 	long rss0, rss1;
@@ -278,10 +343,18 @@ int main(int argc, char **argv)
 		case 'r':
 			random_keys = true;
 			break;
+		case 'b':
+			block = true;
+			break;
+		case 'q':
+			qd = strtoul(optarg, NULL, 0);
+			break;
 		case 'h':
 			printf("usage: nvkv-fwbench [--ops N] [--store DIR] [--key-size 1..16]\n"
 			       "                    [--value-size BYTES] [--random]\n"
 			       "                    [--set SECTION.KEY=VALUE]\n"
+			       "       nvkv-fwbench --block [--ops N] [--qd DEPTH] [--store DIR] "
+			       "[--set ...]\n"
 			       "Store, Retrieve and Exist commands and List keys per second for "
 			       "one firmware thread\n"
 			       "(time inside the firmware only), and device RAM per key.\n");
@@ -290,9 +363,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!n || klen < 1 || klen > 16 || vlen > 4096) {
+	if (!n || klen < 1 || klen > 16 || vlen > 4096 || qd < 1 || qd >= QSIZE) {
 		fprintf(stderr,
-			"nvkv-fwbench: need --ops > 0, --key-size 1..16, --value-size <= 4096\n");
+			"nvkv-fwbench: need --ops > 0, --key-size 1..16, --value-size <= 4096, "
+			"--qd 1..4095\n");
 		return 2;
 	}
 	if (emu_config_finish(&cfg, err, sizeof(err))) {
@@ -308,6 +382,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(h.mem + 0x400000, 'v', 4096);
+	if (block) {
+		c = bench_block(&h, dev.sub, n, (uint32_t)qd);
+		fw_ctrl_destroy(h.ctrl);
+		emu_device_close(&dev);
+		free(l);
+		return c;
+	}
 	st = run(&h, KVC_KV_STORE, n, (uint8_t)klen, (uint32_t)vlen);
 	rss1 = rss_kb();
 	rt = run(&h, KVC_KV_RETRIEVE, n, (uint8_t)klen, (uint32_t)vlen);

@@ -63,10 +63,8 @@ static void id_vendor(const struct fw_config *cfg, struct kvc_id_nvkv *v)
 static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 {
 	const struct fw_config *cfg = &c->s->cfg;
-	uint32_t mdts = 0;
+	uint32_t mdts = fw_mdts(cfg);
 
-	while ((FW_MEM_PAGE << mdts) < cfg->max_value + FW_MEM_PAGE && mdts < 15)
-		mdts++;
 	kvc_put_le16(&id->vid, 0x1b36); /* the emulated-device vendor id QEMU's NVMe uses */
 	kvc_put_le16(&id->ssvid, 0x1af4);
 	pad_copy(id->sn, sizeof(id->sn), cfg->serial);
@@ -90,6 +88,8 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	kvc_put_le32(&id->nn, max_nsid(c->s));
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
 	kvc_put_le32(&id->sgls, fw_dma_sgls(c->hif));
+	if (fw_has_blk(c->s))
+		kvc_put_le16(&id->oncs, KVC_ONCS_DSM | KVC_ONCS_WRITE_ZEROES);
 	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
 	kvc_put_le16(&id->psd[0].mp, 2500);
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
@@ -220,23 +220,27 @@ static void effects_log(const struct fw_subsys *s, uint8_t csi, struct kvc_effec
 static void smart_log(struct fw_ctrl *c, struct kvc_smart_log *l)
 {
 	struct fw_subsys *s = c->s;
-	/* Data units are thousands of 512-byte units, rounded up. */
-	uint64_t rd = (s->st.value_out + 511999) / 512000, wr = (s->st.value_in + 511999) / 512000;
+	/* Data units are thousands of 512-byte units, rounded up; values and
+	 * logical blocks alike. */
+	uint64_t rd = (s->st.value_out + s->st.blk_out + 511999) / 512000;
+	uint64_t wr = (s->st.value_in + s->st.blk_in + 511999) / 512000;
+	bool retired = (fw_has_kv(s) && fw_vlog_retired(&s->vlog)) ||
+		       (fw_has_blk(s) && fw_ftl_retired(&s->ftl));
 
 	kvc_put_le16(&l->temperature, 308);
 	l->avail_spare = 100;
 	l->spare_thresh = 10;
 	kvc_put_le64(l->data_units_read, rd);
 	kvc_put_le64(l->data_units_written, wr);
-	kvc_put_le64(l->host_reads, s->st.cmds[KVC_OP_RETRIEVE]);
-	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE]);
+	kvc_put_le64(l->host_reads, s->st.cmds[KVC_OP_RETRIEVE] + s->st.cmds[KVC_OP_READ]);
+	kvc_put_le64(l->host_writes, s->st.cmds[KVC_OP_STORE] + s->st.cmds[KVC_OP_WRITE]);
 	kvc_put_le64(l->power_cycles, 1);
 	/* Media and data integrity errors: NAND, checksums, and the catalog,
 	 * the device's other persistent medium. */
-	kvc_put_le64(l->media_errors,
-		     s->vlog.st.media_errors + s->vlog.st.crc_errors + s->batch.meta_errors);
+	kvc_put_le64(l->media_errors, s->vlog.st.media_errors + s->vlog.st.crc_errors +
+					      s->ftl.st.media_errors + s->batch.meta_errors);
 	kvc_put_le64(l->num_err_log_entries, c->err_count);
-	if (fw_vlog_retired(&s->vlog))
+	if (retired)
 		l->critical_warning |= KVC_SMART_CW_RELIABILITY;
 }
 
@@ -278,7 +282,9 @@ static uint16_t get_log_page(struct fw_cmd *cmd)
 		size = sizeof(u.effects);
 		break;
 	case KVC_LOG_NVKV_STATS:
-		fw_subsys_stats(cmd->c->s, &u.stats);
+		/* NSID 0 / FFFFFFFFh: the device; else one namespace (stats.h). */
+		if (fw_subsys_ns_stats(cmd->c->s, kvc_sqe_nsid(&cmd->sqe), &u.stats))
+			return FW_ST(KVC_SC_INVALID_NS);
 		size = sizeof(u.stats);
 		break;
 	default:
