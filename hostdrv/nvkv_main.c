@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cmdset/cmdset.h"
+#include "hostdrv/cli/cli.h"
 #include "nvkv.h"
 
 #ifndef NVKV_VERSION
@@ -34,24 +35,7 @@
 /* nvkv-emu listens here unless told otherwise (emu.socket's default). */
 #define DEFAULT_DEVICE "/tmp/nvkv.sock"
 
-enum { EX_OK = 0, EX_DEVICE = 1, EX_USAGE = 2, EX_TRANSPORT = 3 };
-
-struct cli {
-	const char *device;
-	bool device_given; /* on the command line, not from the environment or default */
-	const char *cmd;
-	int argc;
-	char **argv; /* argv[0] is the command, the device is taken out */
-	struct nvkv_dev *d;
-	bool hex;
-	enum nvkv_xfer xfer;
-	bool xfer_strict;    /* refuse a Store --xfer cannot carry */
-	uint32_t timeout_ms; /* 0: the CLI's default */
-};
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,7 +48,7 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Map a library return value to an exit status, printing what went wrong. */
-static int report(const char *what, int rc)
+int report(const char *what, int rc)
 {
 	if (rc == 0)
 		return EX_OK;
@@ -95,6 +79,9 @@ static void main_usage(FILE *f)
 		"  list [START] [--limit N]     keys in sorted order from START\n"
 		"  flush                        make completed writes durable\n"
 		"  stats [--json]               device statistics (PCIe, NAND, latency)\n"
+		"  list-ns | id-ns [-n NSID]    namespaces; Identify Namespace as nvme-cli\n"
+		"  read | write [OPTIONS]       NVM (block) namespace I/O, nvme-cli's flags\n"
+		"  write-zeroes | dsm [OPTIONS] zero or deallocate blocks\n"
 		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli 2.x flags)\n"
 		"  admin-passthru [OPTIONS]     send any admin command\n"
 		"\n"
@@ -154,7 +141,7 @@ static int decode_arg(const char *s, bool hex, uint8_t **out, size_t *len)
  * Read @f to its end into a new buffer: 0, -EMSGSIZE past @max bytes,
  * -ENOMEM (nothing is returned then, not even what was read), -EIO.
  */
-static int read_all(FILE *f, uint8_t **out, size_t *len, size_t max)
+int read_all(FILE *f, uint8_t **out, size_t *len, size_t max)
 {
 	size_t cap = 4096, n = 0;
 	uint8_t *b = malloc(cap);
@@ -261,7 +248,7 @@ static const char *opt_name(const struct cli *c, int longidx)
 	return c->argv[optind - 1];
 }
 
-static int parse_u32(const char *s, uint32_t *v)
+int parse_u32(const char *s, uint32_t *v)
 {
 	char *end;
 	unsigned long long x;
@@ -342,7 +329,7 @@ static bool looks_like_device(const char *s)
  * positional one; the options are parsed by then, so an option's value is never
  * taken for it.  Return whether @arg became the device.
  */
-static bool take_device(struct cli *c, const char *arg)
+bool take_device(struct cli *c, const char *arg)
 {
 	if (c->device)
 		return false;
@@ -416,7 +403,7 @@ static int get_key(struct cli *c, const struct common_opts *o, uint8_t **key, si
 	return EX_OK;
 }
 
-static int open_dev(struct cli *c)
+int open_dev(struct cli *c)
 {
 	struct nvkv_opts o;
 	int rc;
@@ -709,10 +696,13 @@ static int cmd_stats(struct cli *c)
 		return rc;
 	l = calloc(1, sizeof(*l));
 	rc = l ? nvkv_device_stats(c->d, l, sizeof(*l)) : -ENOMEM;
-	if (rc)
+	if (rc) {
 		rc = report("stats", rc);
-	else
+	} else {
 		kvc_stats_print(stdout, l, o.json);
+		if (!o.json)
+			cli_stats_namespaces(c, stdout);
+	}
 	free(l);
 	return rc;
 }
@@ -1125,6 +1115,12 @@ static const struct command commands[] = {
 	  "Keys >= START in sorted byte order.\n" },
 	{ "flush", cmd_flush, "usage: nvkv flush [DEVICE]\n" },
 	{ "stats", cmd_stats, "usage: nvkv stats [DEVICE] [--json]\n" },
+	{ "read", cmd_read, cli_read_usage },
+	{ "write", cmd_write, cli_write_usage },
+	{ "write-zeroes", cmd_write_zeroes, cli_write_zeroes_usage },
+	{ "dsm", cmd_dsm, cli_dsm_usage },
+	{ "id-ns", cmd_id_ns, cli_id_ns_usage },
+	{ "list-ns", cmd_list_ns, cli_list_ns_usage },
 	{ "io-passthru", cmd_io_passthru, passthru_usage },
 	{ "admin-passthru", cmd_admin_passthru, passthru_usage },
 };
@@ -1144,7 +1140,7 @@ static const struct command *find_command(const char *name)
 /* "identify, store, ..." for messages. */
 static const char *command_names(void)
 {
-	static char buf[160];
+	static char buf[256];
 	size_t i, n = 0;
 
 	for (i = 0; i < NCOMMANDS && n < sizeof(buf); i++)
