@@ -472,7 +472,7 @@ void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st)
 	pthread_mutex_unlock(&d->lock);
 }
 
-int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len)
+int nvkv_ns_stats(struct nvkv_dev *d, uint32_t nsid, void *log, size_t len)
 {
 	uint32_t numd = (uint32_t)(len / 4) - 1;
 	struct kvc_sqe sqe;
@@ -482,12 +482,18 @@ int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len)
 		return -EINVAL;
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opc = KVC_ADM_GET_LOG_PAGE;
+	kvc_sqe_set_nsid(&sqe, nsid);
 	kvc_sqe_set_dw(&sqe, 10, (numd & 0xffff) << 16 | KVC_LOG_NVKV_STATS);
 	kvc_sqe_set_dw(&sqe, 11, numd >> 16);
 	pthread_mutex_lock(&d->lock);
 	rc = nvkv_udrv_exec_raw(d->admin, &sqe, log, len, true, NULL);
 	pthread_mutex_unlock(&d->lock);
 	return rc;
+}
+
+int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len)
+{
+	return nvkv_ns_stats(d, 0, log, len);
 }
 
 static int raw(struct nvkv_dev *d, struct nvkv_queue *q, void *sqe, void *data, size_t len,

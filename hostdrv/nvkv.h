@@ -416,6 +416,16 @@ void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st);
  */
 int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len);
 
+/**
+ * nvkv_ns_stats() - the statistics log (C0h) of one namespace: Get Log Page
+ * with NSID @nsid (0 or 0xffffffff: the whole device, as nvkv_device_stats()).
+ * A device whose log predates per-namespace statistics answers with the
+ * device's log: check its nsid field (cmdset/stats.h) before reading it as
+ * the namespace's.
+ * Return: as nvkv_device_stats().
+ */
+int nvkv_ns_stats(struct nvkv_dev *d, uint32_t nsid, void *log, size_t len);
+
 /* Name of a method ("prp", "bandslim", ...), or NULL when out of range. */
 const char *nvkv_xfer_name(enum nvkv_xfer m);
 /**
