@@ -433,6 +433,26 @@ int open_dev(struct cli *c)
 
 /* ---- commands ---------------------------------------------------------------------- */
 
+/* "namespaces    1 (Key Value), 2 (NVM, 4096 B blocks)": what the device enumerates. */
+static void print_namespaces(struct cli *c)
+{
+	struct nvkv_ns_info ns[16];
+	unsigned int n = 0, i;
+
+	if (nvkv_ns_list(c->d, ns, 16, &n))
+		n = 0;
+	printf("namespaces    ");
+	for (i = 0; i < n && i < 16; i++) {
+		if (ns[i].csi == NVKV_CSI_NVM)
+			printf("%s%u (NVM, %u B blocks)", i ? ", " : "", ns[i].nsid,
+			       ns[i].lba_size);
+		else
+			printf("%s%u (%s)", i ? ", " : "", ns[i].nsid,
+			       ns[i].csi == NVKV_CSI_KV ? "Key Value" : "other command set");
+	}
+	printf("%s\n", n ? "" : "none");
+}
+
 static int cmd_identify(struct cli *c)
 {
 	struct common_opts o;
@@ -446,7 +466,7 @@ static int cmd_identify(struct cli *c)
 		return report("identify", rc);
 	printf("backend       %s\nserial        %s\nmodel         %s\nfirmware      %s\n",
 	       in.backend, in.serial, in.model, in.firmware);
-	printf("namespace     1, Key Value command set (CSI %u)\n", in.csi);
+	print_namespaces(c);
 	printf("max key       %u bytes\nmax value     %u bytes\nmax keys      %u%s\n", in.max_key,
 	       in.max_value, in.max_keys, in.max_keys ? "" : " (no limit)");
 	printf("capacity      %llu bytes\nutilization   %llu bytes\n",

@@ -32,6 +32,8 @@ expect 2 "write to the KV namespace" -- N write -n 1 -c 0 -d /dev/null
 check "write -n 1: names the command set" -- err_has "namespace 1 uses the Key Value command set"
 expect 2 "dsm on the KV namespace" -- N dsm -n 1 -s 0 -b 1 -a
 expect 2 "write-zeroes on an inactive NSID" -- N write-zeroes -n 3
+expect 0 "identify lists the namespaces" -- N identify
+check "identify: namespaces line" -- out_has "namespaces    1 (Key Value)"
 # The KV side is untouched by the enumeration.
 expect 0 "store still works" -- N store blk-k v
 expect 0 "retrieve still works" -- N retrieve blk-k
