@@ -261,6 +261,8 @@ _Static_assert(sizeof(struct kvc_id_nvkv) == 1024, "nvkv identify vendor area");
 #define KVC_LPA_EXT_DATA (1u << 2)
 #define KVC_CTRATT_ELBAS (1u << 15) /* extended LBA formats (unused) */
 #define KVC_OAES_NS_ATTR (1u << 8)
+#define KVC_ONCS_DSM (1u << 2) /* Dataset Management */
+#define KVC_ONCS_WRITE_ZEROES (1u << 3)
 
 /* LBA format (4 bytes): MS 15:0, LBADS 23:16, RP 25:24. */
 struct kvc_lbaf {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NVM (block) command set I/O commands used by the hybrid block + KV device:
- * Flush, Write, Read (NVM Command Set Specification 1.0, section 3).
+ * Flush, Write, Read, Write Zeroes, Dataset Management (NVM Command Set
+ * Specification 1.0, section 3).
  */
 #ifndef KVC_NVM_H
 #define KVC_NVM_H
@@ -12,6 +13,8 @@ enum kvc_nvm_opc {
 	KVC_NVM_FLUSH = 0x00,
 	KVC_NVM_WRITE = 0x01,
 	KVC_NVM_READ = 0x02,
+	KVC_NVM_WRITE_ZEROES = 0x08,
+	KVC_NVM_DSM = 0x09, /* Dataset Management */
 };
 
 /* Read/Write: CDW10-11 starting LBA (64-bit), CDW12 NLB 15:0 (0's based),

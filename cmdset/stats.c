@@ -24,9 +24,10 @@ uint64_t kvc_lat_percentile(const uint64_t h[KVC_LAT_BUCKETS], double p)
 
 const char *kvc_stat_op_name(enum kvc_stat_op op)
 {
-	static const char *const names[KVC_OP_NUM] = { "store",		"retrieve", "delete",
-						       "exist",		"list",	    "flush",
-						       "bandslim-xfer", "admin",    "other" };
+	static const char *const names[KVC_OP_NUM] = {
+		"store", "retrieve", "delete", "exist", "list",		"flush", "bandslim-xfer",
+		"admin", "other",    "read",   "write", "write-zeroes", "dsm"
+	};
 
 	return (unsigned int)op < KVC_OP_NUM ? names[op] : "?";
 }

@@ -3,7 +3,15 @@
  * nvkv device statistics: the vendor log page C0h ("nvkv statistics") that
  * Get Log Page returns, read by `nvkv stats` and nvkv-bench.  Every field is a
  * little-endian u64 unless noted; counters start at zero when the device
- * starts.  Layout version 1.
+ * starts.  Layout version 2 (version 1 had no block commands, nsid or csi).
+ *
+ * Get Log Page NSID 0 or FFFFFFFFh: the whole device: every command, all
+ * PCIe and NAND traffic; keys, used_bytes, capacity and the value-log fields
+ * describe the KV namespace.  NSID n: namespace n only: its commands, the
+ * PCIe traffic attributable to them (m_pcie_*; pcie_* per kind stay zero:
+ * doorbells and fetches are shared), the NAND operations of its own FTL, its
+ * capacity and use; for a block namespace host_bytes_written counts logical
+ * block bytes written and gc_bytes the bytes GC moved.
  */
 #ifndef KVC_STATS_H
 #define KVC_STATS_H
@@ -11,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define KVC_STATS_VERSION 1
+#define KVC_STATS_VERSION 2
 
 /* Command kinds counted separately (index into the per-op arrays). */
 enum kvc_stat_op {
@@ -24,6 +32,11 @@ enum kvc_stat_op {
 	KVC_OP_BS_XFER, /* BandSlim transfer commands */
 	KVC_OP_ADMIN,
 	KVC_OP_OTHER, /* invalid or unsupported opcodes */
+	/* NVM (block) namespace commands (version 2) */
+	KVC_OP_READ,
+	KVC_OP_WRITE,
+	KVC_OP_WRITE_ZEROES,
+	KVC_OP_DSM, /* Dataset Management */
 	KVC_OP_NUM,
 };
 
@@ -88,7 +101,10 @@ struct kvc_stats_log {
 	uint64_t media_errors;
 	uint64_t aer_events;
 	uint64_t index_bytes; /* device RAM used by the key index */
-	uint64_t rsvd[7];
+	uint32_t nsid;	      /* the namespace this log describes; 0 = the whole device */
+	uint8_t csi;	      /* its command set (00h NVM, 01h KV); 0 for the device */
+	uint8_t rsvd_ns[3];
+	uint64_t rsvd[6];
 	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
 };
 

@@ -84,6 +84,13 @@ static const struct knob knobs[] = {
 	{ "device", "fw_overhead_ns", K_NUM, "1500", "ns", 0, 1000000000, FW(fw_overhead_ns), NULL,
 	  "modeled firmware time per command" },
 
+	{ "namespaces", "block_percent", K_NUM, "50", "%", 0, 100, FW(blk_percent), NULL,
+	  "superblocks given to the block (NVM) namespace; 0 = KV only, 100 = block only" },
+	{ "namespaces", "block_op_percent", K_NUM, "10", "%", 1, 90, FW(blk_op_percent), NULL,
+	  "over-provisioning of the block namespace's FTL" },
+	{ "namespaces", "lba_size", K_NUM, "4096", "bytes", 512, 4096, FW(lba_size), NULL,
+	  "logical block size of the block namespace: 512 or 4096" },
+
 	{ "nand", "channels", K_NUM, "4", "", 1, 64, FW(geo.channels), NULL, "channels" },
 	{ "nand", "ways", K_NUM, "8", "", 1, 64, FW(geo.ways), NULL, "dies per channel" },
 	{ "nand", "planes", K_NUM, "1", "", 1, 8, FW(geo.planes), NULL,

@@ -63,10 +63,8 @@ static void id_vendor(const struct fw_config *cfg, struct kvc_id_nvkv *v)
 static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 {
 	const struct fw_config *cfg = &c->s->cfg;
-	uint32_t mdts = 0;
+	uint32_t mdts = fw_mdts(cfg);
 
-	while ((FW_MEM_PAGE << mdts) < cfg->max_value + FW_MEM_PAGE && mdts < 15)
-		mdts++;
 	kvc_put_le16(&id->vid, 0x1b36); /* the emulated-device vendor id QEMU's NVMe uses */
 	kvc_put_le16(&id->ssvid, 0x1af4);
 	pad_copy(id->sn, sizeof(id->sn), cfg->serial);
@@ -89,6 +87,8 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	kvc_put_le16(&id->maxcmd, (uint16_t)cfg->mqes);
 	kvc_put_le32(&id->nn, max_nsid(c->s));
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
+	if (fw_has_blk(c->s))
+		kvc_put_le16(&id->oncs, KVC_ONCS_DSM | KVC_ONCS_WRITE_ZEROES);
 	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
 	kvc_put_le16(&id->psd[0].mp, 2500);
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
@@ -277,7 +277,9 @@ static uint16_t get_log_page(struct fw_cmd *cmd)
 		size = sizeof(u.effects);
 		break;
 	case KVC_LOG_NVKV_STATS:
-		fw_subsys_stats(cmd->c->s, &u.stats);
+		/* NSID 0 / FFFFFFFFh: the device; else one namespace (stats.h). */
+		if (fw_subsys_ns_stats(cmd->c->s, kvc_sqe_nsid(&cmd->sqe), &u.stats))
+			return FW_ST(KVC_SC_INVALID_NS);
 		size = sizeof(u.stats);
 		break;
 	default:

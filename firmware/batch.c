@@ -208,11 +208,17 @@ int fw_batch_fail(struct fw_subsys *s, int err, uint16_t st, const char *what)
 	/* End the catalog transaction: what it holds now is the last commit
 	 * (or it is discarded).  The layout saved with it is the current one,
 	 * whose extra log bytes are garbage to the restored index. */
-	fw_vlog_state_save(&s->vlog, s->blob);
 	/* Failures are expected here (LMDB has aborted the transaction) and
 	 * harmless: the catalog then keeps its last commit, which the index
-	 * matches.  Commit even when set_blob failed: that ends the transaction. */
-	(void)hal->meta_set_blob(hal->ctx, FW_VLOG_BLOB, s->blob, fw_vlog_state_size(&s->vlog));
+	 * matches.  Commit even when set_blob failed: that ends the transaction.
+	 * The block map is not rolled back: its changed chunks stay dirty and
+	 * go into the next commit (a failed write leaves its blocks
+	 * indeterminate, and what it wrote may land). */
+	if (fw_has_kv(s)) {
+		fw_vlog_state_save(&s->vlog, s->blob);
+		(void)hal->meta_set_blob(hal->ctx, FW_VLOG_BLOB, s->blob,
+					 fw_vlog_state_size(&s->vlog));
+	}
 	(void)hal->meta_commit(hal->ctx, 0);
 	s->dirty = false;
 	return err;
@@ -225,6 +231,18 @@ static void batch_done(struct fw_subsys *s)
 	s->batch.id++;
 }
 
+/* Stage the open pages of both namespaces' media (0 or -errno). */
+static int stage_open_pages(struct fw_subsys *s)
+{
+	int rc = fw_has_kv(s) ? fw_vlog_stage(&s->vlog) : 0;
+
+	if (rc) {
+		s->vlog.st.media_errors++;
+		return rc;
+	}
+	return fw_has_blk(s) ? fw_ftl_stage(&s->ftl) : 0;
+}
+
 int fw_batch_commit(struct fw_subsys *s, bool sync)
 {
 	size_t len;
@@ -232,16 +250,23 @@ int fw_batch_commit(struct fw_subsys *s, bool sync)
 
 	if (!s->persistent)
 		return 0;
-	rc = fw_vlog_stage(&s->vlog);
-	if (rc) {
-		s->vlog.st.media_errors++;
+	rc = stage_open_pages(s);
+	if (rc)
 		return fw_batch_fail(s, rc, KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT),
 				     "staging the open page");
+	/* The block map's changed chunks go into the same transaction. */
+	rc = fw_has_blk(s) ? fw_ftl_save(&s->ftl) : 0;
+	if (rc) {
+		s->batch.meta_errors++;
+		return fw_batch_fail(s, rc, fw_batch_status(rc), "saving the block map");
 	}
 	/* Not xbuf: GC persists in the middle of a Store whose value is there. */
 	len = fw_vlog_state_size(&s->vlog);
-	fw_vlog_state_save(&s->vlog, s->blob);
-	rc = s->hal->meta_set_blob(s->hal->ctx, FW_VLOG_BLOB, s->blob, len);
+	rc = 0;
+	if (fw_has_kv(s)) {
+		fw_vlog_state_save(&s->vlog, s->blob);
+		rc = s->hal->meta_set_blob(s->hal->ctx, FW_VLOG_BLOB, s->blob, len);
+	}
 	if (rc) {
 		s->batch.meta_errors++;
 		return fw_batch_fail(s, rc, fw_batch_status(rc), "saving the log layout");
@@ -251,6 +276,8 @@ int fw_batch_commit(struct fw_subsys *s, bool sync)
 		s->batch.meta_errors++;
 		return fw_batch_fail(s, rc, fw_batch_status(rc), "catalog commit");
 	}
+	if (fw_has_blk(s))
+		fw_ftl_committed(&s->ftl);
 	s->dirty = false;
 	batch_done(s);
 	return 0;

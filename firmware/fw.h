@@ -3,8 +3,9 @@
  * nvkv firmware: the public interface of the device model.
  *
  * A subsystem (struct fw_subsys) is one KV-SSD: its NAND array, FTL and
- * namespaces (the KV namespace is NSID 1), each an object with its own
- * command set.  Hosts attach controllers to it (struct fw_ctrl), one per host
+ * namespaces, each an object with its own command set: the KV namespace is
+ * NSID 1; the block (NVM) namespace, on its own share of the superblocks, is
+ * NSID 2, or NSID 1 on a device without a KV namespace.  Hosts attach controllers to it (struct fw_ctrl), one per host
  * connection; all controllers share the namespaces.  The hosting
  * environment calls fw_ctrl_poll() for every controller from one thread (the
  * firmware thread): the model is single-threaded by design, so its data
@@ -44,6 +45,11 @@ struct fw_config {
 	uint32_t op_percent;	 /* over-provisioning, percent of the log (default 10) */
 	uint32_t gc_reserve;	 /* free superblocks kept for GC (default 2) */
 	uint32_t fw_overhead_ns; /* modeled firmware time per command (default 1500) */
+	/* Block (NVM) namespace: percent of the superblocks it gets, the rest
+	 * is the value log's (default 50; 0 = KV-only, 100 = block-only). */
+	uint32_t blk_percent;
+	uint32_t blk_op_percent; /* over-provisioning of the block FTL (default 10) */
+	uint32_t lba_size;	 /* 512 or 4096 (default 4096) */
 	enum fw_timing_mode timing;
 	enum fw_dma_gran dma_gran;
 	bool vwc;      /* volatile write cache: durability at Flush */
@@ -74,7 +80,7 @@ struct fw_ctrl;
  * recovered from it; the layout and every record are checked first, and the
  * reason for a refusal goes to the HAL log.
  * Return: 0, -EINVAL (bad config), -EXDEV (a stored layout from another
- * geometry), -EUCLEAN (the catalog is damaged: bad layout table, a record out
+ * geometry or namespace split), -EUCLEAN (the catalog is damaged: bad layout table, a record out
  * of range, keys without a layout), -ENOMEM, or the HAL's error.
  */
 int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct fw_subsys **out);
@@ -86,8 +92,20 @@ int fw_subsys_flush(struct fw_subsys *s);
 /* Namespace capacity in bytes. */
 uint64_t fw_subsys_capacity(const struct fw_subsys *s);
 
-/* Fill the statistics log. */
+/* Fill the statistics log of the whole device. */
 void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *log);
+
+/**
+ * fw_subsys_ns_stats() - the statistics log of one namespace.
+ * @nsid: 0 or FFFFFFFFh for the whole device (fw_subsys_stats()).
+ *
+ * Return: 0, or -ENOENT when no namespace has @nsid.
+ */
+int fw_subsys_ns_stats(struct fw_subsys *s, uint32_t nsid, struct kvc_stats_log *log);
+
+/* NSID of the KV namespace, of the block namespace; 0 when there is none. */
+uint32_t fw_subsys_kv_nsid(const struct fw_subsys *s);
+uint32_t fw_subsys_blk_nsid(const struct fw_subsys *s);
 
 /**
  * fw_ctrl_create() - attach a controller for one host.

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cmdset/cmdset.h"
+#include "ftl.h"
 #include "fw.h"
 #include "index.h"
 #include "vlog.h"
@@ -63,6 +64,9 @@ struct fw_ns_ops {
 	void (*aborted)(struct fw_ns *ns, uint64_t tok);
 	/* Flush: make what was completed durable; an NVMe status. */
 	uint16_t (*flush)(struct fw_ns *ns);
+	/* Fill the namespace's own fields of its statistics log (stats.c fills
+	 * the command counters); NULL: none. */
+	void (*stats)(const struct fw_ns *ns, struct kvc_stats_log *l);
 	void (*destroy)(struct fw_ns *ns);
 };
 
@@ -262,10 +266,14 @@ struct fw_subsys {
 	const struct fw_hal *hal;
 	struct fw_nand nand;
 	struct fw_index index;
-	struct fw_vlog vlog;
+	struct fw_vlog vlog; /* superblocks [0, kv_nsb); unused without a KV namespace */
+	struct fw_ftl ftl;   /* superblocks [kv_nsb, all); unused without a block namespace */
+	uint32_t kv_nsid;    /* 0: no KV namespace */
+	uint32_t blk_nsid;   /* 0: no block namespace */
 	struct fw_pcie pcie;
 	struct fw_stats st;
-	uint64_t capacity; /* namespace capacity, bytes */
+	struct fw_stats ns_st[FW_MAX_NS + 1]; /* the same, per NSID */
+	uint64_t capacity;		      /* namespace capacity, bytes */
 	uint64_t start_ns;
 	uint64_t fw_busy; /* firmware CPU timeline */
 	bool persistent;
@@ -387,6 +395,33 @@ void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t s
 
 /* kvns.c: the Key Value namespace. */
 int fw_kvns_create(struct fw_subsys *s, uint32_t nsid, struct fw_ns **out);
+/* blkns.c: the NVM (block) namespace over s->ftl. */
+int fw_blkns_create(struct fw_subsys *s, uint32_t nsid, struct fw_ns **out);
+/* MDTS: log2 of the largest data transfer in 4 KiB pages, room for the
+ * largest value plus a page of misalignment. */
+static inline uint32_t fw_mdts(const struct fw_config *c)
+{
+	uint32_t mdts = 0;
+
+	while ((FW_MEM_PAGE << mdts) < c->max_value + FW_MEM_PAGE && mdts < 15)
+		mdts++;
+	return mdts;
+}
+
+static inline uint32_t fw_mdts_bytes(const struct fw_config *c)
+{
+	return FW_MEM_PAGE << fw_mdts(c);
+}
+
+static inline bool fw_has_kv(const struct fw_subsys *s)
+{
+	return s->kv_nsid != 0;
+}
+
+static inline bool fw_has_blk(const struct fw_subsys *s)
+{
+	return s->blk_nsid != 0;
+}
 
 static inline uint64_t fw_now(const struct fw_subsys *s)
 {

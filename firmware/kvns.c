@@ -392,6 +392,38 @@ static uint16_t kv_ns_flush(struct fw_ns *ns)
 	return fw_batch_flush_status(ns->s);
 }
 
+/* The value log's own figures; its NAND operations are the array's minus
+ * the block FTL's (the two share the NAND model's counters). */
+static void kv_stats(const struct fw_ns *ns, struct kvc_stats_log *l)
+{
+	const struct fw_subsys *s = ns->s;
+	const struct fw_vlog_stats *vs = &s->vlog.st;
+	const struct fw_ftl_stats *fs = &s->ftl.st;
+	bool blk = fw_has_blk(s);
+
+	l->keys = s->index.count;
+	l->used_bytes = s->vlog.used;
+	l->capacity = s->capacity;
+	l->key_bytes = s->st.key_bytes; /* only this namespace counts these */
+	l->value_bytes_in = s->st.value_in;
+	l->value_bytes_out = s->st.value_out;
+	l->nand_reads = s->nand.st.reads - (blk ? fs->nand_reads : 0);
+	l->nand_programs = s->nand.st.programs - (blk ? fs->programs : 0);
+	l->nand_erases = s->nand.st.erases - (blk ? fs->erases : 0);
+	l->nand_read_bytes = s->nand.st.read_bytes - (blk ? fs->nand_read_bytes : 0);
+	l->flash_bytes_written = l->nand_programs * s->nand.geo.page_size;
+	l->host_bytes_written = vs->host_bytes;
+	l->rec_bytes = vs->rec_bytes;
+	l->pad_bytes = vs->pad_bytes;
+	l->backfills = vs->backfills;
+	l->gc_runs = vs->gc_runs;
+	l->gc_moves = vs->gc_moves;
+	l->gc_bytes = vs->gc_bytes;
+	l->crc_errors = vs->crc_errors;
+	l->media_errors = vs->media_errors;
+	l->index_bytes = fw_index_mem(&s->index);
+}
+
 static void kv_destroy(struct fw_ns *ns)
 {
 	fw_free(ns);
@@ -421,6 +453,7 @@ static const struct fw_ns_ops kv_ops = {
 	.frame = kv_frame,
 	.sq_deleted = kv_sq_deleted,
 	.flush = kv_ns_flush,
+	.stats = kv_stats,
 	.destroy = kv_destroy,
 };
 

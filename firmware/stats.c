@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* Device statistics: per-command accounting and the vendor log page C0h. */
+/* Device statistics: per-command accounting, per device and per namespace,
+ * and the vendor log page C0h (cmdset/stats.h says what each NSID gets). */
+#include <errno.h>
 #include <string.h>
 
 #include "fw_internal.h"
 
-void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status)
+static void count(struct fw_stats *st, const struct fw_cmd *cmd, uint16_t status)
 {
-	struct fw_stats *st = &s->st;
 	uint64_t lat = cmd->done > cmd->arrival ? cmd->done - cmd->arrival : 0;
 	unsigned int op = cmd->stat_op, m = cmd->method, d;
 
@@ -28,20 +29,23 @@ void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t s
 	}
 }
 
-void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
+void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status)
 {
-	const struct fw_stats *st = &s->st;
-	const struct fw_vlog_stats *vs = &s->vlog.st;
+	count(&s->st, cmd, status);
+	if (cmd->ns)
+		count(&s->ns_st[cmd->ns->nsid], cmd, status);
+}
+
+/* The command counters of @st into @l. */
+static void fill_counters(const struct fw_subsys *s, const struct fw_stats *st,
+			  struct kvc_stats_log *l)
+{
 	unsigned int i, d;
 
-	memset(l, 0, sizeof(*l));
 	l->version = KVC_STATS_VERSION;
 	l->size = sizeof(*l);
 	l->model_ns = st->model_ns > s->start_ns ? st->model_ns - s->start_ns : 0;
 	l->uptime_ns = fw_now(s) - s->start_ns;
-	l->keys = s->index.count;
-	l->used_bytes = s->vlog.used;
-	l->capacity = s->capacity;
 	for (i = 0; i < KVC_OP_NUM; i++) {
 		l->cmds[i] = st->cmds[i];
 		l->errors[i] = st->errors[i];
@@ -57,6 +61,41 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 			l->m_pcie_tlps[i][d] = st->m_pcie[i].tlps[d];
 		}
 	}
+	l->aer_events = st->aer_events;
+}
+
+int fw_subsys_ns_stats(struct fw_subsys *s, uint32_t nsid, struct kvc_stats_log *l)
+{
+	const struct fw_ns *ns;
+
+	if (nsid == 0 || nsid == 0xffffffffu) {
+		fw_subsys_stats(s, l);
+		return 0;
+	}
+	ns = fw_subsys_ns(s, nsid);
+	if (!ns)
+		return -ENOENT;
+	memset(l, 0, sizeof(*l));
+	fill_counters(s, &s->ns_st[nsid], l);
+	l->aer_events = 0; /* events belong to controllers */
+	l->nsid = nsid;
+	l->csi = ns->ops->csi;
+	if (ns->ops->stats)
+		ns->ops->stats(ns, l);
+	return 0;
+}
+
+void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
+{
+	const struct fw_stats *st = &s->st;
+	const struct fw_vlog_stats *vs = &s->vlog.st;
+	unsigned int i, d;
+
+	memset(l, 0, sizeof(*l));
+	fill_counters(s, st, l);
+	l->keys = s->index.count;
+	l->used_bytes = s->vlog.used;
+	l->capacity = s->capacity;
 	l->key_bytes = st->key_bytes;
 	l->value_bytes_in = st->value_in;
 	l->value_bytes_out = st->value_out;
@@ -80,6 +119,5 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->gc_bytes = vs->gc_bytes;
 	l->crc_errors = vs->crc_errors;
 	l->media_errors = vs->media_errors;
-	l->aer_events = st->aer_events;
 	l->index_bytes = fw_index_mem(&s->index);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The subsystem: configuration, construction of the NAND model, index and
- * value log, recovery from the persistent catalog, and durability points
- * (group commit, Flush, shutdown).
+ * The subsystem: configuration, construction of the NAND model, the split of
+ * its superblocks between the value log (KV namespace) and the block FTL (NVM
+ * namespace), index, value log and FTL, recovery of both from the persistent
+ * catalog, and durability points (group commit, Flush, shutdown).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@ void fw_config_default(struct fw_config *c)
 	c->op_percent = 10;
 	c->gc_reserve = 2;
 	c->fw_overhead_ns = 1500;
+	c->blk_percent = 50;
+	c->blk_op_percent = 10;
+	c->lba_size = 4096;
 	c->timing = FW_TIMING_OFF;
 	c->dma_gran = FW_DMA_PAGE;
 	c->vwc = false;
@@ -38,11 +42,33 @@ void fw_config_default(struct fw_config *c)
 	snprintf(c->model, sizeof(c->model), "nvkv KV-SSD emulator");
 }
 
+static uint32_t all_sbs(const struct fw_config *c)
+{
+	return c->geo.planes * c->geo.blocks_per_plane;
+}
+
+/* Superblocks of the block FTL: the last blk_percent of the array. */
+static uint32_t blk_sbs(const struct fw_config *c)
+{
+	return (uint32_t)((uint64_t)all_sbs(c) * c->blk_percent / 100);
+}
+
+static uint32_t kv_sbs(const struct fw_config *c)
+{
+	return all_sbs(c) - blk_sbs(c);
+}
+
+/* The FTL needs two free superblocks for its GC (ftl.h). */
+static uint32_t blk_reserve(const struct fw_config *c)
+{
+	return c->gc_reserve > 2 ? c->gc_reserve : 2;
+}
+
 static uint64_t raw_log_bytes(const struct fw_config *c, uint64_t *sb_bytes)
 {
 	uint64_t sb =
 		(uint64_t)c->geo.channels * c->geo.ways * c->geo.pages_per_block * c->geo.page_size;
-	uint64_t nsb = (uint64_t)c->geo.planes * c->geo.blocks_per_plane;
+	uint64_t nsb = kv_sbs(c);
 
 	*sb_bytes = sb;
 	return nsb > c->gc_reserve + 1 ? (nsb - c->gc_reserve - 1) * sb : 0;
@@ -54,6 +80,26 @@ static uint64_t usable_capacity(const struct fw_config *c)
 	uint64_t sb, raw = raw_log_bytes(c, &sb);
 
 	return raw / 100 * (100 - c->op_percent);
+}
+
+/* The namespace split: each namespace present has room for data and GC. */
+static const char *split_check(const struct fw_config *c)
+{
+	if (c->blk_percent > 100)
+		return "namespaces.block_percent must be 0..100";
+	if (c->blk_op_percent < 1 || c->blk_op_percent > 90)
+		return "namespaces.block_op_percent must be 1..90";
+	if (c->lba_size != 512 && c->lba_size != 4096)
+		return "namespaces.lba_size must be 512 or 4096";
+	if (blk_sbs(c) && blk_sbs(c) < blk_reserve(c) + 2)
+		return "namespaces.block_percent leaves the block namespace fewer than "
+		       "max(device.gc_reserve, 2) + 2 superblocks (nand.blocks x planes)";
+	if (blk_sbs(c) && (uint64_t)blk_sbs(c) * c->geo.channels * c->geo.ways *
+					  c->geo.pages_per_block *
+					  (c->geo.page_size / FW_FTL_UNIT) >=
+				  FW_FTL_LOST)
+		return "the block namespace has more than 2^32 - 2 4 KiB units";
+	return NULL;
 }
 
 const char *fw_config_check(const struct fw_config *c)
@@ -77,10 +123,17 @@ const char *fw_config_check(const struct fw_config *c)
 		return "device.max_value must be 1 .. 16 MiB - 1";
 	if (c->op_percent > 90)
 		return "device.op_percent must be 0..90";
-	if (c->gc_reserve < 1 ||
-	    (uint64_t)c->geo.planes * c->geo.blocks_per_plane < c->gc_reserve + 3)
+	msg = split_check(c);
+	if (msg)
+		return msg;
+	if (c->gc_reserve < 1 || (kv_sbs(c) && kv_sbs(c) < c->gc_reserve + 3))
 		return "device.gc_reserve must be >= 1 and leave 2 superblocks (nand.blocks x "
 		       "planes) for data";
+	if (!kv_sbs(c))
+		return c->capacity || c->max_keys
+			       ? "device.capacity and device.max_keys need a KV namespace "
+				 "(namespaces.block_percent < 100)"
+			       : NULL;
 	if (usable_capacity(c) == 0)
 		return "nand geometry leaves no usable capacity";
 	if (c->capacity > usable_capacity(c))
@@ -156,17 +209,45 @@ static int recover_new(struct fw_subsys *s)
 		 : 0;
 }
 
-static int recover(struct fw_subsys *s)
+/* A layout made with another split or geometry: not damage, another device. */
+static int other_device(struct fw_subsys *s, const char *what)
+{
+	char msg[320];
+
+	snprintf(msg, sizeof(msg),
+		 "catalog: %s was made with another NAND geometry (channels, ways, planes, "
+		 "blocks or page size) or namespace split (namespaces.block_percent, "
+		 "namespaces.block_op_percent)",
+		 what);
+	if (s->hal->log)
+		s->hal->log(s->hal->ctx, FW_LOG_ERR, msg);
+	return -EXDEV;
+}
+
+/* Is blob @name stored (whatever its size)? */
+static int blob_stored(struct fw_subsys *s, const char *name, bool *stored)
+{
+	uint8_t probe;
+	int rc = s->hal->meta_get_blob(s->hal->ctx, name, &probe, 0);
+
+	*stored = rc != -ENOENT;
+	return rc == -ENOENT || rc == -EINVAL || !rc ? 0 : rc;
+}
+
+/* The value-log layout; *fresh when there is none (a new device). */
+static int recover_vlog(struct fw_subsys *s, bool *fresh)
 {
 	size_t len = fw_vlog_state_size(&s->vlog);
 	uint8_t *buf = fw_malloc(len);
 	int rc;
 
+	*fresh = false;
 	if (!buf)
 		return -ENOMEM;
 	rc = s->hal->meta_get_blob(s->hal->ctx, FW_VLOG_BLOB, buf, len);
 	if (rc == -ENOENT) {
 		fw_free(buf);
+		*fresh = true;
 		return recover_new(s);
 	}
 	if (rc == -EINVAL) /* wrong size */
@@ -174,16 +255,74 @@ static int recover(struct fw_subsys *s)
 	if (!rc)
 		rc = fw_vlog_state_load(&s->vlog, buf, len);
 	fw_free(buf);
-	if (rc == -EINVAL || rc == -EXDEV) {
-		if (s->hal->log)
-			s->hal->log(s->hal->ctx, FW_LOG_ERR,
-				    "catalog: the value-log layout was made with another NAND "
-				    "geometry (channels, ways, planes, blocks or page size)");
-		return -EXDEV;
+	if (rc == -EINVAL || rc == -EXDEV)
+		return other_device(s, "the value-log layout");
+	return rc;
+}
+
+/* The block FTL's map and layout; *fresh when there is none. */
+static int recover_ftl(struct fw_subsys *s, bool *fresh)
+{
+	int rc = fw_ftl_load(&s->ftl);
+
+	*fresh = rc == -ENOENT;
+	if (rc == -EXDEV)
+		return other_device(s, "the block namespace's layout");
+	return *fresh ? 0 : rc;
+}
+
+/* A namespace this configuration does not have must not have left state. */
+static int recover_absent(struct fw_subsys *s)
+{
+	uint64_t n = 0;
+	bool stored;
+	int rc;
+
+	if (!fw_has_kv(s)) {
+		rc = blob_stored(s, FW_VLOG_BLOB, &stored);
+		if (!rc && !stored)
+			rc = s->hal->meta_iterate(s->hal->ctx, count_record, &n);
+		if (rc)
+			return rc;
+		if (stored || n)
+			return other_device(s, "the KV namespace (this configuration has none)");
 	}
+	if (!fw_has_blk(s)) {
+		rc = blob_stored(s, FW_FTL_BLOB, &stored);
+		if (rc)
+			return rc;
+		if (stored)
+			return other_device(s, "the block namespace (this configuration has none)");
+	}
+	return 0;
+}
+
+static int recover(struct fw_subsys *s)
+{
+	bool kv_fresh = false, blk_fresh = false;
+	int rc = recover_absent(s);
+
+	if (!rc && fw_has_kv(s))
+		rc = recover_vlog(s, &kv_fresh);
+	if (!rc && fw_has_blk(s))
+		rc = recover_ftl(s, &blk_fresh);
 	if (rc)
 		return rc;
-	return s->hal->meta_iterate(s->hal->ctx, load_record, s);
+	/* Both layouts are written by every commit, the first one included. */
+	if (fw_has_kv(s) && fw_has_blk(s) && kv_fresh != blk_fresh)
+		return bad_catalog(s,
+				   kv_fresh ? "the value-log layout is missing but the block "
+					      "namespace's is stored"
+					    : "the block namespace's layout is missing but the "
+					      "value-log layout is stored",
+				   NULL, 0);
+	if (fw_has_kv(s) && !kv_fresh)
+		rc = s->hal->meta_iterate(s->hal->ctx, load_record, s);
+	/* A new device with a block namespace commits both layouts now, so a
+	 * missing one is damage from then on. */
+	if (!rc && fw_has_blk(s) && blk_fresh)
+		rc = fw_batch_commit(s, true);
+	return rc;
 }
 
 static int persist_cb(void *arg)
@@ -208,6 +347,70 @@ static int moved_cb(void *arg, const uint8_t *key, uint8_t klen, const struct fw
 	}
 	fw_vlog_dead(&s->vlog, old->loc, klen, old->vlen);
 	return fw_batch_put(s, key, klen, old, cur);
+}
+
+static int ftl_persist_cb(void *arg)
+{
+	return fw_batch_commit(arg, false);
+}
+
+/* The value log on the first superblocks, the block FTL on the rest. */
+static int init_media(struct fw_subsys *s)
+{
+	const struct fw_config *c = &s->cfg;
+	uint32_t kv = kv_sbs(c), blk = blk_sbs(c);
+	int rc;
+
+	if (kv) {
+		rc = fw_vlog_init_range(&s->vlog, &s->nand, s->hal, &s->index, c->gc_reserve, 0,
+					kv);
+		if (rc)
+			return rc;
+		s->vlog.persist = persist_cb;
+		s->vlog.moved = moved_cb;
+		s->vlog.persist_arg = s;
+		s->kv_nsid = 1;
+	}
+	if (blk) {
+		rc = fw_ftl_init(&s->ftl, &s->nand, s->hal, kv, blk, blk_reserve(c),
+				 c->blk_op_percent);
+		if (rc)
+			return rc;
+		s->ftl.persist = ftl_persist_cb;
+		s->ftl.persist_arg = s;
+		s->blk_nsid = kv ? 2 : 1;
+	}
+	return 0;
+}
+
+static void fini_media(struct fw_subsys *s)
+{
+	if (fw_has_kv(s))
+		fw_vlog_fini(&s->vlog);
+	if (fw_has_blk(s))
+		fw_ftl_fini(&s->ftl);
+}
+
+static int create_namespaces(struct fw_subsys *s)
+{
+	int rc = 0;
+
+	if (fw_has_kv(s))
+		rc = fw_kvns_create(s, s->kv_nsid, &s->ns[s->kv_nsid]);
+	if (!rc && fw_has_blk(s))
+		rc = fw_blkns_create(s, s->blk_nsid, &s->ns[s->blk_nsid]);
+	return rc;
+}
+
+static void destroy_namespaces(struct fw_subsys *s)
+{
+	uint32_t i;
+
+	for (i = 1; i <= FW_MAX_NS; i++) {
+		if (s->ns[i])
+			s->ns[i]->ops->destroy(s->ns[i]);
+		s->ns[i] = NULL;
+	}
 }
 
 int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct fw_subsys **out)
@@ -237,36 +440,35 @@ int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct
 	rc = fw_index_init(&s->index);
 	if (rc)
 		goto out_nand;
-	rc = fw_vlog_init(&s->vlog, &s->nand, hal, &s->index, c->gc_reserve);
+	rc = init_media(s);
 	if (rc)
-		goto out_index;
+		goto out_media;
 	s->blob = fw_malloc(fw_vlog_state_size(&s->vlog));
 	if (!s->blob) {
 		rc = -ENOMEM;
-		goto out_vlog;
+		goto out_media;
 	}
 	fw_batch_init(s);
-	s->vlog.persist = persist_cb;
-	s->vlog.moved = moved_cb;
-	s->vlog.persist_arg = s;
-	s->capacity = c->capacity ? c->capacity : usable_capacity(c);
+	s->capacity = fw_has_kv(s) ? (c->capacity ? c->capacity : usable_capacity(c)) : 0;
 	s->start_ns = hal->now_ns(hal->ctx);
 	if (s->persistent) {
 		rc = recover(s);
 		if (rc)
-			goto out_vlog;
+			goto out_batch;
 	}
-	rc = fw_kvns_create(s, 1, &s->ns[1]);
+	rc = create_namespaces(s);
 	if (rc)
-		goto out_vlog;
+		goto out_ns;
 	*out = s;
 	return 0;
 
-out_vlog:
+out_ns:
+	destroy_namespaces(s);
+out_batch:
 	fw_batch_fini(s);
 	fw_free(s->blob);
-	fw_vlog_fini(&s->vlog);
-out_index:
+out_media:
+	fini_media(s);
 	fw_index_fini(&s->index);
 out_nand:
 	fw_nand_fini(&s->nand);
@@ -281,20 +483,19 @@ uint64_t fw_subsys_capacity(const struct fw_subsys *s)
 	return s->capacity;
 }
 
+uint32_t fw_subsys_kv_nsid(const struct fw_subsys *s)
+{
+	return s->kv_nsid;
+}
+
+uint32_t fw_subsys_blk_nsid(const struct fw_subsys *s)
+{
+	return s->blk_nsid;
+}
+
 int fw_subsys_flush(struct fw_subsys *s)
 {
 	return fw_batch_commit(s, true);
-}
-
-static void destroy_namespaces(struct fw_subsys *s)
-{
-	uint32_t i;
-
-	for (i = 1; i <= FW_MAX_NS; i++) {
-		if (s->ns[i])
-			s->ns[i]->ops->destroy(s->ns[i]);
-		s->ns[i] = NULL;
-	}
 }
 
 void fw_subsys_destroy(struct fw_subsys *s)
@@ -306,7 +507,7 @@ void fw_subsys_destroy(struct fw_subsys *s)
 	fw_subsys_flush(s); /* a failure is logged and rolled back: the catalog stays consistent */
 	destroy_namespaces(s);
 	fw_batch_fini(s);
-	fw_vlog_fini(&s->vlog);
+	fini_media(s);
 	fw_index_fini(&s->index);
 	fw_nand_fini(&s->nand);
 	fw_free(s->blob);

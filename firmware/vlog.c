@@ -35,7 +35,7 @@ static uint64_t stream_ppn(const struct fw_vlog *vl, uint32_t sb, uint64_t off)
 	uint64_t k = off / vl->page_size;
 	uint32_t die = (uint32_t)(k % vl->nand->ndies);
 
-	return fw_nand_ppn(vl->nand, die, sb, (uint32_t)(k / vl->nand->ndies));
+	return fw_nand_ppn(vl->nand, die, vl->first_sb + sb, (uint32_t)(k / vl->nand->ndies));
 }
 
 static void reset_sb(struct fw_sb *s)
@@ -49,17 +49,25 @@ static void reset_sb(struct fw_sb *s)
 int fw_vlog_init(struct fw_vlog *vl, struct fw_nand *nand, const struct fw_hal *hal,
 		 struct fw_index *index, uint32_t reserve)
 {
+	return fw_vlog_init_range(vl, nand, hal, index, reserve, 0, nand->blocks_per_die);
+}
+
+int fw_vlog_init_range(struct fw_vlog *vl, struct fw_nand *nand, const struct fw_hal *hal,
+		       struct fw_index *index, uint32_t reserve, uint32_t first_sb, uint32_t nsb)
+{
 	uint32_t i;
 
 	memset(vl, 0, sizeof(*vl));
 	vl->nand = nand;
 	vl->hal = hal;
 	vl->index = index;
-	vl->nsb = nand->blocks_per_die;
+	vl->first_sb = first_sb;
+	vl->nsb = nsb;
 	vl->page_size = nand->geo.page_size;
 	vl->sb_bytes = (uint64_t)nand->ndies * nand->geo.pages_per_block * vl->page_size;
 	vl->reserve = reserve;
-	if (vl->nsb < reserve + 2)
+	if (first_sb > nand->blocks_per_die || nsb > nand->blocks_per_die - first_sb ||
+	    vl->nsb < reserve + 2)
 		return -EINVAL;
 	/* Two queued programs per die before a Store has to wait for NAND. */
 	vl->wb_ns = 2ull * nand->tm.prog_ns[2];
@@ -643,7 +651,8 @@ static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 
 	forget_straddler(vl, v);
 	for (d = 0; d < vl->nand->ndies; d++) {
-		if (vl->hal->nand_erase(vl->hal->ctx, (uint64_t)d * vl->nand->blocks_per_die + v))
+		if (vl->hal->nand_erase(vl->hal->ctx,
+					(uint64_t)d * vl->nand->blocks_per_die + vl->first_sb + v))
 			bad++;
 		fw_nand_erase(vl->nand, d, now);
 	}
@@ -701,16 +710,18 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	return 0;
 }
 
-/* Serialized layout: u32 magic, u32 nsb, u64 sb_bytes, u32 cur, u32 rsvd,
- * u64 off, then nsb x struct fw_sb.  Host byte order: it never leaves the
- * machine that wrote it (and the magic catches a foreign file). */
+/* Serialized layout: u32 magic, u32 nsb, u64 sb_bytes, u32 cur, u32
+ * first_sb, u64 off, then nsb x struct fw_sb.  Host byte order: it never
+ * leaves the machine that wrote it (and the magic catches a foreign file).
+ * first_sb was a reserved zero before the array could be split, which is
+ * what a log over the whole array still writes. */
 #define STATE_MAGIC 0x4e564c47u
 struct state_hdr {
 	uint32_t magic;
 	uint32_t nsb;
 	uint64_t sb_bytes;
 	uint32_t cur;
-	uint32_t rsvd;
+	uint32_t first_sb;
 	uint64_t off;
 };
 
@@ -721,7 +732,7 @@ size_t fw_vlog_state_size(const struct fw_vlog *vl)
 
 void fw_vlog_state_save(const struct fw_vlog *vl, void *buf)
 {
-	struct state_hdr h = { STATE_MAGIC, vl->nsb, vl->sb_bytes, vl->cur, 0, vl->off };
+	struct state_hdr h = { STATE_MAGIC, vl->nsb, vl->sb_bytes, vl->cur, vl->first_sb, vl->off };
 
 	memcpy(buf, &h, sizeof(h));
 	memcpy((uint8_t *)buf + sizeof(h), vl->sb, (size_t)vl->nsb * sizeof(struct fw_sb));
@@ -808,6 +819,8 @@ int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len)
 		return bad_layout(vl, "bad magic", 0, h.magic);
 	if (h.nsb != vl->nsb || h.sb_bytes != vl->sb_bytes)
 		return -EINVAL;
+	if (h.first_sb != vl->first_sb)
+		return -EXDEV;
 	if (h.cur >= vl->nsb || h.off >= vl->sb_bytes)
 		return bad_layout(vl, "frontier out of range", h.cur, h.off);
 	memcpy(vl->sb, (const uint8_t *)buf + sizeof(h), (size_t)vl->nsb * sizeof(struct fw_sb));

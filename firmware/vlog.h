@@ -21,6 +21,12 @@
  * Record header (12 bytes, little-endian): u16 magic 0x4b56, u8 key length,
  * u8 flags (bit 0 aligned), u32 value length, u32 CRC-32C of key + value.
  *
+ * The log owns a contiguous range of superblocks [first_sb, first_sb + nsb)
+ * of the NAND array (all of them unless the device also has a block
+ * namespace, whose FTL owns another range).  Superblock numbers in
+ * locations and in the layout are relative to first_sb; the layout records
+ * the range and is refused when loaded into another one.
+ *
  * Garbage collection: when free superblocks fall to the reserve, the full
  * superblock with the fewest live bytes is the victim; every live record that
  * has a byte in it (found by scanning it, plus the record straddling in from
@@ -88,7 +94,8 @@ struct fw_vlog {
 	struct fw_nand *nand;
 	const struct fw_hal *hal;
 	struct fw_index *index;
-	uint32_t nsb;
+	uint32_t first_sb; /* first superblock of the array the log owns */
+	uint32_t nsb;	   /* superblocks it owns */
 	uint32_t page_size;
 	uint64_t sb_bytes;
 	uint32_t reserve; /* free superblocks kept for GC */
@@ -125,6 +132,19 @@ struct fw_vlog {
 
 int fw_vlog_init(struct fw_vlog *vl, struct fw_nand *nand, const struct fw_hal *hal,
 		 struct fw_index *index, uint32_t reserve);
+
+/**
+ * fw_vlog_init_range() - a log over superblocks [@first_sb, @first_sb + @nsb).
+ * @reserve: free superblocks kept for GC.
+ *
+ * fw_vlog_init() is this over the whole array.  The log never reads,
+ * programs or erases a block outside its range.
+ *
+ * Return: 0; -EINVAL when the range leaves the array or is smaller than
+ * @reserve + 2; -ENOMEM.
+ */
+int fw_vlog_init_range(struct fw_vlog *vl, struct fw_nand *nand, const struct fw_hal *hal,
+		       struct fw_index *index, uint32_t reserve, uint32_t first_sb, uint32_t nsb);
 void fw_vlog_fini(struct fw_vlog *vl);
 
 /* Bytes the log can hold, reserve excluded. */
@@ -175,7 +195,13 @@ bool fw_vlog_holds(const struct fw_vlog *vl, uint64_t loc, uint64_t len);
 /* Write the open page's filled bytes to media so they survive a host crash. */
 int fw_vlog_stage(struct fw_vlog *vl);
 
-/* Serialize / restore the layout (frontier + superblock table). */
+/*
+ * Serialize / restore the layout (range, frontier + superblock table).
+ * fw_vlog_state_load() returns 0; -EINVAL for a layout of another size or
+ * NAND geometry; -EXDEV for a layout of another superblock range (another
+ * namespace split); -EUCLEAN when it is damaged (logged); -EIO when the
+ * open page cannot be read back.
+ */
 size_t fw_vlog_state_size(const struct fw_vlog *vl);
 void fw_vlog_state_save(const struct fw_vlog *vl, void *buf);
 int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len);

@@ -82,7 +82,7 @@ SOCK=/tmp/nvkv-crash-$$.sock
 # The workload keeps about half of it live and rewrites it every few hundred operations, so GC
 # runs every fraction of a second.  Exact DMA packs PRP values: live data is what counts.
 EMU_ARGS=(--nand-channels 2 --nand-ways 2 --nand-blocks 12 --nand-pages 8 --nand-page-size 4K
-	--device-dma exact --lmdb-map-mb 256 --log-level warn)
+	--namespaces-block-percent 0 --device-dma exact --lmdb-map-mb 256 --log-level warn)
 
 EMU=
 cleanup() {

@@ -572,7 +572,8 @@ static void start_small(void)
 {
 	ck_assert_int_eq(emu_start(&emu, "--store", store_dir, "--device-vwc", "false",
 				   "--nand-channels", "1", "--nand-ways", "2", "--nand-blocks", "8",
-				   "--nand-pages", "16", "--nand-page-size", "4096", NULL),
+				   "--nand-pages", "16", "--nand-page-size", "4096",
+				   "--namespaces-block-percent", "0", NULL),
 			 0);
 	dev = open_dev();
 }

@@ -36,9 +36,20 @@ static char base[64], clean_dir[96], crash_dir[96], work[96], errlog[128];
 static struct emu_proc emu;
 static int cases, refused, started, unrecovered;
 
-static const char *const geo[] = { "--nand-channels",  "2",  "--nand-ways",   "2",
-				   "--nand-blocks",    "8",  "--nand-pages",  "16",
-				   "--nand-page-size", "4K", "--lmdb-map-mb", "16" };
+static const char *const geo[] = { "--nand-channels",
+				   "2",
+				   "--nand-ways",
+				   "2",
+				   "--nand-blocks",
+				   "8",
+				   "--nand-pages",
+				   "16",
+				   "--nand-page-size",
+				   "4K",
+				   "--lmdb-map-mb",
+				   "16",
+				   "--namespaces-block-percent",
+				   "0" };
 
 static void rm_mkdir(const char *dir)
 {

@@ -74,6 +74,7 @@ static int f_program(void *ctx, uint64_t ppn, const void *buf)
 	if (fault_hit(e, FH_NAND_PROGRAM))
 		return -EIO;
 	e->programs++;
+	e->blk_writes[ppn / e->pages_per_block]++;
 	memcpy(e->media + ppn * e->page_size, buf, e->page_size);
 	return 0;
 }
@@ -87,6 +88,7 @@ static int f_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
 	if (e->frozen)
 		return -EIO;
 	e->stages++;
+	e->blk_writes[ppn / e->pages_per_block]++;
 	memcpy(e->media + ppn * e->page_size, buf, len);
 	return 0;
 }
@@ -100,6 +102,7 @@ static int f_erase(void *ctx, uint64_t block)
 	if (fault_hit(e, FH_NAND_ERASE))
 		return -EIO;
 	e->erases++;
+	e->blk_writes[block]++;
 	/* Erased NAND reads as 0xff: stale data must never come back. */
 	memset(e->media + block * e->pages_per_block * e->page_size, 0xff,
 	       (size_t)e->pages_per_block * e->page_size);
@@ -180,6 +183,7 @@ static int f_meta_commit(void *ctx, int sync)
 	memcpy(e->meta, e->pending, (size_t)e->meta_hi * sizeof(e->meta[0]));
 	memcpy(e->blob, e->pending_blob, e->pending_blob_len);
 	e->blob_len = e->pending_blob_len;
+	memcpy(e->blobs, e->pending_blobs, sizeof(e->blobs));
 	e->commits++;
 	return 0;
 }
@@ -200,15 +204,46 @@ static int f_meta_iterate(void *ctx, int (*fn)(void *, const void *, size_t, con
 	return 0;
 }
 
+static struct fh_blob *blob_slot(struct fh_blob *t, const char *name, bool create)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < FH_MAX_BLOBS; i++) {
+		if (t[i].len && !strcmp(t[i].name, name))
+			return &t[i];
+		if (!t[i].len && free_slot < 0)
+			free_slot = i;
+	}
+	if (!create || free_slot < 0 || strlen(name) >= sizeof(t[0].name))
+		return NULL;
+	snprintf(t[free_slot].name, sizeof(t[free_slot].name), "%s", name);
+	return &t[free_slot];
+}
+
+struct fh_blob *fh_blob_find(struct fh_env *e, const char *name)
+{
+	return blob_slot(e->blobs, name, false);
+}
+
 static int f_set_blob(void *ctx, const char *name, const void *data, size_t len)
 {
 	struct fh_env *e = ctx;
+	struct fh_blob *b;
 
 	int rc = meta_write_fault(e);
 
-	(void)name;
 	if (rc)
 		return rc;
+	if (strcmp(name, "vlog")) {
+		b = blob_slot(e->pending_blobs, name, true);
+		if (!b || !len || len > FH_BLOB_MAX) {
+			e->txn_dead = true;
+			return -ENOSPC;
+		}
+		memcpy(b->data, data, len);
+		b->len = (uint32_t)len;
+		return 0;
+	}
 	if (len > sizeof(e->pending_blob))
 		return -ENOSPC;
 	memcpy(e->pending_blob, data, len);
@@ -219,8 +254,17 @@ static int f_set_blob(void *ctx, const char *name, const void *data, size_t len)
 static int f_get_blob(void *ctx, const char *name, void *data, size_t len)
 {
 	struct fh_env *e = ctx;
+	const struct fh_blob *b;
 
-	(void)name;
+	if (strcmp(name, "vlog")) {
+		b = blob_slot(e->blobs, name, false);
+		if (!b)
+			return -ENOENT;
+		if (len != b->len)
+			return -EINVAL;
+		memcpy(data, b->data, len);
+		return 0;
+	}
 	if (!e->blob_len)
 		return -ENOENT;
 	if (len != e->blob_len)
@@ -250,6 +294,7 @@ void fh_small_config(struct fw_config *c)
 	c->max_value = 64 * 1024;
 	c->max_ioq = 4;
 	c->mqes = 256;
+	c->blk_percent = 0; /* KV only: tests of the block namespace ask for it */
 }
 
 void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)
@@ -261,6 +306,8 @@ void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)
 			 cfg->geo.blocks_per_plane * cfg->geo.pages_per_block;
 	e->media = calloc(e->media_pages, e->page_size);
 	ck_assert_ptr_nonnull(e->media);
+	e->blk_writes = calloc(e->media_pages / e->pages_per_block, sizeof(*e->blk_writes));
+	ck_assert_ptr_nonnull(e->blk_writes);
 	e->fail_read_after = -1;
 	e->now = 1000000;
 	e->hal = (struct fw_hal){ .ctx = e,
@@ -283,7 +330,9 @@ void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)
 void fh_env_fini(struct fh_env *e)
 {
 	free(e->media);
+	free(e->blk_writes);
 	e->media = NULL;
+	e->blk_writes = NULL;
 }
 
 void fh_env_crash(struct fh_env *e)
@@ -291,6 +340,7 @@ void fh_env_crash(struct fh_env *e)
 	memcpy(e->pending, e->meta, (size_t)e->meta_hi * sizeof(e->meta[0]));
 	memcpy(e->pending_blob, e->blob, e->blob_len);
 	e->pending_blob_len = e->blob_len;
+	memcpy(e->pending_blobs, e->blobs, sizeof(e->blobs));
 }
 
 /* ---- host ------------------------------------------------------------------ */

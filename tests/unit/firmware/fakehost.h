@@ -17,6 +17,15 @@
 
 #define FH_MEM_SIZE (8u << 20)
 #define FH_MAX_META 4096
+#define FH_MAX_BLOBS 32	 /* named blobs besides "vlog" */
+#define FH_BLOB_MAX 8192 /* bytes of one of them */
+
+/* A named catalog blob other than "vlog" (which keeps blob/blob_len). */
+struct fh_blob {
+	char name[24];
+	uint32_t len; /* 0: absent */
+	uint8_t data[FH_BLOB_MAX];
+};
 
 struct fh_meta_rec {
 	uint8_t key[16];
@@ -65,8 +74,12 @@ struct fh_env {
 	int meta_hi; /* catalog slots ever used */
 	/* catalog: committed and pending copies */
 	struct fh_meta_rec meta[FH_MAX_META], pending[FH_MAX_META];
-	uint8_t blob[1 << 16], pending_blob[1 << 16];
+	uint8_t blob[1 << 16], pending_blob[1 << 16]; /* "vlog" */
 	size_t blob_len, pending_blob_len;
+	struct fh_blob blobs[FH_MAX_BLOBS], pending_blobs[FH_MAX_BLOBS];
+	/* NAND operations (program, stage, erase) per physical block, NULL
+	 * until fh_env_init(): which superblocks a component touched. */
+	uint32_t *blk_writes;
 	uint64_t commits;
 	struct fw_hal hal;
 	char last_log[256];
@@ -92,6 +105,8 @@ struct fh_host {
 
 void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent);
 void fh_env_fini(struct fh_env *e);
+/* The committed blob @name (NULL when absent), to inspect or damage. */
+struct fh_blob *fh_blob_find(struct fh_env *e, const char *name);
 /* Simulate a crash: pending (uncommitted) catalog changes vanish. */
 void fh_env_crash(struct fh_env *e);
 /* Arm fault @kind at operation @at (counted from now, 1 = the next one). */
@@ -99,7 +114,8 @@ void fh_fault_arm(struct fh_env *e, enum fh_fault_kind kind, uint64_t at, bool p
 /* Disarm every fault and restart the operation counts. */
 void fh_fault_clear(struct fh_env *e);
 
-/* Small geometry for tests: 2 ch x 2 ways, 8 blocks x 16 pages of 4 KiB. */
+/* Small geometry for tests: 2 ch x 2 ways, 8 blocks x 16 pages of 4 KiB,
+ * KV namespace only (blk_percent 0). */
 void fh_small_config(struct fw_config *c);
 
 void fh_host_init(struct fh_host *h, struct fh_env *e, struct fw_subsys *s);

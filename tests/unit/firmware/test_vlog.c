@@ -527,6 +527,59 @@ START_TEST(record_filling_the_last_superblock_is_refused_regression)
 }
 END_TEST
 
+/*
+ * A log over superblocks [4, 8) of the array: under GC it programs, stages
+ * and erases only blocks of those superblocks, and its layout is refused by
+ * a log over another range (another namespace split) with -EXDEV, as a
+ * layout of another geometry is refused.
+ */
+START_TEST(log_stays_in_its_superblock_range)
+{
+	uint64_t b, nblocks;
+	uint8_t *blob;
+	size_t len;
+	char key[8];
+	int i;
+
+	init_geo(4096);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 5, 4), -EINVAL);
+	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 4, 4), 0);
+	srand(8);
+	for (i = 0; i < 300; i++) {
+		char v[3000];
+
+		snprintf(key, sizeof(key), "r%d", i % 30);
+		memset(v, i, sizeof(v));
+		put(key, v, sizeof(v), false);
+	}
+	ck_assert_int_eq(fw_vlog_stage(&vl), 0);
+	ck_assert_uint_gt(vl.st.gc_runs, 0);
+	nblocks = env.media_pages / env.pages_per_block;
+	for (b = 0; b < nblocks; b++)
+		if (b % nand.blocks_per_die < 4)
+			ck_assert_uint_eq(env.blk_writes[b], 0);
+	for (i = 270; i < 300; i++) {
+		char v[3000];
+
+		snprintf(key, sizeof(key), "r%d", i % 30);
+		memset(v, i, sizeof(v));
+		get(key, v, sizeof(v));
+	}
+	len = fw_vlog_state_size(&vl);
+	blob = malloc(len);
+	fw_vlog_state_save(&vl, blob);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 0, 4), 0);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len), -EXDEV);
+	fw_vlog_fini(&vl);
+	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 4, 4), 0);
+	ck_assert_int_eq(fw_vlog_state_load(&vl, blob, len), 0);
+	free(blob);
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -543,6 +596,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, erased_superblock_is_no_straddler_regression);
 	tcase_add_test(tc, gc_moves_a_corrupt_live_record_as_is_regression);
 	tcase_add_test(tc, record_filling_the_last_superblock_is_refused_regression);
+	tcase_add_test(tc, log_stays_in_its_superblock_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
