@@ -173,6 +173,8 @@ static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const v
 	    (flags &
 	     ~(0xffu | NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST | NVKV_F_XFER_STRICT)))
 		return -EINVAL;
+	if (!d->kv_nsid)
+		return -ENXIO; /* a block-only device: no value size applies */
 	return vlen > d->info.max_value ? -EMSGSIZE : 0;
 }
 

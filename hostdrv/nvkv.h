@@ -19,7 +19,8 @@
  *
  * Return values: 0 for success; a negative errno when the call failed on the
  * host or the transport (-EINVAL bad argument, -ENODEV device gone, -ETIMEDOUT
- * no answer in time, -EAGAIN queue full, -ENOMEM, ...); a positive value when
+ * no answer in time, -EAGAIN queue full, -ENOMEM, -ENXIO a KV call on a
+ * device without a KV namespace, ...); a positive value when
  * the device answered with an NVMe status: (SCT << 8) | SC, e.g.
  * NVKV_KEY_NOT_EXIST (0x87).  nvkv_strerror() names both kinds.
  *
