@@ -808,21 +808,61 @@ const char cli_list_ns_usage[] =
 /* ---- statistics -------------------------------------------------------------------------- */
 
 /*
- * The per-namespace part of `nvkv stats`.  The statistics log (C0h) is still
- * one device-wide record, KV-centred; until the device reports per
- * namespace, this shows each namespace's size and use as Identify gives them.
+ * One namespace's statistics log (version 2: Get Log Page C0h with its NSID)
+ * as two indented lines under its list line: its commands, and its share of
+ * the PCIe and NAND traffic.  The wire format is cmdset/stats.h's; change
+ * this function when it changes.
+ */
+static void print_ns_stats(FILE *f, const struct kvc_stats_log *l)
+{
+	uint64_t pcie = 0;
+	unsigned int i, m, n = 0;
+
+	fprintf(f, "       commands:");
+	for (i = 0; i < KVC_OP_NUM; i++) {
+		if (!l->cmds[i])
+			continue;
+		fprintf(f, "%s %s %llu", n++ ? "," : "", kvc_stat_op_name((enum kvc_stat_op)i),
+			(unsigned long long)l->cmds[i]);
+		if (l->errors[i])
+			fprintf(f, " (%llu failed)", (unsigned long long)l->errors[i]);
+		fprintf(f, " mean %.1f us", (double)l->lat_sum_ns[i] / (double)l->cmds[i] / 1e3);
+	}
+	fprintf(f, "%s\n", n ? "" : " none");
+	for (m = 0; m < KVC_XM_NUM; m++)
+		pcie += l->m_pcie_bytes[m][0] + l->m_pcie_bytes[m][1];
+	fprintf(f,
+		"       %llu bytes written by hosts; PCIe %llu bytes; NAND %llu programs, %llu "
+		"reads, %llu erases; GC moved %llu bytes\n",
+		(unsigned long long)l->host_bytes_written, (unsigned long long)pcie,
+		(unsigned long long)l->nand_programs, (unsigned long long)l->nand_reads,
+		(unsigned long long)l->nand_erases, (unsigned long long)l->gc_bytes);
+}
+
+/*
+ * The per-namespace part of `nvkv stats`: each namespace's Identify line,
+ * then its own statistics when the device keeps them per namespace (a log
+ * that does not name the namespace is the device's, already printed above).
  */
 void cli_stats_namespaces(struct cli *c, FILE *f)
 {
+	struct kvc_stats_log *l = calloc(1, sizeof(*l));
 	struct nvkv_ns_info ns[16];
 	unsigned int n = 0, i;
-	int rc = nvkv_ns_list(c->d, ns, 16, &n);
+	int rc = l ? nvkv_ns_list(c->d, ns, 16, &n) : -ENOMEM;
 
 	if (rc) {
 		fprintf(stderr, "nvkv: stats: namespaces: %s\n", nvkv_strerror(rc));
+		free(l);
 		return;
 	}
 	fprintf(f, "namespaces\n");
-	for (i = 0; i < n && i < 16; i++)
+	for (i = 0; i < n && i < 16; i++) {
 		print_ns_line(f, i, &ns[i]);
+		memset(l, 0, sizeof(*l));
+		if (!nvkv_ns_stats(c->d, ns[i].nsid, l, sizeof(*l)) && l->version >= 2 &&
+		    l->nsid == ns[i].nsid)
+			print_ns_stats(f, l);
+	}
+	free(l);
 }
