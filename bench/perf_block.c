@@ -91,7 +91,10 @@ static double run_phase(struct job *j, struct phase *ph, bool write, uint64_t n,
 				return rc;
 			sent++;
 		}
-		rc = nvkv_queue_poll(j->q);
+		/* Full (or all sent): wait, which sleeps on the interrupt after a
+		 * short spin and leaves the CPU to the device on a small machine. */
+		rc = sent - ph->done >= qd || sent == n ? nvkv_queue_wait(j->q, 1)
+							: nvkv_queue_poll(j->q);
 		if (rc < 0)
 			return rc;
 	}
