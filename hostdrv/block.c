@@ -92,7 +92,7 @@ static int build_write_zeroes(struct nvkv_dev *d, struct kvc_sqe *sqe, uint32_t 
 	int rc = check_rw(d, nsid, nlb, NULL, flags, NVKV_BLK_FUA | NVKV_BLK_DEAC, NULL);
 
 	if (!rc)
-		rw_sqe(sqe, NVKV_NVM_WRITE_ZEROES, nsid, slba, nlb,
+		rw_sqe(sqe, KVC_NVM_WRITE_ZEROES, nsid, slba, nlb,
 		       fua(flags) | (flags & NVKV_BLK_DEAC ? NVKV_NVM_DEAC : 0));
 	return rc;
 }
@@ -110,7 +110,7 @@ static int build_dsm(struct nvkv_dev *d, struct kvc_sqe *sqe, uint32_t nsid, uns
 	if (!ns || ns->csi != NVKV_CSI_NVM)
 		return -ENXIO;
 	memset(sqe, 0, sizeof(*sqe));
-	sqe->opc = NVKV_NVM_DSM;
+	sqe->opc = KVC_NVM_DSM;
 	kvc_sqe_set_nsid(sqe, nsid);
 	kvc_sqe_set_dw(sqe, 10, nr - 1);
 	kvc_sqe_set_dw(sqe, 11, attrs);

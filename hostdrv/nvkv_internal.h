@@ -199,10 +199,8 @@ int nvkv_ns_desc_csi(const void *list, uint8_t *csi);
  * Management range: context attributes 0-3, length 4-7, SLBA 8-15). */
 void nvkv_dsm_encode(uint8_t *buf, const struct nvkv_dsm_range *r, unsigned int nr);
 
-/* NVM command set opcodes beyond cmdset/nvm.h's. */
-#define NVKV_NVM_WRITE_ZEROES 0x08
-#define NVKV_NVM_DSM 0x09
-#define NVKV_NVM_DEAC (1u << 25) /* Write Zeroes CDW12 */
+/* Write Zeroes CDW12: deallocate (NVM Command Set Specification, Write Zeroes). */
+#define NVKV_NVM_DEAC (1u << 25)
 
 int nvkv_udrv_start(struct nvkv_dev *d);
 void nvkv_udrv_stop(struct nvkv_dev *d);
