@@ -382,7 +382,7 @@ static const struct option rw_longopts[] = {
 	{ "timeout", required_argument, NULL, B_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
-static const char rw_shortopts[] = ":n:s:c:z:y:d:M:ftVw";
+static const char rw_shortopts[] = ":n:s:c:z:y:d:M:ftw"; /* -V is nvkv --version */
 
 int cmd_read(struct cli *c)
 {
@@ -410,7 +410,7 @@ const char cli_read_usage[] =
 	"  -d, --data FILE             write the data there (default: standard output)\n"
 	"  -f, --force-unit-access     FUA\n"
 	"  -t, --latency               print the command's latency (us) to stderr\n"
-	"  -V, --show-command / -w, --dry-run   print the command (and do not send it)\n"
+	"  --show-command, -w, --dry-run   print the command (and do not send it)\n"
 	"  -y, --metadata-size 0       the LBA formats have no metadata\n"
 	"  --timeout MS                fail the command after MS milliseconds\n"
 	"Without -c and -z one block moves.  Prints 'read: Success' to stderr.\n"
@@ -429,7 +429,7 @@ const char cli_write_usage[] =
 	"                              padded with zeros\n"
 	"  -f, --force-unit-access     FUA: durable when the command completes\n"
 	"  -t, --latency               print the command's latency (us) to stderr\n"
-	"  -V, --show-command / -w, --dry-run   print the command (and do not send it)\n"
+	"  --show-command, -w, --dry-run   print the command (and do not send it)\n"
 	"  -y, --metadata-size 0       the LBA formats have no metadata\n"
 	"  --timeout MS                fail the command after MS milliseconds\n"
 	"Prints 'write: Success' to stderr.  Exit status as nvkv read.\n";

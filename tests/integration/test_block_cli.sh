@@ -71,6 +71,11 @@ head -c 100 /dev/urandom >"$TMP/short"
 expect 0 "write --force-unit-access with short input" -- B write -s 20 -c 0 -z 4096 -f -d "$TMP/short"
 expect 0 "read it" -- B read -s 20 -c 0 -z 4096 -d "$TMP/got"
 check "short input padded with zeros" -- cmp -s "$TMP/got" <(cat "$TMP/short"; head -c 3996 /dev/zero)
+expect 0 "write --show-command --dry-run" -- B write -s 11 -c 0 --show-command -w
+check "dry run: the command, opcode 01h, NLB 0" -- out_has "opcode       : 01"
+check "dry run: nblocks 0's based" -- out_has "nblocks      : 0000"
+expect 0 "read after the dry run" -- B read -s 11 -c 0 -d "$TMP/got"
+check "dry run sent nothing" -- cmp -s "$TMP/got" <(tail -c +4097 "$TMP/in" | head -c 4096)
 expect 0 "write-zeroes block 11" -- B write-zeroes -s 11 -c 0
 check "write-zeroes message" -- out_has "NVME Write Zeroes Success"
 expect 0 "dsm --ad block 12" -- B dsm --slbs 12 --blocks 1 --ad

@@ -245,6 +245,10 @@ START_TEST(help_for_each_block_command)
 	}
 	ck_assert_int_eq(run("read", "--help", NULL), EX_OK);
 	ck_out_has("0's based");
+	/* -V is nvkv --version wherever it stands: no command may offer it. */
+	ck_assert_msg(!strstr(out, "-V"), "read --help offers -V: %s", out);
+	ck_assert_int_eq(run("write", "--help", NULL), EX_OK);
+	ck_assert_msg(!strstr(out, "-V"), "write --help offers -V: %s", out);
 	ck_assert_int_eq(run("--help", NULL), EX_OK);
 	ck_out_has("read | write");
 	ck_out_has("list-ns | id-ns");
