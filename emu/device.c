@@ -215,7 +215,8 @@ static void start_failed(const struct emu_config *cfg, int rc)
 			cfg->store);
 	else if (rc == -EXDEV)
 		emu_log(0,
-			"%s: made with another NAND geometry; start with the one it was made with",
+			"%s: made with another NAND geometry or namespace split; start with the "
+			"one it was made with",
 			cfg->store);
 	else
 		emu_log(0, "cannot start the device%s%s: %s", *cfg->store ? " from " : "",

@@ -333,7 +333,6 @@ START_TEST(capacity_split_is_honoured)
 
 	setup_geo(page_sizes[_i], false);
 	ck_assert_int_eq(fw_index_init(&ix), 0);
-	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 0, SPLIT), 0);
 	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 0, NSB + 1), -EINVAL);
 	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 0, SPLIT), 0);
 	open_ftl(15);
