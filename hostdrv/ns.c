@@ -4,9 +4,12 @@
  * namespace's command set from its descriptor list (CNS 03h) and its sizes
  * from the command set's Identify Namespace (NVM: CNS 00h; KV: CNS 05h with
  * CSI 01h).  An enumeration is published as a whole table that block
- * submissions read without a lock; tables replaced by a later enumeration
- * stay allocated until the device is closed, as a submission on another
- * thread may still be reading one.
+ * submissions read without a lock (only fields that never change in a
+ * table: NSID, command set, LBA size, limits); a later enumeration that
+ * finds the same namespaces refreshes the sizes in place under the device
+ * lock, one that finds others publishes a new table, and replaced tables stay
+ * allocated until the device is closed, as a submission on another thread may
+ * still be reading one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -198,6 +201,41 @@ static int active_list(struct nvkv_dev *d, uint32_t *ids, unsigned int *n)
 	return 0;
 }
 
+static bool same_namespace(const struct nvkv_ns_info *a, const struct nvkv_ns_info *b)
+{
+	return a->nsid == b->nsid && a->csi == b->csi && a->lbaf == b->lbaf &&
+	       a->nlbaf == b->nlbaf && a->lba_size == b->lba_size && a->blocks == b->blocks &&
+	       a->max_transfer == b->max_transfer;
+}
+
+/*
+ * Make @t the current enumeration (caller holds d->lock).  The same
+ * namespaces as the current table only refresh its sizes in place (what
+ * block submissions read never changes), so enumerating again and again
+ * does not pile up tables; anything else is published as a new table.
+ */
+static void publish(struct nvkv_dev *d, struct nvkv_ns_table *t)
+{
+	struct nvkv_ns_table *cur = d->ns_table;
+	unsigned int i;
+
+	for (i = 0; cur && cur->n == t->n && i < t->n; i++)
+		if (!same_namespace(&cur->ns[i], &t->ns[i]))
+			break;
+	if (cur && cur->n == t->n && i == t->n) {
+		for (i = 0; i < t->n; i++) {
+			cur->ns[i].size = t->ns[i].size;
+			cur->ns[i].capacity = t->ns[i].capacity;
+			cur->ns[i].used = t->ns[i].used;
+		}
+		free(t->ns);
+		free(t);
+		return;
+	}
+	t->older = cur;
+	__atomic_store_n(&d->ns_table, t, __ATOMIC_RELEASE);
+}
+
 int nvkv_ns_scan(struct nvkv_dev *d)
 {
 	bool first = table(d) == NULL;
@@ -226,8 +264,7 @@ int nvkv_ns_scan(struct nvkv_dev *d)
 	for (i = 0; i < n; i++)
 		if (t->ns[i].csi == NVKV_CSI_NVM)
 			t->ns[i].max_transfer = max_transfer(d, t->ns[i].lba_size);
-	t->older = d->ns_table;
-	__atomic_store_n(&d->ns_table, t, __ATOMIC_RELEASE);
+	publish(d, t);
 	return 0;
 }
 
@@ -269,9 +306,10 @@ int nvkv_ns_get(struct nvkv_dev *d, uint32_t nsid, struct nvkv_ns_info *ns)
 
 	if (!d || !ns)
 		return -EINVAL;
+	pthread_mutex_lock(&d->lock); /* sizes may be refreshing (publish()) */
 	n = nvkv_ns_lookup(d, nsid);
-	if (!n)
-		return -ENXIO;
-	*ns = *n;
-	return 0;
+	if (n)
+		*ns = *n;
+	pthread_mutex_unlock(&d->lock);
+	return n ? 0 : -ENXIO;
 }

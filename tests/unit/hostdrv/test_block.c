@@ -457,6 +457,51 @@ START_TEST(ns_lookup_and_first)
 }
 END_TEST
 
+static struct nvkv_ns_table *heap_table(unsigned int n, uint64_t used)
+{
+	struct nvkv_ns_table *t = calloc(1, sizeof(*t));
+	unsigned int i;
+
+	t->n = n;
+	t->ns = calloc(n, sizeof(*t->ns));
+	for (i = 0; i < n; i++)
+		t->ns[i] = (struct nvkv_ns_info){ .nsid = i + 1,
+						  .csi = NVKV_CSI_NVM,
+						  .lba_size = 4096,
+						  .blocks = 100,
+						  .size = 409600,
+						  .used = used };
+	return t;
+}
+
+/* Enumerating the same namespaces again refreshes sizes in place instead of
+ * chaining a new table each time (a stats loop would grow without bound). */
+START_TEST(rescan_of_the_same_namespaces_keeps_one_table)
+{
+	struct nvkv_ns_table *first = heap_table(2, 0);
+	struct nvkv_ns_info ns;
+	int i;
+
+	memset(&dev, 0, sizeof(dev));
+	pthread_mutex_init(&dev.lock, NULL);
+	publish(&dev, first);
+	for (i = 1; i <= 100; i++)
+		publish(&dev, heap_table(2, (uint64_t)i * 4096));
+	ck_assert_ptr_eq(dev.ns_table, first);
+	ck_assert_ptr_null(first->older);
+	ck_assert_int_eq(nvkv_ns_get(&dev, 2, &ns), 0);
+	ck_assert_uint_eq(ns.used, 100 * 4096);
+	/* Another set of namespaces (or another format) is a new table. */
+	publish(&dev, heap_table(3, 0));
+	ck_assert_ptr_ne(dev.ns_table, first);
+	ck_assert_ptr_eq(dev.ns_table->older, first);
+	ck_assert_uint_eq(nvkv_ns_first(&dev, NVKV_CSI_NVM), 1);
+	ck_assert_int_eq(nvkv_ns_get(&dev, 3, &ns), 0);
+	nvkv_ns_free(&dev);
+	ck_assert_ptr_null(dev.ns_table);
+}
+END_TEST
+
 static Suite *block_suite(void)
 {
 	Suite *s = suite_create("hostdrv/block");
@@ -466,6 +511,7 @@ static Suite *block_suite(void)
 	tcase_add_test(dec, kv_identify_namespace_decoded);
 	tcase_add_test(dec, descriptor_list_csi);
 	tcase_add_test(dec, dsm_ranges_golden_bytes);
+	tcase_add_test(dec, rescan_of_the_same_namespaces_keeps_one_table);
 	suite_add_tcase(s, dec);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, write_sqe_golden_and_data_by_prp);
