@@ -97,7 +97,9 @@ $(BUILD)/bin/nvkv-fwbench: $(BUILD)/obj/emu/nvkv_fwbench_main.o $(LIBEMU) $(LIBF
 	$(EMU_LINK)
 
 $(BUILD)/obj/hostdrv/nvkv_main.o: CPPFLAGS += -DNVKV_VERSION='"$(NVKV_VERSION)"'
-$(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
+# The CLI's commands in hostdrv/cli/ are the program's, not libnvkv's.
+CLI_OBJS := $(call objs,$(wildcard hostdrv/cli/*.c))
+$(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(CLI_OBJS) $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 

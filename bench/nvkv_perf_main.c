@@ -16,6 +16,7 @@
 
 #include "bench/gen.h"
 #include "bench/hist.h"
+#include "bench/perf_block.h"
 #include "cmdset/stats.h"
 #include "hostdrv/nvkv.h"
 
@@ -45,6 +46,14 @@ static struct nvkv_dev *clock_dev; /* whose clock times every figure */
 static uint64_t now_ns(void)
 {
 	return nvkv_clock_ns(clock_dev);
+}
+
+static void print_clock(struct nvkv_dev *d)
+{
+	printf("clock: %s\n", nvkv_clock_virtual(d)
+				      ? "virtual time (simulated device: modeled figures, the same "
+					"on any machine)"
+				      : "real time");
 }
 
 static void cb(void *arg, int status, uint32_t dw0)
@@ -159,10 +168,15 @@ int main(int argc, char **argv)
 					      { "value_size", required_argument, NULL, 'v' },
 					      { "stores-only", no_argument, NULL, 's' },
 					      { "random", no_argument, NULL, 'r' },
+					      { "block", no_argument, NULL, 'B' },
+					      { "namespace-id", required_argument, NULL, 'N' },
+					      { "io-size", required_argument, NULL, 'I' },
+					      { "span", required_argument, NULL, 'S' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
 	const char *device = "/tmp/nvkv.sock";
-	bool stores_only = false;
+	struct perf_block_opts bo = { .io_size = 4096 };
+	bool stores_only = false, block = false;
 	uint64_t b0, b1, p0 = 0, p1 = 0;
 	double ops;
 	enum nvkv_xfer m = NVKV_XFER_ADAPTIVE;
@@ -203,6 +217,18 @@ int main(int argc, char **argv)
 		case 's':
 			stores_only = true;
 			break;
+		case 'B':
+			block = true;
+			break;
+		case 'N':
+			bo.nsid = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'I':
+			bo.io_size = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			bo.span = strtoull(optarg, NULL, 0);
+			break;
 		case 'h':
 			printf("usage: nvkv-perf [--device SOCK|sim|sim:FILE.ini] [--num N] [--qd "
 			       "DEPTH] [--xfer "
@@ -211,7 +237,17 @@ int main(int argc, char **argv)
 			       "[--stores-only]\n"
 			       "Stores then retrieves N keys at queue depth DEPTH on one thread, "
 			       "then\n"
-			       "measures QD1 round trips; prints ops/s and latency percentiles.\n");
+			       "measures QD1 round trips; prints ops/s and latency percentiles.\n"
+			       "       nvkv-perf --block [--device SOCK] [--num N] [--qd DEPTH]\n"
+			       "                 [--namespace-id NSID] [--io-size BYTES] [--span "
+			       "BYTES]\n"
+			       "Random writes then random reads of 4 KiB (--io-size) on the first "
+			       "NVM\n"
+			       "namespace (--namespace-id), N at DEPTH and N/4+1 at QD1, over the "
+			       "whole\n"
+			       "namespace or its first --span bytes; prints IOPS, MB/s and "
+			       "latency\n"
+			       "percentiles (submission to completion callback).\n");
 			return 0;
 		default:
 			return 2;
@@ -232,6 +268,14 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	clock_dev = d;
+	if (block) {
+		print_clock(d);
+		bo.num = n;
+		bo.qd = qd;
+		rc = perf_block_run(d, &bo);
+		nvkv_close(d);
+		return rc;
+	}
 	rc = nvkv_queue_open(d, &q);
 	if (rc) {
 		fprintf(stderr, "nvkv-perf: queue: %s\n", nvkv_strerror(rc));
@@ -242,10 +286,7 @@ int main(int argc, char **argv)
 	memset(val, 'v', vlen);
 	printf("%llu keys of %u B (%s order), values of %u B, method %s, one host thread\n", n,
 	       klen, random_order ? "random" : "sequential", vlen, nvkv_xfer_name(m));
-	printf("clock: %s\n", nvkv_clock_virtual(d)
-				      ? "virtual time (simulated device: modeled figures, the same "
-					"on any machine)"
-				      : "real time");
+	print_clock(d);
 	b0 = pcie_bytes(d, &p0);
 	ops = rate(q, true, n, qd, m, val, bufs);
 	b1 = pcie_bytes(d, &p1);

@@ -149,16 +149,17 @@ int nvkv_identify(struct nvkv_dev *d, struct nvkv_info *info)
 	uint8_t buf[KVC_IDENTIFY_SIZE]; /* the caller's stack: devices share nothing */
 	const struct kvc_id_ns_kv *ns = (const void *)buf;
 	struct kvc_sqe sqe;
-	int rc;
+	int rc = 0;
 
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opc = KVC_ADM_IDENTIFY;
-	kvc_sqe_set_nsid(&sqe, 1);
+	kvc_sqe_set_nsid(&sqe, d->kv_nsid);
 	kvc_sqe_set_dw(&sqe, 10, KVC_CNS_CSI_NS);
 	kvc_sqe_set_dw(&sqe, 11, (uint32_t)KVC_CSI_KV << 24);
 	pthread_mutex_lock(&d->lock);
-	rc = nvkv_udrv_exec_raw(d->admin, &sqe, buf, sizeof(buf), true, NULL);
-	if (!rc) {
+	if (d->kv_nsid) /* a block-only device has no KV sizes to refresh */
+		rc = nvkv_udrv_exec_raw(d->admin, &sqe, buf, sizeof(buf), true, NULL);
+	if (!rc && d->kv_nsid) {
 		d->info.capacity = kvc_get_le64(&ns->nsze);
 		d->info.utilization = kvc_get_le64(&ns->nuse);
 	}
@@ -183,6 +184,8 @@ static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const v
 	    (flags &
 	     ~(0xffu | NVKV_STORE_MUST_EXIST | NVKV_STORE_MUST_NOT_EXIST | NVKV_F_XFER_STRICT)))
 		return -EINVAL;
+	if (!d->kv_nsid)
+		return -ENXIO; /* a block-only device: no value size applies */
 	return vlen > d->info.max_value ? -EMSGSIZE : 0;
 }
 
@@ -369,10 +372,35 @@ int nvkv_queue_open(struct nvkv_dev *d, struct nvkv_queue **out)
 	return rc;
 }
 
+static void add_stats(struct nvkv_host_stats *a, const struct nvkv_host_stats *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVKV_XFER_NUM; i++) {
+		a->cmds[i] += b->cmds[i];
+		a->sqes[i] += b->sqes[i];
+	}
+	a->key_bytes += b->key_bytes;
+	a->value_bytes_out += b->value_bytes_out;
+	a->value_bytes_in += b->value_bytes_in;
+	a->retrieves += b->retrieves;
+	a->deletes += b->deletes;
+	a->exists += b->exists;
+	a->lists += b->lists;
+	a->flushes += b->flushes;
+	a->errors += b->errors;
+	a->blk_reads += b->blk_reads;
+	a->blk_writes += b->blk_writes;
+	a->blk_write_zeroes += b->blk_write_zeroes;
+	a->blk_dsms += b->blk_dsms;
+	a->blk_flushes += b->blk_flushes;
+	a->blk_bytes_read += b->blk_bytes_read;
+	a->blk_bytes_written += b->blk_bytes_written;
+}
+
 void nvkv_queue_close(struct nvkv_queue *q)
 {
 	struct nvkv_dev *d;
-	unsigned int i;
 
 	if (!q)
 		return;
@@ -380,19 +408,7 @@ void nvkv_queue_close(struct nvkv_queue *q)
 	while (q->inflight_reqs && nvkv_udrv_wait(q, q->inflight_reqs) >= 0)
 		;
 	pthread_mutex_lock(&d->lock);
-	for (i = 0; i < NVKV_XFER_NUM; i++) {
-		d->closed_st.cmds[i] += q->st.cmds[i];
-		d->closed_st.sqes[i] += q->st.sqes[i];
-	}
-	d->closed_st.key_bytes += q->st.key_bytes;
-	d->closed_st.value_bytes_out += q->st.value_bytes_out;
-	d->closed_st.value_bytes_in += q->st.value_bytes_in;
-	d->closed_st.retrieves += q->st.retrieves;
-	d->closed_st.deletes += q->st.deletes;
-	d->closed_st.exists += q->st.exists;
-	d->closed_st.lists += q->st.lists;
-	d->closed_st.flushes += q->st.flushes;
-	d->closed_st.errors += q->st.errors;
+	add_stats(&d->closed_st, &q->st);
 	d->ioq[q->qid] = NULL;
 	nvkv_udrv_queue_destroy(d, q);
 	pthread_mutex_unlock(&d->lock);
@@ -457,25 +473,6 @@ unsigned int nvkv_queue_inflight(const struct nvkv_queue *q)
 
 /* ---- statistics and raw commands ---------------------------------------------------------- */
 
-static void add_stats(struct nvkv_host_stats *a, const struct nvkv_host_stats *b)
-{
-	unsigned int i;
-
-	for (i = 0; i < NVKV_XFER_NUM; i++) {
-		a->cmds[i] += b->cmds[i];
-		a->sqes[i] += b->sqes[i];
-	}
-	a->key_bytes += b->key_bytes;
-	a->value_bytes_out += b->value_bytes_out;
-	a->value_bytes_in += b->value_bytes_in;
-	a->retrieves += b->retrieves;
-	a->deletes += b->deletes;
-	a->exists += b->exists;
-	a->lists += b->lists;
-	a->flushes += b->flushes;
-	a->errors += b->errors;
-}
-
 void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st)
 {
 	uint32_t i;
@@ -488,7 +485,7 @@ void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st)
 	pthread_mutex_unlock(&d->lock);
 }
 
-int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len)
+int nvkv_ns_stats(struct nvkv_dev *d, uint32_t nsid, void *log, size_t len)
 {
 	uint32_t numd = (uint32_t)(len / 4) - 1;
 	struct kvc_sqe sqe;
@@ -498,12 +495,18 @@ int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len)
 		return -EINVAL;
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opc = KVC_ADM_GET_LOG_PAGE;
+	kvc_sqe_set_nsid(&sqe, nsid);
 	kvc_sqe_set_dw(&sqe, 10, (numd & 0xffff) << 16 | KVC_LOG_NVKV_STATS);
 	kvc_sqe_set_dw(&sqe, 11, numd >> 16);
 	pthread_mutex_lock(&d->lock);
 	rc = nvkv_udrv_exec_raw(d->admin, &sqe, log, len, true, NULL);
 	pthread_mutex_unlock(&d->lock);
 	return rc;
+}
+
+int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len)
+{
+	return nvkv_ns_stats(d, 0, log, len);
 }
 
 static int raw(struct nvkv_dev *d, struct nvkv_queue *q, void *sqe, void *data, size_t len,

@@ -22,7 +22,8 @@
  *
  * Return values: 0 for success; a negative errno when the call failed on the
  * host or the transport (-EINVAL bad argument, -ENODEV device gone, -ETIMEDOUT
- * no answer in time, -EAGAIN queue full, -ENOMEM, ...); a positive value when
+ * no answer in time, -EAGAIN queue full, -ENOMEM, -ENXIO a KV call on a
+ * device without a KV namespace, ...); a positive value when
  * the device answered with an NVMe status: (SCT << 8) | SC, e.g.
  * NVKV_KEY_NOT_EXIST (0x87).  nvkv_strerror() names both kinds.
  *
@@ -280,6 +281,126 @@ int nvkv_queue_wait(struct nvkv_queue *q, unsigned int min);
 /* Commands submitted and not yet completed. */
 unsigned int nvkv_queue_inflight(const struct nvkv_queue *q);
 
+/* ---- namespaces ---------------------------------------------------------------- */
+
+/*
+ * A device may hold several namespaces, each of one I/O command set: the KV
+ * namespace (today NSID 1) and an NVM (block) namespace (NSID 2 when both
+ * exist).  libnvkv enumerates them at nvkv_open() -- Identify CNS 02h (active
+ * NSID list), then per NSID CNS 03h (its CSI descriptor; none means NVM) and
+ * the command set's Identify Namespace (NVM: CNS 00h; KV: CNS 05h, CSI 01h) --
+ * and never assumes an NSID: find them with nvkv_ns_list() / nvkv_ns_first().
+ */
+#define NVKV_CSI_NVM 0x00 /* NVM (block) command set */
+#define NVKV_CSI_KV 0x01  /* Key Value command set */
+
+struct nvkv_ns_info {
+	uint32_t nsid;
+	uint8_t csi;	       /* NVKV_CSI_NVM, NVKV_CSI_KV, or another set (listed only) */
+	uint8_t lbaf;	       /* NVM: LBA format in use (FLBAS bits 3:0 and 6:5) */
+	uint8_t nlbaf;	       /* NVM: number of LBA formats (NLBAF + 1) */
+	uint32_t lba_size;     /* NVM: bytes per logical block; else 0 */
+	uint64_t blocks;       /* NVM: NSZE, logical blocks; else 0 */
+	uint64_t size;	       /* bytes: NVM NSZE x lba_size; KV NSZE (bytes already) */
+	uint64_t capacity;     /* bytes: NVM NCAP x lba_size; KV NSZE */
+	uint64_t used;	       /* bytes: NVM NUSE x lba_size; KV NUSE */
+	uint32_t max_transfer; /* NVM: most data bytes one Read/Write moves here
+				* (MDTS, libnvkv's per-queue buffers, 65536
+				* blocks); KV: the largest value */
+};
+
+/**
+ * nvkv_ns_list() - enumerate the device's active namespaces now.
+ * @ns: receives up to @max entries in NSID order (may be NULL when @max is 0).
+ * @count: receives the number of active namespaces (may exceed @max).
+ * Sends the Identify commands again (sizes and utilization are current) and
+ * refreshes what the block calls use.  Thread-safe.
+ * Return: 0; -EINVAL (@d or @count NULL, @ns NULL with @max); -ENOMEM;
+ * -EBADMSG a malformed descriptor list; an NVMe status if the device refused
+ * an Identify; -ENODEV / -ETIMEDOUT.
+ */
+int nvkv_ns_list(struct nvkv_dev *d, struct nvkv_ns_info *ns, unsigned int max,
+		 unsigned int *count);
+
+/**
+ * nvkv_ns_get() - a namespace as last enumerated (at nvkv_open() or by
+ * nvkv_ns_list()); sends nothing.  Thread-safe.
+ * Return: 0; -EINVAL (@d or @ns NULL); -ENXIO no active namespace @nsid.
+ */
+int nvkv_ns_get(struct nvkv_dev *d, uint32_t nsid, struct nvkv_ns_info *ns);
+
+/**
+ * nvkv_ns_first() - the lowest active NSID of command set @csi, or 0 if the
+ * device has none (as last enumerated; sends nothing).  Thread-safe.
+ */
+uint32_t nvkv_ns_first(struct nvkv_dev *d, uint8_t csi);
+
+/* ---- NVM (block) command set ------------------------------------------------------ */
+
+/*
+ * Block I/O on an NVM namespace.  The NSID is chosen per call (one device, or
+ * one queue, serves every namespace; keep it in your own handle if you like).
+ * @slba is the first logical block, @nlb the number of blocks (1..65536,
+ * a count: the 0's based wire value is made here).  Data moves through the
+ * same DMA-able host memory as KV values (copied into the queue's buffer,
+ * PRP lists above two pages); @buf is @nlb x lba_size bytes.
+ *
+ * Return: 0; the device's NVMe status, e.g. 0x80 LBA OUT OF RANGE (blocks
+ * past the namespace's end are not checked here: the device answers),
+ * 0x0b Invalid Namespace, 0x281 Unrecovered Read Error, 0x280 Write Fault;
+ * -EINVAL (@d or @buf NULL, @nlb 0 or above 65536, unknown flag bits, more
+ * than 256 DSM ranges or none); -ENXIO @nsid is not an active NVM namespace
+ * of the device (as last enumerated); -EMSGSIZE more data than max_transfer;
+ * -ENODEV / -ETIMEDOUT.
+ */
+#define NVKV_BLK_MAX_NLB 65536u
+#define NVKV_BLK_FUA 0x1u  /* Read, Write, Write Zeroes: Force Unit Access */
+#define NVKV_BLK_DEAC 0x2u /* Write Zeroes: also deallocate the blocks */
+
+/* Dataset Management attributes (CDW11) and one range (a count, 1's based). */
+#define NVKV_DSM_IDR 0x1u /* integral dataset for read */
+#define NVKV_DSM_IDW 0x2u /* integral dataset for write */
+#define NVKV_DSM_AD 0x4u  /* deallocate: the blocks read as zeros afterwards */
+#define NVKV_DSM_MAX_RANGES 256u
+struct nvkv_dsm_range {
+	uint64_t slba;
+	uint32_t nlb;	/* logical blocks (0 is allowed by the spec: an empty range) */
+	uint32_t cattr; /* context attributes, usually 0 */
+};
+
+int nvkv_blk_read(struct nvkv_dev *d, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf,
+		  unsigned int flags);
+int nvkv_blk_write(struct nvkv_dev *d, uint32_t nsid, uint64_t slba, uint32_t nlb, const void *buf,
+		   unsigned int flags);
+int nvkv_blk_write_zeroes(struct nvkv_dev *d, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			  unsigned int flags);
+/* Dataset Management with attributes @attrs (NVKV_DSM_*) over @nr ranges (1..256). */
+int nvkv_blk_dsm(struct nvkv_dev *d, uint32_t nsid, unsigned int attrs,
+		 const struct nvkv_dsm_range *r, unsigned int nr);
+/* nvkv_blk_dsm() with NVKV_DSM_AD. */
+int nvkv_blk_deallocate(struct nvkv_dev *d, uint32_t nsid, const struct nvkv_dsm_range *r,
+			unsigned int nr);
+/* Flush @nsid (an active namespace of any command set, or 0xffffffff: all). */
+int nvkv_blk_flush(struct nvkv_dev *d, uint32_t nsid);
+
+/*
+ * Asynchronous forms, on a queue from nvkv_queue_open(), as the KV
+ * submissions: rung by kick/poll/wait, the outcome comes to @cb (dw0 0).
+ * @buf of a read must stay valid until the callback ran (the data is copied
+ * there on completion); the data of a write and the DSM ranges are copied at
+ * submission.  Return as the synchronous calls, plus -EAGAIN when the queue
+ * or its DMA buffer is full (poll, then retry).
+ */
+int nvkv_submit_blk_read(struct nvkv_queue *q, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			 void *buf, unsigned int flags, nvkv_cb cb, void *arg);
+int nvkv_submit_blk_write(struct nvkv_queue *q, uint32_t nsid, uint64_t slba, uint32_t nlb,
+			  const void *buf, unsigned int flags, nvkv_cb cb, void *arg);
+int nvkv_submit_blk_write_zeroes(struct nvkv_queue *q, uint32_t nsid, uint64_t slba, uint32_t nlb,
+				 unsigned int flags, nvkv_cb cb, void *arg);
+int nvkv_submit_blk_dsm(struct nvkv_queue *q, uint32_t nsid, unsigned int attrs,
+			const struct nvkv_dsm_range *r, unsigned int nr, nvkv_cb cb, void *arg);
+int nvkv_submit_blk_flush(struct nvkv_queue *q, uint32_t nsid, nvkv_cb cb, void *arg);
+
 /* ---- statistics and errors ------------------------------------------------------ */
 
 struct nvkv_host_stats {
@@ -290,6 +411,9 @@ struct nvkv_host_stats {
 	uint64_t value_bytes_in;  /* retrieved */
 	uint64_t retrieves, deletes, exists, lists, flushes;
 	uint64_t errors; /* calls that did not return 0 */
+	/* NVM namespaces */
+	uint64_t blk_reads, blk_writes, blk_write_zeroes, blk_dsms, blk_flushes;
+	uint64_t blk_bytes_read, blk_bytes_written;
 };
 
 /* Sum of the host-side counters of all queues. */
@@ -302,6 +426,16 @@ void nvkv_host_stats(struct nvkv_dev *d, struct nvkv_host_stats *st);
  * 64 KiB); an NVMe status; -ENODEV / -ETIMEDOUT.
  */
 int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len);
+
+/**
+ * nvkv_ns_stats() - the statistics log (C0h) of one namespace: Get Log Page
+ * with NSID @nsid (0 or 0xffffffff: the whole device, as nvkv_device_stats()).
+ * A device whose log predates per-namespace statistics answers with the
+ * device's log: check its nsid field (cmdset/stats.h) before reading it as
+ * the namespace's.
+ * Return: as nvkv_device_stats().
+ */
+int nvkv_ns_stats(struct nvkv_dev *d, uint32_t nsid, void *log, size_t len);
 
 /* Name of a method ("prp", "bandslim", ...), or NULL when out of range. */
 const char *nvkv_xfer_name(enum nvkv_xfer m);

@@ -132,6 +132,11 @@ enum nvkv_op {
 	NVKV_OP_LIST,
 	NVKV_OP_FLUSH,
 	NVKV_OP_RAW,
+	NVKV_OP_BLK_READ,
+	NVKV_OP_BLK_WRITE,
+	NVKV_OP_BLK_WRITE_ZEROES,
+	NVKV_OP_BLK_DSM,
+	NVKV_OP_BLK_FLUSH,
 };
 
 /* One request of a caller; a BandSlim Store spans several commands. */
@@ -147,6 +152,7 @@ struct nvkv_req {
 	uint8_t xfer;	/* method used (stores) */
 	void *user_buf; /* where to copy data read by the device */
 	size_t user_len;
+	uint32_t blk_bytes; /* data bytes of a block command (statistics) */
 	uint32_t dma_page;  /* first arena page of the data buffer, UINT32_MAX if none */
 	uint32_t dma_pages; /* pages including PRP list pages */
 	bool sgl;	    /* the buffer is named by one SGL Data Block */
@@ -198,7 +204,46 @@ struct nvkv_dev {
 	uint64_t qregion[NVKV_MAX_QID + 1]; /* host memory of each queue id */
 	uint64_t qregion_len[NVKV_MAX_QID + 1];
 	struct nvkv_host_stats closed_st; /* counters of queues already closed */
+	uint32_t kv_nsid;		  /* the KV namespace, 0 if the device has none */
+	uint64_t mdts_bytes;		  /* Identify Controller MDTS in bytes, 0: no limit */
+	uint32_t arena_pages;		  /* data pages of each queue's DMA arena (ns.c) */
+	/* Namespaces as last enumerated (ns.c); read without the lock. */
+	struct nvkv_ns_table *ns_table;
 };
+
+/* ---- ns.c: namespace enumeration ------------------------------------------------------ */
+
+/* One enumeration, published whole; older ones are kept until close because
+ * block submissions may still read them. */
+struct nvkv_ns_table {
+	unsigned int n;
+	struct nvkv_ns_info *ns;
+	struct nvkv_ns_table *older;
+};
+
+#define NVKV_NS_LIST_MAX 1024 /* NSIDs in one active-namespace list */
+
+/* Enumerate and publish (caller holds d->lock).  The first scan also takes
+ * the KV namespace's formats into d->info and sizes the queues' buffers. */
+int nvkv_ns_scan(struct nvkv_dev *d);
+void nvkv_ns_free(struct nvkv_dev *d);
+/* The namespace @nsid as last enumerated, or NULL. */
+const struct nvkv_ns_info *nvkv_ns_lookup(struct nvkv_dev *d, uint32_t nsid);
+/* Decoders of the Identify structures (4096 bytes each). */
+void nvkv_ns_decode_nvm(const void *id, struct nvkv_ns_info *ns);
+void nvkv_ns_decode_kv(const void *id, struct nvkv_ns_info *ns);
+/* CSI from a CNS 03h descriptor list: 0 and *csi set (NVM when no CSI
+ * descriptor); -EBADMSG when a descriptor runs past the end. */
+int nvkv_ns_desc_csi(const void *list, uint8_t *csi);
+
+/* ---- block.c ---------------------------------------------------------------------------- */
+
+/* The 16-byte wire form of @nr DSM ranges into @buf (NVM spec, Dataset
+ * Management range: context attributes 0-3, length 4-7, SLBA 8-15). */
+void nvkv_dsm_encode(uint8_t *buf, const struct nvkv_dsm_range *r, unsigned int nr);
+
+/* Write Zeroes CDW12: deallocate (NVM Command Set Specification, Write Zeroes). */
+#define NVKV_NVM_DEAC (1u << 25)
 
 int nvkv_udrv_start(struct nvkv_dev *d);
 void nvkv_udrv_stop(struct nvkv_dev *d);
@@ -222,6 +267,13 @@ int nvkv_udrv_exec(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_
 		   uint32_t *dw0);
 int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
 		       bool set_prp, uint32_t *dw0);
+/* A prepared command of request kind @op (block commands): data by PRP in
+ * the opcode's direction, counted under @op; @bytes for the statistics. */
+int nvkv_udrv_submit_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc_sqe *sqe,
+			 const void *out, void *in, size_t len, uint32_t bytes, nvkv_cb cb,
+			 void *arg);
+int nvkv_udrv_exec_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc_sqe *sqe,
+		       const void *out, void *in, size_t len, uint32_t bytes);
 
 /* ---- xfer.c: value-transfer policy ----------------------------------------------------- */
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cmdset/cmdset.h"
+#include "hostdrv/cli/cli.h"
 #include "nvkv.h"
 
 #ifndef NVKV_VERSION
@@ -34,24 +35,7 @@
 /* nvkv-emu listens here unless told otherwise (emu.socket's default). */
 #define DEFAULT_DEVICE "/tmp/nvkv.sock"
 
-enum { EX_OK = 0, EX_DEVICE = 1, EX_USAGE = 2, EX_TRANSPORT = 3 };
-
-struct cli {
-	const char *device;
-	bool device_given; /* on the command line, not from the environment or default */
-	const char *cmd;
-	int argc;
-	char **argv; /* argv[0] is the command, the device is taken out */
-	struct nvkv_dev *d;
-	bool hex;
-	enum nvkv_xfer xfer;
-	bool xfer_strict;    /* refuse a Store --xfer cannot carry */
-	uint32_t timeout_ms; /* 0: the CLI's default */
-};
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,7 +48,7 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Map a library return value to an exit status, printing what went wrong. */
-static int report(const char *what, int rc)
+int report(const char *what, int rc)
 {
 	if (rc == 0)
 		return EX_OK;
@@ -96,6 +80,9 @@ static void main_usage(FILE *f)
 		"  list [START] [--limit N]     keys in sorted order from START\n"
 		"  flush                        make completed writes durable\n"
 		"  stats [--json]               device statistics (PCIe, NAND, latency)\n"
+		"  list-ns | id-ns [-n NSID]    namespaces; Identify Namespace as nvme-cli\n"
+		"  read | write [OPTIONS]       NVM (block) namespace I/O, nvme-cli's flags\n"
+		"  write-zeroes | dsm [OPTIONS] zero or deallocate blocks\n"
 		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli 2.x flags)\n"
 		"  admin-passthru [OPTIONS]     send any admin command\n"
 		"\n"
@@ -156,7 +143,7 @@ static int decode_arg(const char *s, bool hex, uint8_t **out, size_t *len)
  * Read @f to its end into a new buffer: 0, -EMSGSIZE past @max bytes,
  * -ENOMEM (nothing is returned then, not even what was read), -EIO.
  */
-static int read_all(FILE *f, uint8_t **out, size_t *len, size_t max)
+int read_all(FILE *f, uint8_t **out, size_t *len, size_t max)
 {
 	size_t cap = 4096, n = 0;
 	uint8_t *b = malloc(cap);
@@ -263,7 +250,7 @@ static const char *opt_name(const struct cli *c, int longidx)
 	return c->argv[optind - 1];
 }
 
-static int parse_u32(const char *s, uint32_t *v)
+int parse_u32(const char *s, uint32_t *v)
 {
 	char *end;
 	unsigned long long x;
@@ -346,7 +333,7 @@ static bool looks_like_device(const char *s)
  * positional one; the options are parsed by then, so an option's value is never
  * taken for it.  Return whether @arg became the device.
  */
-static bool take_device(struct cli *c, const char *arg)
+bool take_device(struct cli *c, const char *arg)
 {
 	if (c->device)
 		return false;
@@ -420,7 +407,7 @@ static int get_key(struct cli *c, const struct common_opts *o, uint8_t **key, si
 	return EX_OK;
 }
 
-static int open_dev(struct cli *c)
+int open_dev(struct cli *c)
 {
 	struct nvkv_opts o;
 	int rc;
@@ -453,6 +440,26 @@ static int open_dev(struct cli *c)
 
 /* ---- commands ---------------------------------------------------------------------- */
 
+/* "namespaces    1 (Key Value), 2 (NVM, 4096 B blocks)": what the device enumerates. */
+static void print_namespaces(struct cli *c)
+{
+	struct nvkv_ns_info ns[16];
+	unsigned int n = 0, i;
+
+	if (nvkv_ns_list(c->d, ns, 16, &n))
+		n = 0;
+	printf("namespaces    ");
+	for (i = 0; i < n && i < 16; i++) {
+		if (ns[i].csi == NVKV_CSI_NVM)
+			printf("%s%u (NVM, %u B blocks)", i ? ", " : "", ns[i].nsid,
+			       ns[i].lba_size);
+		else
+			printf("%s%u (%s)", i ? ", " : "", ns[i].nsid,
+			       ns[i].csi == NVKV_CSI_KV ? "Key Value" : "other command set");
+	}
+	printf("%s\n", n ? "" : "none");
+}
+
 static int cmd_identify(struct cli *c)
 {
 	struct common_opts o;
@@ -466,7 +473,7 @@ static int cmd_identify(struct cli *c)
 		return report("identify", rc);
 	printf("backend       %s\nserial        %s\nmodel         %s\nfirmware      %s\n",
 	       in.backend, in.serial, in.model, in.firmware);
-	printf("namespace     1, Key Value command set (CSI %u)\n", in.csi);
+	print_namespaces(c);
 	printf("max key       %u bytes\nmax value     %u bytes\nmax keys      %u%s\n", in.max_key,
 	       in.max_value, in.max_keys, in.max_keys ? "" : " (no limit)");
 	printf("capacity      %llu bytes\nutilization   %llu bytes\n",
@@ -717,10 +724,13 @@ static int cmd_stats(struct cli *c)
 		return rc;
 	l = calloc(1, sizeof(*l));
 	rc = l ? nvkv_device_stats(c->d, l, sizeof(*l)) : -ENOMEM;
-	if (rc)
+	if (rc) {
 		rc = report("stats", rc);
-	else
+	} else {
 		kvc_stats_print(stdout, l, o.json);
+		if (!o.json)
+			cli_stats_namespaces(c, stdout);
+	}
 	free(l);
 	return rc;
 }
@@ -1133,6 +1143,12 @@ static const struct command commands[] = {
 	  "Keys >= START in sorted byte order.\n" },
 	{ "flush", cmd_flush, "usage: nvkv flush [DEVICE]\n" },
 	{ "stats", cmd_stats, "usage: nvkv stats [DEVICE] [--json]\n" },
+	{ "read", cmd_read, cli_read_usage },
+	{ "write", cmd_write, cli_write_usage },
+	{ "write-zeroes", cmd_write_zeroes, cli_write_zeroes_usage },
+	{ "dsm", cmd_dsm, cli_dsm_usage },
+	{ "id-ns", cmd_id_ns, cli_id_ns_usage },
+	{ "list-ns", cmd_list_ns, cli_list_ns_usage },
 	{ "io-passthru", cmd_io_passthru, passthru_usage },
 	{ "admin-passthru", cmd_admin_passthru, passthru_usage },
 };
@@ -1152,7 +1168,7 @@ static const struct command *find_command(const char *name)
 /* "identify, store, ..." for messages. */
 static const char *command_names(void)
 {
-	static char buf[160];
+	static char buf[256];
 	size_t i, n = 0;
 
 	for (i = 0; i < NCOMMANDS && n < sizeof(buf); i++)

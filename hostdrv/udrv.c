@@ -241,7 +241,9 @@ static void set_dptr(struct nvkv_queue *q, const struct nvkv_req *r, struct kvc_
 static void put_kv(struct nvkv_queue *q, struct nvkv_req *r, uint8_t opc, const void *key,
 		   size_t klen, uint32_t size, uint8_t opts, uint64_t prp1, uint64_t prp2)
 {
-	struct kvc_kv_cmd c = { .opc = opc, .nsid = 1, .klen = (uint8_t)klen, .opts = opts };
+	struct kvc_kv_cmd c = {
+		.opc = opc, .nsid = q->d->kv_nsid, .klen = (uint8_t)klen, .opts = opts
+	};
 	struct kvc_sqe sqe;
 
 	if (klen)
@@ -285,7 +287,9 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 	if (p.opc == KVC_KV_STORE) {
 		put_kv(q, r, KVC_KV_STORE, key, klen, (uint32_t)vlen, opts, prp1, prp2);
 	} else if (p.opc == KVC_BX_STORE) {
-		struct kvc_kv_cmd c = { .nsid = 1, .klen = (uint8_t)klen, .opts = opts };
+		struct kvc_kv_cmd c = { .nsid = q->d->kv_nsid,
+					.klen = (uint8_t)klen,
+					.opts = opts };
 		struct kvc_sqe sqe;
 
 		memcpy(c.key, key, klen);
@@ -300,7 +304,7 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 					  .klen = (uint8_t)klen,
 					  .opts = opts,
 					  .tag = q->bs_tag++,
-					  .nsid = 1,
+					  .nsid = q->d->kv_nsid,
 					  .size = (uint32_t)vlen,
 					  .prp1 = prp1,
 					  .prp2 = prp2 };
@@ -351,8 +355,11 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 					[NVKV_OP_LIST] = KVC_KV_LIST };
 	uint64_t prp1 = 0, prp2 = 0;
 	struct nvkv_req *r;
-	int rc = req_start(q, op, cb, arg, &r);
+	int rc;
 
+	if (!q->d->kv_nsid && op != NVKV_OP_FLUSH)
+		return -ENXIO; /* a block-only device */
+	rc = req_start(q, op, cb, arg, &r);
 	if (rc)
 		return rc;
 	if (op == NVKV_OP_STORE) {
@@ -362,7 +369,7 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opc = KVC_NVM_FLUSH;
-		kvc_sqe_set_nsid(&sqe, 1);
+		kvc_sqe_set_nsid(&sqe, q->d->kv_nsid ? q->d->kv_nsid : 0xffffffffu);
 		kvc_sqe_set_cid(&sqe, cid_get(q, r));
 		put_sqe(q, &sqe);
 		r->pending = 1;
@@ -388,35 +395,48 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 	return 0;
 }
 
-int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
-			 bool set_prp, nvkv_cb cb, void *arg)
+int nvkv_udrv_submit_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc_sqe *sqe,
+			 const void *out, void *in, size_t len, uint32_t bytes, nvkv_cb cb,
+			 void *arg)
 {
-	enum kvc_xfer_dir dir = kvc_opc_dir(sqe->opc);
 	struct kvc_sqe s = *sqe;
 	uint64_t prp1, prp2;
 	struct nvkv_req *r;
-	int rc = req_start(q, NVKV_OP_RAW, cb, arg, &r);
+	int rc = req_start(q, op, cb, arg, &r);
 
 	if (rc)
 		return rc;
-	if (set_prp && len) {
-		rc = attach_buffer(q, r, dir == KVC_DIR_H2D || dir == KVC_DIR_BIDI ? data : NULL,
-				   len, &prp1, &prp2);
+	if (len) {
+		rc = attach_buffer(q, r, out, len, &prp1, &prp2);
 		if (rc) {
 			req_put(q, r);
 			return rc;
 		}
 		kvc_sqe_set_prp(&s, prp1, prp2);
-		if (dir == KVC_DIR_D2H || dir == KVC_DIR_BIDI) {
-			r->user_buf = data;
+		if (in) {
+			r->user_buf = in;
 			r->user_len = len;
 		}
 	}
+	r->blk_bytes = bytes;
 	kvc_sqe_set_cid(&s, cid_get(q, r));
 	put_sqe(q, &s);
 	r->pending = 1;
 	q->inflight_reqs++;
 	return 0;
+}
+
+int nvkv_udrv_submit_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
+			 bool set_prp, nvkv_cb cb, void *arg)
+{
+	enum kvc_xfer_dir dir = kvc_opc_dir(sqe->opc);
+	bool h2d = dir == KVC_DIR_H2D || dir == KVC_DIR_BIDI;
+	bool d2h = dir == KVC_DIR_D2H || dir == KVC_DIR_BIDI;
+
+	if (!set_prp)
+		len = 0;
+	return nvkv_udrv_submit_cmd(q, NVKV_OP_RAW, sqe, h2d ? data : NULL, d2h ? data : NULL, len,
+				    0, cb, arg);
 }
 
 /* ---- completions ---------------------------------------------------------------------- */
@@ -440,6 +460,23 @@ static void count(struct nvkv_queue *q, const struct nvkv_req *r)
 		break;
 	case NVKV_OP_FLUSH:
 		q->st.flushes++;
+		break;
+	case NVKV_OP_BLK_READ:
+		q->st.blk_reads++;
+		q->st.blk_bytes_read += r->status ? 0 : r->blk_bytes;
+		break;
+	case NVKV_OP_BLK_WRITE:
+		q->st.blk_writes++;
+		q->st.blk_bytes_written += r->status ? 0 : r->blk_bytes;
+		break;
+	case NVKV_OP_BLK_WRITE_ZEROES:
+		q->st.blk_write_zeroes++;
+		break;
+	case NVKV_OP_BLK_DSM:
+		q->st.blk_dsms++;
+		break;
+	case NVKV_OP_BLK_FLUSH:
+		q->st.blk_flushes++;
 		break;
 	default:
 		break;
@@ -687,4 +724,24 @@ int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *da
 		return rc == -EAGAIN && !q->inflight_reqs ? -E2BIG : rc;
 	nvkv_udrv_kick(q);
 	return wait_one(q, &res, dw0);
+}
+
+int nvkv_udrv_exec_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc_sqe *sqe,
+		       const void *out, void *in, size_t len, uint32_t bytes)
+{
+	struct sync_result res = { false, 0, 0 };
+	int rc;
+
+	while ((rc = nvkv_udrv_submit_cmd(q, op, sqe, out, in, len, bytes, sync_cb, &res)) ==
+	       -EAGAIN) {
+		if (!q->inflight_reqs)
+			return -E2BIG; /* cannot fit even in an empty queue */
+		rc = nvkv_udrv_wait(q, 1);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc)
+		return rc;
+	nvkv_udrv_kick(q);
+	return wait_one(q, &res, NULL);
 }

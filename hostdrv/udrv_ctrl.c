@@ -112,8 +112,8 @@ static int admin_cmd(struct nvkv_dev *d, uint8_t opc, uint32_t nsid, uint32_t cd
 
 int nvkv_udrv_queue_create(struct nvkv_dev *d, uint16_t qid, uint32_t size, struct nvkv_queue **out)
 {
-	uint32_t dp = nvkv_pages_for(d->info.max_value);
-	/* One largest value with its PRP lists, plus a page per queue slot. */
+	uint32_t dp = d->arena_pages;
+	/* One largest value (or block transfer) with its PRP lists, plus a page per slot. */
 	uint32_t arena = dp + nvkv_list_pages_for(dp) + size + 4;
 	struct nvkv_queue *q;
 	int rc = queue_alloc(d, qid, size, arena, &q);
@@ -186,12 +186,11 @@ static void copy_str(char *dst, size_t n, const char *src, size_t srclen)
 	dst[l] = 0;
 }
 
-static int identify(struct nvkv_dev *d)
+static int identify_ctrl(struct nvkv_dev *d, uint32_t mpsmin)
 {
 	uint8_t buf[KVC_IDENTIFY_SIZE]; /* not static: devices open in parallel */
 	const struct kvc_id_ctrl *ic = (const void *)buf;
 	const struct kvc_id_nvkv *v = (const void *)ic->vs;
-	const struct kvc_id_ns_kv *ns = (const void *)buf;
 	struct nvkv_info *in = &d->info;
 	int rc;
 
@@ -203,6 +202,9 @@ static int identify(struct nvkv_dev *d)
 	copy_str(in->firmware, sizeof(in->firmware), ic->fr, sizeof(ic->fr));
 	if (memcmp(v->magic, "NVKV", 4))
 		return -EPROTO;
+	/* MDTS: 2^n units of the minimum memory page size; 0 is no limit. */
+	d->mdts_bytes =
+		ic->mdts && ic->mdts + mpsmin < 40 ? (uint64_t)NVKV_PAGE << (mpsmin + ic->mdts) : 0;
 	d->link.gen = v->pcie_gen;
 	d->link.lanes = v->pcie_lanes;
 	d->link.mps = kvc_get_le16(&v->pcie_mps);
@@ -220,20 +222,18 @@ static int identify(struct nvkv_dev *d)
 	in->byteexpress = v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS;
 	/* Our Data Blocks have any length and alignment: 01b only. */
 	in->sgl = (kvc_get_le32(&ic->sgls) & 3) == KVC_SGLS_SUPPORTED;
-	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 1, KVC_CNS_CSI_NS, (uint32_t)KVC_CSI_KV << 24, 0, buf,
-		       sizeof(buf), NULL);
-	if (rc)
-		return rc;
-	in->csi = KVC_CSI_KV;
-	in->max_key = kvc_get_le16(&ns->kvf[0].kvkml);
-	in->max_value = kvc_get_le32(&ns->kvf[0].kvvml);
-	in->max_keys = kvc_get_le32(&ns->kvf[0].kvmnk);
-	in->capacity = kvc_get_le64(&ns->nsze);
-	in->utilization = kvc_get_le64(&ns->nuse);
 	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, false);
 	in->bandslim_xfer = kvc_bs_xfer_cap(false);
 	snprintf(in->backend, sizeof(in->backend), "%s", d->t->ops->name);
 	return 0;
+}
+
+/* Controller, then the namespaces (which give the KV formats and buffer sizes). */
+static int identify(struct nvkv_dev *d, uint32_t mpsmin)
+{
+	int rc = identify_ctrl(d, mpsmin);
+
+	return rc ? rc : nvkv_ns_scan(d);
 }
 
 int nvkv_udrv_start(struct nvkv_dev *d)
@@ -270,7 +270,7 @@ int nvkv_udrv_start(struct nvkv_dev *d)
 	rc = wait_csts(d, KVC_CSTS_RDY, KVC_CSTS_RDY, to_ms);
 	if (rc)
 		return rc;
-	rc = identify(d);
+	rc = identify(d, (uint32_t)(cap >> KVC_CAP_MPSMIN_SHIFT) & 0xf);
 	if (rc)
 		return rc;
 	want = d->opts.queues;
@@ -312,4 +312,5 @@ void nvkv_udrv_stop(struct nvkv_dev *d)
 	}
 	queue_free(d->admin);
 	d->admin = NULL;
+	nvkv_ns_free(d);
 }

@@ -6,7 +6,8 @@ SOCK=/tmp/nvkv-$(basename "$0" .sh)-$$.sock
 TMP=$(mktemp -d)
 pass=0 fail=0
 
-"$BIN/nvkv-emu" --socket "$SOCK" --log-level err &
+# EMU_ARGS: extra emulator arguments of the sourcing script.
+"$BIN/nvkv-emu" --socket "$SOCK" --log-level err ${EMU_ARGS:-} &
 EMU=$!
 trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -rf "$TMP" "$SOCK"' EXIT
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done

@@ -146,6 +146,7 @@ START_TEST(arguments_rejected_before_sending)
 	struct nvkv_dev *d = calloc(1, sizeof(*d));
 
 	d->info.max_value = 100;
+	d->kv_nsid = 1; /* a device with a KV namespace */
 	ck_assert_int_eq(nvkv_store(d, "", 0, "v", 1, 0), -EINVAL);
 	ck_assert_int_eq(nvkv_store(d, "k", 17, "v", 1, 0), -EINVAL);
 	ck_assert_int_eq(nvkv_store(d, NULL, 1, "v", 1, 0), -EINVAL);
@@ -160,6 +161,10 @@ START_TEST(arguments_rejected_before_sending)
 	ck_assert_int_eq(nvkv_delete(d, "k", 0), -EINVAL);
 	ck_assert_int_eq(nvkv_exist(d, NULL, 1), -EINVAL);
 	ck_assert_int_eq(nvkv_iter_open(d, "k", 17, NULL), -EINVAL);
+	/* Without a KV namespace (a block-only device) a well-formed Store is refused. */
+	d->kv_nsid = 0;
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 101, 0), -ENXIO);
+	ck_assert_int_eq(nvkv_store(d, "", 0, "v", 1, 0), -EINVAL);
 	free(d);
 }
 END_TEST
