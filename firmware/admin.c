@@ -11,14 +11,7 @@
 
 #include "fw_internal.h"
 
-#define NSID_KV 1
-#define NUM_NS 1
 #define NUM_VECTORS 64
-
-static struct fw_ctrl *ctrl(struct fw_cmd *cmd)
-{
-	return cmd->c;
-}
 
 static uint32_t dw(const struct fw_cmd *cmd, unsigned int i)
 {
@@ -27,8 +20,18 @@ static uint32_t dw(const struct fw_cmd *cmd, unsigned int i)
 
 static uint16_t send(struct fw_cmd *cmd, const void *buf, uint32_t len)
 {
-	return fw_dma_write_prp(&ctrl(cmd)->dma, kvc_sqe_prp1(&cmd->sqe), kvc_sqe_prp2(&cmd->sqe),
-				buf, len, len);
+	return fw_cmd_data_out(cmd, buf, len, len);
+}
+
+/* Number of Namespaces (NN): the largest NSID a namespace has. */
+static uint32_t max_nsid(const struct fw_subsys *s)
+{
+	uint32_t i, n = 0;
+
+	for (i = 1; i <= FW_MAX_NS; i++)
+		if (s->ns[i])
+			n = i;
+	return n;
 }
 
 static void pad_copy(char *dst, size_t n, const char *src)
@@ -84,14 +87,16 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	id->sqes = 0x66;
 	id->cqes = 0x44;
 	kvc_put_le16(&id->maxcmd, (uint16_t)cfg->mqes);
-	kvc_put_le32(&id->nn, NUM_NS);
+	kvc_put_le32(&id->nn, max_nsid(c->s));
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
 	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
 	kvc_put_le16(&id->psd[0].mp, 2500);
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
 }
 
-static void ns_eui(const struct fw_subsys *s, uint8_t nguid[16])
+/* A namespace's NGUID: stable per serial number and NSID (NSID 1 keeps the
+ * value devices had before there were several namespaces). */
+static void ns_eui(const struct fw_subsys *s, uint32_t nsid, uint8_t nguid[16])
 {
 	uint32_t h = 2166136261u;
 	const char *p;
@@ -101,62 +106,76 @@ static void ns_eui(const struct fw_subsys *s, uint8_t nguid[16])
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	memcpy(nguid, "nvkv", 4);
 	for (i = 0; i < 12; i++)
-		nguid[4 + i] = (uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i;
+		nguid[4 + i] =
+			(uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i ^ (uint8_t)((nsid - 1) * 0x3b);
 }
 
-static uint16_t identify_ns_desc(struct fw_cmd *cmd, uint8_t *buf)
+static uint16_t identify_ns_desc(struct fw_cmd *cmd, const struct fw_ns *ns, uint8_t *buf)
 {
 	struct kvc_ns_desc_hdr *h = (void *)buf;
 
 	h->nidt = KVC_NIDT_NGUID;
 	h->nidl = 16;
-	ns_eui(cmd->c->s, buf + 4);
+	ns_eui(ns->s, ns->nsid, buf + 4);
 	h = (void *)(buf + 20);
 	h->nidt = KVC_NIDT_CSI;
 	h->nidl = 1;
-	buf[24] = KVC_CSI_KV;
+	buf[24] = ns->ops->csi;
 	return send(cmd, buf, KVC_IDENTIFY_SIZE);
 }
 
-static void id_ns_indep(struct fw_subsys *s, struct kvc_id_ns_indep *id)
+static void id_ns_indep(const struct fw_ns *ns, struct kvc_id_ns_indep *id)
 {
-	(void)s;
+	(void)ns;
 	id->nmic = 0x01; /* may be shared by controllers */
 	id->nstat = KVC_NSTAT_READY;
 }
 
-static bool nsid_valid(uint32_t nsid)
+/* Active NSIDs above @nsid, of command set @csi unless @any_csi. */
+static void active_list(const struct fw_subsys *s, uint32_t nsid, bool any_csi, uint8_t csi,
+			uint8_t *buf)
 {
-	return nsid >= 1 && nsid <= NUM_NS;
+	uint32_t i, n = 0;
+
+	for (i = nsid + 1; i <= FW_MAX_NS; i++)
+		if (s->ns[i] && (any_csi || s->ns[i]->ops->csi == csi))
+			kvc_put_le32(buf + 4 * n++, i);
 }
 
 static uint16_t identify(struct fw_cmd *cmd)
 {
+	struct fw_subsys *s = cmd->c->s;
 	uint8_t buf[KVC_IDENTIFY_SIZE];
 	uint8_t cns = KVC_IDENTIFY_CNS(dw(cmd, 10)), csi = KVC_IDENTIFY_CSI(dw(cmd, 11));
 	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
+	const struct fw_ns *ns = fw_subsys_ns(s, nsid);
 
 	memset(buf, 0, sizeof(buf));
 	switch (cns) {
 	case KVC_CNS_CTRL:
 		id_ctrl(cmd->c, (void *)buf);
 		break;
-	case KVC_CNS_NS: /* the NVM structure: all zero for a KV namespace */
-	case KVC_CNS_NS_DESC_LIST:
-	case KVC_CNS_CSI_INDEP_NS:
-		if (!nsid_valid(nsid))
+	case KVC_CNS_NS:
+		if (!ns)
 			return FW_ST(KVC_SC_INVALID_NS);
-		if (cns == KVC_CNS_NS_DESC_LIST)
-			return identify_ns_desc(cmd, buf);
-		if (cns == KVC_CNS_CSI_INDEP_NS)
-			id_ns_indep(cmd->c->s, (void *)buf);
+		if (ns->ops->identify_ns)
+			ns->ops->identify_ns(ns, buf);
+		break; /* else the NVM structure is all zero */
+	case KVC_CNS_NS_DESC_LIST:
+		if (!ns)
+			return FW_ST(KVC_SC_INVALID_NS);
+		return identify_ns_desc(cmd, ns, buf);
+	case KVC_CNS_CSI_INDEP_NS:
+		if (!ns)
+			return FW_ST(KVC_SC_INVALID_NS);
+		id_ns_indep(ns, (void *)buf);
 		break;
 	case KVC_CNS_CSI_NS:
-		if (!nsid_valid(nsid))
+		if (!ns)
 			return FW_ST(KVC_SC_INVALID_NS);
-		if (csi != KVC_CSI_KV)
+		if (csi != ns->ops->csi)
 			return FW_ST(KVC_SC_INVALID_FIELD);
-		fw_kvns_ops.identify(cmd->c->s, buf);
+		ns->ops->identify_csi(ns, buf);
 		break;
 	case KVC_CNS_CSI_CTRL:
 		if (csi != KVC_CSI_KV && csi != KVC_CSI_NVM)
@@ -166,8 +185,7 @@ static uint16_t identify(struct fw_cmd *cmd)
 	case KVC_CNS_CSI_ACTIVE_NS_LIST:
 		if (nsid >= 0xfffffffeu)
 			return FW_ST(KVC_SC_INVALID_NS);
-		if (nsid < NSID_KV && (cns == KVC_CNS_ACTIVE_NS_LIST || csi == KVC_CSI_KV))
-			kvc_put_le32(buf, NSID_KV);
+		active_list(s, nsid, cns == KVC_CNS_ACTIVE_NS_LIST, csi, buf);
 		break;
 	case KVC_CNS_CS_PROFILE:
 		kvc_put_le64(buf, 1u << KVC_CSI_NVM | 1u << KVC_CSI_KV);
@@ -180,16 +198,22 @@ static uint16_t identify(struct fw_cmd *cmd)
 
 /* ---- Get Log Page ------------------------------------------------------------ */
 
-static void effects_log(uint8_t csi, struct kvc_effects_log *l)
+/* Admin commands, and the I/O commands of the namespaces of command set @csi:
+ * read from the same opcode tables dispatch uses. */
+static void effects_log(const struct fw_subsys *s, uint8_t csi, struct kvc_effects_log *l)
 {
-	unsigned int i;
+	unsigned int i, n;
 
 	for (i = 0; i < fw_admin_ncmds; i++)
 		kvc_put_le32(&l->acs[fw_admin_cmds[i].opc], fw_admin_cmds[i].effects);
-	if (csi != fw_kvns_ops.csi)
-		return;
-	for (i = 0; i < fw_kvns_ops.ncmds; i++)
-		kvc_put_le32(&l->iocs[fw_kvns_ops.cmds[i].opc], fw_kvns_ops.cmds[i].effects);
+	for (n = 1; n <= FW_MAX_NS; n++) {
+		const struct fw_ns_ops *ops = s->ns[n] ? s->ns[n]->ops : NULL;
+
+		if (!ops || ops->csi != csi)
+			continue;
+		for (i = 0; i < ops->ncmds; i++)
+			kvc_put_le32(&l->iocs[ops->cmds[i].opc], ops->cmds[i].effects);
+	}
 }
 
 static void smart_log(struct fw_ctrl *c, struct kvc_smart_log *l)
@@ -249,7 +273,7 @@ static uint16_t get_log_page(struct fw_cmd *cmd)
 		size = sizeof(u.smart);
 		break;
 	case KVC_LOG_CMD_EFFECTS:
-		effects_log(KVC_LOG_CSI(dw(cmd, 14)), &u.effects);
+		effects_log(cmd->c->s, KVC_LOG_CSI(dw(cmd, 14)), &u.effects);
 		size = sizeof(u.effects);
 		break;
 	case KVC_LOG_NVKV_STATS:
@@ -334,7 +358,7 @@ static uint16_t set_features(struct fw_cmd *cmd)
 			return FW_ST(KVC_SC_INVALID_FIELD);
 		c->wce = v & 1;
 		/* Turning the cache off promises everything is durable: only if it is. */
-		return c->wce ? 0 : fw_subsys_flush_status(c->s);
+		return c->wce ? 0 : fw_batch_flush_status(c->s);
 	case KVC_FEAT_IOCS_PROFILE:
 		if (v & ~1u) /* index 0 (NVM + KV) is the only profile */
 			return FW_ST(KVC_SC_INVALID_FIELD);
@@ -450,7 +474,9 @@ static uint16_t delete_sq(struct fw_cmd *cmd)
 	if (qid == 0 || qid > FW_MAX_IOQ || !c->sq[qid].valid)
 		return KVC_ST_CMD_DNR(KVC_SC_INVALID_QID);
 	sq = &c->sq[qid];
-	fw_kvns_sq_reset(sq);
+	/* Its deferred commands complete now, before this command, as aborted. */
+	fw_pend_abort_sq(c, qid);
+	fw_sq_release(c, sq);
 	c->cq[sq->cqid].nsq--;
 	sq->valid = false;
 	/* Fetched commands still complete to the CQ; unfetched ones are dropped. */

@@ -64,7 +64,7 @@ int fw_batch_reserve(struct fw_subsys *s)
 	if (b->n >= FW_BATCH_MAX) {
 		/* Write cache on and no Flush for long: commit early, which the
 		 * contract allows, rather than grow the undo log without bound. */
-		return fw_subsys_persist(s, false);
+		return fw_batch_commit(s, false);
 	}
 	ncap = b->cap ? b->cap * 2 : 256;
 	u = fw_realloc(b->undo, (size_t)ncap * sizeof(*u));
@@ -218,8 +218,49 @@ int fw_batch_fail(struct fw_subsys *s, int err, uint16_t st, const char *what)
 	return err;
 }
 
-void fw_batch_done(struct fw_subsys *s)
+/* The batch is committed: forget it and open the next one. */
+static void batch_done(struct fw_subsys *s)
 {
 	s->batch.n = 0;
 	s->batch.id++;
+}
+
+int fw_batch_commit(struct fw_subsys *s, bool sync)
+{
+	size_t len;
+	int rc;
+
+	if (!s->persistent)
+		return 0;
+	rc = fw_vlog_stage(&s->vlog);
+	if (rc) {
+		s->vlog.st.media_errors++;
+		return fw_batch_fail(s, rc, KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT),
+				     "staging the open page");
+	}
+	/* Not xbuf: GC persists in the middle of a Store whose value is there. */
+	len = fw_vlog_state_size(&s->vlog);
+	fw_vlog_state_save(&s->vlog, s->blob);
+	rc = s->hal->meta_set_blob(s->hal->ctx, FW_VLOG_BLOB, s->blob, len);
+	if (rc) {
+		s->batch.meta_errors++;
+		return fw_batch_fail(s, rc, fw_batch_status(rc), "saving the log layout");
+	}
+	rc = s->hal->meta_commit(s->hal->ctx, sync);
+	if (rc) {
+		s->batch.meta_errors++;
+		return fw_batch_fail(s, rc, fw_batch_status(rc), "catalog commit");
+	}
+	s->dirty = false;
+	batch_done(s);
+	return 0;
+}
+
+uint16_t fw_batch_flush_status(struct fw_subsys *s)
+{
+	uint16_t st = fw_batch_commit(s, true) ? s->batch.fail_st : s->batch.lost_st;
+
+	/* Either way the host is told now: a later Flush starts clean. */
+	s->batch.lost_st = 0;
+	return st;
 }

@@ -15,25 +15,7 @@
 #include "fw_internal.h"
 
 #define MAX_CMDS_PER_POLL 512
-#define LOG_LINES_PER_SEC 20
 #define STRAY_DB_CHECK_EVERY 4096
-
-/* ---- BAR access ---------------------------------------------------------- */
-
-static uint32_t bar_load(const struct fw_ctrl *c, uint32_t off)
-{
-	return __atomic_load_n(&c->hif->bar[off / 4], __ATOMIC_ACQUIRE);
-}
-
-static void bar_store(struct fw_ctrl *c, uint32_t off, uint32_t v)
-{
-	__atomic_store_n(&c->hif->bar[off / 4], v, __ATOMIC_RELEASE);
-}
-
-static uint64_t bar_load64(const struct fw_ctrl *c, uint32_t off)
-{
-	return bar_load(c, off) | (uint64_t)bar_load(c, off + 4) << 32;
-}
 
 static uint32_t log2u(uint32_t v)
 {
@@ -63,252 +45,10 @@ static void publish_ro_regs(struct fw_ctrl *c)
 {
 	uint64_t cap = cap_value(c);
 
-	bar_store(c, KVC_REG_CAP, (uint32_t)cap);
-	bar_store(c, KVC_REG_CAP + 4, (uint32_t)(cap >> 32));
-	bar_store(c, KVC_REG_VS, KVC_VS(2, 0, 0));
-	bar_store(c, KVC_REG_CSTS, c->csts);
-}
-
-/* ---- logging --------------------------------------------------------------- */
-
-void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
-{
-	const struct fw_hal *hal = c->s->hal;
-	uint64_t now = fw_now(c->s);
-	char msg[256];
-	va_list ap;
-
-	if (!hal->log)
-		return;
-	if (now - c->log_window > 1000000000ull) {
-		c->log_window = now;
-		c->log_lines = 0;
-	}
-	if (++c->log_lines > LOG_LINES_PER_SEC)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	hal->log(hal->ctx, level, msg);
-}
-
-/* ---- completion heap ------------------------------------------------------- */
-
-static void heap_swap(struct fw_cpl *a, struct fw_cpl *b)
-{
-	struct fw_cpl t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-static bool before(const struct fw_cpl *a, const struct fw_cpl *b)
-{
-	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
-}
-
-static int heap_reserve(struct fw_ctrl *c, uint32_t need)
-{
-	uint32_t ncap = c->heap_cap ? c->heap_cap : 256;
-	struct fw_cpl *n;
-
-	if (need <= c->heap_cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = fw_realloc(c->heap, ncap * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	c->heap = n;
-	c->heap_cap = ncap;
-	return 0;
-}
-
-static int heap_push(struct fw_ctrl *c, const struct fw_cpl *e)
-{
-	uint32_t i;
-
-	if (heap_reserve(c, c->nheap + 1))
-		return -ENOMEM;
-	i = c->nheap++;
-	c->heap[i] = *e;
-	c->heap[i].seq = c->cpl_seq++;
-	while (i && before(&c->heap[i], &c->heap[(i - 1) / 2])) {
-		heap_swap(&c->heap[(i - 1) / 2], &c->heap[i]);
-		i = (i - 1) / 2;
-	}
-	return 0;
-}
-
-static void heap_pop(struct fw_ctrl *c)
-{
-	uint32_t i = 0;
-
-	c->heap[0] = c->heap[--c->nheap];
-	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < c->nheap && before(&c->heap[l], &c->heap[m]))
-			m = l;
-		if (r < c->nheap && before(&c->heap[r], &c->heap[m]))
-			m = r;
-		if (m == i)
-			break;
-		heap_swap(&c->heap[m], &c->heap[i]);
-		i = m;
-	}
-}
-
-static int fifo_reserve(struct fw_ctrl *c, uint32_t need)
-{
-	uint32_t ncap = c->fifo_cap ? c->fifo_cap : 1024, i;
-	struct fw_cpl *n;
-
-	if (need <= c->fifo_cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = fw_malloc(ncap * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	for (i = 0; i < c->fifo_n; i++)
-		n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
-	fw_free(c->fifo);
-	c->fifo = n;
-	c->fifo_cap = ncap;
-	c->fifo_head = 0;
-	return 0;
-}
-
-static int fifo_push(struct fw_ctrl *c, const struct fw_cpl *e)
-{
-	if (fifo_reserve(c, c->fifo_n + 1))
-		return -ENOMEM;
-	c->fifo[(c->fifo_head + c->fifo_n++) % c->fifo_cap] = *e;
-	return 0;
-}
-
-static bool realtime(const struct fw_ctrl *c)
-{
-	return c->s->cfg.timing == FW_TIMING_REALTIME;
-}
-
-/*
- * Room for the completions of @k more fetched commands besides those owed
- * already (queued, and outstanding AERs), taken before the commands are
- * fetched so that complete() never needs memory: out of memory, commands
- * wait in their SQ instead of losing their completion.
- */
-static int cpl_reserve(struct fw_ctrl *c, uint32_t k)
-{
-	uint32_t need = c->nheap + c->fifo_n + c->naer + k;
-
-	return realtime(c) ? heap_reserve(c, need) : fifo_reserve(c, need);
-}
-
-void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
-			  uint32_t nsid)
-{
-	struct kvc_error_log_entry *e = &c->err[c->err_count % FW_ERR_LOG];
-
-	memset(e, 0, sizeof(*e));
-	c->err_count++;
-	kvc_put_le64(&e->error_count, c->err_count);
-	kvc_put_le16(&e->sqid, sqid);
-	kvc_put_le16(&e->cid, cid);
-	kvc_put_le16(&e->status, (uint16_t)(status << 1));
-	kvc_put_le16(&e->param_loc, 0xffff);
-	kvc_put_le32(&e->nsid, nsid);
-}
-
-/* Queue the completion of @cmd; it is posted when due and the CQ has room. */
-static void complete(struct fw_cmd *cmd, uint16_t status)
-{
-	struct fw_ctrl *c = cmd->c;
-	struct fw_subsys *s = c->s;
-	struct fw_cpl e;
-
-	e.due = realtime(c) ? cmd->done : 0;
-	e.dw0 = cmd->dw0;
-	e.sqid = cmd->sqid;
-	e.cqid = cmd->sq->cqid;
-	e.cid = kvc_sqe_cid(&cmd->sqe);
-	e.status = status;
-	e.stat_op = cmd->stat_op;
-	/* Write cache off: success means durable, which the batch's commit
-	 * decides before this is posted (fw_ctrl_poll). */
-	e.batch = cmd->logged && !status && !c->wce && s->persistent ? s->batch.id : 0;
-	if (status)
-		fw_ctrl_record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
-	fw_stats_complete(s, cmd, status);
-	/* Cannot fail: cpl_reserve() made room before the command was fetched. */
-	if (realtime(c) ? heap_push(c, &e) : fifo_push(c, &e))
-		fw_ctrl_log(c, FW_LOG_ERR, "BUG: no room reserved for a completion");
-}
-
-static void fail_cpl(struct fw_ctrl *c, struct fw_cpl *e, uint64_t batch, uint16_t st)
-{
-	if (e->batch != batch || e->status)
-		return;
-	e->status = st;
-	e->batch = 0;
-	c->s->st.errors[e->stat_op]++;
-	fw_ctrl_record_error(c, e->sqid, e->cid, st, 1);
-}
-
-void fw_ctrl_fail_batch(struct fw_ctrl *c, uint64_t batch, uint16_t st)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->fifo_n; i++)
-		fail_cpl(c, &c->fifo[(c->fifo_head + i) % c->fifo_cap], batch, st);
-	for (i = 0; i < c->nheap; i++)
-		fail_cpl(c, &c->heap[i], batch, st);
-}
-
-/* ---- asynchronous events ----------------------------------------------------- */
-
-static void complete_aer(struct fw_ctrl *c, uint32_t dw0)
-{
-	struct fw_cmd cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.c = c;
-	cmd.sq = &c->sq[0];
-	cmd.sqid = 0;
-	kvc_sqe_set_cid(&cmd.sqe, c->aer_cid[0]);
-	cmd.sqe.opc = KVC_ADM_ASYNC_EVENT;
-	cmd.dw0 = dw0;
-	cmd.stat_op = KVC_OP_ADMIN;
-	cmd.method = KVC_XM_NONE;
-	memmove(&c->aer_cid[0], &c->aer_cid[1], (FW_MAX_AER - 1) * sizeof(c->aer_cid[0]));
-	c->naer--;
-	complete(&cmd, 0); /* its CQ slot was reserved when the request was fetched */
-}
-
-void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid)
-{
-	uint32_t dw0 = KVC_AER_DW0(type, info, lid);
-
-	c->s->st.aer_events++;
-	if (c->naer) {
-		complete_aer(c, dw0);
-		return;
-	}
-	if (c->nevents < FW_MAX_EVENTS)
-		c->events[c->nevents++] = dw0;
-}
-
-/* Called by the AER handler after it queued a new request. */
-static void deliver_events(struct fw_ctrl *c)
-{
-	while (c->naer && c->nevents) {
-		uint32_t dw0 = c->events[0];
-
-		memmove(&c->events[0], &c->events[1], (c->nevents - 1) * sizeof(c->events[0]));
-		c->nevents--;
-		complete_aer(c, dw0);
-	}
+	fw_bar_store(c, KVC_REG_CAP, (uint32_t)cap);
+	fw_bar_store(c, KVC_REG_CAP + 4, (uint32_t)(cap >> 32));
+	fw_bar_store(c, KVC_REG_VS, KVC_VS(2, 0, 0));
+	fw_bar_store(c, KVC_REG_CSTS, c->csts);
 }
 
 /* ---- reset, enable, shutdown ------------------------------------------------ */
@@ -318,10 +58,11 @@ static void drop_queues(struct fw_ctrl *c)
 	unsigned int i;
 
 	for (i = 0; i <= FW_MAX_IOQ; i++) {
-		fw_kvns_sq_reset(&c->sq[i]);
+		fw_sq_release(c, &c->sq[i]);
 		memset(&c->sq[i], 0, sizeof(c->sq[i]));
 		memset(&c->cq[i], 0, sizeof(c->cq[i]));
 	}
+	fw_pend_drop_all(c); /* no queue left to complete them to */
 	c->nheap = 0;
 	c->fifo_n = 0;
 	c->naer = 0;
@@ -338,7 +79,7 @@ static void ctrl_reset(struct fw_ctrl *c)
 	/* A controller reset returns every doorbell to 0, as on real hardware;
 	 * stale tails would replay old slots after the next enable. */
 	for (off = KVC_REG_DBS; off < fw_bar_size(&c->s->cfg); off += 4)
-		bar_store(c, off, 0);
+		fw_bar_store(c, off, 0);
 	c->csts = 0;
 	c->wce = c->s->cfg.vwc;
 	c->feat_arb = log2u(c->s->cfg.arb_burst);
@@ -353,8 +94,9 @@ static bool queue_base_ok(uint64_t base)
 
 static void ctrl_enable(struct fw_ctrl *c, uint32_t cc)
 {
-	uint32_t aqa = bar_load(c, KVC_REG_AQA), css = (cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT;
-	uint64_t asq = bar_load64(c, KVC_REG_ASQ), acq = bar_load64(c, KVC_REG_ACQ);
+	uint32_t aqa = fw_bar_load(c, KVC_REG_AQA),
+		 css = (cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT;
+	uint64_t asq = fw_bar_load64(c, KVC_REG_ASQ), acq = fw_bar_load64(c, KVC_REG_ACQ);
 	uint32_t sqs = KVC_AQA_ASQS(aqa) + 1, cqs = KVC_AQA_ACQS(aqa) + 1;
 
 	if (sqs < 2 || cqs < 2 || sqs > c->s->cfg.mqes || cqs > c->s->cfg.mqes ||
@@ -375,7 +117,7 @@ static void ctrl_enable(struct fw_ctrl *c, uint32_t cc)
 
 static int check_regs(struct fw_ctrl *c)
 {
-	uint32_t cc = bar_load(c, KVC_REG_CC), old = c->cc;
+	uint32_t cc = fw_bar_load(c, KVC_REG_CC), old = c->cc;
 
 	if (cc == old)
 		return 0;
@@ -387,14 +129,14 @@ static int check_regs(struct fw_ctrl *c)
 	}
 	if ((cc & KVC_CC_SHN_MASK) && !(old & KVC_CC_SHN_MASK) && (cc & KVC_CC_EN)) {
 		c->csts = (c->csts & ~KVC_CSTS_SHST_MASK) | KVC_CSTS_SHST_OCCURRING;
-		bar_store(c, KVC_REG_CSTS, c->csts);
-		if (fw_subsys_flush_status(c->s))
+		fw_bar_store(c, KVC_REG_CSTS, c->csts);
+		if (fw_batch_flush_status(c->s))
 			fw_ctrl_log(c, FW_LOG_ERR,
 				    "shutdown: the flush failed or acknowledged writes were lost; "
 				    "not everything the host wrote is durable");
 		c->csts = (c->csts & ~KVC_CSTS_SHST_MASK) | KVC_CSTS_SHST_COMPLETE;
 	}
-	bar_store(c, KVC_REG_CSTS, c->csts);
+	fw_bar_store(c, KVC_REG_CSTS, c->csts);
 	return 1;
 }
 
@@ -414,7 +156,7 @@ static void bad_doorbell(struct fw_ctrl *c, uint16_t qid, const char *what, uint
 static void read_sq_doorbell(struct fw_ctrl *c, uint16_t qid)
 {
 	struct fw_sq *sq = &c->sq[qid];
-	uint32_t v = bar_load(c, kvc_sq_tail_db(qid, c->dstrd));
+	uint32_t v = fw_bar_load(c, kvc_sq_tail_db(qid, c->dstrd));
 
 	if (v == sq->db_seen)
 		return;
@@ -428,10 +170,6 @@ static void read_sq_doorbell(struct fw_ctrl *c, uint16_t qid)
 }
 
 /* Entries posted to @cq and not yet consumed by the host. */
-static uint32_t cq_used(const struct fw_cq *cq)
-{
-	return (cq->tail + cq->size - cq->head) % cq->size;
-}
 
 static int read_cq_doorbells(struct fw_ctrl *c)
 {
@@ -444,13 +182,13 @@ static int read_cq_doorbells(struct fw_ctrl *c)
 
 		if (!cq->valid)
 			continue;
-		v = bar_load(c, kvc_cq_head_db(qid, c->dstrd));
+		v = fw_bar_load(c, kvc_cq_head_db(qid, c->dstrd));
 		if (v == cq->db_seen)
 			continue;
 		cq->db_seen = v;
 		charge_doorbell(c);
 		advance = (v + cq->size - cq->head) % cq->size;
-		if (v >= cq->size || advance > cq_used(cq)) {
+		if (v >= cq->size || advance > fw_cq_used(cq)) {
 			bad_doorbell(c, qid, "CQ head", v);
 			continue;
 		}
@@ -468,13 +206,13 @@ static void check_stray_doorbells(struct fw_ctrl *c)
 	for (qid = 1; qid <= c->s->cfg.max_ioq; qid++) {
 		uint32_t sdb = kvc_sq_tail_db(qid, c->dstrd), cdb = kvc_cq_head_db(qid, c->dstrd);
 
-		if (!c->sq[qid].valid && bar_load(c, sdb)) {
-			bar_store(c, sdb, 0);
+		if (!c->sq[qid].valid && fw_bar_load(c, sdb)) {
+			fw_bar_store(c, sdb, 0);
 			fw_ctrl_log(c, FW_LOG_WARN, "write to the doorbell of missing SQ %u", qid);
 			fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB, KVC_LOG_ERROR);
 		}
-		if (!c->cq[qid].valid && bar_load(c, cdb)) {
-			bar_store(c, cdb, 0);
+		if (!c->cq[qid].valid && fw_bar_load(c, cdb)) {
+			fw_bar_store(c, cdb, 0);
 			fw_ctrl_log(c, FW_LOG_WARN, "write to the doorbell of missing CQ %u", qid);
 			fw_ctrl_event(c, KVC_AER_TYPE_ERROR, KVC_AER_ERR_INVALID_DB, KVC_LOG_ERROR);
 		}
@@ -482,11 +220,6 @@ static void check_stray_doorbells(struct fw_ctrl *c)
 }
 
 /* ---- command execution ------------------------------------------------------------ */
-
-void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq)
-{
-	bar_store(c, sq ? kvc_sq_tail_db(qid, c->dstrd) : kvc_cq_head_db(qid, c->dstrd), 0);
-}
 
 static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n, uint8_t opc)
 {
@@ -499,49 +232,86 @@ static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned
 }
 
 /*
- * The data pointer and fusing fields of any command, admin or I/O.  Only
- * PRPs (PSDT 00b) and unfused commands are supported (Identify Controller:
- * SGLS = 0, FUSES = 0), so anything else is INVALID FIELD.  The one place
- * that reads PSDT: it is where SGLs will be mapped.
+ * The fusing and data-pointer kind of any command, admin or I/O: fused
+ * operations are not supported (Identify Controller FUSES = 0), PSDT 11b is
+ * reserved, and over PCIe admin commands use PRPs only.  SGLs of I/O
+ * commands go to the data-pointer mapper (fw_cmd_data_in/out).
  */
-static uint16_t check_dptr(struct fw_cmd *cmd)
+static uint16_t check_flags(struct fw_cmd *cmd, bool admin)
 {
-	uint8_t f = cmd->sqe.flags;
+	uint8_t f = cmd->sqe.flags, psdt = (f & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT;
 
-	if (!(f & (KVC_SQE_PSDT_MASK | KVC_SQE_FUSE_MASK)))
+	if (!(f & KVC_SQE_FUSE_MASK) && psdt != 3 && !(admin && psdt))
 		return 0;
 	fw_ctrl_log(cmd->c, FW_LOG_WARN, "SQ %u CID %u opcode %#x: PSDT %u / FUSE %u unsupported",
-		    cmd->sqid, kvc_sqe_cid(&cmd->sqe), cmd->sqe.opc,
-		    (f & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT, f & KVC_SQE_FUSE_MASK);
+		    cmd->sqid, kvc_sqe_cid(&cmd->sqe), cmd->sqe.opc, psdt, f & KVC_SQE_FUSE_MASK);
 	return FW_ST(KVC_SC_INVALID_FIELD);
 }
 
 static uint16_t exec_admin(struct fw_cmd *cmd)
 {
-	uint16_t st = check_dptr(cmd);
+	uint16_t st = check_flags(cmd, true);
 
 	cmd->stat_op = KVC_OP_ADMIN;
 	return st ? st : fw_admin_exec(cmd);
 }
 
+/* Flush with NSID FFFFFFFFh: every namespace; the first failure is the answer. */
+static uint16_t flush_all(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = cmd->c->s;
+	uint16_t st = 0, one;
+	uint32_t i;
+
+	for (i = 1; i <= FW_MAX_NS; i++) {
+		if (!s->ns[i])
+			continue;
+		one = s->ns[i]->ops->flush(s->ns[i]);
+		if (!st)
+			st = one;
+	}
+	return st;
+}
+
 static uint16_t exec_io(struct fw_cmd *cmd)
 {
-	const struct fw_ns_ops *ops = &fw_kvns_ops;
 	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
-	const struct fw_cmd_desc *d = find_desc(ops->cmds, ops->ncmds, cmd->sqe.opc);
+	struct fw_ns *ns = fw_subsys_ns(cmd->c->s, nsid);
+	bool broadcast = nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH;
+	const struct fw_cmd_desc *d =
+		ns ? find_desc(ns->ops->cmds, ns->ops->ncmds, cmd->sqe.opc) : NULL;
 	uint16_t st;
 
-	cmd->stat_op = d ? d->stat_op : KVC_OP_OTHER;
-	st = check_dptr(cmd);
+	cmd->ns = ns;
+	cmd->stat_op = d ? d->stat_op : broadcast ? KVC_OP_FLUSH : KVC_OP_OTHER;
+	st = check_flags(cmd, false);
 	if (st)
 		return st;
-	if (nsid != 1 && !(nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH))
+	if (!ns && !broadcast)
 		return FW_ST(KVC_SC_INVALID_NS);
-	if (!d)
-		return FW_ST(KVC_SC_INVALID_OPCODE);
 	if (((cmd->c->cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT) == KVC_CC_CSS_ADMIN)
 		return FW_ST(KVC_SC_INVALID_OPCODE);
+	if (broadcast)
+		return flush_all(cmd);
+	if (!d)
+		return FW_ST(KVC_SC_INVALID_OPCODE);
 	return d->fn(cmd);
+}
+
+/*
+ * SQ slots after @sqe that belong to it (ByteExpress chunks), whatever its
+ * status: asked of its namespace, or for an NSID that names none, of the
+ * first namespace that frames commands, so a bad NSID never runs a chunk.
+ */
+static uint32_t frame_of(const struct fw_ctrl *c, const struct kvc_sqe *sqe, uint32_t sq_size)
+{
+	const struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(sqe));
+	uint32_t i;
+
+	for (i = 1; !ns && i <= FW_MAX_NS; i++)
+		if (c->s->ns[i] && c->s->ns[i]->ops->frame)
+			ns = c->s->ns[i];
+	return ns && ns->ops->frame ? ns->ops->frame(sqe, sq_size) : 0;
 }
 
 /* The part of a burst fetch of @k slots that slots [@i, @i + @used) account
@@ -606,6 +376,10 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 		return 0;
 	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
 	kvc_pcie_cost_add(&cmd.cost, share_of(fetch, slot, 1 + cmd.consumed_pre, burst));
+	if (st == FW_ST_PENDING) { /* completes later: fw_pend_complete() */
+		fw_cmd_park(&cmd);
+		return cmd.consumed;
+	}
 	/* Charge the CQE write now so the per-command cost includes it. */
 	kvc_pcie_cost_add(&cmd.cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
 	{
@@ -614,15 +388,8 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 		if (cmd.done < start + link + s->cfg.fw_overhead_ns)
 			cmd.done = start + link + s->cfg.fw_overhead_ns;
 	}
-	complete(&cmd, st);
+	fw_cmd_complete(&cmd, st);
 	return cmd.consumed;
-}
-
-static void fatal(struct fw_ctrl *c, const char *why)
-{
-	fw_ctrl_log(c, FW_LOG_ERR, "controller fatal status: %s", why);
-	c->csts |= KVC_CSTS_CFS;
-	bar_store(c, KVC_REG_CSTS, c->csts);
 }
 
 #define FETCH_MAX 64
@@ -645,7 +412,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 	}
 	while (n < budget && !(c->csts & KVC_CSTS_CFS)) {
 		uint32_t avail = (sq->tail + sq->size - sq->head) % sq->size;
-		uint32_t used = cq_used(cq) + cq->reserved;
+		uint32_t used = fw_cq_used(cq) + cq->reserved;
 		uint32_t room = cq->size - 1 > used ? cq->size - 1 - used : 0;
 		uint32_t k = avail, start = sq->head, i;
 		struct kvc_pcie_cost fetch;
@@ -660,7 +427,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			k = FETCH_MAX;
 		if (k == 0)
 			break;
-		if (cpl_reserve(c, k)) {
+		if (fw_cpl_reserve(c, k)) {
 			c->cpl_starved = true;
 			fw_ctrl_log(c, FW_LOG_ERR, "out of memory for completions: SQ %u waits",
 				    qid);
@@ -668,7 +435,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		}
 		if (c->hif->dma_read(c->hif->ctx, sq->base + (uint64_t)start * KVC_SQE_SIZE, batch,
 				     k * KVC_SQE_SIZE)) {
-			fatal(c, "submission queue outside host memory");
+			fw_ctrl_fatal(c, "submission queue outside host memory");
 			break;
 		}
 		c->now = fw_now(c->s); /* one clock read per burst */
@@ -676,7 +443,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		for (i = 0; i < k;) {
-			uint32_t frame = qid ? fw_kvns_frame(&batch[i], sq->size) : 0;
+			uint32_t frame = qid ? frame_of(c, &batch[i], sq->size) : 0;
 
 			if (frame >= (sq->tail + sq->size - sq->head) % sq->size) {
 				/* Its chunks are not all below the tail yet: never run
@@ -694,73 +461,6 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		}
 	}
 	return (int)n;
-}
-
-static void raise_interrupts(struct fw_ctrl *c)
-{
-	uint16_t qid;
-
-	for (qid = 0; qid <= c->nr_ioq; qid++) {
-		struct fw_cq *cq = &c->cq[qid];
-
-		if (!cq->irq_due)
-			continue;
-		cq->irq_due = false;
-		if (!cq->ien)
-			continue;
-		c->hif->irq_raise(c->hif->ctx, cq->iv);
-		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
-	}
-}
-
-/* Post one completion; false when its CQ is full (it stays queued). */
-static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
-{
-	struct fw_cq *cq = &c->cq[e->cqid];
-	struct kvc_cqe cqe;
-	uint16_t sqhd;
-
-	if (!cq->valid)
-		return true; /* its queue was deleted: drop it */
-	if (cq_used(cq) == cq->size - 1)
-		return false; /* full: wait for the host to consume */
-	sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
-	kvc_cqe_fill(&cqe, e->dw0, 0, sqhd, e->sqid, e->cid, e->status, cq->phase);
-	if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE, &cqe,
-			 KVC_CQE_SIZE)) {
-		fatal(c, "completion queue outside host memory");
-		return false;
-	}
-	if (++cq->tail == cq->size) {
-		cq->tail = 0;
-		cq->phase = !cq->phase;
-	}
-	cq->reserved--;
-	cq->irq_due = true;
-	return true;
-}
-
-static int post_completions(struct fw_ctrl *c)
-{
-	int posted = 0;
-
-	while (c->fifo_n && !(c->csts & KVC_CSTS_CFS)) {
-		if (!post_one(c, &c->fifo[c->fifo_head]))
-			break;
-		c->fifo_head = (c->fifo_head + 1) % c->fifo_cap;
-		c->fifo_n--;
-		posted++;
-	}
-	if (c->nheap) {
-		uint64_t now = fw_now(c->s);
-
-		while (c->nheap && c->heap[0].due <= now && post_one(c, &c->heap[0])) {
-			heap_pop(c);
-			posted++;
-		}
-	}
-	raise_interrupts(c);
-	return posted;
 }
 
 static uint32_t burst_of(const struct fw_ctrl *c)
@@ -801,7 +501,7 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 		return work;
 	work += read_cq_doorbells(c);
 	work += process_sq(c, 0, MAX_CMDS_PER_POLL);
-	deliver_events(c);
+	fw_ctrl_deliver_events(c);
 	work += process_io_queues(c, MAX_CMDS_PER_POLL);
 	/*
 	 * Group commit: with the write cache off, a Store is durable before its
@@ -809,8 +509,8 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 	 * completions into errors (batch.c), so what is posted below is true.
 	 */
 	if (s->dirty && s->persistent && !c->wce)
-		fw_subsys_persist(s, false);
-	work += post_completions(c);
+		fw_batch_commit(s, false);
+	work += fw_cpl_post_all(c);
 	if (++c->polls % STRAY_DB_CHECK_EVERY == 0)
 		check_stray_doorbells(c);
 	return work;
@@ -861,5 +561,6 @@ void fw_ctrl_destroy(struct fw_ctrl *c)
 	drop_queues(c);
 	fw_free(c->heap);
 	fw_free(c->fifo);
+	fw_free(c->pend);
 	fw_free(c);
 }

@@ -2,9 +2,10 @@
 /*
  * nvkv firmware: the public interface of the device model.
  *
- * A subsystem (struct fw_subsys) is one KV-SSD: its NAND array, FTL and KV
- * namespace (NSID 1).  Hosts attach controllers to it (struct fw_ctrl), one
- * per host connection; all controllers share the namespace.  The hosting
+ * A subsystem (struct fw_subsys) is one KV-SSD: its NAND array, FTL and
+ * namespaces (the KV namespace is NSID 1), each an object with its own
+ * command set.  Hosts attach controllers to it (struct fw_ctrl), one per host
+ * connection; all controllers share the namespaces.  The hosting
  * environment calls fw_ctrl_poll() for every controller from one thread (the
  * firmware thread): the model is single-threaded by design, so its data
  * structures need no locks.
@@ -109,6 +110,11 @@ int fw_ctrl_poll(struct fw_ctrl *c);
 /* Whether the controller has completions waiting for their modeled time, or
  * commands waiting in an SQ for memory: poll again soon rather than sleep. */
 bool fw_ctrl_busy(const struct fw_ctrl *c);
+
+/* The model time of the earliest completion waiting for its modeled time
+ * (timing realtime), or UINT64_MAX when none waits: a discrete-event host
+ * advances its clock to it when nothing else can happen. */
+uint64_t fw_ctrl_next_due(const struct fw_ctrl *c);
 
 /* Size of the BAR a host interface must provide for @c: registers plus
  * doorbells for the configured number of queues. */

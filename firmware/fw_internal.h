@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Firmware internals shared by the controller (ctrl.c), admin commands
- * (admin.c), the KV namespace (kvns.c), statistics (stats.c) and the
- * subsystem (subsys.c).  Not for use outside firmware/.
+ * (admin.c), the namespaces (kvns.c), command services (cmd.c), the catalog
+ * batch (batch.c), statistics (stats.c) and the subsystem (subsys.c).  Not
+ * for use outside firmware/ (unit tests aside).
+ *
+ * Layers, each calling only those below it (no call cycle):
+ *   subsys -> ctrl -> admin -> namespaces (kvns) -> batch -> cmd -> stats,
+ *   and the leaves: dma, pcie, nand, index, vlog, alloc, crc.
+ * Upward calls go through tables: the opcode rows and struct fw_ns_ops.
  */
 #ifndef FW_INTERNAL_H
 #define FW_INTERNAL_H
@@ -30,16 +36,46 @@ struct fw_cmd_desc {
 	fw_handler fn;
 };
 
-/* A namespace kind: its command set and how it answers Identify. */
+struct fw_ns;
+struct fw_sq;
+
+/*
+ * A namespace kind: its command set, opcode table and how it answers
+ * Identify, plus the hooks the controller and the subsystem call.  Optional
+ * hooks may be NULL.
+ */
 struct fw_ns_ops {
 	uint8_t csi;
 	const struct fw_cmd_desc *cmds;
 	unsigned int ncmds;
-	/* Identify Namespace for this command set (CNS 05h), 4096 bytes. */
-	void (*identify)(struct fw_subsys *s, void *buf);
+	/* Identify Namespace, CNS 00h (NVM structure), 4096 bytes; NULL: this
+	 * namespace has none (the answer is then defined by admin.c). */
+	void (*identify_ns)(const struct fw_ns *ns, void *buf);
+	/* I/O command set specific Identify Namespace (CNS 05h), 4096 bytes. */
+	void (*identify_csi)(const struct fw_ns *ns, void *buf);
+	/* Capacity in bytes, for the host and the logs. */
+	uint64_t (*capacity)(const struct fw_ns *ns);
+	/* SQ slots after @sqe that belong to it (ByteExpress chunks). */
+	uint32_t (*frame)(const struct kvc_sqe *sqe, uint32_t sq_size);
+	/* @sq is deleted or reset: drop what the namespace keeps per SQ. */
+	void (*sq_deleted)(struct fw_ns *ns, struct fw_sq *sq);
+	/* A deferred command of this namespace was aborted (token @tok). */
+	void (*aborted)(struct fw_ns *ns, uint64_t tok);
+	/* Flush: make what was completed durable; an NVMe status. */
+	uint16_t (*flush)(struct fw_ns *ns);
+	void (*destroy)(struct fw_ns *ns);
 };
 
-extern const struct fw_ns_ops fw_kvns_ops;
+#define FW_MAX_NS 4
+
+/* A namespace, held by the subsystem at s->ns[nsid]. */
+struct fw_ns {
+	uint32_t nsid;
+	const struct fw_ns_ops *ops;
+	struct fw_subsys *s;
+	void *priv; /* the namespace kind's state */
+};
+
 extern const struct fw_cmd_desc fw_admin_cmds[];
 extern const unsigned int fw_admin_ncmds;
 
@@ -143,12 +179,16 @@ struct fw_ctrl {
 	uint64_t polls;
 	uint64_t log_window;
 	uint32_t log_lines;
+	/* deferred commands (cmd.c) */
+	struct fw_pend *pend;
+	uint32_t npend, pend_cap;
 	struct fw_ctrl *next; /* subsystem's list */
 };
 
 /* The command being executed. */
 struct fw_cmd {
 	struct fw_ctrl *c;
+	struct fw_ns *ns; /* NULL for admin commands */
 	struct fw_sq *sq;
 	uint16_t sqid;
 	struct kvc_sqe sqe;
@@ -164,7 +204,13 @@ struct fw_cmd {
 	bool stored;	/* a Store completed (counted per method) */
 	bool logged;	/* it changed the catalog batch (see batch.c) */
 	uint32_t value_bytes;
+	uint64_t tok;		   /* deferred: its token (fw_cmd_defer) */
 	struct kvc_pcie_cost cost; /* traffic attributable to this command */
+};
+
+/* A deferred command waiting for fw_pend_complete(). */
+struct fw_pend {
+	struct fw_cmd cmd;
 };
 
 struct fw_stats {
@@ -225,16 +271,45 @@ struct fw_subsys {
 	bool persistent;
 	bool dirty; /* index changes not yet committed */
 	struct fw_batch batch;
-	uint8_t *xbuf; /* staging buffer: max(max_value + 4 KiB, FW_LOG_MAX) */
-	uint8_t *blob; /* serialized value-log layout */
+	uint8_t *xbuf;			 /* staging buffer: max(max_value + 4 KiB, FW_LOG_MAX) */
+	uint8_t *blob;			 /* serialized value-log layout */
+	struct fw_ns *ns[FW_MAX_NS + 1]; /* by NSID; [0] unused */
+	uint64_t pend_seq;		 /* last deferred-command token */
 	struct fw_ctrl *ctrls;
 };
 
-/* subsys.c: stage, save the layout and commit the batch.  On failure the
- * batch is rolled back (batch.c) and s->batch.fail_st says why. */
-int fw_subsys_persist(struct fw_subsys *s, bool sync);
+static inline struct fw_ns *fw_subsys_ns(const struct fw_subsys *s, uint32_t nsid)
+{
+	return nsid >= 1 && nsid <= FW_MAX_NS ? s->ns[nsid] : NULL;
+}
+
+/* ---- the BAR ---- */
+
+static inline uint32_t fw_bar_load(const struct fw_ctrl *c, uint32_t off)
+{
+	return __atomic_load_n(&c->hif->bar[off / 4], __ATOMIC_ACQUIRE);
+}
+
+static inline void fw_bar_store(struct fw_ctrl *c, uint32_t off, uint32_t v)
+{
+	__atomic_store_n(&c->hif->bar[off / 4], v, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t fw_bar_load64(const struct fw_ctrl *c, uint32_t off)
+{
+	return fw_bar_load(c, off) | (uint64_t)fw_bar_load(c, off + 4) << 32;
+}
+
+/* A deleted queue's doorbell register returns to 0, like the queue's state. */
+static inline void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq)
+{
+	fw_bar_store(c, sq ? kvc_sq_tail_db(qid, c->dstrd) : kvc_cq_head_db(qid, c->dstrd), 0);
+}
 
 /* batch.c */
+/* Stage, save the layout and commit the batch.  On failure the batch is
+ * rolled back and s->batch.fail_st says why. */
+int fw_batch_commit(struct fw_subsys *s, bool sync);
 void fw_batch_init(struct fw_subsys *s);
 void fw_batch_fini(struct fw_subsys *s);
 /* Room for one more change; -ENOMEM.  Call before changing the index. */
@@ -255,23 +330,54 @@ int fw_batch_fail(struct fw_subsys *s, int err, uint16_t st, const char *what);
 /* Flush for a command: 0, the failed commit's status, or the status of an
  * earlier rollback that undid writes the write cache had acknowledged (then
  * forgotten: it is reported once). */
-uint16_t fw_subsys_flush_status(struct fw_subsys *s);
-/* The batch is committed: forget it and open the next one. */
-void fw_batch_done(struct fw_subsys *s);
+uint16_t fw_batch_flush_status(struct fw_subsys *s);
 /* Status for a catalog error: map full is Capacity Exceeded, else Internal. */
 uint16_t fw_batch_status(int err);
 
-/* ctrl.c */
-void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
+/* cmd.c: services of every handler, below the controller and the namespaces */
 void fw_ctrl_log(struct fw_ctrl *c, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Set Controller Fatal Status. */
+void fw_ctrl_fatal(struct fw_ctrl *c, const char *why);
+void fw_ctrl_event(struct fw_ctrl *c, uint8_t type, uint8_t info, uint8_t lid);
+/* Complete outstanding AERs with queued events. */
+void fw_ctrl_deliver_events(struct fw_ctrl *c);
 /* Add an Error Information log entry (log page 01h). */
 void fw_ctrl_record_error(struct fw_ctrl *c, uint16_t sqid, uint16_t cid, uint16_t status,
 			  uint32_t nsid);
 /* Give every queued success completion of @batch the status @st instead. */
 void fw_ctrl_fail_batch(struct fw_ctrl *c, uint64_t batch, uint16_t st);
-/* A deleted queue's doorbell register returns to 0, like the queue's state. */
-void fw_ctrl_clear_doorbell(struct fw_ctrl *c, uint16_t qid, bool sq);
+/* Room for @k more completions besides those owed; -ENOMEM. */
+int fw_cpl_reserve(struct fw_ctrl *c, uint32_t k);
+/* Queue the completion of @cmd; posted when due and its CQ has room. */
+void fw_cmd_complete(struct fw_cmd *cmd, uint16_t status);
+/* Post what is due; returns the number posted. */
+int fw_cpl_post_all(struct fw_ctrl *c);
+/* Entries posted to @cq and not yet consumed by the host. */
+uint32_t fw_cq_used(const struct fw_cq *cq);
+/* @sq goes away (deleted, reset): its namespaces drop their per-SQ state. */
+void fw_sq_release(struct fw_ctrl *c, struct fw_sq *sq);
+
+/* The data-pointer mapper: a handler's data moves only through these. */
+uint16_t fw_cmd_data_in(struct fw_cmd *cmd, void *buf, uint32_t len);
+uint16_t fw_cmd_data_out(struct fw_cmd *cmd, const void *buf, uint32_t buflen, uint32_t len);
+
+/*
+ * Deferred completions.  A handler that cannot finish now takes a token with
+ * fw_cmd_defer() (0: no memory, fail the command instead) and returns
+ * FW_ST_PENDING; whoever finishes it calls fw_pend_complete().  Deleting the
+ * command's SQ completes it with Command Aborted due to SQ Deletion; a
+ * controller reset or detach drops it; either way the namespace's aborted
+ * hook is told and a later fw_pend_complete() of the token does nothing, so
+ * a completion is never lost and never posted twice.
+ */
+uint64_t fw_cmd_defer(struct fw_cmd *cmd);
+/* The controller keeps a command that answered FW_ST_PENDING. */
+void fw_cmd_park(struct fw_cmd *cmd);
+/* Return: true when the command was still pending (and is now completed). */
+bool fw_pend_complete(struct fw_subsys *s, uint64_t tok, uint16_t status, uint32_t dw0);
+void fw_pend_abort_sq(struct fw_ctrl *c, uint16_t sqid);
+void fw_pend_drop_all(struct fw_ctrl *c);
 
 /* admin.c */
 uint16_t fw_admin_exec(struct fw_cmd *cmd);
@@ -279,10 +385,8 @@ uint16_t fw_admin_exec(struct fw_cmd *cmd);
 /* stats.c */
 void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status);
 
-/* kvns.c: drop @sq's BandSlim state and free its reassembly buffer (queue deleted). */
-void fw_kvns_sq_reset(struct fw_sq *sq);
-/* SQ slots after @sqe that belong to it (ByteExpress chunks), whatever its status. */
-uint32_t fw_kvns_frame(const struct kvc_sqe *sqe, uint32_t sq_size);
+/* kvns.c: the Key Value namespace. */
+int fw_kvns_create(struct fw_subsys *s, uint32_t nsid, struct fw_ns **out);
 
 static inline uint64_t fw_now(const struct fw_subsys *s)
 {
@@ -292,7 +396,9 @@ static inline uint64_t fw_now(const struct fw_subsys *s)
 #define FW_ST(sc) KVC_ST_GENERIC_DNR(sc)
 #define FW_VLOG_BLOB "vlog"    /* catalog blob holding the value-log layout */
 #define FW_LOG_MAX (64u << 10) /* largest Get Log Page transfer */
-/* A handler's answer for commands that complete later (Asynchronous Event Request). */
+/* A handler's answer for commands that complete later: an Asynchronous Event
+ * Request (kept by the AER list), or any command parked by fw_cmd_defer(). */
 #define FW_ST_NO_COMPLETION 0xffffu
+#define FW_ST_PENDING 0xfffeu
 
 #endif /* FW_INTERNAL_H */

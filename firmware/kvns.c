@@ -113,7 +113,7 @@ static uint16_t kv_store(struct fw_cmd *cmd)
 		return st;
 	if (kc.size > s->cfg.max_value)
 		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
-	st = fw_dma_read_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, kc.size);
+	st = fw_cmd_data_in(cmd, s->xbuf, kc.size);
 	if (st)
 		return st;
 	return store_value(cmd, kc.key, kc.klen, kc.opts, s->xbuf, kc.size,
@@ -139,7 +139,7 @@ static uint16_t kv_retrieve(struct fw_cmd *cmd)
 	if (fw_vlog_read(&s->vlog, kc.key, kc.klen, &iv, s->xbuf, cmd->done, &nand_done))
 		return FW_ST(KVC_SC_KV_UNRECOVERED);
 	n = kc.size < iv.vlen ? kc.size : iv.vlen;
-	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, kc.size, n);
+	st = fw_cmd_data_out(cmd, s->xbuf, kc.size, n);
 	if (st)
 		return st;
 	cmd->done = max64(cmd->done, nand_done + cmd->c->dma.data_ns);
@@ -210,7 +210,7 @@ static uint16_t kv_list(struct fw_cmd *cmd)
 	if (more && w.lw_count == 0)
 		return FW_ST(KVC_SC_INVALID_FIELD); /* buffer too small for one entry */
 	used = kvc_list_writer_finish(&w);
-	st = fw_dma_write_prp(&cmd->c->dma, kc.prp1, kc.prp2, s->xbuf, kc.size, used);
+	st = fw_cmd_data_out(cmd, s->xbuf, kc.size, used);
 	if (st)
 		return st;
 	cmd->dw0 = w.lw_count;
@@ -221,13 +221,14 @@ static uint16_t kv_flush(struct fw_cmd *cmd)
 {
 	/* A failed commit rolled the batch back, or an earlier rollback undid
 	 * writes the cache had acknowledged: say why (catalog or media). */
-	return fw_subsys_flush_status(subsys(cmd));
+	return fw_batch_flush_status(subsys(cmd));
 }
 
 /* ---- BandSlim ------------------------------------------------------------------------ */
 
-void fw_kvns_sq_reset(struct fw_sq *sq)
+static void kv_sq_deleted(struct fw_ns *ns, struct fw_sq *sq)
 {
+	(void)ns;
 	sq->bs.active = false;
 	fw_free(sq->bs.buf); /* a queue created later in this slot starts afresh */
 	sq->bs.buf = NULL;
@@ -277,7 +278,7 @@ static uint16_t bs_store(struct fw_cmd *cmd)
 		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
 	prp = kvc_bs_prp_len(bs->hdr.opc, bs->hdr.size);
 	if (prp) {
-		st = fw_dma_read_prp(&cmd->c->dma, bs->hdr.prp1, bs->hdr.prp2, bs->buf, prp);
+		st = fw_cmd_data_in(cmd, bs->buf, prp); /* the head's DPTR */
 		if (st)
 			return st;
 	}
@@ -328,7 +329,7 @@ static int read_slots(struct fw_cmd *cmd, uint32_t slot, uint32_t n, uint8_t *ds
 	return 0;
 }
 
-uint32_t fw_kvns_frame(const struct kvc_sqe *sqe, uint32_t sq_size)
+static uint32_t kv_frame(const struct kvc_sqe *sqe, uint32_t sq_size)
 {
 	uint64_t chunks;
 
@@ -350,7 +351,7 @@ static uint16_t bx_store(struct fw_cmd *cmd)
 	cmd->method = KVC_XM_BYTEEXPRESS;
 	if (st)
 		return st;
-	/* The controller has consumed the frame (fw_kvns_frame) already. */
+	/* The controller has consumed the frame (kv_frame) already. */
 	if (kc.size > s->cfg.max_value || kvc_bx_chunks(kc.size) > cmd->consumed)
 		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
 	chunks = kvc_bx_chunks(kc.size);
@@ -366,8 +367,9 @@ static uint16_t bx_store(struct fw_cmd *cmd)
 
 /* ---- Identify and the command table --------------------------------------------------- */
 
-static void kv_identify(struct fw_subsys *s, void *buf)
+static void kv_identify(const struct fw_ns *ns, void *buf)
 {
+	const struct fw_subsys *s = ns->s;
 	struct kvc_id_ns_kv *id = buf;
 
 	kvc_put_le64(&id->nsze, s->capacity);
@@ -378,6 +380,21 @@ static void kv_identify(struct fw_subsys *s, void *buf)
 	kvc_put_le16(&id->kvf[0].kvkml, KVC_KV_MAX_KEY);
 	kvc_put_le32(&id->kvf[0].kvvml, s->cfg.max_value);
 	kvc_put_le32(&id->kvf[0].kvmnk, s->cfg.max_keys);
+}
+
+static uint64_t kv_capacity(const struct fw_ns *ns)
+{
+	return ns->s->capacity;
+}
+
+static uint16_t kv_ns_flush(struct fw_ns *ns)
+{
+	return fw_batch_flush_status(ns->s);
+}
+
+static void kv_destroy(struct fw_ns *ns)
+{
+	fw_free(ns);
 }
 
 #define SUP KVC_EFFECTS_CSUPP
@@ -395,9 +412,28 @@ static const struct fw_cmd_desc kv_cmds[] = {
 	{ KVC_BX_STORE, KVC_OP_STORE, CHG, bx_store },
 };
 
-const struct fw_ns_ops fw_kvns_ops = {
+static const struct fw_ns_ops kv_ops = {
 	.csi = KVC_CSI_KV,
 	.cmds = kv_cmds,
 	.ncmds = sizeof(kv_cmds) / sizeof(kv_cmds[0]),
-	.identify = kv_identify,
+	.identify_csi = kv_identify,
+	.capacity = kv_capacity,
+	.frame = kv_frame,
+	.sq_deleted = kv_sq_deleted,
+	.flush = kv_ns_flush,
+	.destroy = kv_destroy,
 };
+
+int fw_kvns_create(struct fw_subsys *s, uint32_t nsid, struct fw_ns **out)
+{
+	struct fw_ns *ns = fw_calloc(1, sizeof(*ns));
+
+	*out = NULL;
+	if (!ns)
+		return -ENOMEM;
+	ns->nsid = nsid;
+	ns->ops = &kv_ops;
+	ns->s = s;
+	*out = ns;
+	return 0;
+}

@@ -11,8 +11,6 @@
 #include "alloc.h"
 #include "fw_internal.h"
 
-#define VLOG_BLOB FW_VLOG_BLOB
-
 void fw_config_default(struct fw_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -166,7 +164,7 @@ static int recover(struct fw_subsys *s)
 
 	if (!buf)
 		return -ENOMEM;
-	rc = s->hal->meta_get_blob(s->hal->ctx, VLOG_BLOB, buf, len);
+	rc = s->hal->meta_get_blob(s->hal->ctx, FW_VLOG_BLOB, buf, len);
 	if (rc == -ENOENT) {
 		fw_free(buf);
 		return recover_new(s);
@@ -190,7 +188,7 @@ static int recover(struct fw_subsys *s)
 
 static int persist_cb(void *arg)
 {
-	return fw_subsys_persist(arg, false);
+	return fw_batch_commit(arg, false);
 }
 
 /* GC moved a live record: the index and the catalog follow it, in the same
@@ -258,6 +256,9 @@ int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct
 		if (rc)
 			goto out_vlog;
 	}
+	rc = fw_kvns_create(s, 1, &s->ns[1]);
+	if (rc)
+		goto out_vlog;
 	*out = s;
 	return 0;
 
@@ -275,37 +276,6 @@ out_free:
 	return rc;
 }
 
-int fw_subsys_persist(struct fw_subsys *s, bool sync)
-{
-	size_t len;
-	int rc;
-
-	if (!s->persistent)
-		return 0;
-	rc = fw_vlog_stage(&s->vlog);
-	if (rc) {
-		s->vlog.st.media_errors++;
-		return fw_batch_fail(s, rc, KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT),
-				     "staging the open page");
-	}
-	/* Not xbuf: GC persists in the middle of a Store whose value is there. */
-	len = fw_vlog_state_size(&s->vlog);
-	fw_vlog_state_save(&s->vlog, s->blob);
-	rc = s->hal->meta_set_blob(s->hal->ctx, VLOG_BLOB, s->blob, len);
-	if (rc) {
-		s->batch.meta_errors++;
-		return fw_batch_fail(s, rc, fw_batch_status(rc), "saving the log layout");
-	}
-	rc = s->hal->meta_commit(s->hal->ctx, sync);
-	if (rc) {
-		s->batch.meta_errors++;
-		return fw_batch_fail(s, rc, fw_batch_status(rc), "catalog commit");
-	}
-	s->dirty = false;
-	fw_batch_done(s);
-	return 0;
-}
-
 uint64_t fw_subsys_capacity(const struct fw_subsys *s)
 {
 	return s->capacity;
@@ -313,16 +283,18 @@ uint64_t fw_subsys_capacity(const struct fw_subsys *s)
 
 int fw_subsys_flush(struct fw_subsys *s)
 {
-	return fw_subsys_persist(s, true);
+	return fw_batch_commit(s, true);
 }
 
-uint16_t fw_subsys_flush_status(struct fw_subsys *s)
+static void destroy_namespaces(struct fw_subsys *s)
 {
-	uint16_t st = fw_subsys_flush(s) ? s->batch.fail_st : s->batch.lost_st;
+	uint32_t i;
 
-	/* Either way the host is told now: a later Flush starts clean. */
-	s->batch.lost_st = 0;
-	return st;
+	for (i = 1; i <= FW_MAX_NS; i++) {
+		if (s->ns[i])
+			s->ns[i]->ops->destroy(s->ns[i]);
+		s->ns[i] = NULL;
+	}
 }
 
 void fw_subsys_destroy(struct fw_subsys *s)
@@ -332,6 +304,7 @@ void fw_subsys_destroy(struct fw_subsys *s)
 	while (s->ctrls)
 		fw_ctrl_destroy(s->ctrls);
 	fw_subsys_flush(s); /* a failure is logged and rolled back: the catalog stays consistent */
+	destroy_namespaces(s);
 	fw_batch_fini(s);
 	fw_vlog_fini(&s->vlog);
 	fw_index_fini(&s->index);
