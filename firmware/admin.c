@@ -94,29 +94,13 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
 }
 
-/* A namespace's NGUID: stable per serial number and NSID (NSID 1 keeps the
- * value devices had before there were several namespaces). */
-static void ns_eui(const struct fw_subsys *s, uint32_t nsid, uint8_t nguid[16])
-{
-	uint32_t h = 2166136261u;
-	const char *p;
-	int i;
-
-	for (p = s->cfg.serial; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	memcpy(nguid, "nvkv", 4);
-	for (i = 0; i < 12; i++)
-		nguid[4 + i] =
-			(uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i ^ (uint8_t)((nsid - 1) * 0x3b);
-}
-
 static uint16_t identify_ns_desc(struct fw_cmd *cmd, const struct fw_ns *ns, uint8_t *buf)
 {
 	struct kvc_ns_desc_hdr *h = (void *)buf;
 
 	h->nidt = KVC_NIDT_NGUID;
 	h->nidl = 16;
-	ns_eui(ns->s, ns->nsid, buf + 4);
+	fw_ns_nguid(ns, buf + 4);
 	h = (void *)(buf + 20);
 	h->nidt = KVC_NIDT_CSI;
 	h->nidl = 1;

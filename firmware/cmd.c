@@ -484,3 +484,22 @@ void fw_pend_drop_all(struct fw_ctrl *c)
 	while (c->npend)
 		abort_one(c, 0, false);
 }
+
+/* ---- namespace identifiers ------------------------------------------------- */
+
+/* A namespace's NGUID: stable per serial number and NSID (NSID 1 keeps the
+ * value devices had before there were several namespaces). */
+void fw_ns_nguid(const struct fw_ns *ns, uint8_t nguid[16])
+{
+	const struct fw_subsys *s = ns->s;
+	uint32_t nsid = ns->nsid, h = 2166136261u;
+	const char *p;
+	int i;
+
+	for (p = s->cfg.serial; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	memcpy(nguid, "nvkv", 4);
+	for (i = 0; i < 12; i++)
+		nguid[4 + i] =
+			(uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i ^ (uint8_t)((nsid - 1) * 0x3b);
+}

@@ -358,6 +358,10 @@ uint32_t fw_cq_used(const struct fw_cq *cq);
 /* @sq goes away (deleted, reset): its namespaces drop their per-SQ state. */
 void fw_sq_release(struct fw_ctrl *c, struct fw_sq *sq);
 
+/* A namespace's NGUID, the same in CNS 03h's descriptor and in the Identify
+ * Namespace structures that have the field. */
+void fw_ns_nguid(const struct fw_ns *ns, uint8_t nguid[16]);
+
 /* The data-pointer mapper: a handler's data moves only through these. */
 uint16_t fw_cmd_data_in(struct fw_cmd *cmd, void *buf, uint32_t len);
 uint16_t fw_cmd_data_out(struct fw_cmd *cmd, const void *buf, uint32_t buflen, uint32_t len);

@@ -377,6 +377,7 @@ static void kv_identify(const struct fw_ns *ns, void *buf)
 	id->nkvf = 0; /* one format */
 	id->nmic = 0x01;
 	kvc_put_le32(&id->novg, KVC_BX_CHUNK);
+	fw_ns_nguid(ns, id->nguid); /* CNS 03h's NGUID descriptor is a copy of it */
 	kvc_put_le16(&id->kvf[0].kvkml, KVC_KV_MAX_KEY);
 	kvc_put_le32(&id->kvf[0].kvvml, s->cfg.max_value);
 	kvc_put_le32(&id->kvf[0].kvmnk, s->cfg.max_keys);

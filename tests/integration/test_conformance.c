@@ -398,6 +398,8 @@ START_TEST(kv_namespace)
 	ck_assert_uint_eq(buf[KV_NSATTR], 0);
 	ck_assert_uint_eq(get16(KV_NVMSETID), 0);
 	ck_assert_uint_eq(get16(KV_ENDGID), 0);
+	/* Base 5.17.2.3: the NGUID descriptor is a copy of the structure's NGUID. */
+	ck_assert(!memcmp(buf + KV_NGUID, nguid, 16));
 	ck_assert(all(buf + KV_EUI64, 8, 0));
 	/* KV Format 0 is the namespace's; 1..15 unused. */
 	ck_assert_uint_eq(get16(KV_KVF0 + KVF_KVKML), 16);
