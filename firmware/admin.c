@@ -142,9 +142,12 @@ static uint16_t identify(struct fw_cmd *cmd)
 	case KVC_CNS_NS:
 		if (!ns)
 			return FW_ST(KVC_SC_INVALID_NS);
-		if (ns->ops->identify_ns)
-			ns->ops->identify_ns(ns, buf);
-		break; /* else the NVM structure is all zero */
+		/* Base 5.17: a structure the namespace's command set does not
+		 * define (a KV namespace has no NVM Identify Namespace). */
+		if (!ns->ops->identify_ns)
+			return FW_ST(KVC_SC_INVALID_IOCS);
+		ns->ops->identify_ns(ns, buf);
+		break;
 	case KVC_CNS_NS_DESC_LIST:
 		if (!ns)
 			return FW_ST(KVC_SC_INVALID_NS);

@@ -49,7 +49,7 @@ struct fw_ns_ops {
 	const struct fw_cmd_desc *cmds;
 	unsigned int ncmds;
 	/* Identify Namespace, CNS 00h (NVM structure), 4096 bytes; NULL: this
-	 * namespace has none (the answer is then defined by admin.c). */
+	 * namespace has none (CNS 00h answers INVALID I/O COMMAND SET). */
 	void (*identify_ns)(const struct fw_ns *ns, void *buf);
 	/* I/O command set specific Identify Namespace (CNS 05h), 4096 bytes. */
 	void (*identify_csi)(const struct fw_ns *ns, void *buf);

@@ -447,6 +447,10 @@ START_TEST(kv_namespace)
 	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CSI_CTRL, 0, NVME_CSI_KV), 0);
 	ck_assert(all(buf, sizeof(buf), 0));
 
+	/* CNS 00h is the NVM command set's structure: a KV namespace has none
+	 * (Base 5.17, status 2Ch Invalid I/O Command Set). */
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_NS, KV_NSID, 0), ST(0, NVME_SC_INVALID_IOCS));
+
 	/* Namespaces that do not exist. */
 	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CSI_NS, 2, NVME_CSI_KV), ST_INVALID_NS);
 	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CSI_NS, 0, NVME_CSI_KV), ST_INVALID_NS);

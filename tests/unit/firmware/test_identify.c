@@ -235,6 +235,22 @@ START_TEST(effects_log_bytes)
 }
 END_TEST
 
+/* Base 5.17: an Identify data structure the namespace's command set does not
+ * have is refused with INVALID I/O COMMAND SET; CNS 00h is the NVM command
+ * set's Identify Namespace, which a KV namespace does not have.  A zeroed
+ * answer would read as an inactive namespace (NCAP 0). */
+START_TEST(nvm_identify_namespace_of_kv_is_invalid_iocs_regression)
+{
+	uint16_t st;
+	const uint8_t *got = admin(0x06, 1, 0x00, 0, 0, &st);
+
+	ck_assert_uint_eq(st, KVC_ST_GENERIC_DNR(0x2c));
+	ck_assert_uint_eq(got[0], 0xa5); /* nothing transferred */
+	admin(0x06, 2, 0x00, 0, 0, &st); /* a namespace that does not exist */
+	ck_assert_uint_eq(st, KVC_ST_GENERIC_DNR(0x0b));
+}
+END_TEST
+
 static Suite *identify_suite(void)
 {
 	Suite *s = suite_create("identify");
@@ -246,6 +262,7 @@ static Suite *identify_suite(void)
 	tcase_add_test(tc, kv_identify_namespace_bytes);
 	tcase_add_test(tc, other_identify_bytes);
 	tcase_add_test(tc, effects_log_bytes);
+	tcase_add_test(tc, nvm_identify_namespace_of_kv_is_invalid_iocs_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
