@@ -34,6 +34,8 @@ enum kvc_csi {
 	KVC_CSI_ZNS = 0x02,
 };
 
+#define KVC_NSID_ALL 0xffffffffu /* broadcast NSID */
+
 /* Identify: CDW10 CNS 7:0, CNTID 31:16; CDW11 CNSSID 15:0, CSI 31:24. */
 enum kvc_cns {
 	KVC_CNS_NS = 0x00,	       /* Identify Namespace (NVM) */

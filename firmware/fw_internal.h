@@ -63,6 +63,14 @@ struct fw_ns_ops {
 	void (*aborted)(struct fw_ns *ns, uint64_t tok);
 	/* Flush: make what was completed durable; an NVMe status. */
 	uint16_t (*flush)(struct fw_ns *ns);
+	/*
+	 * Namespace-specific features (Set/Get Features): INVALID FIELD for a
+	 * @fid this kind does not have.  @save: also keep it across power
+	 * cycles (FEATURE IDENTIFIER NOT SAVEABLE if it cannot).  @sel: enum
+	 * kvc_feat_sel; KVC_SEL_SUPPORTED answers the KVC_FEAT_CAP_* bits.
+	 */
+	uint16_t (*set_feature)(struct fw_ns *ns, uint8_t fid, uint32_t value, bool save);
+	uint16_t (*get_feature)(const struct fw_ns *ns, uint8_t fid, uint8_t sel, uint32_t *value);
 	void (*destroy)(struct fw_ns *ns);
 };
 

@@ -200,6 +200,8 @@ START_TEST(identify_controller)
 	ck_assert_uint_eq(id.cqes & NVME_CTRL_CQES_MIN, 4);
 	ck_assert_uint_eq((id.cqes & NVME_CTRL_CQES_MAX) >> 4, 4);
 	ck_assert_uint_eq(le32toh(id.nn), 1);
+	/* Save and Select: the Key Value Configuration feature is saveable. */
+	ck_assert_uint_eq(le16toh(id.oncs), NVME_CTRL_ONCS_SAVE_FEATURES);
 	ck_assert_uint_eq(id.vwc & NVME_CTRL_VWC_PRESENT, 1); /* --vwc true */
 	ck_assert_uint_ne(le32toh(id.sgls) & 3, 3);	      /* 11b is reserved */
 	ck_assert_uint_eq(le16toh(id.fuses), 0);

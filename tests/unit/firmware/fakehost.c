@@ -180,6 +180,7 @@ static int f_meta_commit(void *ctx, int sync)
 	memcpy(e->meta, e->pending, (size_t)e->meta_hi * sizeof(e->meta[0]));
 	memcpy(e->blob, e->pending_blob, e->pending_blob_len);
 	e->blob_len = e->pending_blob_len;
+	memcpy(e->nblob, e->pending_nblob, sizeof(e->nblob));
 	e->commits++;
 	return 0;
 }
@@ -200,15 +201,38 @@ static int f_meta_iterate(void *ctx, int (*fn)(void *, const void *, size_t, con
 	return 0;
 }
 
+/* The slot of a named blob in @t, or a free one (NULL: none left). */
+static struct fh_named_blob *named_blob(struct fh_named_blob *t, const char *name, bool add)
+{
+	int i;
+
+	for (i = 0; i < FH_NAMED_BLOBS; i++)
+		if (t[i].len && !strcmp(t[i].name, name))
+			return &t[i];
+	for (i = 0; add && i < FH_NAMED_BLOBS; i++)
+		if (!t[i].len)
+			return &t[i];
+	return NULL;
+}
+
 static int f_set_blob(void *ctx, const char *name, const void *data, size_t len)
 {
 	struct fh_env *e = ctx;
-
+	struct fh_named_blob *b;
 	int rc = meta_write_fault(e);
 
-	(void)name;
 	if (rc)
 		return rc;
+	if (strcmp(name, "vlog")) {
+		b = named_blob(e->pending_nblob, name, true);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_le(len, sizeof(b->data));
+		ck_assert_uint_gt(len, 0);
+		snprintf(b->name, sizeof(b->name), "%s", name);
+		memcpy(b->data, data, len);
+		b->len = len;
+		return 0;
+	}
 	if (len > sizeof(e->pending_blob))
 		return -ENOSPC;
 	memcpy(e->pending_blob, data, len);
@@ -219,8 +243,17 @@ static int f_set_blob(void *ctx, const char *name, const void *data, size_t len)
 static int f_get_blob(void *ctx, const char *name, void *data, size_t len)
 {
 	struct fh_env *e = ctx;
+	struct fh_named_blob *b;
 
-	(void)name;
+	if (strcmp(name, "vlog")) {
+		b = named_blob(e->nblob, name, false);
+		if (!b)
+			return -ENOENT;
+		if (len != b->len)
+			return -EINVAL;
+		memcpy(data, b->data, len);
+		return 0;
+	}
 	if (!e->blob_len)
 		return -ENOENT;
 	if (len != e->blob_len)
@@ -291,6 +324,7 @@ void fh_env_crash(struct fh_env *e)
 	memcpy(e->pending, e->meta, (size_t)e->meta_hi * sizeof(e->meta[0]));
 	memcpy(e->pending_blob, e->blob, e->blob_len);
 	e->pending_blob_len = e->blob_len;
+	memcpy(e->pending_nblob, e->nblob, sizeof(e->nblob));
 }
 
 /* ---- host ------------------------------------------------------------------ */

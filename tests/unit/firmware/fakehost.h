@@ -17,6 +17,7 @@
 
 #define FH_MEM_SIZE (8u << 20)
 #define FH_MAX_META 4096
+#define FH_NAMED_BLOBS 4
 
 struct fh_meta_rec {
 	uint8_t key[16];
@@ -67,6 +68,12 @@ struct fh_env {
 	struct fh_meta_rec meta[FH_MAX_META], pending[FH_MAX_META];
 	uint8_t blob[1 << 16], pending_blob[1 << 16];
 	size_t blob_len, pending_blob_len;
+	/* Small blobs by name (any name but the value-log layout's "vlog"). */
+	struct fh_named_blob {
+		char name[16];
+		uint8_t data[16];
+		size_t len; /* 0: absent */
+	} nblob[FH_NAMED_BLOBS], pending_nblob[FH_NAMED_BLOBS];
 	uint64_t commits;
 	struct fw_hal hal;
 	char last_log[256];

@@ -124,6 +124,7 @@ START_TEST(identify_controller_bytes)
 	PUT(513, 0x44);				  /* CQES */
 	PUT(514, 0x00, 0x01);			  /* MAXCMD 256 */
 	PUT(516, 1, 0, 0, 0);			  /* NN */
+	PUT(520, 0x10, 0x00);			  /* ONCS: Save and Select in Set/Get Features */
 	PUT(525, 0x01);				  /* VWC present */
 	put(768, "nqn.2026-11.io.nvkv:SN-1", 24); /* SUBNQN, NUL padded */
 	PUT(2048, 0xc4, 0x09);			  /* PSD0 MP 25.00 W */
