@@ -91,7 +91,8 @@ $(BUILD)/bin/nvkv-fwbench: $(BUILD)/obj/emu/nvkv_fwbench_main.o $(LIBEMU) $(LIBF
 	$(EMU_LINK)
 
 $(BUILD)/obj/hostdrv/nvkv_main.o: CPPFLAGS += -DNVKV_VERSION='"$(NVKV_VERSION)"'
-$(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(LIBNVKV)
+# hostdrv/cli/: parts of the nvkv program (not in libnvkv: lib_srcs is not recursive).
+$(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(BUILD)/obj/hostdrv/cli/feature.o $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 

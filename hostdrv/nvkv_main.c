@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/feature.h"
 #include "cmdset/cmdset.h"
 #include "nvkv.h"
 
@@ -95,6 +96,9 @@ static void main_usage(FILE *f)
 		"  list [START] [--limit N]     keys in sorted order from START\n"
 		"  flush                        make completed writes durable\n"
 		"  stats [--json]               device statistics (PCIe, NAND, latency)\n"
+		"  set-feature -f FID [-V V]    Set Features (nvme-cli flags; -f 0x20 -V 1:\n"
+		"                               deleting a missing key fails)\n"
+		"  get-feature -f FID [-s SEL]  Get Features\n"
 		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli 2.x flags)\n"
 		"  admin-passthru [OPTIONS]     send any admin command\n"
 		"\n"
@@ -1070,6 +1074,37 @@ static int cmd_admin_passthru(struct cli *c)
 	return cmd_passthru(c, true);
 }
 
+/* set-feature / get-feature live in cli/feature.c; the device is found here. */
+static int cmd_feature(struct cli *c, bool set)
+{
+	struct cli_feature f;
+	int rc = cli_feature_parse(c->argc, c->argv, set, &f);
+
+	if (rc)
+		return rc;
+	if (take_device(c, f.npos ? f.pos[0] : NULL)) {
+		f.npos--;
+		f.pos++;
+	}
+	if (f.npos)
+		return usage_error("%s: unexpected argument '%s'", c->cmd, f.pos[0]);
+	c->timeout_ms = f.timeout_ms;
+	rc = open_dev(c);
+	if (rc)
+		return rc;
+	return report(c->cmd, cli_feature_run(c->d, &f));
+}
+
+static int cmd_set_feature(struct cli *c)
+{
+	return cmd_feature(c, true);
+}
+
+static int cmd_get_feature(struct cli *c)
+{
+	return cmd_feature(c, false);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 static const char passthru_usage[] =
@@ -1125,6 +1160,8 @@ static const struct command commands[] = {
 	  "Keys >= START in sorted byte order.\n" },
 	{ "flush", cmd_flush, "usage: nvkv flush [DEVICE]\n" },
 	{ "stats", cmd_stats, "usage: nvkv stats [DEVICE] [--json]\n" },
+	{ "set-feature", cmd_set_feature, cli_set_feature_usage },
+	{ "get-feature", cmd_get_feature, cli_get_feature_usage },
 	{ "io-passthru", cmd_io_passthru, passthru_usage },
 	{ "admin-passthru", cmd_admin_passthru, passthru_usage },
 };
@@ -1222,7 +1259,9 @@ int main(int argc, char **argv)
 		main_usage(stderr);
 		return EX_USAGE;
 	}
-	if (wants(argc, argv, "--version", "-V") || !strcmp(argv[1], "version")) {
+	/* -V only first: nvme-cli's set-feature spells its --value so. */
+	if (wants(argc, argv, "--version", NULL) || !strcmp(argv[1], "-V") ||
+	    !strcmp(argv[1], "version")) {
 		printf("nvkv %s\n", NVKV_VERSION);
 		return EX_OK;
 	}
