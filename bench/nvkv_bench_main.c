@@ -102,7 +102,7 @@ static const struct flag flags[] = {
 	S(db, "--engine=rocksdb: database directory (emptied first unless --use_existing_db)"),
 	B(use_existing_db, "--engine=rocksdb: keep the database's contents"),
 	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
-		"adaptive-cost byteexpress"),
+		"adaptive-cost byteexpress sgl"),
 	B(xfer_strict, "a Store the --xfer method cannot carry fails (Operation not supported) "
 		       "instead of going by prp"),
 	{ "strict_xfer", F_BOOL, &cfg.xfer_strict, "same as --xfer_strict", false },

@@ -23,7 +23,8 @@ static const struct {
 	enum kvc_stat_method m;
 } methods[] = { { NVKV_XFER_PRP, KVC_XM_PRP },
 		{ NVKV_XFER_BANDSLIM, KVC_XM_BANDSLIM },
-		{ NVKV_XFER_BYTEEXPRESS, KVC_XM_BYTEEXPRESS } };
+		{ NVKV_XFER_BYTEEXPRESS, KVC_XM_BYTEEXPRESS },
+		{ NVKV_XFER_SGL, KVC_XM_SGL } };
 
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 

@@ -21,5 +21,6 @@
 #include "stats.h"
 #include "shm.h"
 #include "pcie.h"
+#include "sgl.h"
 
 #endif /* KVC_CMDSET_H */

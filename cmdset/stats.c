@@ -33,7 +33,8 @@ const char *kvc_stat_op_name(enum kvc_stat_op op)
 
 const char *kvc_stat_method_name(enum kvc_stat_method m)
 {
-	static const char *const names[KVC_XM_NUM] = { "prp", "bandslim", "byteexpress", "none" };
+	static const char *const names[KVC_XM_NUM] = { "prp", "bandslim", "byteexpress", "sgl",
+						       "none" };
 
 	return (unsigned int)m < KVC_XM_NUM ? names[m] : "?";
 }

@@ -3,7 +3,7 @@
  * nvkv device statistics: the vendor log page C0h ("nvkv statistics") that
  * Get Log Page returns, read by `nvkv stats` and nvkv-bench.  Every field is a
  * little-endian u64 unless noted; counters start at zero when the device
- * starts.  Layout version 1.
+ * starts.  Layout version 2 (version 1 had no SGL method row).
  */
 #ifndef KVC_STATS_H
 #define KVC_STATS_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define KVC_STATS_VERSION 1
+#define KVC_STATS_VERSION 2
 
 /* Command kinds counted separately (index into the per-op arrays). */
 enum kvc_stat_op {
@@ -32,6 +32,7 @@ enum kvc_stat_method {
 	KVC_XM_PRP,
 	KVC_XM_BANDSLIM,
 	KVC_XM_BYTEEXPRESS,
+	KVC_XM_SGL,  /* KV Store whose DPTR is an SGL (PSDT 01b/10b) */
 	KVC_XM_NONE, /* commands that move no value (Exist, Delete, admin, ...) */
 	KVC_XM_NUM,
 };

@@ -124,7 +124,12 @@ static int bring_up(struct bench_host *h, struct fw_subsys *s)
 	h->bar = calloc(1, 0x4000);
 	if (h->mem == MAP_FAILED || !h->bar)
 		return -ENOMEM;
-	h->hif = (struct fw_host_if){ h, h_rd, h_wr, h_irq, h->bar, 0x4000 };
+	h->hif = (struct fw_host_if){ .ctx = h,
+				      .dma_read = h_rd,
+				      .dma_write = h_wr,
+				      .irq_raise = h_irq,
+				      .bar = h->bar,
+				      .bar_size = 0x4000 };
 	if (fw_ctrl_create(s, &h->hif, 1, &h->ctrl))
 		return -ENOMEM;
 	h->size[0] = 64;

@@ -361,9 +361,17 @@ uint64_t fw_ctrl_next_due(const struct fw_ctrl *c)
 
 static void dptr_of(const struct fw_cmd *cmd, struct fw_dptr *p)
 {
-	p->psdt = (cmd->sqe.flags & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT;
-	memcpy(p->raw, &cmd->sqe.prp1, 8);
-	memcpy(p->raw + 8, &cmd->sqe.prp2, 8);
+	fw_dptr_from_sqe(p, &cmd->sqe, cmd->sqid);
+}
+
+/* A host's bad data pointer is a status (the error log has it) and a line. */
+static uint16_t dptr_result(struct fw_cmd *cmd, const struct fw_dptr *p, uint16_t st)
+{
+	if (st)
+		fw_ctrl_log(cmd->c, FW_LOG_WARN,
+			    "SQ %u CID %u opcode %#x: %s data pointer: status %#x", cmd->sqid,
+			    p->cid, cmd->sqe.opc, p->psdt ? "SGL" : "PRP", st);
+	return st;
 }
 
 uint16_t fw_cmd_data_in(struct fw_cmd *cmd, void *buf, uint32_t len)
@@ -371,7 +379,7 @@ uint16_t fw_cmd_data_in(struct fw_cmd *cmd, void *buf, uint32_t len)
 	struct fw_dptr p;
 
 	dptr_of(cmd, &p);
-	return fw_dma_read_dptr(&cmd->c->dma, &p, buf, len);
+	return dptr_result(cmd, &p, fw_dma_read_dptr(&cmd->c->dma, &p, buf, len));
 }
 
 uint16_t fw_cmd_data_out(struct fw_cmd *cmd, const void *buf, uint32_t buflen, uint32_t len)
@@ -379,7 +387,7 @@ uint16_t fw_cmd_data_out(struct fw_cmd *cmd, const void *buf, uint32_t buflen, u
 	struct fw_dptr p;
 
 	dptr_of(cmd, &p);
-	return fw_dma_write_dptr(&cmd->c->dma, &p, buf, buflen, len);
+	return dptr_result(cmd, &p, fw_dma_write_dptr(&cmd->c->dma, &p, buf, buflen, len));
 }
 
 /* ---- deferred completions -------------------------------------------------------- */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* DMA engine and PRP walker; see dma.h. */
+/* DMA engine, PRP and SGL walkers; see dma.h. */
 #include "dma.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmdset/le.h"
+#include "cmdset/sgl.h"
 #include "cmdset/status.h"
 
 static void charge(struct fw_dma *d, enum fw_pcie_kind kind, struct kvc_pcie_cost c)
@@ -162,31 +163,302 @@ uint16_t fw_dma_write_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, const 
 	return dma_prp(d, prp1, prp2, (uint8_t *)buf, buflen, len, true);
 }
 
-/* PRP data pointers only for now: anything else is an unsupported field. */
-static bool dptr_prp(const struct fw_dptr *p, uint64_t *prp1, uint64_t *prp2)
+#define ST_SGL_TYPE KVC_ST_GENERIC_DNR(KVC_SC_SGL_DESC_TYPE)
+#define ST_SGL_SEG KVC_ST_GENERIC_DNR(KVC_SC_INVALID_SGL_SEG)
+#define ST_SGL_NUM KVC_ST_GENERIC_DNR(KVC_SC_INVALID_NUM_SGL)
+#define ST_SGL_LEN KVC_ST_GENERIC_DNR(KVC_SC_DATA_SGL_LEN)
+#define ST_SGL_OFFSET KVC_ST_GENERIC_DNR(KVC_SC_INVALID_SGL_OFFSET)
+#define ST_INVALID_FIELD KVC_ST_GENERIC_DNR(KVC_SC_INVALID_FIELD)
+
+/* Segment descriptors fetched per read (one 4 KiB page of them). */
+#define SGL_CHUNK (FW_MEM_PAGE / KVC_SGL_DESC_SIZE)
+
+/* One SGL transfer: bytes [0, want) of the command's data stream. */
+struct sgl_op {
+	struct fw_dma *d;
+	const struct fw_dptr *p;
+	uint8_t *buf;
+	bool to_host;
+	uint32_t pos; /* next byte of the stream (moved or discarded before it) */
+	uint32_t want;
+	uint32_t ndesc;
+	bool icd_known;
+	const uint8_t *icd; /* in-capsule data, once asked for */
+	uint32_t icd_len;
+	struct kvc_pcie_cost cost;
+};
+
+static bool has_capsule(const struct fw_host_if *hif)
 {
-	if (p->psdt != KVC_PSDT_PRP)
-		return false;
-	*prp1 = kvc_get_le64(p->raw);
-	*prp2 = kvc_get_le64(p->raw + 8);
-	return true;
+	return hif->capsule_data != NULL;
+}
+
+static bool has_xport(const struct fw_host_if *hif)
+{
+	return hif->xport_read && hif->xport_write;
+}
+
+uint32_t fw_dma_sgls(const struct fw_host_if *hif)
+{
+	uint32_t v =
+		KVC_SGLS_SUPPORTED | KVC_SGLS_BIT_BUCKET | KVC_SGLS_OVERSIZE | KVC_SGLS_MPTR_SGL;
+
+	if (has_capsule(hif))
+		v |= KVC_SGLS_OFFSET;
+	if (has_xport(hif))
+		v |= KVC_SGLS_TRANSPORT;
+	return v;
+}
+
+void fw_dptr_from_sqe(struct fw_dptr *p, const struct kvc_sqe *sqe, uint16_t sqid)
+{
+	p->psdt = (uint8_t)((sqe->flags & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT);
+	memcpy(p->raw, kvc_sqe_cbytes(sqe) + KVC_SQE_OFF_PRP1, sizeof(p->raw));
+	p->sqid = sqid;
+	p->cid = kvc_get_le16(kvc_sqe_cbytes(sqe) + KVC_SQE_OFF_CID);
+}
+
+/* The command's in-capsule data; NULL when the transport has none. */
+static const uint8_t *capsule(struct sgl_op *op)
+{
+	const struct fw_host_if *hif = op->d->hif;
+	const void *data = NULL;
+	uint32_t len = 0;
+
+	if (!op->icd_known) {
+		op->icd_known = true;
+		if (has_capsule(hif) &&
+		    hif->capsule_data(hif->ctx, op->p->sqid, op->p->cid, &data, &len) == 0 &&
+		    data) {
+			op->icd = data;
+			op->icd_len = len;
+		}
+	}
+	return op->icd;
+}
+
+/* Check that [off, off + len) lies in the in-capsule data. */
+static uint16_t capsule_range(struct sgl_op *op, uint64_t off, uint64_t len)
+{
+	if (!capsule(op))
+		return ST_SGL_TYPE;
+	if (off > op->icd_len)
+		return ST_SGL_OFFSET;
+	if (len > op->icd_len - off)
+		return ST_SGL_LEN;
+	return 0;
+}
+
+static void charge_bytes(struct sgl_op *op, uint64_t addr, uint32_t n)
+{
+	const struct kvc_pcie_link *l = &op->d->pcie->cfg;
+
+	kvc_pcie_cost_add(&op->cost,
+			  op->to_host ? kvc_pcie_mwr(l, addr, n) : kvc_pcie_mrd(l, addr, n));
+}
+
+/* Move @n bytes of the stream between the device buffer and host memory. */
+static uint16_t move_mem(struct sgl_op *op, uint64_t addr, uint32_t n)
+{
+	const struct fw_host_if *hif = op->d->hif;
+	int rc;
+
+	if (op->to_host)
+		rc = hif->dma_write(hif->ctx, addr, op->buf + op->pos, n);
+	else
+		rc = hif->dma_read(hif->ctx, addr, op->buf + op->pos, n);
+	if (rc)
+		return ST_XFER;
+	charge_bytes(op, addr, n);
+	return 0;
+}
+
+/* In-capsule data carries host-to-device bytes only. */
+static uint16_t move_capsule(struct sgl_op *op, uint64_t off, uint32_t dlen, uint32_t n)
+{
+	uint16_t st;
+
+	if (op->to_host)
+		return ST_SGL_TYPE;
+	st = capsule_range(op, off, dlen);
+	if (st)
+		return st;
+	memcpy(op->buf + op->pos, op->icd + off, n);
+	charge_bytes(op, off, n);
+	return 0;
+}
+
+static uint16_t move_xport(struct sgl_op *op, uint32_t n)
+{
+	const struct fw_host_if *hif = op->d->hif;
+	const struct fw_dptr *p = op->p;
+	int rc;
+
+	if (op->to_host)
+		rc = hif->xport_write(hif->ctx, p->sqid, p->cid, op->pos, op->buf + op->pos, n);
+	else
+		rc = hif->xport_read(hif->ctx, p->sqid, p->cid, op->pos, op->buf + op->pos, n);
+	if (rc)
+		return ST_XFER;
+	charge_bytes(op, op->pos, n);
+	return 0;
+}
+
+/* A descriptor that names data (not a segment): move or discard its bytes. */
+static uint16_t sgl_data(struct sgl_op *op, const struct kvc_sgl_desc *s)
+{
+	uint32_t n = op->want - op->pos;
+	uint16_t st;
+
+	if (n > s->len)
+		n = s->len;
+	switch (s->type) {
+	case KVC_SGL_DATA_BLOCK:
+		if (s->subtype == KVC_SGL_SUB_ADDRESS)
+			st = n ? move_mem(op, s->addr, n) : 0;
+		else if (s->subtype == KVC_SGL_SUB_OFFSET)
+			st = move_capsule(op, s->addr, s->len, n);
+		else
+			st = ST_SGL_TYPE;
+		break;
+	case KVC_SGL_BIT_BUCKET:
+		st = op->to_host && s->subtype == KVC_SGL_SUB_ADDRESS ? 0 : ST_SGL_TYPE;
+		break;
+	case KVC_SGL_TRANSPORT_DATA_BLOCK:
+		if (s->subtype != KVC_SGL_SUB_TRANSPORT || !has_xport(op->d->hif))
+			st = ST_SGL_TYPE;
+		else
+			st = n ? move_xport(op, n) : 0;
+		break;
+	default: /* Keyed Data Block, reserved, vendor specific */
+		st = ST_SGL_TYPE;
+		break;
+	}
+	if (st == 0)
+		op->pos += n;
+	return st;
+}
+
+static bool is_segment(const struct kvc_sgl_desc *s)
+{
+	return s->type == KVC_SGL_SEGMENT || s->type == KVC_SGL_LAST_SEGMENT;
+}
+
+static uint16_t check_segment(struct sgl_op *op, const struct kvc_sgl_desc *seg)
+{
+	if (seg->len == 0 || seg->len % KVC_SGL_DESC_SIZE)
+		return ST_SGL_SEG;
+	if (seg->subtype == KVC_SGL_SUB_ADDRESS)
+		return seg->addr & 7 ? ST_SGL_SEG : 0;
+	if (seg->subtype == KVC_SGL_SUB_OFFSET)
+		return capsule_range(op, seg->addr, seg->len);
+	return ST_SGL_TYPE;
+}
+
+/* Fetch descriptors [first, first + n) of the segment @seg names. */
+static uint16_t fetch(struct sgl_op *op, const struct kvc_sgl_desc *seg, uint32_t first, uint32_t n,
+		      uint8_t *raw)
+{
+	uint64_t addr = seg->addr + (uint64_t)first * KVC_SGL_DESC_SIZE;
+	uint32_t bytes = n * KVC_SGL_DESC_SIZE;
+
+	if (seg->subtype == KVC_SGL_SUB_OFFSET) {
+		memcpy(raw, op->icd + addr, bytes);
+		charge(op->d, FW_PK_PRP_LIST, kvc_pcie_mrd(&op->d->pcie->cfg, addr, bytes));
+		return 0;
+	}
+	return fw_dma_read(op->d, FW_PK_PRP_LIST, addr, raw, bytes) ? ST_XFER : 0;
+}
+
+/*
+ * Walk the segment @seg names.  Returns a status; *@next receives the
+ * Segment descriptor that ends it, if any (*@more true).
+ */
+static uint16_t walk_segment(struct sgl_op *op, const struct kvc_sgl_desc *seg,
+			     struct kvc_sgl_desc *next, bool *more)
+{
+	uint8_t raw[SGL_CHUNK * KVC_SGL_DESC_SIZE];
+	uint32_t n = seg->len / KVC_SGL_DESC_SIZE, i = 0, j;
+	uint16_t st = check_segment(op, seg);
+
+	*more = false;
+	while (st == 0 && i < n && op->pos < op->want) {
+		uint32_t take = n - i < SGL_CHUNK ? n - i : SGL_CHUNK;
+
+		st = fetch(op, seg, i, take, raw);
+		for (j = 0; st == 0 && j < take && op->pos < op->want; j++, i++) {
+			struct kvc_sgl_desc s = kvc_sgl_get(raw + j * KVC_SGL_DESC_SIZE);
+
+			if (++op->ndesc > FW_SGL_MAX_DESCS)
+				return ST_SGL_NUM;
+			if (!is_segment(&s)) {
+				st = sgl_data(op, &s);
+				continue;
+			}
+			/* Only the last descriptor of a segment that is not the last
+			 * segment may point to another segment. */
+			if (i != n - 1 || seg->type == KVC_SGL_LAST_SEGMENT)
+				return ST_SGL_SEG;
+			*next = s;
+			*more = true;
+		}
+	}
+	return st;
+}
+
+static uint16_t walk_sgl(struct sgl_op *op)
+{
+	struct kvc_sgl_desc s = kvc_sgl_get(op->p->raw);
+	uint16_t st;
+	bool more = is_segment(&s);
+
+	op->ndesc = 1;
+	if (!more) {
+		st = sgl_data(op, &s);
+		return st ? st : op->pos < op->want ? ST_SGL_LEN : 0;
+	}
+	while (more && op->pos < op->want) {
+		struct kvc_sgl_desc seg = s;
+
+		st = walk_segment(op, &seg, &s, &more);
+		if (st)
+			return st;
+	}
+	return op->pos < op->want ? ST_SGL_LEN : 0;
+}
+
+static uint16_t dma_sgl(struct fw_dma *d, const struct fw_dptr *p, uint8_t *buf, uint32_t len,
+			bool to_host)
+{
+	struct sgl_op op = { .d = d, .p = p, .buf = buf, .to_host = to_host, .want = len };
+	uint16_t st = walk_sgl(&op);
+
+	charge(d, FW_PK_DATA, op.cost);
+	d->data_ns = fw_pcie_time_ns(d->pcie, op.cost);
+	return st;
+}
+
+static bool psdt_sgl(const struct fw_dptr *p)
+{
+	return p->psdt == KVC_PSDT_SGL_MBUF || p->psdt == KVC_PSDT_SGL_MSGL;
 }
 
 uint16_t fw_dma_read_dptr(struct fw_dma *d, const struct fw_dptr *p, void *buf, uint32_t len)
 {
-	uint64_t prp1, prp2;
-
-	if (!dptr_prp(p, &prp1, &prp2))
-		return KVC_ST_GENERIC_DNR(KVC_SC_INVALID_FIELD);
-	return fw_dma_read_prp(d, prp1, prp2, buf, len);
+	if (p->psdt == KVC_PSDT_PRP)
+		return fw_dma_read_prp(d, kvc_get_le64(p->raw), kvc_get_le64(p->raw + 8), buf, len);
+	if (psdt_sgl(p))
+		return dma_sgl(d, p, buf, len, false);
+	return ST_INVALID_FIELD;
 }
 
 uint16_t fw_dma_write_dptr(struct fw_dma *d, const struct fw_dptr *p, const void *buf,
 			   uint32_t buflen, uint32_t len)
 {
-	uint64_t prp1, prp2;
-
-	if (!dptr_prp(p, &prp1, &prp2))
-		return KVC_ST_GENERIC_DNR(KVC_SC_INVALID_FIELD);
-	return fw_dma_write_prp(d, prp1, prp2, buf, buflen, len);
+	if (p->psdt == KVC_PSDT_PRP)
+		return fw_dma_write_prp(d, kvc_get_le64(p->raw), kvc_get_le64(p->raw + 8), buf,
+					buflen, len);
+	if (psdt_sgl(p))
+		return dma_sgl(d, p, (uint8_t *)buf, len, true);
+	return ST_INVALID_FIELD;
 }

@@ -77,6 +77,24 @@ struct fw_host_if {
 	 */
 	volatile uint32_t *bar;
 	size_t bar_size;
+	/*
+	 * Fabrics transports only (NVMe/TCP); NULL on the PCIe transport, where
+	 * the SGL forms that need them (Data Block or Segment with sub type
+	 * Offset, Transport SGL Data Block) are SGL DESCRIPTOR TYPE INVALID.
+	 * Each names the command by @sqid and @cid; the firmware calls them
+	 * only while that command is being executed or is deferred.
+	 * capsule_data: the command's in-capsule data; sets *@data (valid until
+	 * the command completes) and *@len (0 when the capsule carried none).
+	 * xport_read / xport_write: move @len bytes at byte @off of the
+	 * command's data stream through the transport's own data transfers
+	 * (H2CData after R2T, C2HData).  All return 0 or -errno.
+	 */
+	int (*capsule_data)(void *ctx, uint16_t sqid, uint16_t cid, const void **data,
+			    uint32_t *len);
+	int (*xport_read)(void *ctx, uint16_t sqid, uint16_t cid, uint64_t off, void *buf,
+			  size_t len);
+	int (*xport_write)(void *ctx, uint16_t sqid, uint16_t cid, uint64_t off, const void *buf,
+			   size_t len);
 };
 
 enum fw_log_level {

@@ -124,7 +124,11 @@ static uint16_t kv_store(struct fw_cmd *cmd)
 	struct kvc_kv_cmd kc;
 	uint16_t st = decode(cmd, &kc);
 
-	cmd->method = KVC_XM_PRP;
+	/* SGL data blocks are byte-granular: the value arrives as its exact
+	 * bytes and is packed, as a piggybacked one is. */
+	bool sgl = cmd->sqe.flags & KVC_SQE_PSDT_MASK;
+
+	cmd->method = sgl ? KVC_XM_SGL : KVC_XM_PRP;
 	if (st)
 		return st;
 	if (kc.size > s->cfg.max_value)
@@ -133,7 +137,7 @@ static uint16_t kv_store(struct fw_cmd *cmd)
 	if (st)
 		return st;
 	return store_value(cmd, kc.key, kc.klen, kc.opts, s->xbuf, kc.size,
-			   s->cfg.dma_gran == FW_DMA_PAGE);
+			   !sgl && s->cfg.dma_gran == FW_DMA_PAGE);
 }
 
 static uint16_t kv_retrieve(struct fw_cmd *cmd)

@@ -14,7 +14,8 @@
 #define LIST_BUF (64u << 10)
 
 static const char *const xfer_names[NVKV_XFER_NUM] = { "default",  "prp",	    "bandslim",
-						       "adaptive", "adaptive-cost", "byteexpress" };
+						       "adaptive", "adaptive-cost", "byteexpress",
+						       "sgl" };
 
 const char *nvkv_xfer_name(enum nvkv_xfer m)
 {

@@ -16,6 +16,9 @@
  *   adaptive-cost  the method with the fewest modeled PCIe bytes on the
  *                  device's link (parameters read from the device)
  *   byteexpress    value in 64-byte chunks after the command in the SQ (C8h)
+ *   sgl            value in a host buffer named by one SGL Data Block of its
+ *                  exact length (PSDT 01b); with sgl as the device's method,
+ *                  Retrieve and List buffers are named by one too
  *
  * Return values: 0 for success; a negative errno when the call failed on the
  * host or the transport (-EINVAL bad argument, -ENODEV device gone, -ETIMEDOUT
@@ -56,6 +59,7 @@ enum nvkv_xfer {
 	NVKV_XFER_ADAPTIVE,
 	NVKV_XFER_ADAPTIVE_COST,
 	NVKV_XFER_BYTEEXPRESS,
+	NVKV_XFER_SGL,
 	NVKV_XFER_NUM,
 };
 
@@ -64,7 +68,7 @@ enum nvkv_xfer {
 #define NVKV_STORE_MUST_NOT_EXIST 0x200u
 #define NVKV_F_XFER(m) ((unsigned int)(m)&0xffu)
 /* Refuse (-EOPNOTSUPP) instead of sending by PRP when the fixed method asked
- * for (prp, bandslim, byteexpress) cannot carry this value; see
+ * for (prp, bandslim, byteexpress, sgl) cannot carry this value; see
  * nvkv_xfer_check().  No effect on the adaptive policies. */
 #define NVKV_F_XFER_STRICT 0x400u
 
@@ -124,6 +128,7 @@ struct nvkv_info {
 	uint32_t bandslim_head; /* inline bytes of a BandSlim head (short key) */
 	uint32_t bandslim_xfer; /* inline bytes per BandSlim transfer command */
 	bool byteexpress;	/* SQ-appended payloads possible on this backend */
+	bool sgl;		/* byte-aligned SGL Data Blocks accepted (Identify SGLS) */
 };
 
 /**
@@ -345,7 +350,7 @@ const char *nvkv_xfer_name(enum nvkv_xfer m);
  * nvkv_xfer_check() - which method a Store would travel by, and why.
  * @m: the method asked for; NVKV_XFER_DEFAULT: the device's method.
  * @klen, @vlen: key and value sizes of the Store.
- * @used: receives NVKV_XFER_PRP, _BANDSLIM or _BYTEEXPRESS.
+ * @used: receives NVKV_XFER_PRP, _BANDSLIM, _BYTEEXPRESS or _SGL.
  * @why: receives (up to @whylen bytes, NUL-terminated) why *@used is not @m,
  *       e.g. "value > 3968 B: its 64 B chunks do not fit a 64-entry queue",
  *       or "" when it is; may be NULL when @whylen is 0.

@@ -107,6 +107,7 @@ struct nvkv_req {
 	size_t user_len;
 	uint32_t dma_page;  /* first arena page of the data buffer, UINT32_MAX if none */
 	uint32_t dma_pages; /* pages including PRP list pages */
+	bool sgl;	    /* the buffer is named by one SGL Data Block */
 	uint64_t deadline;
 	uint16_t next_free;
 };
@@ -187,6 +188,7 @@ struct nvkv_xfer_ctx {
 	bool dma_page;
 	bool interrupts;
 	bool byteexpress; /* backend can append to the SQ */
+	bool sgl;	  /* device accepts byte-aligned SGL Data Blocks */
 	bool narrow;	  /* backend passes only CDW2-3, CDW10-15 */
 	uint32_t qsize;
 	uint32_t threshold;
@@ -194,11 +196,11 @@ struct nvkv_xfer_ctx {
 
 /* How a Store travels. */
 struct nvkv_plan {
-	enum nvkv_xfer method; /* PRP, BANDSLIM or BYTEEXPRESS as sent */
+	enum nvkv_xfer method; /* PRP, BANDSLIM, BYTEEXPRESS or SGL as sent */
 	uint8_t opc;	       /* 01h, C0h, C1h or C8h */
 	uint32_t slots;	       /* SQ slots */
 	uint32_t cmds;	       /* commands (completions) */
-	uint32_t prp_len;      /* bytes moved by PRP DMA */
+	uint32_t prp_len;      /* bytes moved by DPTR DMA (PRP, or SGL when method is SGL) */
 };
 
 /* Choose how to send a value of @vlen bytes with a key of @klen bytes. */

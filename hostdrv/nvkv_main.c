@@ -103,7 +103,8 @@ static void main_usage(FILE *f)
 		"  admin-passthru [OPTIONS]     send any admin command\n"
 		"\n"
 		"common options: --hex (keys and values in hex), --xfer METHOD\n"
-		"(prp, bandslim, adaptive, adaptive-cost, byteexpress), --help (anywhere).\n"
+		"(prp, bandslim, adaptive, adaptive-cost, byteexpress, sgl; sgl also names\n"
+		"retrieve and list buffers by an SGL), --help (anywhere).\n"
 		"xNVMe kvs spellings: --key K, --value V, --only-add, --only-update,\n"
 		"--data-input F, --data-output F.  'nvkv COMMAND --help' for each command.\n"
 		"exit status: 0 success, 1 the device answered with an error status,\n"
@@ -292,7 +293,7 @@ static int apply_common(struct cli *c, struct common_opts *o, int ch, const char
 	case O_XFER:
 		if (nvkv_xfer_parse(optarg, &c->xfer))
 			return usage_error("%s: unknown transfer method '%s' (prp, bandslim, "
-					   "adaptive, adaptive-cost, byteexpress)",
+					   "adaptive, adaptive-cost, byteexpress, sgl)",
 					   name, optarg);
 		break;
 	case O_XFER_STRICT:
@@ -430,6 +431,9 @@ static int open_dev(struct cli *c)
 	o.queue_depth = 64;
 	o.timeout_ms = c->timeout_ms ? c->timeout_ms : 5000;
 	o.name = "nvkv-cli";
+	/* The device's method too: with sgl, Retrieve and List buffers are SGLs. */
+	if (c->xfer != NVKV_XFER_DEFAULT)
+		o.xfer = c->xfer;
 	rc = nvkv_open(c->device, &o, &c->d);
 	if (!rc)
 		return EX_OK;
@@ -476,6 +480,7 @@ static int cmd_identify(struct cli *c)
 	printf("timing        %s\n", in.realtime ? "realtime" : "off");
 	printf("inline        bandslim head %u B, transfer %u B; byteexpress %s\n",
 	       in.bandslim_head, in.bandslim_xfer, in.byteexpress ? "yes" : "no");
+	printf("sgl           %s\n", in.sgl ? "byte-aligned data blocks" : "no");
 	return EX_OK;
 }
 
@@ -594,7 +599,7 @@ static int cmd_retrieve(struct cli *c)
 	struct nvkv_info in;
 	uint8_t *key = NULL, *buf = NULL;
 	size_t klen, vlen = 0;
-	int used, rc = parse_common(c, &o, O_HEX | O_FILE | O_KEY | O_TIMEOUT);
+	int used, rc = parse_common(c, &o, O_HEX | O_FILE | O_KEY | O_TIMEOUT | O_XFER);
 
 	if (rc || (rc = get_key(c, &o, &key, &klen, &used)))
 		goto out;
@@ -661,7 +666,7 @@ static int cmd_list(struct cli *c)
 	size_t slen = 0, klen;
 	const void *k;
 	long n = 0;
-	int rc = parse_common(c, &o, O_HEX | O_LIMIT | O_KEY | O_TIMEOUT);
+	int rc = parse_common(c, &o, O_HEX | O_LIMIT | O_KEY | O_TIMEOUT | O_XFER);
 
 	if (rc || (rc = check_extra(c, &o, o.key ? 0 : 1)))
 		return rc;

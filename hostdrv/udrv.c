@@ -171,6 +171,7 @@ struct nvkv_xfer_ctx nvkv_udrv_xfer_ctx(const struct nvkv_queue *q)
 		.dma_page = d->info.dma_page,
 		.interrupts = d->opts.interrupts,
 		.byteexpress = d->info.byteexpress,
+		.sgl = d->info.sgl,
 		.narrow = false,
 		.qsize = q->size,
 		.threshold = d->opts.adaptive_threshold,
@@ -198,6 +199,40 @@ static int attach_buffer(struct nvkv_queue *q, struct nvkv_req *r, const void *s
 	return 0;
 }
 
+/* The request's buffer as one SGL Data Block of @len bytes: contiguous arena
+ * pages, no list. */
+static int attach_sgl(struct nvkv_queue *q, struct nvkv_req *r, const void *src, size_t len)
+{
+	uint32_t n = nvkv_pages_for(len);
+
+	r->sgl = true;
+	if (!len)
+		return 0;
+	r->dma_page = arena_alloc(q, n);
+	if (r->dma_page == NO_PAGE)
+		return -EAGAIN;
+	r->dma_pages = n;
+	if (src)
+		memcpy(hmem(q, page_addr(q, r->dma_page)), src, len);
+	return 0;
+}
+
+/* DPTR of a KV command: PRP entries, or the SGL Data Block of its buffer. */
+static void set_dptr(struct nvkv_queue *q, const struct nvkv_req *r, struct kvc_sqe *sqe,
+		     uint32_t len, uint64_t prp1, uint64_t prp2)
+{
+	struct kvc_sgl_desc s = { .len = len, .type = KVC_SGL_DATA_BLOCK };
+
+	if (!r->sgl) {
+		kvc_sqe_set_prp(sqe, prp1, prp2);
+		return;
+	}
+	s.addr = len ? page_addr(q, r->dma_page) : 0;
+	sqe->flags = (uint8_t)((sqe->flags & ~KVC_SQE_PSDT_MASK) | KVC_PSDT_SGL_MBUF
+									   << KVC_SQE_PSDT_SHIFT);
+	kvc_sgl_put(kvc_sqe_bytes(sqe) + KVC_SQE_OFF_PRP1, &s);
+}
+
 static void put_kv(struct nvkv_queue *q, struct nvkv_req *r, uint8_t opc, const void *key,
 		   size_t klen, uint32_t size, uint8_t opts, uint64_t prp1, uint64_t prp2)
 {
@@ -207,10 +242,9 @@ static void put_kv(struct nvkv_queue *q, struct nvkv_req *r, uint8_t opc, const 
 	if (klen)
 		memcpy(c.key, key, klen);
 	c.size = size;
-	c.prp1 = prp1;
-	c.prp2 = prp2;
 	c.cid = cid_get(q, r);
 	kvc_kv_encode(&sqe, &c);
+	set_dptr(q, r, &sqe, size, prp1, prp2);
 	put_sqe(q, &sqe);
 }
 
@@ -233,7 +267,10 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 		return -EOPNOTSUPP;
 	if (sq_free(q) < p.slots || q->nfree_cids < p.cmds)
 		return -EAGAIN;
-	rc = attach_buffer(q, r, val, p.prp_len, &prp1, &prp2);
+	if (p.method == NVKV_XFER_SGL)
+		rc = attach_sgl(q, r, val, p.prp_len);
+	else
+		rc = attach_buffer(q, r, val, p.prp_len, &prp1, &prp2);
 	if (rc)
 		return rc;
 	r->xfer = (uint8_t)p.method;
@@ -307,7 +344,7 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 					[NVKV_OP_DELETE] = KVC_KV_DELETE,
 					[NVKV_OP_EXIST] = KVC_KV_EXIST,
 					[NVKV_OP_LIST] = KVC_KV_LIST };
-	uint64_t prp1, prp2;
+	uint64_t prp1 = 0, prp2 = 0;
 	struct nvkv_req *r;
 	int rc = req_start(q, op, cb, arg, &r);
 
@@ -326,7 +363,11 @@ int nvkv_udrv_submit(struct nvkv_queue *q, enum nvkv_op op, const void *key, siz
 		r->pending = 1;
 		rc = 0;
 	} else {
-		rc = attach_buffer(q, r, NULL, buflen, &prp1, &prp2);
+		/* With sgl as the device's method, buffers are named by SGLs too. */
+		if (q->d->opts.xfer == NVKV_XFER_SGL && q->d->info.sgl)
+			rc = attach_sgl(q, r, NULL, buflen);
+		else
+			rc = attach_buffer(q, r, NULL, buflen, &prp1, &prp2);
 		if (!rc) {
 			r->user_buf = buf;
 			r->user_len = buflen;

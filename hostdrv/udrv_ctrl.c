@@ -215,6 +215,8 @@ static int identify(struct nvkv_dev *d)
 	in->dma_page = v->dma_page;
 	in->realtime = v->timing;
 	in->byteexpress = v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS;
+	/* Our Data Blocks have any length and alignment: 01b only. */
+	in->sgl = (kvc_get_le32(&ic->sgls) & 3) == KVC_SGLS_SUPPORTED;
 	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 1, KVC_CNS_CSI_NS, (uint32_t)KVC_CSI_KV << 24, 0, buf,
 		       sizeof(buf), NULL);
 	if (rc)

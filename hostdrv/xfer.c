@@ -4,7 +4,9 @@
  * directly to a command form; "adaptive" follows the BandSlim prototype
  * (piggyback up to a threshold, PRP above it, and for values over 4 KiB whole
  * pages by PRP with the tail piggybacked); "adaptive-cost" models the PCIe
- * bytes of every form the device and backend allow and picks the cheapest.
+ * bytes of every form the device and backend allow and picks the cheapest
+ * (PRP, BandSlim, ByteExpress; SGL is a fixed choice only).  "sgl" names the
+ * value's buffer with one SGL Data Block of its exact length.
  * A form that cannot fit in the queue falls back to PRP (or, asked to be
  * strict, is refused); nvkv_xfer_why() says why.
  */
@@ -50,6 +52,14 @@ static bool bx_plan(const struct nvkv_xfer_ctx *x, uint32_t vlen, struct nvkv_pl
 	p->slots = 1 + chunks;
 	p->cmds = 1;
 	p->prp_len = 0;
+	return true;
+}
+
+static bool sgl_plan(const struct nvkv_xfer_ctx *x, uint32_t vlen, struct nvkv_plan *p)
+{
+	if (!x->sgl)
+		return false;
+	*p = (struct nvkv_plan){ NVKV_XFER_SGL, KVC_KV_STORE, 1, 1, vlen };
 	return true;
 }
 
@@ -102,6 +112,8 @@ struct nvkv_plan nvkv_xfer_plan(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m,
 		return prp_plan(vlen);
 	case NVKV_XFER_BYTEEXPRESS:
 		return bx_plan(x, vlen, &p) ? p : prp_plan(vlen);
+	case NVKV_XFER_SGL:
+		return sgl_plan(x, vlen, &p) ? p : prp_plan(vlen);
 	case NVKV_XFER_ADAPTIVE_COST:
 		return cheapest(x, klen, vlen);
 	case NVKV_XFER_ADAPTIVE:
@@ -145,6 +157,9 @@ const char *nvkv_xfer_why(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8
 				 "value > %u B: its 64 B chunks do not fit a %u-entry queue",
 				 largest_fit(x, m, klen, vlen), x->qsize);
 		return buf;
+	case NVKV_XFER_SGL:
+		snprintf(buf, len, "the device does not accept byte-aligned SGL data blocks");
+		return buf;
 	case NVKV_XFER_BANDSLIM:
 		snprintf(buf, len,
 			 "value > %u B: its transfer commands do not fit a %u-entry queue",
@@ -160,8 +175,9 @@ const char *nvkv_xfer_why(const struct nvkv_xfer_ctx *x, enum nvkv_xfer m, uint8
 /*
  * The link traffic of one Store sent alone, as the device's model counts it
  * (DESIGN.md section 5): SQ doorbell, fetch of its SQ slots in one burst,
- * PRP list and data reads, one CQE (and an interrupt) per command, CQ
- * doorbell.
+ * PRP list and data reads (an SGL Data Block in the SQE: no list, and the
+ * exact bytes whatever the device's PRP granularity), one CQE (and an
+ * interrupt) per command, CQ doorbell.
  */
 uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p, uint8_t klen,
 			uint32_t vlen)
@@ -174,7 +190,10 @@ uint64_t nvkv_xfer_cost(const struct nvkv_xfer_ctx *x, const struct nvkv_plan *p
 	(void)vlen;
 	kvc_pcie_cost_add(&c, kvc_pcie_host_mwr(l, 4));
 	kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, (uint64_t)p->slots * KVC_SQE_SIZE));
-	if (p->prp_len) {
+	if (p->method == NVKV_XFER_SGL) {
+		if (p->prp_len)
+			kvc_pcie_cost_add(&c, kvc_pcie_mrd(l, 0, p->prp_len));
+	} else if (p->prp_len) {
 		uint32_t pages = (p->prp_len + NVKV_PAGE - 1) / NVKV_PAGE;
 
 		if (pages > 2)

@@ -4,7 +4,7 @@
 # The `make run` demo: an in-memory emulated KV-SSD with BandSlim's
 # evaluation profile (Cosmos+ OpenSSD: 4 channels x 8 ways, 16 KiB NAND pages,
 # PCIe Gen2 x8, page-unit PRP DMA), the W(M) workload (mixgraph value sizes,
-# all puts, 4-byte keys) sent with each transfer method, then the comparison
+# all puts, 4-byte keys) sent with each transfer method (sgl included), then the comparison
 # table, the JSON report and PNG plots.  The emulator is stopped on exit,
 # also when interrupted.  NUM=... changes the size (default 300000 puts).
 set -euo pipefail
@@ -25,7 +25,7 @@ echo "nvkv demo: W(M) -- $NUM puts, mixgraph value sizes, 4-byte keys"
 echo "device: emulated KV-SSD, PCIe Gen2 x8, 16 KiB NAND pages, page-unit PRP DMA"
 echo
 "$BIN/nvkv-bench" --device="$SOCK" --benchmarks=wM --num="$NUM" --key_size=4 --qd=32 \
-	--xfer=prp,bandslim,adaptive,byteexpress --json="$OUT/report.json"
+	--xfer=prp,bandslim,adaptive,byteexpress,sgl --json="$OUT/report.json"
 echo
 scripts/plot.py "$OUT/report.json" --out "$OUT" \
 	--title "W(M), $NUM puts, PCIe Gen2 x8, 16 KiB pages"

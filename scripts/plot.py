@@ -55,7 +55,7 @@ def load(paths):
     return runs
 
 
-FIXED = ("prp", "bandslim", "byteexpress")
+FIXED = ("prp", "bandslim", "byteexpress", "sgl")
 
 
 def method(r):

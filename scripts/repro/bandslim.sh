@@ -4,7 +4,7 @@
 # Reproduce the value-transfer experiments of BandSlim (Figure 2) and
 # ByteExpress (Figure 5) on the emulated device.
 #
-#   part 1  W(B), W(C), W(D), W(M) x {prp, bandslim, adaptive, byteexpress}:
+#   part 1  W(B), W(C), W(D), W(M) x {prp, bandslim, adaptive, byteexpress, sgl}:
 #           4-byte keys, NUM puts each (default 1000000), each on a fresh
 #           device; throughput, PCIe traffic, NAND page programs.
 #   part 2  fillrandom with fixed values of 32 B .. 4 KiB x the same methods at
@@ -17,21 +17,22 @@
 # usage: scripts/repro/bandslim.sh [--quick] [--out DIR]
 #   --quick      small sizes (NUM=20000, SWEEP_NUM=2000) for CI and a first look
 #   --out DIR    where reports, tables and plots go (default: a new /tmp dir)
-# NUM=..., SWEEP_NUM=..., BUILD=... override the sizes and the build directory.
+# NUM=..., SWEEP_NUM=..., BUILD=... override the sizes and the build directory;
+# METHODS=prp,sgl (a comma list) runs only those methods.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BUILD:-build}/bin
 NUM=${NUM:-1000000}
 SWEEP_NUM=${SWEEP_NUM:-100000}
 OUT=
-METHODS=prp,bandslim,adaptive,byteexpress
+METHODS=${METHODS:-prp,bandslim,adaptive,byteexpress,sgl}
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) NUM=20000 SWEEP_NUM=2000 ;;
 	--out) [ $# -ge 2 ] || { echo "bandslim.sh: --out needs a directory" >&2; exit 2; }
 		OUT=$2; shift ;;
-	-h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bandslim.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift

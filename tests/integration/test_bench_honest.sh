@@ -19,7 +19,7 @@ grep -q '^nvkv fillrandom \[prp\]: PCIe' "$TMP/l.out" && ok || bad "prp label"
 python3 - "$TMP/l.json" <<'PY' && ok || bad "JSON labels"
 import json, sys
 bx, prp = json.load(open(sys.argv[1]))["runs"]
-assert bx["xfer"] == "byteexpress" and bx["xfer_used"] == {"prp": 200, "bandslim": 0, "byteexpress": 0}, bx
+assert bx["xfer"] == "byteexpress" and bx["xfer_used"] == {"prp": 200, "bandslim": 0, "byteexpress": 0, "sgl": 0}, bx
 assert bx["xfer_label"].startswith("byteexpress (prp for 200 of 200: value > 3968 B"), bx["xfer_label"]
 assert prp["xfer_label"] == "prp" and prp["xfer_used"]["prp"] == 200, prp
 PY

@@ -31,9 +31,9 @@ expect 1 "exist on a missing key" -- N exist beta
 expect 1 "retrieve a missing key" -- N retrieve beta
 expect 0 "delete a missing key (Key Value Configuration EDNEK clear, the default)" -- N delete beta
 head -c 100000 /dev/urandom >"$TMP/big"
-for m in prp bandslim adaptive adaptive-cost byteexpress; do
+for m in prp bandslim adaptive adaptive-cost byteexpress sgl; do
 	expect 0 "store --file --xfer $m" -- N store "f-$m" --file "$TMP/big" --xfer "$m"
-	expect 0 "retrieve --file ($m)" -- N retrieve "f-$m" --file "$TMP/got"
+	expect 0 "retrieve --file ($m)" -- N retrieve "f-$m" --file "$TMP/got" --xfer "$m"
 	if cmp -s "$TMP/big" "$TMP/got"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: bytes of f-$m"; fi
 done
 printf 'from stdin' | N store piped >/dev/null 2>&1 && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: stdin store"; }

@@ -84,8 +84,8 @@ check "bad count is named" -- err_has "--limit needs a count, got 'many'"
 expect 2 "retrieve with an extra argument" -- "$N" retrieve "$SOCK" alpha extra
 check "extra argument named" -- err_has "unexpected argument 'extra'"
 expect 2 "store with two values" -- "$N" store "$SOCK" k v w
-expect 2 "--xfer on retrieve" -- "$N" retrieve "$SOCK" alpha --xfer prp
-check "the option is named, not its value" -- err_has "retrieve does not take --xfer"
+expect 2 "--limit on retrieve" -- "$N" retrieve "$SOCK" alpha --limit 3
+check "the option is named, not its value" -- err_has "retrieve does not take --limit"
 expect 2 "unknown option" -- "$N" store "$SOCK" k v --frob
 check "unknown option named" -- err_has "unknown option --frob"
 expect 2 "bad --xfer value" -- "$N" store "$SOCK" k v --xfer warp

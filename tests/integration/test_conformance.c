@@ -203,7 +203,9 @@ START_TEST(identify_controller)
 	/* Save and Select: the Key Value Configuration feature is saveable. */
 	ck_assert_uint_eq(le16toh(id.oncs), NVME_CTRL_ONCS_SAVE_FEATURES);
 	ck_assert_uint_eq(id.vwc & NVME_CTRL_VWC_PRESENT, 1); /* --vwc true */
-	ck_assert_uint_ne(le32toh(id.sgls) & 3, 3);	      /* 11b is reserved */
+	ck_assert_uint_eq(le32toh(id.sgls), 1 | NVME_CTRL_SGLS_BIT_BUCKET |
+						    NVME_CTRL_SGLS_OVERSIZE |
+						    NVME_CTRL_SGLS_MPTR_SGL);
 	ck_assert_uint_eq(le16toh(id.fuses), 0);
 	ck_assert_uint_eq(le16toh(id.awun), 0);
 	ck_assert_uint_eq(le16toh(id.awupf), 0);

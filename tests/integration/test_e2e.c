@@ -119,6 +119,9 @@ static uint64_t method_bytes(struct nvkv_dev *d, enum kvc_stat_method m)
  *  BandSlim, 100 B: 3 commands fetched in one burst (MRd 24 +
  *    CplD 20+192 = 236) + 3 CQEs (120)                            = 356
  *  ByteExpress, 100 B: command + 2 chunks in one burst 236 + CQE 40 = 276
+ *  PRP, 4097 B: two whole pages: 16x24 + 32x(20+256) + 148          = 9364
+ *  SGL, 100 B: one Data Block, exact: 108 + 24 + 20+100 + 40        = 292
+ *  SGL, 4097 B: 9 MRd (8x512 + 1) 216 + 16x276 + (20+1) + 148       = 4801
  */
 START_TEST(pcie_bytes_match_hand_computation)
 {
@@ -133,8 +136,11 @@ START_TEST(pcie_bytes_match_hand_computation)
 		{ NVKV_XFER_BANDSLIM, KVC_XM_BANDSLIM, 8, 148 },
 		{ NVKV_XFER_BANDSLIM, KVC_XM_BANDSLIM, 100, 356 },
 		{ NVKV_XFER_BYTEEXPRESS, KVC_XM_BYTEEXPRESS, 100, 276 },
+		{ NVKV_XFER_PRP, KVC_XM_PRP, 4097, 9364 },
+		{ NVKV_XFER_SGL, KVC_XM_SGL, 100, 292 },
+		{ NVKV_XFER_SGL, KVC_XM_SGL, 4097, 4801 },
 	};
-	uint8_t v[4096];
+	uint8_t v[4097];
 	unsigned int i;
 
 	memset(v, 7, sizeof(v));
@@ -149,6 +155,93 @@ START_TEST(pcie_bytes_match_hand_computation)
 			      (unsigned long long)(after - before),
 			      (unsigned long long)cases[i].want);
 	}
+}
+END_TEST
+
+/* Data bytes on the link so far, [up, down], from one statistics log read. */
+static void data_bytes(struct nvkv_dev *d, uint64_t b[2])
+{
+	struct kvc_stats_log *l = malloc(sizeof(*l));
+
+	ck_assert_int_eq(nvkv_device_stats(d, l, sizeof(*l)), 0);
+	b[KVC_PCIE_UP] = l->pcie_bytes[KVC_PK_DATA][KVC_PCIE_UP];
+	b[KVC_PCIE_DOWN] = l->pcie_bytes[KVC_PK_DATA][KVC_PCIE_DOWN];
+	free(l);
+}
+
+/*
+ * sgl as the device's method: Store, Retrieve and List buffers are each one
+ * SGL Data Block; values come back byte-exact, and the device's link moves
+ * the exact bytes (Gen3 x4, MPS 256, MRRS 512) where page-unit PRP DMA
+ * moves whole pages.
+ */
+START_TEST(sgl_store_retrieve_list)
+{
+	static const struct {
+		size_t len;
+		uint64_t down, up; /* data bytes of the Store, of the Retrieve */
+	} cases[] = {
+		/* 1 B: MRd 24 / CplD 21; MWr 25 */
+		{ 1, 21, 25 },
+		/* 4095 B: 8 MRd / 15 CplD of 256 + one of 255; 16 MWr */
+		{ 4095, 15 * 276 + 275, 15 * 280 + 279 },
+		/* 4097 B: 9 MRd / 16 CplD + 21; 17 MWr */
+		{ 4097, 16 * 276 + 21, 16 * 280 + 25 },
+		/* 1 MiB: 2048 MRd / 4096 CplD; 4096 MWr */
+		{ 1u << 20, 4096 * 276, 4096 * 280 },
+	};
+	uint8_t *v = malloc((1u << 20) + 64), *got = malloc((1u << 20) + 64);
+	struct nvkv_opts o;
+	struct nvkv_dev *d = NULL;
+	struct nvkv_info in;
+	struct nvkv_iter *it;
+	const void *k;
+	size_t klen, vlen;
+	unsigned int i, n = 0;
+	uint64_t log_up, a[2], b[2]; /* log_up: what reading the statistics log itself writes */
+
+	nvkv_opts_default(&o);
+	o.xfer = NVKV_XFER_SGL;
+	o.timeout_ms = 3000;
+	ck_assert_int_eq(nvkv_open(emu.sock, &o, &d), 0);
+	ck_assert_int_eq(nvkv_identify(d, &in), 0);
+	ck_assert(in.sgl);
+	data_bytes(d, a);
+	data_bytes(d, b);
+	log_up = b[KVC_PCIE_UP] - a[KVC_PCIE_UP];
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "sgl%u", i);
+		fill(v, cases[i].len, i + 40);
+		data_bytes(d, a);
+		ck_assert_int_eq(nvkv_store(d, key, strlen(key), v, cases[i].len, 0), 0);
+		data_bytes(d, b);
+		ck_assert_uint_eq(b[KVC_PCIE_DOWN] - a[KVC_PCIE_DOWN], cases[i].down);
+		/* The Store's data reads: one MRd per 512 B. */
+		ck_assert_uint_eq(b[KVC_PCIE_UP] - a[KVC_PCIE_UP] - log_up,
+				  (cases[i].len + 511) / 512 * 24);
+		memset(got, 0xee, cases[i].len + 64);
+		/* A buffer larger than the value: only the value's bytes move. */
+		ck_assert_int_eq(nvkv_retrieve(d, key, strlen(key), got, cases[i].len + 64, &vlen),
+				 0);
+		ck_assert_uint_eq(vlen, cases[i].len);
+		ck_assert_msg(!memcmp(got, v, cases[i].len), "data of %s", key);
+		data_bytes(d, a);
+		ck_assert_uint_eq(a[KVC_PCIE_UP] - b[KVC_PCIE_UP] - log_up, cases[i].up);
+	}
+	ck_assert_int_eq(nvkv_iter_open(d, "sgl", 3, &it), 0);
+	while (nvkv_iter_next(it, &k, &klen) == 1) {
+		ck_assert_uint_eq(klen, 4);
+		ck_assert_int_eq(memcmp(k, "sgl", 3), 0);
+		ck_assert_uint_eq(((const char *)k)[3], '0' + n);
+		n++;
+	}
+	ck_assert_uint_eq(n, sizeof(cases) / sizeof(cases[0]));
+	nvkv_iter_close(it);
+	nvkv_close(d);
+	free(v);
+	free(got);
 }
 END_TEST
 
@@ -622,6 +715,7 @@ static Suite *e2e_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, commands_methods_sizes);
 	tcase_add_test(tc, pcie_bytes_match_hand_computation);
+	tcase_add_test(tc, sgl_store_retrieve_list);
 	tcase_add_test(tc, list_iterates_in_order);
 	tcase_add_test(tc, async_threads_verify_every_value);
 	tcase_add_test(tc, async_exist_and_delete);

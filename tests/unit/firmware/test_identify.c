@@ -103,29 +103,30 @@ START_TEST(identify_controller_bytes)
 {
 	const uint8_t *got = identify(0x01, 0, 0);
 
-	PUT(0, 0x36, 0x1b);			  /* VID */
-	PUT(2, 0xf4, 0x1a);			  /* SSVID */
-	pad(4, "SN-1", 20);			  /* SN, ASCII, space padded */
-	pad(24, "Model M", 40);			  /* MN */
-	pad(64, "nvkv0.1", 8);			  /* FR */
-	PUT(72, 6);				  /* RAB */
-	PUT(76, 0x02);				  /* CMIC: may have two or more controllers */
-	PUT(77, 5);				  /* MDTS: 4 KiB << 5 >= 64 KiB + 4 KiB */
-	PUT(78, 1, 0);				  /* CNTLID */
-	PUT(80, 0x00, 0x00, 0x02, 0x00);	  /* VER 2.0.0 */
-	PUT(111, 1);				  /* CNTRLTYPE: I/O controller */
-	PUT(258, 3);				  /* ACL */
-	PUT(259, 3);				  /* AERL */
-	PUT(261, 0x06);				  /* LPA: effects log, extended data */
-	PUT(262, 63);				  /* ELPE */
-	PUT(266, 0x57, 0x01);			  /* WCTEMP 343 K */
-	PUT(268, 0x75, 0x01);			  /* CCTEMP 373 K */
-	PUT(512, 0x66);				  /* SQES */
-	PUT(513, 0x44);				  /* CQES */
-	PUT(514, 0x00, 0x01);			  /* MAXCMD 256 */
-	PUT(516, 1, 0, 0, 0);			  /* NN */
-	PUT(520, 0x10, 0x00);			  /* ONCS: Save and Select in Set/Get Features */
-	PUT(525, 0x01);				  /* VWC present */
+	PUT(0, 0x36, 0x1b);		  /* VID */
+	PUT(2, 0xf4, 0x1a);		  /* SSVID */
+	pad(4, "SN-1", 20);		  /* SN, ASCII, space padded */
+	pad(24, "Model M", 40);		  /* MN */
+	pad(64, "nvkv0.1", 8);		  /* FR */
+	PUT(72, 6);			  /* RAB */
+	PUT(76, 0x02);			  /* CMIC: may have two or more controllers */
+	PUT(77, 5);			  /* MDTS: 4 KiB << 5 >= 64 KiB + 4 KiB */
+	PUT(78, 1, 0);			  /* CNTLID */
+	PUT(80, 0x00, 0x00, 0x02, 0x00);  /* VER 2.0.0 */
+	PUT(111, 1);			  /* CNTRLTYPE: I/O controller */
+	PUT(258, 3);			  /* ACL */
+	PUT(259, 3);			  /* AERL */
+	PUT(261, 0x06);			  /* LPA: effects log, extended data */
+	PUT(262, 63);			  /* ELPE */
+	PUT(266, 0x57, 0x01);		  /* WCTEMP 343 K */
+	PUT(268, 0x75, 0x01);		  /* CCTEMP 373 K */
+	PUT(512, 0x66);			  /* SQES */
+	PUT(513, 0x44);			  /* CQES */
+	PUT(514, 0x00, 0x01);		  /* MAXCMD 256 */
+	PUT(516, 1, 0, 0, 0);		  /* NN */
+	PUT(520, 0x10, 0x00);		  /* ONCS: Save and Select in Set/Get Features */
+	PUT(525, 0x01);			  /* VWC present */
+	PUT(536, 0x01, 0x00, 0x0d, 0x00); /* SGLS: SGLs, Bit Bucket, oversize SGL, MPTR SGL */
 	put(768, "nqn.2026-11.io.nvkv:SN-1", 24); /* SUBNQN, NUL padded */
 	PUT(2048, 0xc4, 0x09);			  /* PSD0 MP 25.00 W */
 	/* Vendor area (docs/wire-formats.md, "Identify Controller vendor area"). */

@@ -289,6 +289,180 @@ START_TEST(prp_errors)
 }
 END_TEST
 
+/* ---- SGL data pointers -------------------------------------------------------- */
+
+/* KV command @opc with PSDT @psdt and SGL1 = (@addr, @len, @type), CDW10 @size. */
+static uint16_t kv_sgl(uint8_t opc, const char *key, uint32_t size, uint8_t psdt, uint64_t addr,
+		       uint32_t len, uint8_t type, uint32_t *dw0)
+{
+	struct kvc_kv_cmd c = { .opc = opc, .nsid = 1, .size = size };
+	struct kvc_sgl_desc s = { .addr = addr, .len = len, .type = type };
+	struct kvc_sqe sqe;
+
+	c.klen = (uint8_t)strlen(key);
+	memcpy(c.key, key, c.klen);
+	ck_assert_int_eq(kvc_kv_encode(&sqe, &c), 0);
+	sqe.flags = (uint8_t)(psdt << KVC_SQE_PSDT_SHIFT);
+	kvc_sgl_put(kvc_sqe_bytes(&sqe) + KVC_SQE_OFF_PRP1, &s);
+	return fh_exec(&host, 1, &sqe, dw0);
+}
+
+static uint64_t data_bytes(int dir)
+{
+	struct kvc_stats_log l;
+
+	fw_ctrl_poll(host.ctrl);
+	fw_subsys_stats(sub, &l);
+	return l.pcie_bytes[KVC_PK_DATA][dir];
+}
+
+/* Store, Retrieve and List with PSDT 01b and 10b, byte-exact, at the
+ * boundary sizes; the link carries the exact bytes where PRP with page DMA
+ * carries whole pages; the statistics log counts the SGL Stores. */
+START_TEST(kv_commands_with_sgl)
+{
+	static const uint32_t sizes[] = { 1, 35, 4095, 4096, 4097, 20003 };
+	struct kvc_stats_log l;
+	uint8_t *v = malloc(20003);
+	uint64_t mark, before;
+	unsigned int i;
+	uint32_t dw0;
+
+	/* Page-unit PRP DMA, as the KV-SSD prototypes: a 100 B PRP Store moves
+	 * a whole page (16 CplD of 256 B), an SGL Store its 100 bytes. */
+	teardown();
+	fh_small_config(&cfg);
+	cfg.dma_gran = FW_DMA_PAGE;
+	fh_env_init(&env, &cfg, false);
+	start();
+	mark = host.brk;
+	fill(v, 100, 1);
+	before = data_bytes(KVC_PCIE_DOWN);
+	ck_assert_uint_eq(fh_store(&host, 1, "p", v, 100, 0), 0);
+	ck_assert_uint_eq(data_bytes(KVC_PCIE_DOWN) - before, 16 * 276);
+	before = data_bytes(KVC_PCIE_DOWN);
+	ck_assert_uint_eq(kv_sgl(KVC_KV_STORE, "q", 100, 1, fh_alloc(&host, 100, 4096), 100,
+				 KVC_SGL_DATA_BLOCK, NULL),
+			  0);
+	ck_assert_uint_eq(data_bytes(KVC_PCIE_DOWN) - before, 20 + 100);
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_DELETE, "p"), 0);
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_DELETE, "q"), 0);
+	host.brk = mark;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint32_t n = sizes[i];
+		uint64_t src = fh_alloc(&host, n, 1) + 1, dst = fh_alloc(&host, n + 2, 8) + 3;
+		char key[8];
+
+		snprintf(key, sizeof(key), "s%u", i);
+		fill(v, n, i);
+		memcpy(host.mem + src, v, n);
+		before = data_bytes(KVC_PCIE_DOWN);
+		ck_assert_uint_eq(
+			kv_sgl(KVC_KV_STORE, key, n, i % 2 + 1, src, n, KVC_SGL_DATA_BLOCK, NULL),
+			0);
+		/* Byte-granular: the n bytes at their address, not whole pages. */
+		ck_assert_uint_eq(data_bytes(KVC_PCIE_DOWN) - before,
+				  kvc_pcie_mrd(&cfg.pcie, src, n).bytes[KVC_PCIE_DOWN]);
+		check_value(key, v, n);
+		memset(host.mem + dst - 3, 0xee, n + 5);
+		ck_assert_uint_eq(
+			kv_sgl(KVC_KV_RETRIEVE, key, n, 1, dst, n, KVC_SGL_DATA_BLOCK, &dw0), 0);
+		ck_assert_uint_eq(dw0, n);
+		ck_assert_mem_eq(host.mem + dst, v, n);
+		ck_assert_uint_eq(host.mem[dst - 1], 0xee);
+		ck_assert_uint_eq(host.mem[dst + n], 0xee);
+		host.brk = mark;
+	}
+	fw_subsys_stats(sub, &l);
+	ck_assert_uint_eq(l.m_stores[KVC_XM_SGL], 1 + sizeof(sizes) / sizeof(sizes[0]));
+	/* List into a byte-aligned buffer. */
+	{
+		uint64_t dst = fh_alloc(&host, 64, 1) + 1;
+
+		ck_assert_uint_eq(
+			kv_sgl(KVC_KV_LIST, "s", 64, 1, dst, 64, KVC_SGL_DATA_BLOCK, &dw0), 0);
+		ck_assert_uint_eq(dw0, sizeof(sizes) / sizeof(sizes[0]));
+		ck_assert_uint_eq(kvc_get_le32(host.mem + dst), dw0);
+		ck_assert_uint_eq(kvc_get_le16(host.mem + dst + 4), 2);
+		ck_assert_mem_eq(host.mem + dst + 6, "s0", 2);
+	}
+	free(v);
+}
+END_TEST
+
+/* SGL faults through the controller: each is its status with DNR, in the
+ * error log, and stores nothing; PSDT 11b is refused at dispatch. */
+START_TEST(sgl_errors)
+{
+	uint64_t buf = fh_alloc(&host, 4096, 4096), seg = fh_alloc(&host, 4096, 4096);
+	struct kvc_sgl_desc loop = { .addr = seg, .len = 16, .type = KVC_SGL_SEGMENT };
+
+	memset(host.mem + buf, 0x11, 4096);
+	ck_assert_uint_eq(kv_sgl(KVC_KV_STORE, "e", 100, 1, buf, 99, KVC_SGL_DATA_BLOCK, NULL),
+			  ST(KVC_SC_DATA_SGL_LEN));
+	ck_assert_uint_eq(kv_sgl(KVC_KV_STORE, "e", 100, 1, buf, 100, KVC_SGL_BIT_BUCKET, NULL),
+			  ST(KVC_SC_SGL_DESC_TYPE));
+	ck_assert_uint_eq(
+		kv_sgl(KVC_KV_STORE, "e", 100, 1, buf, 100, KVC_SGL_TRANSPORT_DATA_BLOCK, NULL),
+		ST(KVC_SC_SGL_DESC_TYPE));
+	ck_assert_uint_eq(
+		kv_sgl(KVC_KV_STORE, "e", 100, 1, seg + 4, 16, KVC_SGL_LAST_SEGMENT, NULL),
+		ST(KVC_SC_INVALID_SGL_SEG));
+	kvc_sgl_put(host.mem + seg, &loop);
+	ck_assert_uint_eq(kv_sgl(KVC_KV_STORE, "e", 100, 1, seg, 16, KVC_SGL_SEGMENT, NULL),
+			  ST(KVC_SC_INVALID_NUM_SGL));
+	ck_assert_uint_eq(
+		kv_sgl(KVC_KV_STORE, "e", 100, 1, FH_MEM_SIZE - 50, 100, KVC_SGL_DATA_BLOCK, NULL),
+		ST(KVC_SC_DATA_XFER_ERROR));
+	ck_assert_uint_eq(kv_sgl(KVC_KV_STORE, "e", 100, 3, buf, 100, KVC_SGL_DATA_BLOCK, NULL),
+			  ST(KVC_SC_INVALID_FIELD));
+	ck_assert_uint_eq(fh_simple(&host, 1, KVC_KV_EXIST, "e"), ST(KVC_SC_KV_KEY_NOT_EXIST));
+	ck_assert_uint_ge(env.log_lines, 1);
+	/* A Retrieve into a buffer with a Bit Bucket in the middle. */
+	{
+		uint8_t v[300];
+		struct kvc_sgl_desc d[3] = {
+			{ .addr = buf, .len = 100, .type = KVC_SGL_DATA_BLOCK },
+			{ .len = 50, .type = KVC_SGL_BIT_BUCKET },
+			{ .addr = buf + 1000, .len = 150, .type = KVC_SGL_DATA_BLOCK },
+		};
+		uint32_t dw0;
+
+		fill(v, sizeof(v), 9);
+		ck_assert_uint_eq(fh_store(&host, 1, "bb", v, sizeof(v), 0), 0);
+		memset(host.mem + buf, 0, 2000);
+		kvc_sgl_put(host.mem + seg, &d[0]);
+		kvc_sgl_put(host.mem + seg + 16, &d[1]);
+		kvc_sgl_put(host.mem + seg + 32, &d[2]);
+		ck_assert_uint_eq(
+			kv_sgl(KVC_KV_RETRIEVE, "bb", 300, 1, seg, 48, KVC_SGL_LAST_SEGMENT, &dw0),
+			0);
+		ck_assert_uint_eq(dw0, 300);
+		ck_assert_mem_eq(host.mem + buf, v, 100);
+		ck_assert_mem_eq(host.mem + buf + 1000, v + 150, 150);
+		ck_assert_uint_eq(host.mem[buf + 100], 0);
+	}
+}
+END_TEST
+
+/* Identify Controller SGLS says what the mapper accepts (over the shm PCIe
+ * transport: no fabric forms). */
+START_TEST(identify_sgls)
+{
+	uint64_t buf = fh_alloc(&host, 4096, 4096);
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_IDENTIFY;
+	kvc_sqe_set_dw(&sqe, 10, KVC_CNS_CTRL);
+	kvc_sqe_set_prp(&sqe, buf, 0);
+	ck_assert_uint_eq(fh_exec(&host, 0, &sqe, NULL), 0);
+	/* Bits 1:0 01b, 16 Bit Bucket, 18 longer SGLs, 19 MPTR SGL. */
+	ck_assert_uint_eq(kvc_get_le32(host.mem + buf + 536), 0x000d0001);
+}
+END_TEST
+
 /* ---- BandSlim ---------------------------------------------------------------- */
 
 static uint16_t bs_send(const char *key, const uint8_t *v, uint32_t len, uint8_t opc, uint8_t opts,
@@ -750,6 +924,9 @@ static Suite *kvns_suite(void)
 	tcase_add_test(tc, list_sorted);
 	tcase_add_test(tc, invalid_opcode_and_namespace);
 	tcase_add_test(tc, prp_errors);
+	tcase_add_test(tc, kv_commands_with_sgl);
+	tcase_add_test(tc, sgl_errors);
+	tcase_add_test(tc, identify_sgls);
 	tcase_add_loop_test(tc, bandslim_sizes, 0, 301);
 	tcase_add_test(tc, bandslim_prp_hybrid);
 	tcase_add_test(tc, bandslim_bad_sequences);

@@ -120,6 +120,39 @@ START_TEST(costs_by_hand)
 }
 END_TEST
 
+/* sgl: one Data Block of the value's exact length in the SQE, no list. */
+START_TEST(sgl_plan_and_cost)
+{
+	struct nvkv_xfer_ctx x = ctx(256);
+	struct nvkv_plan p;
+	char why[128];
+
+	x.sgl = true;
+	p = nvkv_xfer_plan(&x, NVKV_XFER_SGL, 16, 100);
+	ck_assert_int_eq(p.method, NVKV_XFER_SGL);
+	ck_assert_uint_eq(p.opc, KVC_KV_STORE);
+	ck_assert_uint_eq(p.slots, 1);
+	ck_assert_uint_eq(p.prp_len, 100);
+	/* Exact bytes even where PRP DMA moves whole pages: MRd 24 + CplD 120. */
+	ck_assert_uint_eq(nvkv_xfer_cost(&x, &p, 16, 100), 56 + 108 + 144 + 40 + 28);
+	/* 1 MiB: 2048 MRd of 512 B, 4096 CplD of 256 B, and no PRP list. */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_SGL, 16, 1u << 20);
+	ck_assert_uint_eq(nvkv_xfer_cost(&x, &p, 16, 1u << 20),
+			  56 + 108 + 2048 * 24 + 4096 * 20 + (1u << 20) + 40 + 28);
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_SGL, 16, 1u << 20, why, sizeof(why)), "");
+	/* The adaptive policies never choose it. */
+	ck_assert_int_ne(nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, 100).method,
+			 NVKV_XFER_SGL);
+	ck_assert_int_ne(nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 100).method, NVKV_XFER_SGL);
+	/* A device without SGLs: PRP, and why. */
+	x.sgl = false;
+	p = nvkv_xfer_plan(&x, NVKV_XFER_SGL, 16, 100);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	ck_assert_str_eq(nvkv_xfer_why(&x, NVKV_XFER_SGL, 16, 100, why, sizeof(why)),
+			 "the device does not accept byte-aligned SGL data blocks");
+}
+END_TEST
+
 START_TEST(cost_policy_picks_the_cheapest)
 {
 	struct nvkv_xfer_ctx x = ctx(256);
@@ -162,6 +195,7 @@ static Suite *xfer_suite(void)
 	tcase_add_test(tc, fallbacks_when_the_queue_is_too_small);
 	tcase_add_test(tc, fallback_reasons_name_the_limit);
 	tcase_add_test(tc, costs_by_hand);
+	tcase_add_test(tc, sgl_plan_and_cost);
 	tcase_add_test(tc, cost_policy_picks_the_cheapest);
 	suite_add_tcase(s, tc);
 	return s;
