@@ -137,7 +137,8 @@ struct fw_cpl {
 	uint16_t cid;
 	uint16_t status;
 	uint8_t stat_op;
-	uint64_t batch; /* catalog batch its success depends on; 0: none */
+	uint64_t batch;	 /* catalog batch its success depends on; 0: none */
+	uint64_t err_no; /* Error Count of its error log entry; 0: none */
 };
 
 #define FW_MAX_AER 4

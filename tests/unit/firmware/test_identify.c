@@ -253,6 +253,57 @@ START_TEST(nvm_identify_namespace_of_kv_is_invalid_iocs_regression)
 }
 END_TEST
 
+/* Identify with a CNS nobody defines, on the admin queue: returns the CQE. */
+static struct kvc_cqe bad_identify(uint16_t *cid)
+{
+	uint64_t buf = fh_alloc(&host, 4096, 4096);
+	struct kvc_sqe sqe;
+	struct kvc_cqe cqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = 0x06;
+	kvc_sqe_set_dw(&sqe, 10, 0x55);
+	kvc_sqe_set_prp(&sqe, buf, 0);
+	*cid = fh_put(&host, 0, &sqe, true);
+	fh_ring(&host, 0);
+	ck_assert(fh_reap(&host, 0, &cqe, 100));
+	return cqe;
+}
+
+/*
+ * Error Information log entry (Base 5.16.1.2): bytes 13:12 are the CQE's
+ * Status Field in bits 15:1 and, in bit 0, the Phase Tag the completion was
+ * posted with -- 1 on the admin queue's first pass, 0 on the second.  It was
+ * always 0.
+ */
+START_TEST(error_log_entry_bytes_and_phase_tag_regression)
+{
+	uint16_t cid, st;
+	struct kvc_cqe cqe;
+	const uint8_t *got;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 2; i++) {
+		cqe = bad_identify(&cid);
+		ck_assert_uint_eq(kvc_cqe_status(&cqe), KVC_ST_GENERIC_DNR(0x02));
+		got = admin(0x02, KVC_NSID_ALL, 1023u << 16 | 0x01, 0, 0, &st);
+		ck_assert_uint_eq(st, 0);
+		memset(want, 0, sizeof(want));
+		PUT(0, (uint8_t)++n);			    /* Error Count */
+		PUT(8, 0, 0);				    /* SQID: admin */
+		PUT(10, (uint8_t)cid, (uint8_t)(cid >> 8)); /* CID */
+		/* Status 4002h (DNR, Invalid Field) << 1 | phase tag. */
+		PUT(12, (uint8_t)(0x04 | kvc_cqe_phase(&cqe)), 0x80);
+		PUT(14, 0xff, 0xff); /* Parameter Error Location: not reported */
+		ck_golden(got, 0, 64);
+		ck_assert_uint_eq(got[12] & 1, i == 0 ? 1 : 0);
+		/* Wrap the 32-entry admin queue: the next completion has phase 0. */
+		while (i == 0 && host.q[0].phase)
+			identify(0x01, 0, 0);
+	}
+}
+END_TEST
+
 static Suite *identify_suite(void)
 {
 	Suite *s = suite_create("identify");
@@ -265,6 +316,7 @@ static Suite *identify_suite(void)
 	tcase_add_test(tc, other_identify_bytes);
 	tcase_add_test(tc, effects_log_bytes);
 	tcase_add_test(tc, nvm_identify_namespace_of_kv_is_invalid_iocs_regression);
+	tcase_add_test(tc, error_log_entry_bytes_and_phase_tag_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }
