@@ -161,6 +161,13 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -Itests/integration -o $@ $< \
 		$(LIBNVKV) $(LIBKVC) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS_BASE)
 
+# The conformance test decodes the device's answers with libnvme's type
+# definitions: its headers only, the library is not linked.  pkg-config --cflags
+# fails when libnvme's private requirements (json-c, openssl) lack .pc files.
+LIBNVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null || \
+	pkg-config --variable=includedir libnvme 2>/dev/null | sed 's/^/-I/')
+$(BUILD)/tests/integration/test_conformance: CHECK_CFLAGS += $(LIBNVME_CFLAGS)
+
 # The crash test's workload client and verifier (scripts/crashtest.sh, test_crash.sh).
 CRASH_CLIENT := $(BUILD)/tests/integration/crash_client
 all: $(CRASH_CLIENT)

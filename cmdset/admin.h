@@ -34,6 +34,8 @@ enum kvc_csi {
 	KVC_CSI_ZNS = 0x02,
 };
 
+#define KVC_NSID_ALL 0xffffffffu /* broadcast NSID */
+
 /* Identify: CDW10 CNS 7:0, CNTID 31:16; CDW11 CNSSID 15:0, CSI 31:24. */
 enum kvc_cns {
 	KVC_CNS_NS = 0x00,	       /* Identify Namespace (NVM) */
@@ -95,10 +97,25 @@ enum kvc_feature_id {
 	KVC_FEAT_TIMESTAMP = 0x0e,
 	KVC_FEAT_KEEP_ALIVE = 0x0f,
 	KVC_FEAT_IOCS_PROFILE = 0x19,
+	KVC_FEAT_KV_CONFIG = 0x20, /* Key Value Configuration (KV spec), per namespace */
 };
 #define KVC_FEAT_FID(cdw10) ((uint8_t)((cdw10)&0xff))
 #define KVC_FEAT_SEL(cdw10) ((uint8_t)(((cdw10) >> 8) & 7))
 #define KVC_FEAT_SV (1u << 31)
+/* Get Features SEL: which value is returned. */
+enum kvc_feat_sel {
+	KVC_SEL_CURRENT = 0,
+	KVC_SEL_DEFAULT = 1,
+	KVC_SEL_SAVED = 2,
+	KVC_SEL_SUPPORTED = 3, /* DW0: the KVC_FEAT_CAP_* bits */
+};
+#define KVC_FEAT_CAP_SAVEABLE (1u << 0)
+#define KVC_FEAT_CAP_NS_SPECIFIC (1u << 1)
+#define KVC_FEAT_CAP_CHANGEABLE (1u << 2)
+/* Key Value Configuration, CDW11 of Set Features and DW0 of Get Features:
+ * bit 0 EDNEK, Error on Delete of Non-Existent Key (default 0: such a
+ * Delete succeeds; 1: it fails with Key Does Not Exist). */
+#define KVC_KV_CONFIG_EDNEK (1u << 0)
 /* Arbitration: AB 2:0 (burst = 2^AB, 7 = no limit), LPW 15:8, MPW 23:16, HPW 31:24. */
 /* Number of Queues: NSQR 15:0, NCQR 31:16, both 0's based; same layout in DW0. */
 /* Interrupt Coalescing: THR 7:0 (0's based), TIME 15:8 (100 us units). */
@@ -256,7 +273,8 @@ _Static_assert(sizeof(struct kvc_id_nvkv) == 1024, "nvkv identify vendor area");
 #define KVC_NVKV_XFER_BANDSLIM_PRP 0x02 /* C1h */
 #define KVC_NVKV_XFER_BYTEEXPRESS 0x04	/* C8h */
 
-/* OACS / LPA / CTRATT bits we use. */
+/* OACS / LPA / CTRATT / ONCS bits we use. */
+#define KVC_ONCS_SAVE_SELECT (1u << 4) /* Set Features SV and Get Features SEL */
 #define KVC_LPA_CMD_EFFECTS (1u << 1)
 #define KVC_LPA_EXT_DATA (1u << 2)
 #define KVC_CTRATT_ELBAS (1u << 15) /* extended LBA formats (unused) */

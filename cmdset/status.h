@@ -53,6 +53,7 @@ enum kvc_sc_generic {
 	KVC_SC_NS_WRITE_PROTECTED = 0x20,
 	KVC_SC_CMD_INTERRUPTED = 0x21,
 	KVC_SC_TRANSIENT_TRANSPORT = 0x22,
+	KVC_SC_INVALID_IOCS = 0x2c, /* Invalid I/O Command Set */
 
 	/* NVM command set specific generic codes (80h-84h). */
 	KVC_SC_LBA_OUT_OF_RANGE = 0x80,

@@ -86,6 +86,7 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	id->cqes = 0x44;
 	kvc_put_le16(&id->maxcmd, (uint16_t)cfg->mqes);
 	kvc_put_le32(&id->nn, max_nsid(c->s));
+	kvc_put_le16(&id->oncs, KVC_ONCS_SAVE_SELECT); /* SEL everywhere, SV for FID 20h */
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
 	kvc_put_le32(&id->sgls, fw_dma_sgls(c->hif));
 	if (fw_has_blk(c->s))
@@ -95,29 +96,13 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
 }
 
-/* A namespace's NGUID: stable per serial number and NSID (NSID 1 keeps the
- * value devices had before there were several namespaces). */
-static void ns_eui(const struct fw_subsys *s, uint32_t nsid, uint8_t nguid[16])
-{
-	uint32_t h = 2166136261u;
-	const char *p;
-	int i;
-
-	for (p = s->cfg.serial; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	memcpy(nguid, "nvkv", 4);
-	for (i = 0; i < 12; i++)
-		nguid[4 + i] =
-			(uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i ^ (uint8_t)((nsid - 1) * 0x3b);
-}
-
 static uint16_t identify_ns_desc(struct fw_cmd *cmd, const struct fw_ns *ns, uint8_t *buf)
 {
 	struct kvc_ns_desc_hdr *h = (void *)buf;
 
 	h->nidt = KVC_NIDT_NGUID;
 	h->nidl = 16;
-	ns_eui(ns->s, ns->nsid, buf + 4);
+	fw_ns_nguid(ns, buf + 4);
 	h = (void *)(buf + 20);
 	h->nidt = KVC_NIDT_CSI;
 	h->nidl = 1;
@@ -159,9 +144,12 @@ static uint16_t identify(struct fw_cmd *cmd)
 	case KVC_CNS_NS:
 		if (!ns)
 			return FW_ST(KVC_SC_INVALID_NS);
-		if (ns->ops->identify_ns)
-			ns->ops->identify_ns(ns, buf);
-		break; /* else the NVM structure is all zero */
+		/* Base 5.17: a structure the namespace's command set does not
+		 * define (a KV namespace has no NVM Identify Namespace). */
+		if (!ns->ops->identify_ns)
+			return FW_ST(KVC_SC_INVALID_IOCS);
+		ns->ops->identify_ns(ns, buf);
+		break;
 	case KVC_CNS_NS_DESC_LIST:
 		if (!ns)
 			return FW_ST(KVC_SC_INVALID_NS);
@@ -339,12 +327,95 @@ static bool any_io_queue(const struct fw_ctrl *c)
 	return false;
 }
 
+/* The controller's own features (the rest are namespace features or unknown). */
+static bool ctrl_feature(struct fw_ctrl *c, uint8_t fid)
+{
+	return feature_slot(c, fid) || fid == KVC_FEAT_NUM_QUEUES || fid == KVC_FEAT_VOLATILE_WC;
+}
+
+/* Default value of a controller feature: what a controller reset sets. */
+static uint32_t ctrl_feature_default(const struct fw_ctrl *c, uint8_t fid)
+{
+	const struct fw_config *cfg = &c->s->cfg;
+	uint32_t ab = 0;
+
+	switch (fid) {
+	case KVC_FEAT_ARBITRATION:
+		while ((1u << ab) < cfg->arb_burst)
+			ab++;
+		return ab;
+	case KVC_FEAT_NUM_QUEUES:
+		return (cfg->max_ioq - 1) | (cfg->max_ioq - 1) << 16;
+	case KVC_FEAT_VOLATILE_WC:
+		return cfg->vwc;
+	default:
+		return 0;
+	}
+}
+
+/* Does a namespace kind of this subsystem own feature @fid? */
+static bool ns_feature(const struct fw_subsys *s, uint8_t fid)
+{
+	uint32_t i, caps;
+
+	for (i = 1; i <= FW_MAX_NS; i++)
+		if (s->ns[i] && s->ns[i]->ops->get_feature &&
+		    !s->ns[i]->ops->get_feature(s->ns[i], fid, KVC_SEL_SUPPORTED, &caps))
+			return true;
+	return false;
+}
+
+/*
+ * Set Features of a namespace feature: the namespace NSID names, or with
+ * NSID FFFFFFFFh every namespace that has the feature (Base 5.27.1).
+ */
+static uint16_t set_ns_feature(struct fw_cmd *cmd, uint8_t fid, uint32_t v, bool save)
+{
+	struct fw_subsys *s = cmd->c->s;
+	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe), i, caps;
+	struct fw_ns *ns;
+	uint16_t st;
+
+	if (nsid == KVC_NSID_ALL) {
+		for (i = 1; i <= FW_MAX_NS; i++) {
+			ns = s->ns[i];
+			if (!ns || !ns->ops->get_feature ||
+			    ns->ops->get_feature(ns, fid, KVC_SEL_SUPPORTED, &caps))
+				continue;
+			st = ns->ops->set_feature(ns, fid, v, save);
+			if (st)
+				return st;
+		}
+		return 0;
+	}
+	ns = fw_subsys_ns(s, nsid);
+	if (!ns)
+		return FW_ST(KVC_SC_INVALID_NS);
+	if (!ns->ops->set_feature) /* a command set without namespace features */
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	return ns->ops->set_feature(ns, fid, v, save);
+}
+
+/* Get Features of a namespace feature: one namespace, named by NSID. */
+static uint16_t get_ns_feature(struct fw_cmd *cmd, uint8_t fid, uint8_t sel)
+{
+	const struct fw_ns *ns = fw_subsys_ns(cmd->c->s, kvc_sqe_nsid(&cmd->sqe));
+
+	if (!ns)
+		return FW_ST(KVC_SC_INVALID_NS);
+	if (!ns->ops->get_feature)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	return ns->ops->get_feature(ns, fid, sel, &cmd->dw0);
+}
+
 static uint16_t set_features(struct fw_cmd *cmd)
 {
 	struct fw_ctrl *c = cmd->c;
 	uint8_t fid = KVC_FEAT_FID(dw(cmd, 10));
 	uint32_t v = dw(cmd, 11), *slot;
 
+	if (!ctrl_feature(c, fid) && ns_feature(c->s, fid))
+		return set_ns_feature(cmd, fid, v, dw(cmd, 10) & KVC_FEAT_SV);
 	if (dw(cmd, 10) & KVC_FEAT_SV)
 		return KVC_ST_CMD_DNR(KVC_SC_FEATURE_NOT_SAVEABLE);
 	switch (fid) {
@@ -386,34 +457,35 @@ static uint16_t get_features(struct fw_cmd *cmd)
 {
 	struct fw_ctrl *c = cmd->c;
 	uint8_t fid = KVC_FEAT_FID(dw(cmd, 10)), sel = KVC_FEAT_SEL(dw(cmd, 10));
-	uint32_t *slot;
 
-	if (sel == 3) { /* supported capabilities: changeable, not saveable */
-		cmd->dw0 = 0x4;
-		return feature_slot(c, fid) || fid == KVC_FEAT_NUM_QUEUES ||
-				       fid == KVC_FEAT_VOLATILE_WC
-			       ? 0
-			       : FW_ST(KVC_SC_INVALID_FIELD);
-	}
-	if (sel > 3)
+	if (sel > KVC_SEL_SUPPORTED)
 		return FW_ST(KVC_SC_INVALID_FIELD);
+	if (!ctrl_feature(c, fid)) {
+		if (ns_feature(c->s, fid))
+			return get_ns_feature(cmd, fid, sel);
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	}
+	if (fid == KVC_FEAT_VOLATILE_WC && !c->s->cfg.vwc)
+		return FW_ST(KVC_SC_INVALID_FIELD); /* no cache, no feature */
+	if (sel == KVC_SEL_SUPPORTED) {		    /* changeable, not saveable */
+		cmd->dw0 = KVC_FEAT_CAP_CHANGEABLE;
+		return 0;
+	}
+	if (sel != KVC_SEL_CURRENT) { /* not saveable: the saved value is the default */
+		cmd->dw0 = ctrl_feature_default(c, fid);
+		return 0;
+	}
 	switch (fid) {
 	case KVC_FEAT_NUM_QUEUES:
 		cmd->dw0 = noq_value(c);
 		return 0;
 	case KVC_FEAT_VOLATILE_WC:
-		if (!c->s->cfg.vwc)
-			return FW_ST(KVC_SC_INVALID_FIELD);
 		cmd->dw0 = c->wce;
 		return 0;
 	default:
-		break;
+		cmd->dw0 = *feature_slot(c, fid);
+		return 0;
 	}
-	slot = feature_slot(c, fid);
-	if (!slot)
-		return FW_ST(KVC_SC_INVALID_FIELD);
-	cmd->dw0 = *slot;
-	return 0;
 }
 
 /* ---- Queues ------------------------------------------------------------------------ */

@@ -193,8 +193,11 @@ void fw_cmd_complete(struct fw_cmd *cmd, uint16_t status)
 	/* Write cache off: success means durable, which the batch's commit
 	 * decides before this is posted (fw_ctrl_poll). */
 	e.batch = cmd->logged && !status && !c->wce && s->persistent ? s->batch.id : 0;
-	if (status)
+	e.err_no = 0;
+	if (status) {
 		fw_ctrl_record_error(c, cmd->sqid, e.cid, status, kvc_sqe_nsid(&cmd->sqe));
+		e.err_no = c->err_count;
+	}
 	fw_stats_complete(s, cmd, status);
 	/* Cannot fail: cpl_reserve() made room before the command was fetched. */
 	if (realtime(c) ? heap_push(c, &e) : fifo_push(c, &e))
@@ -209,6 +212,19 @@ static void fail_cpl(struct fw_ctrl *c, struct fw_cpl *e, uint64_t batch, uint16
 	e->batch = 0;
 	c->s->st.errors[e->stat_op]++;
 	fw_ctrl_record_error(c, e->sqid, e->cid, st, 1);
+	e->err_no = c->err_count;
+}
+
+/* The error log entry of a completion gets the Phase Tag it is posted with
+ * (bit 0 of its Status Field), unless newer errors have overwritten it. */
+static void error_phase(struct fw_ctrl *c, const struct fw_cpl *e, bool phase)
+{
+	struct kvc_error_log_entry *x;
+
+	if (!e->err_no || c->err_count - e->err_no >= FW_ERR_LOG)
+		return;
+	x = &c->err[(e->err_no - 1) % FW_ERR_LOG];
+	kvc_put_le16(&x->status, (uint16_t)((kvc_get_le16(&x->status) & ~1u) | phase));
 }
 
 void fw_ctrl_fail_batch(struct fw_ctrl *c, uint64_t batch, uint16_t st)
@@ -301,6 +317,7 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 		return false; /* full: wait for the host to consume */
 	sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
 	kvc_cqe_fill(&cqe, e->dw0, 0, sqhd, e->sqid, e->cid, e->status, cq->phase);
+	error_phase(c, e, cq->phase);
 	if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE, &cqe,
 			 KVC_CQE_SIZE)) {
 		fw_ctrl_fatal(c, "completion queue outside host memory");
@@ -491,4 +508,23 @@ void fw_pend_drop_all(struct fw_ctrl *c)
 {
 	while (c->npend)
 		abort_one(c, 0, false);
+}
+
+/* ---- namespace identifiers ------------------------------------------------- */
+
+/* A namespace's NGUID: stable per serial number and NSID (NSID 1 keeps the
+ * value devices had before there were several namespaces). */
+void fw_ns_nguid(const struct fw_ns *ns, uint8_t nguid[16])
+{
+	const struct fw_subsys *s = ns->s;
+	uint32_t nsid = ns->nsid, h = 2166136261u;
+	const char *p;
+	int i;
+
+	for (p = s->cfg.serial; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	memcpy(nguid, "nvkv", 4);
+	for (i = 0; i < 12; i++)
+		nguid[4 + i] =
+			(uint8_t)(h >> (8 * (i % 4))) ^ (uint8_t)i ^ (uint8_t)((nsid - 1) * 0x3b);
 }

@@ -50,7 +50,7 @@ struct fw_ns_ops {
 	const struct fw_cmd_desc *cmds;
 	unsigned int ncmds;
 	/* Identify Namespace, CNS 00h (NVM structure), 4096 bytes; NULL: this
-	 * namespace has none (the answer is then defined by admin.c). */
+	 * namespace has none (CNS 00h answers INVALID I/O COMMAND SET). */
 	void (*identify_ns)(const struct fw_ns *ns, void *buf);
 	/* I/O command set specific Identify Namespace (CNS 05h), 4096 bytes. */
 	void (*identify_csi)(const struct fw_ns *ns, void *buf);
@@ -67,6 +67,14 @@ struct fw_ns_ops {
 	/* Fill the namespace's own fields of its statistics log (stats.c fills
 	 * the command counters); NULL: none. */
 	void (*stats)(const struct fw_ns *ns, struct kvc_stats_log *l);
+	/*
+	 * Namespace-specific features (Set/Get Features): INVALID FIELD for a
+	 * @fid this kind does not have.  @save: also keep it across power
+	 * cycles (FEATURE IDENTIFIER NOT SAVEABLE if it cannot).  @sel: enum
+	 * kvc_feat_sel; KVC_SEL_SUPPORTED answers the KVC_FEAT_CAP_* bits.
+	 */
+	uint16_t (*set_feature)(struct fw_ns *ns, uint8_t fid, uint32_t value, bool save);
+	uint16_t (*get_feature)(const struct fw_ns *ns, uint8_t fid, uint8_t sel, uint32_t *value);
 	void (*destroy)(struct fw_ns *ns);
 };
 
@@ -133,7 +141,8 @@ struct fw_cpl {
 	uint16_t cid;
 	uint16_t status;
 	uint8_t stat_op;
-	uint64_t batch; /* catalog batch its success depends on; 0: none */
+	uint64_t batch;	 /* catalog batch its success depends on; 0: none */
+	uint64_t err_no; /* Error Count of its error log entry; 0: none */
 };
 
 #define FW_MAX_AER 4
@@ -367,6 +376,10 @@ int fw_cpl_post_all(struct fw_ctrl *c);
 uint32_t fw_cq_used(const struct fw_cq *cq);
 /* @sq goes away (deleted, reset): its namespaces drop their per-SQ state. */
 void fw_sq_release(struct fw_ctrl *c, struct fw_sq *sq);
+
+/* A namespace's NGUID, the same in CNS 03h's descriptor and in the Identify
+ * Namespace structures that have the field. */
+void fw_ns_nguid(const struct fw_ns *ns, uint8_t nguid[16]);
 
 /* The data-pointer mapper: a handler's data moves only through these. */
 uint16_t fw_cmd_data_in(struct fw_cmd *cmd, void *buf, uint32_t len);

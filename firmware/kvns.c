@@ -6,11 +6,27 @@
  * state changes, so a failed command leaves the namespace as it was.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "crc.h"
 #include "fw_internal.h"
+
+/* A Key Value namespace: the index and value log are the subsystem's; what
+ * is the namespace's own is its Key Value Configuration feature (FID 20h). */
+struct kv_ns {
+	struct fw_ns ns;
+	uint32_t config; /* current value: KVC_KV_CONFIG_* bits */
+	uint32_t saved;	 /* saved value, the default until one is saved */
+};
+
+#define KV_CONFIG_DEFAULT 0u /* EDNEK clear: Delete of a missing key succeeds */
+
+static const struct kv_ns *kv_of(const struct fw_ns *ns)
+{
+	return (const struct kv_ns *)ns;
+}
 
 static struct fw_subsys *subsys(struct fw_cmd *cmd)
 {
@@ -164,8 +180,10 @@ static uint16_t kv_delete(struct fw_cmd *cmd)
 		return st;
 	if (fw_batch_reserve(s))
 		return batch_failed(s, failures) ? s->batch.fail_st : FW_ST(KVC_SC_INTERNAL);
+	/* Key Value Configuration: only with EDNEK is a missing key an error. */
 	if (fw_index_del(&s->index, kc.key, kc.klen, &old))
-		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
+		return kv_of(cmd->ns)->config & KVC_KV_CONFIG_EDNEK ? FW_ST(KVC_SC_KV_KEY_NOT_EXIST)
+								    : 0;
 	fw_vlog_dead(&s->vlog, old.loc, kc.klen, old.vlen);
 	if (fw_batch_del(s, kc.key, kc.klen, &old))
 		return s->batch.fail_st; /* rolled back: the key is back */
@@ -381,6 +399,7 @@ static void kv_identify(const struct fw_ns *ns, void *buf)
 	id->nkvf = 0; /* one format */
 	id->nmic = 0x01;
 	kvc_put_le32(&id->novg, KVC_BX_CHUNK);
+	fw_ns_nguid(ns, id->nguid); /* CNS 03h's NGUID descriptor is a copy of it */
 	kvc_put_le16(&id->kvf[0].kvkml, KVC_KV_MAX_KEY);
 	kvc_put_le32(&id->kvf[0].kvvml, s->cfg.max_value);
 	kvc_put_le32(&id->kvf[0].kvmnk, s->cfg.max_keys);
@@ -433,6 +452,106 @@ static void kv_destroy(struct fw_ns *ns)
 	fw_free(ns);
 }
 
+/* ---- Key Value Configuration feature (FID 20h) ------------------------------------------ */
+
+/* The saved value lives in a small catalog blob of its own, per namespace. */
+static void config_blob_name(uint32_t nsid, char name[16])
+{
+	snprintf(name, 16, "kvcfg.%u", nsid);
+}
+
+static uint16_t save_config(struct kv_ns *kv, uint32_t v)
+{
+	struct fw_subsys *s = kv->ns.s;
+	uint8_t rec[4];
+	char name[16];
+	int rc;
+
+	config_blob_name(kv->ns.nsid, name);
+	kvc_put_le32(rec, v);
+	rc = s->hal->meta_set_blob(s->hal->ctx, name, rec, sizeof(rec));
+	if (rc) {
+		/* The catalog transaction is dead: so is the open batch. */
+		s->batch.meta_errors++;
+		fw_batch_fail(s, rc, fw_batch_status(rc), "saving the Key Value Configuration");
+		return fw_batch_status(rc);
+	}
+	/* Saved means durable: commit now, with whatever the batch holds. */
+	return fw_batch_commit(s, true) ? s->batch.fail_st : 0;
+}
+
+static uint16_t kv_set_feature(struct fw_ns *ns, uint8_t fid, uint32_t value, bool save)
+{
+	struct kv_ns *kv = (struct kv_ns *)ns;
+	uint32_t v = value & KVC_KV_CONFIG_EDNEK; /* CDW11 31:1 reserved */
+	uint16_t st;
+
+	if (fid != KVC_FEAT_KV_CONFIG)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	if (save && !ns->s->persistent) /* nothing outlives a power cycle */
+		return KVC_ST_CMD_DNR(KVC_SC_FEATURE_NOT_SAVEABLE);
+	if (save) {
+		st = save_config(kv, v);
+		if (st)
+			return st; /* neither value changes */
+		kv->saved = v;
+	}
+	kv->config = v;
+	return 0;
+}
+
+static uint16_t kv_get_feature(const struct fw_ns *ns, uint8_t fid, uint8_t sel, uint32_t *value)
+{
+	const struct kv_ns *kv = kv_of(ns);
+
+	if (fid != KVC_FEAT_KV_CONFIG)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	switch (sel) {
+	case KVC_SEL_CURRENT:
+		*value = kv->config;
+		return 0;
+	case KVC_SEL_DEFAULT:
+		*value = KV_CONFIG_DEFAULT;
+		return 0;
+	case KVC_SEL_SAVED: /* the default while nothing is saved, or not saveable */
+		*value = kv->saved;
+		return 0;
+	case KVC_SEL_SUPPORTED:
+		*value = KVC_FEAT_CAP_NS_SPECIFIC | KVC_FEAT_CAP_CHANGEABLE |
+			 (ns->s->persistent ? KVC_FEAT_CAP_SAVEABLE : 0);
+		return 0;
+	default:
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	}
+}
+
+/* At power-on the current value is the saved one. */
+static int load_config(struct kv_ns *kv)
+{
+	const struct fw_hal *hal = kv->ns.s->hal;
+	uint8_t rec[4];
+	char name[16];
+	int rc;
+
+	kv->saved = KV_CONFIG_DEFAULT;
+	if (kv->ns.s->persistent) {
+		config_blob_name(kv->ns.nsid, name);
+		rc = hal->meta_get_blob(hal->ctx, name, rec, sizeof(rec));
+		if (rc == 0)
+			kv->saved = kvc_get_le32(rec);
+		if (rc == -EINVAL || (!rc && (kv->saved & ~KVC_KV_CONFIG_EDNEK))) {
+			if (hal->log)
+				hal->log(hal->ctx, FW_LOG_ERR,
+					 "catalog: the saved Key Value Configuration is damaged");
+			return -EUCLEAN;
+		}
+		if (rc && rc != -ENOENT)
+			return rc;
+	}
+	kv->config = kv->saved;
+	return 0;
+}
+
 #define SUP KVC_EFFECTS_CSUPP
 #define CHG (KVC_EFFECTS_CSUPP | KVC_EFFECTS_LBCC)
 static const struct fw_cmd_desc kv_cmds[] = {
@@ -458,19 +577,28 @@ static const struct fw_ns_ops kv_ops = {
 	.sq_deleted = kv_sq_deleted,
 	.flush = kv_ns_flush,
 	.stats = kv_stats,
+	.set_feature = kv_set_feature,
+	.get_feature = kv_get_feature,
 	.destroy = kv_destroy,
 };
 
 int fw_kvns_create(struct fw_subsys *s, uint32_t nsid, struct fw_ns **out)
 {
-	struct fw_ns *ns = fw_calloc(1, sizeof(*ns));
+	struct kv_ns *kv = fw_calloc(1, sizeof(*kv));
+	int rc;
 
 	*out = NULL;
-	if (!ns)
+	if (!kv)
 		return -ENOMEM;
-	ns->nsid = nsid;
-	ns->ops = &kv_ops;
-	ns->s = s;
-	*out = ns;
+	kv->ns.nsid = nsid;
+	kv->ns.ops = &kv_ops;
+	kv->ns.s = s;
+	kv->ns.priv = kv;
+	rc = load_config(kv);
+	if (rc) {
+		fw_free(kv);
+		return rc;
+	}
+	*out = &kv->ns;
 	return 0;
 }

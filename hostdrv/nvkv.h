@@ -180,7 +180,9 @@ int nvkv_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val
 int nvkv_retrieve(struct nvkv_dev *d, const void *key, size_t klen, void *buf, size_t buflen,
 		  size_t *vlen);
 
-/* Delete a key.  Return: 0, NVKV_KEY_NOT_EXIST, -EINVAL (key), -ENODEV / -ETIMEDOUT. */
+/* Delete a key.  Return: 0 (also for a missing key, unless the Key Value
+ * Configuration has EDNEK set: nvkv_kv_config_set()), NVKV_KEY_NOT_EXIST (a
+ * missing key with EDNEK set), -EINVAL (key), -ENODEV / -ETIMEDOUT. */
 int nvkv_delete(struct nvkv_dev *d, const void *key, size_t klen);
 
 /* Whether a key exists.  Return: 0 it does, NVKV_KEY_NOT_EXIST, -EINVAL (key),
@@ -438,6 +440,50 @@ int nvkv_device_stats(struct nvkv_dev *d, void *log, size_t len);
 int nvkv_ns_stats(struct nvkv_dev *d, uint32_t nsid, void *log, size_t len);
 
 /* Name of a method ("prp", "bandslim", ...), or NULL when out of range. */
+/**
+ * nvkv_set_feature() - Set Features (admin opcode 09h).
+ * @fid: feature identifier (CDW10 7:0).
+ * @nsid: namespace, for namespace-specific features (0 otherwise).
+ * @value: CDW11, the feature's value.
+ * @save: set SV: the device also saves the value across power cycles.
+ * @dw0: receives CQE DW0 (may be NULL).
+ * Return: 0; -EINVAL (@d NULL); the device's NVMe status (e.g. FEATURE
+ * IDENTIFIER NOT SAVEABLE, INVALID FIELD for an unknown @fid); -ENODEV /
+ * -ETIMEDOUT.  Features with a data buffer are not supported here.
+ */
+int nvkv_set_feature(struct nvkv_dev *d, uint8_t fid, uint32_t nsid, uint32_t value, bool save,
+		     uint32_t *dw0);
+
+/**
+ * nvkv_get_feature() - Get Features (admin opcode 0Ah).
+ * @sel: 0 current, 1 default, 2 saved value, 3 supported capabilities
+ *       (bit 0 saveable, bit 1 namespace specific, bit 2 changeable).
+ * @value: receives CQE DW0.
+ * Return: 0; -EINVAL (@d or @value NULL, @sel above 3); an NVMe status;
+ * -ENODEV / -ETIMEDOUT.
+ */
+int nvkv_get_feature(struct nvkv_dev *d, uint8_t fid, uint32_t nsid, unsigned int sel,
+		     uint32_t *value);
+
+/* Key Value Configuration feature (FID 20h), per namespace.  EDNEK, Error on
+ * Delete of Non-Existent Key: clear (the default), nvkv_delete() of a missing
+ * key returns 0; set, it returns NVKV_KEY_NOT_EXIST. */
+#define NVKV_FEAT_KV_CONFIG 0x20
+#define NVKV_KV_CONFIG_EDNEK 0x1u
+
+/**
+ * nvkv_kv_config_set() / nvkv_kv_config_get() - the Key Value Configuration
+ * of the namespace the KV calls use.  The setting belongs to the namespace:
+ * every host attached to the device sees it.  It lasts until the device is
+ * powered off (the emulator restarts), unless @save also saves it; the saved
+ * value is the one a restarted device starts with.
+ * @config: NVKV_KV_CONFIG_EDNEK or 0.  @sel: as nvkv_get_feature().
+ * Return: 0; -EINVAL (@config has other bits, @sel above 3, NULL pointers);
+ * an NVMe status; -ENODEV / -ETIMEDOUT.
+ */
+int nvkv_kv_config_set(struct nvkv_dev *d, uint32_t config, bool save);
+int nvkv_kv_config_get(struct nvkv_dev *d, unsigned int sel, uint32_t *config);
+
 const char *nvkv_xfer_name(enum nvkv_xfer m);
 /**
  * nvkv_xfer_check() - which method a Store would travel by, and why.

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostdrv/cli/feature.h"
 #include "cmdset/cmdset.h"
 #include "hostdrv/cli/cli.h"
 #include "nvkv.h"
@@ -83,6 +84,9 @@ static void main_usage(FILE *f)
 		"  list-ns | id-ns [-n NSID]    namespaces; Identify Namespace as nvme-cli\n"
 		"  read | write [OPTIONS]       NVM (block) namespace I/O, nvme-cli's flags\n"
 		"  write-zeroes | dsm [OPTIONS] zero or deallocate blocks\n"
+		"  set-feature -f FID [-V V]    Set Features (nvme-cli flags; -f 0x20 -V 1:\n"
+		"                               deleting a missing key fails)\n"
+		"  get-feature -f FID [-s SEL]  Get Features\n"
 		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli 2.x flags)\n"
 		"  admin-passthru [OPTIONS]     send any admin command\n"
 		"\n"
@@ -1088,6 +1092,37 @@ static int cmd_admin_passthru(struct cli *c)
 	return cmd_passthru(c, true);
 }
 
+/* set-feature / get-feature live in cli/feature.c; the device is found here. */
+static int cmd_feature(struct cli *c, bool set)
+{
+	struct cli_feature f;
+	int rc = cli_feature_parse(c->argc, c->argv, set, &f);
+
+	if (rc)
+		return rc;
+	if (take_device(c, f.npos ? f.pos[0] : NULL)) {
+		f.npos--;
+		f.pos++;
+	}
+	if (f.npos)
+		return usage_error("%s: unexpected argument '%s'", c->cmd, f.pos[0]);
+	c->timeout_ms = f.timeout_ms;
+	rc = open_dev(c);
+	if (rc)
+		return rc;
+	return report(c->cmd, cli_feature_run(c->d, &f));
+}
+
+static int cmd_set_feature(struct cli *c)
+{
+	return cmd_feature(c, true);
+}
+
+static int cmd_get_feature(struct cli *c)
+{
+	return cmd_feature(c, false);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 static const char passthru_usage[] =
@@ -1149,6 +1184,8 @@ static const struct command commands[] = {
 	{ "dsm", cmd_dsm, cli_dsm_usage },
 	{ "id-ns", cmd_id_ns, cli_id_ns_usage },
 	{ "list-ns", cmd_list_ns, cli_list_ns_usage },
+	{ "set-feature", cmd_set_feature, cli_set_feature_usage },
+	{ "get-feature", cmd_get_feature, cli_get_feature_usage },
 	{ "io-passthru", cmd_io_passthru, passthru_usage },
 	{ "admin-passthru", cmd_admin_passthru, passthru_usage },
 };
@@ -1246,7 +1283,9 @@ int main(int argc, char **argv)
 		main_usage(stderr);
 		return EX_USAGE;
 	}
-	if (wants(argc, argv, "--version", "-V") || !strcmp(argv[1], "version")) {
+	/* -V only first: nvme-cli's set-feature spells its --value so. */
+	if (wants(argc, argv, "--version", NULL) || !strcmp(argv[1], "-V") ||
+	    !strcmp(argv[1], "version")) {
 		printf("nvkv %s\n", NVKV_VERSION);
 		return EX_OK;
 	}

@@ -19,7 +19,7 @@ PACKAGES=(
 	clang-format    # make format / make check-format (.ci/run)
 	check           # unit test framework (libcheck)
 	liburing-dev    # io_uring passthrough backend
-	libnvme-dev     # NVMe definitions for the passthrough backend
+	libnvme-dev     # NVMe definitions: passthrough backend, test_conformance.c decodes with them
 	liblmdb-dev     # persistent mapping table / catalog of the emulator
 	libinih-dev     # INI configuration files of nvkv-emu
 	python3         # report and plot scripts

@@ -13,6 +13,7 @@
 
 #include "check_main.h"
 #include "emu_proc.c"
+#include "cmdset/cmdset.h"
 #include "hostdrv/nvkv.h"
 
 static struct nvkv_dev *open_dev(const char *sock, uint32_t queues)
@@ -75,6 +76,7 @@ START_TEST(call_errors)
 	struct nvkv_iter *it;
 	struct nvkv_info in;
 	uint8_t log[512], sqe[64], *big;
+	uint32_t v32;
 	char k17[17];
 	size_t vlen;
 	int st = 0, i, rc;
@@ -115,7 +117,33 @@ START_TEST(call_errors)
 	ck_assert_int_eq(nvkv_retrieve(d, "k", 1, NULL, 1, &vlen), -EINVAL);
 	ck_assert_int_eq(nvkv_retrieve(d, "nope", 4, NULL, 0, &vlen), NVKV_KEY_NOT_EXIST);
 	ck_assert_int_eq(nvkv_delete(d, k17, 17), -EINVAL);
+	ck_assert_int_eq(nvkv_delete(d, "nope", 4), 0); /* EDNEK clear: the default */
+	/* nvkv_set_feature, nvkv_get_feature, nvkv_kv_config_set/get */
+	ck_assert_int_eq(nvkv_set_feature(NULL, NVKV_FEAT_KV_CONFIG, 1, 1, false, NULL), -EINVAL);
+	ck_assert_int_eq(nvkv_get_feature(NULL, NVKV_FEAT_KV_CONFIG, 1, 0, &v32), -EINVAL);
+	ck_assert_int_eq(nvkv_get_feature(d, NVKV_FEAT_KV_CONFIG, 1, 0, NULL), -EINVAL);
+	ck_assert_int_eq(nvkv_get_feature(d, NVKV_FEAT_KV_CONFIG, 1, 4, &v32), -EINVAL);
+	ck_assert_int_eq(nvkv_kv_config_set(d, 2, false), -EINVAL);
+	ck_assert_int_eq(nvkv_kv_config_get(d, 4, &v32), -EINVAL);
+	ck_assert_int_eq(nvkv_get_feature(d, 0x7e, 0, 0, &v32), KVC_SC_INVALID_FIELD);
+	/* NSID 2 is the block namespace (default split): it has no such feature. */
+	ck_assert_int_eq(nvkv_get_feature(d, NVKV_FEAT_KV_CONFIG, 2, 0, &v32),
+			 KVC_SC_INVALID_FIELD);
+	ck_assert_int_eq(nvkv_get_feature(d, NVKV_FEAT_KV_CONFIG, 3, 0, &v32), KVC_SC_INVALID_NS);
+	ck_assert_int_eq(nvkv_kv_config_set(d, NVKV_KV_CONFIG_EDNEK, true),
+			 KVC_STATUS(KVC_SCT_CMD_SPECIFIC, KVC_SC_FEATURE_NOT_SAVEABLE));
+	ck_assert_int_eq(nvkv_kv_config_get(d, 0, &v32), 0);
+	ck_assert_uint_eq(v32, 0);
+	ck_assert_int_eq(nvkv_kv_config_set(d, NVKV_KV_CONFIG_EDNEK, false), 0);
+	ck_assert_int_eq(nvkv_kv_config_get(d, 0, &v32), 0);
+	ck_assert_uint_eq(v32, NVKV_KV_CONFIG_EDNEK);
+	ck_assert_int_eq(nvkv_get_feature(d, NVKV_FEAT_KV_CONFIG, 1, 0, &v32), 0);
+	ck_assert_uint_eq(v32, NVKV_KV_CONFIG_EDNEK);
 	ck_assert_int_eq(nvkv_delete(d, "nope", 4), NVKV_KEY_NOT_EXIST);
+	ck_assert_int_eq(nvkv_kv_config_get(d, 3, &v32), 0);
+	ck_assert_uint_eq(v32, 0x6); /* per namespace, changeable; no store: not saveable */
+	ck_assert_int_eq(nvkv_set_feature(d, NVKV_FEAT_KV_CONFIG, 1, 0, false, NULL), 0);
+	ck_assert_int_eq(nvkv_delete(d, "nope", 4), 0);
 	ck_assert_int_eq(nvkv_exist(d, NULL, 1), -EINVAL);
 	ck_assert_int_eq(nvkv_exist(d, "nope", 4), NVKV_KEY_NOT_EXIST);
 	/* nvkv_iter_open */

@@ -29,7 +29,7 @@ grep -q "KEY DOES NOT EXIST (0x87)" "$TMP/err" && pass=$((pass + 1)) || { fail=$
 expect 0 "exist" -- N exist alpha
 expect 1 "exist on a missing key" -- N exist beta
 expect 1 "retrieve a missing key" -- N retrieve beta
-expect 1 "delete a missing key" -- N delete beta
+expect 0 "delete a missing key (Key Value Configuration EDNEK clear, the default)" -- N delete beta
 head -c 100000 /dev/urandom >"$TMP/big"
 for m in prp bandslim adaptive adaptive-cost byteexpress sgl; do
 	expect 0 "store --file --xfer $m" -- N store "f-$m" --file "$TMP/big" --xfer "$m"

@@ -141,6 +141,7 @@ START_TEST(status_names)
 	ck_assert_str_eq(kvc_status_str(KVC_ST_GENERIC(0x85)), "INVALID VALUE SIZE");
 	ck_assert_str_eq(kvc_status_str(KVC_ST_GENERIC(0x81)), "CAPACITY EXCEEDED");
 	ck_assert_str_eq(kvc_status_str(0), "SUCCESS");
+	ck_assert_str_eq(kvc_status_str(KVC_ST_GENERIC_DNR(0x2c)), "INVALID I/O COMMAND SET");
 	ck_assert_str_eq(kvc_status_str(KVC_ST_CMD_DNR(KVC_SC_INVALID_QID)),
 			 "INVALID QUEUE IDENTIFIER");
 	ck_assert_str_eq(kvc_status_str(KVC_STATUS(KVC_SCT_VENDOR, 0x42)), "UNKNOWN STATUS");

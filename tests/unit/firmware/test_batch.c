@@ -461,8 +461,17 @@ END_TEST
 static void workload(bool faults)
 {
 	uint32_t x = 12345;
+	struct kvc_sqe sqe;
 	int i, k;
 
+	/* EDNEK on: a Delete tells whether the key was there, which the model
+	 * checks (with the default a missing key's Delete succeeds). */
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_SET_FEATURES;
+	kvc_sqe_set_nsid(&sqe, 1);
+	kvc_sqe_set_dw(&sqe, 10, KVC_FEAT_KV_CONFIG);
+	kvc_sqe_set_dw(&sqe, 11, KVC_KV_CONFIG_EDNEK);
+	ck_assert_uint_eq(fh_exec(&host, 0, &sqe, NULL), 0);
 	memset(ver, 0, sizeof(ver));
 	for (i = 0; i < 420; i++) {
 		uint32_t r;

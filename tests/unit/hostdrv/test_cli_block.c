@@ -16,6 +16,7 @@ int nvkv_cli_main(int argc, char **argv);
 #include "hostdrv/nvkv_main.c"
 #undef main
 #include "hostdrv/cli/block.c"
+#include "hostdrv/cli/feature.c"
 
 #define NODEV "/tmp/nvkv-test-cli-block-no-such.sock"
 
