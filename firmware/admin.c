@@ -90,7 +90,8 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
 	kvc_put_le32(&id->sgls, fw_dma_sgls(c->hif));
 	if (fw_has_blk(c->s))
-		kvc_put_le16(&id->oncs, KVC_ONCS_DSM | KVC_ONCS_WRITE_ZEROES);
+		kvc_put_le16(&id->oncs,
+			     KVC_ONCS_SAVE_SELECT | KVC_ONCS_DSM | KVC_ONCS_WRITE_ZEROES);
 	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
 	kvc_put_le16(&id->psd[0].mp, 2500);
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);

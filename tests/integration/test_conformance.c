@@ -8,7 +8,9 @@
  * cmdset/.  Structures libnvme does not define (the Key Value command set's
  * Identify Namespace, CNS 05h CSI 01h) are decoded at the byte offsets of the
  * KV Command Set Specification's figure.  Only libnvme's headers are used;
- * the library itself is not linked.
+ * the library itself is not linked.  A second device with both namespaces
+ * (512 B blocks) checks the NVM Identify Namespace as struct nvme_id_ns, the
+ * lists and descriptors of two command sets, ONCS and the CSI 00h effects log.
  */
 #include <endian.h>
 #include <errno.h>
@@ -667,10 +669,113 @@ START_TEST(features)
 }
 END_TEST
 
+/* ---- a device with both namespaces: the NVM one decoded as libnvme's ------- */
+
+#define BLK_NSID 2u
+
+static void setup_both(void)
+{
+	ck_assert_int_eq(emu_start(&emu, "--serial", SERIAL, "--model", MODEL, "--vwc", "true",
+				   "--namespaces-lba-size", "512", NULL),
+			 0);
+	dev = attach("conformance-both");
+}
+
+START_TEST(two_namespaces)
+{
+	const struct nvme_id_ctrl *ic = (const void *)buf;
+	const struct nvme_id_ns *ns = (const void *)buf;
+	const uint32_t *l = (const void *)buf;
+	struct nvme_cmd_effects_log nvm;
+	uint8_t nguid1[16], nguid2[16];
+	uint64_t nsze;
+	uint16_t oncs;
+	unsigned int i;
+
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CTRL, 0, 0), 0);
+	ck_assert_uint_eq(le32toh(ic->nn), BLK_NSID);
+	oncs = le16toh(ic->oncs);
+	/* Write Zeroes and Dataset Management with a block namespace, and Save /
+	 * Select as on a KV-only device (the KV namespace's feature is saveable). */
+	ck_assert_uint_eq(oncs, NVME_CTRL_ONCS_DSM | NVME_CTRL_ONCS_WRITE_ZEROES |
+					NVME_CTRL_ONCS_SAVE_FEATURES);
+
+	/* Active lists: both, then per command set. */
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_NS_ACTIVE_LIST, 0, 0), 0);
+	ck_assert_uint_eq(le32toh(l[0]), KV_NSID);
+	ck_assert_uint_eq(le32toh(l[1]), BLK_NSID);
+	ck_assert(all(buf + 8, sizeof(buf) - 8, 0));
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CSI_NS_ACTIVE_LIST, 0, NVME_CSI_NVM), 0);
+	ck_assert_uint_eq(le32toh(l[0]), BLK_NSID);
+	ck_assert(all(buf + 4, sizeof(buf) - 4, 0));
+
+	/* CNS 00h of the block namespace: the NVM Identify Namespace. */
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_NS, BLK_NSID, 0), 0);
+	nsze = le64toh(ns->nsze);
+	ck_assert_uint_gt(nsze, 0);
+	ck_assert_uint_eq(le64toh(ns->ncap), nsze); /* not thin provisioned */
+	ck_assert_uint_le(le64toh(ns->nuse), nsze);
+	ck_assert_uint_eq(ns->nlbaf, 1); /* two formats, 0's based */
+	ck_assert_uint_eq(ns->flbas & 0xf, 0);
+	ck_assert_uint_eq(ns->lbaf[0].ds, 9);
+	ck_assert_uint_eq(le16toh(ns->lbaf[0].ms), 0);
+	ck_assert_uint_eq(ns->lbaf[1].ds, 12);
+	ck_assert_uint_eq(le16toh(ns->lbaf[1].ms), 0);
+	for (i = 2; i < 64; i++)
+		ck_assert_uint_eq(ns->lbaf[i].ds, 0);
+	/* Deallocated blocks read as zeros; Write Zeroes may deallocate. */
+	ck_assert_uint_eq(ns->dlfeat & NVME_NS_DLFEAT_RB, NVME_NS_DLFEAT_RB_ALL_0S);
+	ck_assert(ns->dlfeat & NVME_NS_DLFEAT_WRITE_ZEROES);
+	ck_assert_uint_eq(ns->nmic & 1, 1); /* shared by the controllers */
+	/* NSFEAT bit 4: NPWG..NOWS are valid; in 512 B blocks, a 4 KiB unit is 8. */
+	ck_assert(ns->nsfeat & NVME_NS_FEAT_IO_OPT);
+	ck_assert_uint_eq(le16toh(ns->npwg), 7);
+	ck_assert_uint_eq(le16toh(ns->npwa), 7);
+	ck_assert_uint_eq(le16toh(ns->noiob), 8);
+	ck_assert_uint_eq(ns->dps, 0);	 /* no protection information */
+	ck_assert_uint_eq(ns->mc, 0);	 /* no metadata */
+	ck_assert_uint_eq(ns->nacwu, 0); /* atomic write unit: AWUN applies */
+
+	/* Its descriptor list names the NVM command set; the KV one the KV set. */
+	ck_assert_uint_eq(ns_descriptors(BLK_NSID, nguid2), NVME_CSI_NVM);
+	ck_assert_uint_eq(ns_descriptors(KV_NSID, nguid1), NVME_CSI_KV);
+	ck_assert(memcmp(nguid1, nguid2, 16) != 0);
+
+	/* CNS 05h for CSI 00h: defined, all zero (no PI, no extended formats);
+	 * the KV structure is not the block namespace's. */
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CSI_NS, BLK_NSID, NVME_CSI_NVM), 0);
+	ck_assert(all(buf, sizeof(buf), 0));
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_CSI_NS, BLK_NSID, NVME_CSI_KV),
+			 ST_INVALID_FIELD);
+	ck_assert_int_eq(identify(NVME_IDENTIFY_CNS_NS, KV_NSID, 0), ST(0, 0x2c));
+
+	/* The effects log for CSI 00h lists the NVM commands, and only those. */
+	ck_assert_int_eq(get_log(NVME_LOG_LID_CMD_EFFECTS, 0, NVME_CSI_NVM, 0, &nvm, sizeof(nvm)),
+			 0);
+	for (i = 0; i < 256; i++) {
+		uint32_t e = le32toh(nvm.iocs[i]), want = 0;
+
+		switch (i) {
+		case nvme_cmd_flush:
+		case nvme_cmd_write:
+		case nvme_cmd_write_zeroes:
+		case nvme_cmd_dsm:
+			want = NVME_CMD_EFFECTS_CSUPP | NVME_CMD_EFFECTS_LBCC;
+			break;
+		case nvme_cmd_read:
+			want = NVME_CMD_EFFECTS_CSUPP;
+			break;
+		}
+		ck_assert_msg(e == want, "NVM %02xh: %#x, want %#x", i, e, want);
+	}
+}
+END_TEST
+
 static Suite *conformance_suite(void)
 {
 	Suite *s = suite_create("conformance");
 	TCase *tc = tcase_create("libnvme");
+	TCase *both = tcase_create("two_namespaces");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -681,6 +786,10 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, smart_and_error_logs);
 	tcase_add_test(tc, features);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(both, setup_both, teardown);
+	tcase_set_timeout(both, 30);
+	tcase_add_test(both, two_namespaces);
+	suite_add_tcase(s, both);
 	return s;
 }
 
