@@ -96,6 +96,9 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 		kvc_put_le32(&id->iorcsz, 1);
 		id->msdbd = 1;
 		kvc_put_le16(&id->kas, 1); /* 100 ms granularity */
+		/* One controller per host on a fabric: Linux makes a multipath
+		 * head for a multi-controller CMIC, which renames the nodes. */
+		id->cmic = 0;
 	}
 	kvc_put_le16(&id->psd[0].mp, 2500);
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);

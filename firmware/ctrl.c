@@ -303,15 +303,21 @@ static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned
 /*
  * The fusing and data-pointer kind of any command, admin or I/O: fused
  * operations are not supported (Identify Controller FUSES = 0), PSDT 11b is
- * reserved, and over PCIe admin commands use PRPs only.  SGLs of I/O
- * commands go to the data-pointer mapper (fw_cmd_data_in/out).
+ * reserved, and over PCIe admin commands use PRPs only; on a fabric every
+ * command uses SGLs.  SGLs go to the data-pointer mapper
+ * (fw_cmd_data_in/out).
  */
 static uint16_t check_flags(struct fw_cmd *cmd, bool admin)
 {
 	uint8_t f = cmd->sqe.flags, psdt = (f & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT;
 
-	if (!(f & KVC_SQE_FUSE_MASK) && psdt != 3 && !(admin && psdt && !cmd->c->fabric))
+	if (cmd->c->fabric) {
+		/* Fabrics: SGLs only (PSDT 01b), and Fabrics commands ignore it. */
+		if (!(f & KVC_SQE_FUSE_MASK) && (psdt == 1 || cmd->sqe.opc == KVC_ADM_FABRICS))
+			return 0;
+	} else if (!(f & KVC_SQE_FUSE_MASK) && psdt != 3 && !(admin && psdt)) {
 		return 0;
+	}
 	fw_ctrl_log(cmd->c, FW_LOG_WARN, "SQ %u CID %u opcode %#x: PSDT %u / FUSE %u unsupported",
 		    cmd->sqid, kvc_sqe_cid(&cmd->sqe), cmd->sqe.opc, psdt, f & KVC_SQE_FUSE_MASK);
 	return FW_ST(KVC_SC_INVALID_FIELD);

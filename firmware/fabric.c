@@ -41,7 +41,25 @@
 
 void fw_subsys_nqn(const struct fw_subsys *s, char *buf, size_t len)
 {
-	snprintf(buf, len, "nqn.2026-11.io.nvkv:%s", s->cfg.serial);
+	if (s->cfg.nqn[0])
+		snprintf(buf, len, "%s", s->cfg.nqn);
+	else
+		snprintf(buf, len, "nqn.2026-11.io.nvkv:%s", s->cfg.serial);
+}
+
+uint32_t fw_subsys_bar_size(const struct fw_subsys *s)
+{
+	return fw_bar_size(&s->cfg);
+}
+
+bool fw_subsys_cntlid_used(const struct fw_subsys *s, uint16_t id)
+{
+	const struct fw_ctrl *c;
+
+	for (c = s->ctrls; c; c = c->next)
+		if (c->cntlid == id)
+			return true;
+	return false;
 }
 
 uint16_t fw_subsys_free_cntlid(const struct fw_subsys *s)
@@ -106,7 +124,8 @@ static uint16_t connect_admin(struct fw_subsys *s, const struct fw_host_if *hif,
 
 	if (kvc_get_le16(d + CD_CNTLID) != 0xffff)
 		return bad_param(dw0, IPO_DATA(CD_CNTLID)); /* dynamic model only */
-	if (!hif->post_cqe || hif->bar_size < fw_bar_size(&s->cfg))
+	if (!hif->post_cqe || !hif->dma_read || !hif->dma_write ||
+	    hif->bar_size < fw_bar_size(&s->cfg))
 		return FW_ST(KVC_SC_INTERNAL);
 	id = fw_subsys_free_cntlid(s);
 	if (!id || fw_ctrl_create(s, hif, id, &c))

@@ -51,6 +51,7 @@ struct fw_config {
 	bool backfill; /* fill 4 KiB alignment gaps with packed values */
 	char serial[21];
 	char model[41];
+	char nqn[224]; /* subsystem NQN; empty: nqn.2026-11.io.nvkv:<serial> */
 };
 
 /* Defaults: Cosmos+-like geometry (4 ch x 8 ways, 16 KiB pages), PCIe Gen3 x4. */
@@ -166,6 +167,12 @@ uint16_t fw_ctrl_cntlid(const struct fw_ctrl *c);
 
 /* The subsystem's NQN (Identify Controller SUBNQN). */
 void fw_subsys_nqn(const struct fw_subsys *s, char *buf, size_t len);
+
+/* Bytes of the register array a fabric host interface provides. */
+uint32_t fw_subsys_bar_size(const struct fw_subsys *s);
+
+/* Whether a controller of @s has id @id. */
+bool fw_subsys_cntlid_used(const struct fw_subsys *s, uint16_t id);
 
 /* The lowest controller id no controller of @s uses; 0 when none is free. */
 uint16_t fw_subsys_free_cntlid(const struct fw_subsys *s);

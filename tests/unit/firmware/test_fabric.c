@@ -84,6 +84,18 @@ static int xwr(void *ctx, uint16_t sqid, uint16_t cid, uint64_t off, const void 
 	return 0;
 }
 
+static int no_mem(void *ctx, uint64_t a, void *b, size_t n)
+{
+	(void)ctx, (void)a, (void)b, (void)n;
+	return -EFAULT;
+}
+
+static int no_mem_w(void *ctx, uint64_t a, const void *b, size_t n)
+{
+	(void)ctx, (void)a, (void)b, (void)n;
+	return -EFAULT;
+}
+
 static void fab_init(struct fab *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -91,6 +103,8 @@ static void fab_init(struct fab *f)
 	f->hif = (struct fw_host_if){ .ctx = f,
 				      .bar = f->bar,
 				      .bar_size = fw_bar_size(&cfg),
+				      .dma_read = no_mem,
+				      .dma_write = no_mem_w,
 				      .capsule_data = capd,
 				      .xport_read = xrd,
 				      .xport_write = xwr,
@@ -408,8 +422,15 @@ START_TEST(kv_by_capsule_and_transport)
 	sgl(&sqe, false, 0);
 	st = run(&fa, 1, &sqe, NULL, NULL);
 	ck_assert_uint_eq(st & 0xff, 0x87);
-	/* SQHD moved with the seven commands of I/O queue 1. */
-	ck_assert_uint_eq(kvc_get_le16(&fa.cqe[fa.ncqe - 1].sqhd), 7);
+	/* PRPs, or an SGL in host memory: a fabric host has none. */
+	kv_sqe(&sqe, KVC_KV_EXIST, "x", 0);
+	ck_assert_uint_eq(run(&fa, 1, &sqe, NULL, NULL), ST(KVC_SC_INVALID_FIELD));
+	kv_sqe(&sqe, KVC_KV_STORE, "x", 64);
+	sgl(&sqe, false, 64);
+	kvc_sqe_bytes(&sqe)[39] = KVC_SGL_SEGMENT << 4;
+	ck_assert_uint_ne(run(&fa, 1, &sqe, NULL, NULL), 0);
+	/* SQHD moved with the nine commands of I/O queue 1. */
+	ck_assert_uint_eq(kvc_get_le16(&fa.cqe[fa.ncqe - 1].sqhd), 9);
 }
 END_TEST
 
@@ -445,6 +466,7 @@ START_TEST(keep_alive_expiry)
 		env.now += 600ull * 1000000; /* within KATO: kept alive */
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opc = KVC_ADM_KEEP_ALIVE;
+		sgl(&sqe, false, 0);
 		ck_assert_uint_eq(run(&fa, 0, &sqe, NULL, NULL), 0);
 		ck_assert(!fw_ctrl_expired(fa.ctrl));
 	}
