@@ -57,6 +57,12 @@ ROCKSDB_LIBS := $(shell pkg-config --libs rocksdb 2>/dev/null || echo -lrocksdb)
 LIBBENCH := $(BUILD)/lib/libnvkvbench.a
 HOST_SRCS := $(call lib_srcs,hostdrv)
 LIBNVKV := $(BUILD)/lib/libnvkv.a
+# The simulated device ("sim"): the firmware in-process on a virtual clock.  libnvkv
+# carries it, the firmware (which needs only libc) and the emulator's knob table, so
+# it needs libinih (the INI reader of device profiles) and nothing else.
+SIM_SRCS := $(call lib_srcs,sim) $(FW_SRCS) emu/config.c
+INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+LDLIBS_BASE += $(INIH_LIBS)
 
 LIBS := $(LIBBENCH) $(LIBNVKV) $(LIBFW) $(LIBKVC)
 PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv \
@@ -69,7 +75,7 @@ $(LIBFW): $(call objs,$(FW_SRCS))
 $(LIBEMU): $(call objs,$(EMU_SRCS))
 $(LIBBENCH): $(call objs,$(BENCH_SRCS))
 # libnvkv carries the cmdset objects it needs, so users link one library.
-$(LIBNVKV): $(call objs,$(HOST_SRCS)) $(call objs,$(CMDSET_SRCS))
+$(LIBNVKV): $(call objs,$(HOST_SRCS) $(SIM_SRCS)) $(call objs,$(CMDSET_SRCS))
 
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)
@@ -117,7 +123,7 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(LIBNVKV_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS) $(CMDSET_SRCS))
+$(LIBNVKV_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(HOST_SRCS) $(SIM_SRCS) $(CMDSET_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(NVKV_SONAME) -o $@ $^ $(LDLIBS_BASE)
 	ln -sf $(notdir $@) $(BUILD)/lib/$(NVKV_SONAME)
@@ -145,6 +151,8 @@ $(EMU_UNIT_BINS): CHECK_LIBS += $(EMU_LIBS)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(patsubst %.c,$(BUILD)/%,$(INTEG_SRCS))
 INTEG_SCRIPTS := $(wildcard tests/integration/test_*.sh)
+# tests/guest/test_*.sh: Debian's kernel in a QEMU guest (scripts/qemu/, docs/qemu.md).
+GUEST_SCRIPTS := $(wildcard tests/guest/test_*.sh)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	@mkdir -p $(dir $@)
@@ -178,7 +186,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit-test
 
 unit-test: all $(UNIT_BINS) $(INTEG_BINS)
-	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEG_SCRIPTS)
+	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEG_SCRIPTS) $(GUEST_SCRIPTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -56,6 +56,14 @@ struct bench_engine_ops {
 	 * does), in @why; NULL for engines without methods. */
 	void (*xfer_why)(struct bench_engine *e, unsigned int xfer, size_t kl, size_t vl, char *why,
 			 size_t len);
+	/*
+	 * The clock every figure is timed with, ns: the device's (virtual on a
+	 * simulated device).  NULL: CLOCK_MONOTONIC.  clock_virtual says which;
+	 * sleep_ns lets that much of the clock pass (NULL: the thread sleeps).
+	 */
+	uint64_t (*clock_ns)(struct bench_engine *e);
+	bool (*clock_virtual)(struct bench_engine *e);
+	void (*sleep_ns)(struct bench_engine *e, uint64_t ns);
 };
 
 struct bench_cfg;

@@ -153,6 +153,21 @@ static void kv_xfer_why(struct bench_engine *e, unsigned int xfer, size_t kl, si
 		*why = 0;
 }
 
+static uint64_t kv_clock(struct bench_engine *e)
+{
+	return nvkv_clock_ns(e->priv);
+}
+
+static bool kv_clock_virtual(struct bench_engine *e)
+{
+	return nvkv_clock_virtual(e->priv);
+}
+
+static void kv_sleep(struct bench_engine *e, uint64_t ns)
+{
+	nvkv_clock_sleep(e->priv, ns);
+}
+
 const struct bench_engine_ops bench_engine_kv = {
 	.name = "kv",
 	.xfer_methods = true,
@@ -170,6 +185,9 @@ const struct bench_engine_ops bench_engine_kv = {
 	.device_stats = kv_stats,
 	.strerror = nvkv_strerror,
 	.xfer_why = kv_xfer_why,
+	.clock_ns = kv_clock,
+	.clock_virtual = kv_clock_virtual,
+	.sleep_ns = kv_sleep,
 };
 
 const struct bench_engine_ops *bench_engine_find(const char *name)

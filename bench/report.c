@@ -358,10 +358,12 @@ void bench_report_json(FILE *f, const struct run *r, const struct result *res, b
 	fprintf(f, "}\n");
 }
 
-void bench_report_json_config(FILE *f, const struct bench_cfg *c)
+void bench_report_json_config(FILE *f, const struct bench_cfg *c, bool virtual_time)
 {
+	fprintf(f, "{\"tool\":\"nvkv-bench\",\"clock\":\"%s\",",
+		virtual_time ? "virtual time" : "real time");
 	fprintf(f,
-		"{\"tool\":\"nvkv-bench\",\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
+		"\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
 		"\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"
 		"\"value_size_distribution_type\":\"%s\",\"value_size_min\":%lld,"
 		"\"value_size_max\":%lld,\"threads\":%lld,\"duration\":%lld,\"seed\":%lld,"

@@ -35,6 +35,24 @@ static const struct workload_def workloads[] = {
 	{ "replay", W_REPLAY, false, true, true },
 };
 
+/* ---- the clock ---------------------------------------------------------------- */
+
+/* Every latency and throughput figure is timed with the engine's clock: the
+ * device's, which is virtual on a simulated device. */
+static uint64_t run_now(const struct run *r)
+{
+	return r->e->ops->clock_ns ? r->e->ops->clock_ns(r->e) : bench_now_ns();
+}
+
+/* Let @ns of the run's clock pass (virtual time moves only when told). */
+static void run_sleep(const struct run *r, uint64_t ns)
+{
+	if (r->e->ops->sleep_ns)
+		r->e->ops->sleep_ns(r->e, ns);
+	else
+		usleep((useconds_t)(ns / 1000));
+}
+
 /* ---- workers ------------------------------------------------------------------ */
 
 struct slot {
@@ -65,7 +83,7 @@ static void op_done(void *arg, int status, uint32_t vlen)
 	struct slot *s = arg;
 	struct worker *w = s->w;
 
-	bench_hist_add(&w->h[s->kind], bench_now_ns() - s->t0);
+	bench_hist_add(&w->h[s->kind], run_now(w->run) - s->t0);
 	if (status == 0) {
 		if (s->kind == K_READ) {
 			w->found++;
@@ -110,7 +128,7 @@ static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, si
 	s->kind = (uint8_t)kind;
 	s->w = w;
 	for (;;) {
-		s->t0 = bench_now_ns();
+		s->t0 = run_now(w->run);
 		switch (kind) {
 		case K_WRITE:
 			rc = o->put(w->ctx, key, klen, w->vbuf, vsize,
@@ -215,7 +233,7 @@ static bool time_up(const struct worker *w, uint64_t i)
 	if (w->writer)
 		return atomic_load(&r->readers_done);
 	if (r->deadline)
-		return bench_now_ns() >= r->deadline;
+		return run_now(r) >= r->deadline;
 	return i >= r->ops_per_worker;
 }
 
@@ -226,11 +244,11 @@ static void rate_limit(struct worker *w)
 
 	if (limit <= 0)
 		return;
-	el = (bench_now_ns() - w->start) / 1e9;
+	el = (run_now(w->run) - w->start) / 1e9;
 	while (w->bytes > limit * el) {
 		w->run->e->ops->poll(w->ctx);
-		usleep(100);
-		el = (bench_now_ns() - w->start) / 1e9;
+		run_sleep(w->run, 100000);
+		el = (run_now(w->run) - w->start) / 1e9;
 	}
 }
 
@@ -238,7 +256,7 @@ static void rate_limit(struct worker *w)
 static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, double *rate)
 {
 	const struct bench_cfg *c = w->run->c;
-	uint64_t t = bench_now_ns();
+	uint64_t t = run_now(w->run);
 
 	if (!c->sine_mix_rate)
 		return;
@@ -251,9 +269,9 @@ static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, 
 		*win_ops = 0;
 	}
 	(*win_ops)++;
-	while (*rate > 0 && *win_ops > *rate * ((bench_now_ns() - *win_start) / 1e9) + 1) {
+	while (*rate > 0 && *win_ops > *rate * ((run_now(w->run) - *win_start) / 1e9) + 1) {
 		w->run->e->ops->poll(w->ctx);
-		usleep(50);
+		run_sleep(w->run, 50000);
 	}
 }
 
@@ -261,10 +279,10 @@ static void sine_pace(struct worker *w, uint64_t *win_start, uint64_t *win_ops, 
 static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned int n)
 {
 	unsigned int found;
-	uint64_t bytes, t0 = bench_now_ns();
+	uint64_t bytes, t0 = run_now(w->run);
 	int rc = w->run->e->ops->seek(w->ctx, key, klen, n, &found, &bytes);
 
-	bench_hist_add(&w->h[K_SEEK], bench_now_ns() - t0);
+	bench_hist_add(&w->h[K_SEEK], run_now(w->run) - t0);
 	if (w->run->record)
 		bench_trace_record(w->run->record, BENCH_TR_SEEK, key, klen, NULL, 0);
 	if (w->run->def->w == W_READSEQ) {
@@ -303,7 +321,7 @@ static int replay(struct worker *w)
 {
 	struct run *r = w->run;
 	double ff = r->c->trace_replay_fast_forward;
-	uint64_t first_ts = 0, t0 = bench_now_ns();
+	uint64_t first_ts = 0, t0 = run_now(r);
 	struct bench_trace_op op;
 	uint8_t key[16];
 	size_t kl;
@@ -317,10 +335,10 @@ static int replay(struct worker *w)
 		if (ff > 0 && op.ts_us > first_ts) {
 			uint64_t due = t0 + (uint64_t)((double)(op.ts_us - first_ts) * 1000.0 / ff);
 
-			while (bench_now_ns() < due) {
+			while (run_now(r) < due) {
 				r->e->ops->poll(w->ctx);
-				if (due - bench_now_ns() > 200000)
-					usleep(100);
+				if (due - run_now(r) > 200000)
+					run_sleep(r, 100000);
 			}
 		}
 		kl = map_key(op.key, op.klen, key);
@@ -458,9 +476,9 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	int rc;
 
-	w->start = bench_now_ns();
+	w->start = run_now(w->run);
 	rc = work(w);
-	w->end = bench_now_ns();
+	w->end = run_now(w->run);
 	if (rc && !w->err)
 		w->err = rc;
 	if (!w->writer && w->run->def->w == W_READWHILEWRITING)
@@ -603,6 +621,10 @@ static void drain_model(const struct run *r)
 	if (wait > 1000000000ull)
 		fprintf(stderr, "nvkv-bench: %s: waiting %.1f s for the device model's backlog\n",
 			r->def->name, wait / 1e9);
+	if (r->e->ops->clock_virtual && r->e->ops->clock_virtual(r->e)) {
+		r->e->ops->sleep_ns(r->e, wait); /* virtual time passes only when told */
+		return;
+	}
 	{
 		struct timespec ts = { (time_t)(wait / 1000000000ull),
 				       (long)(wait % 1000000000ull) };
@@ -632,7 +654,7 @@ static int run_one(struct run *r, struct result *res)
 		     i;
 	struct worker *w = calloc(nw, sizeof(*w));
 	pthread_t *t = calloc(nw, sizeof(*t));
-	uint64_t t0, last = 0, total, first_start, last_end;
+	uint64_t t0, real0, last = 0, total, first_start, last_end;
 	unsigned int started = 0;
 	bool shown = false;
 	int rc = 0;
@@ -658,7 +680,8 @@ static int run_one(struct run *r, struct result *res)
 	}
 	drain_model(r);
 	res->have_dev = r->e->ops->device_stats && !r->e->ops->device_stats(r->e, &res->before);
-	t0 = bench_now_ns();
+	t0 = run_now(r);
+	real0 = bench_now_ns(); /* progress lines are for the person waiting: real time */
 	r->deadline = c->duration ? t0 + (uint64_t)c->duration * 1000000000ull : 0;
 	if (!rc)
 		rc = start_workers(w, t, nw, &started);
@@ -666,9 +689,9 @@ static int run_one(struct run *r, struct result *res)
 		usleep(20000);
 		if (atomic_load(&r->finished) >= started)
 			break;
-		if (c->progress && bench_now_ns() - t0 > 2000000000ull &&
+		if (c->progress && bench_now_ns() - real0 > 2000000000ull &&
 		    bench_now_ns() - last > 1000000000ull) {
-			progress(r, t0, total);
+			progress(r, real0, total);
 			last = bench_now_ns();
 			shown = true;
 		}
@@ -870,6 +893,7 @@ int bench_run(const struct bench_cfg *c)
 	struct result *res = NULL;
 	struct plan plan;
 	FILE *json = NULL;
+	bool virtual_time;
 	int rc, status = 2; /* usage error until the engine is open */
 
 	if (plan_parse(c->benchmarks, &plan))
@@ -896,6 +920,7 @@ int bench_run(const struct bench_cfg *c)
 		status = 3;
 		goto out_trace;
 	}
+	virtual_time = e.ops->clock_virtual && e.ops->clock_virtual(&e);
 	if (*c->trace_file && !plan.replay) {
 		rc = bench_trace_create(&trace_out, c->trace_file);
 		if (rc) {
@@ -910,13 +935,17 @@ int bench_run(const struct bench_cfg *c)
 			fprintf(stderr, "nvkv-bench: %s: %s\n", c->json, strerror(errno));
 			goto out_engine;
 		}
-		bench_report_json_config(json, c);
+		bench_report_json_config(json, c, virtual_time);
 	}
 	print_header(c, e.ops);
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",
 	       e.ops->name, target, (long long)c->key_size,
 	       describe_values(c, &plan, vdesc, sizeof(vdesc)), (long long)c->threads,
 	       (long long)c->qd);
+	printf("nvkv-bench: clock: %s\n",
+	       virtual_time ? "virtual time (simulated device: every figure is modeled, "
+			      "identical on any machine for the same seed)"
+			    : "real time (figures depend on this machine and its load)");
 	fflush(stdout); /* before progress lines on stderr */
 	catch_signals();
 	status = run_all(c, &e, &plan, replay, record, json, res) ? 3 : 0;

@@ -88,6 +88,7 @@ void bench_report_print(const struct run *r, const struct result *res);
 /* One run as a JSON object of the "runs" array (@first: no comma before). */
 void bench_report_json(FILE *f, const struct run *r, const struct result *res, bool first);
 /* The report's opening: tool, config, and the "runs" array opened. */
-void bench_report_json_config(FILE *f, const struct bench_cfg *c);
+/* The JSON's head: tool, clock ("virtual time" or "real time"), config. */
+void bench_report_json_config(FILE *f, const struct bench_cfg *c, bool virtual_time);
 
 #endif /* BENCH_RUNNER_H */

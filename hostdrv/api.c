@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nvkv_internal.h"
 
@@ -91,6 +92,14 @@ static int check_opts(const struct nvkv_opts *o)
 	return 0;
 }
 
+/* "sim" and "sim:FILE.ini" name the simulated device; anything else is a socket path. */
+static int transport_open(const char *device, const struct nvkv_opts *o, struct nvkv_transport **t)
+{
+	if (!strcmp(device, "sim") || !strncmp(device, "sim:", 4))
+		return nvkv_sim_open(device, o, t);
+	return nvkv_shm_open(device, o, t);
+}
+
 int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev **out)
 {
 	struct nvkv_dev *d;
@@ -112,7 +121,7 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 		return rc;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	rc = nvkv_shm_connect(&d->t, device, d->opts.host_mem, d->opts.name, d->opts.timeout_ms);
+	rc = transport_open(device, &d->opts, &d->t);
 	if (!rc)
 		rc = nvkv_udrv_start(d);
 	if (rc) {
@@ -127,9 +136,10 @@ void nvkv_close(struct nvkv_dev *d)
 {
 	if (!d)
 		return;
-	if (d->t.tp)
+	if (d->t) {
 		nvkv_udrv_stop(d);
-	nvkv_shm_disconnect(&d->t);
+		d->t->ops->close(d->t);
+	}
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -517,4 +527,28 @@ int nvkv_admin_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32
 int nvkv_io_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0)
 {
 	return raw(d, d->sync, sqe, data, len, dw0);
+}
+
+/* ---- the device's clock ---------------------------------------------------------------- */
+
+uint64_t nvkv_clock_ns(struct nvkv_dev *d)
+{
+	return nvkv_tp_clock(d->t);
+}
+
+bool nvkv_clock_virtual(const struct nvkv_dev *d)
+{
+	return d->t->virtual_time;
+}
+
+void nvkv_clock_sleep(struct nvkv_dev *d, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+
+	if (d->t->ops->sleep_ns) {
+		d->t->ops->sleep_ns(d->t, ns);
+		return;
+	}
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }

@@ -91,7 +91,11 @@ struct nvkv_queue;
 
 /**
  * nvkv_open() - attach to a device.
- * @device: path of an nvkv-emu unix socket (e.g. /tmp/nvkv.sock).
+ * @device: path of an nvkv-emu unix socket (e.g. /tmp/nvkv.sock); or "sim"
+ *          for a simulated device run inside this process on a virtual clock
+ *          (empty at every open, not persistent), "sim:FILE.ini" for one
+ *          configured by an nvkv-emu INI file (docs/emulator-config.md, plus
+ *          the [sim] section of docs/host.md).
  * @opts: options, or NULL for the defaults.
  * @out: receives the device handle.
  *
@@ -104,7 +108,8 @@ struct nvkv_queue;
  * -ENOMEM, -EPROTO; the emulator logs why); -ETIMEDOUT no answer or the
  * controller never became ready; -EIO it reported a fatal status (CSTS.CFS);
  * -ENODEV the emulator went away; -ENOMEM; an NVMe status if it refused a
- * bring-up command.
+ * bring-up command.  For "sim:FILE.ini": -ENOENT the file cannot be read,
+ * -EINVAL a bad key or value in it (the reason goes to stderr).
  */
 int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev **out);
 
@@ -112,7 +117,7 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 void nvkv_close(struct nvkv_dev *d);
 
 struct nvkv_info {
-	char backend[16]; /* "shm" */
+	char backend[16]; /* "shm", or "sim" (simulated in this process) */
 	char serial[21], model[41], firmware[9];
 	uint8_t csi;	      /* 1: Key Value */
 	uint32_t max_key;     /* bytes */
@@ -340,6 +345,27 @@ const char *nvkv_strerror(int rc);
  */
 int nvkv_admin_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);
 int nvkv_io_raw(struct nvkv_dev *d, void *sqe, void *data, size_t len, uint32_t *dw0);
+
+/**
+ * nvkv_clock_ns() - the device's clock, in nanoseconds.
+ *
+ * A simulated device ("sim") runs on a virtual clock that moves only as the
+ * model says (firmware, PCIe and NAND times); host CPU time costs no virtual
+ * time.  Time every operation of a benchmark with this clock so that its
+ * figures are the device's, reproducible on any machine.  Other devices
+ * return CLOCK_MONOTONIC.  Thread-safe.
+ */
+uint64_t nvkv_clock_ns(struct nvkv_dev *d);
+
+/* Whether nvkv_clock_ns() is a virtual (modeled) clock. */
+bool nvkv_clock_virtual(const struct nvkv_dev *d);
+
+/**
+ * nvkv_clock_sleep() - let @ns nanoseconds of the device's clock pass.
+ * On a simulated device the virtual clock moves on (the device completes
+ * what falls due meanwhile); otherwise the calling thread sleeps.
+ */
+void nvkv_clock_sleep(struct nvkv_dev *d, uint64_t ns);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libnvkv internals: the shared-memory transport client (shm.c), the
- * user-space NVMe driver (udrv.c: I/O path; udrv_ctrl.c: bring-up and
+ * libnvkv internals: the transport seam and its shared-memory client (shm.c;
+ * the simulated device is sim/sim.c), the user-space NVMe driver (udrv.c: I/O path; udrv_ctrl.c: bring-up and
  * queues), transfer-method policy (xfer.c) and the
  * public API on top (api.c).
  */
@@ -15,48 +15,90 @@
 #include "cmdset/cmdset.h"
 #include "nvkv.h"
 
-/* ---- shm.c: the transport ------------------------------------------------------ */
+/* ---- the transport: how the driver reaches a controller ------------------------------ */
 
-struct nvkv_shm {
-	int sock;
-	int memfd;
-	uint8_t *mem;
-	size_t mem_size;
-	uint32_t *bar;
-	size_t bar_size;
-	struct kvc_shm_tp *tp;
-	int wake_fd;
-	int irq_fd;
-	uint16_t cntlid;
-	char why[128]; /* refusal message */
+struct nvkv_transport;
+
+/*
+ * A transport gives the driver what a PCIe function gives a real one: the
+ * BAR (register reads and writes), host memory the device reaches by DMA
+ * (nvkv_transport.mem), a way to wait for completions, and a clock.  shm.c
+ * reaches nvkv-emu over shared memory; sim/sim.c runs the firmware in this
+ * process on a virtual clock.  Chosen by the device string (nvkv_open()).
+ */
+struct nvkv_transport_ops {
+	const char *name; /* nvkv_info.backend */
+	void (*close)(struct nvkv_transport *t);
+	uint32_t (*reg_read)(struct nvkv_transport *t, uint32_t off);
+	/* Sequentially consistent: kick() relies on it (see shm.c). */
+	void (*reg_write)(struct nvkv_transport *t, uint32_t off, uint32_t v);
+	/* After a doorbell or register write: let the device see it. */
+	void (*kick)(struct nvkv_transport *t);
+	/* Whether the device is gone. */
+	bool (*dead)(struct nvkv_transport *t);
+	/*
+	 * Sleeping for completions: arm (tell the device a host waits), check
+	 * the completion queue once more, then sleep until an interrupt or
+	 * @timeout_ms; disarm afterwards.  Several threads may wait at once.
+	 */
+	void (*irq_arm)(struct nvkv_transport *t);
+	void (*irq_disarm)(struct nvkv_transport *t);
+	void (*irq_sleep)(struct nvkv_transport *t, int timeout_ms);
+	/*
+	 * A device that does not run by itself (simulation): the host found no
+	 * completion, so run the device and, when nothing else can happen,
+	 * advance its clock to the next modeled event.  NULL for devices that
+	 * run on their own; then the driver spins and sleeps instead.
+	 */
+	void (*advance)(struct nvkv_transport *t);
+	/* The device's clock, ns; NULL: CLOCK_MONOTONIC. */
+	uint64_t (*clock_ns)(struct nvkv_transport *t);
+	/* Let @ns of the device's time pass; NULL: nanosleep(). */
+	void (*sleep_ns)(struct nvkv_transport *t, uint64_t ns);
+	/*
+	 * Around the host's reading of a completion queue (and the data its
+	 * completions hand over): a device that runs in the host's own threads
+	 * must not write host memory meanwhile.  Nestable; NULL when the device
+	 * writes host memory as real DMA does (the phase bit orders it).
+	 */
+	void (*cq_enter)(struct nvkv_transport *t);
+	void (*cq_exit)(struct nvkv_transport *t);
 };
 
-int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, const char *name,
-		     uint32_t timeout_ms);
-void nvkv_shm_disconnect(struct nvkv_shm *t);
-/* After a doorbell or register write: wake the device if it sleeps. */
-void nvkv_shm_kick(struct nvkv_shm *t);
-/* Whether the emulator is gone (socket closed or shutting down). */
-bool nvkv_shm_dead(struct nvkv_shm *t);
-/*
- * Sleeping for completions: arm (tell the device a host waits), check the
- * completion queue once more, then sleep until an interrupt or @timeout_ms;
- * disarm afterwards.  Several threads may wait at once.
- */
-void nvkv_shm_irq_arm(struct nvkv_shm *t);
-void nvkv_shm_irq_disarm(struct nvkv_shm *t);
-void nvkv_shm_irq_sleep(struct nvkv_shm *t, int timeout_ms);
+struct nvkv_transport {
+	const struct nvkv_transport_ops *ops;
+	uint8_t *mem; /* host memory: DMA address a is mem + a */
+	size_t mem_size;
+	bool virtual_time; /* clock_ns is modeled time, not the machine's */
+};
 
-static inline uint32_t nvkv_reg_read(const struct nvkv_shm *t, uint32_t off)
+/* Attach to nvkv-emu listening on the unix socket @path (shm.c). */
+int nvkv_shm_open(const char *path, const struct nvkv_opts *o, struct nvkv_transport **out);
+/* Run a simulated device in this process: @spec is "sim" or "sim:FILE.ini" (sim/sim.c). */
+int nvkv_sim_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out);
+
+static inline uint32_t nvkv_reg_read(struct nvkv_transport *t, uint32_t off)
 {
-	return __atomic_load_n(&t->bar[off / 4], __ATOMIC_ACQUIRE);
+	return t->ops->reg_read(t, off);
 }
 
-/* Sequentially consistent: nvkv_shm_kick() relies on it (see there). */
-static inline void nvkv_reg_write(struct nvkv_shm *t, uint32_t off, uint32_t v)
+static inline void nvkv_reg_write(struct nvkv_transport *t, uint32_t off, uint32_t v)
 {
-	__atomic_store_n(&t->bar[off / 4], v, __ATOMIC_SEQ_CST);
+	t->ops->reg_write(t, off, v);
 }
+
+static inline void nvkv_tp_kick(struct nvkv_transport *t)
+{
+	t->ops->kick(t);
+}
+
+static inline bool nvkv_tp_dead(struct nvkv_transport *t)
+{
+	return t->ops->dead(t);
+}
+
+/* The device's clock (virtual for a simulated device), ns. */
+uint64_t nvkv_tp_clock(struct nvkv_transport *t);
 
 /* ---- udrv.c, udrv_ctrl.c: queues and commands ------------------------------------- */
 
@@ -142,7 +184,7 @@ struct nvkv_queue {
 #define NVKV_MAX_QID 64
 
 struct nvkv_dev {
-	struct nvkv_shm t;
+	struct nvkv_transport *t;
 	struct nvkv_opts opts;
 	struct nvkv_info info;
 	struct kvc_pcie_link link;

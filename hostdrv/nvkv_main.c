@@ -81,7 +81,8 @@ static void main_usage(FILE *f)
 		"       nvkv DEVICE COMMAND [ARGS] [OPTIONS]\n"
 		"       nvkv --version | --help\n"
 		"\n"
-		"Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu;\n"
+		"Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu,\n"
+		"or sim / sim:FILE.ini for a simulated device in this process (empty at start);\n"
 		"without it, $NVKV_DEVICE, else " DEFAULT_DEVICE " (nvkv-emu's default).  A\n"
 		"DEVICE after COMMAND is recognised as a path ('/' or '.' first) or an existing\n"
 		"socket; a key that looks like one needs the DEVICE or --key.\n"
@@ -328,13 +329,15 @@ static int apply_common(struct cli *c, struct common_opts *o, int ch, const char
 	return EX_OK;
 }
 
-/* A DEVICE after the COMMAND: a path, or something that exists as a socket or device. */
+/* A DEVICE after the COMMAND: a path, "sim[:FILE]", or an existing socket or device. */
 static bool looks_like_device(const char *s)
 {
 	struct stat st;
 
 	if (s[0] == '/' || s[0] == '.')
 		return true;
+	if (!strcmp(s, "sim") || !strncmp(s, "sim:", 4))
+		return true; /* the simulated device (docs/host.md) */
 	return !stat(s, &st) && (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
 }
 

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* Client side of the shared-memory transport (cmdset/shm.h). */
+/*
+ * Client side of the shared-memory transport (cmdset/shm.h): nvkv-emu maps
+ * our host memory and hands us its BAR; doorbells wake it through an eventfd
+ * when it sleeps, its interrupts wake us through another.  One of the
+ * transports behind struct nvkv_transport_ops.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -11,6 +17,24 @@
 #include <unistd.h>
 
 #include "nvkv_internal.h"
+
+struct nvkv_shm {
+	struct nvkv_transport t; /* t.mem: the memfd's mapping */
+	int sock;
+	int memfd;
+	uint32_t *bar;
+	size_t bar_size;
+	struct kvc_shm_tp *tp;
+	int wake_fd;
+	int irq_fd;
+	uint16_t cntlid;
+	char why[128]; /* refusal message */
+};
+
+static struct nvkv_shm *shm_of(struct nvkv_transport *t)
+{
+	return (struct nvkv_shm *)t;
+}
 
 static int send_hello(int sock, int memfd, size_t size, const char *name)
 {
@@ -60,8 +84,10 @@ static int recv_welcome(struct nvkv_shm *t, struct kvc_shm_welcome *w, int fds[3
 	return fds[2] >= 0 ? 0 : -EPROTO;
 }
 
-int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, const char *name,
-		     uint32_t timeout_ms)
+static void shm_disconnect(struct nvkv_shm *t);
+
+static int shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, const char *name,
+		       uint32_t timeout_ms)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
@@ -84,12 +110,12 @@ int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, cons
 	if (t->memfd < 0 || ftruncate(t->memfd, (off_t)mem_size) ||
 	    fcntl(t->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
 		goto fail_errno;
-	t->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
-	if (t->mem == MAP_FAILED) {
-		t->mem = NULL;
+	t->t.mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
+	if (t->t.mem == MAP_FAILED) {
+		t->t.mem = NULL;
 		goto fail_errno;
 	}
-	t->mem_size = mem_size;
+	t->t.mem_size = mem_size;
 	rc = send_hello(t->sock, t->memfd, mem_size, name);
 	if (!rc)
 		rc = recv_welcome(t, &w, fds);
@@ -115,16 +141,16 @@ int nvkv_shm_connect(struct nvkv_shm *t, const char *path, size_t mem_size, cons
 fail_errno:
 	rc = -errno;
 fail:
-	nvkv_shm_disconnect(t);
+	shm_disconnect(t);
 	return rc;
 }
 
-void nvkv_shm_disconnect(struct nvkv_shm *t)
+static void shm_disconnect(struct nvkv_shm *t)
 {
 	if (t->bar)
 		munmap(t->bar, t->bar_size);
-	if (t->mem)
-		munmap(t->mem, t->mem_size);
+	if (t->t.mem)
+		munmap(t->t.mem, t->t.mem_size);
 	if (t->memfd >= 0)
 		close(t->memfd);
 	if (t->wake_fd >= 0)
@@ -134,12 +160,30 @@ void nvkv_shm_disconnect(struct nvkv_shm *t)
 	if (t->sock >= 0)
 		close(t->sock);
 	t->bar = NULL;
-	t->mem = NULL;
+	t->t.mem = NULL;
 	t->memfd = t->wake_fd = t->irq_fd = t->sock = -1;
 }
 
-void nvkv_shm_kick(struct nvkv_shm *t)
+static void shm_close(struct nvkv_transport *tp)
 {
+	shm_disconnect(shm_of(tp));
+	free(tp);
+}
+
+static uint32_t shm_reg_read(struct nvkv_transport *tp, uint32_t off)
+{
+	return __atomic_load_n(&shm_of(tp)->bar[off / 4], __ATOMIC_ACQUIRE);
+}
+
+/* Sequentially consistent: shm_kick() relies on it (see there). */
+static void shm_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
+{
+	__atomic_store_n(&shm_of(tp)->bar[off / 4], v, __ATOMIC_SEQ_CST);
+}
+
+static void shm_kick(struct nvkv_transport *tp)
+{
+	struct nvkv_shm *t = shm_of(tp);
 	uint64_t one = 1;
 
 	/* Register and doorbell writes are sequentially consistent stores, so
@@ -151,8 +195,9 @@ void nvkv_shm_kick(struct nvkv_shm *t)
 	}
 }
 
-bool nvkv_shm_dead(struct nvkv_shm *t)
+static bool shm_dead(struct nvkv_transport *tp)
 {
+	struct nvkv_shm *t = shm_of(tp);
 	struct pollfd p = { .fd = t->sock, .events = POLLIN | POLLRDHUP };
 
 	if (__atomic_load_n(&t->tp->dev_state, __ATOMIC_ACQUIRE) != KVC_SHM_STATE_RUNNING)
@@ -161,18 +206,19 @@ bool nvkv_shm_dead(struct nvkv_shm *t)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR));
 }
 
-void nvkv_shm_irq_arm(struct nvkv_shm *t)
+static void shm_irq_arm(struct nvkv_transport *tp)
 {
-	__atomic_fetch_add(&t->tp->host_waiting, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&shm_of(tp)->tp->host_waiting, 1, __ATOMIC_SEQ_CST);
 }
 
-void nvkv_shm_irq_disarm(struct nvkv_shm *t)
+static void shm_irq_disarm(struct nvkv_transport *tp)
 {
-	__atomic_fetch_sub(&t->tp->host_waiting, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&shm_of(tp)->tp->host_waiting, 1, __ATOMIC_SEQ_CST);
 }
 
-void nvkv_shm_irq_sleep(struct nvkv_shm *t, int timeout_ms)
+static void shm_irq_sleep(struct nvkv_transport *tp, int timeout_ms)
 {
+	struct nvkv_shm *t = shm_of(tp);
 	struct pollfd p[2] = { { .fd = t->irq_fd, .events = POLLIN },
 			       { .fd = t->sock, .events = POLLRDHUP } };
 	uint64_t v;
@@ -181,4 +227,34 @@ void nvkv_shm_irq_sleep(struct nvkv_shm *t, int timeout_ms)
 	    read(t->irq_fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: another waiter took it; the caller re-polls its queue. */
 	}
+}
+
+static const struct nvkv_transport_ops shm_ops = {
+	.name = "shm",
+	.close = shm_close,
+	.reg_read = shm_reg_read,
+	.reg_write = shm_reg_write,
+	.kick = shm_kick,
+	.dead = shm_dead,
+	.irq_arm = shm_irq_arm,
+	.irq_disarm = shm_irq_disarm,
+	.irq_sleep = shm_irq_sleep,
+};
+
+int nvkv_shm_open(const char *path, const struct nvkv_opts *o, struct nvkv_transport **out)
+{
+	struct nvkv_shm *t = calloc(1, sizeof(*t));
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	rc = shm_connect(t, path, o->host_mem, o->name, o->timeout_ms);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	t->t.ops = &shm_ops;
+	*out = &t->t;
+	return 0;
 }

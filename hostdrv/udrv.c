@@ -32,9 +32,14 @@ uint64_t nvkv_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t nvkv_tp_clock(struct nvkv_transport *t)
+{
+	return t->ops->clock_ns ? t->ops->clock_ns(t) : nvkv_now_ns();
+}
+
 static uint8_t *hmem(struct nvkv_queue *q, uint64_t addr)
 {
-	return q->d->t.mem + addr;
+	return q->d->t->mem + addr;
 }
 
 /* ---- host memory ------------------------------------------------------------- */
@@ -331,7 +336,7 @@ static int req_start(struct nvkv_queue *q, enum nvkv_op op, nvkv_cb cb, void *ar
 	r->cb = cb;
 	r->arg = arg;
 	r->op = (uint8_t)op;
-	r->deadline = nvkv_now_ns() + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+	r->deadline = nvkv_tp_clock(q->d->t) + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
 	*out = r;
 	return 0;
 }
@@ -483,8 +488,8 @@ void nvkv_udrv_kick(struct nvkv_queue *q)
 	if (q->sq_tail == q->rung)
 		return;
 	q->rung = q->sq_tail;
-	nvkv_reg_write(&q->d->t, kvc_sq_tail_db(q->qid, 0), q->sq_tail);
-	nvkv_shm_kick(&q->d->t);
+	nvkv_reg_write(q->d->t, kvc_sq_tail_db(q->qid, 0), q->sq_tail);
+	nvkv_tp_kick(q->d->t);
 }
 
 /* The device is gone: every outstanding request fails with @err. */
@@ -527,11 +532,14 @@ static void expire(struct nvkv_queue *q, uint64_t now)
 
 int nvkv_udrv_poll(struct nvkv_queue *q)
 {
+	struct nvkv_transport *t = q->d->t;
 	int n = 0;
 
 	if (q->dead)
 		return q->dead;
 	nvkv_udrv_kick(q);
+	if (t->ops->cq_enter)
+		t->ops->cq_enter(t);
 	for (;;) {
 		struct kvc_cqe *c = &q->cq[q->cq_head];
 		uint16_t sf = __atomic_load_n(&c->status, __ATOMIC_ACQUIRE);
@@ -547,9 +555,11 @@ int nvkv_udrv_poll(struct nvkv_queue *q)
 		complete_cmd(q, &cqe);
 		n++;
 	}
+	if (t->ops->cq_exit)
+		t->ops->cq_exit(t);
 	if (n) {
-		nvkv_reg_write(&q->d->t, kvc_cq_head_db(q->qid, 0), q->cq_head);
-		nvkv_shm_kick(&q->d->t);
+		nvkv_reg_write(q->d->t, kvc_cq_head_db(q->qid, 0), q->cq_head);
+		nvkv_tp_kick(q->d->t);
 	}
 	return n;
 }
@@ -561,16 +571,17 @@ static int poll_checked(struct nvkv_queue *q)
 
 	if (n)
 		return n;
-	if (nvkv_shm_dead(&q->d->t)) {
+	if (nvkv_tp_dead(q->d->t)) {
 		fail_all(q, -ENODEV);
 		return -ENODEV;
 	}
-	expire(q, nvkv_now_ns());
+	expire(q, nvkv_tp_clock(q->d->t));
 	return 0;
 }
 
 int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 {
+	struct nvkv_transport *t = q->d->t;
 	uint64_t spin_until = nvkv_now_ns() + SPIN_NS;
 	unsigned int done = 0, before;
 	int n;
@@ -583,6 +594,15 @@ int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 		if (n) {
 			done += before - q->inflight_reqs;
 			spin_until = nvkv_now_ns() + SPIN_NS;
+			continue;
+		}
+		if (t->ops->advance) {
+			/* Simulated: nothing happens unless we let the device run. */
+			t->ops->advance(t);
+			n = poll_checked(q);
+			if (n < 0)
+				return n;
+			done += before - q->inflight_reqs;
 			continue;
 		}
 		if (nvkv_now_ns() < spin_until) {
@@ -600,10 +620,10 @@ int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 			done += before - q->inflight_reqs;
 			continue;
 		}
-		nvkv_shm_irq_arm(&q->d->t);
+		t->ops->irq_arm(t);
 		if (!nvkv_udrv_poll(q))
-			nvkv_shm_irq_sleep(&q->d->t, 1);
-		nvkv_shm_irq_disarm(&q->d->t);
+			t->ops->irq_sleep(t, 1);
+		t->ops->irq_disarm(t);
 	}
 	return (int)done;
 }

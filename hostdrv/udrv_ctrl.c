@@ -18,7 +18,7 @@
 static int carve(struct nvkv_dev *d, uint64_t len, uint64_t *addr)
 {
 	len = (len + NVKV_PAGE - 1) / NVKV_PAGE * NVKV_PAGE;
-	if (d->mem_brk + len > d->t.mem_size)
+	if (d->mem_brk + len > d->t->mem_size)
 		return -ENOMEM;
 	*addr = d->mem_brk;
 	d->mem_brk += len;
@@ -82,8 +82,8 @@ static int queue_alloc(struct nvkv_dev *d, uint16_t qid, uint32_t size, uint32_t
 	q->sq_addr = base;
 	q->cq_addr = base + sq_bytes;
 	q->arena = base + sq_bytes + cq_bytes;
-	q->sq = (struct kvc_sqe *)(d->t.mem + q->sq_addr);
-	q->cq = (struct kvc_cqe *)(d->t.mem + q->cq_addr);
+	q->sq = (struct kvc_sqe *)(d->t->mem + q->sq_addr);
+	q->cq = (struct kvc_cqe *)(d->t->mem + q->cq_addr);
 	memset(q->cq, 0, (size_t)size * KVC_CQE_SIZE);
 	q->free_req = NVKV_NO_REQ;
 	for (i = size; i-- > 0;) {
@@ -156,18 +156,21 @@ static int wait_csts(struct nvkv_dev *d, uint32_t mask, uint32_t want, uint64_t 
 	uint64_t end = nvkv_now_ns() + timeout_ms * 1000000ull;
 
 	for (;;) {
-		uint32_t csts = nvkv_reg_read(&d->t, KVC_REG_CSTS);
+		uint32_t csts = nvkv_reg_read(d->t, KVC_REG_CSTS);
 
 		if ((csts & mask) == want)
 			return 0;
 		if (csts & KVC_CSTS_CFS)
 			return -EIO;
-		if (nvkv_shm_dead(&d->t))
+		if (nvkv_tp_dead(d->t))
 			return -ENODEV;
 		if (nvkv_now_ns() > end)
 			return -ETIMEDOUT;
-		nvkv_shm_kick(&d->t);
-		sched_yield();
+		nvkv_tp_kick(d->t);
+		if (d->t->ops->advance)
+			d->t->ops->advance(d->t); /* a simulated device runs only when told */
+		else
+			sched_yield();
 	}
 }
 
@@ -229,14 +232,14 @@ static int identify(struct nvkv_dev *d)
 	in->utilization = kvc_get_le64(&ns->nuse);
 	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, false);
 	in->bandslim_xfer = kvc_bs_xfer_cap(false);
-	snprintf(in->backend, sizeof(in->backend), "shm");
+	snprintf(in->backend, sizeof(in->backend), "%s", d->t->ops->name);
 	return 0;
 }
 
 int nvkv_udrv_start(struct nvkv_dev *d)
 {
-	uint64_t cap = nvkv_reg_read(&d->t, KVC_REG_CAP) |
-		       (uint64_t)nvkv_reg_read(&d->t, KVC_REG_CAP + 4) << 32;
+	uint64_t cap = nvkv_reg_read(d->t, KVC_REG_CAP) |
+		       (uint64_t)nvkv_reg_read(d->t, KVC_REG_CAP + 4) << 32;
 	uint64_t to_ms = KVC_CAP_TO(cap) * 500ull;
 	uint32_t mqes = KVC_CAP_MQES(cap) + 1, dw0 = 0, want;
 	int rc;
@@ -247,23 +250,23 @@ int nvkv_udrv_start(struct nvkv_dev *d)
 		to_ms = d->opts.timeout_ms;
 	d->mem_brk = NVKV_PAGE; /* address 0 is never handed out */
 	/* Reset, program the admin queue, enable (NVMe Base 2.0, 3.5.1). */
-	nvkv_reg_write(&d->t, KVC_REG_CC, 0);
-	nvkv_shm_kick(&d->t);
+	nvkv_reg_write(d->t, KVC_REG_CC, 0);
+	nvkv_tp_kick(d->t);
 	rc = wait_csts(d, KVC_CSTS_RDY, 0, to_ms);
 	if (rc)
 		return rc;
 	rc = queue_alloc(d, 0, ADMIN_DEPTH, ADMIN_ARENA_PAGES, &d->admin);
 	if (rc)
 		return rc;
-	nvkv_reg_write(&d->t, KVC_REG_AQA, KVC_AQA(ADMIN_DEPTH, ADMIN_DEPTH));
-	nvkv_reg_write(&d->t, KVC_REG_ASQ, (uint32_t)d->admin->sq_addr);
-	nvkv_reg_write(&d->t, KVC_REG_ASQ + 4, (uint32_t)(d->admin->sq_addr >> 32));
-	nvkv_reg_write(&d->t, KVC_REG_ACQ, (uint32_t)d->admin->cq_addr);
-	nvkv_reg_write(&d->t, KVC_REG_ACQ + 4, (uint32_t)(d->admin->cq_addr >> 32));
-	nvkv_reg_write(&d->t, KVC_REG_CC,
+	nvkv_reg_write(d->t, KVC_REG_AQA, KVC_AQA(ADMIN_DEPTH, ADMIN_DEPTH));
+	nvkv_reg_write(d->t, KVC_REG_ASQ, (uint32_t)d->admin->sq_addr);
+	nvkv_reg_write(d->t, KVC_REG_ASQ + 4, (uint32_t)(d->admin->sq_addr >> 32));
+	nvkv_reg_write(d->t, KVC_REG_ACQ, (uint32_t)d->admin->cq_addr);
+	nvkv_reg_write(d->t, KVC_REG_ACQ + 4, (uint32_t)(d->admin->cq_addr >> 32));
+	nvkv_reg_write(d->t, KVC_REG_CC,
 		       KVC_CC_EN | KVC_CC_CSS_ALL << KVC_CC_CSS_SHIFT | 6u << KVC_CC_IOSQES_SHIFT |
 			       4u << KVC_CC_IOCQES_SHIFT);
-	nvkv_shm_kick(&d->t);
+	nvkv_tp_kick(d->t);
 	rc = wait_csts(d, KVC_CSTS_RDY, KVC_CSTS_RDY, to_ms);
 	if (rc)
 		return rc;
@@ -300,11 +303,11 @@ void nvkv_udrv_stop(struct nvkv_dev *d)
 		d->ioq = NULL;
 	}
 	d->sync = NULL;
-	if (d->admin && !d->admin->dead && !nvkv_shm_dead(&d->t)) {
-		uint32_t cc = nvkv_reg_read(&d->t, KVC_REG_CC);
+	if (d->admin && !d->admin->dead && !nvkv_tp_dead(d->t)) {
+		uint32_t cc = nvkv_reg_read(d->t, KVC_REG_CC);
 
-		nvkv_reg_write(&d->t, KVC_REG_CC, (cc & ~KVC_CC_SHN_MASK) | KVC_CC_SHN_NORMAL);
-		nvkv_shm_kick(&d->t);
+		nvkv_reg_write(d->t, KVC_REG_CC, (cc & ~KVC_CC_SHN_MASK) | KVC_CC_SHN_NORMAL);
+		nvkv_tp_kick(d->t);
 		wait_csts(d, KVC_CSTS_SHST_MASK, KVC_CSTS_SHST_COMPLETE, d->opts.timeout_ms);
 	}
 	queue_free(d->admin);

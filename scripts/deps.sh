@@ -27,17 +27,22 @@ PACKAGES=(
 	librocksdb-dev  # nvkv-bench --engine=rocksdb, the host-side baseline
 	clang           # make fuzz: libFuzzer targets (-fsanitize=fuzzer)
 	libclang-rt-dev # the libFuzzer and sanitizer runtimes clang links (not pulled in without recommends)
+	# The QEMU guest (scripts/qemu/, tests/guest/); its kernel is not installed but
+	# fetched with apt-get download into build/qemu/.
+	qemu-system-x86 # the Linux guest that attaches over NVMe/TCP and io_uring
+	busybox-static  # the guest's initramfs: /init, shell, nc, modprobe
+	nvme-cli        # nvme connect / io-passthru inside the guest, side by side with nvkv
+	e2fsprogs       # mkfs.ext4 / e2fsck inside the guest
+	fio             # block and io_uring passthrough workloads inside the guest
+	kmod            # depmod and modprobe --show-depends on the unpacked kernel
+	cpio            # packs the initramfs
+	xz-utils        # unpacks vmlinux from the kernel's vmlinuz
 )
 
 # For the tests that are coming (QEMU guest with the Linux NVMe stack, fuzzing,
 # comparisons with the stock tools).  Installed too, but best effort: nothing
 # today depends on them and --check does not ask for them.
 EXTRA_PACKAGES=(
-	qemu-system-x86 # the Linux guest that attaches over NVMe/TCP and io_uring
-	busybox-static  # the guest's initramfs
-	nvme-cli        # nvme io-passthru etc. inside the guest, side by side with nvkv
-	e2fsprogs       # a file system on the emulated block namespace
-	fio             # block and io_uring passthrough workloads
 )
 # Print, one a line, those of the given packages that dpkg does not list as installed.
 missing() {

@@ -14,8 +14,10 @@
 # Device profile of both papers' prototype: 4 channels x 8 ways, 16 KiB NAND
 # pages, PCIe Gen2 x8, PRP values moved in whole 4 KiB pages.
 #
-# usage: scripts/repro/bandslim.sh [--quick] [--out DIR]
+# usage: scripts/repro/bandslim.sh [--quick] [--sim] [--out DIR]
 #   --quick      small sizes (NUM=20000, SWEEP_NUM=2000) for CI and a first look
+#   --sim        virtual time: a simulated device (--device=sim:PROFILE) instead
+#                of nvkv-emu, figures identical on every machine (docs/bench.md)
 #   --out DIR    where reports, tables and plots go (default: a new /tmp dir)
 # NUM=..., SWEEP_NUM=..., BUILD=... override the sizes and the build directory;
 # METHODS=prp,sgl (a comma list) runs only those methods.
@@ -25,14 +27,16 @@ BIN=${BUILD:-build}/bin
 NUM=${NUM:-1000000}
 SWEEP_NUM=${SWEEP_NUM:-100000}
 OUT=
+SIM=
 METHODS=${METHODS:-prp,bandslim,adaptive,byteexpress,sgl}
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) NUM=20000 SWEEP_NUM=2000 ;;
+	--sim) SIM=1 ;;
 	--out) [ $# -ge 2 ] || { echo "bandslim.sh: --out needs a directory" >&2; exit 2; }
 		OUT=$2; shift ;;
-	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bandslim.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -44,6 +48,8 @@ done
 OUT=${OUT:-$(mktemp -d /tmp/nvkv-repro-XXXXXX)}
 mkdir -p "$OUT/runs" "$OUT/sweep"
 SOCK=$OUT/nvkv.sock
+DEV=$SOCK
+[ -z "$SIM" ] || DEV=sim:$OUT/device.ini
 EMU=
 
 stop_emu() {
@@ -57,7 +63,21 @@ trap 'exit 130' INT TERM
 # A fresh in-memory device per run: no run inherits another's value log.
 # 256 blocks per plane (16 GiB of NAND) so 1 M page-aligned 2 KiB PRP values
 # fit without garbage collection.
+# With --sim the same profile as an INI file: every run is a new simulated device.
+cat >"$OUT/device.ini" <<'INI'
+[pcie]
+gen = 2
+lanes = 8
+[nand]
+channels = 4
+ways = 8
+page_size = 16K
+blocks = 256
+[device]
+dma = page
+INI
 fresh_emu() {
+	[ -z "$SIM" ] || return 0
 	stop_emu
 	"$BIN/nvkv-emu" --socket "$SOCK" --log-level warn --pcie-gen 2 --pcie-lanes 8 \
 		--nand-channels 4 --nand-ways 8 --nand-page-size 16K --nand-blocks 256 \
@@ -69,11 +89,16 @@ fresh_emu() {
 }
 
 bench() {
-	"$BIN/nvkv-bench" --device="$SOCK" --key_size=4 --progress=0 "$@"
+	"$BIN/nvkv-bench" --device="$DEV" --key_size=4 --progress=0 "$@"
 }
 
 echo "nvkv BandSlim/ByteExpress reproduction -> $OUT"
 echo "device: 4x8 dies, 16 KiB pages, PCIe Gen2 x8, page-unit PRP DMA; keys 4 B"
+if [ -n "$SIM" ]; then
+	echo "clock: virtual time (simulated device: the same figures on every machine)"
+else
+	echo "clock: real time (nvkv-emu: throughput depends on this machine)"
+fi
 echo
 echo "== part 1: W(B) W(C) W(D) W(M), $NUM puts each"
 for w in wB wC wD wM; do

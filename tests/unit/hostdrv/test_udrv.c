@@ -22,6 +22,7 @@ START_TEST(list_pages)
 }
 END_TEST
 
+static struct nvkv_transport tp; /* host memory only: no device behind it */
 static struct nvkv_dev dev;
 static struct nvkv_queue q;
 
@@ -29,8 +30,10 @@ static void setup(void)
 {
 	memset(&dev, 0, sizeof(dev));
 	memset(&q, 0, sizeof(q));
-	dev.t.mem_size = 8u << 20;
-	dev.t.mem = calloc(1, dev.t.mem_size);
+	memset(&tp, 0, sizeof(tp));
+	dev.t = &tp;
+	dev.t->mem_size = 8u << 20;
+	dev.t->mem = calloc(1, dev.t->mem_size);
 	q.d = &dev;
 	q.arena = 1u << 20;
 	q.npages = 1024;
@@ -39,7 +42,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	free(dev.t.mem);
+	free(dev.t->mem);
 	free(q.page_used);
 }
 
@@ -47,18 +50,18 @@ static void teardown(void)
 static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	(void)ctx;
-	if (addr > dev.t.mem_size || len > dev.t.mem_size - addr)
+	if (addr > dev.t->mem_size || len > dev.t->mem_size - addr)
 		return -EFAULT;
-	memcpy(buf, dev.t.mem + addr, len);
+	memcpy(buf, dev.t->mem + addr, len);
 	return 0;
 }
 
 static int mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
 	(void)ctx;
-	if (addr > dev.t.mem_size || len > dev.t.mem_size - addr)
+	if (addr > dev.t->mem_size || len > dev.t->mem_size - addr)
 		return -EFAULT;
-	memcpy(dev.t.mem + addr, buf, len);
+	memcpy(dev.t->mem + addr, buf, len);
 	return 0;
 }
 
@@ -77,9 +80,9 @@ static void mark_pages(uint64_t base, uint32_t len)
 {
 	uint32_t off;
 
-	memset(dev.t.mem + base, 0, (len + NVKV_PAGE - 1) / NVKV_PAGE * NVKV_PAGE);
+	memset(dev.t->mem + base, 0, (len + NVKV_PAGE - 1) / NVKV_PAGE * NVKV_PAGE);
 	for (off = 0; off + 4 <= len; off += 4)
-		kvc_put_le32(dev.t.mem + base + off, off ^ 0x5a5a5a5au);
+		kvc_put_le32(dev.t->mem + base + off, off ^ 0x5a5a5a5au);
 }
 
 START_TEST(prp_lists_address_every_page)
@@ -104,16 +107,16 @@ START_TEST(prp_lists_address_every_page)
 		build_prps(&q, first, lens[i], &p1, &p2);
 		/* The device gathers exactly the buffer the host meant... */
 		mark_pages(page_addr(&q, first), lens[i]);
-		memcpy(want, dev.t.mem + page_addr(&q, first), lens[i]);
+		memcpy(want, dev.t->mem + page_addr(&q, first), lens[i]);
 		memset(got, 0xee, lens[i]);
 		ck_assert_uint_eq(fw_dma_read_prp(&d, p1, p2, got, lens[i]), 0);
 		ck_assert_mem_eq(got, want, lens[i]);
 		/* ...and scatters into it, nowhere else (PRP list pages intact). */
-		memset(dev.t.mem + page_addr(&q, first), 0, lens[i]);
-		memcpy(area, dev.t.mem + page_addr(&q, first), (size_t)n * NVKV_PAGE);
+		memset(dev.t->mem + page_addr(&q, first), 0, lens[i]);
+		memcpy(area, dev.t->mem + page_addr(&q, first), (size_t)n * NVKV_PAGE);
 		memcpy(area, want, lens[i]);
 		ck_assert_uint_eq(fw_dma_write_prp(&d, p1, p2, want, lens[i], lens[i]), 0);
-		ck_assert_mem_eq(dev.t.mem + page_addr(&q, first), area, (size_t)n * NVKV_PAGE);
+		ck_assert_mem_eq(dev.t->mem + page_addr(&q, first), area, (size_t)n * NVKV_PAGE);
 		arena_free(&q, first, n);
 		free(area);
 		free(got);
