@@ -629,8 +629,8 @@ static void disc_log(struct emu_tcp_conn *c, const struct kvc_sqe *sqe)
 	kvc_put_le16(e + 6, 0xffff); /* CNTLID: dynamic */
 	kvc_put_le16(e + 8, 32);     /* ASQSZ */
 	snprintf((char *)e + 32, 32, "%u", c->t->port);
-	snprintf((char *)e + 256, 256, "%s", addr);
-	fw_subsys_nqn(c->t->s, (char *)e + 512, 256);
+	fw_subsys_nqn(c->t->s, (char *)e + 256, 256); /* SUBNQN */
+	snprintf((char *)e + 512, 256, "%s", addr);   /* TRADDR */
 	if (off % 4 || off > sizeof(log)) {
 		disc_reply(c, sqe, NULL, 0, KVC_ST_GENERIC_DNR(KVC_SC_INVALID_FIELD), 0, 0);
 		return;

@@ -880,8 +880,9 @@ START_TEST(discovery_lists_the_subsystem)
 	ck_assert_uint_eq(buf[1024 + 1], 1); /* IPv4 */
 	ck_assert_uint_eq(buf[1024 + 2], 2); /* NVM subsystem */
 	ck_assert_str_eq((char *)buf + 1024 + 32, portstr);
-	ck_assert_str_eq((char *)buf + 1024 + 256, "127.0.0.1");
-	ck_assert_str_eq((char *)buf + 1024 + 512, NQN);
+	/* SUBNQN at 256, TRADDR at 512 (as nvme-cli prints them). */
+	ck_assert_str_eq((char *)buf + 1024 + 256, NQN);
+	ck_assert_str_eq((char *)buf + 1024 + 512, "127.0.0.1");
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opc = KVC_ADM_KEEP_ALIVE;
 	ck_assert_uint_eq(th_exec(&d, &sqe, NULL, NULL), 0);
