@@ -106,7 +106,10 @@ struct kvc_stats_log {
 	uint32_t nsid;	      /* the namespace this log describes; 0 = the whole device */
 	uint8_t csi;	      /* its command set (00h NVM, 01h KV); 0 for the device */
 	uint8_t rsvd_ns[3];
-	uint64_t rsvd[6];
+	/* Bytes on a fabric (NVMe/TCP PDUs, every connection) [received,
+	 * sent]; 0 on PCIe. */
+	uint64_t fabric_bytes[2];
+	uint64_t rsvd[4];
 	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
 };
 

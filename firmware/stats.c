@@ -119,5 +119,7 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->gc_bytes = vs->gc_bytes;
 	l->crc_errors = vs->crc_errors;
 	l->media_errors = vs->media_errors;
+	l->fabric_bytes[0] = st->fabric_rx;
+	l->fabric_bytes[1] = st->fabric_tx;
 	l->index_bytes = fw_index_mem(&s->index);
 }
