@@ -17,6 +17,15 @@
 
 #define LOG_LINES_PER_SEC 20
 
+/* The subsystem's NQN (Identify SUBNQN, the NQN fabric hosts connect to). */
+void fw_subsys_nqn(const struct fw_subsys *s, char *buf, size_t len)
+{
+	if (s->cfg.nqn[0])
+		snprintf(buf, len, "%s", s->cfg.nqn);
+	else
+		snprintf(buf, len, "nqn.2026-11.io.nvkv:%s", s->cfg.serial);
+}
+
 void fw_ctrl_fatal(struct fw_ctrl *c, const char *why)
 {
 	fw_ctrl_log(c, FW_LOG_ERR, "controller fatal status: %s", why);

@@ -91,6 +91,14 @@ static uint32_t keep_admin_cpls(struct fw_ctrl *c)
 	return kept + n;
 }
 
+void fw_ctrl_release_ring(struct fw_ctrl *c, uint16_t qid)
+{
+	if (qid > FW_MAX_IOQ)
+		return;
+	fw_free(c->ring[qid]);
+	c->ring[qid] = NULL;
+}
+
 static void drop_queues(struct fw_ctrl *c)
 {
 	unsigned int i, first = c->fabric && c->sq[0].valid ? 1 : 0;
@@ -99,7 +107,7 @@ static void drop_queues(struct fw_ctrl *c)
 		fw_sq_release(c, &c->sq[i]);
 		memset(&c->sq[i], 0, sizeof(c->sq[i]));
 		memset(&c->cq[i], 0, sizeof(c->cq[i]));
-		fw_fabric_release(c, (uint16_t)i);
+		fw_ctrl_release_ring(c, (uint16_t)i);
 	}
 	fw_pend_drop_all(c); /* no queue left to complete them to */
 	if (first) {
@@ -333,7 +341,7 @@ static uint16_t exec_admin(struct fw_cmd *cmd)
 	if (st || !c->fabric)
 		return st ? st : fw_admin_exec(cmd);
 	if (opc == KVC_ADM_FABRICS)
-		return fw_fabric_exec(cmd);
+		return c->fabric_exec ? c->fabric_exec(cmd) : FW_ST(KVC_SC_INVALID_OPCODE);
 	/* Before CC.EN only Fabrics commands; queues come with Connect. */
 	if (!(c->csts & KVC_CSTS_RDY))
 		return FW_ST(KVC_SC_CMD_SEQ_ERROR);
@@ -377,7 +385,8 @@ static uint16_t exec_io(struct fw_cmd *cmd)
 	if (st)
 		return st;
 	if (cmd->c->fabric && cmd->sqe.opc == KVC_ADM_FABRICS)
-		return fw_fabric_exec(cmd);
+		return cmd->c->fabric_exec ? cmd->c->fabric_exec(cmd)
+					   : FW_ST(KVC_SC_INVALID_OPCODE);
 	if (!ns && !broadcast)
 		return FW_ST(KVC_SC_INVALID_NS);
 	if (((cmd->c->cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT) == KVC_CC_CSS_ADMIN)
@@ -685,7 +694,7 @@ void fw_ctrl_destroy(struct fw_ctrl *c)
 	}
 	c->fabric = false; /* everything goes, the admin queue too */
 	drop_queues(c);
-	fw_fabric_release(c, 0);
+	fw_ctrl_release_ring(c, 0);
 	fw_free(c->heap);
 	fw_free(c->fifo);
 	fw_free(c->pend);

@@ -39,14 +39,6 @@
 #define IPO_SQE(off) ((uint32_t)(off))
 #define IPO_DATA(off) ((1u << 16) | (uint32_t)(off))
 
-void fw_subsys_nqn(const struct fw_subsys *s, char *buf, size_t len)
-{
-	if (s->cfg.nqn[0])
-		snprintf(buf, len, "%s", s->cfg.nqn);
-	else
-		snprintf(buf, len, "nqn.2026-11.io.nvkv:%s", s->cfg.serial);
-}
-
 uint32_t fw_subsys_bar_size(const struct fw_subsys *s)
 {
 	return fw_bar_size(&s->cfg);
@@ -102,14 +94,6 @@ static int queue_pair(struct fw_ctrl *c, uint16_t qid, uint16_t sqsize)
 	return 0;
 }
 
-void fw_fabric_release(struct fw_ctrl *c, uint16_t qid)
-{
-	if (qid > FW_MAX_IOQ)
-		return;
-	fw_free(c->ring[qid]);
-	c->ring[qid] = NULL;
-}
-
 static uint16_t bad_param(uint32_t *dw0, uint32_t ipo)
 {
 	*dw0 = ipo;
@@ -131,6 +115,7 @@ static uint16_t connect_admin(struct fw_subsys *s, const struct fw_host_if *hif,
 	if (!id || fw_ctrl_create(s, hif, id, &c))
 		return KVC_ST_CMD_DNR(SC_CONNECT_CTRL_BUSY);
 	c->fabric = true;
+	c->fabric_exec = fw_fabric_exec;
 	if (queue_pair(c, 0, sqsize)) {
 		fw_ctrl_destroy(c);
 		return KVC_ST_CMD_DNR(SC_CONNECT_CTRL_BUSY);
@@ -221,7 +206,7 @@ void fw_fabric_disconnect(struct fw_ctrl *c, uint16_t qid)
 	fw_sq_release(c, &c->sq[qid]);
 	memset(&c->sq[qid], 0, sizeof(c->sq[qid]));
 	memset(&c->cq[qid], 0, sizeof(c->cq[qid]));
-	fw_fabric_release(c, qid);
+	fw_ctrl_release_ring(c, qid);
 }
 
 bool fw_ctrl_expired(const struct fw_ctrl *c)

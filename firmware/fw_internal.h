@@ -199,6 +199,9 @@ struct fw_ctrl {
 	/* fabric controllers (fabric.c): commands arrive as capsules into a
 	 * ring per SQ, completions leave through hif->post_cqe */
 	bool fabric;
+	/* Fabrics commands (opcode 7Fh) of a connected fabric controller: set
+	 * by fabric.c at Connect, so the controller calls up through it. */
+	uint16_t (*fabric_exec)(struct fw_cmd *cmd);
 	struct kvc_sqe *ring[FW_MAX_IOQ + 1];
 	uint8_t hostid[16];
 	uint64_t ka_last; /* clock of the last Keep Alive (or Connect) */
@@ -419,7 +422,8 @@ uint16_t fw_admin_exec(struct fw_cmd *cmd);
 /* fabric.c: Fabrics commands (opcode 7Fh) on an existing queue, and the
  * controller register access they need (ctrl.c) */
 uint16_t fw_fabric_exec(struct fw_cmd *cmd);
-void fw_fabric_release(struct fw_ctrl *c, uint16_t qid);
+/* ctrl.c: free queue @qid's capsule ring (fabric controllers). */
+void fw_ctrl_release_ring(struct fw_ctrl *c, uint16_t qid);
 uint64_t fw_ctrl_cap(const struct fw_ctrl *c);
 /* A register write by Property Set: CC runs the enable/reset/shutdown
  * state machine (the admin queue of a fabric controller survives a reset). */
