@@ -68,17 +68,28 @@ struct sep {
  * Inner nodes are searched on win[], one 64-bit half of each separator in
  * comparable form: the first half, or the second when every separator of the
  * node shares the first (pfx; keys with a common prefix, e.g. zero-padded
- * numbers).  A probe is one 8-byte load, eight to a cache line; only equal
- * halves look at the full separator.
+ * numbers).  The search is two-level and branch-free, so a descent touches
+ * three lines of a node instead of a binary search's chain of dependent
+ * probes: sum[j], the last half of block j of eight (two lines), counted
+ * against the key picks the block; the block's eight halves (one line)
+ * counted against the key pick the child, whose pointer line is prefetched
+ * as soon as the block is known.  Slots past n hold UINT64_MAX, which no key
+ * half counts as below.  Only halves equal to the key's look at the full
+ * separator.
  */
-#define INNER_CAP ((NODE_SIZE - 16) / (sizeof(struct sep) + 2 * sizeof(void *)) - 1)
+#define INNER_CAP 119
+#define WIN_SLOTS 120 /* INNER_CAP rounded up to a block */
+#define SUM_SLOTS 16  /* WIN_SLOTS / 8, rounded up to two lines */
 struct inner {
 	struct node_hdr h; /* h.sorted: win[] holds second halves, all first halves == pfx */
 	uint64_t pfx;
-	uint64_t win[INNER_CAP];
+	uint64_t sum[SUM_SLOTS];
+	uint64_t win[WIN_SLOTS];
 	struct sep s[INNER_CAP]; /* s[i] separates child[i] and child[i + 1] */
 	void *child[INNER_CAP + 1];
 };
+_Static_assert(WIN_SLOTS % 8 == 0 && WIN_SLOTS >= INNER_CAP && SUM_SLOTS * 8 >= WIN_SLOTS,
+	       "search blocks cover the separators");
 _Static_assert(sizeof(struct inner) <= NODE_SIZE, "an inner node fits its node");
 
 static uint64_t load_be64(const uint8_t *p)
@@ -325,29 +336,28 @@ static void leaf_sort(struct leaf *l)
 /* Child index for @k: first separator > k. */
 static uint32_t inner_child(const struct inner *in, const struct ckey *k)
 {
-	uint32_t lo = 0, hi = in->h.n;
+	uint32_t n = in->h.n, b = 0, i, p;
 	uint64_t kw = k->hi;
 
 	if (in->h.sorted) {
 		if (k->hi != in->pfx)
-			return k->hi < in->pfx ? 0 : hi;
+			return k->hi < in->pfx ? 0 : n;
 		kw = k->lo;
 	}
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		uint64_t w = in->win[mid];
-
-		__builtin_prefetch(&in->win[(lo + mid) / 2]);
-		__builtin_prefetch(&in->win[(mid + 1 + hi) / 2]);
-		if (kw > w || (kw == w && cmp(k, in->s[mid].key, in->s[mid].klen) >= 0))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	for (i = 0; i < SUM_SLOTS; i++)
+		b += in->sum[i] < kw;
+	if (b * 8 >= n)
+		return n;
+	__builtin_prefetch(&in->child[b * 8 + 4]);
+	for (p = b * 8, i = 0; i < 8; i++)
+		p += in->win[b * 8 + i] < kw;
+	/* p: first half >= kw.  Equal halves: the full separators decide. */
+	while (p < n && in->win[p] == kw && cmp(k, in->s[p].key, in->s[p].klen) >= 0)
+		p++;
+	return p;
 }
 
-/* Rebuild @in's search halves after its separators changed. */
+/* Rebuild @in's search halves and block summary after its separators changed. */
 static void inner_reindex(struct inner *in)
 {
 	uint32_t i, n = in->h.n, off;
@@ -355,8 +365,10 @@ static void inner_reindex(struct inner *in)
 	in->h.sorted = n > 0 && load_be64(in->s[0].key) == load_be64(in->s[n - 1].key);
 	in->pfx = n ? load_be64(in->s[0].key) : 0;
 	off = in->h.sorted ? 8 : 0;
-	for (i = 0; i < n; i++)
-		in->win[i] = load_be64(in->s[i].key + off);
+	for (i = 0; i < WIN_SLOTS; i++)
+		in->win[i] = i < n ? load_be64(in->s[i].key + off) : UINT64_MAX;
+	for (i = 0; i < SUM_SLOTS; i++)
+		in->sum[i] = i * 8 + 7 < n ? in->win[i * 8 + 7] : UINT64_MAX;
 }
 
 static void *new_node(void)
@@ -431,12 +443,12 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 			      uint32_t *slots)
 {
 	struct fw_index_finger *f = &ix->finger;
+	const struct sep *lo = NULL, *hi = NULL; /* the tightest bounds on the way down */
 	void *n = ix->root;
 	uint32_t d;
 
 	if (!path && in_finger(f, k))
 		return f->leaf;
-	f->has_lo = f->has_hi = false;
 	for (d = 0; d + 1 < ix->height; d++) {
 		struct inner *in = n;
 		uint32_t c = inner_child(in, k);
@@ -445,18 +457,22 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 			path[d] = in;
 			slots[d] = c;
 		}
-		if (c > 0) {
-			set_bound(f->lo, &f->lo_len, &in->s[c - 1]);
-			f->has_lo = true;
-		}
-		if (c < in->h.n) {
-			set_bound(f->hi, &f->hi_len, &in->s[c]);
-			f->has_hi = true;
-		}
+		if (c > 0)
+			lo = &in->s[c - 1];
+		if (c < in->h.n)
+			hi = &in->s[c];
 		n = in->child[c];
 	}
+	__builtin_prefetch(n);
 	__builtin_prefetch((const char *)n + 64);
 	__builtin_prefetch((const char *)n + 128);
+	/* Copied once, below, while the leaf's lines are on their way. */
+	f->has_lo = lo != NULL;
+	if (lo)
+		set_bound(f->lo, &f->lo_len, lo);
+	f->has_hi = hi != NULL;
+	if (hi)
+		set_bound(f->hi, &f->hi_len, hi);
 	f->leaf = n;
 	return n;
 }

@@ -267,6 +267,12 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 				REQUIRE(in->win[i] == c.hi);
 		}
 		REQUIRE(in->h.n <= INNER_CAP);
+		/* The search's padding and block summary match the separators. */
+		for (i = in->h.n; i < WIN_SLOTS; i++)
+			REQUIRE(in->win[i] == UINT64_MAX);
+		for (i = 0; i < SUM_SLOTS; i++)
+			REQUIRE(in->sum[i] ==
+				(i * 8 + 7 < in->h.n ? in->win[i * 8 + 7] : UINT64_MAX));
 		w->inners++;
 		for (i = 0; i <= in->h.n; i++) {
 			struct ckey a, b;
@@ -564,6 +570,96 @@ START_TEST(alloc_failure_at_every_split_allocation)
 }
 END_TEST
 
+/* Reference for inner_child(): the first separator above @k, by a linear scan. */
+static uint32_t inner_child_ref(const struct inner *in, const struct ckey *k)
+{
+	uint32_t i;
+
+	for (i = 0; i < in->h.n; i++) {
+		struct ckey c = sep_ckey(&in->s[i]);
+
+		if (cmp_ckey(&c, k) > 0)
+			break;
+	}
+	return i;
+}
+
+/* Descend as find_leaf() does, checking each node's choice against the reference. */
+static void check_descent(const struct fw_index *ix, const struct ckey *k)
+{
+	const void *n = ix->root;
+	uint32_t d;
+
+	for (d = 0; d + 1 < ix->height; d++) {
+		const struct inner *in = n;
+		uint32_t c = inner_child(in, k);
+
+		REQUIRE_EQ(c, inner_child_ref(in, k));
+		n = in->child[c];
+	}
+}
+
+static void fill_key(uint8_t *key, uint8_t *klen, uint32_t i)
+{
+	uint64_t a = next_rand(), b = next_rand();
+
+	memcpy(key, &a, 8);
+	memcpy(key + 8, &b, 8);
+	*klen = 16;
+	switch (i % 4) {
+	case 1: /* all-ones first half: the search's padding value */
+		memset(key, 0xff, 8);
+		*klen = (uint8_t)(8 + next_rand() % 9);
+		break;
+	case 2: /* one shared first half, not every key's: ties on the half */
+		memcpy(key, "prefixAB", 8);
+		*klen = (uint8_t)(8 + next_rand() % 9);
+		break;
+	default:
+		break;
+	}
+	memset(key + *klen, 0, 16 - *klen);
+}
+
+/*
+ * The two-level inner search (block summary, then a block of eight halves)
+ * picks the same child as a linear scan of the full separators, for keys
+ * present and absent, with halves equal to each other, to the key's, and to
+ * UINT64_MAX (the value padding the unused slots).
+ */
+START_TEST(inner_search_matches_linear_scan)
+{
+	static uint8_t keys[30000][16], klens[30000];
+	struct fw_index ix;
+	struct fw_idx_val v = { 1, 2, 3 }, got;
+	uint32_t i, n = 30000;
+
+	rng = 77;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (i = 0; i < n; i++) {
+		fill_key(keys[i], &klens[i], i);
+		v.loc = i;
+		REQUIRE(fw_index_put(&ix, keys[i], klens[i], &v, NULL) >= 0);
+	}
+	REQUIRE(ix.height >= 3);
+	check_tree(&ix);
+	for (i = 0; i < n; i++) {
+		struct ckey k = make_ckey(keys[i], klens[i]);
+		uint8_t probe[16], plen;
+
+		check_descent(&ix, &k);
+		REQUIRE(fw_index_get(&ix, keys[i], klens[i], &got));
+		fill_key(probe, &plen, i); /* most likely absent */
+		k = make_ckey(probe, plen);
+		check_descent(&ix, &k);
+		k.lo = keys[i][15] & 1 ? 0 : UINT64_MAX; /* extremes of the second half */
+		k.len = (uint8_t)(i % 17);
+		check_descent(&ix, &k);
+	}
+	fw_index_fini(&ix);
+}
+END_TEST
+
 /* Locations up to 48 bits and value lengths up to 24 bits round-trip; wider fail. */
 START_TEST(value_fields_round_trip_and_range)
 {
@@ -608,6 +704,7 @@ static Suite *index_suite(void)
 	tcase_add_test(tc, model_check_sequential_and_drain);
 	tcase_add_test(tc, alloc_failure_at_every_split_allocation);
 	tcase_add_test(tc, value_fields_round_trip_and_range);
+	tcase_add_test(tc, inner_search_matches_linear_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }
