@@ -224,6 +224,7 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 	if (height == 1) {
 		const struct leaf *l = n;
 		struct skey sk[LEAF_CAP];
+		uint32_t m;
 
 		REQUIRE_EQ(l->h.leaf, 1);
 		REQUIRE(l->h.n <= LEAF_CAP);
@@ -231,17 +232,26 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 			REQUIRE(w->prev_leaf->next == l);
 		else
 			REQUIRE(l == ix->root || ix->height > 1);
-		for (i = 0; i < l->h.n; i++) {
+		for (i = 0, m = 0; i < (l->h.sorted ? l->h.n : LEAF_CAP); i++) {
 			struct ckey k = e_ckey(&l->e[i]);
+			uint64_t h = key_hash(&k);
 
-			REQUIRE_EQ(l->fp[i], fingerprint(&k));
+			if (!l->h.sorted && !l->fp[i])
+				continue; /* a free slot of a hashed leaf */
+			REQUIRE_EQ(l->fp[i], hash_fp(h));
+			REQUIRE(l->fp[i] != 0);
 			REQUIRE(!lo || cmp_ckey(&k, lo) >= 0);
 			REQUIRE(!hi || cmp_ckey(&k, hi) < 0);
 			if (l->h.sorted && i > 0)
 				REQUIRE(cmp_ckey(&sk[i - 1].k, &k) < 0);
-			sk[i].k = k;
-			sk[i].i = i;
+			if (!l->h.sorted) /* reachable: no free slot between its home and it */
+				for (uint32_t j = hash_home(h); j != i; j = (j + 1) % LEAF_CAP)
+					REQUIRE(l->fp[j] != 0);
+			sk[m].k = k;
+			sk[m].i = i;
+			m++;
 		}
+		REQUIRE_EQ(m, l->h.n);
 		qsort(sk, l->h.n, sizeof(sk[0]), cmp_skey);
 		for (i = 0; i < l->h.n; i++) {
 			if (w->have_last)
@@ -660,6 +670,82 @@ START_TEST(inner_search_matches_linear_scan)
 }
 END_TEST
 
+/*
+ * One leaf (the root) through every state of its slots: filled to capacity
+ * out of order (hashed, probe runs that wrap past the last slot), emptied
+ * and refilled in random order (deletes that move keys back into the gap),
+ * sorted by a scan, then taking a key out of order again (back to hashed).
+ */
+START_TEST(hashed_leaf_fill_drain_sort)
+{
+	static uint8_t keys[LEAF_CAP][16];
+	struct fw_index ix;
+	struct fw_idx_val v = { 1, 2, 3 }, got;
+	struct fw_index_iter it;
+	const uint8_t *k;
+	uint8_t kl, prev[16];
+	uint32_t i, j, round, hashed_full = 0;
+	bool live[LEAF_CAP] = { false };
+
+	rng = 5;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (i = 0; i < LEAF_CAP; i++) {
+		uint64_t a = next_rand() | 1, b = next_rand();
+
+		memcpy(keys[i], &a, 8);
+		memcpy(keys[i] + 8, &b, 8);
+	}
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 4 * LEAF_CAP; i++) {
+			j = (uint32_t)(next_rand() % LEAF_CAP);
+			if (live[j]) {
+				REQUIRE_EQ(fw_index_del(&ix, keys[j], 16, &got), 0);
+				REQUIRE_EQ(got.loc, j);
+			} else {
+				v.loc = j;
+				REQUIRE_EQ(fw_index_put(&ix, keys[j], 16, &v, NULL), 0);
+			}
+			live[j] = !live[j];
+			REQUIRE_EQ(ix.height, 1); /* never more than a leaf's worth */
+			check_tree(&ix);
+		}
+		for (j = 0; j < LEAF_CAP; j++) { /* full: every slot taken */
+			if (!live[j]) {
+				v.loc = j;
+				REQUIRE_EQ(fw_index_put(&ix, keys[j], 16, &v, NULL), 0);
+				live[j] = true;
+			}
+		}
+		check_tree(&ix);
+		{
+			const struct leaf *l = ix.root;
+
+			REQUIRE_EQ(l->h.n, LEAF_CAP);
+			if (!l->h.sorted)
+				hashed_full++; /* every slot taken: probe runs cross the end */
+		}
+		for (j = 0; j < LEAF_CAP; j++) {
+			REQUIRE(fw_index_get(&ix, keys[j], 16, &got));
+			REQUIRE_EQ(got.loc, j);
+		}
+		/* A scan sorts the leaf; lookups, deletes and puts still work after. */
+		fw_index_seek(&ix, NULL, 0, &it);
+		for (i = 0; fw_index_next(&it, &k, &kl, NULL); i++) {
+			REQUIRE(i == 0 || memcmp(prev, k, 16) < 0);
+			memcpy(prev, k, 16);
+		}
+		REQUIRE_EQ(i, LEAF_CAP);
+		REQUIRE(((const struct leaf *)ix.root)->h.sorted);
+		j = (uint32_t)(next_rand() % LEAF_CAP);
+		REQUIRE_EQ(fw_index_del(&ix, keys[j], 16, NULL), 0);
+		live[j] = false;
+		check_tree(&ix);
+	}
+	REQUIRE(hashed_full >= 10);
+	fw_index_fini(&ix);
+}
+END_TEST
+
 /* Locations up to 48 bits and value lengths up to 24 bits round-trip; wider fail. */
 START_TEST(value_fields_round_trip_and_range)
 {
@@ -705,6 +791,7 @@ static Suite *index_suite(void)
 	tcase_add_test(tc, alloc_failure_at_every_split_allocation);
 	tcase_add_test(tc, value_fields_round_trip_and_range);
 	tcase_add_test(tc, inner_search_matches_linear_scan);
+	tcase_add_test(tc, hashed_leaf_fill_drain_sort);
 	suite_add_tcase(s, tc);
 	return s;
 }
