@@ -118,6 +118,12 @@ static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
 	uint8_t pad[FW_KEY_MAX] = { 0 };
 	struct ckey k;
 
+	if (klen == FW_KEY_MAX) { /* the common case, without a call to memcpy() */
+		k.hi = load_be64(key);
+		k.lo = load_be64(key + 8);
+		k.len = klen;
+		return k;
+	}
 	if (klen) /* key may be NULL for "from the first key" */
 		memcpy(pad, key, klen);
 	k.hi = load_be64(pad);
@@ -198,8 +204,12 @@ static void e_set_val(struct entry *e, const struct fw_idx_val *v)
 
 static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struct fw_idx_val *v)
 {
-	memset(e->key, 0, sizeof(e->key));
-	memcpy(e->key, key, klen);
+	if (klen == FW_KEY_MAX) {
+		memcpy(e->key, key, FW_KEY_MAX); /* a fixed-size copy: two moves, no call */
+	} else {
+		memset(e->key, 0, sizeof(e->key));
+		memcpy(e->key, key, klen);
+	}
 	e->klen = klen;
 	e_set_val(e, v);
 }
