@@ -276,3 +276,14 @@ fuzz-build: $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-smoke.sh $(FUZZ_TARGETS)
+
+# ---- index micro-benchmark -------------------------------------------------
+# The firmware's key index alone (no command path): make bench-index [BENCH_INDEX_ARGS='-n 1000000 -r 3']
+BENCH_INDEX := $(BUILD)/bin/fw-index-bench
+$(BENCH_INDEX): $(BUILD)/obj/tests/bench/fw_index_bench_main.o $(LIBFW)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+.PHONY: bench-index
+bench-index: $(BENCH_INDEX)
+	$(BENCH_INDEX) $(BENCH_INDEX_ARGS)

@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * B+tree index built for random keys.  A leaf keeps its 30-byte entries in
- * arrival order next to an array of one-byte key fingerprints: a point
- * operation reads the leaf's first lines, matches the fingerprint of its key
- * against eight fingerprints a word, and touches the one entry that matches,
- * instead of binary-searching 4 KiB (a cache miss a probe).  A new key is
- * appended.  Order is restored only where it is needed: a full leaf is split
- * around its median (selection, not sorting), and a leaf is sorted in place
- * the first time a scan or seek reaches it (a flag remembers it; appends in
- * ascending order keep it sorted).  Inner nodes hold sorted separators.
- * A leaf whose deletes leave it under a quarter full is merged with a sibling
- * under the same parent.  A split allocates every node it may need before it
- * changes anything, so -ENOMEM leaves the tree as it was.
+ * B+tree index built for random keys.  A leaf keeps its 30-byte entries next
+ * to an array of one-byte key fingerprints, in one of two layouts.  Hashed
+ * (the usual one under random keys): each entry sits in its key's home slot,
+ * computed from the key's hash, or the first free slot after it (linear
+ * probing, fingerprint 0 marks a free slot), so a point operation requests
+ * the home slot's lines together with the leaf's first lines and usually
+ * finds its entry there, one dependent cache miss instead of two; a delete
+ * moves the later keys of its probe run back into the gap.  Sorted (packed
+ * in key order): what a scan or seek needs; a leaf is sorted the first time
+ * a scan reaches it (a flag remembers it), stays sorted while keys arrive in
+ * ascending order (sequential keys never hash), and is rehashed when a key
+ * arrives out of order.  A full leaf is split around its median (selection,
+ * not sorting) into two hashed leaves.  Inner nodes hold sorted separators
+ * searched in two branch-free levels (see struct inner).  A leaf whose
+ * deletes leave it under a quarter full is merged with a sibling under the
+ * same parent.  A split allocates every node it may need before it changes
+ * anything, so -ENOMEM leaves the tree as it was.
  */
 #include "index.h"
 
@@ -51,7 +56,7 @@ struct node_hdr {
 struct leaf {
 	struct node_hdr h;
 	struct leaf *next;
-	uint8_t fp[FP_WORDS * 8]; /* fingerprint of e[i]; bytes >= n unused */
+	uint8_t fp[FP_WORDS * 8]; /* fingerprint of e[i]; see below for the free slots */
 	struct entry e[LEAF_CAP];
 };
 _Static_assert(sizeof(struct leaf) <= NODE_SIZE, "a leaf fits its node");
@@ -68,17 +73,28 @@ struct sep {
  * Inner nodes are searched on win[], one 64-bit half of each separator in
  * comparable form: the first half, or the second when every separator of the
  * node shares the first (pfx; keys with a common prefix, e.g. zero-padded
- * numbers).  A probe is one 8-byte load, eight to a cache line; only equal
- * halves look at the full separator.
+ * numbers).  The search is two-level and branch-free, so a descent touches
+ * three lines of a node instead of a binary search's chain of dependent
+ * probes: sum[j], the last half of block j of eight (two lines), counted
+ * against the key picks the block; the block's eight halves (one line)
+ * counted against the key pick the child, whose pointer line is prefetched
+ * as soon as the block is known.  Slots past n hold UINT64_MAX, which no key
+ * half counts as below.  Only halves equal to the key's look at the full
+ * separator.
  */
-#define INNER_CAP ((NODE_SIZE - 16) / (sizeof(struct sep) + 2 * sizeof(void *)) - 1)
+#define INNER_CAP 119
+#define WIN_SLOTS 120 /* INNER_CAP rounded up to a block */
+#define SUM_SLOTS 16  /* WIN_SLOTS / 8, rounded up to two lines */
 struct inner {
 	struct node_hdr h; /* h.sorted: win[] holds second halves, all first halves == pfx */
 	uint64_t pfx;
-	uint64_t win[INNER_CAP];
+	uint64_t sum[SUM_SLOTS];
+	uint64_t win[WIN_SLOTS];
 	struct sep s[INNER_CAP]; /* s[i] separates child[i] and child[i + 1] */
 	void *child[INNER_CAP + 1];
 };
+_Static_assert(WIN_SLOTS % 8 == 0 && WIN_SLOTS >= INNER_CAP && SUM_SLOTS * 8 >= WIN_SLOTS,
+	       "search blocks cover the separators");
 _Static_assert(sizeof(struct inner) <= NODE_SIZE, "an inner node fits its node");
 
 static uint64_t load_be64(const uint8_t *p)
@@ -102,6 +118,12 @@ static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
 	uint8_t pad[FW_KEY_MAX] = { 0 };
 	struct ckey k;
 
+	if (klen == FW_KEY_MAX) { /* the common case, without a call to memcpy() */
+		k.hi = load_be64(key);
+		k.lo = load_be64(key + 8);
+		k.len = klen;
+		return k;
+	}
 	if (klen) /* key may be NULL for "from the first key" */
 		memcpy(pad, key, klen);
 	k.hi = load_be64(pad);
@@ -110,12 +132,25 @@ static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
 	return k;
 }
 
-static uint8_t fingerprint(const struct ckey *k)
+static uint64_t key_hash(const struct ckey *k)
 {
 	uint64_t h = (k->hi ^ k->len) * 0x9e3779b97f4a7c15ull;
 
-	h = (h ^ k->lo) * 0xc2b2ae3d27d4eb4full;
-	return (uint8_t)(h >> 56);
+	return (h ^ k->lo) * 0xc2b2ae3d27d4eb4full;
+}
+
+/* The fingerprint: the hash's top byte, never 0 (0 marks a free slot of a hashed leaf). */
+static uint8_t hash_fp(uint64_t h)
+{
+	uint8_t f = (uint8_t)(h >> 56);
+
+	return f ? f : 1;
+}
+
+/* The home slot of a hashed leaf: other bits of the hash than the fingerprint's. */
+static uint32_t hash_home(uint64_t h)
+{
+	return (uint32_t)(((h >> 16) & 0xffffffffu) * LEAF_CAP >> 32);
 }
 
 /* <0, 0, >0 as @k is below, equal to, above the stored key @b (padded). */
@@ -169,19 +204,39 @@ static void e_set_val(struct entry *e, const struct fw_idx_val *v)
 
 static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struct fw_idx_val *v)
 {
-	memset(e->key, 0, sizeof(e->key));
-	memcpy(e->key, key, klen);
+	if (klen == FW_KEY_MAX) {
+		memcpy(e->key, key, FW_KEY_MAX); /* a fixed-size copy: two moves, no call */
+	} else {
+		memset(e->key, 0, sizeof(e->key));
+		memcpy(e->key, key, klen);
+	}
 	e->klen = klen;
 	e_set_val(e, v);
 }
 
-/* Position of @k in leaf @l, or -1: fingerprints first, eight a word. */
-static int leaf_find(const struct leaf *l, const struct ckey *k, uint8_t fp)
+/*
+ * Position of @k (hash @h) in leaf @l, or -1.  A hashed leaf is probed from
+ * the key's home slot to the first free one; a sorted leaf's fingerprints are
+ * matched eight a word.
+ */
+static int leaf_find(const struct leaf *l, const struct ckey *k, uint64_t h)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint8_t fp = hash_fp(h);
 	uint64_t pat = fp * ones;
 	uint32_t w, n = l->h.n;
 
+	if (!l->h.sorted) {
+		uint32_t i = hash_home(h), steps;
+
+		for (steps = 0; steps < LEAF_CAP && l->fp[i]; steps++) {
+			if (l->fp[i] == fp && cmp(k, l->e[i].key, l->e[i].klen) == 0)
+				return (int)i;
+			if (++i == LEAF_CAP)
+				i = 0;
+		}
+		return -1;
+	}
 	for (w = 0; w * 8 < n; w++) {
 		uint64_t x = load_le64(&l->fp[w * 8]) ^ pat;
 		/* High bit set exactly in the bytes of x that are zero. */
@@ -220,8 +275,8 @@ struct skey {
 	uint32_t i;
 };
 
-/* Rewrite @l from @e / @fp in the order of @sk[0..n). */
-static void leaf_fill(struct leaf *l, const struct skey *sk, uint32_t n, const struct entry *e,
+/* Rewrite @l as a sorted leaf from @e / @fp in the order of @sk[0..n). */
+static void leaf_pack(struct leaf *l, const struct skey *sk, uint32_t n, const struct entry *e,
 		      const uint8_t *fp)
 {
 	uint32_t i;
@@ -231,6 +286,88 @@ static void leaf_fill(struct leaf *l, const struct skey *sk, uint32_t n, const s
 		l->fp[i] = fp[sk[i].i];
 	}
 	l->h.n = (uint16_t)n;
+	l->h.sorted = 1;
+}
+
+/* Put @e (hash @h, known absent) in the first free slot from its home in hashed leaf @l. */
+static void leaf_place(struct leaf *l, const struct entry *e, uint64_t h)
+{
+	uint32_t i = hash_home(h);
+
+	while (l->fp[i])
+		if (++i == LEAF_CAP)
+			i = 0;
+	l->e[i] = *e;
+	l->fp[i] = hash_fp(h);
+	l->h.n++;
+}
+
+/* Rewrite @l as a hashed leaf holding @e[@sk[i].i] for i < @n. */
+static void leaf_rehash(struct leaf *l, const struct skey *sk, uint32_t n, const struct entry *e)
+{
+	uint32_t i;
+
+	memset(l->fp, 0, sizeof(l->fp));
+	l->h.n = 0;
+	l->h.sorted = 0;
+	for (i = 0; i < n; i++)
+		leaf_place(l, &e[sk[i].i], key_hash(&sk[i].k));
+}
+
+/* Append the live entries of @l to @e / @fp / @sk from @at; returns the new count. */
+static uint32_t leaf_gather(const struct leaf *l, struct entry *e, uint8_t *fp, struct skey *sk,
+			    uint32_t at)
+{
+	uint32_t i;
+
+	for (i = 0; i < (l->h.sorted ? l->h.n : LEAF_CAP); i++) {
+		if (!l->h.sorted && !l->fp[i])
+			continue;
+		e[at] = l->e[i];
+		fp[at] = l->fp[i];
+		sk[at].k = e_ckey(&l->e[i]);
+		sk[at].i = at;
+		at++;
+	}
+	return at;
+}
+
+/* Remove slot @i of hashed leaf @l, moving later keys of the probe run back into the gap. */
+static void leaf_remove_hashed(struct leaf *l, uint32_t i)
+{
+	uint32_t j = i;
+
+	l->fp[i] = 0;
+	for (;;) {
+		struct ckey k;
+		uint32_t home;
+
+		if (++j == LEAF_CAP)
+			j = 0;
+		if (!l->fp[j])
+			break;
+		k = e_ckey(&l->e[j]);
+		home = hash_home(key_hash(&k));
+		/* The gap lies on the way from @j's home to @j: fill it. */
+		if ((j + LEAF_CAP - home) % LEAF_CAP >= (j + LEAF_CAP - i) % LEAF_CAP) {
+			l->e[i] = l->e[j];
+			l->fp[i] = l->fp[j];
+			l->fp[j] = 0;
+			i = j;
+		}
+	}
+	l->h.n--;
+}
+
+/* A sorted leaf takes a key out of order: it becomes hashed. */
+static void leaf_to_hashed(struct leaf *l)
+{
+	struct skey sk[LEAF_CAP];
+	struct entry e[LEAF_CAP];
+	uint8_t fp[LEAF_CAP];
+	uint32_t n = leaf_gather(l, e, fp, sk, 0);
+
+	leaf_rehash(l, sk, n, e);
 }
 
 static void swap_skey(struct skey *a, struct skey *b)
@@ -307,47 +444,40 @@ static void leaf_sort(struct leaf *l)
 	struct skey sk[LEAF_CAP];
 	struct entry e[LEAF_CAP];
 	uint8_t fp[LEAF_CAP];
-	uint32_t i, n = l->h.n;
+	uint32_t n;
 
 	if (l->h.sorted)
 		return;
-	for (i = 0; i < n; i++) {
-		sk[i].k = e_ckey(&l->e[i]);
-		sk[i].i = i;
-	}
+	n = leaf_gather(l, e, fp, sk, 0);
 	sort_skeys(sk, n);
-	memcpy(e, l->e, n * sizeof(e[0]));
-	memcpy(fp, l->fp, n);
-	leaf_fill(l, sk, n, e, fp);
-	l->h.sorted = 1;
+	leaf_pack(l, sk, n, e, fp);
 }
 
 /* Child index for @k: first separator > k. */
 static uint32_t inner_child(const struct inner *in, const struct ckey *k)
 {
-	uint32_t lo = 0, hi = in->h.n;
+	uint32_t n = in->h.n, b = 0, i, p;
 	uint64_t kw = k->hi;
 
 	if (in->h.sorted) {
 		if (k->hi != in->pfx)
-			return k->hi < in->pfx ? 0 : hi;
+			return k->hi < in->pfx ? 0 : n;
 		kw = k->lo;
 	}
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		uint64_t w = in->win[mid];
-
-		__builtin_prefetch(&in->win[(lo + mid) / 2]);
-		__builtin_prefetch(&in->win[(mid + 1 + hi) / 2]);
-		if (kw > w || (kw == w && cmp(k, in->s[mid].key, in->s[mid].klen) >= 0))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	for (i = 0; i < SUM_SLOTS; i++)
+		b += in->sum[i] < kw;
+	if (b * 8 >= n)
+		return n;
+	__builtin_prefetch(&in->child[b * 8 + 4]);
+	for (p = b * 8, i = 0; i < 8; i++)
+		p += in->win[b * 8 + i] < kw;
+	/* p: first half >= kw.  Equal halves: the full separators decide. */
+	while (p < n && in->win[p] == kw && cmp(k, in->s[p].key, in->s[p].klen) >= 0)
+		p++;
+	return p;
 }
 
-/* Rebuild @in's search halves after its separators changed. */
+/* Rebuild @in's search halves and block summary after its separators changed. */
 static void inner_reindex(struct inner *in)
 {
 	uint32_t i, n = in->h.n, off;
@@ -355,8 +485,10 @@ static void inner_reindex(struct inner *in)
 	in->h.sorted = n > 0 && load_be64(in->s[0].key) == load_be64(in->s[n - 1].key);
 	in->pfx = n ? load_be64(in->s[0].key) : 0;
 	off = in->h.sorted ? 8 : 0;
-	for (i = 0; i < n; i++)
-		in->win[i] = load_be64(in->s[i].key + off);
+	for (i = 0; i < WIN_SLOTS; i++)
+		in->win[i] = i < n ? load_be64(in->s[i].key + off) : UINT64_MAX;
+	for (i = 0; i < SUM_SLOTS; i++)
+		in->sum[i] = i * 8 + 7 < n ? in->win[i * 8 + 7] : UINT64_MAX;
 }
 
 static void *new_node(void)
@@ -431,12 +563,12 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 			      uint32_t *slots)
 {
 	struct fw_index_finger *f = &ix->finger;
+	const struct sep *lo = NULL, *hi = NULL; /* the tightest bounds on the way down */
 	void *n = ix->root;
 	uint32_t d;
 
 	if (!path && in_finger(f, k))
 		return f->leaf;
-	f->has_lo = f->has_hi = false;
 	for (d = 0; d + 1 < ix->height; d++) {
 		struct inner *in = n;
 		uint32_t c = inner_child(in, k);
@@ -445,27 +577,46 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 			path[d] = in;
 			slots[d] = c;
 		}
-		if (c > 0) {
-			set_bound(f->lo, &f->lo_len, &in->s[c - 1]);
-			f->has_lo = true;
-		}
-		if (c < in->h.n) {
-			set_bound(f->hi, &f->hi_len, &in->s[c]);
-			f->has_hi = true;
-		}
+		if (c > 0)
+			lo = &in->s[c - 1];
+		if (c < in->h.n)
+			hi = &in->s[c];
 		n = in->child[c];
 	}
+	__builtin_prefetch(n);
 	__builtin_prefetch((const char *)n + 64);
 	__builtin_prefetch((const char *)n + 128);
+	/* Copied once, below, while the leaf's lines are on their way. */
+	f->has_lo = lo != NULL;
+	if (lo)
+		set_bound(f->lo, &f->lo_len, lo);
+	f->has_hi = hi != NULL;
+	if (hi)
+		set_bound(f->hi, &f->hi_len, hi);
 	f->leaf = n;
 	return n;
+}
+
+/*
+ * The leaf for @k, with the lines of its home slot requested too: in a hashed
+ * leaf the entry is usually there, so its miss overlaps the fingerprints'.
+ */
+static struct leaf *find_leaf_for(struct fw_index *ix, const struct ckey *k, uint64_t h)
+{
+	struct leaf *l = find_leaf(ix, k, NULL, NULL);
+	const char *e = (const char *)&l->e[hash_home(h)];
+
+	__builtin_prefetch(e);
+	__builtin_prefetch(e + sizeof(struct entry) - 1);
+	return l;
 }
 
 static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t klen)
 {
 	struct ckey k = make_ckey(key, klen);
-	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
-	int i = leaf_find(l, &k, fingerprint(&k));
+	uint64_t h = key_hash(&k);
+	struct leaf *l = find_leaf_for(ix, &k, h);
+	int i = leaf_find(l, &k, h);
 
 	return i < 0 ? NULL : &l->e[i];
 }
@@ -593,7 +744,7 @@ static struct sep leaf_split(struct leaf *l, struct leaf *r, const struct entry 
 	struct skey sk[LEAF_CAP + 1];
 	struct entry e[LEAF_CAP + 1];
 	uint8_t fp[LEAF_CAP + 1];
-	uint32_t i, n = l->h.n, half = (n + 1) / 2;
+	uint32_t n = l->h.n, half = (n + 1) / 2;
 	struct sep s;
 
 	r->h.leaf = 1;
@@ -605,18 +756,14 @@ static struct sep leaf_split(struct leaf *l, struct leaf *r, const struct entry 
 		r->h.n = 1;
 		r->h.sorted = 1;
 	} else {
-		memcpy(e, l->e, n * sizeof(e[0]));
-		memcpy(fp, l->fp, n);
+		n = leaf_gather(l, e, fp, sk, 0);
 		e[n] = *ne;
 		fp[n] = nfp;
-		for (i = 0; i <= n; i++) {
-			sk[i].k = e_ckey(&e[i]);
-			sk[i].i = i;
-		}
+		sk[n].k = *k;
+		sk[n].i = n;
 		select_kth(sk, n + 1, half);
-		leaf_fill(l, sk, half, e, fp);
-		leaf_fill(r, sk + half, n + 1 - half, e, fp);
-		l->h.sorted = r->h.sorted = 0;
+		leaf_rehash(l, sk, half, e);
+		leaf_rehash(r, sk + half, n + 1 - half, e);
 	}
 	/* In both cases the smallest key of @r; after the selection that is sk[half]. */
 	if (r->h.sorted) {
@@ -661,15 +808,15 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 		 const struct fw_idx_val *val, struct fw_idx_val *old)
 {
 	struct ckey k = make_ckey(key, klen);
-	uint8_t fp = fingerprint(&k);
+	uint64_t h = key_hash(&k);
 	struct leaf *l;
 	struct entry ne;
 	int i, rc;
 
 	if (!val_fits(val))
 		return -ERANGE;
-	l = find_leaf(ix, &k, NULL, NULL);
-	i = leaf_find(l, &k, fp);
+	l = find_leaf_for(ix, &k, h);
+	i = leaf_find(l, &k, h);
 	if (i >= 0) {
 		if (old)
 			e_get(&l->e[i], old);
@@ -680,13 +827,17 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	if (l->h.n < LEAF_CAP) {
 		uint32_t n = l->h.n;
 
-		if (l->h.sorted && n && cmp(&k, l->e[n - 1].key, l->e[n - 1].klen) < 0)
-			l->h.sorted = 0;
-		l->e[n] = ne;
-		l->fp[n] = fp;
-		l->h.n++;
+		if (l->h.sorted && (!n || cmp(&k, l->e[n - 1].key, l->e[n - 1].klen) > 0)) {
+			l->e[n] = ne; /* in order: the leaf stays sorted */
+			l->fp[n] = hash_fp(h);
+			l->h.n++;
+		} else {
+			if (l->h.sorted)
+				leaf_to_hashed(l);
+			leaf_place(l, &ne, h);
+		}
 	} else {
-		rc = split_insert(ix, &k, &ne, fp);
+		rc = split_insert(ix, &k, &ne, hash_fp(h));
 		if (rc)
 			return rc;
 	}
@@ -724,10 +875,19 @@ static void leaf_merge(struct fw_index *ix, struct inner *in, uint32_t slot)
 	b = in->child[at + 1];
 	if (a->h.n + b->h.n > LEAF_CAP * 3 / 4)
 		return;
-	memcpy(&a->e[a->h.n], b->e, b->h.n * sizeof(b->e[0]));
-	memcpy(&a->fp[a->h.n], b->fp, b->h.n);
-	a->h.n = (uint16_t)(a->h.n + b->h.n);
-	a->h.sorted = a->h.sorted && b->h.sorted; /* every key of b is above a's */
+	if (a->h.sorted && b->h.sorted) { /* every key of b is above a's */
+		memcpy(&a->e[a->h.n], b->e, b->h.n * sizeof(b->e[0]));
+		memcpy(&a->fp[a->h.n], b->fp, b->h.n);
+		a->h.n = (uint16_t)(a->h.n + b->h.n);
+	} else {
+		struct skey sk[LEAF_CAP];
+		struct entry e[LEAF_CAP];
+		uint8_t fp[LEAF_CAP];
+		uint32_t n = leaf_gather(a, e, fp, sk, 0);
+
+		n = leaf_gather(b, e, fp, sk, n);
+		leaf_rehash(a, sk, n, e);
+	}
 	a->next = b->next;
 	inner_remove(in, at);
 	fw_free(b);
@@ -789,8 +949,9 @@ static void shrink_root(struct fw_index *ix)
 int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *old)
 {
 	struct ckey k = make_ckey(key, klen);
-	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
-	int i = leaf_find(l, &k, fingerprint(&k));
+	uint64_t h = key_hash(&k);
+	struct leaf *l = find_leaf_for(ix, &k, h);
+	int i = leaf_find(l, &k, h);
 	uint32_t n;
 
 	if (i < 0)
@@ -801,11 +962,10 @@ int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct f
 	if (l->h.sorted) {
 		memmove(&l->e[i], &l->e[i + 1], (n - (uint32_t)i) * sizeof(l->e[0]));
 		memmove(&l->fp[i], &l->fp[i + 1], n - (uint32_t)i);
+		l->h.n = (uint16_t)n;
 	} else {
-		l->e[i] = l->e[n];
-		l->fp[i] = l->fp[n];
+		leaf_remove_hashed(l, (uint32_t)i);
 	}
-	l->h.n = (uint16_t)n;
 	ix->count--;
 	if (n < LEAF_LOW && ix->height > 1) {
 		struct inner *path[MAX_HEIGHT];

@@ -224,6 +224,7 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 	if (height == 1) {
 		const struct leaf *l = n;
 		struct skey sk[LEAF_CAP];
+		uint32_t m;
 
 		REQUIRE_EQ(l->h.leaf, 1);
 		REQUIRE(l->h.n <= LEAF_CAP);
@@ -231,17 +232,26 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 			REQUIRE(w->prev_leaf->next == l);
 		else
 			REQUIRE(l == ix->root || ix->height > 1);
-		for (i = 0; i < l->h.n; i++) {
+		for (i = 0, m = 0; i < (l->h.sorted ? l->h.n : LEAF_CAP); i++) {
 			struct ckey k = e_ckey(&l->e[i]);
+			uint64_t h = key_hash(&k);
 
-			REQUIRE_EQ(l->fp[i], fingerprint(&k));
+			if (!l->h.sorted && !l->fp[i])
+				continue; /* a free slot of a hashed leaf */
+			REQUIRE_EQ(l->fp[i], hash_fp(h));
+			REQUIRE(l->fp[i] != 0);
 			REQUIRE(!lo || cmp_ckey(&k, lo) >= 0);
 			REQUIRE(!hi || cmp_ckey(&k, hi) < 0);
 			if (l->h.sorted && i > 0)
 				REQUIRE(cmp_ckey(&sk[i - 1].k, &k) < 0);
-			sk[i].k = k;
-			sk[i].i = i;
+			if (!l->h.sorted) /* reachable: no free slot between its home and it */
+				for (uint32_t j = hash_home(h); j != i; j = (j + 1) % LEAF_CAP)
+					REQUIRE(l->fp[j] != 0);
+			sk[m].k = k;
+			sk[m].i = i;
+			m++;
 		}
+		REQUIRE_EQ(m, l->h.n);
 		qsort(sk, l->h.n, sizeof(sk[0]), cmp_skey);
 		for (i = 0; i < l->h.n; i++) {
 			if (w->have_last)
@@ -267,6 +277,12 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 				REQUIRE(in->win[i] == c.hi);
 		}
 		REQUIRE(in->h.n <= INNER_CAP);
+		/* The search's padding and block summary match the separators. */
+		for (i = in->h.n; i < WIN_SLOTS; i++)
+			REQUIRE(in->win[i] == UINT64_MAX);
+		for (i = 0; i < SUM_SLOTS; i++)
+			REQUIRE(in->sum[i] ==
+				(i * 8 + 7 < in->h.n ? in->win[i * 8 + 7] : UINT64_MAX));
 		w->inners++;
 		for (i = 0; i <= in->h.n; i++) {
 			struct ckey a, b;
@@ -564,6 +580,172 @@ START_TEST(alloc_failure_at_every_split_allocation)
 }
 END_TEST
 
+/* Reference for inner_child(): the first separator above @k, by a linear scan. */
+static uint32_t inner_child_ref(const struct inner *in, const struct ckey *k)
+{
+	uint32_t i;
+
+	for (i = 0; i < in->h.n; i++) {
+		struct ckey c = sep_ckey(&in->s[i]);
+
+		if (cmp_ckey(&c, k) > 0)
+			break;
+	}
+	return i;
+}
+
+/* Descend as find_leaf() does, checking each node's choice against the reference. */
+static void check_descent(const struct fw_index *ix, const struct ckey *k)
+{
+	const void *n = ix->root;
+	uint32_t d;
+
+	for (d = 0; d + 1 < ix->height; d++) {
+		const struct inner *in = n;
+		uint32_t c = inner_child(in, k);
+
+		REQUIRE_EQ(c, inner_child_ref(in, k));
+		n = in->child[c];
+	}
+}
+
+static void fill_key(uint8_t *key, uint8_t *klen, uint32_t i)
+{
+	uint64_t a = next_rand(), b = next_rand();
+
+	memcpy(key, &a, 8);
+	memcpy(key + 8, &b, 8);
+	*klen = 16;
+	switch (i % 4) {
+	case 1: /* all-ones first half: the search's padding value */
+		memset(key, 0xff, 8);
+		*klen = (uint8_t)(8 + next_rand() % 9);
+		break;
+	case 2: /* one shared first half, not every key's: ties on the half */
+		memcpy(key, "prefixAB", 8);
+		*klen = (uint8_t)(8 + next_rand() % 9);
+		break;
+	default:
+		break;
+	}
+	memset(key + *klen, 0, 16 - *klen);
+}
+
+/*
+ * The two-level inner search (block summary, then a block of eight halves)
+ * picks the same child as a linear scan of the full separators, for keys
+ * present and absent, with halves equal to each other, to the key's, and to
+ * UINT64_MAX (the value padding the unused slots).
+ */
+START_TEST(inner_search_matches_linear_scan)
+{
+	static uint8_t keys[30000][16], klens[30000];
+	struct fw_index ix;
+	struct fw_idx_val v = { 1, 2, 3 }, got;
+	uint32_t i, n = 30000;
+
+	rng = 77;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (i = 0; i < n; i++) {
+		fill_key(keys[i], &klens[i], i);
+		v.loc = i;
+		REQUIRE(fw_index_put(&ix, keys[i], klens[i], &v, NULL) >= 0);
+	}
+	REQUIRE(ix.height >= 3);
+	check_tree(&ix);
+	for (i = 0; i < n; i++) {
+		struct ckey k = make_ckey(keys[i], klens[i]);
+		uint8_t probe[16], plen;
+
+		check_descent(&ix, &k);
+		REQUIRE(fw_index_get(&ix, keys[i], klens[i], &got));
+		fill_key(probe, &plen, i); /* most likely absent */
+		k = make_ckey(probe, plen);
+		check_descent(&ix, &k);
+		k.lo = keys[i][15] & 1 ? 0 : UINT64_MAX; /* extremes of the second half */
+		k.len = (uint8_t)(i % 17);
+		check_descent(&ix, &k);
+	}
+	fw_index_fini(&ix);
+}
+END_TEST
+
+/*
+ * One leaf (the root) through every state of its slots: filled to capacity
+ * out of order (hashed, probe runs that wrap past the last slot), emptied
+ * and refilled in random order (deletes that move keys back into the gap),
+ * sorted by a scan, then taking a key out of order again (back to hashed).
+ */
+START_TEST(hashed_leaf_fill_drain_sort)
+{
+	static uint8_t keys[LEAF_CAP][16];
+	struct fw_index ix;
+	struct fw_idx_val v = { 1, 2, 3 }, got;
+	struct fw_index_iter it;
+	const uint8_t *k;
+	uint8_t kl, prev[16];
+	uint32_t i, j, round, hashed_full = 0;
+	bool live[LEAF_CAP] = { false };
+
+	rng = 5;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (i = 0; i < LEAF_CAP; i++) {
+		uint64_t a = next_rand() | 1, b = next_rand();
+
+		memcpy(keys[i], &a, 8);
+		memcpy(keys[i] + 8, &b, 8);
+	}
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 4 * LEAF_CAP; i++) {
+			j = (uint32_t)(next_rand() % LEAF_CAP);
+			if (live[j]) {
+				REQUIRE_EQ(fw_index_del(&ix, keys[j], 16, &got), 0);
+				REQUIRE_EQ(got.loc, j);
+			} else {
+				v.loc = j;
+				REQUIRE_EQ(fw_index_put(&ix, keys[j], 16, &v, NULL), 0);
+			}
+			live[j] = !live[j];
+			REQUIRE_EQ(ix.height, 1); /* never more than a leaf's worth */
+			check_tree(&ix);
+		}
+		for (j = 0; j < LEAF_CAP; j++) { /* full: every slot taken */
+			if (!live[j]) {
+				v.loc = j;
+				REQUIRE_EQ(fw_index_put(&ix, keys[j], 16, &v, NULL), 0);
+				live[j] = true;
+			}
+		}
+		check_tree(&ix);
+		{
+			const struct leaf *l = ix.root;
+
+			REQUIRE_EQ(l->h.n, LEAF_CAP);
+			if (!l->h.sorted)
+				hashed_full++; /* every slot taken: probe runs cross the end */
+		}
+		for (j = 0; j < LEAF_CAP; j++) {
+			REQUIRE(fw_index_get(&ix, keys[j], 16, &got));
+			REQUIRE_EQ(got.loc, j);
+		}
+		/* A scan sorts the leaf; lookups, deletes and puts still work after. */
+		fw_index_seek(&ix, NULL, 0, &it);
+		for (i = 0; fw_index_next(&it, &k, &kl, NULL); i++) {
+			REQUIRE(i == 0 || memcmp(prev, k, 16) < 0);
+			memcpy(prev, k, 16);
+		}
+		REQUIRE_EQ(i, LEAF_CAP);
+		REQUIRE(((const struct leaf *)ix.root)->h.sorted);
+		j = (uint32_t)(next_rand() % LEAF_CAP);
+		REQUIRE_EQ(fw_index_del(&ix, keys[j], 16, NULL), 0);
+		live[j] = false;
+		check_tree(&ix);
+	}
+	REQUIRE(hashed_full >= 10);
+	fw_index_fini(&ix);
+}
+END_TEST
+
 /* Locations up to 48 bits and value lengths up to 24 bits round-trip; wider fail. */
 START_TEST(value_fields_round_trip_and_range)
 {
@@ -608,6 +790,8 @@ static Suite *index_suite(void)
 	tcase_add_test(tc, model_check_sequential_and_drain);
 	tcase_add_test(tc, alloc_failure_at_every_split_allocation);
 	tcase_add_test(tc, value_fields_round_trip_and_range);
+	tcase_add_test(tc, inner_search_matches_linear_scan);
+	tcase_add_test(tc, hashed_leaf_fill_drain_sort);
 	suite_add_tcase(s, tc);
 	return s;
 }
