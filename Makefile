@@ -167,6 +167,11 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -Itests/integration -o $@ $< \
 		$(LIBNVKV) $(LIBKVC) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS_BASE)
 
+# kvaccel's crash test also needs kvaccel and RocksDB.
+$(BUILD)/tests/integration/test_kvaccel_crash: $(LIBKVA)
+$(BUILD)/tests/integration/test_kvaccel_crash: CHECK_LIBS += $(LIBKVA) $(LIBNVKV) $(LIBKVC) \
+	$(ROCKSDB_LIBS)
+
 # The crash test's workload client and verifier (scripts/crashtest.sh, test_crash.sh).
 CRASH_CLIENT := $(BUILD)/tests/integration/crash_client
 all: $(CRASH_CLIENT)
