@@ -154,7 +154,10 @@ static void verify(struct kva *db, const struct rec *inflight)
 	memset(seen, 0, sizeof(seen));
 	ck_assert_int_eq(kva_iter_open(db, NULL, 0, &it), 0);
 	while ((rc = kva_iter_next(it, &k, &kl, &v, &vl)) == 1) {
-		i = atoi((const char *)k + 1);
+		char name[17] = "";
+
+		memcpy(name, k, kl < 16 ? kl : 16); /* keys are not NUL-terminated */
+		i = atoi(name + 1);
 		ck_assert(i >= 0 && i < NKEYS);
 		ck_assert_msg(!seen[i], "c%04d twice in a scan", i);
 		seen[i] = 1;

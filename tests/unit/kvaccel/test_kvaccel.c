@@ -571,7 +571,7 @@ static void mc_check_scan(struct mc_thread *t)
 		if (kl < (size_t)ml + 5 || memcmp(kp + kl - (size_t)ml, mine, (size_t)ml) ||
 		    kp[kl - (size_t)ml - 1] < '0')
 			continue;
-		k = atoi(kp + 1);
+		k = (int)strtol(kp + 1, NULL, 10); /* stops at the '.' inside the key */
 		ck_assert(k >= from && k < MC_KEYS);
 		ck_assert_msg(!seen[k], "scan: k%04d.%d twice", k, t->id);
 		seen[k] = 1;
