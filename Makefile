@@ -150,8 +150,8 @@ EMU_UNIT_BINS := $(filter $(BUILD)/tests/unit/emu/%,$(UNIT_BINS))
 $(EMU_UNIT_BINS): $(LIBEMU)
 $(EMU_UNIT_BINS): TEST_LIBS := $(LIBEMU) $(LIBS)
 $(EMU_UNIT_BINS): CHECK_LIBS += $(EMU_LIBS)
-# tests/unit/kvaccel/: kvaccel with RocksDB (and bench/, whose engine table has it).
-KVA_UNIT_BINS := $(filter $(BUILD)/tests/unit/kvaccel/% $(BUILD)/tests/unit/bench/%,$(UNIT_BINS))
+# tests/unit/kvaccel/: kvaccel with RocksDB.
+KVA_UNIT_BINS := $(filter $(BUILD)/tests/unit/kvaccel/%,$(UNIT_BINS))
 $(KVA_UNIT_BINS): CHECK_LIBS += $(ROCKSDB_LIBS)
 
 # tests/integration/test_*.c: Check programs that run nvkv-emu and use libnvkv;
