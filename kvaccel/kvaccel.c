@@ -715,6 +715,10 @@ static int load_meta(struct kva *db, char *why, size_t whylen)
 	}
 	if (it)
 		nvkv_iter_close(it);
+	if (rc == -ENXIO) { /* libnvkv's answer for a device without one */
+		why_set(why, whylen, "device %s: no Key Value namespace (CSI 01h)", db->o.device);
+		return -EPROTONOSUPPORT;
+	}
 	if (rc) {
 		why_set(why, whylen, "%s: listing the KV namespace: %s", db->o.device,
 			nvkv_strerror(rc));
