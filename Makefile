@@ -64,7 +64,11 @@ SIM_SRCS := $(call lib_srcs,sim) $(FW_SRCS) emu/config.c
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 LDLIBS_BASE += $(INIH_LIBS)
 
-LIBS := $(LIBBENCH) $(LIBNVKV) $(LIBFW) $(LIBKVC)
+# kvaccel: RocksDB with writes redirected to the device during stalls (docs/kvaccel.md).
+KVA_SRCS := $(call lib_srcs,kvaccel)
+LIBKVA := $(BUILD)/lib/libkvaccel.a
+
+LIBS := $(LIBBENCH) $(LIBKVA) $(LIBNVKV) $(LIBFW) $(LIBKVC)
 PROGS := $(BUILD)/bin/kvc-info $(BUILD)/bin/nvkv-emu $(BUILD)/bin/nvkv-fwbench $(BUILD)/bin/nvkv \
 	$(BUILD)/bin/nvkv-perf $(BUILD)/bin/nvkv-bench
 
@@ -74,6 +78,7 @@ $(LIBKVC): $(call objs,$(CMDSET_SRCS))
 $(LIBFW): $(call objs,$(FW_SRCS))
 $(LIBEMU): $(call objs,$(EMU_SRCS))
 $(LIBBENCH): $(call objs,$(BENCH_SRCS))
+$(LIBKVA): $(call objs,$(KVA_SRCS))
 # libnvkv carries the cmdset objects it needs, so users link one library.
 $(LIBNVKV): $(call objs,$(HOST_SRCS) $(SIM_SRCS)) $(call objs,$(CMDSET_SRCS))
 
@@ -107,7 +112,7 @@ $(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBBENCH) $(LIBNVK
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lm
 
-$(BUILD)/bin/nvkv-bench: $(BUILD)/obj/bench/nvkv_bench_main.o $(LIBBENCH) $(LIBNVKV)
+$(BUILD)/bin/nvkv-bench: $(BUILD)/obj/bench/nvkv_bench_main.o $(LIBBENCH) $(LIBKVA) $(LIBNVKV)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ROCKSDB_LIBS) $(LDLIBS_BASE) -lm
 
@@ -147,6 +152,9 @@ EMU_UNIT_BINS := $(filter $(BUILD)/tests/unit/emu/%,$(UNIT_BINS))
 $(EMU_UNIT_BINS): $(LIBEMU)
 $(EMU_UNIT_BINS): TEST_LIBS := $(LIBEMU) $(LIBS)
 $(EMU_UNIT_BINS): CHECK_LIBS += $(EMU_LIBS)
+# tests/unit/kvaccel/: kvaccel with RocksDB.
+KVA_UNIT_BINS := $(filter $(BUILD)/tests/unit/kvaccel/%,$(UNIT_BINS))
+$(KVA_UNIT_BINS): CHECK_LIBS += $(ROCKSDB_LIBS)
 
 # tests/integration/test_*.c: Check programs that run nvkv-emu and use libnvkv;
 # tests/integration/test_*.sh: scripts (CLI round trips).
@@ -167,6 +175,11 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 LIBNVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null || \
 	pkg-config --variable=includedir libnvme 2>/dev/null | sed 's/^/-I/')
 $(BUILD)/tests/integration/test_conformance: CHECK_CFLAGS += $(LIBNVME_CFLAGS)
+
+# kvaccel's crash test also needs kvaccel and RocksDB.
+$(BUILD)/tests/integration/test_kvaccel_crash: $(LIBKVA)
+$(BUILD)/tests/integration/test_kvaccel_crash: CHECK_LIBS += $(LIBKVA) $(LIBNVKV) $(LIBKVC) \
+	$(ROCKSDB_LIBS)
 
 # The crash test's workload client and verifier (scripts/crashtest.sh, test_crash.sh).
 CRASH_CLIENT := $(BUILD)/tests/integration/crash_client

@@ -41,6 +41,14 @@ struct bench_cfg {
 	int64_t level0_file_num_compaction_trigger, level0_slowdown_writes_trigger;
 	int64_t level0_stop_writes_trigger, stats_interval_seconds;
 	bool sync, disable_wal, use_direct_reads, use_direct_io_for_flush_and_compaction;
+	int64_t soft_pending_compaction_bytes_limit, hard_pending_compaction_bytes_limit;
+	int64_t max_background_compactions, max_background_flushes;
+	bool disable_slowdown; /* slowdown trigger = stop trigger, no soft limit */
+	/* --engine=kvaccel (docs/kvaccel.md) */
+	char *rollback;
+	int64_t kva_interval_ms, kva_l0_high, kva_l0_low, kva_pending_high, kva_pending_low;
+	int64_t kva_lazy_idle_ms, kva_rollback_batch, kva_rollback_pause_ms;
+	bool kva_no_write_signal;
 };
 
 /* Whether RocksDB tuning flag @name (e.g. "cache_size") was on the command line. */

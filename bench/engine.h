@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cmdset/stats.h"
 
@@ -64,6 +65,9 @@ struct bench_engine_ops {
 	uint64_t (*clock_ns)(struct bench_engine *e);
 	bool (*clock_virtual)(struct bench_engine *e);
 	void (*sleep_ns)(struct bench_engine *e, uint64_t ns);
+	/* The engine's own figures (since it opened): a text line, or JSON
+	 * members each starting with ','.  NULL: none. */
+	void (*report)(struct bench_engine *e, FILE *f, bool json);
 };
 
 struct bench_cfg;
@@ -76,6 +80,11 @@ struct bench_engine {
 
 extern const struct bench_engine_ops bench_engine_kv;
 extern const struct bench_engine_ops bench_engine_rocksdb;
+extern const struct bench_engine_ops bench_engine_kvaccel;
+
+/* Apply the run's RocksDB flags to @opts (a rocksdb_options_t *) and @wo (a
+ * rocksdb_writeoptions_t *, may be NULL), as --engine=rocksdb does. */
+void bench_rocksdb_tune(void *opts, void *wo, const struct bench_cfg *c);
 
 /* The engine called @name, or NULL. */
 const struct bench_engine_ops *bench_engine_find(const char *name);

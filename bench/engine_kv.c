@@ -196,5 +196,7 @@ const struct bench_engine_ops *bench_engine_find(const char *name)
 		return &bench_engine_kv;
 	if (!strcmp(name, "rocksdb"))
 		return &bench_engine_rocksdb;
+	if (!strcmp(name, "kvaccel"))
+		return &bench_engine_kvaccel;
 	return NULL;
 }

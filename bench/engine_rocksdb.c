@@ -71,7 +71,7 @@ static int compression(const char *name)
 #define GIVEN(n) bench_tuning_given(#n)
 
 /* The block-based table: block cache, bloom filter, block size. */
-static void table_tuning(struct rdb *r, const struct bench_cfg *c)
+static void table_tuning(rocksdb_options_t *o, const struct bench_cfg *c)
 {
 	rocksdb_block_based_table_options_t *t;
 	rocksdb_cache_t *cache = NULL;
@@ -91,16 +91,17 @@ static void table_tuning(struct rdb *r, const struct bench_cfg *c)
 			t, rocksdb_filterpolicy_create_bloom((double)c->bloom_bits));
 	if (GIVEN(block_size) && c->block_size > 0)
 		rocksdb_block_based_options_set_block_size(t, (size_t)c->block_size);
-	rocksdb_options_set_block_based_table_factory(r->opts, t); /* copies @t */
+	rocksdb_options_set_block_based_table_factory(o, t); /* copies @t */
 	rocksdb_block_based_options_destroy(t);
 	if (cache)
 		rocksdb_cache_destroy(cache); /* the table holds its own reference */
 }
 
 /* db_bench's tuning flags that were given, applied as db_bench applies them. */
-static void tuning(struct rdb *r, const struct bench_cfg *c)
+void bench_rocksdb_tune(void *opts, void *wopts, const struct bench_cfg *c)
 {
-	rocksdb_options_t *o = r->opts;
+	rocksdb_options_t *o = opts;
+	rocksdb_writeoptions_t *wo = wopts;
 
 	if (!c)
 		return;
@@ -136,9 +137,28 @@ static void tuning(struct rdb *r, const struct bench_cfg *c)
 	if (GIVEN(use_direct_io_for_flush_and_compaction))
 		rocksdb_options_set_use_direct_io_for_flush_and_compaction(
 			o, c->use_direct_io_for_flush_and_compaction);
-	table_tuning(r, c);
-	rocksdb_writeoptions_set_sync(r->wo, GIVEN(sync) && c->sync);
-	rocksdb_writeoptions_disable_WAL(r->wo, GIVEN(disable_wal) && c->disable_wal);
+	if (GIVEN(soft_pending_compaction_bytes_limit))
+		rocksdb_options_set_soft_pending_compaction_bytes_limit(
+			o, (size_t)c->soft_pending_compaction_bytes_limit);
+	if (GIVEN(hard_pending_compaction_bytes_limit))
+		rocksdb_options_set_hard_pending_compaction_bytes_limit(
+			o, (size_t)c->hard_pending_compaction_bytes_limit);
+	if (GIVEN(max_background_compactions))
+		rocksdb_options_set_max_background_compactions(o,
+							       (int)c->max_background_compactions);
+	if (GIVEN(max_background_flushes))
+		rocksdb_options_set_max_background_flushes(o, (int)c->max_background_flushes);
+	if (GIVEN(disable_slowdown) && c->disable_slowdown) {
+		/* Stalls allowed: writes run at full speed until RocksDB stops them. */
+		rocksdb_options_set_level0_slowdown_writes_trigger(
+			o, rocksdb_options_get_level0_stop_writes_trigger(o));
+		rocksdb_options_set_soft_pending_compaction_bytes_limit(o, 0);
+	}
+	table_tuning(o, c);
+	if (wo) {
+		rocksdb_writeoptions_set_sync(wo, GIVEN(sync) && c->sync);
+		rocksdb_writeoptions_disable_WAL(wo, GIVEN(disable_wal) && c->disable_wal);
+	}
 }
 
 static int rdb_open(struct bench_engine *e, const char *target, unsigned int threads,
@@ -162,7 +182,7 @@ static int rdb_open(struct bench_engine *e, const char *target, unsigned int thr
 	}
 	rocksdb_options_set_create_if_missing(r->opts, 1);
 	rocksdb_options_increase_parallelism(r->opts, (int)threads + 1);
-	tuning(r, e->cfg);
+	bench_rocksdb_tune(r->opts, r->wo, e->cfg);
 	if (fresh) {
 		rocksdb_destroy_db(r->opts, target, &err);
 		if (err) {

@@ -132,6 +132,25 @@ static const struct flag flags[] = {
 	T(disable_wal, F_BOOL, "rocksdb: no write-ahead log"),
 	T(use_direct_reads, F_BOOL, "rocksdb: O_DIRECT reads"),
 	T(use_direct_io_for_flush_and_compaction, F_BOOL, "rocksdb: O_DIRECT flush/compaction"),
+	T(soft_pending_compaction_bytes_limit, F_I64, "rocksdb: pending bytes that slow writes"),
+	T(hard_pending_compaction_bytes_limit, F_I64, "rocksdb: pending bytes that stop writes"),
+	T(max_background_compactions, F_I64, "rocksdb: compaction threads"),
+	T(max_background_flushes, F_I64, "rocksdb: flush threads"),
+	T(disable_slowdown, F_BOOL,
+	  "rocksdb: no slowdown (stalls allowed): L0 slowdown trigger "
+	  "= stop trigger, no soft pending limit"),
+	/* --engine=kvaccel: RocksDB (--db, the flags above) + the device (--device). */
+	S(rollback, "kvaccel: rollback policy eager, lazy or off"),
+	I(kva_interval_ms, "kvaccel: detector period (ms)"),
+	I(kva_l0_high, "kvaccel: L0 files that start a stall (0: stop trigger - 2)"),
+	I(kva_l0_low, "kvaccel: L0 files that end it (0: stop trigger - 10)"),
+	I(kva_pending_high,
+	  "kvaccel: pending compaction bytes that start a stall (0: hard - 2 MiB)"),
+	I(kva_pending_low, "kvaccel: ... that end it (0: soft / 2)"),
+	I(kva_lazy_idle_ms, "kvaccel: lazy rollback after writes idle this long (ms)"),
+	I(kva_rollback_batch, "kvaccel: pairs per rollback batch"),
+	I(kva_rollback_pause_ms, "kvaccel: pause between rollback batches (ms)"),
+	B(kva_no_write_signal, "kvaccel: no per-write signal (the paper's detector only)"),
 };
 
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -281,6 +300,11 @@ static void defaults(void)
 	cfg.level0_slowdown_writes_trigger = 20;
 	cfg.level0_stop_writes_trigger = 36;
 	cfg.stats_interval_seconds = 0;
+	cfg.rollback = "eager";
+	cfg.kva_interval_ms = 100;
+	cfg.kva_lazy_idle_ms = 500;
+	cfg.kva_rollback_batch = 64;
+	cfg.kva_rollback_pause_ms = 1;
 }
 
 static int parse_args(int argc, char **argv)
@@ -353,7 +377,8 @@ static int check_cfg(void)
 	    cfg.value_size_max > (2 << 20))
 		return bench_fail("need 0 <= --value_size_min <= --value_size_max <= 2097152");
 	if (!bench_engine_find(cfg.engine))
-		return bench_fail("unknown --engine '%s' (available: kv, rocksdb)", cfg.engine);
+		return bench_fail("unknown --engine '%s' (available: kv, rocksdb, kvaccel)",
+				  cfg.engine);
 	list = strdup(cfg.xfer);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (nvkv_xfer_parse(tok, &m)) {

@@ -229,6 +229,8 @@ void bench_report_print(const struct run *r, const struct result *res)
 		if (r->c->statistics)
 			kvc_stats_print(stdout, &res->after, 0);
 	}
+	if (r->e->ops->report)
+		r->e->ops->report(r->e, stdout, false);
 	if (r->def->w == W_REPLAY && r->replay_skipped)
 		printf("nvkv %s [%s]: %llu trace operations not replayable (merges, values over "
 		       "the device maximum)\n",
@@ -355,6 +357,8 @@ void bench_report_json(FILE *f, const struct run *r, const struct result *res, b
 		kvc_stats_print(f, &res->after, 1);
 		json_model_latency(f, &res->before, &res->after);
 	}
+	if (r->e->ops->report)
+		r->e->ops->report(r->e, f, true);
 	fprintf(f, "}\n");
 }
 

@@ -7,9 +7,10 @@
 #include "bench/run.c"
 #include "check_main.h"
 
-/* A neighbour of run.c this suite never reaches: the RocksDB engine, whose
- * library the unit tests do not link. */
+/* Neighbours of run.c this suite never reaches: the RocksDB and kvaccel
+ * engines, whose libraries the unit tests do not link. */
 const struct bench_engine_ops bench_engine_rocksdb;
+const struct bench_engine_ops bench_engine_kvaccel;
 
 static void *idle(void *arg)
 {
