@@ -57,16 +57,6 @@ struct kva {
 		st_gets_rocksdb, st_rolled_back, st_rollback_bytes, st_rollback_ns;
 };
 
-void *kva_calloc(size_t n, size_t size)
-{
-	return calloc(n, size);
-}
-
-void kva_free(void *p)
-{
-	free(p);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
