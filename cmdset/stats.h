@@ -89,7 +89,10 @@ struct kvc_stats_log {
 	uint64_t media_errors;
 	uint64_t aer_events;
 	uint64_t index_bytes; /* device RAM used by the key index */
-	uint64_t rsvd[7];
+	/* Bytes on a fabric (NVMe/TCP PDUs, every connection) [received,
+	 * sent]; 0 on PCIe.  Taken from the reserved words: still version 2. */
+	uint64_t fabric_bytes[2];
+	uint64_t rsvd[5];
 	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
 };
 

@@ -34,6 +34,10 @@ struct emu_config {
 	char nand_profile[16];
 	unsigned int log_level; /* 0 err, 1 warn, 2 info, 3 debug */
 	unsigned int idle_spin_us;
+	char tcp[64];		 /* NVMe/TCP "[addr:]port"; empty: off */
+	unsigned int tcp_ioccsz; /* 16-byte units */
+	unsigned int tcp_maxh2cdata;
+	bool tcp_digests;
 	uint64_t lmdb_map_mb;
 	/* profile overrides; 0 = take the profile's value */
 	unsigned int read_us, program_us, erase_us;

@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"and serves it to hosts over a shared-memory transport on a unix socket.\n"
 		"\n"
 		"  --socket PATH         socket to listen on (default /tmp/nvkv.sock)\n"
+		"  --tcp [ADDR:]PORT     also serve NVMe/TCP (127.0.0.1 unless ADDR is given;\n"
+		"                        docs/tcp.md); --nqn NQN names the subsystem\n"
 		"  --store DIR           persistent device in DIR (NAND image + LMDB catalog);\n"
 		"                        without it the device lives in memory\n"
 		"  --log-level LEVEL     err, warn, info (default) or debug\n"

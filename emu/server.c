@@ -23,6 +23,7 @@
 #include "cmdset/cmdset.h"
 #include "device.h"
 #include "log.h"
+#include "tcp.h"
 
 #define MAX_CONNS 64
 /*
@@ -62,7 +63,8 @@ struct emu {
 	uint64_t refusal_window; /* rate limit of "refused" log lines */
 	unsigned int refusals;
 	uint16_t next_cntlid;
-	dev_t sock_dev; /* the socket this process created */
+	struct emu_tcp *tcp; /* NVMe/TCP target (--tcp), or NULL */
+	dev_t sock_dev;	     /* the socket this process created */
 	ino_t sock_ino;
 	bool stop;
 };
@@ -262,7 +264,9 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 				      .irq_raise = conn_irq,
 				      .bar = c->bar,
 				      .bar_size = regs };
-	c->cntlid = ++e->next_cntlid;
+	do /* controller ids are the subsystem's: fabric controllers have some */
+		c->cntlid = ++e->next_cntlid;
+	while (!c->cntlid || fw_subsys_cntlid_used(e->sub, c->cntlid));
 	if (fw_ctrl_create(e->sub, &c->hif, c->cntlid, &c->ctrl)) {
 		refuse(e, c->sock, -ENOMEM, "cannot create a controller");
 		return -ENOMEM;
@@ -534,6 +538,8 @@ static void handle_events(struct emu *e, int timeout_ms)
 
 			while (read(e->wake_fd, &v, sizeof(v)) > 0)
 				;
+		} else if (p == &e->tcp) {
+			emu_tcp_events(e->tcp);
 		} else if (p == &e->sig_fd) {
 			struct signalfd_siginfo si;
 
@@ -572,6 +578,8 @@ static int poll_all(struct emu *e, bool *busy)
 		work += fw_ctrl_poll(e->conns[i]->ctrl);
 		*busy |= fw_ctrl_busy(e->conns[i]->ctrl);
 	}
+	if (e->tcp)
+		work += emu_tcp_poll(e->tcp, busy);
 	return work;
 }
 
@@ -635,6 +643,36 @@ static int open_loop_fds(struct emu *e)
 	return 0;
 }
 
+/* The NVMe/TCP target: its own epoll instance, watched by the main one. */
+static int open_tcp(struct emu *e)
+{
+	const struct emu_config *cfg = e->cfg;
+	struct emu_tcp_opts o = { .ioccsz = cfg->tcp_ioccsz,
+				  .maxh2c = cfg->tcp_maxh2cdata,
+				  .max_xfer = cfg->fw.max_value + (1u << 20),
+				  .ic_ms = 10000,
+				  .allow_digests = cfg->tcp_digests };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &e->tcp };
+	char nqn[256];
+	int fd;
+
+	if (!cfg->tcp[0])
+		return 0;
+	e->tcp = emu_tcp_create(e->sub, &o);
+	if (!e->tcp)
+		return -ENOMEM;
+	fd = emu_tcp_listen(e->tcp, cfg->tcp);
+	if (fd < 0) {
+		emu_log(0, "--tcp %s: cannot listen: %s", cfg->tcp, strerror(-fd));
+		return fd;
+	}
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	fw_subsys_nqn(e->sub, nqn, sizeof(nqn));
+	emu_log(2, "NVMe/TCP on %s (port %u), subsystem %s", cfg->tcp, emu_tcp_port(e->tcp), nqn);
+	return 0;
+}
+
 /*
  * The --store files are sparse (the NAND image has the array's full size,
  * LMDB's file the whole map): say what they take on disk beside what ls shows.
@@ -673,6 +711,8 @@ int emu_run(const struct emu_config *cfg)
 	e->sub = e->dev.sub;
 	if (!rc)
 		rc = open_loop_fds(e);
+	if (!rc)
+		rc = open_tcp(e);
 	if (!rc) {
 		if (e->dev.persistent)
 			store_sizes(cfg->store, sizes, sizeof(sizes));
@@ -687,9 +727,12 @@ int emu_run(const struct emu_config *cfg)
 		}
 		while (e->npend)
 			pend_drop(e, e->pend[0]);
+		emu_tcp_destroy(e->tcp);
+		e->tcp = NULL;
 		if (cfg->log_level >= 2 || *cfg->stats_json)
 			dump_stats(e);
 	}
+	emu_tcp_destroy(e->tcp);   /* when set up failed after it */
 	emu_device_close(&e->dev); /* flushes */
 	if (e->lsock >= 0) {
 		close(e->lsock);

@@ -90,7 +90,16 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	kvc_put_le32(&id->nn, max_nsid(c->s));
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
 	kvc_put_le32(&id->sgls, fw_dma_sgls(c->hif));
-	snprintf(id->subnqn, sizeof(id->subnqn), "nqn.2026-11.io.nvkv:%s", cfg->serial);
+	fw_subsys_nqn(c->s, id->subnqn, sizeof(id->subnqn));
+	if (c->fabric) { /* NVMe over Fabrics fields */
+		kvc_put_le32(&id->ioccsz, c->hif->ioccsz >= 4 ? c->hif->ioccsz : 4);
+		kvc_put_le32(&id->iorcsz, 1);
+		id->msdbd = 1;
+		kvc_put_le16(&id->kas, 1); /* 100 ms granularity */
+		/* One controller per host on a fabric: Linux makes a multipath
+		 * head for a multi-controller CMIC, which renames the nodes. */
+		id->cmic = 0;
+	}
 	kvc_put_le16(&id->psd[0].mp, 2500);
 	id_vendor(cfg, (struct kvc_id_nvkv *)id->vs);
 }

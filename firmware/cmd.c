@@ -185,6 +185,7 @@ void fw_cmd_complete(struct fw_cmd *cmd, uint16_t status)
 
 	e.due = realtime(c) ? cmd->done : 0;
 	e.dw0 = cmd->dw0;
+	e.dw1 = cmd->dw1;
 	e.sqid = cmd->sqid;
 	e.cqid = cmd->sq->cqid;
 	e.cid = kvc_sqe_cid(&cmd->sqe);
@@ -283,6 +284,10 @@ static void raise_interrupts(struct fw_ctrl *c)
 		cq->irq_due = false;
 		if (!cq->ien)
 			continue;
+		if (c->fabric) { /* no interrupt on a fabric; the model charges one */
+			fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
+			continue;
+		}
 		c->hif->irq_raise(c->hif->ctx, cq->iv);
 		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
 	}
@@ -297,10 +302,21 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 
 	if (!cq->valid)
 		return true; /* its queue was deleted: drop it */
+	if (c->fabric) {
+		/* The transport carries it; the PCIe model still charges the
+		 * CQE write it would have cost. */
+		sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
+		kvc_cqe_fill(&cqe, e->dw0, e->dw1, sqhd, e->sqid, e->cid, e->status, false);
+		fw_pcie_add(&c->s->pcie, FW_PK_CQE, kvc_pcie_mwr(&c->s->pcie.cfg, 0, KVC_CQE_SIZE));
+		c->hif->post_cqe(c->hif->ctx, e->sqid, &cqe);
+		cq->reserved--;
+		cq->irq_due = true;
+		return true;
+	}
 	if (fw_cq_used(cq) == cq->size - 1)
 		return false; /* full: wait for the host to consume */
 	sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
-	kvc_cqe_fill(&cqe, e->dw0, 0, sqhd, e->sqid, e->cid, e->status, cq->phase);
+	kvc_cqe_fill(&cqe, e->dw0, e->dw1, sqhd, e->sqid, e->cid, e->status, cq->phase);
 	if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE, &cqe,
 			 KVC_CQE_SIZE)) {
 		fw_ctrl_fatal(c, "completion queue outside host memory");

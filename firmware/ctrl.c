@@ -33,7 +33,7 @@ uint32_t fw_bar_size(const struct fw_config *cfg)
 	return KVC_REG_DBS + (cfg->max_ioq + 1) * 8;
 }
 
-static uint64_t cap_value(const struct fw_ctrl *c)
+uint64_t fw_ctrl_cap(const struct fw_ctrl *c)
 {
 	const struct fw_config *cfg = &c->s->cfg;
 
@@ -43,7 +43,7 @@ static uint64_t cap_value(const struct fw_ctrl *c)
 
 static void publish_ro_regs(struct fw_ctrl *c)
 {
-	uint64_t cap = cap_value(c);
+	uint64_t cap = fw_ctrl_cap(c);
 
 	fw_bar_store(c, KVC_REG_CAP, (uint32_t)cap);
 	fw_bar_store(c, KVC_REG_CAP + 4, (uint32_t)(cap >> 32));
@@ -53,18 +53,63 @@ static void publish_ro_regs(struct fw_ctrl *c)
 
 /* ---- reset, enable, shutdown ------------------------------------------------ */
 
+/* Keep only the queued completions of the admin queue (a fabric controller's
+ * reset keeps it); returns how many stay. */
+static uint32_t keep_admin_cpls(struct fw_ctrl *c)
+{
+	uint32_t i, n = 0, kept = 0;
+
+	for (i = 0; i < c->fifo_n; i++) {
+		struct fw_cpl e = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+
+		if (e.sqid == 0)
+			c->fifo[(c->fifo_head + n++) % c->fifo_cap] = e;
+	}
+	c->fifo_n = n;
+	kept += n;
+	for (i = 0, n = 0; i < c->nheap; i++)
+		if (c->heap[i].sqid == 0)
+			c->heap[n++] = c->heap[i];
+	/* Order among the kept ones is preserved; re-heapify by re-sorting is
+	 * not needed: a filtered min-heap array is not a heap in general, so
+	 * keep the heap only when nothing was removed. */
+	if (n != c->nheap) {
+		uint32_t j, k;
+
+		for (j = 1; j < n; j++) /* insertion sort: a sorted array is a heap */
+			for (k = j; k && (c->heap[k].due < c->heap[k - 1].due ||
+					  (c->heap[k].due == c->heap[k - 1].due &&
+					   c->heap[k].seq < c->heap[k - 1].seq));
+			     k--) {
+				struct fw_cpl t = c->heap[k];
+
+				c->heap[k] = c->heap[k - 1];
+				c->heap[k - 1] = t;
+			}
+	}
+	c->nheap = n;
+	return kept + n;
+}
+
 static void drop_queues(struct fw_ctrl *c)
 {
-	unsigned int i;
+	unsigned int i, first = c->fabric && c->sq[0].valid ? 1 : 0;
 
-	for (i = 0; i <= FW_MAX_IOQ; i++) {
+	for (i = first; i <= FW_MAX_IOQ; i++) {
 		fw_sq_release(c, &c->sq[i]);
 		memset(&c->sq[i], 0, sizeof(c->sq[i]));
 		memset(&c->cq[i], 0, sizeof(c->cq[i]));
+		fw_fabric_release(c, (uint16_t)i);
 	}
 	fw_pend_drop_all(c); /* no queue left to complete them to */
-	c->nheap = 0;
-	c->fifo_n = 0;
+	if (first) {
+		/* The admin queue is the fabric association's: it stays, with
+		 * the completions it owes (the command resetting included). */
+		c->cq[0].reserved = keep_admin_cpls(c) + 1;
+	} else {
+		c->nheap = 0;
+		c->fifo_n = 0;
+	}
 	c->naer = 0;
 	c->nevents = 0;
 	c->nr_ioq = c->s->cfg.max_ioq;
@@ -94,6 +139,19 @@ static bool queue_base_ok(uint64_t base)
 
 static void ctrl_enable(struct fw_ctrl *c, uint32_t cc)
 {
+	if (c->fabric) { /* the admin queue came with Connect */
+		uint32_t css = (cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT;
+
+		if ((css != KVC_CC_CSS_NVM && css != KVC_CC_CSS_ALL && css != KVC_CC_CSS_ADMIN) ||
+		    (cc & KVC_CC_MPS_MASK)) {
+			fw_ctrl_log(c, FW_LOG_WARN, "enable refused: bad CC %#x", cc);
+			c->csts = KVC_CSTS_CFS;
+			return;
+		}
+		c->csts = KVC_CSTS_RDY;
+		return;
+	}
+
 	uint32_t aqa = fw_bar_load(c, KVC_REG_AQA),
 		 css = (cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT;
 	uint64_t asq = fw_bar_load64(c, KVC_REG_ASQ), acq = fw_bar_load64(c, KVC_REG_ACQ);
@@ -115,9 +173,9 @@ static void ctrl_enable(struct fw_ctrl *c, uint32_t cc)
 	c->csts = KVC_CSTS_RDY;
 }
 
-static int check_regs(struct fw_ctrl *c)
+static int apply_cc(struct fw_ctrl *c, uint32_t cc)
 {
-	uint32_t cc = fw_bar_load(c, KVC_REG_CC), old = c->cc;
+	uint32_t old = c->cc;
 
 	if (cc == old)
 		return 0;
@@ -138,6 +196,17 @@ static int check_regs(struct fw_ctrl *c)
 	}
 	fw_bar_store(c, KVC_REG_CSTS, c->csts);
 	return 1;
+}
+
+static int check_regs(struct fw_ctrl *c)
+{
+	return apply_cc(c, fw_bar_load(c, KVC_REG_CC));
+}
+
+void fw_ctrl_set_cc(struct fw_ctrl *c, uint32_t cc)
+{
+	fw_bar_store(c, KVC_REG_CC, cc);
+	apply_cc(c, cc);
 }
 
 /* ---- doorbells ------------------------------------------------------------------ */
@@ -234,15 +303,21 @@ static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned
 /*
  * The fusing and data-pointer kind of any command, admin or I/O: fused
  * operations are not supported (Identify Controller FUSES = 0), PSDT 11b is
- * reserved, and over PCIe admin commands use PRPs only.  SGLs of I/O
- * commands go to the data-pointer mapper (fw_cmd_data_in/out).
+ * reserved, and over PCIe admin commands use PRPs only; on a fabric every
+ * command uses SGLs.  SGLs go to the data-pointer mapper
+ * (fw_cmd_data_in/out).
  */
 static uint16_t check_flags(struct fw_cmd *cmd, bool admin)
 {
 	uint8_t f = cmd->sqe.flags, psdt = (f & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT;
 
-	if (!(f & KVC_SQE_FUSE_MASK) && psdt != 3 && !(admin && psdt))
+	if (cmd->c->fabric) {
+		/* Fabrics: SGLs only (PSDT 01b), and Fabrics commands ignore it. */
+		if (!(f & KVC_SQE_FUSE_MASK) && (psdt == 1 || cmd->sqe.opc == KVC_ADM_FABRICS))
+			return 0;
+	} else if (!(f & KVC_SQE_FUSE_MASK) && psdt != 3 && !(admin && psdt)) {
 		return 0;
+	}
 	fw_ctrl_log(cmd->c, FW_LOG_WARN, "SQ %u CID %u opcode %#x: PSDT %u / FUSE %u unsupported",
 		    cmd->sqid, kvc_sqe_cid(&cmd->sqe), cmd->sqe.opc, psdt, f & KVC_SQE_FUSE_MASK);
 	return FW_ST(KVC_SC_INVALID_FIELD);
@@ -250,10 +325,24 @@ static uint16_t check_flags(struct fw_cmd *cmd, bool admin)
 
 static uint16_t exec_admin(struct fw_cmd *cmd)
 {
+	struct fw_ctrl *c = cmd->c;
 	uint16_t st = check_flags(cmd, true);
+	uint8_t opc = cmd->sqe.opc;
 
 	cmd->stat_op = KVC_OP_ADMIN;
-	return st ? st : fw_admin_exec(cmd);
+	if (st || !c->fabric)
+		return st ? st : fw_admin_exec(cmd);
+	if (opc == KVC_ADM_FABRICS)
+		return fw_fabric_exec(cmd);
+	/* Before CC.EN only Fabrics commands; queues come with Connect. */
+	if (!(c->csts & KVC_CSTS_RDY))
+		return FW_ST(KVC_SC_CMD_SEQ_ERROR);
+	if (opc == KVC_ADM_CREATE_SQ || opc == KVC_ADM_DELETE_SQ || opc == KVC_ADM_CREATE_CQ ||
+	    opc == KVC_ADM_DELETE_CQ)
+		return FW_ST(KVC_SC_INVALID_OPCODE);
+	if (opc == KVC_ADM_KEEP_ALIVE)
+		c->ka_last = c->now;
+	return fw_admin_exec(cmd);
 }
 
 /* Flush with NSID FFFFFFFFh: every namespace; the first failure is the answer. */
@@ -287,6 +376,8 @@ static uint16_t exec_io(struct fw_cmd *cmd)
 	st = check_flags(cmd, false);
 	if (st)
 		return st;
+	if (cmd->c->fabric && cmd->sqe.opc == KVC_ADM_FABRICS)
+		return fw_fabric_exec(cmd);
 	if (!ns && !broadcast)
 		return FW_ST(KVC_SC_INVALID_NS);
 	if (((cmd->c->cc & KVC_CC_CSS_MASK) >> KVC_CC_CSS_SHIFT) == KVC_CC_CSS_ADMIN)
@@ -404,7 +495,8 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 	if (!sq->valid)
 		return 0;
 	cq = &c->cq[sq->cqid];
-	read_sq_doorbell(c, qid);
+	if (!c->fabric)
+		read_sq_doorbell(c, qid);
 	if (sq->frame_wait) {
 		if (sq->tail == sq->frame_tail)
 			return 0;
@@ -433,8 +525,11 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 				    qid);
 			break;
 		}
-		if (c->hif->dma_read(c->hif->ctx, sq->base + (uint64_t)start * KVC_SQE_SIZE, batch,
-				     k * KVC_SQE_SIZE)) {
+		if (c->fabric) {
+			/* Capsules: the PCIe model still charges the fetch below. */
+			memcpy(batch, &c->ring[qid][start], k * KVC_SQE_SIZE);
+		} else if (c->hif->dma_read(c->hif->ctx, sq->base + (uint64_t)start * KVC_SQE_SIZE,
+					    batch, k * KVC_SQE_SIZE)) {
 			fw_ctrl_fatal(c, "submission queue outside host memory");
 			break;
 		}
@@ -490,11 +585,41 @@ static int process_io_queues(struct fw_ctrl *c, uint32_t budget)
 	return (int)work;
 }
 
+/* A fabric controller: no registers or doorbells to watch; the admin queue
+ * runs whether enabled or not (Property Get/Set reach the registers). */
+static int poll_fabric(struct fw_ctrl *c)
+{
+	struct fw_subsys *s = c->s;
+	int work = 0;
+
+	c->cpl_starved = false;
+	if (c->sq[0].valid)
+		work += process_sq(c, 0, MAX_CMDS_PER_POLL);
+	if ((c->csts & KVC_CSTS_RDY) && !(c->csts & KVC_CSTS_CFS) &&
+	    (c->csts & KVC_CSTS_SHST_MASK) != KVC_CSTS_SHST_COMPLETE) {
+		fw_ctrl_deliver_events(c);
+		work += process_io_queues(c, MAX_CMDS_PER_POLL);
+	}
+	if (s->dirty && s->persistent && !c->wce)
+		fw_batch_commit(s, false);
+	work += fw_cpl_post_all(c);
+	if (c->feat_kato && !c->ka_expired &&
+	    fw_now(s) - c->ka_last > (uint64_t)c->feat_kato * 1000000ull) {
+		c->ka_expired = true;
+		fw_ctrl_log(c, FW_LOG_WARN, "controller %u: no Keep Alive within %u ms", c->cntlid,
+			    c->feat_kato);
+	}
+	return work;
+}
+
 int fw_ctrl_poll(struct fw_ctrl *c)
 {
 	struct fw_subsys *s = c->s;
-	int work = check_regs(c);
+	int work;
 
+	if (c->fabric)
+		return poll_fabric(c);
+	work = check_regs(c);
 	c->cpl_starved = false;
 	if (!(c->csts & KVC_CSTS_RDY) || (c->csts & KVC_CSTS_CFS) ||
 	    (c->csts & KVC_CSTS_SHST_MASK) == KVC_CSTS_SHST_COMPLETE)
@@ -558,7 +683,9 @@ void fw_ctrl_destroy(struct fw_ctrl *c)
 			break;
 		}
 	}
+	c->fabric = false; /* everything goes, the admin queue too */
 	drop_queues(c);
+	fw_fabric_release(c, 0);
 	fw_free(c->heap);
 	fw_free(c->fifo);
 	fw_free(c->pend);

@@ -14,6 +14,7 @@
 #define FW_FW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cmdset/stats.h"
@@ -50,6 +51,7 @@ struct fw_config {
 	bool backfill; /* fill 4 KiB alignment gaps with packed values */
 	char serial[21];
 	char model[41];
+	char nqn[224]; /* subsystem NQN; empty: nqn.2026-11.io.nvkv:<serial> */
 };
 
 /* Defaults: Cosmos+-like geometry (4 ch x 8 ways, 16 KiB pages), PCIe Gen3 x4. */
@@ -115,6 +117,68 @@ bool fw_ctrl_busy(const struct fw_ctrl *c);
  * (timing realtime), or UINT64_MAX when none waits: a discrete-event host
  * advances its clock to it when nothing else can happen. */
 uint64_t fw_ctrl_next_due(const struct fw_ctrl *c);
+
+/* ---- fabric controllers (NVMe over Fabrics; fabric.c) ---- */
+
+#define FW_FCTYPE_PROP_SET 0x00
+#define FW_FCTYPE_CONNECT 0x01
+#define FW_FCTYPE_PROP_GET 0x04
+#define FW_CONNECT_DATA 1024 /* bytes of Connect data */
+#define FW_CNTLID_MAX 0xfff0 /* controller ids 1..FFEFh */
+
+/**
+ * fw_fabric_connect() - execute a Fabrics Connect capsule.
+ * @s: the subsystem.
+ * @hif: host interface of the association (post_cqe, a register array of
+ *	fw_bar_size() bytes); kept by pointer.  Used for the admin queue only.
+ * @sqe: the Connect command; @data, @len: its 1024-byte data.
+ * @ctrl: receives the controller (new for QID 0, the existing one named by
+ *	the data's CNTLID for an I/O queue).
+ * @dw0: receives the response's DW0 (CNTLID, or IATTR/IPO on Connect
+ *	Invalid Parameters).
+ *
+ * Checks the record format, QID (I/O: up to the queues granted), SQSIZE
+ * (1..MQES), SUBNQN (fw_subsys_nqn), the CNTLID and HOSTID of an I/O queue,
+ * and that the controller is enabled before I/O queues connect.  The queue
+ * takes SQSIZE + 1 commands; KATO (ms) of the admin Connect is enforced.
+ * Return: an NVMe status (0: connected).
+ */
+uint16_t fw_fabric_connect(struct fw_subsys *s, const struct fw_host_if *hif,
+			   const struct kvc_sqe *sqe, const void *data, uint32_t len,
+			   struct fw_ctrl **ctrl, uint32_t *dw0);
+
+/**
+ * fw_ctrl_submit() - hand a command capsule of queue @qid to a fabric
+ * controller; it runs at the next fw_ctrl_poll().  Its data is reached
+ * through the host interface's capsule_data / xport_read / xport_write.
+ * Return: 0, -ENOENT (no such queue), -EAGAIN (the queue is full: the host
+ * has more than SQSIZE + 1 commands outstanding).
+ */
+int fw_ctrl_submit(struct fw_ctrl *c, uint16_t qid, const struct kvc_sqe *sqe);
+
+/* The transport connection of I/O queue @qid is gone: the queue pair and its
+ * commands go (their completions are dropped). */
+void fw_fabric_disconnect(struct fw_ctrl *c, uint16_t qid);
+
+/* KATO passed without a Keep Alive: the transport must destroy the
+ * controller (fw_ctrl_destroy) and close its connections. */
+bool fw_ctrl_expired(const struct fw_ctrl *c);
+uint16_t fw_ctrl_cntlid(const struct fw_ctrl *c);
+
+/* The subsystem's NQN (Identify Controller SUBNQN). */
+void fw_subsys_nqn(const struct fw_subsys *s, char *buf, size_t len);
+
+/* Bytes of the register array a fabric host interface provides. */
+uint32_t fw_subsys_bar_size(const struct fw_subsys *s);
+
+/* Whether a controller of @s has id @id. */
+bool fw_subsys_cntlid_used(const struct fw_subsys *s, uint16_t id);
+
+/* The lowest controller id no controller of @s uses; 0 when none is free. */
+uint16_t fw_subsys_free_cntlid(const struct fw_subsys *s);
+
+/* Count bytes a fabric transport received / sent (statistics log). */
+void fw_subsys_fabric_bytes(struct fw_subsys *s, uint64_t rx, uint64_t tx);
 
 /* Size of the BAR a host interface must provide for @c: registers plus
  * doorbells for the configured number of queues. */

@@ -124,6 +124,7 @@ struct fw_cpl {
 	uint64_t due;
 	uint64_t seq; /* FIFO among equal due times */
 	uint32_t dw0;
+	uint32_t dw1;
 	uint16_t sqid;
 	uint16_t cqid;
 	uint16_t cid;
@@ -182,6 +183,13 @@ struct fw_ctrl {
 	/* deferred commands (cmd.c) */
 	struct fw_pend *pend;
 	uint32_t npend, pend_cap;
+	/* fabric controllers (fabric.c): commands arrive as capsules into a
+	 * ring per SQ, completions leave through hif->post_cqe */
+	bool fabric;
+	struct kvc_sqe *ring[FW_MAX_IOQ + 1];
+	uint8_t hostid[16];
+	uint64_t ka_last; /* clock of the last Keep Alive (or Connect) */
+	bool ka_expired;
 	struct fw_ctrl *next; /* subsystem's list */
 };
 
@@ -199,6 +207,7 @@ struct fw_cmd {
 	uint64_t arrival;      /* model time the command was fetched */
 	uint64_t done;	       /* model time the command completes */
 	uint32_t dw0;
+	uint32_t dw1; /* Property Get of an 8-byte property */
 	uint8_t stat_op;
 	uint8_t method; /* enum kvc_stat_method */
 	bool stored;	/* a Store completed (counted per method) */
@@ -227,6 +236,8 @@ struct fw_stats {
 	uint64_t value_out;
 	uint64_t aer_events;
 	uint64_t model_ns;
+	uint64_t fabric_rx; /* bytes a fabric transport received / sent */
+	uint64_t fabric_tx;
 };
 
 /* One change of the uncommitted catalog batch, to undo it (batch.c). */
@@ -381,6 +392,15 @@ void fw_pend_drop_all(struct fw_ctrl *c);
 
 /* admin.c */
 uint16_t fw_admin_exec(struct fw_cmd *cmd);
+
+/* fabric.c: Fabrics commands (opcode 7Fh) on an existing queue, and the
+ * controller register access they need (ctrl.c) */
+uint16_t fw_fabric_exec(struct fw_cmd *cmd);
+void fw_fabric_release(struct fw_ctrl *c, uint16_t qid);
+uint64_t fw_ctrl_cap(const struct fw_ctrl *c);
+/* A register write by Property Set: CC runs the enable/reset/shutdown
+ * state machine (the admin queue of a fabric controller survives a reset). */
+void fw_ctrl_set_cc(struct fw_ctrl *c, uint32_t cc);
 
 /* stats.c */
 void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status);

@@ -95,6 +95,19 @@ struct fw_host_if {
 			  size_t len);
 	int (*xport_write)(void *ctx, uint16_t sqid, uint16_t cid, uint64_t off, const void *buf,
 			   size_t len);
+	/*
+	 * Fabric controllers only (fw_fabric_connect): the completion of a
+	 * command of queue @qid leaves through the transport (a CapsuleResp)
+	 * instead of a CQ in host memory; @cqe is complete (SQHD, SQID, CID,
+	 * status; the phase bit is 0).  irq_raise is not used; dma_read and
+	 * dma_write must answer -EFAULT (a fabric host has no memory the
+	 * device reaches: address-form SGL descriptors and PRPs fail with a
+	 * data transfer status); @bar is a register array of fw_bar_size() bytes owned by
+	 * the transport, which only Property Get/Set touch.  @ioccsz is the
+	 * I/O queues' command capsule size in 16-byte units (Identify).
+	 */
+	void (*post_cqe)(void *ctx, uint16_t qid, const void *cqe);
+	uint32_t ioccsz;
 };
 
 enum fw_log_level {

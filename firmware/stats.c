@@ -81,5 +81,7 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->crc_errors = vs->crc_errors;
 	l->media_errors = vs->media_errors;
 	l->aer_events = st->aer_events;
+	l->fabric_bytes[0] = st->fabric_rx;
+	l->fabric_bytes[1] = st->fabric_tx;
 	l->index_bytes = fw_index_mem(&s->index);
 }

@@ -211,10 +211,58 @@ def catalog_corpus():
     }
 
 
+def tcp_pdu(typ, hdr_rest, data=b"", flags=0):
+    """An NVMe/TCP PDU without digests: common header + rest + data."""
+    hlen = 8 + len(hdr_rest)
+    pdo = hlen if data else 0
+    return bytes([typ, flags, hlen, pdo]) + le32(hlen + len(data)) + hdr_rest + data
+
+
+def tcp_kv_sqe(opc, key, size, cid, sgl_type, sgl_len):
+    sqe = bytearray(64)
+    sqe[0] = opc
+    sqe[1] = 0x40  # PSDT: SGL
+    sqe[2:4] = le16(cid)
+    sqe[4:8] = le32(1)  # NSID
+    sqe[8:8 + min(len(key), 8)] = key[:8]
+    sqe[24:32] = le64(0)
+    sqe[32:36] = le32(sgl_len)
+    sqe[39] = sgl_type
+    sqe[40:44] = le32(size)
+    sqe[44] = len(key)
+    return bytes(sqe)
+
+
+def tcp_rec(conn, data):
+    return bytes([conn]) + le16(len(data)) + data
+
+
+def tcp_corpus():
+    """fuzz_tcp: byte 0 flags (1: prelude, 2: digests), then records."""
+    icreq = tcp_pdu(0, le16(0) + bytes([0, 0]) + le32(0) + bytes(112))
+    store_icd = tcp_pdu(4, tcp_kv_sqe(0x01, b"key", 64, 9, 0x01, 64), bytes(range(64)))
+    store_r2t = tcp_pdu(4, tcp_kv_sqe(0x01, b"big", 6000, 10, 0x5a, 6000))
+    h2c = tcp_pdu(6, le16(10) + le16(0) + le32(0) + le32(4096) + bytes(4), bytes(4096))
+    h2c_last = tcp_pdu(6, le16(10) + le16(0) + le32(4096) + le32(1904) + bytes(4), bytes(1904),
+                       flags=4)
+    retrieve = tcp_pdu(4, tcp_kv_sqe(0x02, b"key", 4096, 11, 0x5a, 4096))
+    term = tcp_pdu(2, le16(1) + le32(0) + bytes(10))
+    return {
+        "icreq-only": b"\x00" + tcp_rec(0, icreq),
+        "store-capsule": b"\x01" + tcp_rec(1, store_icd) + tcp_rec(3, b""),
+        "store-r2t": b"\x01" + tcp_rec(1, store_r2t) + tcp_rec(3, b"") + tcp_rec(1, h2c) +
+                     tcp_rec(1, h2c_last) + tcp_rec(1, retrieve),
+        "retrieve": b"\x01" + tcp_rec(1, store_icd) + tcp_rec(1, retrieve),
+        "term": b"\x01" + tcp_rec(1, term),
+        "digests": b"\x03" + tcp_rec(3, b""),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "corpus")
     for target, corpus in (("fwcmd", fwcmd_corpus()), ("cmdset", cmdset_corpus()),
-                           ("trace", trace_corpus()), ("catalog", catalog_corpus())):
+                           ("trace", trace_corpus()), ("catalog", catalog_corpus()),
+                           ("tcp", tcp_corpus())):
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
         for name, data in corpus.items():

@@ -1,0 +1,1119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NVMe/TCP target (NVMe over TCP Transport 1.0): ICReq/ICResp, CapsuleCmd
+ * with in-capsule data, R2T/H2CData for larger writes (the whole data is
+ * collected before the command goes to the firmware, so the firmware never
+ * waits for the network), C2HData for reads (what the firmware writes
+ * through xport_write is sent before the CapsuleResp), optional CRC32C
+ * header and data digests, and C2HTermReq plus closing only that connection
+ * on any protocol error.  The first capsule of a connection must be a
+ * Fabrics Connect: on the admin queue it creates a fabric controller
+ * (firmware/fabric.c) for an association, on an I/O queue it binds the
+ * queue pair.  A controller whose Keep Alive expired is torn down with all
+ * its connections.  See docs/tcp.md.
+ */
+#include "tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdset/cmdset.h"
+#include "cmdset/tcp.h"
+#include "firmware/crc.h"
+#include "log.h"
+
+#define RX_CHUNK (64u << 10)
+#define RX_PER_EVENT 4	       /* reads per connection per event: fairness */
+#define OUT_HIGH (4u << 20)    /* stop reading a host that does not read its answers */
+#define C2H_CHUNK (128u << 10) /* data bytes per C2HData PDU */
+#define ADMIN_ICD 8192	       /* in-capsule data on the admin queue (and Connect) */
+#define TERM_MAX 152	       /* an H2CTermReq's whole length */
+#define MAX_CONNS 1024
+
+enum rx_phase { RX_CH, RX_HDR, RX_DATA };
+
+/* A command of a connection between its capsule and its response. */
+struct tcmd {
+	bool used;
+	bool need_data; /* R2T sent, H2CData expected */
+	uint16_t cid;
+	struct kvc_sqe sqe;
+	uint8_t *in;	  /* in-capsule data, or what H2CData brought */
+	uint32_t in_len;  /* bytes in @in */
+	bool icd;	  /* @in is in-capsule data */
+	uint32_t xlen;	  /* data length of a transport SGL */
+	uint8_t *out;	  /* what the firmware wrote for C2HData */
+	uint32_t out_len; /* high-water mark */
+	uint32_t out_cap;
+};
+
+struct tassoc;
+
+struct emu_tcp_conn {
+	struct emu_tcp *t;
+	int fd;
+	bool fake; /* no socket (emu_tcp_fake_conn): freed only with the target */
+	bool dead;
+	bool ic_done;
+	bool hdgst, ddgst;
+	uint32_t ev; /* epoll events registered */
+	uint64_t born;
+	struct tassoc *as;
+	uint16_t qid;
+	/* receive state */
+	enum rx_phase phase;
+	uint8_t hbuf[128 + 4];
+	uint32_t hgot, hneed;
+	struct kvc_tcp_ch ch;
+	uint8_t *pbuf;
+	uint32_t pgot, pneed, dlen; /* payload read, to read, data bytes in it */
+	/* send buffer */
+	uint8_t *out;
+	size_t olen, ooff, ocap;
+	/* commands by slot (the R2T transfer tag) */
+	struct tcmd *slots;
+	uint32_t nslots;
+	char name[64];
+	struct emu_tcp_conn *next;
+};
+
+/* One controller and its connections (queue 0: the admin connection). */
+struct tassoc {
+	struct emu_tcp *t;
+	struct fw_ctrl *ctrl;
+	struct fw_host_if hif;
+	uint32_t *bar;
+	struct emu_tcp_conn *q[FW_MAX_IOQ + 1];
+	bool dying; /* its admin connection is gone: freed by reap() */
+	struct tassoc *next;
+};
+
+struct emu_tcp {
+	struct fw_subsys *s;
+	struct emu_tcp_opts o;
+	int lfd, epfd;
+	uint16_t port;
+	struct emu_tcp_conn *conns;
+	unsigned int nconns;
+	struct tassoc *assocs;
+	uint64_t last_sweep;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- send side ---------------------------------------------------------------- */
+
+static int out_room(struct emu_tcp_conn *c, size_t n)
+{
+	size_t need = c->olen + n, cap = c->ocap ? c->ocap : 4096;
+	uint8_t *p;
+
+	if (c->ooff && c->ooff == c->olen)
+		c->ooff = c->olen = 0, need = n;
+	if (need <= c->ocap)
+		return 0;
+	if (c->ooff) { /* compact first */
+		memmove(c->out, c->out + c->ooff, c->olen - c->ooff);
+		c->olen -= c->ooff;
+		c->ooff = 0;
+		need = c->olen + n;
+		if (need <= c->ocap)
+			return 0;
+	}
+	while (cap < need)
+		cap *= 2;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->ocap = cap;
+	return 0;
+}
+
+static void conn_kill(struct emu_tcp_conn *c, const char *why);
+
+/* Queue one PDU: header (@hlen bytes, common header filled here), its digest
+ * when negotiated, then @dlen data bytes and their digest. */
+static void send_pdu(struct emu_tcp_conn *c, void *hdr, uint8_t hlen, const void *data,
+		     uint32_t dlen, bool digests)
+{
+	struct kvc_tcp_ch *ch = hdr;
+	uint32_t hd = digests && c->hdgst ? 4 : 0, dd = digests && c->ddgst && dlen ? 4 : 0;
+	uint32_t plen = hlen + hd + dlen + dd, crc;
+	uint8_t *p;
+
+	if (c->dead)
+		return;
+	ch->hlen = hlen;
+	ch->pdo = dlen ? (uint8_t)(hlen + hd) : 0;
+	ch->flags = (uint8_t)((ch->flags & ~(KVC_TCP_F_HDGSTF | KVC_TCP_F_DDGSTF)) |
+			      (hd ? KVC_TCP_F_HDGSTF : 0) | (dd ? KVC_TCP_F_DDGSTF : 0));
+	kvc_put_le32(&ch->plen, plen);
+	if (out_room(c, plen)) {
+		conn_kill(c, "out of memory for output");
+		return;
+	}
+	p = c->out + c->olen;
+	memcpy(p, hdr, hlen);
+	p += hlen;
+	if (hd) {
+		crc = fw_crc32c(0, hdr, hlen);
+		kvc_put_le32(p, crc);
+		p += 4;
+	}
+	if (dlen) {
+		memcpy(p, data, dlen);
+		p += dlen;
+	}
+	if (dd) {
+		crc = fw_crc32c(0, data, dlen);
+		kvc_put_le32(p, crc);
+	}
+	c->olen += plen;
+}
+
+static void set_events(struct emu_tcp_conn *c)
+{
+	size_t backlog = c->olen - c->ooff;
+	uint32_t ev = EPOLLRDHUP | (backlog > OUT_HIGH ? 0 : EPOLLIN) | (backlog ? EPOLLOUT : 0);
+	struct epoll_event e = { .events = ev, .data.ptr = c };
+
+	if (c->fd < 0 || c->dead || ev == c->ev)
+		return;
+	c->ev = ev;
+	epoll_ctl(c->t->epfd, EPOLL_CTL_MOD, c->fd, &e);
+}
+
+static int flush_out(struct emu_tcp_conn *c)
+{
+	int work = 0;
+
+	while (!c->dead && c->ooff < c->olen) {
+		ssize_t n;
+
+		if (c->fd < 0) { /* fake connection: count and drop */
+			fw_subsys_fabric_bytes(c->t->s, 0, c->olen - c->ooff);
+			c->ooff = c->olen;
+			break;
+		}
+		n = send(c->fd, c->out + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_kill(c, "send failed");
+			break;
+		}
+		fw_subsys_fabric_bytes(c->t->s, 0, (uint64_t)n);
+		c->ooff += (size_t)n;
+		work = 1;
+	}
+	if (c->ooff == c->olen)
+		c->ooff = c->olen = 0;
+	set_events(c);
+	return work;
+}
+
+/* A fatal protocol error: C2HTermReq (no digests), then the connection goes. */
+static void fatal(struct emu_tcp_conn *c, uint16_t fes, uint32_t fei, const char *why)
+{
+	struct kvc_tcp_term tr;
+
+	if (c->dead)
+		return;
+	memset(&tr, 0, sizeof(tr));
+	tr.ch.pdu_type = KVC_TCP_C2H_TERM;
+	kvc_put_le16(&tr.fes, fes);
+	kvc_put_le32((uint8_t *)&tr + 10, fei);
+	send_pdu(c, &tr, sizeof(tr), NULL, 0, false);
+	emu_log(1, "tcp %s: protocol error: %s (FES %u, FEI %u); closing", c->name, why, fes, fei);
+	flush_out(c); /* one try: a host that does not read loses it */
+	conn_kill(c, NULL);
+}
+
+/* ---- associations and connections --------------------------------------------------- */
+
+static struct tcmd *slot_of(struct emu_tcp_conn *c, uint16_t cid)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nslots; i++)
+		if (c->slots[i].used && c->slots[i].cid == cid)
+			return &c->slots[i];
+	return NULL;
+}
+
+static void slot_free(struct tcmd *m)
+{
+	free(m->in);
+	free(m->out);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The association ends: its connections close; reap() frees it (the
+ * firmware may be in the middle of completing one of its commands). */
+static void assoc_kill(struct tassoc *a)
+{
+	unsigned int i;
+
+	if (a->dying)
+		return;
+	a->dying = true;
+	for (i = 0; i <= FW_MAX_IOQ; i++) {
+		struct emu_tcp_conn *c = a->q[i];
+
+		if (c) {
+			a->q[i] = NULL;
+			c->as = NULL;
+			conn_kill(c, NULL);
+		}
+	}
+}
+
+/* Mark dead (freed by reap(): events of this round may still name it). */
+static void conn_kill(struct emu_tcp_conn *c, const char *why)
+{
+	struct tassoc *a = c->as;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (why)
+		emu_log(2, "tcp %s: %s; closing", c->name, why);
+	if (c->fd >= 0) {
+		epoll_ctl(c->t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		c->fd = -1;
+	}
+	c->as = NULL;
+	if (!a)
+		return;
+	a->q[c->qid] = NULL;
+	if (c->qid == 0) {
+		emu_log(2, "tcp %s: controller %u detached", c->name, fw_ctrl_cntlid(a->ctrl));
+		assoc_kill(a);
+	} else {
+		fw_fabric_disconnect(a->ctrl, c->qid);
+	}
+}
+
+static void conn_free(struct emu_tcp_conn *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nslots; i++)
+		slot_free(&c->slots[i]);
+	free(c->slots);
+	free(c->pbuf);
+	free(c->out);
+	free(c);
+}
+
+static void reap(struct emu_tcp *t, bool all)
+{
+	struct emu_tcp_conn **pp = &t->conns;
+	struct tassoc **ap = &t->assocs;
+
+	while (*ap) {
+		struct tassoc *a = *ap;
+
+		if (a->dying) {
+			*ap = a->next;
+			fw_ctrl_destroy(a->ctrl); /* pending commands and completions dropped */
+			free(a->bar);
+			free(a);
+		} else {
+			ap = &a->next;
+		}
+	}
+
+	while (*pp) {
+		struct emu_tcp_conn *c = *pp;
+
+		if (c->dead && (!c->fake || all)) {
+			*pp = c->next;
+			t->nconns--;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+static struct emu_tcp_conn *conn_new(struct emu_tcp *t, int fd)
+{
+	struct emu_tcp_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->fd = fd;
+	c->born = now_ns();
+	c->nslots = 1; /* Connect; sized by SQSIZE after it */
+	c->slots = calloc(1, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	c->hneed = sizeof(struct kvc_tcp_ch);
+	c->next = t->conns;
+	t->conns = c;
+	t->nconns++;
+	return c;
+}
+
+/* ---- the firmware's host interface ----------------------------------------------------- */
+
+static struct tcmd *cmd_of(struct tassoc *a, uint16_t sqid, uint16_t cid)
+{
+	struct emu_tcp_conn *c = sqid <= FW_MAX_IOQ ? a->q[sqid] : NULL;
+
+	return c && !c->dead ? slot_of(c, cid) : NULL;
+}
+
+/* A fabric host has no memory the device reaches. */
+static int hif_no_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	(void)ctx, (void)addr, (void)buf, (void)len;
+	return -EFAULT;
+}
+
+static int hif_no_mem_w(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	(void)ctx, (void)addr, (void)buf, (void)len;
+	return -EFAULT;
+}
+
+static int hif_capsule(void *ctx, uint16_t sqid, uint16_t cid, const void **data, uint32_t *len)
+{
+	struct tcmd *m = cmd_of(ctx, sqid, cid);
+
+	*data = NULL;
+	*len = 0;
+	if (m && m->icd) {
+		*data = m->in;
+		*len = m->in_len;
+	}
+	return 0;
+}
+
+static int hif_xread(void *ctx, uint16_t sqid, uint16_t cid, uint64_t off, void *buf, size_t len)
+{
+	struct tcmd *m = cmd_of(ctx, sqid, cid);
+
+	if (!m || m->icd || off > m->in_len || len > m->in_len - off)
+		return -EIO; /* no such data: the command fails with a transfer error */
+	memcpy(buf, m->in + off, len);
+	return 0;
+}
+
+static int hif_xwrite(void *ctx, uint16_t sqid, uint16_t cid, uint64_t off, const void *buf,
+		      size_t len)
+{
+	struct tassoc *a = ctx;
+	struct tcmd *m = cmd_of(a, sqid, cid);
+	uint64_t end = off + len;
+
+	if (!m || end > m->xlen || end > a->t->o.max_xfer)
+		return -EIO;
+	if (end > m->out_cap) {
+		uint32_t cap = m->out_cap ? m->out_cap : 4096;
+		uint8_t *p;
+
+		while (cap < end)
+			cap *= 2;
+		p = realloc(m->out, cap);
+		if (!p)
+			return -ENOMEM;
+		m->out = p;
+		m->out_cap = cap;
+	}
+	if (off > m->out_len) /* a gap the firmware skipped: zeros, as a bit bucket */
+		memset(m->out + m->out_len, 0, off - m->out_len);
+	memcpy(m->out + off, buf, len);
+	if (end > m->out_len)
+		m->out_len = (uint32_t)end;
+	return 0;
+}
+
+static void send_rsp(struct emu_tcp_conn *c, const void *cqe)
+{
+	struct kvc_tcp_rsp r;
+
+	memset(&r, 0, sizeof(r));
+	r.ch.pdu_type = KVC_TCP_CAPSULE_RESP;
+	memcpy(&r.cqe, cqe, sizeof(r.cqe));
+	send_pdu(c, &r, sizeof(r), NULL, 0, true);
+}
+
+/* The firmware completed a command: its read data, then its response. */
+static void hif_post(void *ctx, uint16_t qid, const void *cqe)
+{
+	struct tassoc *a = ctx;
+	struct emu_tcp_conn *c = qid <= FW_MAX_IOQ ? a->q[qid] : NULL;
+	const struct kvc_cqe *e = cqe;
+	struct tcmd *m;
+	uint32_t off;
+
+	if (!c || c->dead)
+		return;
+	m = slot_of(c, kvc_get_le16(&e->cid));
+	for (off = 0; m && off < m->out_len;) {
+		struct kvc_tcp_data d;
+		uint32_t n = m->out_len - off < C2H_CHUNK ? m->out_len - off : C2H_CHUNK;
+
+		memset(&d, 0, sizeof(d));
+		d.ch.pdu_type = KVC_TCP_C2H_DATA;
+		d.ch.flags = off + n == m->out_len ? KVC_TCP_F_DATA_LAST : 0;
+		kvc_put_le16(&d.cccid, m->cid);
+		kvc_put_le32(&d.datao, off);
+		kvc_put_le32(&d.datal, n);
+		send_pdu(c, &d, sizeof(d), m->out + off, n, true);
+		off += n;
+	}
+	send_rsp(c, cqe);
+	if (m)
+		slot_free(m);
+}
+
+static struct tassoc *assoc_new(struct emu_tcp *t)
+{
+	struct tassoc *a = calloc(1, sizeof(*a));
+	uint32_t size = fw_subsys_bar_size(t->s);
+
+	if (!a)
+		return NULL;
+	a->bar = calloc(1, size);
+	if (!a->bar) {
+		free(a);
+		return NULL;
+	}
+	a->t = t;
+	a->hif = (struct fw_host_if){ .ctx = a,
+				      .bar = a->bar,
+				      .bar_size = size,
+				      .dma_read = hif_no_mem,
+				      .dma_write = hif_no_mem_w,
+				      .capsule_data = hif_capsule,
+				      .xport_read = hif_xread,
+				      .xport_write = hif_xwrite,
+				      .post_cqe = hif_post,
+				      .ioccsz = t->o.ioccsz };
+	return a;
+}
+
+/* ---- receive side ------------------------------------------------------------------ */
+
+static void reply_status(struct emu_tcp_conn *c, uint16_t cid, uint16_t qid, uint16_t st,
+			 uint32_t dw0)
+{
+	struct kvc_cqe cqe;
+
+	kvc_cqe_fill(&cqe, dw0, 0, 0, qid, cid, st, false);
+	send_rsp(c, &cqe);
+}
+
+static void on_connect(struct emu_tcp_conn *c, const struct kvc_sqe *sqe, const uint8_t *data,
+		       uint32_t dlen)
+{
+	struct emu_tcp *t = c->t;
+	const uint8_t *b = kvc_sqe_cbytes(sqe);
+	uint16_t qid = kvc_get_le16(b + 42), sqsize = kvc_get_le16(b + 44), st;
+	uint16_t cid = kvc_sqe_cid(sqe);
+	struct tassoc *a = NULL, *na = NULL;
+	struct fw_ctrl *ctrl = NULL;
+	struct tcmd *slots = NULL;
+	uint32_t dw0 = 0;
+
+	if (sqe->opc == KVC_ADM_FABRICS && b[4] == FW_FCTYPE_CONNECT && qid == 0) {
+		na = assoc_new(t);
+		if (!na) {
+			conn_kill(c, "out of memory");
+			return;
+		}
+	}
+	st = fw_fabric_connect(t->s, na ? &na->hif : NULL, sqe, data, dlen, &ctrl, &dw0);
+	if (!st && qid) {
+		for (a = t->assocs; a && a->ctrl != ctrl; a = a->next)
+			;
+		if (!a || a->dying || a->q[qid]) { /* not a controller we serve */
+			fw_fabric_disconnect(ctrl, qid);
+			st = KVC_ST_GENERIC_DNR(KVC_SC_CMD_SEQ_ERROR);
+		}
+	}
+	if (!st) {
+		slots = calloc((uint32_t)sqsize + 1, sizeof(*slots));
+		if (!slots) {
+			if (qid)
+				fw_fabric_disconnect(ctrl, qid);
+			st = KVC_ST_GENERIC_DNR(KVC_SC_INTERNAL);
+		}
+	}
+	if (st) {
+		if (na) {
+			fw_ctrl_destroy(qid ? NULL : ctrl);
+			free(na->bar);
+			free(na);
+		}
+		emu_log(2, "tcp %s: Connect of queue %u refused (status %#x, DW0 %#x)", c->name,
+			qid, st, dw0);
+		reply_status(c, cid, qid, st, dw0);
+		return;
+	}
+	if (na) {
+		a = na;
+		a->ctrl = ctrl;
+		a->next = t->assocs;
+		t->assocs = a;
+	}
+	free(c->slots);
+	c->slots = slots;
+	c->nslots = (uint32_t)sqsize + 1;
+	c->as = a;
+	c->qid = qid;
+	a->q[qid] = c;
+	emu_log(qid ? 3 : 2, "tcp %s: connected %s queue %u of controller %u (sqsize %u)", c->name,
+		qid ? "I/O" : "admin", qid, fw_ctrl_cntlid(a->ctrl), sqsize);
+	reply_status(c, cid, qid, 0, dw0);
+}
+
+/* Hand the command to the firmware. */
+static void submit(struct emu_tcp_conn *c, struct tcmd *m)
+{
+	int rc = fw_ctrl_submit(c->as->ctrl, c->qid, &m->sqe);
+
+	if (rc == -EAGAIN)
+		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "more commands than the queue holds");
+	else if (rc)
+		conn_kill(c, "its queue is gone (controller reset)");
+}
+
+static void on_capsule(struct emu_tcp_conn *c)
+{
+	const struct kvc_tcp_cmd *pdu = (const void *)c->hbuf;
+	struct kvc_sqe sqe = pdu->sqe;
+	struct kvc_sgl_desc d = kvc_sgl_get(kvc_sqe_cbytes(&sqe) + KVC_SQE_OFF_PRP1);
+	uint8_t psdt = (uint8_t)((sqe.flags & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT);
+	uint16_t cid = kvc_sqe_cid(&sqe);
+	struct tcmd *m = NULL;
+	uint32_t i;
+
+	if (!c->as) {
+		on_connect(c, &sqe, c->pbuf, c->dlen);
+		return;
+	}
+	if (slot_of(c, cid)) {
+		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "command identifier already in use");
+		return;
+	}
+	for (i = 0; i < c->nslots && !m; i++)
+		if (!c->slots[i].used)
+			m = &c->slots[i];
+	if (!m) {
+		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "more commands than the queue holds");
+		return;
+	}
+	m->used = true;
+	m->cid = cid;
+	m->sqe = sqe;
+	if (c->dlen) { /* keep the in-capsule data: the receive buffer is reused */
+		m->in = c->pbuf;
+		m->in_len = c->dlen;
+		m->icd = true;
+		c->pbuf = NULL;
+	}
+	if (psdt == 1 && d.type == KVC_SGL_TRANSPORT_DATA_BLOCK) {
+		m->xlen = d.len;
+		if ((sqe.opc & KVC_DIR_H2D) && d.len && !m->icd && d.len <= c->t->o.max_xfer) {
+			struct kvc_tcp_r2t r;
+
+			m->in = malloc(d.len);
+			if (!m->in) {
+				conn_kill(c, "out of memory for write data");
+				return;
+			}
+			m->need_data = true;
+			memset(&r, 0, sizeof(r));
+			r.ch.pdu_type = KVC_TCP_R2T;
+			kvc_put_le16(&r.cccid, cid);
+			kvc_put_le16(&r.ttag, (uint16_t)(m - c->slots));
+			kvc_put_le32(&r.r2to, 0);
+			kvc_put_le32(&r.r2tl, d.len);
+			send_pdu(c, &r, sizeof(r), NULL, 0, true);
+			return;
+		}
+	}
+	submit(c, m);
+}
+
+static void on_h2c_data(struct emu_tcp_conn *c)
+{
+	const struct kvc_tcp_data *h = (const void *)c->hbuf;
+	uint16_t ttag = kvc_get_le16(&h->ttag), cccid = kvc_get_le16(&h->cccid);
+	uint32_t datao = kvc_get_le32(&h->datao), datal = kvc_get_le32(&h->datal);
+	struct tcmd *m = ttag < c->nslots ? &c->slots[ttag] : NULL;
+
+	if (!m || !m->used || !m->need_data || m->cid != cccid) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 10, "H2CData for an unknown transfer tag");
+		return;
+	}
+	if (datal != c->dlen) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 16, "H2CData DATAL differs from its data");
+		return;
+	}
+	if (datao != m->in_len || datal > m->xlen - m->in_len) {
+		fatal(c, KVC_TCP_FES_DATA_OUT_OF_RANGE, 12, "H2CData outside the requested range");
+		return;
+	}
+	memcpy(m->in + m->in_len, c->pbuf, datal);
+	m->in_len += datal;
+	if (m->in_len < m->xlen) {
+		if (c->ch.flags & KVC_TCP_F_DATA_LAST)
+			fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 1, "H2CData LAST before all the data");
+		return;
+	}
+	m->need_data = false;
+	submit(c, m);
+}
+
+static void on_icreq(struct emu_tcp_conn *c)
+{
+	const struct kvc_tcp_icreq *q = (const void *)c->hbuf;
+	struct kvc_tcp_icresp r;
+
+	if (kvc_get_le16(&q->pfv) != 0) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 8, "ICReq PFV not 0");
+		return;
+	}
+	if (q->hpda != 0) { /* C2HData would need padding: not implemented */
+		fatal(c, KVC_TCP_FES_UNSUPPORTED_PARAM, 10, "ICReq HPDA other than 0");
+		return;
+	}
+	if ((q->dgst & 3) && !c->t->o.allow_digests) {
+		fatal(c, KVC_TCP_FES_UNSUPPORTED_PARAM, 11, "digests asked for but disabled");
+		return;
+	}
+	c->hdgst = q->dgst & 1;
+	c->ddgst = (q->dgst >> 1) & 1;
+	memset(&r, 0, sizeof(r));
+	r.ch.pdu_type = KVC_TCP_ICRESP;
+	r.dgst = q->dgst & 3; /* mirror the request */
+	r.cpda = 0;
+	kvc_put_le32(&r.maxdata, c->t->o.maxh2c);
+	send_pdu(c, &r, sizeof(r), NULL, 0, false);
+	c->ic_done = true;
+}
+
+/* Largest in-capsule data on this connection. */
+static uint32_t icd_limit(const struct emu_tcp_conn *c)
+{
+	uint32_t io = c->t->o.ioccsz * 16 - 64;
+
+	return !c->as || c->qid == 0 ? ADMIN_ICD : io;
+}
+
+/* The common header is in: check it, and how much follows. */
+static void check_ch(struct emu_tcp_conn *c)
+{
+	const struct kvc_tcp_ch *ch = (const void *)c->hbuf;
+	uint32_t plen = kvc_get_le32(&ch->plen), hd, payload, limit;
+	uint8_t want_hlen;
+
+	c->ch = *ch;
+	c->ch.plen = plen;
+	if (!c->ic_done) {
+		if (ch->pdu_type != KVC_TCP_ICREQ) {
+			fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "first PDU is not an ICReq");
+			return;
+		}
+		if (ch->hlen != 128 || plen != 128) {
+			fatal(c, KVC_TCP_FES_INVALID_HEADER, ch->hlen != 128 ? 2 : 4,
+			      "ICReq of the wrong length");
+			return;
+		}
+		c->hneed = 128;
+		c->pneed = 0;
+		return;
+	}
+	switch (ch->pdu_type) {
+	case KVC_TCP_CAPSULE_CMD:
+		want_hlen = sizeof(struct kvc_tcp_cmd);
+		limit = icd_limit(c);
+		break;
+	case KVC_TCP_H2C_DATA:
+		want_hlen = sizeof(struct kvc_tcp_data);
+		limit = c->t->o.maxh2c;
+		break;
+	case KVC_TCP_H2C_TERM:
+		want_hlen = sizeof(struct kvc_tcp_term);
+		limit = TERM_MAX - sizeof(struct kvc_tcp_term);
+		break;
+	case KVC_TCP_ICREQ:
+		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "a second ICReq");
+		return;
+	default:
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 0, "PDU type a host may not send");
+		return;
+	}
+	if (ch->hlen != want_hlen) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 2, "header length");
+		return;
+	}
+	hd = ch->pdu_type != KVC_TCP_H2C_TERM && c->hdgst ? 4 : 0;
+	if (!!(ch->flags & KVC_TCP_F_HDGSTF) != !!hd) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 1, "header digest flag");
+		return;
+	}
+	if (plen < (uint32_t)ch->hlen + hd) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 4, "PDU length below its header");
+		return;
+	}
+	payload = plen - ch->hlen - hd;
+	c->dlen = payload;
+	if (payload && ch->pdu_type != KVC_TCP_H2C_TERM) {
+		bool dd = c->ddgst;
+
+		if (ch->pdo != ch->hlen + hd) {
+			fatal(c, KVC_TCP_FES_INVALID_HEADER, 3, "data offset");
+			return;
+		}
+		if (!!(ch->flags & KVC_TCP_F_DDGSTF) != dd || (dd && payload <= 4)) {
+			fatal(c, KVC_TCP_FES_INVALID_HEADER, 1, "data digest flag");
+			return;
+		}
+		c->dlen = payload - (dd ? 4 : 0);
+	} else if (ch->flags & KVC_TCP_F_DDGSTF) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 1, "data digest flag without data");
+		return;
+	} else if (ch->pdu_type == KVC_TCP_H2C_DATA) {
+		fatal(c, KVC_TCP_FES_INVALID_HEADER, 4, "H2CData without data");
+		return;
+	}
+	if (c->dlen > limit) {
+		fatal(c, KVC_TCP_FES_DATA_LIMIT, 4, "PDU data above the limit");
+		return;
+	}
+	c->hneed = ch->hlen + hd;
+	c->pneed = payload;
+}
+
+static void on_pdu(struct emu_tcp_conn *c)
+{
+	if (!c->ic_done) {
+		on_icreq(c);
+		return;
+	}
+	switch (c->ch.pdu_type) {
+	case KVC_TCP_CAPSULE_CMD:
+		on_capsule(c);
+		break;
+	case KVC_TCP_H2C_DATA:
+		on_h2c_data(c);
+		break;
+	default: /* H2CTermReq */
+		conn_kill(c, "the host terminated the connection (H2CTermReq)");
+		break;
+	}
+}
+
+/* Header complete: verify its digest; then the payload or the PDU. */
+static void header_done(struct emu_tcp_conn *c)
+{
+	uint32_t hl = c->ch.hlen;
+
+	if (c->ic_done && c->hneed > hl &&
+	    fw_crc32c(0, c->hbuf, hl) != kvc_get_le32(c->hbuf + hl)) {
+		fatal(c, KVC_TCP_FES_HDGST_ERROR, 0, "header digest mismatch");
+		return;
+	}
+	if (!c->pneed) {
+		on_pdu(c);
+		return;
+	}
+	free(c->pbuf);
+	c->pbuf = malloc(c->pneed);
+	if (!c->pbuf) {
+		conn_kill(c, "out of memory for a PDU");
+		return;
+	}
+	c->pgot = 0;
+	c->phase = RX_DATA;
+}
+
+static void payload_done(struct emu_tcp_conn *c)
+{
+	if (c->pneed > c->dlen &&
+	    fw_crc32c(0, c->pbuf, c->dlen) != kvc_get_le32(c->pbuf + c->dlen)) {
+		/* The spec lets a data digest error fail just the command; a
+		 * fatal error is simpler and allowed. */
+		fatal(c, KVC_TCP_FES_HDGST_ERROR, 0, "data digest mismatch");
+		return;
+	}
+	on_pdu(c);
+}
+
+static void rx_reset(struct emu_tcp_conn *c)
+{
+	c->phase = RX_CH;
+	c->hgot = 0;
+	c->hneed = sizeof(struct kvc_tcp_ch);
+}
+
+static int rx(struct emu_tcp_conn *c, const uint8_t *p, size_t n)
+{
+	while (n && !c->dead) {
+		size_t k;
+
+		if (c->phase == RX_DATA) {
+			k = c->pneed - c->pgot < n ? c->pneed - c->pgot : n;
+			memcpy(c->pbuf + c->pgot, p, k);
+			c->pgot += (uint32_t)k;
+			p += k;
+			n -= k;
+			if (c->pgot == c->pneed) {
+				rx_reset(c);
+				payload_done(c);
+			}
+			continue;
+		}
+		k = c->hneed - c->hgot < n ? c->hneed - c->hgot : n;
+		memcpy(c->hbuf + c->hgot, p, k);
+		c->hgot += (uint32_t)k;
+		p += k;
+		n -= k;
+		if (c->hgot < c->hneed)
+			continue;
+		if (c->phase == RX_CH) { /* the common header: now the whole header */
+			check_ch(c);
+			c->phase = RX_HDR;
+			continue;
+		}
+		header_done(c); /* the payload follows, or the PDU was handled */
+		if (c->phase != RX_DATA)
+			rx_reset(c);
+	}
+	return c->dead ? -EPIPE : 0;
+}
+
+int emu_tcp_feed(struct emu_tcp *t, struct emu_tcp_conn *c, const void *buf, size_t len)
+{
+	if (c->dead)
+		return -EPIPE;
+	fw_subsys_fabric_bytes(t->s, len, 0);
+	return rx(c, buf, len);
+}
+
+struct emu_tcp_conn *emu_tcp_fake_conn(struct emu_tcp *t)
+{
+	struct emu_tcp_conn *c = conn_new(t, -1);
+
+	if (c) {
+		c->fake = true;
+		snprintf(c->name, sizeof(c->name), "fake");
+	}
+	return c;
+}
+
+/* ---- sockets ------------------------------------------------------------------------- */
+
+static void conn_read(struct emu_tcp_conn *c)
+{
+	static uint8_t buf[RX_CHUNK];
+	int i;
+
+	for (i = 0; i < RX_PER_EVENT && !c->dead; i++) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == 0) {
+			conn_kill(c, "the host closed the connection");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_kill(c, "receive failed");
+			return;
+		}
+		emu_tcp_feed(c->t, c, buf, (size_t)n);
+		if (c->olen - c->ooff > OUT_HIGH)
+			break; /* the host is not reading: stop taking its commands */
+	}
+}
+
+static void accept_conns(struct emu_tcp *t)
+{
+	for (;;) {
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		int fd = accept4(t->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC),
+		    one = 1;
+		struct emu_tcp_conn *c;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+
+		if (fd < 0)
+			return;
+		if (t->nconns >= MAX_CONNS || !(c = conn_new(t, fd))) {
+			emu_log(1, "tcp: connection refused (%u connections)", t->nconns);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		snprintf(c->name, sizeof(c->name), "%s:%u", inet_ntoa(sa.sin_addr),
+			 ntohs(sa.sin_port));
+		ev.data.ptr = c;
+		c->ev = ev.events;
+		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev))
+			conn_kill(c, "epoll");
+		emu_log(3, "tcp %s: accepted", c->name);
+	}
+}
+
+void emu_tcp_events(struct emu_tcp *t)
+{
+	struct epoll_event ev[32];
+	int n = epoll_wait(t->epfd, ev, 32, 0), i;
+
+	for (i = 0; i < n; i++) {
+		struct emu_tcp_conn *c = ev[i].data.ptr;
+
+		if (ev[i].data.ptr == &t->lfd) {
+			accept_conns(t);
+			continue;
+		}
+		if (c->dead)
+			continue;
+		if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			conn_read(c);
+		if (!c->dead)
+			flush_out(c);
+	}
+	reap(t, false);
+}
+
+int emu_tcp_poll(struct emu_tcp *t, bool *busy)
+{
+	struct tassoc *a;
+	struct emu_tcp_conn *c;
+	uint64_t now = now_ns();
+	int work = 0;
+
+	for (a = t->assocs; a; a = a->next) {
+		if (a->dying)
+			continue;
+		if (fw_ctrl_expired(a->ctrl)) {
+			emu_log(1, "tcp: controller %u: Keep Alive timeout, tearing it down",
+				fw_ctrl_cntlid(a->ctrl));
+			assoc_kill(a);
+			work++;
+			continue;
+		}
+		work += fw_ctrl_poll(a->ctrl);
+		if (fw_ctrl_busy(a->ctrl))
+			*busy = true;
+	}
+	for (c = t->conns; c; c = c->next)
+		if (!c->dead && c->olen > c->ooff)
+			work += flush_out(c);
+	if (now - t->last_sweep > 100000000ull) {
+		t->last_sweep = now;
+		for (c = t->conns; c; c = c->next)
+			if (!c->dead && !c->as && c->fd >= 0 &&
+			    now - c->born > (uint64_t)t->o.ic_ms * 1000000)
+				conn_kill(c, "not connected in time");
+	}
+	reap(t, false);
+	return work;
+}
+
+struct emu_tcp *emu_tcp_create(struct fw_subsys *s, const struct emu_tcp_opts *o)
+{
+	struct emu_tcp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->s = s;
+	t->o = *o;
+	if (t->o.ioccsz < 4)
+		t->o.ioccsz = 4;
+	if (t->o.maxh2c < 4096)
+		t->o.maxh2c = 4096;
+	t->o.maxh2c &= ~3u;
+	t->lfd = t->epfd = -1;
+	return t;
+}
+
+int emu_tcp_listen(struct emu_tcp *t, const char *addrport)
+{
+	char host[64] = "127.0.0.1";
+	const char *colon = strrchr(addrport, ':');
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct epoll_event ev = { .events = EPOLLIN };
+	socklen_t sl = sizeof(sa);
+	unsigned long port;
+	char *end;
+	int one = 1;
+
+	if (colon) {
+		if ((size_t)(colon - addrport) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, addrport, (size_t)(colon - addrport));
+		host[colon - addrport] = 0;
+		addrport = colon + 1;
+	}
+	port = strtoul(addrport, &end, 10);
+	if (!*addrport || *end || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -EINVAL;
+	sa.sin_port = htons((uint16_t)port);
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->epfd < 0 || t->lfd < 0)
+		return -errno;
+	setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(t->lfd, 64))
+		return -errno;
+	getsockname(t->lfd, (struct sockaddr *)&sa, &sl);
+	t->port = ntohs(sa.sin_port);
+	ev.data.ptr = &t->lfd;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->lfd, &ev))
+		return -errno;
+	return t->epfd;
+}
+
+uint16_t emu_tcp_port(const struct emu_tcp *t)
+{
+	return t->port;
+}
+
+void emu_tcp_destroy(struct emu_tcp *t)
+{
+	struct emu_tcp_conn *c;
+
+	if (!t)
+		return;
+	for (struct tassoc *a = t->assocs; a; a = a->next)
+		assoc_kill(a);
+	for (c = t->conns; c; c = c->next)
+		conn_kill(c, NULL);
+	reap(t, true);
+	if (t->lfd >= 0)
+		close(t->lfd);
+	if (t->epfd >= 0)
+		close(t->epfd);
+	free(t);
+}
