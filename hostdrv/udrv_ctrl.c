@@ -217,7 +217,8 @@ static int identify(struct nvkv_dev *d)
 	in->pcie_rcb = d->link.rcb;
 	in->dma_page = v->dma_page;
 	in->realtime = v->timing;
-	in->byteexpress = v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS;
+	/* ByteExpress needs the device to read SQ slots: a fabric carries capsules only. */
+	in->byteexpress = (v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS) && !d->t->fabric;
 	/* Our Data Blocks have any length and alignment: 01b only. */
 	in->sgl = (kvc_get_le32(&ic->sgls) & 3) == KVC_SGLS_SUPPORTED;
 	rc = admin_cmd(d, KVC_ADM_IDENTIFY, 1, KVC_CNS_CSI_NS, (uint32_t)KVC_CSI_KV << 24, 0, buf,
@@ -230,8 +231,8 @@ static int identify(struct nvkv_dev *d)
 	in->max_keys = kvc_get_le32(&ns->kvf[0].kvmnk);
 	in->capacity = kvc_get_le64(&ns->nsze);
 	in->utilization = kvc_get_le64(&ns->nuse);
-	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, false);
-	in->bandslim_xfer = kvc_bs_xfer_cap(false);
+	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, d->t->fabric);
+	in->bandslim_xfer = kvc_bs_xfer_cap(d->t->fabric);
 	snprintf(in->backend, sizeof(in->backend), "%s", d->t->ops->name);
 	return 0;
 }
