@@ -422,7 +422,7 @@ static void snoop_identify(struct nvkv_tcp *t, const struct tcp_cmd *c)
 
 static void sq_process(struct nvkv_tcp *t, struct tcp_q *q);
 
-/* The command later SQEs waited for has its data sent or has completed. */
+/* The command later SQEs waited for has its data sent, or has completed. */
 static void release_hold(struct nvkv_tcp *t, struct tcp_q *q, uint16_t cid)
 {
 	pthread_mutex_lock(&q->c.tx);
@@ -466,6 +466,7 @@ static int send_h2c(struct nvkv_tcp *t, struct tcp_q *q, const struct tcp_r2t_in
 		rc = tx_flush(t, c);
 	c->txlen = 0;
 	pthread_mutex_unlock(&c->tx);
+	/* The target submits a command once its data is in, in order. */
 	if (!rc && end == cmd->len)
 		release_hold(t, q, r->cccid);
 	return rc;
@@ -503,9 +504,10 @@ static int handle_pdu(struct nvkv_tcp *t, struct tcp_q *q, uint8_t *p, uint32_t 
 		if (!q->qid && !kvc_cqe_status(cqe))
 			snoop_identify(t, cmd);
 		cmd->busy = false;
+		/* Before the completion is visible: then the cid may be reused. */
+		release_hold(t, q, cid);
 		post_cqe(t, q, cid, kvc_cqe_dw0(cqe), kvc_get_le32(&cqe->dw1),
 			 kvc_cqe_status(cqe));
-		release_hold(t, q, cid);
 		return 0;
 	}
 	case KVC_TCP_C2H_DATA:
@@ -899,9 +901,10 @@ static uint16_t submit_one(struct nvkv_tcp *t, struct tcp_q *q, uint32_t slot)
 
 /*
  * Send the SQEs up to the last doorbell (tx lock held).  A BandSlim head
- * whose pages go by R2T holds back the SQEs after it: the target hands a
- * command to the firmware only once its data is in, and the transfers of the
- * sequence must not overtake their head.
+ * whose pages go by R2T holds back the SQEs after it until its data is sent
+ * (or it completes): the target hands a command to the firmware only once
+ * its data is in, and the transfers of the sequence must not overtake their
+ * head.
  */
 static void sq_process(struct nvkv_tcp *t, struct tcp_q *q)
 {
