@@ -74,7 +74,8 @@ struct tcp_q {
 	uint32_t cq_tail;
 	bool phase;
 	pthread_mutex_t cq_lock;
-	struct tcp_cmd *cmds; /* [cid], cid < sq_size */
+	pthread_mutex_t cmd_lock; /* cmds[]: set by the submitter, used by the receiver */
+	struct tcp_cmd *cmds;	  /* [cid], cid < sq_size */
 	uint32_t *slot_len;   /* data length of a PRP command per SQ slot (udrv's hint) */
 	struct tcp_conn c;
 };
@@ -122,6 +123,11 @@ static struct nvkv_tcp *tcp_of(struct nvkv_transport *t)
 	return (struct nvkv_tcp *)t;
 }
 
+static int dead_of(struct nvkv_tcp *t)
+{
+	return __atomic_load_n(&t->dead, __ATOMIC_ACQUIRE);
+}
+
 static uint64_t now_ms(void)
 {
 	return nvkv_now_ns() / 1000000u;
@@ -131,8 +137,10 @@ static void set_dead(struct nvkv_tcp *t, int err)
 {
 	uint64_t one = 1;
 
-	if (!__atomic_load_n(&t->dead, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&t->dead, err, __ATOMIC_RELEASE);
+	int zero = 0;
+
+	__atomic_compare_exchange_n(&t->dead, &zero, err, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
 	if (write(t->irq_fd, &one, sizeof(one)) < 0) {
 		/* saturated: waiters wake anyway */
 	}
@@ -394,7 +402,8 @@ static void post_cqe(struct nvkv_tcp *t, struct tcp_q *q, uint16_t cid, uint32_t
 
 	pthread_mutex_lock(&q->cq_lock);
 	slot = (struct kvc_cqe *)(t->t.mem + q->cq_addr) + q->cq_tail;
-	kvc_cqe_fill(&c, dw0, dw1, (uint16_t)q->sq_head, q->qid, cid, status, q->phase);
+	kvc_cqe_fill(&c, dw0, dw1, (uint16_t)__atomic_load_n(&q->sq_head, __ATOMIC_RELAXED),
+		     q->qid, cid, status, q->phase);
 	memcpy(slot, &c, 14);
 	__atomic_store_n(&slot->status, c.status, __ATOMIC_RELEASE);
 	if (++q->cq_tail == q->cq_size) {
@@ -417,7 +426,8 @@ static void snoop_identify(struct nvkv_tcp *t, const struct tcp_cmd *c)
 	if (c->opc != KVC_ADM_IDENTIFY || (c->cdw10 & 0xff) != KVC_CNS_CTRL || c->len < 1796 ||
 	    hcopy(t, c, 1792, b, 4, false))
 		return;
-	t->io_incapsule = kvc_get_le32(b) >= 4 ? kvc_get_le32(b) * 16 - 64 : 0;
+	__atomic_store_n(&t->io_incapsule, kvc_get_le32(b) >= 4 ? kvc_get_le32(b) * 16 - 64 : 0,
+			 __ATOMIC_RELAXED);
 }
 
 static void sq_process(struct nvkv_tcp *t, struct tcp_q *q);
@@ -498,12 +508,16 @@ static int handle_pdu(struct nvkv_tcp *t, struct tcp_q *q, uint8_t *p, uint32_t 
 			pthread_mutex_unlock(&t->sync_mu);
 			return 0;
 		}
-		if (cid >= q->sq_size || !q->cmds[cid].busy)
+		pthread_mutex_lock(&q->cmd_lock);
+		if (cid >= q->sq_size || !q->cmds[cid].busy) {
+			pthread_mutex_unlock(&q->cmd_lock);
 			return -EPROTO;
+		}
 		cmd = &q->cmds[cid];
 		if (!q->qid && !kvc_cqe_status(cqe))
 			snoop_identify(t, cmd);
 		cmd->busy = false;
+		pthread_mutex_unlock(&q->cmd_lock);
 		/* Before the completion is visible: then the cid may be reused. */
 		release_hold(t, q, cid);
 		post_cqe(t, q, cid, kvc_cqe_dw0(cqe), kvc_get_le32(&cqe->dw1),
@@ -511,16 +525,18 @@ static int handle_pdu(struct nvkv_tcp *t, struct tcp_q *q, uint8_t *p, uint32_t 
 		return 0;
 	}
 	case KVC_TCP_C2H_DATA:
-		if (v.cccid >= q->sq_size || !q->cmds[v.cccid].busy ||
-		    q->cmds[v.cccid].dir != KVC_DIR_D2H)
+		pthread_mutex_lock(&q->cmd_lock);
+		cmd = v.cccid < q->sq_size ? &q->cmds[v.cccid] : NULL;
+		if (!cmd || !cmd->busy || cmd->dir != KVC_DIR_D2H ||
+		    hcopy(t, cmd, v.offset, (uint8_t *)v.data, v.dlen, true)) {
+			pthread_mutex_unlock(&q->cmd_lock);
 			return -EPROTO;
-		cmd = &q->cmds[v.cccid];
-		if (hcopy(t, cmd, v.offset, (uint8_t *)v.data, v.dlen, true))
-			return -EPROTO;
-		if (v.success) {
-			cmd->busy = false;
-			post_cqe(t, q, v.cccid, 0, 0, 0);
 		}
+		if (v.success)
+			cmd->busy = false;
+		pthread_mutex_unlock(&q->cmd_lock);
+		if (v.success)
+			post_cqe(t, q, v.cccid, 0, 0, 0);
 		return 0;
 	case KVC_TCP_R2T:
 		return send_h2c(t, q, &v.r2t);
@@ -624,7 +640,7 @@ static void *rx_main(void *arg)
 			}
 		}
 		if (t->kato_ms && __atomic_load_n(&t->enabled, __ATOMIC_ACQUIRE) &&
-		    now_ms() - t->last_ka >= t->kato_ms / 4 && !t->dead) {
+		    now_ms() - t->last_ka >= t->kato_ms / 4 && !dead_of(t)) {
 			t->last_ka = now_ms();
 			keep_alive(t);
 		}
@@ -643,8 +659,8 @@ static int sync_cmd(struct nvkv_tcp *t, struct tcp_q *q, struct kvc_sqe *sqe, co
 	uint8_t *d;
 	int rc;
 
-	if (t->dead)
-		return t->dead;
+	if (dead_of(t))
+		return dead_of(t);
 	if (!t->rx_running || q->qid) {
 		/* A connection the receiver does not read yet: read the answer here. */
 		uint8_t buf[64];
@@ -693,12 +709,12 @@ static int sync_cmd(struct nvkv_tcp *t, struct tcp_q *q, struct kvc_sqe *sqe, co
 			ts.tv_nsec -= 1000000000;
 		}
 		pthread_mutex_lock(&t->sync_mu);
-		while (!t->sync_done && !rc && !t->dead)
+		while (!t->sync_done && !rc && !dead_of(t))
 			rc = -pthread_cond_timedwait(&t->sync_cv, &t->sync_mu, &ts);
 		if (t->sync_done)
 			memcpy(out, &t->sync_cqe, sizeof(*out));
 		else if (!rc)
-			rc = t->dead;
+			rc = dead_of(t);
 		t->sync_cid = 0;
 		pthread_mutex_unlock(&t->sync_mu);
 	}
@@ -781,6 +797,7 @@ static struct tcp_q *q_new(uint16_t qid, uint32_t size)
 	q->cmds = calloc(size, sizeof(*q->cmds));
 	q->slot_len = calloc(size, sizeof(*q->slot_len));
 	pthread_mutex_init(&q->cq_lock, NULL);
+	pthread_mutex_init(&q->cmd_lock, NULL);
 	if (!q->cmds || !q->slot_len) {
 		free(q->cmds);
 		free(q->slot_len);
@@ -796,6 +813,7 @@ static void q_free(struct tcp_q *q)
 		return;
 	conn_close(&q->c);
 	pthread_mutex_destroy(&q->cq_lock);
+	pthread_mutex_destroy(&q->cmd_lock);
 	free(q->cmds);
 	free(q->slot_len);
 	free(q);
@@ -860,42 +878,46 @@ static uint16_t submit_one(struct nvkv_tcp *t, struct tcp_q *q, uint32_t slot)
 {
 	struct kvc_sqe s = ((struct kvc_sqe *)(t->t.mem + q->sq_addr))[slot];
 	uint16_t cid = kvc_sqe_cid(&s);
-	uint32_t limit = q->qid ? t->io_incapsule : 8192;
-	struct tcp_cmd *c;
+	uint32_t limit = q->qid ? __atomic_load_n(&t->io_incapsule, __ATOMIC_RELAXED) : 8192;
+	struct tcp_cmd c = { .opc = s.opc, .cdw10 = kvc_sqe_dw(&s, 10), .dir = kvc_opc_dir(s.opc) };
+	bool busy;
 	uint8_t *d;
 	int rc;
 
-	if (cid >= q->sq_size || q->cmds[cid].busy)
-		return KVC_STATUS(0, 0x03); /* Command ID Conflict */
-	c = &q->cmds[cid];
-	memset(c, 0, sizeof(*c));
-	c->opc = s.opc;
-	c->cdw10 = kvc_sqe_dw(&s, 10);
-	c->dir = kvc_opc_dir(s.opc);
-	rc = tcp_map_dptr(&s, q->slot_len[slot], &c->sgl, &c->addr, &c->prp2, &c->len);
+	rc = tcp_map_dptr(&s, q->slot_len[slot], &c.sgl, &c.addr, &c.prp2, &c.len);
 	q->slot_len[slot] = 0;
+	if (cid >= q->sq_size)
+		return KVC_STATUS(0, 0x03); /* Command ID Conflict */
+	pthread_mutex_lock(&q->cmd_lock);
+	busy = q->cmds[cid].busy;
+	pthread_mutex_unlock(&q->cmd_lock);
+	if (busy)
+		return KVC_STATUS(0, 0x03);
 	if (rc)
 		return (uint16_t)rc;
-	if (c->len && c->dir == KVC_DIR_BIDI)
+	if (c.len && c.dir == KVC_DIR_BIDI)
 		return KVC_STATUS(0, 0x02);
-	if (!c->len)
-		c->dir = KVC_DIR_NONE;
-	if (c->dir == KVC_DIR_H2D && c->len <= limit) {
-		tcp_set_dptr(&s, KVC_SGL_DATA_BLOCK, KVC_SGL_SUB_OFFSET, c->len);
-		d = put_capsule(&q->c, &s, c->len);
+	if (!c.len)
+		c.dir = KVC_DIR_NONE;
+	if (c.dir == KVC_DIR_H2D && c.len <= limit) {
+		tcp_set_dptr(&s, KVC_SGL_DATA_BLOCK, KVC_SGL_SUB_OFFSET, c.len);
+		d = put_capsule(&q->c, &s, c.len);
 		if (!d)
 			return KVC_STATUS(0, 0x06);
-		if (hcopy(t, c, 0, d, c->len, false)) {
-			q->c.txlen -= tcp_capsule_len(q->c.hd, q->c.dd, c->len);
+		if (hcopy(t, &c, 0, d, c.len, false)) {
+			q->c.txlen -= tcp_capsule_len(q->c.hd, q->c.dd, c.len);
 			return KVC_STATUS(0, 0x04); /* Data Transfer Error */
 		}
-		seal_capsule(&q->c, d, c->len);
+		seal_capsule(&q->c, d, c.len);
 	} else {
-		tcp_set_dptr(&s, KVC_SGL_TRANSPORT_DATA_BLOCK, KVC_SGL_SUB_TRANSPORT, c->len);
+		tcp_set_dptr(&s, KVC_SGL_TRANSPORT_DATA_BLOCK, KVC_SGL_SUB_TRANSPORT, c.len);
 		if (!put_capsule(&q->c, &s, 0))
 			return KVC_STATUS(0, 0x06);
 	}
-	c->busy = true;
+	c.busy = true;
+	pthread_mutex_lock(&q->cmd_lock);
+	q->cmds[cid] = c;
+	pthread_mutex_unlock(&q->cmd_lock);
 	return 0;
 }
 
@@ -915,7 +937,7 @@ static void sq_process(struct nvkv_tcp *t, struct tcp_q *q)
 		const struct kvc_sqe *s = (struct kvc_sqe *)(t->t.mem + q->sq_addr) + slot;
 		uint16_t cid = kvc_sqe_cid(s), st;
 
-		q->sq_head = (q->sq_head + 1) % q->sq_size;
+		__atomic_store_n(&q->sq_head, (q->sq_head + 1) % q->sq_size, __ATOMIC_RELAXED);
 		if (!q->qid && (s->opc == KVC_ADM_CREATE_CQ || s->opc == KVC_ADM_CREATE_SQ ||
 				s->opc == KVC_ADM_DELETE_CQ || s->opc == KVC_ADM_DELETE_SQ)) {
 			struct kvc_sqe copy = *s;
@@ -931,7 +953,7 @@ static void sq_process(struct nvkv_tcp *t, struct tcp_q *q)
 		if (st) {
 			post_cqe(t, q, cid, 0, 0, st);
 		} else if (s->opc == KVC_BS_STORE_PRP && q->cmds[cid].dir == KVC_DIR_H2D &&
-			   q->cmds[cid].len > t->io_incapsule) {
+			   q->cmds[cid].len > __atomic_load_n(&t->io_incapsule, __ATOMIC_RELAXED)) {
 			q->hold = true;
 			q->hold_cid = cid;
 		}
@@ -992,7 +1014,7 @@ static void tcp_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
 
 		q = idx / 2 <= NVKV_MAX_QID ? __atomic_load_n(&t->q[idx / 2], __ATOMIC_ACQUIRE)
 					    : NULL;
-		if (q && !(idx & 1) && (q->qid || t->enabled) && !t->dead)
+		if (q && !(idx & 1) && (q->qid || t->enabled) && !dead_of(t))
 			sq_doorbell(t, q, v);
 		return;
 	}
@@ -1018,7 +1040,6 @@ static void tcp_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
 			return;
 		}
 		__atomic_store_n(&t->enabled, (v & KVC_CC_EN) != 0, __ATOMIC_RELEASE);
-		t->last_ka = now_ms();
 		return;
 	case KVC_REG_AQA:
 		t->aqa = v;
@@ -1064,7 +1085,7 @@ static void tcp_irq_sleep(struct nvkv_transport *tp, int timeout_ms)
 	struct pollfd p = { .fd = t->irq_fd, .events = POLLIN };
 	uint64_t v;
 
-	if (poll(&p, 1, timeout_ms) > 0 && !t->dead && read(t->irq_fd, &v, sizeof(v)) < 0) {
+	if (poll(&p, 1, timeout_ms) > 0 && !dead_of(t) && read(t->irq_fd, &v, sizeof(v)) < 0) {
 		/* another waiter took it */
 	}
 }
