@@ -76,7 +76,7 @@ struct tcp_q {
 	pthread_mutex_t cq_lock;
 	pthread_mutex_t cmd_lock; /* cmds[]: set by the submitter, used by the receiver */
 	struct tcp_cmd *cmds;	  /* [cid], cid < sq_size */
-	uint32_t *slot_len;   /* data length of a PRP command per SQ slot (udrv's hint) */
+	uint32_t *slot_len;	  /* data length of a PRP command per SQ slot (udrv's hint) */
 	struct tcp_conn c;
 };
 
@@ -394,16 +394,16 @@ static int hcopy(struct nvkv_tcp *t, const struct tcp_cmd *c, uint32_t off, uint
 
 /* ---- the local completion queue ---------------------------------------------------------- */
 
-static void post_cqe(struct nvkv_tcp *t, struct tcp_q *q, uint16_t cid, uint32_t dw0,
-		     uint32_t dw1, uint16_t status)
+static void post_cqe(struct nvkv_tcp *t, struct tcp_q *q, uint16_t cid, uint32_t dw0, uint32_t dw1,
+		     uint16_t status)
 {
 	struct kvc_cqe *slot, c;
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&q->cq_lock);
 	slot = (struct kvc_cqe *)(t->t.mem + q->cq_addr) + q->cq_tail;
-	kvc_cqe_fill(&c, dw0, dw1, (uint16_t)__atomic_load_n(&q->sq_head, __ATOMIC_RELAXED),
-		     q->qid, cid, status, q->phase);
+	kvc_cqe_fill(&c, dw0, dw1, (uint16_t)__atomic_load_n(&q->sq_head, __ATOMIC_RELAXED), q->qid,
+		     cid, status, q->phase);
 	memcpy(slot, &c, 14);
 	__atomic_store_n(&slot->status, c.status, __ATOMIC_RELEASE);
 	if (++q->cq_tail == q->cq_size) {
@@ -520,8 +520,7 @@ static int handle_pdu(struct nvkv_tcp *t, struct tcp_q *q, uint8_t *p, uint32_t 
 		pthread_mutex_unlock(&q->cmd_lock);
 		/* Before the completion is visible: then the cid may be reused. */
 		release_hold(t, q, cid);
-		post_cqe(t, q, cid, kvc_cqe_dw0(cqe), kvc_get_le32(&cqe->dw1),
-			 kvc_cqe_status(cqe));
+		post_cqe(t, q, cid, kvc_cqe_dw0(cqe), kvc_get_le32(&cqe->dw1), kvc_cqe_status(cqe));
 		return 0;
 	}
 	case KVC_TCP_C2H_DATA:
@@ -1121,7 +1120,8 @@ static void tcp_close(struct nvkv_transport *tp)
 static void tcp_note_len(struct nvkv_transport *tp, uint16_t qid, uint32_t slot, uint32_t len)
 {
 	struct nvkv_tcp *t = tcp_of(tp);
-	struct tcp_q *q = qid <= NVKV_MAX_QID ? __atomic_load_n(&t->q[qid], __ATOMIC_ACQUIRE) : NULL;
+	struct tcp_q *q =
+		qid <= NVKV_MAX_QID ? __atomic_load_n(&t->q[qid], __ATOMIC_ACQUIRE) : NULL;
 
 	if (q && slot < q->sq_size)
 		q->slot_len[slot] = len;

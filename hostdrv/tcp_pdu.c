@@ -73,7 +73,8 @@ int tcp_parse_icresp(const uint8_t *p, uint32_t plen, bool *hd, bool *dd, uint32
 
 void tcp_put_capsule_hdr(uint8_t *p, const struct kvc_sqe *sqe, bool hd, bool dd, uint32_t dlen)
 {
-	uint8_t flags = (uint8_t)((hd ? KVC_TCP_F_HDGSTF : 0) | (dlen && dd ? KVC_TCP_F_DDGSTF : 0));
+	uint8_t flags =
+		(uint8_t)((hd ? KVC_TCP_F_HDGSTF : 0) | (dlen && dd ? KVC_TCP_F_DDGSTF : 0));
 
 	put_ch(p, KVC_TCP_CAPSULE_CMD, flags, 72, dlen ? (uint8_t)tcp_capsule_hdr_len(hd) : 0,
 	       (uint32_t)tcp_capsule_len(hd, dd, dlen));
@@ -154,12 +155,12 @@ void tcp_set_dptr(struct kvc_sqe *s, uint8_t type, uint8_t sub, uint32_t len)
 	struct kvc_sgl_desc d = { .addr = 0, .len = len, .type = type, .subtype = sub };
 
 	s->flags = (uint8_t)((s->flags & ~KVC_SQE_PSDT_MASK) | KVC_PSDT_SGL_MBUF
-								   << KVC_SQE_PSDT_SHIFT);
+								       << KVC_SQE_PSDT_SHIFT);
 	kvc_sgl_put(kvc_sqe_bytes(s) + KVC_SQE_OFF_PRP1, &d);
 }
 
-int tcp_map_dptr(const struct kvc_sqe *s, uint32_t hint, bool *sgl, uint64_t *addr,
-		 uint64_t *prp2, uint32_t *len)
+int tcp_map_dptr(const struct kvc_sqe *s, uint32_t hint, bool *sgl, uint64_t *addr, uint64_t *prp2,
+		 uint32_t *len)
 {
 	uint8_t psdt = (uint8_t)((s->flags & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT);
 
@@ -263,8 +264,8 @@ int tcp_parse_spec(const char *spec, struct tcp_spec *o)
 	memcpy(o->host, p, n);
 	p = e + 1;
 	n = strspn(p, "0123456789");
-	if (!n || n >= sizeof(o->port) || (p[n] && p[n] != '/' && p[n] != '?') ||
-	    atoi(p) < 1 || atoi(p) > 65535)
+	if (!n || n >= sizeof(o->port) || (p[n] && p[n] != '/' && p[n] != '?') || atoi(p) < 1 ||
+	    atoi(p) > 65535)
 		return -EINVAL;
 	memcpy(o->port, p, n);
 	p += n;

@@ -80,8 +80,8 @@ void tcp_set_dptr(struct kvc_sqe *s, uint8_t type, uint8_t sub, uint32_t len);
  * contiguous buffer, PRPs give PRP1/PRP2 with @hint bytes (PRP1 0: none).
  * Returns 0 or an NVMe status.
  */
-int tcp_map_dptr(const struct kvc_sqe *s, uint32_t hint, bool *sgl, uint64_t *addr,
-		 uint64_t *prp2, uint32_t *len);
+int tcp_map_dptr(const struct kvc_sqe *s, uint32_t hint, bool *sgl, uint64_t *addr, uint64_t *prp2,
+		 uint32_t *len);
 
 /* Fabrics commands (NVMe over Fabrics 1.1, 3.3-3.5). */
 void tcp_connect_sqe(struct kvc_sqe *s, uint16_t qid, uint16_t sqsize, uint32_t kato_ms);

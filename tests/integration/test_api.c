@@ -259,9 +259,9 @@ END_TEST
 START_TEST(methods_and_sizes)
 {
 	static const uint32_t sizes[] = { 1, 64, 127, 128, 4096, 4097, 70000, 300000 };
-	static const enum nvkv_xfer ms[] = { NVKV_XFER_PRP, NVKV_XFER_BANDSLIM, NVKV_XFER_SGL,
-					     NVKV_XFER_ADAPTIVE, NVKV_XFER_ADAPTIVE_COST,
-					     NVKV_XFER_BYTEEXPRESS };
+	static const enum nvkv_xfer ms[] = { NVKV_XFER_PRP,	      NVKV_XFER_BANDSLIM,
+					     NVKV_XFER_SGL,	      NVKV_XFER_ADAPTIVE,
+					     NVKV_XFER_ADAPTIVE_COST, NVKV_XFER_BYTEEXPRESS };
 	uint8_t *v = malloc(300000), *r = malloc(300000);
 	struct tdev td;
 	struct nvkv_dev *d;

@@ -91,8 +91,9 @@ END_TEST
 START_TEST(h2c_header)
 {
 	uint8_t p[28];
-	static const uint8_t want[24] = { 0x06, 0x04, 0x18, 0x18, 0x18, 0x10, 0, 0, 0x07, 0x00,
-					  0x09, 0x00, 0x00, 0x10, 0, 0, 0x00, 0x10, 0, 0 };
+	static const uint8_t want[24] = { 0x06, 0x04, 0x18, 0x18, 0x18, 0x10, 0,
+					  0,	0x07, 0x00, 0x09, 0x00, 0x00, 0x10,
+					  0,	0,    0x00, 0x10, 0,	0 };
 
 	tcp_put_h2c_hdr(p, false, false, 7, 9, 4096, 4096, true);
 	ck_assert_mem_eq(p, want, 24);
@@ -107,10 +108,10 @@ END_TEST
 START_TEST(parse_response_r2t_data)
 {
 	uint8_t rsp[28] = { 0x05, 0x00, 0x18, 0x00, 0x18, 0, 0, 0, 0x78, 0x56, 0x34, 0x12 };
-	uint8_t r2t[24] = { 0x09, 0x00, 0x18, 0x00, 0x18, 0, 0, 0,    0x05, 0x00,
+	uint8_t r2t[24] = { 0x09, 0x00, 0x18, 0x00, 0x18, 0, 0,	   0,	 0x05, 0x00,
 			    0x01, 0x00, 0x00, 0x00, 0,	  0, 0x00, 0x00, 0x01, 0x00 };
 	uint8_t dat[24 + 5 + 4] = { 0x07, 0x0c, 0x18, 0x18, 24 + 5, 0, 0, 0, 0x03, 0,
-				    0,	  0,	0x10, 0,    0,	    0, 5, 0, 0, 0 };
+				    0,	  0,	0x10, 0,    0,	    0, 5, 0, 0,	   0 };
 	struct tcp_pdu_view v;
 
 	rsp[8 + 12] = 0x21; /* cid 21h */
@@ -220,11 +221,11 @@ START_TEST(fabrics_commands)
 	ck_assert_uint_eq(b[0], 0x7f);
 	ck_assert_uint_eq(b[1], 0x40);
 	ck_assert_uint_eq(b[4], 0x01);
-	ck_assert_uint_eq(b[39], 0x01);			   /* in-capsule */
-	ck_assert_uint_eq(kvc_get_le32(b + 32), 1024);	   /* its length */
-	ck_assert_uint_eq(kvc_get_le16(b + 42), 3);	   /* QID */
-	ck_assert_uint_eq(kvc_get_le16(b + 44), 63);	   /* SQSIZE */
-	ck_assert_uint_eq(kvc_get_le32(b + 48), 5000);	   /* KATO */
+	ck_assert_uint_eq(b[39], 0x01);		       /* in-capsule */
+	ck_assert_uint_eq(kvc_get_le32(b + 32), 1024); /* its length */
+	ck_assert_uint_eq(kvc_get_le16(b + 42), 3);    /* QID */
+	ck_assert_uint_eq(kvc_get_le16(b + 44), 63);   /* SQSIZE */
+	ck_assert_uint_eq(kvc_get_le32(b + 48), 5000); /* KATO */
 	memset(id, 0xab, sizeof(id));
 	tcp_connect_data(d, id, 0xffff, "nqn.sub", "nqn.host");
 	ck_assert_mem_eq(d, id, 16);
@@ -303,8 +304,7 @@ START_TEST(prp_walk)
 	ck_assert_int_eq(hcopy(&t, &c, 0, src, c.len, true), 0);
 	ck_assert_mem_eq(t.t.mem + c.addr, src, 4096 - 100);
 	ck_assert_mem_eq(t.t.mem + 0x1000 * 1389, src + 4096 - 100, 4096);
-	ck_assert_mem_eq(t.t.mem + 0x1000 * (1390 - 599), src + 4096 - 100 + 598 * 4096,
-			 4096 - 50);
+	ck_assert_mem_eq(t.t.mem + 0x1000 * (1390 - 599), src + 4096 - 100 + 598 * 4096, 4096 - 50);
 	ck_assert_int_eq(hcopy(&t, &c, 0, back, c.len, false), 0);
 	ck_assert_mem_eq(back, src, c.len);
 	/* An offset inside the chained list page. */
