@@ -493,7 +493,7 @@ static int handle_pdu(struct nvkv_tcp *t, struct tcp_q *q, uint8_t *p, uint32_t 
 		return rc;
 	switch (v.type) {
 	case KVC_TCP_CAPSULE_RESP: {
-		const struct kvc_cqe *cqe = v.cqe;
+		const struct kvc_cqe *cqe = &v.cqe;
 		uint16_t cid = kvc_cqe_cid(cqe);
 
 		if (cid >= INTERNAL_CID) {
@@ -677,10 +677,10 @@ static int sync_cmd(struct nvkv_tcp *t, struct tcp_q *q, struct kvc_sqe *sqe, co
 			rc = recv_pdu(t, c, buf, sizeof(buf));
 		if (!rc)
 			rc = tcp_parse_c2h(buf, kvc_get_le32(buf + 4), c->hd, c->dd, &v);
-		if (!rc && (v.type != KVC_TCP_CAPSULE_RESP || kvc_cqe_cid(v.cqe) != INTERNAL_CID))
+		if (!rc && (v.type != KVC_TCP_CAPSULE_RESP || kvc_cqe_cid(&v.cqe) != INTERNAL_CID))
 			rc = -EPROTO;
 		if (!rc)
-			memcpy(out, v.cqe, sizeof(*out));
+			memcpy(out, &v.cqe, sizeof(*out));
 		return rc;
 	}
 	pthread_mutex_lock(&t->sync_lock);

@@ -122,7 +122,7 @@ int tcp_parse_c2h(const uint8_t *p, uint32_t plen, bool hd, bool dd, struct tcp_
 	case KVC_TCP_CAPSULE_RESP:
 		if (plen != hl)
 			return -EPROTO;
-		v->cqe = (const struct kvc_cqe *)(p + 8);
+		memcpy(&v->cqe, p + 8, sizeof(v->cqe));
 		return 0;
 	case KVC_TCP_R2T:
 		if (plen != hl)

@@ -60,8 +60,8 @@ struct tcp_r2t_info {
 /* A PDU from a controller, checked. */
 struct tcp_pdu_view {
 	uint8_t type;
-	const struct kvc_cqe *cqe; /* CapsuleResp */
-	uint16_t cccid;		   /* C2HData */
+	struct kvc_cqe cqe; /* CapsuleResp (copied: PDUs are not aligned) */
+	uint16_t cccid;	    /* C2HData */
 	uint32_t offset, dlen;
 	const uint8_t *data;
 	bool last, success;

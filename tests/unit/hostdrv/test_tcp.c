@@ -117,8 +117,16 @@ START_TEST(parse_response_r2t_data)
 	rsp[8 + 12] = 0x21; /* cid 21h */
 	ck_assert_int_eq(tcp_parse_c2h(rsp, 24, false, false, &v), 0);
 	ck_assert_uint_eq(v.type, KVC_TCP_CAPSULE_RESP);
-	ck_assert_uint_eq(kvc_cqe_dw0(v.cqe), 0x12345678);
-	ck_assert_uint_eq(kvc_cqe_cid(v.cqe), 0x21);
+	ck_assert_uint_eq(kvc_cqe_dw0(&v.cqe), 0x12345678);
+	ck_assert_uint_eq(kvc_cqe_cid(&v.cqe), 0x21);
+	/* PDUs follow each other unaligned in a receive buffer (UBSan: regression). */
+	{
+		uint8_t odd[25];
+
+		memcpy(odd + 1, rsp, 24);
+		ck_assert_int_eq(tcp_parse_c2h(odd + 1, 24, false, false, &v), 0);
+		ck_assert_uint_eq(kvc_cqe_dw0(&v.cqe), 0x12345678);
+	}
 	rsp[2] = 0x10; /* HLEN other than 24 */
 	ck_assert_int_eq(tcp_parse_c2h(rsp, 24, false, false, &v), -EPROTO);
 	rsp[2] = 0x18;
