@@ -304,10 +304,12 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 		return true; /* its queue was deleted: drop it */
 	if (c->fabric) {
 		/* The transport carries it; the PCIe model still charges the
-		 * CQE write it would have cost. */
+		 * CQE write it would have cost ... */
 		sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
 		kvc_cqe_fill(&cqe, e->dw0, e->dw1, sqhd, e->sqid, e->cid, e->status, false);
 		fw_pcie_add(&c->s->pcie, FW_PK_CQE, kvc_pcie_mwr(&c->s->pcie.cfg, 0, KVC_CQE_SIZE));
+		/* ... and the CQ head doorbell a host rings per completion. */
+		fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
 		c->hif->post_cqe(c->hif->ctx, e->sqid, &cqe);
 		cq->reserved--;
 		cq->irq_due = true;

@@ -208,6 +208,8 @@ int fw_ctrl_submit(struct fw_ctrl *c, uint16_t qid, const struct kvc_sqe *sqe)
 		return -EAGAIN; /* the host ignored SQHD: more than SQSIZE outstanding */
 	c->ring[qid][sq->tail] = *sqe;
 	sq->tail = (sq->tail + 1) % sq->size;
+	/* The PCIe model: the SQ tail doorbell a PCIe host rings per command. */
+	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
 	return 0;
 }
 

@@ -247,6 +247,25 @@ def tcp_corpus():
                        flags=4)
     retrieve = tcp_pdu(4, tcp_kv_sqe(0x02, b"key", 4096, 11, 0x5a, 4096))
     term = tcp_pdu(2, le16(1) + le32(0) + bytes(10))
+    csqe = bytearray(64)
+    csqe[0], csqe[1], csqe[2], csqe[4] = 0x7F, 0x40, 1, 0x01  # Fabrics Connect
+    csqe[32:36] = le32(1024)
+    csqe[39] = 0x01  # in-capsule (offset) data block
+    csqe[44:46] = le16(31)
+    cdata = bytearray(1024)
+    cdata[16:18] = le16(0xFFFF)
+    nqn = b"nqn.2014-08.org.nvmexpress.discovery"
+    cdata[256:256 + len(nqn)] = nqn
+    disc_connect = tcp_pdu(4, bytes(csqe), bytes(cdata))
+    ident = bytearray(64)
+    ident[0], ident[1], ident[2] = 0x06, 0x40, 2
+    ident[32:36] = le32(4096)
+    ident[39] = 0x5A
+    ident[40] = 1
+    cc_en = bytearray(64)
+    cc_en[0], cc_en[2], cc_en[4] = 0x7F, 3, 0x00
+    cc_en[44:48] = le32(0x14)
+    cc_en[48:52] = le32(1)
     return {
         "icreq-only": b"\x00" + tcp_rec(0, icreq),
         "store-capsule": b"\x01" + tcp_rec(1, store_icd) + tcp_rec(3, b""),
@@ -255,6 +274,8 @@ def tcp_corpus():
         "retrieve": b"\x01" + tcp_rec(1, store_icd) + tcp_rec(1, retrieve),
         "term": b"\x01" + tcp_rec(1, term),
         "digests": b"\x03" + tcp_rec(3, b""),
+        "discovery": b"\x00" + tcp_rec(2, icreq + disc_connect + tcp_pdu(4, bytes(cc_en)) +
+                                      tcp_pdu(4, bytes(ident))),
     }
 
 

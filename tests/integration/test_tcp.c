@@ -840,6 +840,60 @@ START_TEST(address_sgls_and_prps_are_refused)
 }
 END_TEST
 
+START_TEST(discovery_lists_the_subsystem)
+{
+	struct th d;
+	struct kvc_sqe sqe;
+	uint8_t *buf = calloc(1, 8192);
+	struct xfer x = { .rbuf = buf, .rlen = 4096 };
+	uint32_t dw0 = 0, i;
+	char portstr[16];
+
+	th_open(&d, false, false);
+	ck_assert_uint_eq(
+		th_connect(&d, 0, 31, 0, 0xffff, "nqn.2014-08.org.nvmexpress.discovery", &dw0), 0);
+	ck_assert_uint_ne(dw0 & 0xffff, 0);
+	prop(&d, true, KVC_REG_CC, false, KVC_CC_EN);
+	ck_assert_uint_eq(prop(&d, false, KVC_REG_CSTS, false, 0) & 1, 1);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_IDENTIFY;
+	kvc_sqe_set_dw(&sqe, 10, 1);
+	ck_assert_uint_eq(th_exec(&d, &sqe, &x, NULL), 0);
+	ck_assert_uint_eq(((struct kvc_id_ctrl *)buf)->cntrltype, 2);
+	ck_assert_str_eq(((struct kvc_id_ctrl *)buf)->subnqn,
+			 "nqn.2014-08.org.nvmexpress.discovery");
+	/* The header first, then the whole log, as nvme-cli reads it. */
+	for (i = 0; i < 2; i++) {
+		uint32_t len = i ? 2048 : 16;
+
+		memset(buf, 0, 8192);
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opc = KVC_ADM_GET_LOG_PAGE;
+		kvc_sqe_set_dw(&sqe, 10, 0x70 | (len / 4 - 1) << 16);
+		x = (struct xfer){ .rbuf = buf, .rlen = len };
+		ck_assert_uint_eq(th_exec(&d, &sqe, &x, NULL), 0);
+		ck_assert_uint_eq(x.got, len);
+		ck_assert_uint_eq(kvc_get_le64(buf + 8), 1); /* one record */
+	}
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	ck_assert_uint_eq(buf[1024], 3);     /* TCP */
+	ck_assert_uint_eq(buf[1024 + 1], 1); /* IPv4 */
+	ck_assert_uint_eq(buf[1024 + 2], 2); /* NVM subsystem */
+	ck_assert_str_eq((char *)buf + 1024 + 32, portstr);
+	/* SUBNQN at 256, TRADDR at 512 (as nvme-cli prints them). */
+	ck_assert_str_eq((char *)buf + 1024 + 256, NQN);
+	ck_assert_str_eq((char *)buf + 1024 + 512, "127.0.0.1");
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_KEEP_ALIVE;
+	ck_assert_uint_eq(th_exec(&d, &sqe, NULL, NULL), 0);
+	/* I/O commands have no place on a discovery controller. */
+	kv_sqe(&sqe, KVC_KV_EXIST, "k", 0);
+	ck_assert_uint_ne(th_exec(&d, &sqe, NULL, NULL), 0);
+	th_close(&d);
+	free(buf);
+}
+END_TEST
+
 START_TEST(idle_target_uses_no_cpu)
 {
 	struct th a;
@@ -870,6 +924,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, stalled_host_does_not_block_another);
 	tcase_add_test(tc, malformed_pdus_cost_only_their_connection);
 	tcase_add_test(tc, address_sgls_and_prps_are_refused);
+	tcase_add_test(tc, discovery_lists_the_subsystem);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
 	suite_add_tcase(s, tc);
 	return s;

@@ -546,6 +546,9 @@ START_TEST(pcie_model_still_charged)
 	{
 		uint64_t sqe0 = l->pcie_bytes[FW_PK_SQE][0] + l->pcie_bytes[FW_PK_SQE][1];
 		uint64_t cqe0 = l->pcie_bytes[FW_PK_CQE][0] + l->pcie_bytes[FW_PK_CQE][1];
+		uint64_t db0 = l->pcie_bytes[FW_PK_DOORBELL][0] + l->pcie_bytes[FW_PK_DOORBELL][1];
+		uint64_t db1 = 2 * kvc_pcie_host_mwr(&cfg.pcie, 4).bytes[0] +
+			       2 * kvc_pcie_host_mwr(&cfg.pcie, 4).bytes[1];
 
 		kv_sqe(&sqe, KVC_KV_EXIST, "k", 0);
 		sgl(&sqe, false, 0);
@@ -554,6 +557,10 @@ START_TEST(pcie_model_still_charged)
 		fw_subsys_stats(sub, l);
 		ck_assert_uint_gt(l->pcie_bytes[FW_PK_SQE][0] + l->pcie_bytes[FW_PK_SQE][1], sqe0);
 		ck_assert_uint_gt(l->pcie_bytes[FW_PK_CQE][0] + l->pcie_bytes[FW_PK_CQE][1], cqe0);
+		/* SQ tail and CQ head doorbells, as a PCIe host rings them. */
+		ck_assert_uint_eq(l->pcie_bytes[FW_PK_DOORBELL][0] +
+					  l->pcie_bytes[FW_PK_DOORBELL][1],
+				  db0 + db1);
 		ck_assert_uint_eq(l->fabric_bytes[0], 72);
 		ck_assert_uint_eq(l->fabric_bytes[1], 24);
 	}
