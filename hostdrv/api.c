@@ -97,6 +97,8 @@ static int transport_open(const char *device, const struct nvkv_opts *o, struct 
 {
 	if (!strcmp(device, "sim") || !strncmp(device, "sim:", 4))
 		return nvkv_sim_open(device, o, t);
+	if (!strncmp(device, "tcp://", 6))
+		return nvkv_tcp_open(device, o, t);
 	return nvkv_shm_open(device, o, t);
 }
 

@@ -63,6 +63,12 @@ struct nvkv_transport_ops {
 	 */
 	void (*cq_enter)(struct nvkv_transport *t);
 	void (*cq_exit)(struct nvkv_transport *t);
+	/*
+	 * A fabric learns a PRP buffer's length from nowhere else: the driver
+	 * tells the bytes behind the data pointer of the SQE it writes at @slot
+	 * of queue @qid (before the doorbell).  NULL when not needed.
+	 */
+	void (*note_len)(struct nvkv_transport *t, uint16_t qid, uint32_t slot, uint32_t len);
 };
 
 struct nvkv_transport {
@@ -70,10 +76,13 @@ struct nvkv_transport {
 	uint8_t *mem; /* host memory: DMA address a is mem + a */
 	size_t mem_size;
 	bool virtual_time; /* clock_ns is modeled time, not the machine's */
+	bool fabric;	   /* the device cannot read host memory (no ByteExpress) */
 };
 
 /* Attach to nvkv-emu listening on the unix socket @path (shm.c). */
 int nvkv_shm_open(const char *path, const struct nvkv_opts *o, struct nvkv_transport **out);
+/* Attach to an NVMe/TCP target, @spec "tcp://HOST:PORT[/NQN][?...]" (tcp.c). */
+int nvkv_tcp_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out);
 /* Run a simulated device in this process: @spec is "sim" or "sim:FILE.ini" (sim/sim.c). */
 int nvkv_sim_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out);
 

@@ -67,7 +67,8 @@ static void main_usage(FILE *f)
 		"       nvkv --version | --help\n"
 		"\n"
 		"Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu,\n"
-		"or sim / sim:FILE.ini for a simulated device in this process (empty at start);\n"
+		"or sim / sim:FILE.ini for a simulated device in this process (empty at start),\n"
+		"or tcp://HOST:PORT[/NQN] for an NVMe/TCP target;\n"
 		"without it, $NVKV_DEVICE, else " DEFAULT_DEVICE " (nvkv-emu's default).  A\n"
 		"DEVICE after COMMAND is recognised as a path ('/' or '.' first) or an existing\n"
 		"socket; a key that looks like one needs the DEVICE or --key.\n"
@@ -320,7 +321,7 @@ static int apply_common(struct cli *c, struct common_opts *o, int ch, const char
 	return EX_OK;
 }
 
-/* A DEVICE after the COMMAND: a path, "sim[:FILE]", or an existing socket or device. */
+/* A DEVICE after the COMMAND: a path, "sim[:FILE]", "tcp://...", or an existing socket or device. */
 static bool looks_like_device(const char *s)
 {
 	struct stat st;
@@ -329,6 +330,8 @@ static bool looks_like_device(const char *s)
 		return true;
 	if (!strcmp(s, "sim") || !strncmp(s, "sim:", 4))
 		return true; /* the simulated device (docs/host.md) */
+	if (!strncmp(s, "tcp://", 6))
+		return true; /* an NVMe/TCP target (docs/host.md) */
 	return !stat(s, &st) && (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
 }
 
@@ -428,6 +431,12 @@ int open_dev(struct cli *c)
 	if (!rc)
 		return EX_OK;
 	fprintf(stderr, "nvkv: cannot open %s: %s\n", c->device, nvkv_strerror(rc));
+	if (!strncmp(c->device, "tcp://", 6)) {
+		if (rc == -ECONNREFUSED)
+			fprintf(stderr, "nvkv: no NVMe/TCP target there serves that subsystem "
+					"(nvkv-emu --tcp [ADDR:]PORT; the NQN after the port)\n");
+		return EX_TRANSPORT;
+	}
 	if (rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTSOCK) {
 		fprintf(stderr,
 			"nvkv: no emulator is listening there; start one with\n"

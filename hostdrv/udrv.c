@@ -161,6 +161,15 @@ static struct kvc_sqe *sq_slot(struct nvkv_queue *q)
 	return s;
 }
 
+/* Tell a transport that needs it the bytes behind the next SQE's PRPs. */
+static void note_len(struct nvkv_queue *q, uint32_t len)
+{
+	struct nvkv_transport *t = q->d->t;
+
+	if (t->ops->note_len)
+		t->ops->note_len(t, q->qid, q->sq_tail, len);
+}
+
 static void put_sqe(struct nvkv_queue *q, const struct kvc_sqe *sqe)
 {
 	memcpy(sq_slot(q), sqe, sizeof(*sqe));
@@ -177,7 +186,7 @@ struct nvkv_xfer_ctx nvkv_udrv_xfer_ctx(const struct nvkv_queue *q)
 		.interrupts = d->opts.interrupts,
 		.byteexpress = d->info.byteexpress,
 		.sgl = d->info.sgl,
-		.narrow = false,
+		.narrow = d->t->fabric, /* DPTR carries the fabric's SGL */
 		.qsize = q->size,
 		.threshold = d->opts.adaptive_threshold,
 	};
@@ -230,6 +239,7 @@ static void set_dptr(struct nvkv_queue *q, const struct nvkv_req *r, struct kvc_
 
 	if (!r->sgl) {
 		kvc_sqe_set_prp(sqe, prp1, prp2);
+		note_len(q, prp1 ? len : 0);
 		return;
 	}
 	s.addr = len ? page_addr(q, r->dma_page) : 0;
@@ -316,6 +326,7 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 		for (i = 0; i < p.cmds; i++) {
 			kvc_bs_encode(&sqe, &s, i, val, 0);
 			kvc_sqe_set_cid(&sqe, cid_get(q, r));
+			note_len(q, kvc_sqe_prp1(&sqe) ? p.prp_len : 0);
 			put_sqe(q, &sqe);
 		}
 	}
@@ -413,6 +424,7 @@ int nvkv_udrv_submit_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc
 			return rc;
 		}
 		kvc_sqe_set_prp(&s, prp1, prp2);
+		note_len(q, (uint32_t)len);
 		if (in) {
 			r->user_buf = in;
 			r->user_len = len;

@@ -219,11 +219,12 @@ static int identify_ctrl(struct nvkv_dev *d, uint32_t mpsmin)
 	in->pcie_rcb = d->link.rcb;
 	in->dma_page = v->dma_page;
 	in->realtime = v->timing;
-	in->byteexpress = v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS;
+	/* ByteExpress needs the device to read SQ slots: a fabric carries capsules only. */
+	in->byteexpress = (v->xfer_caps & KVC_NVKV_XFER_BYTEEXPRESS) && !d->t->fabric;
 	/* Our Data Blocks have any length and alignment: 01b only. */
 	in->sgl = (kvc_get_le32(&ic->sgls) & 3) == KVC_SGLS_SUPPORTED;
-	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, false);
-	in->bandslim_xfer = kvc_bs_xfer_cap(false);
+	in->bandslim_head = kvc_bs_head_cap(KVC_BS_STORE, 8, d->t->fabric);
+	in->bandslim_xfer = kvc_bs_xfer_cap(d->t->fabric);
 	snprintf(in->backend, sizeof(in->backend), "%s", d->t->ops->name);
 	return 0;
 }
