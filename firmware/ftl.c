@@ -212,7 +212,10 @@ static int program_page(struct fw_ftl *f, uint64_t now, uint64_t *ready)
 	int rc = 0;
 
 	for (skips = 0;; skips++) {
-		*ready = max64(*ready, fw_nand_program(f->nand, ppn, now) - f->wb_ns);
+		uint64_t end = fw_nand_program(f->nand, ppn, now);
+
+		/* The write buffer absorbs wb_ns of the program; never below 0. */
+		*ready = max64(*ready, end > f->wb_ns ? end - f->wb_ns : 0);
 		f->st.programs++;
 		if (!try_program(f, ppn))
 			break;

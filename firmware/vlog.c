@@ -219,7 +219,12 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 		vl->st.program_errors++;
 		vlog_log(vl, FW_LOG_ERR, "vlog: page program failed after retries");
 	}
-	*ready = max64(*ready, fw_nand_program(vl->nand, ppn, now) - vl->wb_ns);
+	{
+		/* The write buffer absorbs wb_ns of the program; never below 0. */
+		uint64_t end = fw_nand_program(vl->nand, ppn, now);
+
+		*ready = max64(*ready, end > vl->wb_ns ? end - vl->wb_ns : 0);
+	}
 	close_page_gaps(vl);
 	vl->page_off += vl->page_size;
 	memset(vl->page, 0, vl->page_size);

@@ -582,6 +582,27 @@ START_TEST(failed_commit_keeps_chunks_dirty)
 }
 END_TEST
 
+/* Regression: as in the value log, the write-buffer slack was subtracted from
+ * a program's end in unsigned arithmetic: at a clock below 2 x tPROG the
+ * ready time of a write wrapped to ~2^64. */
+START_TEST(ready_time_at_clock_zero_regression)
+{
+	uint64_t ready, most = 0, u;
+
+	setup_geo(4096, false);
+	open_ftl(10);
+	for (u = 0; u < 16; u++) { /* several pages programmed at time 0 */
+		pattern(buf, u, 1);
+		ck_assert_int_eq(fw_ftl_write(&ftl, u, 0, FW_FTL_UNIT, buf, 0, &ready), 0);
+		if (ready > most)
+			most = ready;
+	}
+	ck_assert_uint_gt(ftl.st.programs, 0);
+	ck_assert_uint_lt(most, 1000000000ull);
+	teardown();
+}
+END_TEST
+
 static Suite *ftl_suite(void)
 {
 	Suite *s = suite_create("firmware/ftl");
@@ -593,6 +614,7 @@ static Suite *ftl_suite(void)
 	tcase_add_loop_test(tc, gc_under_pressure_keeps_every_byte, 0, 2);
 	tcase_add_loop_test(tc, recovery_after_crash_keeps_committed_units, 0, 2);
 	tcase_add_test(tc, only_dirty_chunks_are_saved);
+	tcase_add_test(tc, ready_time_at_clock_zero_regression);
 	tcase_add_loop_test(tc, capacity_split_is_honoured, 0, 2);
 	tcase_add_test(tc, ftl_and_vlog_share_die_timelines);
 	tcase_add_loop_test(tc, program_failure_skips_the_page, 0, 2);

@@ -580,6 +580,34 @@ START_TEST(log_stays_in_its_superblock_range)
 }
 END_TEST
 
+/* Regression: the write-buffer slack was subtracted from a page program's end
+ * in unsigned arithmetic: with the clock below 2 x tPROG (a clock that starts
+ * at 0, as a simulation's may), a Store's ready time wrapped to ~2^64. */
+START_TEST(ready_time_at_clock_zero_regression)
+{
+	uint8_t v[1000];
+	uint64_t loc, ready, most = 0;
+	unsigned int i;
+
+	init_geo(4096);
+	memset(v, 7, sizeof(v));
+	for (i = 0; i < 20; i++) { /* several pages programmed at time 0 */
+		char key[8];
+
+		snprintf(key, sizeof(key), "z%u", i);
+		ck_assert_int_eq(fw_vlog_append(&vl, (const uint8_t *)key, (uint8_t)strlen(key), v,
+						sizeof(v), 0, false, 0, &loc, &ready),
+				 0);
+		if (ready > most)
+			most = ready;
+	}
+	ck_assert_uint_gt(nand.st.programs, 0);
+	/* Ready no later than the last program ends: milliseconds, not centuries. */
+	ck_assert_uint_lt(most, 1000000000ull);
+	fini();
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
 	Suite *s = suite_create("firmware/vlog");
@@ -587,6 +615,7 @@ static Suite *vlog_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, packed_vs_aligned_page_programs);
+	tcase_add_test(tc, ready_time_at_clock_zero_regression);
 	tcase_add_test(tc, backfill_uses_alignment_gaps);
 	tcase_add_test(tc, state_roundtrip_restores_open_page);
 	tcase_add_test(tc, gc_moves_straddling_records);
