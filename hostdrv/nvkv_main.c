@@ -255,19 +255,34 @@ static const char *opt_name(const struct cli *c, int longidx)
 	return c->argv[optind - 1];
 }
 
-int parse_u32(const char *s, uint32_t *v)
+int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
-	unsigned long long x;
 
 	if (!*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || *end || x > 0xffffffffull)
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+int parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x;
+
+	if (parse_u64(s, &x) || x > 0xffffffffull)
 		return -EINVAL;
 	*v = (uint32_t)x;
 	return 0;
+}
+
+FILE *open_input(const char *path)
+{
+	FILE *f = path ? fopen(path, "rb") : stdin;
+
+	if (!f)
+		fprintf(stderr, "nvkv: %s: %s\n", path, strerror(errno));
+	return f;
 }
 
 static int apply_common(struct cli *c, struct common_opts *o, int ch, const char *name)
@@ -524,11 +539,9 @@ static int get_value(struct cli *c, const struct common_opts *o, int used, uint8
 	if (!o->file && isatty(STDIN_FILENO))
 		return usage_error("%s", "store needs a VALUE: after the KEY, with --value V, "
 					 "--file F, or on standard input");
-	f = o->file ? fopen(o->file, "rb") : stdin;
-	if (!f) {
-		fprintf(stderr, "nvkv: %s: %s\n", o->file, strerror(errno));
+	f = open_input(o->file);
+	if (!f)
 		return EX_USAGE;
-	}
 	rc = read_all(f, val, vlen, 64u << 20);
 	if (f != stdin)
 		fclose(f);
@@ -1005,9 +1018,8 @@ static int passthru_buffer(const struct passthru *p, uint8_t **out)
 		return report("buffer", -ENOMEM);
 	memset(buf, p->prefill, p->len);
 	if (p->write) {
-		f = p->input ? fopen(p->input, "rb") : stdin;
+		f = open_input(p->input);
 		if (!f) {
-			fprintf(stderr, "nvkv: %s: %s\n", p->input, strerror(errno));
 			free(buf);
 			return EX_USAGE;
 		}
@@ -1025,7 +1037,7 @@ static int passthru_buffer(const struct passthru *p, uint8_t **out)
 	return EX_OK;
 }
 
-static uint64_t now_us(void)
+uint64_t now_us(void)
 {
 	struct timespec ts;
 

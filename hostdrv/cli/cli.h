@@ -36,7 +36,13 @@ int report(const char *what, int rc);
 int open_dev(struct cli *c);
 bool take_device(struct cli *c, const char *arg);
 int read_all(FILE *f, uint8_t **out, size_t *len, size_t max);
+/* Unsigned numbers as strtoull reads them (0x.., 0..); -EINVAL for "", "-..", junk, overflow. */
+int parse_u64(const char *s, uint64_t *v);
 int parse_u32(const char *s, uint32_t *v);
+/* @path opened for reading, standard input for NULL; NULL (said on stderr) if it cannot be. */
+FILE *open_input(const char *path);
+/* CLOCK_MONOTONIC in microseconds, for the --latency figures. */
+uint64_t now_us(void);
 
 /* block.c: the NVM namespace commands, and the namespaces in `nvkv stats` */
 int cmd_read(struct cli *c);
