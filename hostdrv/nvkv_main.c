@@ -399,6 +399,15 @@ static int parse_common(struct cli *c, struct common_opts *o, unsigned int allow
 	return EX_OK;
 }
 
+int end_of_args(struct cli *c)
+{
+	if (take_device(c, optind < c->argc ? c->argv[optind] : NULL))
+		optind++;
+	if (optind < c->argc)
+		return usage_error("%s: unexpected argument '%s'", c->cmd, c->argv[optind]);
+	return EX_OK;
+}
+
 /* At most @max positionals: a stray word is a mistake, not something to ignore. */
 static int check_extra(const struct cli *c, const struct common_opts *o, int max)
 {
@@ -945,10 +954,9 @@ static int parse_passthru(struct cli *c, struct passthru *p, bool admin)
 		if (rc)
 			return rc;
 	}
-	if (take_device(c, optind < c->argc ? c->argv[optind] : NULL))
-		optind++;
-	if (optind < c->argc)
-		return usage_error("%s: unexpected argument '%s'", c->cmd, c->argv[optind]);
+	rc = end_of_args(c);
+	if (rc)
+		return rc;
 	if (!p->have_opc)
 		return usage_error("%s", "--opcode (-O, -o) is required");
 	if (p->metadata_len || p->metadata)
@@ -1045,6 +1053,13 @@ uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void show_latency(const struct cli *c, bool on, uint64_t t0)
+{
+	if (on)
+		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
+			(unsigned long long)(now_us() - t0));
+}
+
 /* Read data: to --input-file (nvme-cli's use of it on reads), raw, or as a hex dump. */
 static int passthru_output(const struct passthru *p, const uint8_t *buf)
 {
@@ -1085,9 +1100,7 @@ static int cmd_passthru(struct cli *c, bool admin)
 	t0 = now_us();
 	rc = admin ? nvkv_admin_raw(c->d, &p.sqe, buf, p.len, &dw0)
 		   : nvkv_io_raw(c->d, &p.sqe, buf, p.len, &dw0);
-	if (p.latency)
-		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
-			(unsigned long long)(now_us() - t0));
+	show_latency(c, p.latency, t0);
 	if (rc > 0) {
 		fprintf(stderr, "NVMe status: %s\n", nvkv_strerror(rc));
 		rc = EX_DEVICE;

@@ -153,11 +153,7 @@ static int parse_blk(struct cli *c, struct blk_args *a, const char *shortopts,
 		if (rc)
 			return rc;
 	}
-	if (take_device(c, optind < c->argc ? c->argv[optind] : NULL))
-		optind++;
-	if (optind < c->argc)
-		return usage_error("%s: unexpected argument '%s'", c->cmd, c->argv[optind]);
-	return EX_OK;
+	return end_of_args(c);
 }
 
 static int rw_opt(struct cli *c, struct blk_args *a, int ch, const char *name, const char *arg)
@@ -329,9 +325,7 @@ static int run_rw(struct cli *c, const struct blk_args *a, bool write)
 	t0 = now_us();
 	rc = write ? nvkv_blk_write(c->d, ns.nsid, a->slba, nlb, buf, a->fua ? NVKV_BLK_FUA : 0)
 		   : nvkv_blk_read(c->d, ns.nsid, a->slba, nlb, buf, a->fua ? NVKV_BLK_FUA : 0);
-	if (a->latency)
-		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
-			(unsigned long long)(now_us() - t0));
+	show_latency(c, a->latency, t0);
 	if (rc) {
 		rc = rw_result(c, &ns, a->slba, nlb, rc);
 		goto out;
@@ -442,9 +436,7 @@ int cmd_write_zeroes(struct cli *c)
 	t0 = now_us();
 	rc = nvkv_blk_write_zeroes(c->d, ns.nsid, a.slba, a.nlb0 + 1,
 				   (a.fua ? NVKV_BLK_FUA : 0) | (a.deac ? NVKV_BLK_DEAC : 0));
-	if (a.latency)
-		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
-			(unsigned long long)(now_us() - t0));
+	show_latency(c, a.latency, t0);
 	if (rc)
 		return rw_result(c, &ns, a.slba, a.nlb0 + 1, rc);
 	printf("NVME Write Zeroes Success\n");
