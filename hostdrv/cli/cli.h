@@ -2,8 +2,8 @@
 /*
  * The nvkv command's shared pieces: the parsed command line, exit statuses,
  * and the helpers nvkv_main.c provides to the commands kept in other files
- * (hostdrv/cli/block.c: the NVM namespace commands).  Part of the program,
- * not of libnvkv.
+ * (hostdrv/cli/block.c: the NVM namespace commands; cli/feature.c: set- and
+ * get-feature).  Part of the program, not of libnvkv.
  */
 #ifndef NVKV_CLI_H
 #define NVKV_CLI_H
