@@ -431,6 +431,8 @@ void fw_ctrl_set_cc(struct fw_ctrl *c, uint32_t cc);
 
 /* stats.c */
 void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status);
+/* The value log's counters (@vs) into a statistics log (device-wide or one namespace's). */
+void fw_stats_vlog(struct kvc_stats_log *l, const struct fw_vlog_stats *vs);
 
 /* kvns.c: the Key Value namespace. */
 int fw_kvns_create(struct fw_subsys *s, uint32_t nsid, struct fw_ns **out);

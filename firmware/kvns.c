@@ -435,15 +435,7 @@ static void kv_stats(const struct fw_ns *ns, struct kvc_stats_log *l)
 	l->nand_erases = s->nand.st.erases - (blk ? fs->erases : 0);
 	l->nand_read_bytes = s->nand.st.read_bytes - (blk ? fs->nand_read_bytes : 0);
 	l->flash_bytes_written = l->nand_programs * s->nand.geo.page_size;
-	l->host_bytes_written = vs->host_bytes;
-	l->rec_bytes = vs->rec_bytes;
-	l->pad_bytes = vs->pad_bytes;
-	l->backfills = vs->backfills;
-	l->gc_runs = vs->gc_runs;
-	l->gc_moves = vs->gc_moves;
-	l->gc_bytes = vs->gc_bytes;
-	l->crc_errors = vs->crc_errors;
-	l->media_errors = vs->media_errors;
+	fw_stats_vlog(l, vs);
 	l->index_bytes = fw_index_mem(&s->index);
 }
 

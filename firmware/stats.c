@@ -85,6 +85,19 @@ int fw_subsys_ns_stats(struct fw_subsys *s, uint32_t nsid, struct kvc_stats_log 
 	return 0;
 }
 
+void fw_stats_vlog(struct kvc_stats_log *l, const struct fw_vlog_stats *vs)
+{
+	l->host_bytes_written = vs->host_bytes;
+	l->rec_bytes = vs->rec_bytes;
+	l->pad_bytes = vs->pad_bytes;
+	l->backfills = vs->backfills;
+	l->gc_runs = vs->gc_runs;
+	l->gc_moves = vs->gc_moves;
+	l->gc_bytes = vs->gc_bytes;
+	l->crc_errors = vs->crc_errors;
+	l->media_errors = vs->media_errors;
+}
+
 void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 {
 	const struct fw_stats *st = &s->st;
@@ -110,15 +123,7 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->nand_erases = s->nand.st.erases;
 	l->nand_read_bytes = s->nand.st.read_bytes;
 	l->flash_bytes_written = s->nand.st.programs * s->nand.geo.page_size;
-	l->host_bytes_written = vs->host_bytes;
-	l->rec_bytes = vs->rec_bytes;
-	l->pad_bytes = vs->pad_bytes;
-	l->backfills = vs->backfills;
-	l->gc_runs = vs->gc_runs;
-	l->gc_moves = vs->gc_moves;
-	l->gc_bytes = vs->gc_bytes;
-	l->crc_errors = vs->crc_errors;
-	l->media_errors = vs->media_errors;
+	fw_stats_vlog(l, vs);
 	l->fabric_bytes[0] = st->fabric_rx;
 	l->fabric_bytes[1] = st->fabric_tx;
 	l->index_bytes = fw_index_mem(&s->index);

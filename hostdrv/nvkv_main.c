@@ -255,19 +255,34 @@ static const char *opt_name(const struct cli *c, int longidx)
 	return c->argv[optind - 1];
 }
 
-int parse_u32(const char *s, uint32_t *v)
+int parse_u64(const char *s, uint64_t *v)
 {
 	char *end;
-	unsigned long long x;
 
 	if (!*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || *end || x > 0xffffffffull)
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -EINVAL : 0;
+}
+
+int parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x;
+
+	if (parse_u64(s, &x) || x > 0xffffffffull)
 		return -EINVAL;
 	*v = (uint32_t)x;
 	return 0;
+}
+
+FILE *open_input(const char *path)
+{
+	FILE *f = path ? fopen(path, "rb") : stdin;
+
+	if (!f)
+		fprintf(stderr, "nvkv: %s: %s\n", path, strerror(errno));
+	return f;
 }
 
 static int apply_common(struct cli *c, struct common_opts *o, int ch, const char *name)
@@ -381,6 +396,15 @@ static int parse_common(struct cli *c, struct common_opts *o, unsigned int allow
 		o->npos--;
 		o->pos++;
 	}
+	return EX_OK;
+}
+
+int end_of_args(struct cli *c)
+{
+	if (take_device(c, optind < c->argc ? c->argv[optind] : NULL))
+		optind++;
+	if (optind < c->argc)
+		return usage_error("%s: unexpected argument '%s'", c->cmd, c->argv[optind]);
 	return EX_OK;
 }
 
@@ -524,11 +548,9 @@ static int get_value(struct cli *c, const struct common_opts *o, int used, uint8
 	if (!o->file && isatty(STDIN_FILENO))
 		return usage_error("%s", "store needs a VALUE: after the KEY, with --value V, "
 					 "--file F, or on standard input");
-	f = o->file ? fopen(o->file, "rb") : stdin;
-	if (!f) {
-		fprintf(stderr, "nvkv: %s: %s\n", o->file, strerror(errno));
+	f = open_input(o->file);
+	if (!f)
 		return EX_USAGE;
-	}
 	rc = read_all(f, val, vlen, 64u << 20);
 	if (f != stdin)
 		fclose(f);
@@ -932,10 +954,9 @@ static int parse_passthru(struct cli *c, struct passthru *p, bool admin)
 		if (rc)
 			return rc;
 	}
-	if (take_device(c, optind < c->argc ? c->argv[optind] : NULL))
-		optind++;
-	if (optind < c->argc)
-		return usage_error("%s: unexpected argument '%s'", c->cmd, c->argv[optind]);
+	rc = end_of_args(c);
+	if (rc)
+		return rc;
 	if (!p->have_opc)
 		return usage_error("%s", "--opcode (-O, -o) is required");
 	if (p->metadata_len || p->metadata)
@@ -1005,9 +1026,8 @@ static int passthru_buffer(const struct passthru *p, uint8_t **out)
 		return report("buffer", -ENOMEM);
 	memset(buf, p->prefill, p->len);
 	if (p->write) {
-		f = p->input ? fopen(p->input, "rb") : stdin;
+		f = open_input(p->input);
 		if (!f) {
-			fprintf(stderr, "nvkv: %s: %s\n", p->input, strerror(errno));
 			free(buf);
 			return EX_USAGE;
 		}
@@ -1025,12 +1045,19 @@ static int passthru_buffer(const struct passthru *p, uint8_t **out)
 	return EX_OK;
 }
 
-static uint64_t now_us(void)
+uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void show_latency(const struct cli *c, bool on, uint64_t t0)
+{
+	if (on)
+		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
+			(unsigned long long)(now_us() - t0));
 }
 
 /* Read data: to --input-file (nvme-cli's use of it on reads), raw, or as a hex dump. */
@@ -1073,9 +1100,7 @@ static int cmd_passthru(struct cli *c, bool admin)
 	t0 = now_us();
 	rc = admin ? nvkv_admin_raw(c->d, &p.sqe, buf, p.len, &dw0)
 		   : nvkv_io_raw(c->d, &p.sqe, buf, p.len, &dw0);
-	if (p.latency)
-		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
-			(unsigned long long)(now_us() - t0));
+	show_latency(c, p.latency, t0);
 	if (rc > 0) {
 		fprintf(stderr, "NVMe status: %s\n", nvkv_strerror(rc));
 		rc = EX_DEVICE;

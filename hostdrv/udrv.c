@@ -705,6 +705,26 @@ static int wait_one(struct nvkv_queue *q, struct sync_result *res, uint32_t *dw0
 	return res->status;
 }
 
+/* A submit said -EAGAIN: wait for one completion to free a slot; -E2BIG with none in flight. */
+static int make_room(struct nvkv_queue *q)
+{
+	int rc;
+
+	if (!q->inflight_reqs)
+		return -E2BIG; /* cannot fit even in an empty queue */
+	rc = nvkv_udrv_wait(q, 1);
+	return rc < 0 ? rc : 0;
+}
+
+/* After a synchronous submit that returned @rc: on success, ring the doorbell and wait. */
+static int finish_sync(struct nvkv_queue *q, int rc, struct sync_result *res, uint32_t *dw0)
+{
+	if (rc)
+		return rc;
+	nvkv_udrv_kick(q);
+	return wait_one(q, res, dw0);
+}
+
 int nvkv_udrv_exec(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_t klen,
 		   const void *val, size_t vlen, void *buf, size_t buflen, unsigned int flags,
 		   uint32_t *dw0)
@@ -714,16 +734,11 @@ int nvkv_udrv_exec(struct nvkv_queue *q, enum nvkv_op op, const void *key, size_
 
 	while ((rc = nvkv_udrv_submit(q, op, key, klen, val, vlen, buf, buflen, flags, sync_cb,
 				      &res)) == -EAGAIN) {
-		if (!q->inflight_reqs)
-			return -E2BIG; /* cannot fit even in an empty queue */
-		rc = nvkv_udrv_wait(q, 1);
-		if (rc < 0)
+		rc = make_room(q);
+		if (rc)
 			return rc;
 	}
-	if (rc)
-		return rc;
-	nvkv_udrv_kick(q);
-	return wait_one(q, &res, dw0);
+	return finish_sync(q, rc, &res, dw0);
 }
 
 int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *data, size_t len,
@@ -732,10 +747,7 @@ int nvkv_udrv_exec_raw(struct nvkv_queue *q, const struct kvc_sqe *sqe, void *da
 	struct sync_result res = { false, 0, 0 };
 	int rc = nvkv_udrv_submit_raw(q, sqe, data, len, set_prp, sync_cb, &res);
 
-	if (rc)
-		return rc == -EAGAIN && !q->inflight_reqs ? -E2BIG : rc;
-	nvkv_udrv_kick(q);
-	return wait_one(q, &res, dw0);
+	return finish_sync(q, rc == -EAGAIN && !q->inflight_reqs ? -E2BIG : rc, &res, dw0);
 }
 
 int nvkv_udrv_exec_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc_sqe *sqe,
@@ -746,14 +758,9 @@ int nvkv_udrv_exec_cmd(struct nvkv_queue *q, enum nvkv_op op, const struct kvc_s
 
 	while ((rc = nvkv_udrv_submit_cmd(q, op, sqe, out, in, len, bytes, sync_cb, &res)) ==
 	       -EAGAIN) {
-		if (!q->inflight_reqs)
-			return -E2BIG; /* cannot fit even in an empty queue */
-		rc = nvkv_udrv_wait(q, 1);
-		if (rc < 0)
+		rc = make_room(q);
+		if (rc)
 			return rc;
 	}
-	if (rc)
-		return rc;
-	nvkv_udrv_kick(q);
-	return wait_one(q, &res, NULL);
+	return finish_sync(q, rc, &res, NULL);
 }

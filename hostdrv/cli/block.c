@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmdset/cmdset.h"
@@ -38,17 +37,6 @@ struct blk_args {
 	uint8_t csi; /* list-ns --csi */
 	bool csi_given;
 };
-
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
-}
 
 static const char *optname(const struct option *lo, int idx, int ch, char *buf, size_t len)
 {
@@ -165,11 +153,7 @@ static int parse_blk(struct cli *c, struct blk_args *a, const char *shortopts,
 		if (rc)
 			return rc;
 	}
-	if (take_device(c, optind < c->argc ? c->argv[optind] : NULL))
-		optind++;
-	if (optind < c->argc)
-		return usage_error("%s: unexpected argument '%s'", c->cmd, c->argv[optind]);
-	return EX_OK;
+	return end_of_args(c);
 }
 
 static int rw_opt(struct cli *c, struct blk_args *a, int ch, const char *name, const char *arg)
@@ -257,11 +241,9 @@ static int write_input(struct cli *c, const struct blk_args *a, uint8_t *buf, si
 
 	if (!a->data && isatty(STDIN_FILENO))
 		return usage_error("%s: the data comes from --data FILE or standard input", c->cmd);
-	f = a->data ? fopen(a->data, "rb") : stdin;
-	if (!f) {
-		fprintf(stderr, "nvkv: %s: %s\n", a->data, strerror(errno));
+	f = open_input(a->data);
+	if (!f)
 		return EX_USAGE;
-	}
 	while (got < len && (r = fread(buf + got, 1, len - got, f)) > 0)
 		got += r;
 	r = ferror(f);
@@ -285,14 +267,6 @@ static int read_output(struct cli *c, const struct blk_args *a, const uint8_t *b
 	}
 	fflush(stdout);
 	return EX_OK;
-}
-
-static uint64_t blk_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void show_rw(FILE *f, uint8_t opc, const struct nvkv_ns_info *ns, const struct blk_args *a,
@@ -348,12 +322,10 @@ static int run_rw(struct cli *c, const struct blk_args *a, bool write)
 		return report(c->cmd, -ENOMEM);
 	if (write && (rc = write_input(c, a, buf, bytes)))
 		goto out;
-	t0 = blk_now_us();
+	t0 = now_us();
 	rc = write ? nvkv_blk_write(c->d, ns.nsid, a->slba, nlb, buf, a->fua ? NVKV_BLK_FUA : 0)
 		   : nvkv_blk_read(c->d, ns.nsid, a->slba, nlb, buf, a->fua ? NVKV_BLK_FUA : 0);
-	if (a->latency)
-		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
-			(unsigned long long)(blk_now_us() - t0));
+	show_latency(c, a->latency, t0);
 	if (rc) {
 		rc = rw_result(c, &ns, a->slba, nlb, rc);
 		goto out;
@@ -461,12 +433,10 @@ int cmd_write_zeroes(struct cli *c)
 
 	if (rc || (rc = open_dev(c)) || (rc = pick_ns(c, &a, true, &ns)))
 		return rc;
-	t0 = blk_now_us();
+	t0 = now_us();
 	rc = nvkv_blk_write_zeroes(c->d, ns.nsid, a.slba, a.nlb0 + 1,
 				   (a.fua ? NVKV_BLK_FUA : 0) | (a.deac ? NVKV_BLK_DEAC : 0));
-	if (a.latency)
-		fprintf(stderr, "latency: %s: %llu us\n", c->cmd,
-			(unsigned long long)(blk_now_us() - t0));
+	show_latency(c, a.latency, t0);
 	if (rc)
 		return rw_result(c, &ns, a.slba, a.nlb0 + 1, rc);
 	printf("NVME Write Zeroes Success\n");

@@ -5,13 +5,12 @@
  *   get-feature -f|--feature-id FID [-s|--sel 0..3] [-n|--namespace-id N] [-H]
  * Features that move a data buffer are not supported.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostdrv/cli/cli.h"
 #include "feature.h"
 
 const char cli_set_feature_usage[] =
@@ -38,35 +37,6 @@ const char cli_get_feature_usage[] =
 	"  -t, --timeout MS         fail the command after MS milliseconds\n"
 	"Prints 'get-feature:FID (NAME), Current value:V' (Default, Saved, Supported\n"
 	"capabilities for the other SELs, with one line per capability).\n";
-
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "nvkv: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see nvkv --help)\n");
-	return 2;
-}
-
-static int parse_num(const char *s, uint32_t max, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(s, &end, 0);
-	if (errno || *end || x > max)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
-}
 
 static const char *feature_name(uint8_t fid)
 {
@@ -133,28 +103,31 @@ int cli_feature_parse(int argc, char **argv, bool set, struct cli_feature *f)
 
 		switch (ch) {
 		case 'f':
-			if (parse_num(optarg, 0xff, &v))
-				return usage("%s: a feature identifier is 0..0xff, got '%s'", name,
-					     optarg);
+			if (parse_u32(optarg, &v) || v > 0xff)
+				return usage_error("%s: a feature identifier is 0..0xff, got '%s'",
+						   name, optarg);
 			f->fid = (uint8_t)v;
 			have_fid = true;
 			break;
 		case 'V':
-			if (parse_num(optarg, 0xffffffffu, &f->value))
-				return usage("%s needs a 32-bit value, got '%s'", name, optarg);
+			if (parse_u32(optarg, &f->value))
+				return usage_error("%s needs a 32-bit value, got '%s'", name,
+						   optarg);
 			break;
 		case 'n':
-			if (parse_num(optarg, 0xffffffffu, &f->nsid))
-				return usage("%s needs a namespace id, got '%s'", name, optarg);
+			if (parse_u32(optarg, &f->nsid))
+				return usage_error("%s needs a namespace id, got '%s'", name,
+						   optarg);
 			have_nsid = true;
 			break;
 		case 's':
 			if (set) {
 				f->save = true;
-			} else if (parse_num(optarg, 3, &v)) {
-				return usage("%s: select is 0 (current), 1 (default), 2 (saved) "
-					     "or 3 (supported capabilities), got '%s'",
-					     name, optarg);
+			} else if (parse_u32(optarg, &v) || v > 3) {
+				return usage_error(
+					"%s: select is 0 (current), 1 (default), 2 (saved) "
+					"or 3 (supported capabilities), got '%s'",
+					name, optarg);
 			} else {
 				f->sel = v;
 			}
@@ -163,17 +136,17 @@ int cli_feature_parse(int argc, char **argv, bool set, struct cli_feature *f)
 			f->human = true;
 			break;
 		case 't':
-			if (parse_num(optarg, 0xffffffffu, &f->timeout_ms))
-				return usage("%s needs milliseconds, got '%s'", name, optarg);
+			if (parse_u32(optarg, &f->timeout_ms))
+				return usage_error("%s needs milliseconds, got '%s'", name, optarg);
 			break;
 		case ':':
-			return usage("%s needs a value", name);
+			return usage_error("%s needs a value", name);
 		default:
-			return usage("%s: unknown option %s", argv[0], name);
+			return usage_error("%s: unknown option %s", argv[0], name);
 		}
 	}
 	if (!have_fid)
-		return usage("%s needs --feature-id (-f)", argv[0]);
+		return usage_error("%s needs --feature-id (-f)", argv[0]);
 	if (!have_nsid && f->fid == NVKV_FEAT_KV_CONFIG)
 		f->nsid = 1; /* the one KV namespace: a namespace feature needs one */
 	f->npos = argc - optind;
