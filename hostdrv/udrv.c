@@ -670,9 +670,13 @@ int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 			continue;
 		}
 		t->ops->irq_arm(t);
-		if (!nvkv_udrv_poll(q))
+		n = nvkv_udrv_poll(q); /* completions that raced the arming count too */
+		if (n == 0)
 			t->ops->irq_sleep(t, 1);
 		t->ops->irq_disarm(t);
+		if (n < 0)
+			return n;
+		done += before - q->inflight_reqs;
 	}
 	return (int)done;
 }
