@@ -194,23 +194,34 @@ struct nvkv_xfer_ctx nvkv_udrv_xfer_ctx(const struct nvkv_queue *q)
 	return x;
 }
 
-/* Allocate and fill the PRP buffer of a request. */
-static int attach_buffer(struct nvkv_queue *q, struct nvkv_req *r, const void *src, size_t len,
-			 uint64_t *prp1, uint64_t *prp2)
+/* @n arena pages for @r's buffer, the first @len bytes copied from @src if any. */
+static int take_pages(struct nvkv_queue *q, struct nvkv_req *r, const void *src, size_t len,
+		      uint32_t n)
 {
-	uint32_t dp = nvkv_pages_for(len), n = dp + nvkv_list_pages_for(dp);
-
-	*prp1 = *prp2 = 0;
-	if (!len)
-		return 0;
 	r->dma_page = arena_alloc(q, n);
 	if (r->dma_page == NO_PAGE)
 		return -EAGAIN;
 	r->dma_pages = n;
 	if (src)
 		memcpy(hmem(q, page_addr(q, r->dma_page)), src, len);
-	build_prps(q, r->dma_page, (uint32_t)len, prp1, prp2);
 	return 0;
+}
+
+/* Allocate and fill the PRP buffer of a request. */
+static int attach_buffer(struct nvkv_queue *q, struct nvkv_req *r, const void *src, size_t len,
+			 uint64_t *prp1, uint64_t *prp2)
+{
+	uint32_t dp = nvkv_pages_for(len), n = dp + nvkv_list_pages_for(dp);
+
+	int rc;
+
+	*prp1 = *prp2 = 0;
+	if (!len)
+		return 0;
+	rc = take_pages(q, r, src, len, n);
+	if (!rc)
+		build_prps(q, r->dma_page, (uint32_t)len, prp1, prp2);
+	return rc;
 }
 
 /* The request's buffer as one SGL Data Block of @len bytes: contiguous arena
@@ -220,15 +231,7 @@ static int attach_sgl(struct nvkv_queue *q, struct nvkv_req *r, const void *src,
 	uint32_t n = nvkv_pages_for(len);
 
 	r->sgl = true;
-	if (!len)
-		return 0;
-	r->dma_page = arena_alloc(q, n);
-	if (r->dma_page == NO_PAGE)
-		return -EAGAIN;
-	r->dma_pages = n;
-	if (src)
-		memcpy(hmem(q, page_addr(q, r->dma_page)), src, len);
-	return 0;
+	return len ? take_pages(q, r, src, len, n) : 0;
 }
 
 /* DPTR of a KV command: PRP entries, or the SGL Data Block of its buffer. */
