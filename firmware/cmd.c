@@ -403,14 +403,24 @@ uint64_t fw_ctrl_next_due(const struct fw_ctrl *c)
 
 /* ---- data pointer ------------------------------------------------------------------ */
 
-static void dptr_of(const struct fw_cmd *cmd, struct fw_dptr *p)
+static void dptr_of(struct fw_cmd *cmd, struct fw_dptr *p)
 {
 	fw_dptr_from_sqe(p, &cmd->sqe, cmd->sqid);
+	cmd->c->dma.data_entries = 0;
 }
 
-/* A host's bad data pointer is a status (the error log has it) and a line. */
+/*
+ * The firmware's part of a transfer (the cost model): setting it up, and
+ * each PRP entry or SGL descriptor it walked.  A host's bad data pointer is
+ * a status (the error log has it) and a line.
+ */
 static uint16_t dptr_result(struct fw_cmd *cmd, const struct fw_dptr *p, uint16_t st)
 {
+	const struct fw_cost *k = &cmd->c->s->cfg.cost;
+	const struct fw_dma *d = &cmd->c->dma;
+
+	fw_cmd_charge(cmd, k->dma_ns + (uint64_t)d->data_entries *
+					       (d->data_sgl ? k->sgl_desc_ns : k->prp_entry_ns));
 	if (st)
 		fw_ctrl_log(cmd->c, FW_LOG_WARN,
 			    "SQ %u CID %u opcode %#x: %s data pointer: status %#x", cmd->sqid,

@@ -429,6 +429,17 @@ static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t i, uint32_
 	return c;
 }
 
+/* The firmware core that is free first (the lowest numbered among equals). */
+static unsigned int pick_core(const struct fw_subsys *s)
+{
+	unsigned int i, best = 0;
+
+	for (i = 1; i < s->cfg.cost.cores; i++)
+		if (s->core_free[i] < s->core_free[best])
+			best = i;
+	return best;
+}
+
 /*
  * Execute one fetched command and consume the @frame slots after it (its
  * ByteExpress chunks) whatever its status; returns @frame.
@@ -441,6 +452,7 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
 	uint64_t now = c->now, start;
+	unsigned int core;
 	uint16_t st;
 
 	memset(&cmd, 0, sizeof(cmd));
@@ -452,10 +464,12 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	cmd.npre = npre;
 	cmd.arrival = now;
 	cmd.method = KVC_XM_NONE;
-	/* The firmware core runs one command at a time. */
-	start = now > s->fw_busy ? now : s->fw_busy;
-	s->fw_busy = start + s->cfg.fw_overhead_ns;
-	cmd.done = s->fw_busy;
+	/* The earliest free firmware core takes it; each runs one command at a time. */
+	core = pick_core(s);
+	start = now > s->core_free[core] ? now : s->core_free[core];
+	cmd.start = start;
+	cmd.done = start;
+	fw_cmd_charge(&cmd, s->cfg.fw_overhead_ns); /* fetch and decode */
 	/*
 	 * Timing off: completions do not wait, so the host is not throttled and
 	 * can submit faster than the modeled device serves.  Time a command from
@@ -472,6 +486,9 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	c->cq[sq->cqid].reserved++;
 	st = sqid == 0 ? exec_admin(&cmd) : exec_io(&cmd);
 	c->dma.acc = NULL;
+	/* The handler charged its work (fw_cmd_charge) and may have waited. */
+	s->core_free[core] = cmd.start + cmd.fw_ns;
+	start = cmd.start;
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return 0;
 	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
@@ -485,8 +502,9 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	{
 		uint64_t link = fw_pcie_time_ns(&s->pcie, cmd.cost);
 
-		if (cmd.done < start + link + s->cfg.fw_overhead_ns)
-			cmd.done = start + link + s->cfg.fw_overhead_ns;
+		/* The link moves its bytes before and after the firmware works. */
+		if (cmd.done < start + link + cmd.fw_ns)
+			cmd.done = start + link + cmd.fw_ns;
 	}
 	fw_cmd_complete(&cmd, st);
 	return cmd.consumed;

@@ -42,7 +42,8 @@ struct seg_op {
 	uint8_t *buf;
 	bool to_host;
 	uint32_t done;
-	uint32_t want; /* bytes to move; the PRPs may describe more */
+	uint32_t want;	  /* bytes to move; the PRPs may describe more */
+	uint32_t entries; /* PRP entries that moved bytes */
 	struct kvc_pcie_cost cost;
 };
 
@@ -56,6 +57,7 @@ static uint16_t do_segment(struct seg_op *op, uint64_t addr, uint32_t len)
 		len = op->want - op->done;
 	if (len == 0)
 		return 0;
+	op->entries++;
 	clen = len;
 
 	if (op->to_host)
@@ -149,6 +151,8 @@ static uint16_t dma_prp(struct fw_dma *d, uint64_t prp1, uint64_t prp2, uint8_t 
 
 	charge(d, FW_PK_DATA, op.cost);
 	d->data_ns = fw_pcie_time_ns(d->pcie, op.cost);
+	d->data_entries = op.entries;
+	d->data_sgl = false;
 	return st;
 }
 
@@ -435,6 +439,8 @@ static uint16_t dma_sgl(struct fw_dma *d, const struct fw_dptr *p, uint8_t *buf,
 
 	charge(d, FW_PK_DATA, op.cost);
 	d->data_ns = fw_pcie_time_ns(d->pcie, op.cost);
+	d->data_entries = op.ndesc;
+	d->data_sgl = true;
 	return st;
 }
 

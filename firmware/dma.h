@@ -49,6 +49,7 @@
 #ifndef FW_DMA_H
 #define FW_DMA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cmdset/queue.h"
@@ -68,7 +69,11 @@ struct fw_dma {
 	const struct fw_host_if *hif;
 	struct fw_pcie *pcie;
 	enum fw_dma_gran gran;
-	uint64_t data_ns;	   /* modeled link time of the data moved by the last call */
+	uint64_t data_ns; /* modeled link time of the data moved by the last call */
+	/* The last data transfer's PRP entries used, or SGL descriptors read
+	 * (data_sgl), for the firmware cost model. */
+	uint32_t data_entries;
+	bool data_sgl;
 	struct kvc_pcie_cost *acc; /* also accumulate costs here when not NULL */
 };
 

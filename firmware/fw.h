@@ -33,6 +33,28 @@ enum fw_timing_mode {
 #define FW_MAX_QSIZE 4096
 #define FW_MAX_VALUE_LIMIT (16u << 20) /* index stores value lengths in 24 bits */
 
+#define FW_MAX_CORES 64
+
+/*
+ * The firmware cost model: modeled controller time, in ns, of the work a
+ * command makes the firmware do besides its fetch and decode
+ * (fw_config.fw_overhead_ns), and how many commands the controller works on
+ * at once.  A command holds one core for the sum of its costs; the commands
+ * of one BandSlim sequence run one after the other whatever the cores
+ * (docs/device.md, "Firmware cost model").  All zero and one core: every
+ * command costs fw_overhead_ns on one core, the model before these knobs.
+ */
+struct fw_cost {
+	uint32_t cores;	       /* commands worked on at once, 1..FW_MAX_CORES (default 1) */
+	uint32_t bs_xfer_ns;   /* per BandSlim transfer command: reassembly */
+	uint32_t bx_chunk_ns;  /* per ByteExpress 64-byte chunk taken from the SQ */
+	uint32_t dma_ns;       /* per data transfer set up (PRP or SGL) */
+	uint32_t prp_entry_ns; /* per PRP entry used (PRP1, PRP2, list entries) */
+	uint32_t sgl_desc_ns;  /* per SGL descriptor read */
+	uint32_t index_ns;     /* per index lookup, insert or delete */
+	uint32_t list_step_ns; /* per key a List returns */
+};
+
 struct fw_config {
 	struct fw_nand_geo geo;
 	struct fw_nand_timing nand;
@@ -46,6 +68,7 @@ struct fw_config {
 	uint32_t op_percent;	 /* over-provisioning, percent of the log (default 10) */
 	uint32_t gc_reserve;	 /* free superblocks kept for GC (default 2) */
 	uint32_t fw_overhead_ns; /* modeled firmware time per command (default 1500) */
+	struct fw_cost cost;	 /* the rest of the firmware cost model */
 	/* Block (NVM) namespace: percent of the superblocks it gets, the rest
 	 * is the value log's (default 50; 0 = KV-only, 100 = block-only). */
 	uint32_t blk_percent;

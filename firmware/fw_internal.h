@@ -97,6 +97,7 @@ struct fw_bs_seq {
 	struct kvc_bs_store hdr;
 	uint32_t got;	   /* value bytes received (PRP part included) */
 	uint64_t arrival;  /* of the head */
+	uint64_t fw_end;   /* when the firmware finished the sequence's last command */
 	uint16_t head_cid; /* for the error log if the sequence is abandoned */
 	uint8_t *buf;	   /* max_value bytes, allocated on first use */
 };
@@ -221,6 +222,8 @@ struct fw_cmd {
 	uint32_t consumed;     /* extra SQ slots this command used (ByteExpress) */
 	uint32_t consumed_pre; /* ... of them fetched in the command\'s own burst */
 	uint64_t arrival;      /* model time the command was fetched */
+	uint64_t start;	       /* model time a firmware core takes it */
+	uint64_t fw_ns;	       /* firmware time it costs (fw_cmd_charge) */
 	uint64_t done;	       /* model time the command completes */
 	uint32_t dw0;
 	uint32_t dw1; /* Property Get of an 8-byte property */
@@ -232,6 +235,25 @@ struct fw_cmd {
 	uint64_t tok;		   /* deferred: its token (fw_cmd_defer) */
 	struct kvc_pcie_cost cost; /* traffic attributable to this command */
 };
+
+/*
+ * The cost model (docs/device.md): @cmd keeps its firmware core @ns longer,
+ * and whatever it does next (NAND, completion) happens that much later.
+ */
+static inline void fw_cmd_charge(struct fw_cmd *cmd, uint64_t ns)
+{
+	cmd->fw_ns += ns;
+	cmd->done += ns;
+}
+
+/* The firmware cannot start @cmd before @t (it waits on its core). */
+static inline void fw_cmd_not_before(struct fw_cmd *cmd, uint64_t t)
+{
+	if (t > cmd->start) {
+		cmd->done += t - cmd->start;
+		cmd->start = t;
+	}
+}
 
 /* A deferred command waiting for fw_pend_complete(). */
 struct fw_pend {
@@ -300,7 +322,8 @@ struct fw_subsys {
 	struct fw_stats ns_st[FW_MAX_NS + 1]; /* the same, per NSID */
 	uint64_t capacity;		      /* namespace capacity, bytes */
 	uint64_t start_ns;
-	uint64_t fw_busy; /* firmware CPU timeline */
+	/* Firmware cores: when each is free (the cost model, ctrl.c). */
+	uint64_t core_free[FW_MAX_CORES];
 	bool persistent;
 	bool dirty; /* index changes not yet committed */
 	struct fw_batch batch;

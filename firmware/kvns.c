@@ -38,6 +38,12 @@ static uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* The firmware cost model's charge for @n index operations (lookups, inserts, deletes). */
+static void charge_index(struct fw_cmd *cmd, uint32_t n)
+{
+	fw_cmd_charge(cmd, (uint64_t)n * subsys(cmd)->cfg.cost.index_ns);
+}
+
 /* The batch was rolled back while @cmd ran (a catalog, staging or program
  * failure, maybe inside GC): the command fails with the batch. */
 static bool batch_failed(const struct fw_subsys *s, uint64_t failures)
@@ -58,6 +64,7 @@ static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen
 	if ((opts & KVC_STORE_MUST_EXIST) && (opts & KVC_STORE_MUST_NOT_EXIST))
 		return FW_ST(KVC_SC_INVALID_FIELD);
 	exists = fw_index_get(&s->index, key, klen, &old);
+	charge_index(cmd, 1);
 	if ((opts & KVC_STORE_MUST_EXIST) && !exists)
 		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
 	if ((opts & KVC_STORE_MUST_NOT_EXIST) && exists)
@@ -91,8 +98,10 @@ static uint16_t store_value(struct fw_cmd *cmd, const uint8_t *key, uint8_t klen
 		return KVC_ST_MEDIA_DNR(KVC_SC_WRITE_FAULT);
 	/* fw_index_get() above found @old: refresh it, GC may have moved it. */
 	rc = fw_batch_reserve(s);
-	if (!rc)
+	if (!rc) {
 		rc = fw_index_put(&s->index, key, klen, &iv, &old);
+		charge_index(cmd, 1);
+	}
 	if (rc < 0) {
 		fw_vlog_dead(&s->vlog, iv.loc, klen, vlen);
 		return batch_failed(s, failures) ? s->batch.fail_st : FW_ST(KVC_SC_INTERNAL);
@@ -151,6 +160,7 @@ static uint16_t kv_retrieve(struct fw_cmd *cmd)
 
 	if (st)
 		return st;
+	charge_index(cmd, 1);
 	if (!fw_index_get(&s->index, kc.key, kc.klen, &iv))
 		return FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
 	cmd->dw0 = iv.vlen;
@@ -180,6 +190,7 @@ static uint16_t kv_delete(struct fw_cmd *cmd)
 		return st;
 	if (fw_batch_reserve(s))
 		return batch_failed(s, failures) ? s->batch.fail_st : FW_ST(KVC_SC_INTERNAL);
+	charge_index(cmd, 1);
 	/* Key Value Configuration: only with EDNEK is a missing key an error. */
 	if (fw_index_del(&s->index, kc.key, kc.klen, &old))
 		return kv_of(cmd->ns)->config & KVC_KV_CONFIG_EDNEK ? FW_ST(KVC_SC_KV_KEY_NOT_EXIST)
@@ -200,6 +211,7 @@ static uint16_t kv_exist(struct fw_cmd *cmd)
 
 	if (st)
 		return st;
+	charge_index(cmd, 1);
 	return fw_index_get(&s->index, kc.key, kc.klen, &iv) ? 0 : FW_ST(KVC_SC_KV_KEY_NOT_EXIST);
 }
 
@@ -222,6 +234,7 @@ static uint16_t kv_list(struct fw_cmd *cmd)
 	if (cap > kc.size)
 		cap = kc.size;
 	kvc_list_writer_init(&w, s->xbuf, cap);
+	charge_index(cmd, 1);
 	fw_index_seek(&s->index, kc.key, kc.klen, &it);
 	while (fw_index_next(&it, &key, &klen, NULL)) {
 		if (kvc_list_writer_add(&w, key, klen)) {
@@ -232,6 +245,7 @@ static uint16_t kv_list(struct fw_cmd *cmd)
 	if (more && w.lw_count == 0)
 		return FW_ST(KVC_SC_INVALID_FIELD); /* buffer too small for one entry */
 	used = kvc_list_writer_finish(&w);
+	fw_cmd_charge(cmd, (uint64_t)w.lw_count * s->cfg.cost.list_step_ns);
 	st = fw_cmd_data_out(cmd, s->xbuf, kc.size, used);
 	if (st)
 		return st;
@@ -268,7 +282,7 @@ static uint16_t bs_finish(struct fw_cmd *cmd, struct fw_bs_seq *bs)
 			   bs->hdr.opc == KVC_BS_STORE_PRP && s->cfg.dma_gran == FW_DMA_PAGE);
 }
 
-static uint16_t bs_store(struct fw_cmd *cmd)
+static uint16_t bs_head(struct fw_cmd *cmd)
 {
 	struct fw_subsys *s = subsys(cmd);
 	struct fw_bs_seq *bs = &cmd->sq->bs;
@@ -315,7 +329,7 @@ static uint16_t bs_store(struct fw_cmd *cmd)
 	return 0;
 }
 
-static uint16_t bs_xfer(struct fw_cmd *cmd)
+static uint16_t bs_next(struct fw_cmd *cmd)
 {
 	struct fw_bs_seq *bs = &cmd->sq->bs;
 
@@ -323,12 +337,40 @@ static uint16_t bs_xfer(struct fw_cmd *cmd)
 	cmd->stat_op = KVC_OP_BS_XFER;
 	if (!bs->active || kvc_bs_xfer_tag(&cmd->sqe) != bs->hdr.tag)
 		return FW_ST(KVC_SC_CMD_SEQ_ERROR);
+	fw_cmd_charge(cmd, subsys(cmd)->cfg.cost.bs_xfer_ns); /* reassembly */
 	bs->got += kvc_bs_decode_xfer(&cmd->sqe, bs->hdr.opts & KVC_BS_OPT_NARROW,
 				      bs->buf + bs->got, bs->hdr.size - bs->got);
 	if (bs->got == bs->hdr.size)
 		return bs_finish(cmd, bs);
 	cmd->dw0 = bs->got;
 	return 0;
+}
+
+/*
+ * The commands of a BandSlim sequence are reassembled in order: whatever the
+ * cores, the firmware takes one only after it has finished the previous one
+ * of the same SQ (the serialization the papers blame for BandSlim's cost on
+ * larger values).
+ */
+static uint16_t bs_serialized(struct fw_cmd *cmd, uint16_t (*fn)(struct fw_cmd *cmd))
+{
+	struct fw_bs_seq *bs = &cmd->sq->bs;
+	uint16_t st;
+
+	fw_cmd_not_before(cmd, bs->fw_end);
+	st = fn(cmd);
+	bs->fw_end = cmd->start + cmd->fw_ns;
+	return st;
+}
+
+static uint16_t bs_store(struct fw_cmd *cmd)
+{
+	return bs_serialized(cmd, bs_head);
+}
+
+static uint16_t bs_xfer(struct fw_cmd *cmd)
+{
+	return bs_serialized(cmd, bs_next);
 }
 
 /* ---- ByteExpress ------------------------------------------------------------------------ */
@@ -377,6 +419,7 @@ static uint16_t bx_store(struct fw_cmd *cmd)
 	if (kc.size > s->cfg.max_value || kvc_bx_chunks(kc.size) > cmd->consumed)
 		return FW_ST(KVC_SC_KV_INVALID_VALUE_SIZE);
 	chunks = kvc_bx_chunks(kc.size);
+	fw_cmd_charge(cmd, (uint64_t)chunks * s->cfg.cost.bx_chunk_ns);
 	first = (sq->head + sq->size - chunks) % sq->size;
 	/* Chunk i is value bytes [64 i, 64 i + 64): slots map straight onto the buffer. */
 	pre = chunks < cmd->npre ? chunks : cmd->npre;

@@ -31,6 +31,7 @@ void fw_config_default(struct fw_config *c)
 	c->op_percent = 10;
 	c->gc_reserve = 2;
 	c->fw_overhead_ns = 1500;
+	c->cost = (struct fw_cost){ .cores = 1 };
 	c->blk_percent = 50;
 	c->blk_op_percent = 10;
 	c->lba_size = 4096;
@@ -123,6 +124,8 @@ const char *fw_config_check(const struct fw_config *c)
 		return "device.max_value must be 1 .. 16 MiB - 1";
 	if (c->op_percent > 90)
 		return "device.op_percent must be 0..90";
+	if (c->cost.cores < 1 || c->cost.cores > FW_MAX_CORES)
+		return "device.fw_cores must be 1..64";
 	msg = split_check(c);
 	if (msg)
 		return msg;
