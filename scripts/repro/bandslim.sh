@@ -2,46 +2,53 @@
 # SPDX-License-Identifier: MIT
 #
 # Reproduce the value-transfer experiments of BandSlim (Figure 2) and
-# ByteExpress (Figure 5) on the emulated device.
+# ByteExpress (Figure 5) on the papers' device, in virtual time by default.
 #
 #   part 1  W(B), W(C), W(D), W(M) x {prp, bandslim, adaptive, byteexpress, sgl}:
-#           4-byte keys, NUM puts each (default 1000000), each on a fresh
-#           device; throughput, PCIe traffic, NAND page programs.
+#           4-byte keys, NUM puts each at QD 32, each on a fresh device;
+#           throughput, PCIe traffic, NAND page programs.
 #   part 2  fillrandom with fixed values of 32 B .. 4 KiB x the same methods at
 #           QD1 (SWEEP_NUM puts per point): PCIe bytes per Store and the
 #           modeled Store latency against the value size.
 #
-# Device profile of both papers' prototype: 4 channels x 8 ways, 16 KiB NAND
-# pages, PCIe Gen2 x8, PRP values moved in whole 4 KiB pages.
+# Device: PROFILE (default sim/profiles/cosmos.ini, the Cosmos+ OpenSSD of the
+# papers: Cortex-A9 firmware on one core, PCIe Gen2 x8, 4 channels x 8 ways,
+# 16 KiB pages, PRP values moved in whole 4 KiB pages; docs/device.md).
 #
-# usage: scripts/repro/bandslim.sh [--quick] [--sim] [--out DIR]
+# usage: scripts/repro/bandslim.sh [--quick] [--emu] [--out DIR]
 #   --quick      small sizes (NUM=20000, SWEEP_NUM=2000) for CI and a first look
-#   --sim        virtual time: a simulated device (--device=sim:PROFILE) instead
-#                of nvkv-emu, figures identical on every machine (docs/bench.md)
+#   --emu        real time: nvkv-emu --config PROFILE instead of the simulated
+#                device (--device=sim:PROFILE), as a cross-check; throughput
+#                then depends on this machine (docs/bench.md)
+#   --sim        virtual time (the default; kept for older command lines)
 #   --out DIR    where reports, tables and plots go (default: a new /tmp dir)
-# NUM=..., SWEEP_NUM=..., BUILD=... override the sizes and the build directory;
+# NUM=... (default 200000), SWEEP_NUM=... (default 20000), PROFILE=...,
+# BUILD=... override the sizes, the device profile and the build directory;
 # METHODS=prp,sgl (a comma list) runs only those methods.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BUILD:-build}/bin
-NUM=${NUM:-1000000}
-SWEEP_NUM=${SWEEP_NUM:-100000}
+NUM=${NUM:-200000}
+SWEEP_NUM=${SWEEP_NUM:-20000}
+PROFILE=${PROFILE:-sim/profiles/cosmos.ini}
 OUT=
-SIM=
+SIM=1
 METHODS=${METHODS:-prp,bandslim,adaptive,byteexpress,sgl}
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) NUM=20000 SWEEP_NUM=2000 ;;
 	--sim) SIM=1 ;;
+	--emu) SIM= ;;
 	--out) [ $# -ge 2 ] || { echo "bandslim.sh: --out needs a directory" >&2; exit 2; }
 		OUT=$2; shift ;;
-	-h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bandslim.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 case $NUM$SWEEP_NUM in *[!0-9]*) echo "bandslim.sh: NUM and SWEEP_NUM must be numbers" >&2; exit 2 ;; esac
+[ -r "$PROFILE" ] || { echo "bandslim.sh: no device profile $PROFILE" >&2; exit 2; }
 for p in nvkv-emu nvkv-bench; do
 	[ -x "$BIN/$p" ] || { echo "bandslim.sh: $BIN/$p missing: run 'make' first" >&2; exit 1; }
 done
@@ -61,27 +68,14 @@ trap stop_emu EXIT
 trap 'exit 130' INT TERM
 
 # A fresh in-memory device per run: no run inherits another's value log.
-# 256 blocks per plane (16 GiB of NAND) so 1 M page-aligned 2 KiB PRP values
-# fit without garbage collection.
-# With --sim the same profile as an INI file: every run is a new simulated device.
-cat >"$OUT/device.ini" <<'INI'
-[pcie]
-gen = 2
-lanes = 8
-[nand]
-channels = 4
-ways = 8
-page_size = 16K
-blocks = 256
-[device]
-dma = page
-INI
+# The profile has 256 blocks per plane (16 GiB of NAND) so that NUM page-aligned
+# PRP values fit without garbage collection.  A simulated device is new at
+# every open.
+cp "$PROFILE" "$OUT/device.ini"
 fresh_emu() {
 	[ -z "$SIM" ] || return 0
 	stop_emu
-	"$BIN/nvkv-emu" --socket "$SOCK" --log-level warn --pcie-gen 2 --pcie-lanes 8 \
-		--nand-channels 4 --nand-ways 8 --nand-page-size 16K --nand-blocks 256 \
-		--device-dma page &
+	"$BIN/nvkv-emu" --config "$OUT/device.ini" --socket "$SOCK" --log-level warn &
 	EMU=$!
 	for _ in $(seq 200); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
 	echo "bandslim.sh: nvkv-emu did not start" >&2
@@ -93,11 +87,11 @@ bench() {
 }
 
 echo "nvkv BandSlim/ByteExpress reproduction -> $OUT"
-echo "device: 4x8 dies, 16 KiB pages, PCIe Gen2 x8, page-unit PRP DMA; keys 4 B"
+echo "device: $PROFILE; keys 4 B"
 if [ -n "$SIM" ]; then
 	echo "clock: virtual time (simulated device: the same figures on every machine)"
 else
-	echo "clock: real time (nvkv-emu: throughput depends on this machine)"
+	echo "clock: real time (nvkv-emu: throughput depends on this machine; a cross-check)"
 fi
 echo
 echo "== part 1: W(B) W(C) W(D) W(M), $NUM puts each"
@@ -113,7 +107,7 @@ done
 echo
 scripts/plot.py "$OUT"/runs/wB-*.json "$OUT"/runs/wC-*.json "$OUT"/runs/wD-*.json \
 	"$OUT"/runs/wM-*.json --out "$OUT/plots" \
-	--title "$NUM puts, 4 B keys, PCIe Gen2 x8, 16 KiB pages" | tee "$OUT/table.txt"
+	--title "$NUM puts, 4 B keys, $(basename "$PROFILE" .ini)" | tee "$OUT/table.txt"
 
 echo
 echo "== part 2: value size sweep 32 B .. 4 KiB, $SWEEP_NUM puts per point, QD1"
@@ -127,7 +121,7 @@ for v in 32 64 128 256 512 1024 2048 4096; do
 done
 echo
 scripts/plot.py --sweep "$OUT"/sweep/*.json --out "$OUT/plots" \
-	--title "fillrandom, $SWEEP_NUM puts per point, QD1, PCIe Gen2 x8" | tee "$OUT/sweep.txt"
+	--title "fillrandom, $SWEEP_NUM puts per point, QD1, $(basename "$PROFILE" .ini)" | tee "$OUT/sweep.txt"
 echo
 echo "tables: $OUT/table.txt $OUT/sweep.txt"
 echo "reports: $OUT/runs/ $OUT/sweep/"

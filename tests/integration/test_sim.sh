@@ -66,6 +66,33 @@ PY
 cmp -s "$TMP/p1" "$TMP/p2" && ok || bad "nvkv-perf differs: $(diff "$TMP/p1" "$TMP/p2")"
 grep -q "^clock: virtual time" "$TMP/p1" && ok || bad "nvkv-perf clock line"
 
+# The shipped device profiles (sim/profiles/): each repeats itself bit for bit,
+# and their cost models show: on the Cosmos+ profile BandSlim's serialized
+# transfer commands make it slower than PRP on W(B), while the datacenter
+# drive is faster than the Cosmos+ board with the same method.
+prof_run() { # PROFILE RUN
+	"$BIN/nvkv-bench" --device="sim:sim/profiles/$1.ini" --progress=0 --benchmarks=wB,readrandom \
+		--num=3000 --reads=2000 --key_size=4 --qd=8 --xfer=prp,bandslim,byteexpress --seed=3 \
+		--json="$TMP/$1-$2.json" >"$TMP/$1-$2.out" 2>"$TMP/$1-$2.err"
+}
+for p in cosmos datacenter; do
+	prof_run "$p" 1 && ok || bad "profile $p: $(cat "$TMP/$p-1.err")"
+	prof_run "$p" 2 && ok || bad "profile $p again: $(cat "$TMP/$p-2.err")"
+	cmp -s "$TMP/$p-1.json" "$TMP/$p-2.json" && ok ||
+		bad "profile $p: JSON differs: $(diff "$TMP/$p-1.json" "$TMP/$p-2.json" | head -5)"
+done
+python3 - "$TMP/cosmos-1.json" "$TMP/datacenter-1.json" <<'PY' && ok || bad "profile figures"
+import json, sys
+def rates(p):
+    d = json.load(open(p))
+    assert d["clock"] == "virtual time", p
+    return {(r["benchmark"], r["xfer"]): r["model_ops_per_sec"] for r in d["runs"]}
+c, dc = rates(sys.argv[1]), rates(sys.argv[2])
+assert c[("wB", "bandslim")] < c[("wB", "prp")], c
+for m in ("prp", "bandslim", "byteexpress"):
+    assert dc[("wB", m)] > c[("wB", m)], (m, c, dc)
+PY
+
 # The CLI: sim is a DEVICE in either order; each run is a fresh, empty device.
 "$BIN/nvkv" store sim greeting hello >"$TMP/cli" 2>&1 && ok || bad "nvkv store sim: $(cat "$TMP/cli")"
 "$BIN/nvkv" sim identify >"$TMP/cli" 2>&1 && grep -q "^backend *sim" "$TMP/cli" && ok ||
