@@ -20,16 +20,9 @@ OUT=${OUT:-$(mktemp -d /tmp/nvkv-demo-XXXXXX)}
 SOCK=$OUT/nvkv.sock
 EMU=
 
-cat >"$OUT/cosmos.ini" <<'INI'
-; BandSlim's evaluation device (Cosmos+ OpenSSD), as nvkv-emu flags below
-[pcie]
-gen = 2
-lanes = 8
-[nand]
-page_size = 16K
-[device]
-dma = page
-INI
+# BandSlim's evaluation device (Cosmos+ OpenSSD) with its firmware cost model
+# (docs/device.md, "Device profiles"), for both the table and the cross-check.
+cp sim/profiles/cosmos.ini "$OUT/cosmos.ini"
 trap '[ -z "$EMU" ] || { kill $EMU 2>/dev/null; wait $EMU 2>/dev/null || true; }; rm -f "$SOCK"' EXIT
 trap 'exit 130' INT TERM
 
@@ -45,8 +38,7 @@ scripts/plot.py "$OUT/report.json" --out "$OUT" \
 echo
 
 XNUM=$((NUM / 10 > 0 ? NUM / 10 : 1))
-"$BIN/nvkv-emu" --socket "$SOCK" --log-level warn --pcie-gen 2 --pcie-lanes 8 \
-	--nand-page-size 16K --device-dma page &
+"$BIN/nvkv-emu" --config "$OUT/cosmos.ini" --socket "$SOCK" --log-level warn &
 EMU=$!
 for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
 [ -S "$SOCK" ] || { echo "demo: nvkv-emu did not start" >&2; exit 1; }
