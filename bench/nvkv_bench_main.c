@@ -68,7 +68,7 @@ static const struct flag flags[] = {
 	I(value_size_max, "largest value for uniform/normal"),
 	I(threads, "worker threads, each with its own queue"),
 	I(duration, "seconds per benchmark; 0: run --num/--reads operations"),
-	I(seed, "random seed (same seed, same operations)"),
+	I(seed, "random seed (same seed, same operations); 0: from the clock, printed"),
 	I(seek_nexts, "values read after each seek"),
 	B(histogram, "print latency histograms"),
 	B(statistics, "print the device statistics after each benchmark"),
@@ -398,6 +398,13 @@ static int check_cfg(void)
 			"xpress or zstd");
 	if (cfg.reads < 0)
 		cfg.reads = cfg.num;
+	if (!cfg.seed) { /* db_bench: 0 is a seed from the clock, printed to repeat the run */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		cfg.seed = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		printf("Set seed to %llu because --seed was 0\n", (unsigned long long)cfg.seed);
+	}
 	report_tuning();
 	return 0;
 }

@@ -59,6 +59,7 @@ struct slot {
 	struct worker *w;
 	uint64_t t0;
 	uint8_t kind;
+	uint8_t klen; /* a found value counts key + value bytes, as db_bench */
 	bool free;
 };
 
@@ -76,6 +77,9 @@ struct worker {
 	uint64_t start, end;
 	int err;
 	struct bench_mix mix;
+	/* mixgraph's detail line: seeks that found a key, values the seeks
+	 * read, value bytes put */
+	uint64_t gets, puts, seeks, seek_found, scan_len, put_bytes;
 };
 
 static void op_done(void *arg, int status, uint32_t vlen)
@@ -87,7 +91,7 @@ static void op_done(void *arg, int status, uint32_t vlen)
 	if (status == 0) {
 		if (s->kind == K_READ) {
 			w->found++;
-			w->bytes += vlen;
+			w->bytes += s->klen + (uint64_t)vlen;
 		}
 	} else if (!(s->kind == K_READ && status == NVKV_KEY_NOT_EXIST) &&
 		   !(s->kind == K_DELETE && status == NVKV_KEY_NOT_EXIST)) {
@@ -126,6 +130,7 @@ static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, si
 		return -ENODEV;
 	s->free = false;
 	s->kind = (uint8_t)kind;
+	s->klen = (uint8_t)klen;
 	s->w = w;
 	for (;;) {
 		s->t0 = run_now(w->run);
@@ -293,7 +298,30 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 		w->found += found > 0;
 	}
 	w->bytes += bytes;
+	w->scan_len += found;
 	atomic_fetch_add_explicit(&w->run->done, 1, memory_order_relaxed);
+	return rc;
+}
+
+/* One mixgraph operation, counted for its detail line. */
+static int mix_op(struct worker *w, const struct bench_mix_req *q, const uint8_t *key)
+{
+	uint64_t found;
+	int rc;
+
+	if (q->op == BENCH_MIX_GET) {
+		w->gets++;
+		return submit(w, K_READ, key, 0);
+	}
+	if (q->op == BENCH_MIX_PUT) {
+		w->puts++;
+		w->put_bytes += q->vsize;
+		return submit(w, K_WRITE, key, q->vsize);
+	}
+	w->seeks++;
+	found = w->found; /* a seek is synchronous: no Get completes meanwhile */
+	rc = do_seek(w, key, (size_t)w->run->c->key_size, q->scan);
+	w->seek_found += w->found - found;
 	return rc;
 }
 
@@ -453,12 +481,7 @@ static int work(struct worker *w)
 			bench_mix_next(&w->mix, &w->rng, &q);
 			bench_make_key(key, (unsigned int)c->key_size, q.key);
 			sine_pace(w, &win_start, &win_ops, &rate);
-			if (q.op == BENCH_MIX_GET)
-				rc = submit(w, K_READ, key, 0);
-			else if (q.op == BENCH_MIX_PUT)
-				rc = submit(w, K_WRITE, key, q.vsize);
-			else
-				rc = do_seek(w, key, (size_t)c->key_size, q.scan);
+			rc = mix_op(w, &q, key);
 			break;
 		}
 		if ((i & 63) == 63 && w->run->e->ops->poll(w->ctx) < 0)
@@ -566,6 +589,36 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 		}
 	}
 	return r->e->ops->thread_open(r->e, &w->ctx);
+}
+
+/*
+ * The message of the result line.  db_bench keeps one thread's message (the
+ * first reader's: readwhilewriting's writer is thread 0 and left out), so
+ * "(F of N found)" counts that reader's own lookups, as there.
+ */
+static void worker_message(const struct worker *w, char *buf, size_t len)
+{
+	const struct run *r = w->run;
+	uint64_t lookups = w->ops;
+
+	*buf = 0;
+	if (r->def->w == W_MIXGRAPH) {
+		snprintf(buf, len,
+			 "( Gets:%llu Puts:%llu Seek:%llu, reads %llu in %llu found, avg size: "
+			 "%.1f value, %.1f scan)",
+			 (unsigned long long)w->gets, (unsigned long long)w->puts,
+			 (unsigned long long)w->seeks, (unsigned long long)w->found,
+			 (unsigned long long)(w->gets + w->seeks),
+			 w->puts ? (double)w->put_bytes / (double)w->puts : 0.0,
+			 w->seeks ? (double)w->scan_len / (double)w->seeks : 0.0);
+		return;
+	}
+	if (!r->def->finds)
+		return;
+	if (r->def->w == W_REPLAY) /* a replay mixes writes in: count the lookups */
+		lookups = w->h[K_READ].n + w->h[K_SEEK].n;
+	snprintf(buf, len, "(%llu of %llu found)", (unsigned long long)w->found,
+		 (unsigned long long)lookups);
 }
 
 static void worker_fini(struct worker *w)
@@ -716,6 +769,8 @@ static int run_one(struct run *r, struct result *res)
 
 		if (w[i].writer) /* readwhilewriting reports the readers */
 			goto fini;
+		if (!*res->msg)
+			worker_message(&w[i], res->msg, sizeof(res->msg));
 		res->ops += w[i].ops;
 		res->found += w[i].found;
 		res->bytes += w[i].bytes;
@@ -863,24 +918,36 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 }
 
 /*
- * db_bench's header block (PrintHeader), the lines scripts read: Keys,
- * Values (after compression as db_bench estimates it: --compression_ratio 0.5
- * unless compression is off; the kv engine does not compress), Entries,
- * RawSize.
+ * db_bench's header block (PrintHeader), line for line: Keys, Values (after
+ * compression as db_bench estimates it: --compression_ratio 0.5 unless
+ * compression is off; the kv engine does not compress), the distribution of
+ * non-fixed sizes, Entries, Prefix, RawSize, FileSize, the rate limits.
  */
 static void print_header(const struct bench_cfg *c, const struct bench_engine_ops *o)
 {
 	bool compressed = o == &bench_engine_rocksdb && strcmp(c->compression_type, "none");
-	long long vc =
-		compressed ? (long long)(c->value_size * 0.5 + 0.5) : (long long)c->value_size;
+	double ratio = compressed ? 0.5 : 1.0;
+	bool fixed = !strcmp(c->value_size_distribution_type, "fixed");
+	int64_t avg = fixed ? c->value_size : (c->value_size_min + c->value_size_max) / 2;
 
 	printf("Keys:       %lld bytes each (+ 0 bytes user-defined timestamp)\n",
 	       (long long)c->key_size);
-	printf("Values:     %lld bytes each (%lld bytes after compression)\n",
-	       (long long)c->value_size, vc);
+	printf("Values:     %lld %sbytes each (%d bytes after compression)\n", (long long)avg,
+	       fixed ? "" : "avg ", (int)((double)avg * ratio + 0.5));
+	if (!fixed)
+		printf("Values Distribution: %s (min: %lld, max: %lld)\n",
+		       c->value_size_distribution_type, (long long)c->value_size_min,
+		       (long long)c->value_size_max);
 	printf("Entries:    %lld\n", (long long)c->num);
+	printf("Prefix:    0 bytes\n");
+	printf("Keys per prefix:    0\n");
 	printf("RawSize:    %.1f MB (estimated)\n",
-	       (double)(c->key_size + c->value_size) * (double)c->num / 1048576.0);
+	       (double)((c->key_size + avg) * c->num) / 1048576.0);
+	printf("FileSize:   %.1f MB (estimated)\n",
+	       ((double)c->key_size + (double)avg * ratio) * (double)c->num / 1048576.0);
+	printf("Write rate: %llu bytes/second\n",
+	       (unsigned long long)c->benchmark_write_rate_limit);
+	printf("Read rate: 0 ops/second\n");
 }
 
 int bench_run(const struct bench_cfg *c)

@@ -71,6 +71,7 @@ struct result {
 	struct kvc_stats_log before, after;
 	bool have_dev;
 	int err;
+	char msg[192]; /* db_bench's message: one reader's, e.g. "(F of N found)" */
 };
 
 /* The transfer method of a run, "none" for engines without methods. */

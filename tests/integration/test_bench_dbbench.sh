@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# nvkv-bench's db_bench parity, golden lines and behaviour: the header block,
+# --seed=0, MB/s over key + value bytes, one reader's found message
+# (readwhilewriting), mixgraph's detail line.  Runs on the simulated device
+# (--device=sim: fast, deterministic) unless a test needs nvkv-emu.
+set -u
+. "$(dirname "$0")/bench_lib.sh"
+
+S() { "$BIN/nvkv-bench" --device=sim --progress=0 "$@"; }
+J() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+# ---- the header block, as db_bench's PrintHeader ------------------------------
+S --benchmarks=fillseq --num=1000 --key_size=16 --value_size=100 --seed=1 >"$TMP/h.out" 2>&1
+printf '%s\n' "Keys:       16 bytes each (+ 0 bytes user-defined timestamp)" \
+	"Values:     100 bytes each (100 bytes after compression)" "Entries:    1000" \
+	"Prefix:    0 bytes" "Keys per prefix:    0" "RawSize:    0.1 MB (estimated)" \
+	"FileSize:   0.1 MB (estimated)" "Write rate: 0 bytes/second" "Read rate: 0 ops/second" \
+	>"$TMP/h.want"
+[ "$(head -9 "$TMP/h.out")" = "$(cat "$TMP/h.want")" ] && ok || bad "header: $(head -9 "$TMP/h.out")"
+# Non-fixed sizes: the average and the distribution line.
+S --benchmarks=fillseq --num=100000 --key_size=8 --value_size_distribution_type=uniform \
+	--value_size_min=100 --value_size_max=1000 --seed=1 >"$TMP/hu.out" 2>&1
+printf '%s\n' "Keys:       8 bytes each (+ 0 bytes user-defined timestamp)" \
+	"Values:     550 avg bytes each (550 bytes after compression)" \
+	"Values Distribution: uniform (min: 100, max: 1000)" "Entries:    100000" \
+	"Prefix:    0 bytes" "Keys per prefix:    0" "RawSize:    53.2 MB (estimated)" \
+	"FileSize:   53.2 MB (estimated)" >"$TMP/hu.want"
+[ "$(head -8 "$TMP/hu.out")" = "$(cat "$TMP/hu.want")" ] && ok || bad "header uniform: $(head -8 "$TMP/hu.out")"
+# RocksDB compresses: db_bench's estimate, half the value (--compression_ratio 0.5).
+"$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/hdb" --progress=0 --benchmarks=fillseq --num=1000000 \
+	--reads=1 --duration=1 --seed=1 --value_size=100 --benchmark_write_rate_limit=1000000 \
+	>"$TMP/hr.out" 2>&1
+grep -qx "Values:     100 bytes each (50 bytes after compression)" "$TMP/hr.out" &&
+	grep -qx "RawSize:    110.6 MB (estimated)" "$TMP/hr.out" &&
+	grep -qx "FileSize:   62.9 MB (estimated)" "$TMP/hr.out" &&
+	grep -qx "Write rate: 1000000 bytes/second" "$TMP/hr.out" && ok || bad "header rocksdb: $(head -9 "$TMP/hr.out")"
+
+# ---- --seed=0: a seed from the clock, printed; giving it back repeats the run --
+S --benchmarks=fillrandom,readrandom --num=2000 --reads=1000 --qd=4 --json="$TMP/s0.json" \
+	>"$TMP/s0.out" 2>&1 || bad "seed 0 run: $(cat "$TMP/s0.out")"
+seed=$(sed -n 's/^Set seed to \([0-9]*\) because --seed was 0$/\1/p' "$TMP/s0.out")
+[ -n "$seed" ] && [ "$(head -1 "$TMP/s0.out")" = "Set seed to $seed because --seed was 0" ] &&
+	[ "$(J "$TMP/s0.json" 'd["config"]["seed"]')" = "$seed" ] && ok || bad "seed line: $(head -2 "$TMP/s0.out")"
+S --benchmarks=fillrandom,readrandom --num=2000 --reads=1000 --qd=4 --seed="$seed" \
+	--json="$TMP/s1.json" >"$TMP/s1.out" 2>&1
+cmp -s "$TMP/s0.json" "$TMP/s1.json" && ok || bad "--seed=$seed did not repeat the seed-0 run"
+S --benchmarks=fillrandom --num=10 --seed=0 >"$TMP/s2.out" 2>&1
+seed2=$(sed -n 's/^Set seed to \([0-9]*\) because --seed was 0$/\1/p' "$TMP/s2.out")
+[ -n "$seed2" ] && [ "$seed2" != "$seed" ] && ok || bad "two seed-0 runs, seeds '$seed' '$seed2'"
+S --benchmarks=fillrandom --num=10 --seed=5 >"$TMP/s3.out" 2>&1
+grep -q "^Set seed" "$TMP/s3.out" && bad "a given seed printed a Set seed line" || ok
+
+# ---- MB/s counts key + value bytes, reads included -----------------------------
+# fillseq writes keys 0..999, so every read finds its key: 500 x (16 + 100).
+S --benchmarks=fillseq,readrandom --num=1000 --reads=500 --value_size=100 --seed=3 \
+	--json="$TMP/mb.json" >"$TMP/mb.out" 2>&1
+python3 - "$TMP/mb.json" "$TMP/mb.out" <<'PY' && ok || bad "MB/s: $(cat "$TMP/mb.out")"
+import json, re, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+assert runs[0]["bytes"] == 1000 * 116, runs[0]["bytes"]
+assert runs[1]["found"] == 500 and runs[1]["bytes"] == 500 * 116, (runs[1]["found"], runs[1]["bytes"])
+line = [l for l in open(sys.argv[2]) if l.startswith("readrandom ")][0]
+m = re.search(r"([0-9.]+) seconds 500 operations; +([0-9.]+) MB/s \(500 of 500 found\)$", line.rstrip())
+assert m, line
+want = 500 * 116 / 1048576 / runs[1]["seconds"]
+assert abs(float(m.group(2)) - want) <= 0.05 + want * 0.001, (m.group(2), want)
+PY
+
+# ---- readwhilewriting: one reader's message, as db_bench ------------------------
+S --benchmarks=fillseq,readwhilewriting --num=1000 --reads=300 --threads=2 --qd=2 --seed=3 \
+	--json="$TMP/rw.json" >"$TMP/rw.out" 2>&1
+python3 - "$TMP/rw.json" "$TMP/rw.out" <<'PY' && ok || bad "readwhilewriting: $(cat "$TMP/rw.out")"
+import json, re, sys
+r = json.load(open(sys.argv[1]))["runs"][1]
+assert r["benchmark"] == "readwhilewriting" and r["ops"] == 600 and r["found"] == 600, r["ops"]
+line = [l for l in open(sys.argv[2]) if l.startswith("readwhilewriting ")][0]
+assert re.search(r" 600 operations; +[0-9.]+ MB/s \(300 of 300 found\)$", line.rstrip()), line
+PY
+
+# ---- mixgraph's detail line -----------------------------------------------------
+S --benchmarks=fillseq,mixgraph --num=2000 --reads=3000 --seed=4 --mix_get_ratio=0.5 \
+	--mix_put_ratio=0.3 --mix_seek_ratio=0.2 --mix_max_scan_len=20 --json="$TMP/mg.json" \
+	>"$TMP/mg.out" 2>&1
+python3 - "$TMP/mg.json" "$TMP/mg.out" <<'PY' && ok || bad "mixgraph line: $(grep ^mixgraph "$TMP/mg.out")"
+import json, re, sys
+r = json.load(open(sys.argv[1]))["runs"][1]
+line = [l for l in open(sys.argv[2]) if l.startswith("mixgraph ")][0]
+m = re.search(r" 3000 operations; +[0-9.]+ MB/s \( Gets:(\d+) Puts:(\d+) Seek:(\d+), reads (\d+) "
+              r"in (\d+) found, avg size: ([0-9.]+) value, ([0-9.]+) scan\)$", line.rstrip())
+assert m, line
+gets, puts, seeks, found, lookups = (int(m.group(i)) for i in range(1, 6))
+value, scan = float(m.group(6)), float(m.group(7))
+assert gets + puts + seeks == 3000 and lookups == gets + seeks, m.groups()
+assert min(gets, puts, seeks) > 300, m.groups()  # the ratios, roughly
+assert r["latency"]["read"]["count"] == gets and r["latency"]["write"]["count"] == puts
+assert r["latency"]["seek"]["count"] == seeks
+# Keys are < --num and fillseq wrote them all: every lookup finds one.
+assert found == lookups == r["found"], (found, lookups, r["found"])
+assert 10 <= value <= 1024, value
+assert 0 < scan <= 21, scan
+PY
+
+echo "test_bench_dbbench: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
