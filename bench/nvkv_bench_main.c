@@ -100,7 +100,8 @@ static const struct flag flags[] = {
 	S(device, "device string (nvkv-emu socket)"),
 	S(engine, "engine: kv (the device) or rocksdb (Debian's RocksDB in --db, a baseline)"),
 	S(db, "--engine=rocksdb: database directory (emptied first unless --use_existing_db)"),
-	B(use_existing_db, "--engine=rocksdb: keep the database's contents"),
+	B(use_existing_db, "keep what the store holds (else: kv formats the KV namespace, "
+			   "rocksdb empties --db)"),
 	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
 		"adaptive-cost byteexpress sgl"),
 	B(xfer_strict, "a Store the --xfer method cannot carry fails (Operation not supported) "

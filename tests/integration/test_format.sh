@@ -4,7 +4,8 @@
 # namespace loses every key, the block namespace reads zeros, what is
 # written afterwards stays; after kill -9 and a restart on the same store
 # nothing erased reappears (write cache off and on).  Errors: an unknown
-# namespace, a bad --nsid.
+# namespace, a bad --nsid.  nvkv-bench --use_existing_db=0 (the default)
+# starts from an empty device, =1 keeps what it holds.
 set -u
 BIN=${BUILD:-build}/bin
 TMP=$(mktemp -d)
@@ -70,6 +71,13 @@ N format stray >/dev/null 2>&1
 [ $? -eq 2 ] && ok || bad "a stray argument"
 "$BIN/nvkv" format --help | grep -q "usage: nvkv format" && ok || bad "format --help"
 
+# nvkv-bench: --use_existing_db=0 (db_bench's default) formats the KV namespace first.
+B() { "$BIN/nvkv-bench" --device="$SOCK" --progress=0 --seed=5 --num=1000 --reads=500 --qd=4 "$@"; }
+B --benchmarks=fillseq >/dev/null 2>&1 || bad "bench fill"
+B --benchmarks=readrandom --use_existing_db=1 >"$TMP/b1.out" 2>&1
+grep -q "^readrandom .*(500 of 500 found)" "$TMP/b1.out" && ok || bad "use_existing_db=1: $(grep ^readrandom "$TMP/b1.out")"
+B --benchmarks=readrandom >"$TMP/b0.out" 2>&1
+grep -q "^readrandom .*(0 of 500 found)" "$TMP/b0.out" && ok || bad "use_existing_db=0: $(cat "$TMP/b0.out")"
 crash
 
 echo "test_format: $pass passed, $fail failed"
