@@ -29,6 +29,10 @@ struct bench_cfg {
 	char *db;	      /* --engine=rocksdb: the database directory */
 	bool use_existing_db; /* ... keep what it holds */
 	int64_t qd;
+	int64_t readwritepercent; /* readrandomwriterandom: reads of every 100 ops */
+	int64_t batch_size;	  /* multireadrandom: keys per MultiGet */
+	int64_t multiread_stride; /* ... 0: random keys, else key, key + stride, ... */
+	bool multiread_batched;	  /* ... RocksDB's batched MultiGet (accepted) */
 	char *json;
 	bool progress;
 	char *trace_file;

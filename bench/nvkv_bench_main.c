@@ -58,7 +58,8 @@ struct flag {
 
 static const struct flag flags[] = {
 	S(benchmarks, "comma list run in order: fillseq fillrandom overwrite readrandom readseq "
-		      "readwhilewriting seekrandom deleterandom mixgraph wB wC wD wM replay"),
+		      "readwhilewriting seekrandom deleterandom readrandomwriterandom "
+		      "updaterandom multireadrandom mixgraph wB wC wD wM replay"),
 	I(num, "keys (fills: operations per thread)"),
 	I(reads, "read operations per thread; -1: --num"),
 	I(key_size, "key bytes, 1..16 on a KV device"),
@@ -70,6 +71,11 @@ static const struct flag flags[] = {
 	I(duration, "seconds per benchmark; 0: run --num/--reads operations"),
 	I(seed, "random seed (same seed, same operations); 0: from the clock, printed"),
 	I(seek_nexts, "values read after each seek"),
+	I(readwritepercent, "readrandomwriterandom: reads of every 100 operations"),
+	I(batch_size, "multireadrandom: keys per MultiGet (1..1024)"),
+	I(multiread_stride, "multireadrandom: 0 random keys, else consecutive keys this far apart"),
+	B(multiread_batched, "multireadrandom: RocksDB's batched MultiGet (kv: always one batch "
+			     "of Retrieves)"),
 	B(histogram, "print latency histograms"),
 	B(statistics, "print the device statistics after each benchmark"),
 	I(benchmark_write_rate_limit, "bytes/s of puts per thread; 0: unlimited"),
@@ -261,6 +267,8 @@ static void defaults(void)
 	cfg.threads = 1;
 	cfg.seed = 0;
 	cfg.seek_nexts = 0;
+	cfg.readwritepercent = 90;
+	cfg.batch_size = 1;
 	cfg.key_dist_a = m.key_dist_a;
 	cfg.key_dist_b = m.key_dist_b;
 	cfg.keyrange_dist_a = m.keyrange_dist_a;
@@ -369,6 +377,12 @@ static int check_cfg(void)
 		return bench_fail("--threads must be 1..32");
 	if (cfg.qd < 1 || cfg.qd > 1000)
 		return bench_fail("--qd must be 1..1000");
+	if (cfg.readwritepercent < 0 || cfg.readwritepercent > 100)
+		return bench_fail("--readwritepercent must be 0..100");
+	if (cfg.batch_size < 1 || cfg.batch_size > 1024)
+		return bench_fail("--batch_size must be 1..1024");
+	if (cfg.multiread_stride < 0)
+		return bench_fail("--multiread_stride must be >= 0");
 	if (strcmp(cfg.value_size_distribution_type, "fixed") &&
 	    strcmp(cfg.value_size_distribution_type, "uniform") &&
 	    strcmp(cfg.value_size_distribution_type, "normal"))

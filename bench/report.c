@@ -191,7 +191,8 @@ void bench_report_print(const struct run *r, const struct result *res)
 	int k;
 
 	bench_xfer_describe(r, res, label, sizeof(label));
-	if (res->bytes)
+	/* db_bench's readrandomwriterandom adds no bytes: no MB/s (JSON: bytes) */
+	if (res->bytes && r->def->w != W_READRANDOMWRITERANDOM)
 		snprintf(extra, sizeof(extra), "%6.1f MB/s",
 			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
 	if (*res->msg) {

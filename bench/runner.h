@@ -34,6 +34,9 @@ enum workload {
 	W_D,
 	W_M,
 	W_REPLAY,
+	W_READRANDOMWRITERANDOM,
+	W_UPDATERANDOM,
+	W_MULTIREADRANDOM,
 };
 
 struct workload_def {

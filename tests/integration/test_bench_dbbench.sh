@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # nvkv-bench's db_bench parity, golden lines and behaviour: the header block,
 # --seed=0, MB/s over key + value bytes, one reader's found message
-# (readwhilewriting), mixgraph's detail line.  Runs on the simulated device
+# (readwhilewriting), mixgraph's detail line; readrandomwriterandom,
+# updaterandom and multireadrandom on both engines.  Runs on the simulated device
 # (--device=sim: fast, deterministic) unless a test needs nvkv-emu.
 set -u
 . "$(dirname "$0")/bench_lib.sh"
@@ -100,6 +101,63 @@ assert found == lookups == r["found"], (found, lookups, r["found"])
 assert 10 <= value <= 1024, value
 assert 0 < scan <= 21, scan
 PY
+
+# ---- readrandomwriterandom, updaterandom, multireadrandom ----------------------
+# Both engines: db_bench's messages, the same keys (same found counts) on the
+# device and on RocksDB after a fillrandom (about 63% of the keys exist).
+NEW="--benchmarks=fillrandom,readrandomwriterandom,updaterandom,multireadrandom --num=2000 \
+--reads=1020 --batch_size=50 --qd=4 --seed=9 --value_size=100"
+S $NEW --json="$TMP/n.json" >"$TMP/n.out" 2>&1 || bad "new benchmarks (kv): $(cat "$TMP/n.out")"
+"$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/ndb" --progress=0 $NEW --json="$TMP/nr.json" \
+	>"$TMP/nr.out" 2>&1 || bad "new benchmarks (rocksdb): $(cat "$TMP/nr.out")"
+python3 - "$TMP/n.json" "$TMP/n.out" "$TMP/nr.json" "$TMP/nr.out" <<'PY' && ok || bad "new benchmarks: $(cat "$TMP/n.out" "$TMP/nr.out")"
+import json, re, sys
+def runs(j, o):
+    r = {x["benchmark"]: x for x in json.load(open(j))["runs"]}
+    lines = {l.split()[0]: l.rstrip() for l in open(o) if " micros/op " in l}
+    return r, lines
+for j, o in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
+    r, l = runs(j, o)
+    rw = r["readrandomwriterandom"]
+    m = re.search(r" 1020 operations; \( reads:(\d+) writes:(\d+) total:1020 found:(\d+)\)$",
+                  l["readrandomwriterandom"])
+    # 90 reads then 10 writes per 100: 10 x 90 + 20 reads of the last 100
+    assert m and m.group(1) == "920" and m.group(2) == "100", l["readrandomwriterandom"]
+    assert int(m.group(3)) == rw["found"] and 500 < rw["found"] < 800, m.groups()
+    assert "MB/s" not in l["readrandomwriterandom"]  # db_bench adds no bytes here
+    assert rw["latency"]["read"]["count"] == 920 and rw["latency"]["write"]["count"] == 100
+    up = r["updaterandom"]
+    m = re.search(r" 1020 operations; +[0-9.]+ MB/s \( updates:1020 found:(\d+)\)$", l["updaterandom"])
+    assert m and int(m.group(1)) == up["found"], l["updaterandom"]
+    assert up["latency"]["read"]["count"] == 1020 and up["latency"]["write"]["count"] == 1020
+    # every update writes key + value; found reads add key + value too
+    assert up["bytes"] == 116 * (1020 + up["found"]), up["bytes"]
+    mr = r["multireadrandom"]
+    m = re.search(r" 1000 operations; +[0-9.]+ MB/s \((\d+) of 1000 found\)$", l["multireadrandom"])
+    assert m and int(m.group(1)) == mr["found"] and mr["ops"] == 1000, l["multireadrandom"]
+    assert mr["bytes"] == 116 * mr["found"]
+kv, _ = runs(sys.argv[1], sys.argv[2])
+rd, _ = runs(sys.argv[3], sys.argv[4])
+for b in ("readrandomwriterandom", "updaterandom", "multireadrandom"):
+    assert kv[b]["found"] == rd[b]["found"], (b, kv[b]["found"], rd[b]["found"])
+PY
+# --readwritepercent at its ends; --multiread_stride reads consecutive keys.
+S --benchmarks=fillseq,readrandomwriterandom --num=500 --reads=300 --readwritepercent=100 --seed=2 \
+	>"$TMP/p.out" 2>&1
+grep -q "( reads:300 writes:0 total:300 found:300)$" "$TMP/p.out" && ok || bad "readwritepercent 100: $(grep ^readrandomw "$TMP/p.out")"
+S --benchmarks=readrandomwriterandom --num=500 --reads=300 --readwritepercent=0 --seed=2 \
+	>"$TMP/p.out" 2>&1
+grep -q "( reads:0 writes:300 total:300 found:0)$" "$TMP/p.out" && ok || bad "readwritepercent 0: $(grep ^readrandomw "$TMP/p.out")"
+# A batch spans 297 keys of 500: one starting past 202 is moved back, so
+# every key exists (a key >= --num would not).
+S --benchmarks=fillseq,multireadrandom --num=500 --reads=400 --batch_size=100 \
+	--multiread_stride=3 --multiread_batched=1 --seed=2 >"$TMP/st.out" 2>&1
+grep -q "^multireadrandom .* 400 operations; .*(400 of 400 found)$" "$TMP/st.out" && ok ||
+	bad "stride: $(cat "$TMP/st.out")"
+for f in --batch_size=0 --batch_size=1025 --readwritepercent=101 --readwritepercent=-1 --multiread_stride=-1; do
+	S --benchmarks=multireadrandom --num=10 $f >/dev/null 2>"$TMP/e"
+	[ $? -eq 2 ] && ok || bad "$f accepted: $(cat "$TMP/e")"
+done
 
 echo "test_bench_dbbench: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
