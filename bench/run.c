@@ -1077,14 +1077,14 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 
 /*
  * db_bench's header block (PrintHeader), line for line: Keys, Values (after
- * compression as db_bench estimates it: --compression_ratio 0.5 unless
+ * compression as db_bench estimates it: --compression_ratio, 0.5, unless
  * compression is off; the kv engine does not compress), the distribution of
  * non-fixed sizes, Entries, Prefix, RawSize, FileSize, the rate limits.
  */
 static void print_header(const struct bench_cfg *c, const struct bench_engine_ops *o)
 {
 	bool compressed = o == &bench_engine_rocksdb && strcmp(c->compression_type, "none");
-	double ratio = compressed ? 0.5 : 1.0;
+	double ratio = compressed ? c->compression_ratio : 1.0;
 	bool fixed = !strcmp(c->value_size_distribution_type, "fixed");
 	int64_t avg = fixed ? c->value_size : (c->value_size_min + c->value_size_max) / 2;
 

@@ -3,7 +3,7 @@
 # nvkv-bench's db_bench parity, golden lines and behaviour: the header block,
 # --seed=0, MB/s over key + value bytes, one reader's found message
 # (readwhilewriting), mixgraph's detail line; readrandomwriterandom,
-# updaterandom and multireadrandom on both engines.  Runs on the simulated device
+# updaterandom and multireadrandom on both engines; more tuning flags.  Runs on the simulated device
 # (--device=sim: fast, deterministic) unless a test needs nvkv-emu.
 set -u
 . "$(dirname "$0")/bench_lib.sh"
@@ -156,6 +156,54 @@ grep -q "^multireadrandom .* 400 operations; .*(400 of 400 found)$" "$TMP/st.out
 	bad "stride: $(cat "$TMP/st.out")"
 for f in --batch_size=0 --batch_size=1025 --readwritepercent=101 --readwritepercent=-1 --multiread_stride=-1; do
 	S --benchmarks=multireadrandom --num=10 $f >/dev/null 2>"$TMP/e"
+	[ $? -eq 2 ] && ok || bad "$f accepted: $(cat "$TMP/e")"
+done
+
+# ---- more db_bench tuning flags --------------------------------------------------
+# The rocksdb engine applies them (its OPTIONS file records them) and names
+# the ones no engine applies once; kv names them all once; none is refused.
+MORE="--bytes_per_sync=1048576 --wal_bytes_per_sync=524288 --num_levels=4 \
+--max_bytes_for_level_multiplier=8 --compaction_style=0 --level_compaction_dynamic_level_bytes=1 \
+--subcompactions=2 --cache_index_and_filter_blocks=1 --pin_l0_filter_and_index_blocks_in_cache=1 \
+--max_write_buffer_number=4 --min_write_buffer_number_to_merge=2 --enable_blob_files=1 \
+--min_blob_size=64 --mmap_read=1 --max_total_wal_size=8388608 --verify_checksum=0 \
+--enable_pipelined_write=1 --compression_max_dict_bytes=16384 --delete_obsolete_files_period_micros=1000000 \
+--disable_auto_compactions=1 --compression_ratio=0.25 --memtablerep=skip_list --undefok=foo \
+--cache_numshardbits=4 --stats_per_interval=1"
+"$BIN/nvkv-bench" --engine=rocksdb --db="$TMP/mdb" --wal_dir="$TMP/mwal" --progress=0 \
+	--benchmarks=fillseq --num=100 --seed=1 $MORE >"$TMP/m.out" 2>"$TMP/m.err"
+rc=$?
+python3 - "$TMP/mdb" "$TMP/m.err" "$TMP/m.out" $rc <<'PY' && [ -n "$(ls "$TMP/mwal")" ] && ok || bad "rocksdb tuning: $(cat "$TMP/m.err")"
+import glob, sys
+opts = {}
+for l in open(sorted(glob.glob(sys.argv[1] + "/OPTIONS-*"))[-1]):
+    if "=" in l:
+        k, v = l.strip().split("=", 1)
+        opts.setdefault(k, v)
+want = {"bytes_per_sync": "1048576", "wal_bytes_per_sync": "524288", "num_levels": "4",
+        "max_bytes_for_level_multiplier": "8.000000", "compaction_style": "kCompactionStyleLevel",
+        "level_compaction_dynamic_level_bytes": "true", "max_subcompactions": "2",
+        "cache_index_and_filter_blocks": "true", "pin_l0_filter_and_index_blocks_in_cache": "true",
+        "min_write_buffer_number_to_merge": "2", "enable_blob_files": "true", "min_blob_size": "64",
+        "allow_mmap_reads": "true", "max_total_wal_size": "8388608", "enable_pipelined_write": "true",
+        "delete_obsolete_files_period_micros": "1000000", "disable_auto_compactions": "true"}
+for k, v in want.items():
+    assert opts.get(k) == v, (k, opts.get(k), v)
+assert "max_dict_bytes=16384" in opts.get("compression_opts", ""), opts.get("compression_opts")
+err = open(sys.argv[2]).read().splitlines()
+assert sys.argv[4] == "0", sys.argv[4]
+assert err == ["nvkv-bench: --cache_numshardbits, --memtablerep, --stats_per_interval, --undefok: "
+               "accepted for db_bench's scripts, not applied (ignored)"], err
+out = open(sys.argv[3]).read()
+assert "Values:     100 bytes each (25 bytes after compression)" in out  # --compression_ratio
+PY
+S --benchmarks=fillseq --num=100 --seed=1 $MORE >"$TMP/mk.out" 2>"$TMP/mk.err"
+[ $? -eq 0 ] && [ "$(wc -l <"$TMP/mk.err")" -eq 1 ] &&
+	grep -q -- "--num_levels.*--undefok.*not applicable to the kv engine (ignored)$" "$TMP/mk.err" &&
+	grep -q "^Values:     100 bytes each (100 bytes after compression)" "$TMP/mk.out" && ok ||
+	bad "kv tuning: $(cat "$TMP/mk.err")"
+for f in --compaction_style=3 --compression_ratio=0; do
+	S --benchmarks=fillseq --num=10 $f >/dev/null 2>"$TMP/e"
 	[ $? -eq 2 ] && ok || bad "$f accepted: $(cat "$TMP/e")"
 done
 
