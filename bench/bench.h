@@ -29,6 +29,10 @@ struct bench_cfg {
 	char *db;	      /* --engine=rocksdb: the database directory */
 	bool use_existing_db; /* ... keep what it holds */
 	int64_t qd;
+	int64_t readwritepercent; /* readrandomwriterandom: reads of every 100 ops */
+	int64_t batch_size;	  /* multireadrandom: keys per MultiGet */
+	int64_t multiread_stride; /* ... 0: random keys, else key, key + stride, ... */
+	bool multiread_batched;	  /* ... RocksDB's batched MultiGet (accepted) */
 	char *json;
 	bool progress;
 	char *trace_file;
@@ -44,6 +48,20 @@ struct bench_cfg {
 	int64_t soft_pending_compaction_bytes_limit, hard_pending_compaction_bytes_limit;
 	int64_t max_background_compactions, max_background_flushes;
 	bool disable_slowdown; /* slowdown trigger = stop trigger, no soft limit */
+	int64_t bytes_per_sync, wal_bytes_per_sync, compaction_style, num_levels, subcompactions;
+	int64_t delete_obsolete_files_period_micros, max_total_wal_size;
+	int64_t min_write_buffer_number_to_merge, compression_max_dict_bytes, min_blob_size;
+	double max_bytes_for_level_multiplier, compression_ratio;
+	char *wal_dir;
+	bool cache_index_and_filter_blocks, pin_l0_filter_and_index_blocks_in_cache;
+	bool disable_auto_compactions, level_compaction_dynamic_level_bytes, verify_checksum;
+	bool allow_concurrent_memtable_write, enable_pipelined_write, mmap_read, mmap_write;
+	bool enable_blob_files;
+	/* db_bench flags scripts pass that nvkv-bench accepts and applies nowhere */
+	int64_t cache_numshardbits, stats_per_interval, min_level_to_compress;
+	double cache_high_pri_pool_ratio;
+	char *memtablerep, *merge_operator, *undefok;
+	bool compaction_measure_io_stats;
 	/* --engine=kvaccel (docs/kvaccel.md) */
 	char *rollback;
 	int64_t kva_interval_ms, kva_l0_high, kva_l0_low, kva_pending_high, kva_pending_low;

@@ -47,6 +47,12 @@ struct bench_engine_ops {
 	 * values; *@found: keys read, *@bytes: key + value bytes. */
 	int (*seek)(void *ctx, const void *k, size_t kl, unsigned int n, unsigned int *found,
 		    uint64_t *bytes);
+	/* Optional: @n lookups as one call (db_bench's MultiGet), keys @kl bytes
+	 * each at @keys, value i into @bufs[i] (@bl bytes), completing through
+	 * @cb(@args[i]); the context holds max(qd, --batch_size) completions.
+	 * NULL: the runner submits @n get()s and waits for them all. */
+	int (*multiget)(void *ctx, unsigned int n, const uint8_t *keys, size_t kl,
+			void *const *bufs, size_t bl, bench_cb cb, void *const *args);
 	int (*poll)(void *ctx);			  /* completions reaped, or < 0 */
 	int (*wait)(void *ctx, unsigned int min); /* ... waiting for @min */
 	unsigned int (*inflight)(void *ctx);

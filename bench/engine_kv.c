@@ -15,7 +15,6 @@ static int kv_open(struct bench_engine *e, const char *target, unsigned int thre
 	struct nvkv_opts o;
 	int rc;
 
-	(void)fresh; /* a device keeps its contents; restart nvkv-emu to empty it */
 	nvkv_opts_default(&o);
 	o.queues = threads + 2; /* + the sync queue + readwhilewriting's writer */
 	o.queue_depth = qd + 1 < 64 ? 64 : qd + 1;
@@ -25,6 +24,22 @@ static int kv_open(struct bench_engine *e, const char *target, unsigned int thre
 	if (rc) {
 		snprintf(why, whylen, "%s: %s", target, nvkv_strerror(rc));
 		return rc;
+	}
+	/* db_bench's --use_existing_db=0: start from an empty store.  Format NVM
+	 * on the KV namespace (durable when it returns); never a broadcast, which
+	 * would erase a block namespace too. */
+	if (fresh) {
+		uint32_t nsid = nvkv_ns_first(d, NVKV_CSI_KV);
+
+		rc = nsid ? nvkv_format(d, nsid) : -ENXIO;
+		if (rc) {
+			snprintf(why, whylen,
+				 "%s: --use_existing_db=0 empties the KV namespace (Format NVM): "
+				 "%s; --use_existing_db=1 keeps what it holds",
+				 target, nvkv_strerror(rc));
+			nvkv_close(d);
+			return rc;
+		}
 	}
 	e->priv = d;
 	return 0;

@@ -67,7 +67,7 @@ static double text_pct(const struct bench_hist *h, double p)
 {
 	double v = bench_hist_pct(h, p), max = (double)(h->max / 1000);
 
-	return v > max && h->max >= 1000 ? max : v;
+	return v > max ? max : v;
 }
 
 /* db_bench's histogram block. */

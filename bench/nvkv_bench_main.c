@@ -31,8 +31,12 @@ struct flag {
 	enum flag_type type;
 	void *ptr;
 	const char *help;
-	bool tuning; /* RocksDB tuning: the kv engine reports it as not applicable */
+	/* RocksDB tuning: the kv engine reports it as not applicable; TUNE_NOWHERE:
+	 * accepted for db_bench's scripts, applied by no engine (both say so) */
+	int tuning;
 };
+
+enum { TUNE_ROCKSDB = 1, TUNE_NOWHERE = 2 };
 
 #define S(n, h)                             \
 	{                                   \
@@ -51,14 +55,19 @@ struct flag {
 #n, F_BOOL, &cfg.n, h, false \
 	}
 
-#define T(n, t, h)                     \
-	{                              \
-#n, t, &cfg.n, h, true \
+#define T(n, t, h)                             \
+	{                                      \
+#n, t, &cfg.n, h, TUNE_ROCKSDB \
+	}
+#define TN(n, t, h)                            \
+	{                                      \
+#n, t, &cfg.n, h, TUNE_NOWHERE \
 	}
 
 static const struct flag flags[] = {
 	S(benchmarks, "comma list run in order: fillseq fillrandom overwrite readrandom readseq "
-		      "readwhilewriting seekrandom deleterandom mixgraph wB wC wD wM replay"),
+		      "readwhilewriting seekrandom deleterandom readrandomwriterandom "
+		      "updaterandom multireadrandom mixgraph wB wC wD wM replay"),
 	I(num, "keys (fills: operations per thread)"),
 	I(reads, "read operations per thread; -1: --num"),
 	I(key_size, "key bytes, 1..16 on a KV device"),
@@ -68,8 +77,13 @@ static const struct flag flags[] = {
 	I(value_size_max, "largest value for uniform/normal"),
 	I(threads, "worker threads, each with its own queue"),
 	I(duration, "seconds per benchmark; 0: run --num/--reads operations"),
-	I(seed, "random seed (same seed, same operations)"),
+	I(seed, "random seed (same seed, same operations); 0: from the clock, printed"),
 	I(seek_nexts, "values read after each seek"),
+	I(readwritepercent, "readrandomwriterandom: reads of every 100 operations"),
+	I(batch_size, "multireadrandom: keys per MultiGet (1..1024)"),
+	I(multiread_stride, "multireadrandom: 0 random keys, else consecutive keys this far apart"),
+	B(multiread_batched, "multireadrandom: RocksDB's batched MultiGet (kv: always one batch "
+			     "of Retrieves)"),
 	B(histogram, "print latency histograms"),
 	B(statistics, "print the device statistics after each benchmark"),
 	I(benchmark_write_rate_limit, "bytes/s of puts per thread; 0: unlimited"),
@@ -100,7 +114,8 @@ static const struct flag flags[] = {
 	S(device, "device string (nvkv-emu socket)"),
 	S(engine, "engine: kv (the device) or rocksdb (Debian's RocksDB in --db, a baseline)"),
 	S(db, "--engine=rocksdb: database directory (emptied first unless --use_existing_db)"),
-	B(use_existing_db, "--engine=rocksdb: keep the database's contents"),
+	B(use_existing_db, "keep what the store holds (else: kv formats the KV namespace, "
+			   "rocksdb empties --db)"),
 	S(xfer, "transfer method, or a comma list to compare: prp bandslim adaptive "
 		"adaptive-cost byteexpress sgl"),
 	B(xfer_strict, "a Store the --xfer method cannot carry fails (Operation not supported) "
@@ -139,6 +154,38 @@ static const struct flag flags[] = {
 	T(disable_slowdown, F_BOOL,
 	  "rocksdb: no slowdown (stalls allowed): L0 slowdown trigger "
 	  "= stop trigger, no soft pending limit"),
+	T(bytes_per_sync, F_I64, "rocksdb: sync SST files every this many bytes"),
+	T(wal_bytes_per_sync, F_I64, "rocksdb: sync the WAL every this many bytes"),
+	T(cache_index_and_filter_blocks, F_BOOL, "rocksdb: index and filter blocks in the cache"),
+	T(pin_l0_filter_and_index_blocks_in_cache, F_BOOL, "rocksdb: ... pinned for L0"),
+	T(compaction_style, F_I64, "rocksdb: 0 level, 1 universal, 2 FIFO"),
+	T(delete_obsolete_files_period_micros, F_I64, "rocksdb: obsolete file deletion period"),
+	T(disable_auto_compactions, F_BOOL, "rocksdb: no automatic compactions"),
+	T(level_compaction_dynamic_level_bytes, F_BOOL, "rocksdb: dynamic level sizes"),
+	T(max_bytes_for_level_multiplier, F_DBL, "rocksdb: level size multiplier"),
+	T(num_levels, F_I64, "rocksdb: LSM levels"),
+	T(subcompactions, F_I64, "rocksdb: max subcompactions"),
+	T(verify_checksum, F_BOOL, "rocksdb: verify checksums on reads"),
+	T(wal_dir, F_STR, "rocksdb: WAL directory (default: --db)"),
+	T(allow_concurrent_memtable_write, F_BOOL, "rocksdb: concurrent memtable writes"),
+	T(enable_pipelined_write, F_BOOL, "rocksdb: pipelined writes"),
+	T(max_total_wal_size, F_I64, "rocksdb: WAL bytes that force a flush (0: auto)"),
+	T(mmap_read, F_BOOL, "rocksdb: mmap SST files for reads"),
+	T(mmap_write, F_BOOL, "rocksdb: mmap for writes"),
+	T(min_write_buffer_number_to_merge, F_I64, "rocksdb: memtables merged in a flush"),
+	T(compression_max_dict_bytes, F_I64, "rocksdb: compression dictionary bytes"),
+	T(enable_blob_files, F_BOOL, "rocksdb: values in blob files (BlobDB)"),
+	T(min_blob_size, F_I64, "rocksdb: smallest value put in a blob file"),
+	T(compression_ratio, F_DBL,
+	  "rocksdb: the header's FileSize estimate (values are random here)"),
+	TN(cache_numshardbits, F_I64, "accepted, not applied (db_bench: cache shards)"),
+	TN(cache_high_pri_pool_ratio, F_DBL, "accepted, not applied"),
+	TN(memtablerep, F_STR, "accepted, not applied (RocksDB's skip list)"),
+	TN(min_level_to_compress, F_I64, "accepted, not applied"),
+	TN(stats_per_interval, F_I64, "accepted, not applied"),
+	TN(compaction_measure_io_stats, F_BOOL, "accepted, not applied"),
+	TN(merge_operator, F_STR, "accepted, not applied (no merges are issued)"),
+	TN(undefok, F_STR, "accepted, not applied (db_bench's gflags)"),
 	/* --engine=kvaccel: RocksDB (--db, the flags above) + the device (--device). */
 	S(rollback, "kvaccel: rollback policy eager, lazy or off"),
 	I(kva_interval_ms, "kvaccel: detector period (ms)"),
@@ -167,17 +214,15 @@ bool bench_tuning_given(const char *name)
 	return false;
 }
 
-/* The kv engine has no use for RocksDB tuning: say so once, run anyway. */
-static void report_tuning(void)
+/* Name the given flags of class @mask once on stderr, then @why. */
+static void name_flags(int mask, const char *why)
 {
 	const char *sep = "";
 	size_t i;
 	int n = 0;
 
-	if (strcmp(cfg.engine, "kv"))
-		return;
 	for (i = 0; i < NFLAGS; i++) {
-		if (!flags[i].tuning || !given[i])
+		if (!(flags[i].tuning & mask) || !given[i])
 			continue;
 		if (!n++)
 			fprintf(stderr, "nvkv-bench: ");
@@ -185,7 +230,19 @@ static void report_tuning(void)
 		sep = ", ";
 	}
 	if (n)
-		fprintf(stderr, ": RocksDB tuning, not applicable to the kv engine (ignored)\n");
+		fprintf(stderr, ": %s\n", why);
+}
+
+/* The kv engine has no use for RocksDB tuning, and some db_bench flags no
+ * engine here applies: say so once, run anyway. */
+static void report_tuning(void)
+{
+	if (!strcmp(cfg.engine, "kv")) {
+		name_flags(TUNE_ROCKSDB | TUNE_NOWHERE,
+			   "RocksDB tuning, not applicable to the kv engine (ignored)");
+		return;
+	}
+	name_flags(TUNE_NOWHERE, "accepted for db_bench's scripts, not applied (ignored)");
 }
 
 static void usage(FILE *f)
@@ -260,6 +317,8 @@ static void defaults(void)
 	cfg.threads = 1;
 	cfg.seed = 0;
 	cfg.seek_nexts = 0;
+	cfg.readwritepercent = 90;
+	cfg.batch_size = 1;
 	cfg.key_dist_a = m.key_dist_a;
 	cfg.key_dist_b = m.key_dist_b;
 	cfg.keyrange_dist_a = m.keyrange_dist_a;
@@ -300,6 +359,21 @@ static void defaults(void)
 	cfg.level0_slowdown_writes_trigger = 20;
 	cfg.level0_stop_writes_trigger = 36;
 	cfg.stats_interval_seconds = 0;
+	cfg.delete_obsolete_files_period_micros = 21600000000ll;
+	cfg.compaction_style = 0;
+	cfg.max_bytes_for_level_multiplier = 10;
+	cfg.num_levels = 7;
+	cfg.subcompactions = 1;
+	cfg.verify_checksum = true;
+	cfg.wal_dir = "";
+	cfg.allow_concurrent_memtable_write = true;
+	cfg.min_write_buffer_number_to_merge = 1;
+	cfg.compression_ratio = 0.5;
+	cfg.cache_numshardbits = 6;
+	cfg.cache_high_pri_pool_ratio = 0.0;
+	cfg.memtablerep = "skip_list";
+	cfg.merge_operator = "";
+	cfg.undefok = "";
 	cfg.rollback = "eager";
 	cfg.kva_interval_ms = 100;
 	cfg.kva_lazy_idle_ms = 500;
@@ -368,6 +442,12 @@ static int check_cfg(void)
 		return bench_fail("--threads must be 1..32");
 	if (cfg.qd < 1 || cfg.qd > 1000)
 		return bench_fail("--qd must be 1..1000");
+	if (cfg.readwritepercent < 0 || cfg.readwritepercent > 100)
+		return bench_fail("--readwritepercent must be 0..100");
+	if (cfg.batch_size < 1 || cfg.batch_size > 1024)
+		return bench_fail("--batch_size must be 1..1024");
+	if (cfg.multiread_stride < 0)
+		return bench_fail("--multiread_stride must be >= 0");
 	if (strcmp(cfg.value_size_distribution_type, "fixed") &&
 	    strcmp(cfg.value_size_distribution_type, "uniform") &&
 	    strcmp(cfg.value_size_distribution_type, "normal"))
@@ -396,8 +476,20 @@ static int check_cfg(void)
 		return bench_fail(
 			"--compression_type must be none, snappy, zlib, bzip2, lz4, lz4hc, "
 			"xpress or zstd");
+	if (cfg.compaction_style < 0 || cfg.compaction_style > 2)
+		return bench_fail(
+			"--compaction_style must be 0 (level), 1 (universal) or 2 (FIFO)");
+	if (cfg.compression_ratio <= 0 || cfg.compression_ratio > 1)
+		return bench_fail("--compression_ratio must be in (0, 1]");
 	if (cfg.reads < 0)
 		cfg.reads = cfg.num;
+	if (!cfg.seed) { /* db_bench: 0 is a seed from the clock, printed to repeat the run */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		cfg.seed = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		printf("Set seed to %llu because --seed was 0\n", (unsigned long long)cfg.seed);
+	}
 	report_tuning();
 	return 0;
 }

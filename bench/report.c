@@ -186,24 +186,19 @@ static void stopped_line(const struct run *r, const struct result *res, const ch
 
 void bench_report_print(const struct run *r, const struct result *res)
 {
-	char extra[160] = "", msg[96] = "", label[BENCH_LABEL_MAX];
+	char extra[256] = "", label[BENCH_LABEL_MAX];
 	double ops_sec = res->seconds > 0 ? res->ops / res->seconds : 0;
 	int k;
 
 	bench_xfer_describe(r, res, label, sizeof(label));
-	if (res->bytes)
+	/* db_bench's readrandomwriterandom adds no bytes: no MB/s (JSON: bytes) */
+	if (res->bytes && r->def->w != W_READRANDOMWRITERANDOM)
 		snprintf(extra, sizeof(extra), "%6.1f MB/s",
 			 res->bytes / 1048576.0 / (res->seconds > 0 ? res->seconds : 1));
-	if (r->def->finds)
-		snprintf(msg, sizeof(msg), "(%llu of %llu found)", (unsigned long long)res->found,
-			 /* a replay mixes writes in: count the lookups */
-			 (unsigned long long)(r->def->w == W_REPLAY
-						      ? res->h[K_READ].n + res->h[K_SEEK].n
-						      : res->ops));
-	if (*msg) {
+	if (*res->msg) {
 		size_t l = strlen(extra);
 
-		snprintf(extra + l, sizeof(extra) - l, "%s%s", l ? " " : "", msg);
+		snprintf(extra + l, sizeof(extra) - l, "%s%s", l ? " " : "", res->msg);
 	}
 	/* db_bench's result line, exactly. */
 	printf("%-12s : %11.3f micros/op %ld ops/sec %.3f seconds %llu operations;%s%s\n",

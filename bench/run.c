@@ -18,6 +18,8 @@
 #include "gen.h"
 #include "runner.h"
 
+#define BENCH_KEY_MAX 16 /* the longest key a KV device takes */
+
 static const struct workload_def workloads[] = {
 	{ "fillseq", W_FILLSEQ, false, false, false },
 	{ "fillrandom", W_FILLRANDOM, false, false, false },
@@ -33,6 +35,9 @@ static const struct workload_def workloads[] = {
 	{ "wD", W_D, false, false, true },
 	{ "wM", W_M, false, false, true },
 	{ "replay", W_REPLAY, false, true, true },
+	{ "readrandomwriterandom", W_READRANDOMWRITERANDOM, true, false, false },
+	{ "updaterandom", W_UPDATERANDOM, true, false, false },
+	{ "multireadrandom", W_MULTIREADRANDOM, true, true, false },
 };
 
 /* ---- the clock ---------------------------------------------------------------- */
@@ -59,6 +64,7 @@ struct slot {
 	struct worker *w;
 	uint64_t t0;
 	uint8_t kind;
+	uint8_t klen; /* a found value counts key + value bytes, as db_bench */
 	bool free;
 };
 
@@ -76,6 +82,12 @@ struct worker {
 	uint64_t start, end;
 	int err;
 	struct bench_mix mix;
+	/* mixgraph's detail line: seeks that found a key, values the seeks
+	 * read, value bytes put */
+	uint64_t gets, puts, seeks, seek_found, scan_len, put_bytes;
+	/* readrandomwriterandom: the reads and writes left of this 100 */
+	int64_t get_weight, put_weight;
+	uint8_t *mkeys; /* multireadrandom: the batch's keys */
 };
 
 static void op_done(void *arg, int status, uint32_t vlen)
@@ -87,7 +99,7 @@ static void op_done(void *arg, int status, uint32_t vlen)
 	if (status == 0) {
 		if (s->kind == K_READ) {
 			w->found++;
-			w->bytes += vlen;
+			w->bytes += s->klen + (uint64_t)vlen;
 		}
 	} else if (!(s->kind == K_READ && status == NVKV_KEY_NOT_EXIST) &&
 		   !(s->kind == K_DELETE && status == NVKV_KEY_NOT_EXIST)) {
@@ -100,10 +112,18 @@ static void op_done(void *arg, int status, uint32_t vlen)
 }
 
 /* A free slot, polling the engine until one is. */
+/* Slots of a worker: --qd, or a whole MultiGet batch when that is more. */
+static unsigned int nslots(const struct run *r)
+{
+	unsigned int qd = (unsigned int)r->c->qd, b = (unsigned int)r->c->batch_size;
+
+	return r->def->w == W_MULTIREADRANDOM && b > qd ? b : qd;
+}
+
 static struct slot *get_slot(struct worker *w)
 {
 	const struct bench_engine_ops *o = w->run->e->ops;
-	unsigned int i, qd = (unsigned int)w->run->c->qd;
+	unsigned int i, qd = nslots(w->run);
 
 	for (;;) {
 		for (i = 0; i < qd; i++)
@@ -126,6 +146,7 @@ static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, si
 		return -ENODEV;
 	s->free = false;
 	s->kind = (uint8_t)kind;
+	s->klen = (uint8_t)klen;
 	s->w = w;
 	for (;;) {
 		s->t0 = run_now(w->run);
@@ -293,7 +314,154 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 		w->found += found > 0;
 	}
 	w->bytes += bytes;
+	w->scan_len += found;
 	atomic_fetch_add_explicit(&w->run->done, 1, memory_order_relaxed);
+	return rc;
+}
+
+/*
+ * A random key as db_bench's writes and readrandom draw it: one number picks
+ * the DB (there is one here), the next the key.  Keeps the key streams equal
+ * to db_bench's for the same --seed, so traces and found counts compare.
+ */
+static uint64_t db_bench_key(struct worker *w, uint64_t num)
+{
+	(void)bench_rng_next(&w->rng);
+	return bench_rng_uniform(&w->rng, num);
+}
+
+/* Wait for everything the worker has in flight. */
+static int drain(struct worker *w)
+{
+	const struct bench_engine_ops *o = w->run->e->ops;
+
+	while (o->inflight(w->ctx))
+		if (o->wait(w->ctx, o->inflight(w->ctx)) < 0)
+			return -ENODEV;
+	return 0;
+}
+
+/* readrandomwriterandom, as db_bench: of every 100 operations the first
+ * --readwritepercent are reads, the rest writes, of uniform random keys. */
+static int read_write_op(struct worker *w, uint8_t *key)
+{
+	const struct bench_cfg *c = w->run->c;
+
+	bench_make_key(key, (unsigned int)c->key_size, db_bench_key(w, (uint64_t)c->num));
+	if (!w->get_weight && !w->put_weight) {
+		w->get_weight = c->readwritepercent;
+		w->put_weight = 100 - w->get_weight;
+	}
+	if (w->get_weight > 0) {
+		w->get_weight--;
+		return submit(w, K_READ, key, 0);
+	}
+	w->put_weight--;
+	rate_limit(w);
+	return submit(w, K_WRITE, key, fill_value_size(w));
+}
+
+/* updaterandom: read a random key, then write it (read-modify-write: the
+ * Store waits for the Retrieve).  One operation. */
+static int update_op(struct worker *w, uint8_t *key)
+{
+	const struct bench_cfg *c = w->run->c;
+	int rc;
+
+	bench_make_key(key, (unsigned int)c->key_size, db_bench_key(w, (uint64_t)c->num));
+	rc = submit(w, K_READ, key, 0);
+	if (!rc)
+		rc = drain(w);
+	if (!rc) {
+		rate_limit(w);
+		rc = submit(w, K_WRITE, key, fill_value_size(w));
+	}
+	if (!rc)
+		w->ops--; /* the Retrieve and the Store are one update */
+	return rc;
+}
+
+/* The keys of one MultiGet, as db_bench draws them: one number for the DB,
+ * then a random key each, or a random first key and --multiread_stride. */
+static void multiread_keys(struct worker *w, unsigned int n)
+{
+	const struct bench_cfg *c = w->run->c;
+	uint64_t num = (uint64_t)c->num, stride = (uint64_t)c->multiread_stride, k;
+	unsigned int i, ks = (unsigned int)c->key_size;
+
+	(void)bench_rng_next(&w->rng);
+	if (!stride) {
+		for (i = 0; i < n; i++)
+			bench_make_key(w->mkeys + (size_t)i * ks, ks,
+				       bench_rng_uniform(&w->rng, num));
+		return;
+	}
+	k = bench_rng_uniform(&w->rng, num);
+	if (k + (n - 1) * stride >= num)
+		k = num > n * stride ? num - n * stride : 0;
+	for (i = 0; i < n; i++)
+		bench_make_key(w->mkeys + (size_t)i * ks, ks, k + i * stride);
+}
+
+/* One MultiGet of --batch_size keys through the engine's multiget, or as
+ * that many Retrieves submitted together; it returns when all are done. */
+static int multiread(struct worker *w)
+{
+	const struct bench_engine_ops *o = w->run->e->ops;
+	unsigned int n = (unsigned int)w->run->c->batch_size, i;
+	size_t ks = (size_t)w->run->c->key_size, vmax = w->run->max_value;
+	void *bufs[1024], *args[1024];
+	int rc = 0;
+
+	multiread_keys(w, n);
+	if (!o->multiget) {
+		for (i = 0; i < n && !rc; i++)
+			rc = submit(w, K_READ, w->mkeys + i * ks, 0);
+		return rc ? rc : drain(w);
+	}
+	for (i = 0; i < n; i++) {
+		struct slot *s = get_slot(w);
+
+		if (!s)
+			return -ENODEV;
+		*s = (struct slot){
+			.w = w, .t0 = run_now(w->run), .kind = K_READ, .klen = (uint8_t)ks
+		};
+		bufs[i] = w->rbuf + (size_t)(s - w->slots) * vmax;
+		args[i] = s;
+		if (w->run->record)
+			bench_trace_record(w->run->record, BENCH_TR_GET, w->mkeys + i * ks, ks,
+					   NULL, 0);
+	}
+	rc = o->multiget(w->ctx, n, w->mkeys, ks, bufs, vmax, op_done, args);
+	if (rc) {
+		for (i = 0; i < n; i++)
+			((struct slot *)args[i])->free = true;
+		return rc;
+	}
+	w->ops += n;
+	return drain(w);
+}
+
+/* One mixgraph operation, counted for its detail line. */
+static int mix_op(struct worker *w, const struct bench_mix_req *q, const uint8_t *key)
+{
+	uint64_t found;
+	int rc;
+
+	if (q->op == BENCH_MIX_GET) {
+		w->gets++;
+		return submit(w, K_READ, key, 0);
+	}
+	if (q->op == BENCH_MIX_PUT) {
+		w->puts++;
+		w->put_bytes += q->vsize;
+		return submit(w, K_WRITE, key, q->vsize);
+	}
+	w->seeks++;
+	found = w->found; /* a seek is synchronous: no Get completes meanwhile */
+	rc = do_seek(w, key, (size_t)w->run->c->key_size, q->scan);
+	w->seek_found += w->found - found;
 	return rc;
 }
 
@@ -379,17 +547,6 @@ static int replay(struct worker *w)
 	return 0;
 }
 
-/*
- * A random key as db_bench's writes and readrandom draw it: one number picks
- * the DB (there is one here), the next the key.  Keeps the key streams equal
- * to db_bench's for the same --seed, so traces and found counts compare.
- */
-static uint64_t db_bench_key(struct worker *w, uint64_t num)
-{
-	(void)bench_rng_next(&w->rng);
-	return bench_rng_uniform(&w->rng, num);
-}
-
 static int work(struct worker *w)
 {
 	const struct bench_cfg *c = w->run->c;
@@ -449,16 +606,27 @@ static int work(struct worker *w)
 			break;
 		case W_REPLAY: /* handled above */
 			break;
+		case W_READRANDOMWRITERANDOM:
+			rc = read_write_op(w, key);
+			break;
+		case W_UPDATERANDOM:
+			rc = update_op(w, key);
+			break;
+		case W_MULTIREADRANDOM:
+			/* db_bench: whole batches while they fit in --reads */
+			if (!w->run->deadline &&
+			    i + (uint64_t)c->batch_size > w->run->ops_per_worker) {
+				i = w->run->ops_per_worker;
+				continue;
+			}
+			rc = multiread(w);
+			i += (uint64_t)c->batch_size - 1;
+			break;
 		case W_MIXGRAPH:
 			bench_mix_next(&w->mix, &w->rng, &q);
 			bench_make_key(key, (unsigned int)c->key_size, q.key);
 			sine_pace(w, &win_start, &win_ops, &rate);
-			if (q.op == BENCH_MIX_GET)
-				rc = submit(w, K_READ, key, 0);
-			else if (q.op == BENCH_MIX_PUT)
-				rc = submit(w, K_WRITE, key, q.vsize);
-			else
-				rc = do_seek(w, key, (size_t)c->key_size, q.scan);
+			rc = mix_op(w, &q, key);
 			break;
 		}
 		if ((i & 63) == 63 && w->run->e->ops->poll(w->ctx) < 0)
@@ -530,12 +698,13 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 		nth = id;
 	bench_rng_seed(&w->rng, (uint64_t)c->seed + r->first_thread + nth);
 	bench_rng_seed(&vrng, (uint64_t)c->seed * 1000003ull + 301 + id);
-	w->slots = calloc((size_t)c->qd, sizeof(*w->slots));
+	w->slots = calloc(nslots(r), sizeof(*w->slots));
 	w->vbuf = malloc(r->max_value + 1);
-	w->rbuf = malloc((size_t)c->qd * r->max_value + 1);
-	if (!w->slots || !w->vbuf || !w->rbuf)
+	w->rbuf = malloc((size_t)nslots(r) * r->max_value + 1);
+	w->mkeys = malloc((size_t)c->batch_size * BENCH_KEY_MAX);
+	if (!w->slots || !w->vbuf || !w->rbuf || !w->mkeys)
 		return -ENOMEM;
-	for (i = 0; i < c->qd; i++)
+	for (i = 0; i < nslots(r); i++)
 		w->slots[i].free = true;
 	for (i = 0; i < r->max_value; i++)
 		w->vbuf[i] = (uint8_t)bench_rng_next(&vrng);
@@ -568,6 +737,47 @@ static int worker_init(struct worker *w, struct run *r, unsigned int id)
 	return r->e->ops->thread_open(r->e, &w->ctx);
 }
 
+/*
+ * The message of the result line.  db_bench keeps one thread's message (the
+ * first reader's: readwhilewriting's writer is thread 0 and left out), so
+ * "(F of N found)" counts that reader's own lookups, as there.
+ */
+static void worker_message(const struct worker *w, char *buf, size_t len)
+{
+	const struct run *r = w->run;
+	uint64_t lookups = w->ops;
+
+	*buf = 0;
+	if (r->def->w == W_READRANDOMWRITERANDOM) {
+		snprintf(buf, len, "( reads:%llu writes:%llu total:%llu found:%llu)",
+			 (unsigned long long)w->h[K_READ].n, (unsigned long long)w->h[K_WRITE].n,
+			 (unsigned long long)w->ops, (unsigned long long)w->found);
+		return;
+	}
+	if (r->def->w == W_UPDATERANDOM) {
+		snprintf(buf, len, "( updates:%llu found:%llu)", (unsigned long long)w->ops,
+			 (unsigned long long)w->found);
+		return;
+	}
+	if (r->def->w == W_MIXGRAPH) {
+		snprintf(buf, len,
+			 "( Gets:%llu Puts:%llu Seek:%llu, reads %llu in %llu found, avg size: "
+			 "%.1f value, %.1f scan)",
+			 (unsigned long long)w->gets, (unsigned long long)w->puts,
+			 (unsigned long long)w->seeks, (unsigned long long)w->found,
+			 (unsigned long long)(w->gets + w->seeks),
+			 w->puts ? (double)w->put_bytes / (double)w->puts : 0.0,
+			 w->seeks ? (double)w->scan_len / (double)w->seeks : 0.0);
+		return;
+	}
+	if (!r->def->finds)
+		return;
+	if (r->def->w == W_REPLAY) /* a replay mixes writes in: count the lookups */
+		lookups = w->h[K_READ].n + w->h[K_SEEK].n;
+	snprintf(buf, len, "(%llu of %llu found)", (unsigned long long)w->found,
+		 (unsigned long long)lookups);
+}
+
 static void worker_fini(struct worker *w)
 {
 	if (w->ctx)
@@ -576,6 +786,7 @@ static void worker_fini(struct worker *w)
 	free(w->slots);
 	free(w->vbuf);
 	free(w->rbuf);
+	free(w->mkeys);
 }
 
 /* ---- one benchmark ---------------------------------------------------------------- */
@@ -716,6 +927,8 @@ static int run_one(struct run *r, struct result *res)
 
 		if (w[i].writer) /* readwhilewriting reports the readers */
 			goto fini;
+		if (!*res->msg)
+			worker_message(&w[i], res->msg, sizeof(res->msg));
 		res->ops += w[i].ops;
 		res->found += w[i].found;
 		res->bytes += w[i].bytes;
@@ -863,24 +1076,36 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 }
 
 /*
- * db_bench's header block (PrintHeader), the lines scripts read: Keys,
- * Values (after compression as db_bench estimates it: --compression_ratio 0.5
- * unless compression is off; the kv engine does not compress), Entries,
- * RawSize.
+ * db_bench's header block (PrintHeader), line for line: Keys, Values (after
+ * compression as db_bench estimates it: --compression_ratio, 0.5, unless
+ * compression is off; the kv engine does not compress), the distribution of
+ * non-fixed sizes, Entries, Prefix, RawSize, FileSize, the rate limits.
  */
 static void print_header(const struct bench_cfg *c, const struct bench_engine_ops *o)
 {
 	bool compressed = o == &bench_engine_rocksdb && strcmp(c->compression_type, "none");
-	long long vc =
-		compressed ? (long long)(c->value_size * 0.5 + 0.5) : (long long)c->value_size;
+	double ratio = compressed ? c->compression_ratio : 1.0;
+	bool fixed = !strcmp(c->value_size_distribution_type, "fixed");
+	int64_t avg = fixed ? c->value_size : (c->value_size_min + c->value_size_max) / 2;
 
 	printf("Keys:       %lld bytes each (+ 0 bytes user-defined timestamp)\n",
 	       (long long)c->key_size);
-	printf("Values:     %lld bytes each (%lld bytes after compression)\n",
-	       (long long)c->value_size, vc);
+	printf("Values:     %lld %sbytes each (%d bytes after compression)\n", (long long)avg,
+	       fixed ? "" : "avg ", (int)((double)avg * ratio + 0.5));
+	if (!fixed)
+		printf("Values Distribution: %s (min: %lld, max: %lld)\n",
+		       c->value_size_distribution_type, (long long)c->value_size_min,
+		       (long long)c->value_size_max);
 	printf("Entries:    %lld\n", (long long)c->num);
+	printf("Prefix:    0 bytes\n");
+	printf("Keys per prefix:    0\n");
 	printf("RawSize:    %.1f MB (estimated)\n",
-	       (double)(c->key_size + c->value_size) * (double)c->num / 1048576.0);
+	       (double)((c->key_size + avg) * c->num) / 1048576.0);
+	printf("FileSize:   %.1f MB (estimated)\n",
+	       ((double)c->key_size + (double)avg * ratio) * (double)c->num / 1048576.0);
+	printf("Write rate: %llu bytes/second\n",
+	       (unsigned long long)c->benchmark_write_rate_limit);
+	printf("Read rate: 0 ops/second\n");
 }
 
 int bench_run(const struct bench_cfg *c)

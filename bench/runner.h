@@ -34,6 +34,9 @@ enum workload {
 	W_D,
 	W_M,
 	W_REPLAY,
+	W_READRANDOMWRITERANDOM,
+	W_UPDATERANDOM,
+	W_MULTIREADRANDOM,
 };
 
 struct workload_def {
@@ -71,6 +74,7 @@ struct result {
 	struct kvc_stats_log before, after;
 	bool have_dev;
 	int err;
+	char msg[192]; /* db_bench's message: one reader's, e.g. "(F of N found)" */
 };
 
 /* The transfer method of a run, "none" for engines without methods. */

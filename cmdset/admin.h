@@ -25,7 +25,21 @@ enum kvc_admin_opc {
 	KVC_ADM_ASYNC_EVENT = 0x0c,
 	KVC_ADM_KEEP_ALIVE = 0x18,
 	KVC_ADM_FABRICS = 0x7f,
+	KVC_ADM_FORMAT_NVM = 0x80,
 };
+
+/*
+ * Format NVM (80h), CDW10 (Base spec, "Format NVM - Command Dword 10"):
+ * LBAF 3:0 (the format index, low bits), MSET 4, PI 7:5, PIL 8, SES 11:9
+ * (0 no secure erase, 1 user data erase, 2 cryptographic erase), LBAFU 13:12
+ * (the index's high bits).  NSID FFFFFFFFh formats every namespace.
+ */
+#define KVC_FMT_LBAF(cdw10) (((cdw10)&0xfu) | (((cdw10) >> 8) & 0x30u))
+#define KVC_FMT_MSET(cdw10) (((cdw10) >> 4) & 0x1u)
+#define KVC_FMT_PI(cdw10) (((cdw10) >> 5) & 0x7u)
+#define KVC_FMT_PIL(cdw10) (((cdw10) >> 8) & 0x1u)
+#define KVC_FMT_SES(cdw10) (((cdw10) >> 9) & 0x7u)
+#define KVC_FMT_SES_USER_DATA 1u
 
 /* Command set identifiers (CSI). */
 enum kvc_csi {
@@ -280,6 +294,8 @@ _Static_assert(sizeof(struct kvc_id_nvkv) == 1024, "nvkv identify vendor area");
 #define KVC_CTRATT_ELBAS (1u << 15) /* extended LBA formats (unused) */
 #define KVC_OAES_NS_ATTR (1u << 8)
 #define KVC_ONCS_DSM (1u << 2) /* Dataset Management */
+/* OACS (Identify Controller bytes 257:256): Format NVM supported. */
+#define KVC_OACS_FORMAT (1u << 1)
 #define KVC_ONCS_WRITE_ZEROES (1u << 3)
 
 /* LBA format (4 bytes): MS 15:0, LBADS 23:16, RP 25:24. */

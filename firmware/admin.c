@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Admin command set: Identify, Get Log Page, Set/Get Features, I/O queue
- * creation and deletion, Abort, Asynchronous Event Request, Keep Alive.
+ * creation and deletion, Abort, Asynchronous Event Request, Keep Alive,
+ * Format NVM.
  * Everything the Linux driver needs to bring the controller up and expose the
  * KV namespace as /dev/ngXnY is answered here (CAP.CSS, CNS 03h/05h/06h/08h,
  * the effects log for CSI 01h).
@@ -88,6 +89,7 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 	kvc_put_le32(&id->nn, max_nsid(c->s));
 	kvc_put_le16(&id->oncs, KVC_ONCS_SAVE_SELECT); /* SEL everywhere, SV for FID 20h */
 	id->vwc = cfg->vwc ? 0x01 : 0x00;
+	kvc_put_le16(&id->oacs, KVC_OACS_FORMAT); /* FNA 0: per namespace */
 	kvc_put_le32(&id->sgls, fw_dma_sgls(c->hif));
 	if (fw_has_blk(c->s))
 		kvc_put_le16(&id->oncs,
@@ -613,6 +615,53 @@ static uint16_t keep_alive(struct fw_cmd *cmd)
 	return 0;
 }
 
+/* ---- Format NVM ---------------------------------------------------------- */
+
+/* Check the fields no namespace of ours supports: no metadata, no protection
+ * information, no cryptographic erase (SES 1, user data erase, is what every
+ * Format here does anyway). */
+static uint16_t format_fields(uint32_t cdw10)
+{
+	if (KVC_FMT_SES(cdw10) > KVC_FMT_SES_USER_DATA)
+		return FW_ST(KVC_SC_INVALID_FIELD);
+	if (KVC_FMT_MSET(cdw10) || KVC_FMT_PI(cdw10) || KVC_FMT_PIL(cdw10))
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_FORMAT);
+	return 0;
+}
+
+/*
+ * Format NVM (80h): the namespace (or every one, NSID FFFFFFFFh) erases
+ * what it holds through its own ops, then one synchronous commit makes it
+ * durable before the completion: a Format acknowledged is never undone by a
+ * crash.  One that fails (or is cut by a crash) may have erased part.
+ */
+static uint16_t format_nvm(struct fw_cmd *cmd)
+{
+	struct fw_subsys *s = cmd->c->s;
+	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe), cdw10 = dw(cmd, 10), i;
+	uint16_t st = format_fields(cdw10);
+	bool all = nsid == KVC_NSID_ALL;
+
+	if (st)
+		return st;
+	if (!all && !fw_subsys_ns(s, nsid))
+		return FW_ST(KVC_SC_INVALID_NS);
+	for (i = 1; i <= FW_MAX_NS && !st; i++) {
+		struct fw_ns *ns = s->ns[i];
+
+		if (!ns || (!all && i != nsid))
+			continue;
+		/* Broadcast: each keeps its own current format (ours are set by
+		 * the device's configuration: KV index 0, the block size's). */
+		st = ns->ops->format
+			     ? ns->ops->format(ns, all ? FW_FORMAT_CURRENT : KVC_FMT_LBAF(cdw10))
+			     : FW_ST(KVC_SC_INVALID_FIELD);
+	}
+	if (fw_batch_commit(s, true))
+		return st ? st : s->batch.fail_st;
+	return st;
+}
+
 #define CSUPP KVC_EFFECTS_CSUPP
 /* Queue management "may change controller capabilities"-free; CSE 1 = one
  * command at a time per namespace for Set Features of queues. */
@@ -628,6 +677,8 @@ const struct fw_cmd_desc fw_admin_cmds[] = {
 	{ KVC_ADM_GET_FEATURES, KVC_OP_ADMIN, CSUPP, get_features },
 	{ KVC_ADM_ASYNC_EVENT, KVC_OP_ADMIN, CSUPP, async_event },
 	{ KVC_ADM_KEEP_ALIVE, KVC_OP_ADMIN, CSUPP, keep_alive },
+	{ KVC_ADM_FORMAT_NVM, KVC_OP_ADMIN, CSUPP | KVC_EFFECTS_LBCC | KVC_EFFECTS_NCC,
+	  format_nvm },
 };
 const unsigned int fw_admin_ncmds = sizeof(fw_admin_cmds) / sizeof(fw_admin_cmds[0]);
 

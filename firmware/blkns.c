@@ -357,6 +357,26 @@ static const struct fw_cmd_desc blk_cmds[] = {
 	{ KVC_NVM_DSM, KVC_OP_DSM, CHG, blk_dsm },
 };
 
+/*
+ * Format NVM: every unit is unmapped, so every block reads zeros (DLFEAT);
+ * the map's changed chunks go into the commit the admin handler makes.  The
+ * format index must be the current one: the LBA size is the device's
+ * configuration (device.lba_size), not changed by a Format.
+ */
+static uint16_t blk_format(struct fw_ns *ns, uint32_t lbaf)
+{
+	const struct blkns *b = ns->priv;
+	struct fw_ftl *f = &ns->s->ftl;
+	uint64_t u, n = fw_ftl_units(f);
+
+	if (lbaf != FW_FORMAT_CURRENT && lbaf != (b->shift == 12 ? 1u : 0u))
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_FORMAT);
+	for (u = 0; u < n; u++)
+		if (fw_ftl_mapped(f, u) && fw_ftl_trim(f, u))
+			return FW_ST(KVC_SC_INTERNAL);
+	return 0;
+}
+
 static const struct fw_ns_ops blk_ops = {
 	.csi = KVC_CSI_NVM,
 	.cmds = blk_cmds,
@@ -366,6 +386,7 @@ static const struct fw_ns_ops blk_ops = {
 	.capacity = blk_capacity,
 	.flush = blk_ns_flush,
 	.stats = blk_stats,
+	.format = blk_format,
 	.destroy = blk_destroy,
 };
 

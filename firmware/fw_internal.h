@@ -45,6 +45,8 @@ struct fw_sq;
  * Identify, plus the hooks the controller and the subsystem call.  Optional
  * hooks may be NULL.
  */
+#define FW_FORMAT_CURRENT 0xffffffffu /* fw_ns_ops.format(): keep the current format */
+
 struct fw_ns_ops {
 	uint8_t csi;
 	const struct fw_cmd_desc *cmds;
@@ -75,6 +77,15 @@ struct fw_ns_ops {
 	 */
 	uint16_t (*set_feature)(struct fw_ns *ns, uint8_t fid, uint32_t value, bool save);
 	uint16_t (*get_feature)(const struct fw_ns *ns, uint8_t fid, uint8_t sel, uint32_t *value);
+	/*
+	 * Format NVM with format index @lbaf: erase what the namespace holds
+	 * (a KV namespace drops every key, a block namespace reads zeros
+	 * everywhere) through the catalog batch; the admin handler commits it.
+	 * An NVMe status (INVALID FORMAT for an index it does not offer).
+	 * FW_FORMAT_CURRENT: the namespace's current format (a broadcast).
+	 * NULL: the namespace cannot be formatted (INVALID FIELD).
+	 */
+	uint16_t (*format)(struct fw_ns *ns, uint32_t lbaf);
 	void (*destroy)(struct fw_ns *ns);
 };
 

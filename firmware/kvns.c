@@ -602,6 +602,60 @@ static const struct fw_cmd_desc kv_cmds[] = {
 	{ KVC_BX_STORE, KVC_OP_STORE, CHG, bx_store },
 };
 
+/* ---- Format NVM ------------------------------------------------------------------------ */
+
+#define FORMAT_GRAB 64 /* keys taken from the index per pass */
+
+/* Delete @n keys as Deletes do: the index, the log's live bytes, the batch
+ * (undo log and catalog deletes).  0, or the status of a failed batch. */
+static uint16_t drop_keys(struct fw_subsys *s, uint8_t (*keys)[FW_KEY_MAX], const uint8_t *klen,
+			  unsigned int n)
+{
+	uint64_t failures = s->batch.failures;
+	struct fw_idx_val old;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (fw_batch_reserve(s))
+			return batch_failed(s, failures) ? s->batch.fail_st
+							 : FW_ST(KVC_SC_INTERNAL);
+		if (fw_index_del(&s->index, keys[i], klen[i], &old))
+			continue; /* cannot happen: the firmware thread owns the index */
+		fw_vlog_dead(&s->vlog, old.loc, klen[i], old.vlen);
+		if (fw_batch_del(s, keys[i], klen[i], &old))
+			return s->batch.fail_st;
+	}
+	return 0;
+}
+
+/*
+ * Format NVM: every key goes.  The value log keeps its records as dead
+ * bytes, which garbage collection reclaims as it reclaims overwritten ones;
+ * the catalog loses every key in the batch, which the admin handler commits
+ * (a batch grown past its limit commits early: a Format cut by a crash may
+ * have erased part, one acknowledged has erased all).  One KV format.
+ */
+static uint16_t kv_format(struct fw_ns *ns, uint32_t lbaf)
+{
+	struct fw_subsys *s = ns->s;
+	uint8_t keys[FORMAT_GRAB][FW_KEY_MAX], klen[FORMAT_GRAB], first = 0;
+	struct fw_index_iter it;
+	const uint8_t *key;
+	unsigned int n;
+	uint16_t st;
+
+	if (lbaf != 0 && lbaf != FW_FORMAT_CURRENT)
+		return KVC_ST_CMD_DNR(KVC_SC_INVALID_FORMAT);
+	do {
+		/* Keys point into leaves that deleting merges: copy a few first. */
+		fw_index_seek(&s->index, &first, 0, &it);
+		for (n = 0; n < FORMAT_GRAB && fw_index_next(&it, &key, &klen[n], NULL); n++)
+			memcpy(keys[n], key, klen[n]);
+		st = drop_keys(s, keys, klen, n);
+	} while (!st && n);
+	return st;
+}
+
 static const struct fw_ns_ops kv_ops = {
 	.csi = KVC_CSI_KV,
 	.cmds = kv_cmds,
@@ -614,6 +668,7 @@ static const struct fw_ns_ops kv_ops = {
 	.stats = kv_stats,
 	.set_feature = kv_set_feature,
 	.get_feature = kv_get_feature,
+	.format = kv_format,
 	.destroy = kv_destroy,
 };
 

@@ -331,6 +331,27 @@ int nvkv_ns_list(struct nvkv_dev *d, struct nvkv_ns_info *ns, unsigned int max,
  */
 int nvkv_ns_get(struct nvkv_dev *d, uint32_t nsid, struct nvkv_ns_info *ns);
 
+/* Every namespace of the device, for nvkv_format(). */
+#define NVKV_NSID_ALL 0xffffffffu
+
+/**
+ * nvkv_format() - Format NVM (admin opcode 80h): erase namespace @nsid.
+ * @nsid: an active namespace, or NVKV_NSID_ALL for every one.
+ * A KV namespace loses every key; a block namespace reads zeros everywhere.
+ * Each keeps its format (LBA size; the KV namespace has one).  The device
+ * makes the erase durable before it answers: after success nothing erased
+ * comes back, not even after a crash of the device.  Every host attached
+ * sees the namespace empty; commands in flight on it meanwhile (this or
+ * another host's) complete before or after the erase, so quiesce them
+ * first.  Then enumerates the namespaces again (their utilization).
+ * Thread-safe.
+ * Return: 0; -EINVAL (@d NULL, @nsid 0); -ENXIO (no active namespace
+ * @nsid, as last enumerated); the device's NVMe status (e.g. INVALID FORMAT,
+ * INTERNAL when its catalog failed: then nothing was erased); -ENODEV /
+ * -ETIMEDOUT.
+ */
+int nvkv_format(struct nvkv_dev *d, uint32_t nsid);
+
 /**
  * nvkv_ns_first() - the lowest active NSID of command set @csi, or 0 if the
  * device has none (as last enumerated; sends nothing).  Thread-safe.

@@ -82,6 +82,7 @@ static void main_usage(FILE *f)
 		"  list [START] [--limit N]     keys in sorted order from START\n"
 		"  flush                        make completed writes durable\n"
 		"  stats [--json]               device statistics (PCIe, NAND, latency)\n"
+		"  format [--nsid N|all]        erase a namespace (default: the KV one)\n"
 		"  list-ns | id-ns [-n NSID]    namespaces; Identify Namespace as nvme-cli\n"
 		"  read | write [OPTIONS]       NVM (block) namespace I/O, nvme-cli's flags\n"
 		"  write-zeroes | dsm [OPTIONS] zero or deallocate blocks\n"
@@ -213,14 +214,16 @@ enum copt {
 	O_VALUE = 1 << 8,
 	O_TIMEOUT = 1 << 9,
 	O_XFER_STRICT = 1 << 10,
+	O_NSID = 1 << 11,
 };
 
 struct common_opts {
 	const char *file, *key, *value;
 	bool must_exist, must_not_exist, json;
 	long limit;
-	int npos;   /* positional arguments after the command */
-	char **pos; /* and where they are */
+	uint32_t nsid; /* 0: not given */
+	int npos;      /* positional arguments after the command */
+	char **pos;    /* and where they are */
 };
 
 static const struct option common_longopts[] = {
@@ -240,6 +243,8 @@ static const struct option common_longopts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "xfer-strict", no_argument, NULL, O_XFER_STRICT },
 	{ "strict-xfer", no_argument, NULL, O_XFER_STRICT },
+	{ "nsid", required_argument, NULL, O_NSID },
+	{ "namespace-id", required_argument, NULL, O_NSID }, /* nvme-cli */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -331,6 +336,14 @@ static int apply_common(struct cli *c, struct common_opts *o, int ch, const char
 		if (parse_u32(optarg, &v))
 			return usage_error("%s needs milliseconds, got '%s'", name, optarg);
 		c->timeout_ms = v;
+		break;
+	case O_NSID:
+		if (!strcmp(optarg, "all"))
+			v = NVKV_NSID_ALL;
+		else if (parse_u32(optarg, &v) || !v)
+			return usage_error("%s needs a namespace ID (1.., or all), got '%s'", name,
+					   optarg);
+		o->nsid = v;
 		break;
 	}
 	return EX_OK;
@@ -768,6 +781,34 @@ static int cmd_stats(struct cli *c)
 	}
 	free(l);
 	return rc;
+}
+
+/* Format NVM: the KV namespace unless --nsid names another (or all). */
+static int cmd_format(struct cli *c)
+{
+	struct common_opts o;
+	uint32_t nsid;
+	int rc = parse_common(c, &o, O_NSID | O_TIMEOUT);
+
+	if (rc || (rc = check_extra(c, &o, 0)) || (rc = open_dev(c)))
+		return rc;
+	nsid = o.nsid ? o.nsid : nvkv_ns_first(c->d, NVKV_CSI_KV);
+	if (!nsid) {
+		fprintf(stderr, "nvkv: format: the device has no KV namespace: give --nsid\n");
+		return EX_USAGE;
+	}
+	rc = nvkv_format(c->d, nsid);
+	if (rc == -ENXIO) {
+		fprintf(stderr, "nvkv: format: no namespace %u (nvkv list-ns)\n", nsid);
+		return EX_USAGE;
+	}
+	if (rc)
+		return report("format", rc);
+	if (nsid == NVKV_NSID_ALL)
+		printf("formatted every namespace\n");
+	else
+		printf("formatted namespace %u\n", nsid);
+	return EX_OK;
 }
 
 /* ---- passthrough ----------------------------------------------------------------------- */
@@ -1212,6 +1253,11 @@ static const struct command commands[] = {
 	  "Keys >= START in sorted byte order.\n" },
 	{ "flush", cmd_flush, "usage: nvkv flush [DEVICE]\n" },
 	{ "stats", cmd_stats, "usage: nvkv stats [DEVICE] [--json]\n" },
+	{ "format", cmd_format,
+	  "usage: nvkv format [DEVICE] [--nsid N|all] [--timeout MS]\n"
+	  "Format NVM: erase the namespace (default: the KV namespace; all: every one).\n"
+	  "A KV namespace loses every key, a block namespace reads zeros; each keeps\n"
+	  "its format.  Durable when it returns: nothing erased comes back.\n" },
 	{ "read", cmd_read, cli_read_usage },
 	{ "write", cmd_write, cli_write_usage },
 	{ "write-zeroes", cmd_write_zeroes, cli_write_zeroes_usage },

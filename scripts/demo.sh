@@ -30,7 +30,7 @@ echo "nvkv demo: W(M) -- $NUM puts, mixgraph value sizes, 4-byte keys"
 echo "device: simulated KV-SSD, PCIe Gen2 x8, 16 KiB NAND pages, page-unit PRP DMA"
 echo "clock: VIRTUAL TIME -- modeled figures, the same on every machine"
 echo
-"$BIN/nvkv-bench" --device="sim:$OUT/cosmos.ini" --benchmarks=wM --num="$NUM" --key_size=4 \
+"$BIN/nvkv-bench" --device="sim:$OUT/cosmos.ini" --benchmarks=wM --num="$NUM" --key_size=4 --seed=1 \
 	--qd=32 --xfer=prp,bandslim,adaptive,byteexpress,sgl --json="$OUT/report.json"
 echo
 scripts/plot.py "$OUT/report.json" --out "$OUT" \
@@ -46,7 +46,7 @@ echo "---- cross-check in REAL TIME: nvkv-emu, $XNUM puts per method ----"
 echo "(NAND programs/op agree with the table above; PCIe bytes/op are lower here because"
 echo " this host reaps completions in batches: fewer doorbells and interrupts per put;"
 echo " ops/s and latencies are this machine's and its load's, not the device's)"
-"$BIN/nvkv-bench" --device="$SOCK" --benchmarks=wM --num="$XNUM" --key_size=4 --qd=32 \
+"$BIN/nvkv-bench" --device="$SOCK" --benchmarks=wM --num="$XNUM" --key_size=4 --qd=32 --seed=1 \
 	--xfer=prp,bandslim,adaptive,byteexpress,sgl --json="$OUT/realtime.json" | grep "^nvkv wM"
 echo
 echo "report: $OUT/report.json (virtual time); cross-check: $OUT/realtime.json (real time)"

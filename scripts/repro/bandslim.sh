@@ -83,7 +83,7 @@ fresh_emu() {
 }
 
 bench() {
-	"$BIN/nvkv-bench" --device="$DEV" --key_size=4 --progress=0 "$@"
+	"$BIN/nvkv-bench" --device="$DEV" --key_size=4 --progress=0 --seed=1 "$@"
 }
 
 echo "nvkv BandSlim/ByteExpress reproduction -> $OUT"

@@ -180,10 +180,11 @@ START_TEST(identify_controller)
 	ck_assert(all(id.rsvd102, sizeof(id.rsvd102), 0));
 	ck_assert(all(id.rsvd134, sizeof(id.rsvd134), 0));
 
-	/* No optional admin command set (security, format, firmware, namespace
-	 * management, self-test, directives, NVMe-MI, virtualization, doorbell
-	 * buffer, LBA status): cross-checked against the effects log below. */
-	ck_assert_uint_eq(le16toh(id.oacs), 0);
+	/* Of the optional admin commands only Format NVM (no security, firmware,
+	 * namespace management, self-test, directives, NVMe-MI, virtualization,
+	 * doorbell buffer, LBA status): cross-checked against the effects log
+	 * below. */
+	ck_assert_uint_eq(le16toh(id.oacs), NVME_CTRL_OACS_FORMAT);
 	ck_assert_uint_eq(id.acl, 3);
 	ck_assert_uint_eq(id.aerl, 3);
 	ck_assert_uint_eq(id.frmw, 0);
@@ -493,12 +494,12 @@ static const struct {
 	{ 0xc8, true },	 /* ByteExpress Store */
 };
 
-/* Mandatory admin commands (base spec, "Admin Command Set"), plus Keep Alive. */
+/* Mandatory admin commands (base spec, "Admin Command Set"), plus Keep Alive and Format NVM. */
 static const uint8_t admin_cmds[] = {
 	nvme_admin_delete_sq,	nvme_admin_create_sq,	 nvme_admin_get_log_page,
 	nvme_admin_delete_cq,	nvme_admin_create_cq,	 nvme_admin_identify,
 	nvme_admin_abort_cmd,	nvme_admin_set_features, nvme_admin_get_features,
-	nvme_admin_async_event, nvme_admin_keep_alive,
+	nvme_admin_async_event, nvme_admin_keep_alive,	 nvme_admin_format_nvm,
 };
 
 static uint32_t kv_effects(uint8_t opc)
@@ -530,9 +531,13 @@ START_TEST(effects_logs)
 		for (j = 0; j < sizeof(admin_cmds); j++)
 			want |= admin_cmds[j] == i;
 		ck_assert_msg(!!(e & NVME_CMD_EFFECTS_CSUPP) == want, "admin %02xh: %#x", i, e);
-		/* Only Set Features may change what the controller can do. */
+		/* Only Set Features may change what the controller can do; Format
+		 * changes the content and the capacity in use of namespaces. */
 		ck_assert_uint_eq(e & ~NVME_CMD_EFFECTS_CSUPP,
-				  i == nvme_admin_set_features ? NVME_CMD_EFFECTS_CCC : 0);
+				  i == nvme_admin_set_features ? NVME_CMD_EFFECTS_CCC
+				  : i == nvme_admin_format_nvm
+					  ? NVME_CMD_EFFECTS_LBCC | NVME_CMD_EFFECTS_NCC
+					  : 0);
 	}
 	for (i = 0; i < 256; i++) {
 		ck_assert_msg(le32toh(kv.iocs[i]) == kv_effects((uint8_t)i), "KV %02xh: %#x", i,

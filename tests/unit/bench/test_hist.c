@@ -109,6 +109,40 @@ START_TEST(printed_percentiles_never_above_printed_max)
 }
 END_TEST
 
+/* Regression: with every sample under 1 us (a fast simulated device) Max prints
+ * as 0, and the percentiles were printed unclamped (P50 0.50 beside Max 0). */
+START_TEST(sub_microsecond_max_regression)
+{
+	struct bench_hist h;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned long long max;
+	double med, p[5];
+	const char *l;
+	int i;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < 10; i++)
+		bench_hist_add(&h, 300 + 60 * (uint64_t)i); /* 0.30 .. 0.84 us */
+	bench_hist_print(f, &h);
+	fclose(f);
+	l = strstr(buf, "Min: ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(sscanf(l, "Min: %*u  Median: %lf  Max: %llu", &med, &max), 2);
+	ck_assert_uint_eq(max, 0);
+	ck_assert_msg(med <= 0.0, "Median %.4f above Max 0", med);
+	l = strstr(buf, "Percentiles: ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(sscanf(l, "Percentiles: P50: %lf P75: %lf P99: %lf P99.9: %lf P99.99: %lf",
+				&p[0], &p[1], &p[2], &p[3], &p[4]),
+			 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_msg(p[i] <= 0.0, "P%d %.2f above Max 0", i, p[i]);
+	free(buf);
+}
+END_TEST
+
 static Suite *hist_suite(void)
 {
 	Suite *s = suite_create("bench/hist");
@@ -118,6 +152,7 @@ static Suite *hist_suite(void)
 	tcase_add_test(tc, percentiles_interpolate_and_clamp);
 	tcase_add_test(tc, db_bench_block);
 	tcase_add_test(tc, printed_percentiles_never_above_printed_max);
+	tcase_add_test(tc, sub_microsecond_max_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }

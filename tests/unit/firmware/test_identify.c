@@ -114,6 +114,7 @@ START_TEST(identify_controller_bytes)
 	PUT(78, 1, 0);			  /* CNTLID */
 	PUT(80, 0x00, 0x00, 0x02, 0x00);  /* VER 2.0.0 */
 	PUT(111, 1);			  /* CNTRLTYPE: I/O controller */
+	PUT(256, 0x02);			  /* OACS: Format NVM */
 	PUT(258, 3);			  /* ACL */
 	PUT(259, 3);			  /* AERL */
 	PUT(261, 0x06);			  /* LPA: effects log, extended data */
@@ -223,6 +224,7 @@ START_TEST(effects_log_bytes)
 	for (i = 0; i < sizeof(adm); i++)
 		PUT(4 * adm[i], 0x01); /* CSUPP */
 	PUT(4 * 0x09, 0x11);	       /* Set Features: CSUPP, CCC */
+	PUT(4 * 0x80, 0x07);	       /* Format NVM: CSUPP, LBCC, NCC */
 	PUT(1024 + 4 * 0x00, 0x03);    /* Flush: CSUPP, LBCC */
 	PUT(1024 + 4 * 0x01, 0x03);    /* Store */
 	PUT(1024 + 4 * 0x02, 0x01);    /* Retrieve */
