@@ -628,7 +628,7 @@ static void disc_log(struct emu_tcp_conn *c, const struct kvc_sqe *sqe)
 	e[0] = 3;		     /* TRTYPE: TCP */
 	e[1] = 1;		     /* ADRFAM: IPv4 */
 	e[2] = 2;		     /* SUBTYPE: NVM subsystem */
-	e[3] = 2;		     /* TREQ: secure channel not required */
+	e[3] = 0;		     /* TREQ: not specified (not required: libnvme 1.3 asks TLS) */
 	kvc_put_le16(e + 4, 1);	     /* PORTID */
 	kvc_put_le16(e + 6, 0xffff); /* CNTLID: dynamic */
 	kvc_put_le16(e + 8, 32);     /* ASQSZ */

@@ -257,6 +257,8 @@ cat /tmp/disc
 grep -q "subnqn: *$NVKV_NQN$" /tmp/disc || fail 33 "discover does not list $NVKV_NQN"
 grep -q "trsvcid: *$NVKV_TARGET_PORT$" /tmp/disc || fail 33 "discover lists another port"
 grep -q "subtype: *nvme subsystem" /tmp/disc || fail 33 "discover entry is not an NVM subsystem"
+# "required" or "not required" make nvme-cli 2.3's connect-all ask the kernel for TLS.
+grep -q "treq: *not specified" /tmp/disc || fail 34 "discover entry's TREQ is not 'not specified'"
 
 step kv-store-retrieve
 dd if=/dev/urandom of=/tmp/v200 bs=200 count=1 2>/dev/null # in-capsule

@@ -940,6 +940,34 @@ START_TEST(discovery_lists_the_subsystem)
 }
 END_TEST
 
+/* The discovery record's TREQ was 10b (secure channel not required): nvme-cli
+ * 2.3 / libnvme 1.3 then connect with "tls", which Linux 6.1 refuses, so
+ * `nvme connect-all` failed.  TREQ is 0 (not specified), as nvmet has it. */
+START_TEST(discovery_treq_does_not_ask_for_tls_regression)
+{
+	struct th d;
+	struct kvc_sqe sqe;
+	uint8_t *buf = calloc(1, 2048);
+	struct xfer x = { .rbuf = buf, .rlen = 2048 };
+	uint32_t dw0 = 0;
+
+	th_open(&d, false, false);
+	ck_assert_uint_eq(
+		th_connect(&d, 0, 31, 0, 0xffff, "nqn.2014-08.org.nvmexpress.discovery", &dw0), 0);
+	prop(&d, true, KVC_REG_CC, false, KVC_CC_EN);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_GET_LOG_PAGE;
+	kvc_sqe_set_dw(&sqe, 10, 0x70 | (2048 / 4 - 1) << 16);
+	ck_assert_uint_eq(th_exec(&d, &sqe, &x, NULL), 0);
+	ck_assert_uint_eq(kvc_get_le64(buf + 8), 1);
+	ck_assert_uint_eq(buf[1024], 3);	 /* TCP */
+	ck_assert_uint_eq(buf[1024 + 3] & 3, 0); /* TREQ secure channel: not specified */
+	ck_assert_uint_eq(buf[1024 + 768], 0);	 /* TSAS SECTYPE: none */
+	th_close(&d);
+	free(buf);
+}
+END_TEST
+
 START_TEST(idle_target_uses_no_cpu)
 {
 	struct th a;
@@ -972,6 +1000,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, malformed_pdus_cost_only_their_connection);
 	tcase_add_test(tc, address_sgls_and_prps_are_refused);
 	tcase_add_test(tc, discovery_lists_the_subsystem);
+	tcase_add_test(tc, discovery_treq_does_not_ask_for_tls_regression);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
 	suite_add_tcase(s, tc);
 	return s;
