@@ -163,7 +163,10 @@ wait_state() {
 
 step connect
 t0=$(up)
-nvkv-connect --keep-alive-tmo=3 --reconnect-delay=1 --ctrl-loss-tmo=120 ||
+# KATO 5 s (nvme-cli's default): a Keep Alive every 2.5 s.  With 3 s a guest
+# starved by a loaded host (load 13 on 2 cores, an ASan target) once sent one
+# too late and lost its controller in the middle of the KV steps.
+nvkv-connect --keep-alive-tmo=5 --reconnect-delay=1 --ctrl-loss-tmo=120 ||
 	fail 10 "nvme connect -t tcp -a 10.0.2.2 -s $NVKV_TARGET_PORT -n $NVKV_NQN"
 CTRL=""
 for c in /sys/class/nvme/nvme*; do
