@@ -113,8 +113,12 @@ struct emu_tcp {
 	unsigned int nconns;
 	struct tassoc *assocs;
 	uint64_t last_sweep;
+	uint64_t last_read; /* when emu_tcp_events last looked at the sockets */
 	uint16_t disc_ids;
 };
+
+/* Input older than this is read again before the controllers are polled. */
+#define READ_STALE_NS 50000000ull
 
 static uint64_t now_ns(void)
 {
@@ -624,7 +628,7 @@ static void disc_log(struct emu_tcp_conn *c, const struct kvc_sqe *sqe)
 	e[0] = 3;		     /* TRTYPE: TCP */
 	e[1] = 1;		     /* ADRFAM: IPv4 */
 	e[2] = 2;		     /* SUBTYPE: NVM subsystem */
-	e[3] = 2;		     /* TREQ: secure channel not required */
+	e[3] = 0;		     /* TREQ: not specified (not required: libnvme 1.3 asks TLS) */
 	kvc_put_le16(e + 4, 1);	     /* PORTID */
 	kvc_put_le16(e + 6, 0xffff); /* CNTLID: dynamic */
 	kvc_put_le16(e + 8, 32);     /* ASQSZ */
@@ -1206,6 +1210,7 @@ void emu_tcp_events(struct emu_tcp *t)
 	struct epoll_event ev[32];
 	int n = epoll_wait(t->epfd, ev, 32, 0), i;
 
+	t->last_read = now_ns();
 	for (i = 0; i < n; i++) {
 		struct emu_tcp_conn *c = ev[i].data.ptr;
 
@@ -1230,6 +1235,11 @@ int emu_tcp_poll(struct emu_tcp *t, bool *busy)
 	uint64_t now = now_ns();
 	int work = 0;
 
+	/* Keep Alive is judged on what the hosts sent, not on what this thread
+	 * has read: after a stall of the thread, or a busy stretch in which the
+	 * server loop defers its events, a Keep Alive may be waiting in a socket. */
+	if (now - t->last_read > READ_STALE_NS)
+		emu_tcp_events(t);
 	for (a = t->assocs; a; a = a->next) {
 		if (a->dying)
 			continue;

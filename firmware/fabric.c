@@ -193,6 +193,14 @@ int fw_ctrl_submit(struct fw_ctrl *c, uint16_t qid, const struct kvc_sqe *sqe)
 		return -EAGAIN; /* the host ignored SQHD: more than SQSIZE outstanding */
 	c->ring[qid][sq->tail] = *sqe;
 	sq->tail = (sq->tail + 1) % sq->size;
+	/* Keep Alive restarts the timer when it arrives, not when its turn in the
+	 * ring comes.  An expiry the transport has not acted on yet was judged
+	 * before this arrival was read (a stall of the target's thread): the host
+	 * is alive. */
+	if (qid == 0 && sqe->opc == KVC_ADM_KEEP_ALIVE) {
+		c->ka_last = fw_now(c->s);
+		c->ka_expired = false;
+	}
 	/* The PCIe model: the SQ tail doorbell a PCIe host rings per command. */
 	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
 	return 0;

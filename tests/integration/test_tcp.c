@@ -590,6 +590,52 @@ START_TEST(keep_alive_expiry)
 }
 END_TEST
 
+/* A target that stops reading for longer than KATO (SIGSTOP here; a long stall
+ * of its thread in real life) while a Keep Alive waits in its socket must read
+ * that Keep Alive before it judges the host silent.  The target spins (a long
+ * idle-spin-us) so that it resumes in its polling loop, not in epoll_wait. */
+START_TEST(keep_alive_waiting_in_the_socket_counts_regression)
+{
+	struct th a;
+	struct kvc_sqe sqe, ka;
+	struct kvc_tcp_cmd pdu;
+	uint8_t hdr[24], *data = NULL;
+	uint32_t dw0, dlen;
+	char p[16];
+
+	ck_assert_int_eq(emu_stop(&emu, SIGTERM), 0);
+	snprintf(p, sizeof(p), "%u", port);
+	ck_assert_int_eq(emu_start(&emu, "--tcp", p, "--idle-spin-us", "1000000", NULL), 0);
+	th_admin(&a, false, false, 1000);
+	memset(&ka, 0, sizeof(ka));
+	ka.opc = KVC_ADM_KEEP_ALIVE;
+	sqe = ka;
+	ck_assert_uint_eq(th_exec(&a, &sqe, NULL, &dw0), 0);
+	sleep_ms(100);
+	ck_assert_int_eq(kill(emu.pid, SIGSTOP), 0);
+	sleep_ms(400);
+	/* Sent 0.5 s after the last one, well within KATO; it waits in the socket. */
+	sqe = ka;
+	kvc_sqe_set_cid(&sqe, a.cid++);
+	set_sgl(&sqe, false, 0);
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.ch.pdu_type = KVC_TCP_CAPSULE_CMD;
+	pdu.sqe = sqe;
+	send_pdu(&a, &pdu, sizeof(pdu), NULL, 0);
+	sleep_ms(900); /* 1.4 s since the last Keep Alive the target read */
+	ck_assert_int_eq(kill(emu.pid, SIGCONT), 0);
+	ck_assert_msg(
+		recv_pdu(&a, hdr, &data, &dlen),
+		"the target closed the connection of a host whose Keep Alive it had not read");
+	free(data);
+	ck_assert_uint_eq(hdr[0], KVC_TCP_CAPSULE_RESP);
+	ck_assert_uint_eq(kvc_cqe_status((struct kvc_cqe *)(hdr + 8)), 0);
+	sqe = ka;
+	ck_assert_uint_eq(th_exec(&a, &sqe, NULL, &dw0), 0);
+	th_close(&a);
+}
+END_TEST
+
 START_TEST(stalled_host_does_not_block_another)
 {
 	struct th a, aq, b, bq;
@@ -894,6 +940,34 @@ START_TEST(discovery_lists_the_subsystem)
 }
 END_TEST
 
+/* The discovery record's TREQ was 10b (secure channel not required): nvme-cli
+ * 2.3 / libnvme 1.3 then connect with "tls", which Linux 6.1 refuses, so
+ * `nvme connect-all` failed.  TREQ is 0 (not specified), as nvmet has it. */
+START_TEST(discovery_treq_does_not_ask_for_tls_regression)
+{
+	struct th d;
+	struct kvc_sqe sqe;
+	uint8_t *buf = calloc(1, 2048);
+	struct xfer x = { .rbuf = buf, .rlen = 2048 };
+	uint32_t dw0 = 0;
+
+	th_open(&d, false, false);
+	ck_assert_uint_eq(
+		th_connect(&d, 0, 31, 0, 0xffff, "nqn.2014-08.org.nvmexpress.discovery", &dw0), 0);
+	prop(&d, true, KVC_REG_CC, false, KVC_CC_EN);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_GET_LOG_PAGE;
+	kvc_sqe_set_dw(&sqe, 10, 0x70 | (2048 / 4 - 1) << 16);
+	ck_assert_uint_eq(th_exec(&d, &sqe, &x, NULL), 0);
+	ck_assert_uint_eq(kvc_get_le64(buf + 8), 1);
+	ck_assert_uint_eq(buf[1024], 3);	 /* TCP */
+	ck_assert_uint_eq(buf[1024 + 3] & 3, 0); /* TREQ secure channel: not specified */
+	ck_assert_uint_eq(buf[1024 + 768], 0);	 /* TSAS SECTYPE: none */
+	th_close(&d);
+	free(buf);
+}
+END_TEST
+
 START_TEST(idle_target_uses_no_cpu)
 {
 	struct th a;
@@ -921,10 +995,12 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, kv_commands);
 	tcase_add_test(tc, kv_commands_with_digests);
 	tcase_add_test(tc, keep_alive_expiry);
+	tcase_add_test(tc, keep_alive_waiting_in_the_socket_counts_regression);
 	tcase_add_test(tc, stalled_host_does_not_block_another);
 	tcase_add_test(tc, malformed_pdus_cost_only_their_connection);
 	tcase_add_test(tc, address_sgls_and_prps_are_refused);
 	tcase_add_test(tc, discovery_lists_the_subsystem);
+	tcase_add_test(tc, discovery_treq_does_not_ask_for_tls_regression);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
 	suite_add_tcase(s, tc);
 	return s;

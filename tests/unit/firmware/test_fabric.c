@@ -487,6 +487,37 @@ START_TEST(keep_alive_expiry)
 }
 END_TEST
 
+/* A Keep Alive counts when the transport hands it over, not when the ring
+ * reaches it: one that arrived before the poll that found KATO passed (it was
+ * judged on input read before a stall) clears that expiry. */
+START_TEST(keep_alive_counts_on_arrival_regression)
+{
+	struct kvc_sqe sqe;
+
+	env.auto_clock = false;
+	bring_up(&fa, 1000);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_KEEP_ALIVE;
+	sgl(&sqe, false, 0);
+	ck_assert_uint_eq(run(&fa, 0, &sqe, NULL, NULL), 0);
+	env.now += 1500ull * 1000000; /* the target's thread stalled 1.5 s */
+	fw_ctrl_poll(fa.ctrl);
+	ck_assert(fw_ctrl_expired(fa.ctrl));
+	/* The host's Keep Alive, sent in time, read after the stall. */
+	kvc_sqe_set_cid(&sqe, 90);
+	ck_assert_int_eq(fw_ctrl_submit(fa.ctrl, 0, &sqe), 0);
+	ck_assert(!fw_ctrl_expired(fa.ctrl));
+	fa.ncqe = 0;
+	fw_ctrl_poll(fa.ctrl);
+	ck_assert_uint_eq(fa.ncqe, 1);
+	ck_assert(!fw_ctrl_expired(fa.ctrl));
+	/* Silent again for KATO: expired again. */
+	env.now += 1001ull * 1000000;
+	fw_ctrl_poll(fa.ctrl);
+	ck_assert(fw_ctrl_expired(fa.ctrl));
+}
+END_TEST
+
 START_TEST(two_hosts_share_namespaces)
 {
 	struct kvc_sqe sqe;
@@ -579,6 +610,7 @@ static Suite *fabric_suite(void)
 	tcase_add_test(tc, kv_by_capsule_and_transport);
 	tcase_add_test(tc, flow_control);
 	tcase_add_test(tc, keep_alive_expiry);
+	tcase_add_test(tc, keep_alive_counts_on_arrival_regression);
 	tcase_add_test(tc, two_hosts_share_namespaces);
 	tcase_add_test(tc, reset_keeps_admin_queue);
 	tcase_add_test(tc, pcie_model_still_charged);
