@@ -649,7 +649,7 @@ static int open_tcp(struct emu *e)
 	const struct emu_config *cfg = e->cfg;
 	struct emu_tcp_opts o = { .ioccsz = cfg->tcp_ioccsz,
 				  .maxh2c = cfg->tcp_maxh2cdata,
-				  .max_xfer = cfg->fw.max_value + (1u << 20),
+				  .max_xfer = fw_subsys_mdts_bytes(e->sub),
 				  .ic_ms = 10000,
 				  .allow_digests = cfg->tcp_digests };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &e->tcp };

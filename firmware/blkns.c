@@ -286,8 +286,9 @@ static void blk_identify_ns(const struct fw_ns *ns, void *buf)
 	id->flbas = b->shift == 12 ? 1 : 0;
 	id->nmic = 0x01;
 	id->dlfeat = DLFEAT_ZEROES | DLFEAT_WZ_DEAC;
-	/* Optimal I/O: whole 4 KiB units (no read-modify-write), whole pages. */
-	kvc_put_le16(&id->noiob, per_unit > 1 ? (uint16_t)per_unit : 0);
+	/* Optimal I/O: whole 4 KiB units (no read-modify-write), whole pages.
+	 * No NOIOB: crossing a unit costs nothing, and Linux would split every
+	 * I/O at it (it becomes the disk's chunk size). */
 	kvc_put_le16(&id->npwg, (uint16_t)(per_unit - 1));
 	kvc_put_le16(&id->npwa, (uint16_t)(per_unit - 1));
 	kvc_put_le16(&id->npdg, (uint16_t)(per_unit - 1));

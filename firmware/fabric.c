@@ -44,6 +44,11 @@ uint32_t fw_subsys_bar_size(const struct fw_subsys *s)
 	return fw_bar_size(&s->cfg);
 }
 
+uint32_t fw_subsys_mdts_bytes(const struct fw_subsys *s)
+{
+	return fw_mdts_bytes(&s->cfg);
+}
+
 bool fw_subsys_cntlid_used(const struct fw_subsys *s, uint16_t id)
 {
 	const struct fw_ctrl *c;

@@ -212,6 +212,10 @@ void fw_subsys_nqn(const struct fw_subsys *s, char *buf, size_t len);
 /* Bytes of the register array a fabric host interface provides. */
 uint32_t fw_subsys_bar_size(const struct fw_subsys *s);
 
+/* MDTS in bytes: the largest data transfer of one command, which a fabric
+ * transport must be ready to carry (R2T / C2HData) for every namespace. */
+uint32_t fw_subsys_mdts_bytes(const struct fw_subsys *s);
+
 /* Whether a controller of @s has id @id. */
 bool fw_subsys_cntlid_used(const struct fw_subsys *s, uint16_t id);
 

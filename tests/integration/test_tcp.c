@@ -968,6 +968,67 @@ START_TEST(discovery_treq_does_not_ask_for_tls_regression)
 }
 END_TEST
 
+/* A block command of nlb blocks of 4 KiB at @slba on NSID 2. */
+static void blk_sqe(struct kvc_sqe *sqe, uint8_t opc, uint64_t slba, uint32_t nlb)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opc = opc;
+	kvc_sqe_set_nsid(sqe, 2);
+	kvc_sqe_set_dw(sqe, 10, (uint32_t)slba);
+	kvc_sqe_set_dw(sqe, 11, (uint32_t)(slba >> 32));
+	kvc_sqe_set_dw(sqe, 12, nlb - 1);
+}
+
+/* MDTS bytes in one Write and one Read of the block namespace (Linux sends
+ * them with max_sectors_kb raised, and io_uring passthrough at any size up to
+ * MDTS): the target asked for at most max_value + 1 MiB (3 MiB) although
+ * MDTS is 4 MiB, so the Write failed with a data transfer error and the Read
+ * lost its data. */
+START_TEST(block_transfer_of_mdts_bytes_regression)
+{
+	struct th a, q;
+	struct kvc_sqe sqe;
+	uint8_t *id = calloc(1, 4096), *w, *r;
+	struct xfer x = { .rbuf = id, .rlen = 4096 };
+	uint32_t mdts, i;
+
+	th_admin(&a, false, false, 0);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opc = KVC_ADM_IDENTIFY;
+	kvc_sqe_set_dw(&sqe, 10, 1);
+	ck_assert_uint_eq(th_exec(&a, &sqe, &x, NULL), 0);
+	/* CAP.MPSMIN is 0: MDTS counts 4 KiB pages. */
+	mdts = 4096u << ((const struct kvc_id_ctrl *)id)->mdts;
+	ck_assert_uint_ge(mdts, 4u << 20);
+	w = malloc(mdts);
+	r = calloc(1, mdts);
+	for (i = 0; i < mdts; i++)
+		w[i] = (uint8_t)(i * 7 + (i >> 12));
+	th_io(&q, &a, 1, false, false);
+	blk_sqe(&sqe, KVC_NVM_WRITE, 16, mdts / 4096);
+	x = (struct xfer){ .wbuf = w, .wlen = mdts };
+	ck_assert_uint_eq(th_exec(&q, &sqe, &x, NULL), 0);
+	blk_sqe(&sqe, KVC_NVM_READ, 16, mdts / 4096);
+	x = (struct xfer){ .rbuf = r, .rlen = mdts };
+	ck_assert_uint_eq(th_exec(&q, &sqe, &x, NULL), 0);
+	ck_assert_uint_eq(x.got, mdts);
+	ck_assert(!memcmp(r, w, mdts));
+	/* One block more than MDTS: refused with a status, the queue still works. */
+	blk_sqe(&sqe, KVC_NVM_READ, 16, mdts / 4096 + 1);
+	x = (struct xfer){ .rbuf = r, .rlen = mdts + 4096 };
+	ck_assert_uint_ne(th_exec(&q, &sqe, &x, NULL), 0);
+	blk_sqe(&sqe, KVC_NVM_READ, 16, 1);
+	x = (struct xfer){ .rbuf = r, .rlen = 4096 };
+	ck_assert_uint_eq(th_exec(&q, &sqe, &x, NULL), 0);
+	ck_assert(!memcmp(r, w, 4096));
+	th_close(&q);
+	th_close(&a);
+	free(r);
+	free(w);
+	free(id);
+}
+END_TEST
+
 START_TEST(idle_target_uses_no_cpu)
 {
 	struct th a;
@@ -1002,6 +1063,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, discovery_lists_the_subsystem);
 	tcase_add_test(tc, discovery_treq_does_not_ask_for_tls_regression);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
+	tcase_add_test(tc, block_transfer_of_mdts_bytes_regression);
 	suite_add_tcase(s, tc);
 	return s;
 }

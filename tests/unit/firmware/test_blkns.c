@@ -350,6 +350,26 @@ static uint16_t get_log(uint8_t lid, uint32_t nsid, uint8_t csi, void *out, uint
 }
 
 /* The effects log of CSI 0 lists the block opcodes and nothing of KV's. */
+/* NOIOB is 0 in both formats: Linux makes it the disk's chunk size and never
+ * lets a command cross it, so 8 (4 KiB in the 512 B format) cut every I/O
+ * into 4 KiB commands (chunk_sectors 8: a 16 MiB direct write took 4096
+ * commands).  Crossing a 4 KiB unit costs nothing here: NPWG/NPWA say that
+ * writes should cover whole units, which is what the FTL prefers. */
+START_TEST(no_io_boundary_to_split_host_io_regression)
+{
+	uint8_t b[4096];
+	uint16_t per_unit;
+
+	setup_lba(formats[_i], false);
+	per_unit = (uint16_t)(4096 / lba);
+	ck_assert_uint_eq(identify(KVC_CNS_NS, 0, BLK, b), 0);
+	ck_assert_uint_eq(kvc_get_le16(b + 46), 0);		/* NOIOB */
+	ck_assert_uint_eq(b[24] & 0x10, 0x10);			/* NSFEAT: NPWG.. valid */
+	ck_assert_uint_eq(kvc_get_le16(b + 64), per_unit - 1u); /* NPWG */
+	ck_assert_uint_eq(kvc_get_le16(b + 66), per_unit - 1u); /* NPWA */
+}
+END_TEST
+
 START_TEST(effects_log_for_csi_0)
 {
 	uint8_t log[4096];
@@ -844,6 +864,7 @@ static Suite *blkns_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, dispatch_per_namespace);
 	tcase_add_loop_test(tc, identify_block_namespace, 0, 2);
+	tcase_add_loop_test(tc, no_io_boundary_to_split_host_io_regression, 0, 2);
 	tcase_add_test(tc, effects_log_for_csi_0);
 	tcase_add_loop_test(tc, read_after_write_both_formats, 0, 2);
 	tcase_add_loop_test(tc, deallocate_and_write_zeroes_read_zeros, 0, 2);
