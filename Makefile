@@ -29,7 +29,7 @@ ifneq ($(CI),)
 WARN += -Werror
 endif
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -I.
-LDLIBS_BASE := -lpthread
+LDLIBS_BASE := -lpthread -luring -lnvme
 ifneq ($(SANITIZE),)
 BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)

@@ -99,6 +99,8 @@ static int transport_open(const char *device, const struct nvkv_opts *o, struct 
 		return nvkv_sim_open(device, o, t);
 	if (!strncmp(device, "tcp://", 6))
 		return nvkv_tcp_open(device, o, t);
+	if (nvkv_uring_spec(device))
+		return nvkv_uring_open(device, o, t);
 	return nvkv_shm_open(device, o, t);
 }
 
@@ -175,6 +177,12 @@ static int check_key(const void *key, size_t klen)
 	return key && klen >= 1 && klen <= NVKV_MAX_KEY ? 0 : -EINVAL;
 }
 
+/* ByteExpress writes SQ slots, SGL writes DPTR: neither exists through the kernel. */
+static bool xfer_needs_sq(unsigned int m)
+{
+	return m == NVKV_XFER_BYTEEXPRESS || m == NVKV_XFER_SGL;
+}
+
 static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val,
 		       size_t vlen, unsigned int flags)
 {
@@ -188,6 +196,8 @@ static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const v
 		return -EINVAL;
 	if (!d->kv_nsid)
 		return -ENXIO; /* a block-only device: no value size applies */
+	if (d->t->kernel_sq && xfer_needs_sq(NVKV_F_XFER(flags) ?: d->opts.xfer))
+		return -EOPNOTSUPP;
 	return vlen > d->info.max_value ? -EMSGSIZE : 0;
 }
 

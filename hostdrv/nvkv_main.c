@@ -347,6 +347,8 @@ static bool looks_like_device(const char *s)
 		return true; /* the simulated device (docs/host.md) */
 	if (!strncmp(s, "tcp://", 6))
 		return true; /* an NVMe/TCP target (docs/host.md) */
+	if (!strncmp(s, "nqn.", 4) || (!strncmp(s, "nvme", 4) && isdigit((unsigned char)s[4])))
+		return true; /* the kernel's controller by NQN or name (io_uring passthrough) */
 	return !stat(s, &st) && (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
 }
 
@@ -438,6 +440,21 @@ static int get_key(struct cli *c, const struct common_opts *o, uint8_t **key, si
 	return EX_OK;
 }
 
+/* Through the kernel's passthrough the kernel builds the SQ and the data pointer. */
+static int check_backend_xfer(struct cli *c)
+{
+	struct nvkv_info in;
+
+	if (c->xfer != NVKV_XFER_BYTEEXPRESS && c->xfer != NVKV_XFER_SGL)
+		return EX_OK;
+	if (nvkv_identify(c->d, &in) || strcmp(in.backend, "uring"))
+		return EX_OK;
+	return usage_error("--xfer %s is not possible on %s: through io_uring passthrough the "
+			   "kernel owns the submission queue and the data pointer (use prp, "
+			   "bandslim, adaptive or adaptive-cost)",
+			   nvkv_xfer_name(c->xfer), c->device);
+}
+
 int open_dev(struct cli *c)
 {
 	struct nvkv_opts o;
@@ -453,8 +470,13 @@ int open_dev(struct cli *c)
 		o.xfer = c->xfer;
 	rc = nvkv_open(c->device, &o, &c->d);
 	if (!rc)
-		return EX_OK;
+		return check_backend_xfer(c);
 	fprintf(stderr, "nvkv: cannot open %s: %s\n", c->device, nvkv_strerror(rc));
+	if (rc == -EACCES || rc == -EPERM)
+		fprintf(stderr, "nvkv: NVMe passthrough (/dev/ngXnY, /dev/nvmeX) needs root "
+				"(CAP_SYS_ADMIN on Linux 6.1)\n");
+	if (rc == -ENXIO)
+		fprintf(stderr, "nvkv: that controller has no Key Value namespace\n");
 	if (!strncmp(c->device, "tcp://", 6)) {
 		if (rc == -ECONNREFUSED)
 			fprintf(stderr, "nvkv: no NVMe/TCP target there serves that subsystem "
