@@ -118,6 +118,44 @@ START_TEST(admin_answered_here)
 END_TEST
 
 /*
+ * BandSlim sequences (a head followed by transfers) are found as units: the
+ * kernel must get each alone, in order; lone heads and other commands are
+ * single.  The SQ wraps around.
+ */
+START_TEST(sequences_are_grouped)
+{
+	static const uint8_t opc[8] = {
+		KVC_BS_XFER, KVC_KV_STORE, KVC_BS_STORE,     KVC_BS_XFER,
+		KVC_BS_XFER, KVC_BS_STORE, KVC_BS_STORE_PRP, KVC_KV_RETRIEVE
+	};
+	struct nvkv_uring t;
+	struct ur_q q = { .size = 8, .sq_addr = 0 };
+	struct kvc_sqe sq[8];
+	unsigned int i;
+
+	memset(&t, 0, sizeof(t));
+	memset(sq, 0, sizeof(sq));
+	for (i = 0; i < 8; i++)
+		sq[i].opc = opc[i];
+	t.t.mem = (uint8_t *)sq;
+	ck_assert(!in_sequence(&t, &q, 1, 0));	       /* a KV Store */
+	ck_assert(in_sequence(&t, &q, 2, 0));	       /* head with transfers */
+	ck_assert_uint_eq(group_len(&t, &q, 2, 0), 3); /* head + 2 transfers */
+	ck_assert(!in_sequence(&t, &q, 5, 0));	       /* a head alone (value inline) */
+	ck_assert_uint_eq(group_len(&t, &q, 5, 0), 1);
+	ck_assert_uint_eq(group_len(&t, &q, 2, 4), 2); /* the doorbell cuts it (tail 4) */
+	/* Wrapping: a head in slot 6 whose transfer is slot 0. */
+	sq[6].opc = KVC_BS_STORE_PRP;
+	sq[7].opc = KVC_BS_XFER;
+	ck_assert(in_sequence(&t, &q, 6, 2));
+	ck_assert_uint_eq(group_len(&t, &q, 6, 2), 3); /* slots 6, 7, 0 */
+	ck_assert(has_bandslim(&t, &q, 2));
+	q.sq_head = 1;
+	ck_assert(!has_bandslim(&t, &q, 2));
+}
+END_TEST
+
+/*
  * A whole I/O queue on a real ring: the SQ doorbell submits, the CQ is
  * filled when the driver looks (cq_enter), and a command the kernel refuses
  * with an errno completes with the placeholder status plus that errno.
@@ -141,6 +179,8 @@ START_TEST(ring_round_trip_errno)
 	unlink(name);
 	t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&t->qlock, NULL);
+	pthread_mutex_init(&t->seq_lock, NULL);
+	t->max_inflight = 8;
 	t->t.mem_size = 4 * NVKV_PAGE;
 	t->t.mem = aligned_alloc(NVKV_PAGE, t->t.mem_size);
 	ck_assert(t->ns_fd >= 0 && t->efd >= 0 && t->t.mem);
@@ -195,6 +235,7 @@ static Suite *uring_suite(void)
 	tcase_add_test(tc, device_strings);
 	tcase_add_test(tc, uring_cmd_fields);
 	tcase_add_test(tc, admin_answered_here);
+	tcase_add_test(tc, sequences_are_grouped);
 	tcase_add_test(tc, ring_round_trip_errno);
 	suite_add_tcase(s, tc);
 	return s;
