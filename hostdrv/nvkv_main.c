@@ -68,7 +68,9 @@ static void main_usage(FILE *f)
 		"\n"
 		"Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu,\n"
 		"or sim / sim:FILE.ini for a simulated device in this process (empty at start),\n"
-		"or tcp://HOST:PORT[/NQN] for an NVMe/TCP target;\n"
+		"or tcp://HOST:PORT[/NQN] for an NVMe/TCP target, or the kernel's NVMe char\n"
+		"device /dev/ngXnY (also nvmeX or an NQN: its KV namespace; ?sqpoll appended\n"
+		"for a kernel submission thread) through io_uring passthrough (root);\n"
 		"without it, $NVKV_DEVICE, else " DEFAULT_DEVICE " (nvkv-emu's default).  A\n"
 		"DEVICE after COMMAND is recognised as a path ('/' or '.' first) or an existing\n"
 		"socket; a key that looks like one needs the DEVICE or --key.\n"
@@ -90,6 +92,9 @@ static void main_usage(FILE *f)
 		"  get-feature -f FID [-s SEL]  Get Features\n"
 		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli 2.x flags)\n"
 		"  admin-passthru [OPTIONS]     send any admin command\n"
+		"  connect tcp://HOST:PORT[/NQN] attach the kernel's NVMe/TCP initiator (root);\n"
+		"                               prints the /dev/ngXnY char devices it made\n"
+		"  disconnect nvmeX|NQN         detach it\n"
 		"\n"
 		"common options: --hex (keys and values in hex), --xfer METHOD\n"
 		"(prp, bandslim, adaptive, adaptive-cost, byteexpress, sgl; sgl also names\n"
@@ -1244,6 +1249,8 @@ static const struct command commands[] = {
 	{ "get-feature", cmd_get_feature, cli_get_feature_usage },
 	{ "io-passthru", cmd_io_passthru, passthru_usage },
 	{ "admin-passthru", cmd_admin_passthru, passthru_usage },
+	{ "connect", cmd_connect, cli_connect_usage },
+	{ "disconnect", cmd_disconnect, cli_disconnect_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
