@@ -151,6 +151,8 @@ static int until_error(unsigned int seconds)
 	char key[16];
 	int rc = 0;
 
+	printf("until-error: running\n");
+	fflush(stdout);
 	for (i = 0; now_s() < end; i++) {
 		snprintf(key, sizeof(key), "loop%u", i % 1000);
 		rc = nvkv_store(dev, key, strlen(key), "v", 1, 0);
