@@ -182,7 +182,8 @@ START_TEST(ring_round_trip_errno)
 	pthread_mutex_init(&t->seq_lock, NULL);
 	t->max_inflight = 8;
 	t->t.mem_size = 4 * NVKV_PAGE;
-	t->t.mem = aligned_alloc(NVKV_PAGE, t->t.mem_size);
+	t->t.mem = mmap(NULL, t->t.mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
 	ck_assert(t->ns_fd >= 0 && t->efd >= 0 && t->t.mem);
 	memset(t->t.mem, 0, t->t.mem_size);
 	snprintf(t->path, sizeof(t->path), "/tmp"); /* ur_dead(): the node still exists */
