@@ -126,8 +126,10 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	rc = transport_open(device, &d->opts, &d->t);
-	if (!rc)
+	if (!rc) {
+		d->kernel_sq = d->t->kernel_sq;
 		rc = nvkv_udrv_start(d);
+	}
 	if (rc) {
 		nvkv_close(d);
 		return rc;
@@ -196,9 +198,9 @@ static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const v
 		return -EINVAL;
 	if (!d->kv_nsid)
 		return -ENXIO; /* a block-only device: no value size applies */
-	if (d->t->kernel_sq && xfer_needs_sq(NVKV_F_XFER(flags) ?: d->opts.xfer))
-		return -EOPNOTSUPP;
-	return vlen > d->info.max_value ? -EMSGSIZE : 0;
+	if (vlen > d->info.max_value)
+		return -EMSGSIZE;
+	return d->kernel_sq && xfer_needs_sq(NVKV_F_XFER(flags) ?: d->opts.xfer) ? -EOPNOTSUPP : 0;
 }
 
 static int sync_exec(struct nvkv_dev *d, enum nvkv_op op, const void *key, size_t klen,

@@ -124,7 +124,7 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 void nvkv_close(struct nvkv_dev *d);
 
 struct nvkv_info {
-	char backend[16]; /* "shm", "tcp", "uring" (kernel passthrough), or "sim" (in this process) */
+	char backend[16]; /* "shm", "tcp", "uring" (kernel), "sim" (in-process) */
 	char serial[21], model[41], firmware[9];
 	uint8_t csi;	      /* 1: Key Value */
 	uint32_t max_key;     /* bytes */

@@ -226,6 +226,7 @@ struct nvkv_dev {
 	uint64_t qregion_len[NVKV_MAX_QID + 1];
 	struct nvkv_host_stats closed_st; /* counters of queues already closed */
 	uint32_t kv_nsid;		  /* the KV namespace, 0 if the device has none */
+	bool kernel_sq;			  /* t->kernel_sq: ByteExpress and SGL refused */
 	uint64_t mdts_bytes;		  /* Identify Controller MDTS in bytes, 0: no limit */
 	uint32_t arena_pages;		  /* data pages of each queue's DMA arena (ns.c) */
 	/* Namespaces as last enumerated (ns.c); read without the lock. */
