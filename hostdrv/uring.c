@@ -69,8 +69,11 @@ struct nvkv_uring {
 		uint64_t addr;
 		uint32_t size;
 	} cq[NVKV_MAX_QID + 1];
-	struct ur_q *q[NVKV_MAX_QID + 1]; /* set under qlock, read without it */
-	pthread_mutex_t qlock;
+	/* Changed under qlock held for writing; ur_cq_enter() reads them under it
+	 * for reading, the queue's own thread (doorbells, note_len, cqe_errno)
+	 * without it. */
+	struct ur_q *q[NVKV_MAX_QID + 1];
+	pthread_rwlock_t qlock;
 	/*
 	 * The device keeps one BandSlim sequence open per SQ and the kernel puts
 	 * every ring's commands on its own few queues: batches that carry
@@ -186,9 +189,9 @@ static uint16_t create_sq(struct nvkv_uring *t, uint16_t qid, uint16_t size, uin
 	}
 	q->sq_addr = addr;
 	q->cq_addr = t->cq[qid].addr;
-	pthread_mutex_lock(&t->qlock);
+	pthread_rwlock_wrlock(&t->qlock);
 	__atomic_store_n(&t->q[qid], q, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&t->qlock);
+	pthread_rwlock_unlock(&t->qlock);
 	return 0;
 }
 
@@ -198,12 +201,12 @@ static uint16_t delete_sq(struct nvkv_uring *t, uint16_t qid)
 
 	if (!q)
 		return KVC_STATUS(1, 0x01);
-	pthread_mutex_lock(&t->qlock);
+	/* No other thread reaps it or submits its waiting SQEs any more. */
+	pthread_rwlock_wrlock(&t->qlock);
 	__atomic_store_n(&t->q[qid], NULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&t->qlock);
-	/* Commands still on the ring complete before io_uring_queue_exit() returns. */
-	pthread_mutex_lock(&q->lock);
-	pthread_mutex_unlock(&q->lock);
+	pthread_rwlock_unlock(&t->qlock);
+	/* The driver deletes a queue with nothing in flight; the kernel keeps
+	 * the pages of anything still pinned until it completes. */
 	q_free(q);
 	return 0;
 }
@@ -655,6 +658,7 @@ static void ur_cq_enter(struct nvkv_transport *tp)
 	struct nvkv_uring *t = ur_of(tp);
 	unsigned int i;
 
+	pthread_rwlock_rdlock(&t->qlock);
 	for (i = 1; i <= NVKV_MAX_QID; i++) {
 		struct ur_q *q = __atomic_load_n(&t->q[i], __ATOMIC_ACQUIRE);
 
@@ -673,6 +677,7 @@ static void ur_cq_enter(struct nvkv_transport *tp)
 		submit_pending(t, q);
 		pthread_mutex_unlock(&q->lock);
 	}
+	pthread_rwlock_unlock(&t->qlock);
 }
 
 static int ur_cqe_errno(struct nvkv_transport *tp, uint16_t qid, uint16_t cid)
@@ -707,7 +712,7 @@ static void ur_close(struct nvkv_transport *tp)
 		close(t->ctrl_fd);
 	if (t->t.mem)
 		munmap(t->t.mem, t->t.mem_size);
-	pthread_mutex_destroy(&t->qlock);
+	pthread_rwlock_destroy(&t->qlock);
 	pthread_mutex_destroy(&t->seq_lock);
 	free(t);
 }
@@ -919,7 +924,7 @@ int nvkv_uring_open(const char *spec, const struct nvkv_opts *o, struct nvkv_tra
 	if (!t)
 		return -ENOMEM;
 	t->ctrl_fd = t->ns_fd = t->efd = -1;
-	pthread_mutex_init(&t->qlock, NULL);
+	pthread_rwlock_init(&t->qlock, NULL);
 	pthread_mutex_init(&t->seq_lock, NULL);
 	t->t.ops = &ur_ops;
 	t->t.fabric = true; /* DPTR is the kernel's: no ByteExpress, BandSlim in CDW2-3/10-15 */

@@ -178,7 +178,7 @@ START_TEST(ring_round_trip_errno)
 	t->ns_fd = mkstemp(name);
 	unlink(name);
 	t->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	pthread_mutex_init(&t->qlock, NULL);
+	pthread_rwlock_init(&t->qlock, NULL);
 	pthread_mutex_init(&t->seq_lock, NULL);
 	t->max_inflight = 8;
 	t->t.mem_size = 4 * NVKV_PAGE;
