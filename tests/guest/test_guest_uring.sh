@@ -113,6 +113,13 @@ echo "GUESTSTATUS blk $(st nvkv "$BLK" exist k1)"
 echo "GUESTSTATUS blkstore $(st nvkv "$BLK" store k1 v --xfer prp)"
 nvkv "$KV" delete k1
 
+# Not root: the node readable by all, the passthrough still needs CAP_SYS_ADMIN.
+chmod 666 "$KV" "$CTRL"
+uring_async --as-nobody nvkv "$KV" exist k1 2>/tmp/e
+[ $? = 3 ]; t $? "not root: transport error (exit 3)"
+grep -q "needs root (CAP_SYS_ADMIN" /tmp/e; t $? "not root: says why: $(cat /tmp/e)"
+chmod 600 "$KV" "$CTRL"
+
 # Refusals: the kernel owns the SQ and the data pointer.
 for m in byteexpress sgl; do
 	nvkv "$KV" store "r-$m" v --xfer "$m" 2>/tmp/e

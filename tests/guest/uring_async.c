@@ -10,13 +10,16 @@
  *   uring_async DEVICE verify THREADS OPS     exit 0 when every value matched
  *   uring_async DEVICE until-error SECONDS    exit 0 when a Store failed in time
  *   uring_async DEVICE perf OPS               prints "perf ..." lines
+ *   uring_async --as-nobody PROG ARGS...      runs PROG as uid/gid 65534 (no capabilities)
  */
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hostdrv/nvkv.h"
 
@@ -224,6 +227,15 @@ int main(int argc, char **argv)
 	struct nvkv_opts o;
 	int rc;
 
+	if (argc > 2 && !strcmp(argv[1], "--as-nobody")) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534)) {
+			perror("uring_async: dropping root");
+			return 4;
+		}
+		execvp(argv[2], argv + 2);
+		perror(argv[2]);
+		return 4;
+	}
 	if (argc != 4 && argc != 5) {
 		fprintf(stderr, "usage: %s DEVICE verify THREADS OPS | until-error S | perf OPS\n",
 			argv[0]);
