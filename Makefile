@@ -29,7 +29,7 @@ ifneq ($(CI),)
 WARN += -Werror
 endif
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -I.
-LDLIBS_BASE := -lpthread
+LDLIBS_BASE := -lpthread -luring -lnvme
 ifneq ($(SANITIZE),)
 BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -163,6 +163,11 @@ INTEG_BINS := $(patsubst %.c,$(BUILD)/%,$(INTEG_SRCS))
 INTEG_SCRIPTS := $(wildcard tests/integration/test_*.sh)
 # tests/guest/test_*.sh: Debian's kernel in a QEMU guest (scripts/qemu/, docs/qemu.md).
 GUEST_SCRIPTS := $(wildcard tests/guest/test_*.sh)
+# tests/guest/*.c: programs the guest tests copy into the guest (run.sh --add).
+GUEST_PROGS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%,$(wildcard tests/guest/*.c))
+$(BUILD)/tests/guest/%: tests/guest/%.c $(LIBNVKV)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNVKV) $(LDFLAGS) $(LDLIBS_BASE)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	@mkdir -p $(dir $@)
@@ -207,7 +212,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory unit-test
 
-unit-test: all $(UNIT_BINS) $(INTEG_BINS)
+unit-test: all $(UNIT_BINS) $(INTEG_BINS) $(GUEST_PROGS)
 	@BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEG_SCRIPTS) $(GUEST_SCRIPTS)
 
 run: deps

@@ -74,6 +74,8 @@ struct bench_engine_ops {
 	/* The engine's own figures (since it opened): a text line, or JSON
 	 * members each starting with ','.  NULL: none. */
 	void (*report)(struct bench_engine *e, FILE *f, bool json);
+	/* The device's libnvkv backend ("shm", "tcp", "uring", "sim"); NULL: none. */
+	const char *(*backend)(struct bench_engine *e);
 };
 
 struct bench_cfg;

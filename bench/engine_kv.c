@@ -183,6 +183,13 @@ static void kv_sleep(struct bench_engine *e, uint64_t ns)
 	nvkv_clock_sleep(e->priv, ns);
 }
 
+static const char *kv_backend(struct bench_engine *e)
+{
+	static __thread struct nvkv_info in;
+
+	return nvkv_identify(e->priv, &in) ? "unknown" : in.backend;
+}
+
 const struct bench_engine_ops bench_engine_kv = {
 	.name = "kv",
 	.xfer_methods = true,
@@ -203,6 +210,7 @@ const struct bench_engine_ops bench_engine_kv = {
 	.clock_ns = kv_clock,
 	.clock_virtual = kv_clock_virtual,
 	.sleep_ns = kv_sleep,
+	.backend = kv_backend,
 };
 
 const struct bench_engine_ops *bench_engine_find(const char *name)

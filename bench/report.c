@@ -357,10 +357,11 @@ void bench_report_json(FILE *f, const struct run *r, const struct result *res, b
 	fprintf(f, "}\n");
 }
 
-void bench_report_json_config(FILE *f, const struct bench_cfg *c, bool virtual_time)
+void bench_report_json_config(FILE *f, const struct bench_cfg *c, bool virtual_time,
+			      const char *backend)
 {
-	fprintf(f, "{\"tool\":\"nvkv-bench\",\"clock\":\"%s\",",
-		virtual_time ? "virtual time" : "real time");
+	fprintf(f, "{\"tool\":\"nvkv-bench\",\"clock\":\"%s\",\"backend\":\"%s\",",
+		virtual_time ? "virtual time" : "real time", backend);
 	fprintf(f,
 		"\"config\":{\"benchmarks\":\"%s\",\"num\":%lld,"
 		"\"reads\":%lld,\"key_size\":%lld,\"value_size\":%lld,"

@@ -1160,7 +1160,8 @@ int bench_run(const struct bench_cfg *c)
 			fprintf(stderr, "nvkv-bench: %s: %s\n", c->json, strerror(errno));
 			goto out_engine;
 		}
-		bench_report_json_config(json, c, virtual_time);
+		bench_report_json_config(json, c, virtual_time,
+					 e.ops->backend ? e.ops->backend(&e) : "none");
 	}
 	print_header(c, e.ops);
 	printf("nvkv-bench: %s engine on %s, keys %lld B, values %s, %lld thread(s), QD %lld\n",

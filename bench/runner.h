@@ -93,6 +93,7 @@ void bench_report_print(const struct run *r, const struct result *res);
 void bench_report_json(FILE *f, const struct run *r, const struct result *res, bool first);
 /* The report's opening: tool, config, and the "runs" array opened. */
 /* The JSON's head: tool, clock ("virtual time" or "real time"), config. */
-void bench_report_json_config(FILE *f, const struct bench_cfg *c, bool virtual_time);
+void bench_report_json_config(FILE *f, const struct bench_cfg *c, bool virtual_time,
+			      const char *backend);
 
 #endif /* BENCH_RUNNER_H */

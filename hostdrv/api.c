@@ -99,6 +99,8 @@ static int transport_open(const char *device, const struct nvkv_opts *o, struct 
 		return nvkv_sim_open(device, o, t);
 	if (!strncmp(device, "tcp://", 6))
 		return nvkv_tcp_open(device, o, t);
+	if (nvkv_uring_spec(device))
+		return nvkv_uring_open(device, o, t);
 	return nvkv_shm_open(device, o, t);
 }
 
@@ -124,8 +126,10 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	rc = transport_open(device, &d->opts, &d->t);
-	if (!rc)
+	if (!rc) {
+		d->kernel_sq = d->t->kernel_sq;
 		rc = nvkv_udrv_start(d);
+	}
 	if (rc) {
 		nvkv_close(d);
 		return rc;
@@ -175,6 +179,12 @@ static int check_key(const void *key, size_t klen)
 	return key && klen >= 1 && klen <= NVKV_MAX_KEY ? 0 : -EINVAL;
 }
 
+/* ByteExpress writes SQ slots, SGL writes DPTR: neither exists through the kernel. */
+static bool xfer_needs_sq(unsigned int m)
+{
+	return m == NVKV_XFER_BYTEEXPRESS || m == NVKV_XFER_SGL;
+}
+
 static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const void *val,
 		       size_t vlen, unsigned int flags)
 {
@@ -188,7 +198,9 @@ static int check_store(struct nvkv_dev *d, const void *key, size_t klen, const v
 		return -EINVAL;
 	if (!d->kv_nsid)
 		return -ENXIO; /* a block-only device: no value size applies */
-	return vlen > d->info.max_value ? -EMSGSIZE : 0;
+	if (vlen > d->info.max_value)
+		return -EMSGSIZE;
+	return d->kernel_sq && xfer_needs_sq(NVKV_F_XFER(flags) ?: d->opts.xfer) ? -EOPNOTSUPP : 0;
 }
 
 static int sync_exec(struct nvkv_dev *d, enum nvkv_op op, const void *key, size_t klen,

@@ -96,7 +96,10 @@ struct nvkv_queue;
  *          for a simulated device run inside this process on a virtual clock
  *          (empty at every open, not persistent), "sim:FILE.ini" for one
  *          configured by an nvkv-emu INI file (docs/emulator-config.md, plus
- *          the [sim] section of docs/host.md).
+ *          the [sim] section of docs/host.md); "tcp://HOST:PORT[/NQN]" for an
+ *          NVMe/TCP target; "/dev/ngXnY", "nvmeX" or a subsystem NQN (each
+ *          with an optional "?sqpoll") for the kernel's NVMe driver through
+ *          io_uring passthrough (docs/host.md).
  * @opts: options, or NULL for the defaults.
  * @out: receives the device handle.
  *
@@ -110,7 +113,10 @@ struct nvkv_queue;
  * controller never became ready; -EIO it reported a fatal status (CSTS.CFS);
  * -ENODEV the emulator went away; -ENOMEM; an NVMe status if it refused a
  * bring-up command.  For "sim:FILE.ini": -ENOENT the file cannot be read,
- * -EINVAL a bad key or value in it (the reason goes to stderr).
+ * -EINVAL a bad key or value in it (the reason goes to stderr).  For the
+ * kernel's devices: -EACCES/-EPERM not root (passthrough needs
+ * CAP_SYS_ADMIN), -ENOENT no such node, -ENODEV no controller with that NQN,
+ * -ENXIO the controller has no KV namespace, -ENOTTY not an NVMe char device.
  */
 int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev **out);
 
@@ -118,7 +124,7 @@ int nvkv_open(const char *device, const struct nvkv_opts *opts, struct nvkv_dev 
 void nvkv_close(struct nvkv_dev *d);
 
 struct nvkv_info {
-	char backend[16]; /* "shm", or "sim" (simulated in this process) */
+	char backend[16]; /* "shm", "tcp", "uring" (kernel), "sim" (in-process) */
 	char serial[21], model[41], firmware[9];
 	uint8_t csi;	      /* 1: Key Value */
 	uint32_t max_key;     /* bytes */

@@ -69,6 +69,13 @@ struct nvkv_transport_ops {
 	 * of queue @qid (before the doorbell).  NULL when not needed.
 	 */
 	void (*note_len)(struct nvkv_transport *t, uint16_t qid, uint32_t slot, uint32_t len);
+	/*
+	 * A transport whose commands can fail with an errno of its own (the
+	 * kernel's passthrough): called for a CQE with a non-zero status, the
+	 * -errno command @cid of queue @qid failed with (the status was a
+	 * placeholder), or 0.  NULL when statuses are all the device's.
+	 */
+	int (*cqe_errno)(struct nvkv_transport *t, uint16_t qid, uint16_t cid);
 };
 
 struct nvkv_transport {
@@ -77,12 +84,17 @@ struct nvkv_transport {
 	size_t mem_size;
 	bool virtual_time; /* clock_ns is modeled time, not the machine's */
 	bool fabric;	   /* the device cannot read host memory (no ByteExpress) */
+	bool kernel_sq;	   /* the kernel owns the SQ and DPTR: ByteExpress and SGL refused */
 };
 
 /* Attach to nvkv-emu listening on the unix socket @path (shm.c). */
 int nvkv_shm_open(const char *path, const struct nvkv_opts *o, struct nvkv_transport **out);
 /* Attach to an NVMe/TCP target, @spec "tcp://HOST:PORT[/NQN][?...]" (tcp.c). */
 int nvkv_tcp_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out);
+/* Whether @device names a kernel NVMe char device: "/dev/ngXnY", "nvmeX", an NQN (uring.c). */
+bool nvkv_uring_spec(const char *device);
+/* The kernel's NVMe driver through io_uring passthrough: @spec "/dev/ngXnY[?sqpoll]" (uring.c). */
+int nvkv_uring_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out);
 /* Run a simulated device in this process: @spec is "sim" or "sim:FILE.ini" (sim/sim.c). */
 int nvkv_sim_open(const char *spec, const struct nvkv_opts *o, struct nvkv_transport **out);
 
@@ -214,6 +226,7 @@ struct nvkv_dev {
 	uint64_t qregion_len[NVKV_MAX_QID + 1];
 	struct nvkv_host_stats closed_st; /* counters of queues already closed */
 	uint32_t kv_nsid;		  /* the KV namespace, 0 if the device has none */
+	bool kernel_sq;			  /* t->kernel_sq: ByteExpress and SGL refused */
 	uint64_t mdts_bytes;		  /* Identify Controller MDTS in bytes, 0: no limit */
 	uint32_t arena_pages;		  /* data pages of each queue's DMA arena (ns.c) */
 	/* Namespaces as last enumerated (ns.c); read without the lock. */

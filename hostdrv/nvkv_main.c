@@ -68,7 +68,9 @@ static void main_usage(FILE *f)
 		"\n"
 		"Talk to an NVMe Key-Value device.  DEVICE is the unix socket of nvkv-emu,\n"
 		"or sim / sim:FILE.ini for a simulated device in this process (empty at start),\n"
-		"or tcp://HOST:PORT[/NQN] for an NVMe/TCP target;\n"
+		"or tcp://HOST:PORT[/NQN] for an NVMe/TCP target, or the kernel's NVMe char\n"
+		"device /dev/ngXnY (also nvmeX or an NQN: its KV namespace; ?sqpoll appended\n"
+		"for a kernel submission thread) through io_uring passthrough (root);\n"
 		"without it, $NVKV_DEVICE, else " DEFAULT_DEVICE " (nvkv-emu's default).  A\n"
 		"DEVICE after COMMAND is recognised as a path ('/' or '.' first) or an existing\n"
 		"socket; a key that looks like one needs the DEVICE or --key.\n"
@@ -91,6 +93,9 @@ static void main_usage(FILE *f)
 		"  get-feature -f FID [-s SEL]  Get Features\n"
 		"  io-passthru [OPTIONS]        send any I/O command (nvme-cli 2.x flags)\n"
 		"  admin-passthru [OPTIONS]     send any admin command\n"
+		"  connect tcp://HOST:PORT[/NQN] attach the kernel's NVMe/TCP initiator (root);\n"
+		"                               prints the /dev/ngXnY char devices it made\n"
+		"  disconnect nvmeX|NQN         detach it\n"
 		"\n"
 		"common options: --hex (keys and values in hex), --xfer METHOD\n"
 		"(prp, bandslim, adaptive, adaptive-cost, byteexpress, sgl; sgl also names\n"
@@ -360,6 +365,8 @@ static bool looks_like_device(const char *s)
 		return true; /* the simulated device (docs/host.md) */
 	if (!strncmp(s, "tcp://", 6))
 		return true; /* an NVMe/TCP target (docs/host.md) */
+	if (!strncmp(s, "nqn.", 4) || (!strncmp(s, "nvme", 4) && isdigit((unsigned char)s[4])))
+		return true; /* the kernel's controller by NQN or name (io_uring passthrough) */
 	return !stat(s, &st) && (S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
 }
 
@@ -451,6 +458,21 @@ static int get_key(struct cli *c, const struct common_opts *o, uint8_t **key, si
 	return EX_OK;
 }
 
+/* Through the kernel's passthrough the kernel builds the SQ and the data pointer. */
+static int check_backend_xfer(struct cli *c)
+{
+	struct nvkv_info in;
+
+	if (c->xfer != NVKV_XFER_BYTEEXPRESS && c->xfer != NVKV_XFER_SGL)
+		return EX_OK;
+	if (nvkv_identify(c->d, &in) || strcmp(in.backend, "uring"))
+		return EX_OK;
+	return usage_error("--xfer %s is not possible on %s: through io_uring passthrough the "
+			   "kernel owns the submission queue and the data pointer (use prp, "
+			   "bandslim, adaptive or adaptive-cost)",
+			   nvkv_xfer_name(c->xfer), c->device);
+}
+
 int open_dev(struct cli *c)
 {
 	struct nvkv_opts o;
@@ -466,8 +488,13 @@ int open_dev(struct cli *c)
 		o.xfer = c->xfer;
 	rc = nvkv_open(c->device, &o, &c->d);
 	if (!rc)
-		return EX_OK;
+		return check_backend_xfer(c);
 	fprintf(stderr, "nvkv: cannot open %s: %s\n", c->device, nvkv_strerror(rc));
+	if (rc == -EACCES || rc == -EPERM)
+		fprintf(stderr, "nvkv: NVMe passthrough (/dev/ngXnY, /dev/nvmeX) needs root "
+				"(CAP_SYS_ADMIN on Linux 6.1)\n");
+	if (rc == -ENXIO)
+		fprintf(stderr, "nvkv: that controller has no Key Value namespace\n");
 	if (!strncmp(c->device, "tcp://", 6)) {
 		if (rc == -ECONNREFUSED)
 			fprintf(stderr, "nvkv: no NVMe/TCP target there serves that subsystem "
@@ -1268,6 +1295,8 @@ static const struct command commands[] = {
 	{ "get-feature", cmd_get_feature, cli_get_feature_usage },
 	{ "io-passthru", cmd_io_passthru, passthru_usage },
 	{ "admin-passthru", cmd_admin_passthru, passthru_usage },
+	{ "connect", cmd_connect, cli_connect_usage },
+	{ "disconnect", cmd_disconnect, cli_disconnect_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -520,7 +520,9 @@ static void finish(struct nvkv_queue *q, struct nvkv_req *r)
 
 static void complete_cmd(struct nvkv_queue *q, const struct kvc_cqe *cqe)
 {
-	uint16_t cid = kvc_cqe_cid(cqe), st = KVC_STATUS_CODE(kvc_cqe_status(cqe));
+	uint16_t cid = kvc_cqe_cid(cqe);
+	int st = KVC_STATUS_CODE(kvc_cqe_status(cqe));
+	struct nvkv_transport *t = q->d->t;
 	struct nvkv_req *r;
 
 	q->sq_head = kvc_get_le16(&cqe->sqhd) % q->size;
@@ -528,6 +530,11 @@ static void complete_cmd(struct nvkv_queue *q, const struct kvc_cqe *cqe)
 		return; /* not ours: ignore rather than corrupt a request */
 	r = &q->reqs[q->cid_req[cid]];
 	cid_put(q, cid);
+	if (st && t->ops->cqe_errno) {
+		int e = t->ops->cqe_errno(t, q->qid, cid);
+
+		st = e ? e : st;
+	}
 	if (st && !r->status)
 		r->status = st;
 	r->dw0 = kvc_cqe_dw0(cqe);

@@ -59,4 +59,9 @@ extern const char cli_read_usage[], cli_write_usage[], cli_write_zeroes_usage[],
 	cli_id_ns_usage[], cli_list_ns_usage[];
 void cli_stats_namespaces(struct cli *c, FILE *f);
 
+/* connect.c: the kernel's NVMe/TCP initiator through libnvme */
+int cmd_connect(struct cli *c);
+int cmd_disconnect(struct cli *c);
+extern const char cli_connect_usage[], cli_disconnect_usage[];
+
 #endif /* NVKV_CLI_H */

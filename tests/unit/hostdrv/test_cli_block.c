@@ -17,6 +17,7 @@ int nvkv_cli_main(int argc, char **argv);
 #undef main
 #include "hostdrv/cli/block.c"
 #include "hostdrv/cli/feature.c"
+#include "hostdrv/cli/connect.c"
 
 #define NODEV "/tmp/nvkv-test-cli-block-no-such.sock"
 

@@ -169,6 +169,26 @@ START_TEST(arguments_rejected_before_sending)
 }
 END_TEST
 
+START_TEST(kernel_sq_refuses_byteexpress_and_sgl)
+{
+	/* Through the kernel (io_uring passthrough) the SQ and DPTR are not ours:
+	 * asked for by the request or as the device's default, refused unsent. */
+	struct nvkv_dev *d = calloc(1, sizeof(*d));
+
+	d->info.max_value = 100;
+	d->kv_nsid = 1;
+	d->kernel_sq = true;
+	d->opts.xfer = NVKV_XFER_ADAPTIVE;
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_F_XFER(NVKV_XFER_BYTEEXPRESS)),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, NVKV_F_XFER(NVKV_XFER_SGL)), -EOPNOTSUPP);
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 101, NVKV_F_XFER(NVKV_XFER_SGL)), -EMSGSIZE);
+	d->opts.xfer = NVKV_XFER_BYTEEXPRESS;
+	ck_assert_int_eq(nvkv_store(d, "k", 1, "v", 1, 0), -EOPNOTSUPP);
+	free(d);
+}
+END_TEST
+
 START_TEST(strerror_both_kinds)
 {
 	ck_assert_str_eq(nvkv_strerror(0), "Success");
@@ -195,6 +215,7 @@ static Suite *udrv_suite(void)
 	tcase_add_test(tc, prp_lists_address_every_page);
 	tcase_add_test(tc, arena_first_fit_and_exhaustion);
 	tcase_add_test(tc, arguments_rejected_before_sending);
+	tcase_add_test(tc, kernel_sq_refuses_byteexpress_and_sgl);
 	tcase_add_test(tc, strerror_both_kinds);
 	suite_add_tcase(s, tc);
 	return s;
