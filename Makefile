@@ -29,7 +29,7 @@ ifneq ($(CI),)
 WARN += -Werror
 endif
 BASE_CFLAGS := -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -I.
-LDLIBS_BASE := -lpthread -luring -lnvme
+LDLIBS_BASE := -lpthread -luring
 ifneq ($(SANITIZE),)
 BASE_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -106,7 +106,7 @@ $(BUILD)/obj/hostdrv/nvkv_main.o: CPPFLAGS += -DNVKV_VERSION='"$(NVKV_VERSION)"'
 CLI_OBJS := $(call objs,$(wildcard hostdrv/cli/*.c))
 $(BUILD)/bin/nvkv: $(BUILD)/obj/hostdrv/nvkv_main.o $(CLI_OBJS) $(LIBNVKV)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lnvme
 
 $(BUILD)/bin/nvkv-perf: $(BUILD)/obj/bench/nvkv_perf_main.o $(LIBBENCH) $(LIBNVKV)
 	@mkdir -p $(dir $@)
