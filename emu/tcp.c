@@ -59,6 +59,8 @@ struct tcmd {
 	uint8_t *out;	  /* what the firmware wrote for C2HData */
 	uint32_t out_len; /* high-water mark */
 	uint32_t out_cap;
+	bool displaced; /* not in slot cid % nslots */
+	struct emu_tcp_conn *c;
 };
 
 struct tassoc;
@@ -107,6 +109,7 @@ struct emu_tcp_conn {
 	/* commands by slot (the R2T transfer tag) */
 	struct tcmd *slots;
 	uint32_t nslots;
+	uint32_t displaced; /* commands not in their home slot (slot_of) */
 	char name[64];
 	struct emu_tcp_conn *next;
 };
@@ -357,10 +360,19 @@ static void fatal(struct emu_tcp_conn *c, uint16_t fes, uint32_t fei, const char
 
 /* ---- associations and connections --------------------------------------------------- */
 
+/* A command is put in slot cid % nslots when that is free (always, for a
+ * host numbering its commands below the queue size, as ours does): then
+ * finding it, or knowing it is not there, takes one look.  Only while some
+ * command sits elsewhere (@displaced) does a miss scan the slots. */
 static struct tcmd *slot_of(struct emu_tcp_conn *c, uint16_t cid)
 {
+	struct tcmd *m = &c->slots[cid % c->nslots];
 	uint32_t i;
 
+	if (m->used && m->cid == cid)
+		return m;
+	if (!c->displaced)
+		return NULL;
 	for (i = 0; i < c->nslots; i++)
 		if (c->slots[i].used && c->slots[i].cid == cid)
 			return &c->slots[i];
@@ -369,6 +381,8 @@ static struct tcmd *slot_of(struct emu_tcp_conn *c, uint16_t cid)
 
 static void slot_free(struct tcmd *m)
 {
+	if (m->used && m->displaced)
+		m->c->displaced--;
 	free(m->in);
 	free(m->out);
 	memset(m, 0, sizeof(*m));
@@ -945,15 +959,22 @@ static void on_capsule(struct emu_tcp_conn *c)
 		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "command identifier already in use");
 		return;
 	}
+	if (!c->slots[cid % c->nslots].used)
+		m = &c->slots[cid % c->nslots];
 	for (i = 0; i < c->nslots && !m; i++)
 		if (!c->slots[i].used)
 			m = &c->slots[i];
+	if (m && m != &c->slots[cid % c->nslots]) {
+		m->displaced = true;
+		c->displaced++;
+	}
 	if (!m) {
 		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "more commands than the queue holds");
 		return;
 	}
 	m->used = true;
 	m->cid = cid;
+	m->c = c;
 	m->sqe = sqe;
 	if (c->dlen) { /* keep the in-capsule data: the receive buffer is reused */
 		m->in = c->pbuf;

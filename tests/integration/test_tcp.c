@@ -1030,6 +1030,96 @@ START_TEST(hosts_on_several_threads)
 }
 END_TEST
 
+/* A Store whose data the target asks for by R2T: its capsule only. */
+static void send_r2t_store(struct th *h, const char *key, uint16_t cid, uint32_t len)
+{
+	struct kvc_tcp_cmd pdu;
+
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.ch.pdu_type = KVC_TCP_CAPSULE_CMD;
+	kv_sqe(&pdu.sqe, KVC_KV_STORE, key, len);
+	kvc_sqe_set_cid(&pdu.sqe, cid);
+	set_sgl(&pdu.sqe, false, len);
+	send_pdu(h, &pdu, sizeof(pdu), NULL, 0);
+}
+
+/* Expect an R2T for @cid; its transfer tag. */
+static uint16_t recv_r2t(struct th *h, uint16_t cid)
+{
+	uint8_t hdr[24], *data = NULL;
+	uint32_t dlen;
+
+	ck_assert(recv_pdu(h, hdr, &data, &dlen));
+	free(data);
+	ck_assert_uint_eq(hdr[0], KVC_TCP_R2T);
+	ck_assert_uint_eq(kvc_get_le16(&((const struct kvc_tcp_r2t *)hdr)->cccid), cid);
+	return kvc_get_le16(&((const struct kvc_tcp_r2t *)hdr)->ttag);
+}
+
+static void send_h2c(struct th *h, uint16_t cid, uint16_t ttag, const void *v, uint32_t len)
+{
+	struct kvc_tcp_data d;
+
+	memset(&d, 0, sizeof(d));
+	d.ch.pdu_type = KVC_TCP_H2C_DATA;
+	d.ch.flags = KVC_TCP_F_DATA_LAST;
+	kvc_put_le16(&d.cccid, cid);
+	kvc_put_le16(&d.ttag, ttag);
+	kvc_put_le32(&d.datal, len);
+	send_pdu(h, &d, sizeof(d), v, len);
+}
+
+/*
+ * Command ids that share a slot of the target's table (cid modulo the queue
+ * size + 1, 128 here) are told apart: both in flight at once complete with
+ * their own data, and reusing an id still in flight, when it sits away from
+ * its home slot, is caught as a protocol error.
+ */
+START_TEST(colliding_command_ids_are_told_apart)
+{
+	static uint8_t v1[8192], v2[8192], back[8192];
+	struct th a, q;
+	uint16_t t1, t2;
+	uint32_t got;
+
+	memset(v1, 0x5a, sizeof(v1));
+	memset(v2, 0xa5, sizeof(v2));
+	th_admin(&a, false, false, 0);
+	th_io(&q, &a, 1, false, false);
+	send_r2t_store(&q, "c5", 5, sizeof(v1));
+	t1 = recv_r2t(&q, 5);
+	send_r2t_store(&q, "c133", 133, sizeof(v2)); /* 133 % 128 == 5: displaced */
+	t2 = recv_r2t(&q, 133);
+	ck_assert_uint_ne(t1, t2);
+	send_h2c(&q, 133, t2, v2, sizeof(v2));
+	ck_assert_uint_eq(recv_status(&q), 0);
+	send_h2c(&q, 5, t1, v1, sizeof(v1));
+	ck_assert_uint_eq(recv_status(&q), 0);
+	q.cid = 7;
+	ck_assert_uint_eq(retrieve(&q, "c5", back, sizeof(back), &got), 0);
+	ck_assert_mem_eq(back, v1, sizeof(v1));
+	ck_assert_uint_eq(retrieve(&q, "c133", back, sizeof(back), &got), 0);
+	ck_assert_mem_eq(back, v2, sizeof(v2));
+	/* 133 displaced again, then reused while in flight: fatal. */
+	send_r2t_store(&q, "c5", 5, sizeof(v1));
+	recv_r2t(&q, 5);
+	send_r2t_store(&q, "c133", 133, sizeof(v2));
+	recv_r2t(&q, 133);
+	send_r2t_store(&q, "dup", 133, sizeof(v2));
+	{
+		uint8_t hdr[24], *data = NULL;
+		uint32_t dlen;
+
+		ck_assert(recv_pdu(&q, hdr, &data, &dlen));
+		free(data);
+		ck_assert_uint_eq(hdr[0], KVC_TCP_C2H_TERM);
+	}
+	ck_assert(closed_by_peer(q.fd));
+	th_close(&q);
+	th_close(&a);
+}
+END_TEST
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1132,6 +1222,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, discovery_lists_the_subsystem);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
 	tcase_add_test(tc, stalled_reader_does_not_slow_another);
+	tcase_add_test(tc, colliding_command_ids_are_told_apart);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("threads");
 	tcase_set_timeout(tc, 60);
