@@ -1228,6 +1228,8 @@ static Suite *tcp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup4, teardown);
 	tcase_add_test(tc, hosts_on_several_threads);
+	tcase_add_test(tc, malformed_pdus_cost_only_their_connection);
+	tcase_add_test(tc, stalled_reader_does_not_slow_another);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
 	suite_add_tcase(s, tc);
 	return s;
