@@ -82,8 +82,9 @@ struct emu_tcp_conn {
 	struct emu_tcp *t;
 	struct tthread *th; /* the event thread that owns it; NULL: fake */
 	int fd;
-	bool fake; /* no socket (emu_tcp_fake_conn): freed only with the target */
-	bool dead; /* atomic: read without the firmware lock */
+	bool fake;   /* no socket (emu_tcp_fake_conn): freed only with the target */
+	bool killed; /* conn_kill() has begun (firmware lock) */
+	bool dead;   /* atomic, read without the firmware lock: conn_kill() is done */
 	bool ic_done;
 	bool hdgst, ddgst;
 	uint32_t ev; /* epoll events registered */
@@ -408,28 +409,34 @@ static void assoc_kill(struct tassoc *a)
 	}
 }
 
-/* Mark dead, under the firmware lock: the owning thread closes and frees it
- * (reap_conns; events of this round may still name it). */
+/*
+ * Under the firmware lock: detach it, then mark it dead; the owning thread
+ * closes and frees it (reap_conns; events of this round may still name it).
+ * Marking it dead is the last access: from then on the owner may free it.
+ */
 static void conn_kill(struct emu_tcp_conn *c, const char *why)
 {
 	struct tassoc *a = c->as;
+	struct tthread *th = c->th;
 
-	if (is_dead(c))
+	if (c->killed)
 		return;
-	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	c->killed = true;
 	if (why)
 		emu_log(2, "tcp %s: %s; closing", c->name, why);
-	th_wake(c->th);
 	c->as = NULL;
-	if (!a)
-		return;
-	a->q[c->qid] = NULL;
-	if (c->qid == 0) {
-		emu_log(2, "tcp %s: controller %u detached", c->name, fw_ctrl_cntlid(a->ctrl));
-		assoc_kill(a);
-	} else {
-		fw_fabric_disconnect(a->ctrl, c->qid);
+	if (a) {
+		a->q[c->qid] = NULL;
+		if (c->qid == 0) {
+			emu_log(2, "tcp %s: controller %u detached", c->name,
+				fw_ctrl_cntlid(a->ctrl));
+			assoc_kill(a);
+		} else {
+			fw_fabric_disconnect(a->ctrl, c->qid);
+		}
 	}
+	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	th_wake(th);
 }
 
 static void conn_free(struct emu_tcp_conn *c)

@@ -1120,6 +1120,34 @@ START_TEST(colliding_command_ids_are_told_apart)
 }
 END_TEST
 
+/*
+ * The admin connection goes first, its I/O queues live on other event
+ * threads: the thread that sees the close tears them down (the target closes
+ * them), while their own threads may be reading them.  Repeated, so that
+ * ThreadSanitizer sees the interleavings (conn_kill once published a
+ * connection dead before it was done with it: its owner freed it meanwhile).
+ */
+START_TEST(admin_close_tears_down_queues_on_other_threads_regression)
+{
+	struct th a, io[3];
+	unsigned int r, q;
+
+	for (r = 0; r < 12; r++) {
+		th_admin(&a, false, false, 0);
+		for (q = 0; q < 3; q++)
+			th_io(&io[q], &a, (uint16_t)(q + 1), false, false);
+		for (q = 0; q < 3; q++) /* busy when the admin goes */
+			send_store(&io[q], "tear", "down", 4);
+		th_close(&a);
+		for (q = 0; q < 3; q++) {
+			ck_assert_msg(closed_by_peer(io[q].fd), "round %u queue %u left open", r,
+				      q + 1);
+			th_close(&io[q]);
+		}
+	}
+}
+END_TEST
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1228,6 +1256,7 @@ static Suite *tcp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup4, teardown);
 	tcase_add_test(tc, hosts_on_several_threads);
+	tcase_add_test(tc, admin_close_tears_down_queues_on_other_threads_regression);
 	tcase_add_test(tc, malformed_pdus_cost_only_their_connection);
 	tcase_add_test(tc, stalled_reader_does_not_slow_another);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
