@@ -124,6 +124,71 @@ static uint64_t pcie_bytes(struct nvkv_dev *d, uint64_t *programs)
 	return t;
 }
 
+/* Byte counters of the statistics log: [0] host to device, [1] device to host. */
+struct bytes_snap {
+	uint64_t pcie[2];   /* modeled PCIe link bytes (downstream, upstream) */
+	uint64_t fabric[2]; /* bytes on the NVMe/TCP connections (received, sent by the target) */
+};
+
+static void bytes_snap(struct nvkv_dev *d, struct bytes_snap *s)
+{
+	struct kvc_stats_log *l = calloc(1, sizeof(*l));
+	int k;
+
+	memset(s, 0, sizeof(*s));
+	if (!l || nvkv_device_stats(d, l, sizeof(*l))) {
+		fprintf(stderr, "nvkv-perf: cannot read the statistics log\n");
+		exit(3);
+	}
+	for (k = 0; k < KVC_PK_NUM; k++) {
+		s->pcie[0] += l->pcie_bytes[k][1]; /* the log keeps [up, down] */
+		s->pcie[1] += l->pcie_bytes[k][0];
+	}
+	s->fabric[0] = l->fabric_bytes[0];
+	s->fabric[1] = l->fabric_bytes[1];
+	free(l);
+}
+
+/* Bytes per op between snapshots @a and @b, less what reading one log costs
+ * (@ovh: measured by two reads back to back). */
+static void print_bytes(const char *what, const struct bytes_snap *a, const struct bytes_snap *b,
+			const struct bytes_snap *ovh, uint64_t n)
+{
+	double f[2], p[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		f[i] = (double)(b->fabric[i] - a->fabric[i] - ovh->fabric[i]) / (double)n;
+		p[i] = (double)(b->pcie[i] - a->pcie[i] - ovh->pcie[i]) / (double)n;
+	}
+	printf("bytes     %-8s fabric %9.1f to device %9.1f from device   PCIe model %9.1f down "
+	       "%9.1f up   per op\n",
+	       what, f[0], f[1], p[0], p[1]);
+}
+
+/* --bytes: the QD runs only, each with its bytes per op. */
+static void bytes_runs(struct nvkv_dev *d, struct nvkv_queue *q, uint64_t n, unsigned int qd,
+		       enum nvkv_xfer m, uint8_t *val, uint8_t *bufs)
+{
+	struct bytes_snap s0, s1, ovh;
+	double ops;
+	int i;
+
+	bytes_snap(d, &s0);
+	bytes_snap(d, &s1);
+	for (i = 0; i < 2; i++) {
+		ovh.pcie[i] = s1.pcie[i] - s0.pcie[i];
+		ovh.fabric[i] = s1.fabric[i] - s0.fabric[i];
+	}
+	for (i = 0; i < 2; i++) {
+		bytes_snap(d, &s0);
+		ops = rate(q, i == 0, n, qd, m, val, bufs);
+		bytes_snap(d, &s1);
+		printf("%-9s QD%-4u %12.0f ops/s\n", i ? "retrieve" : "store", qd, ops);
+		print_bytes(i ? "retrieve" : "store", &s0, &s1, &ovh, n);
+	}
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -135,7 +200,7 @@ static int cmp_u64(const void *a, const void *b)
 static void latency(struct nvkv_dev *d, bool store, uint64_t n, enum nvkv_xfer m, uint8_t *val)
 {
 	uint64_t *lat = malloc(n * sizeof(*lat)), i;
-	uint8_t key[16], buf[4096];
+	uint8_t key[16], *buf = malloc(vlen + 1);
 	size_t got;
 
 	for (i = 0; i < n; i++) {
@@ -156,6 +221,7 @@ static void latency(struct nvkv_dev *d, bool store, uint64_t n, enum nvkv_xfer m
 	       store ? "store" : "retrieve", lat[n / 2] / 1e3, lat[n * 99 / 100] / 1e3,
 	       lat[n * 999 / 1000] / 1e3);
 	free(lat);
+	free(buf);
 }
 
 int main(int argc, char **argv)
@@ -167,6 +233,7 @@ int main(int argc, char **argv)
 					      { "key_size", required_argument, NULL, 'k' },
 					      { "value_size", required_argument, NULL, 'v' },
 					      { "stores-only", no_argument, NULL, 's' },
+					      { "bytes", no_argument, NULL, 'b' },
 					      { "random", no_argument, NULL, 'r' },
 					      { "block", no_argument, NULL, 'B' },
 					      { "namespace-id", required_argument, NULL, 'N' },
@@ -176,7 +243,7 @@ int main(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	const char *device = "/tmp/nvkv.sock";
 	struct perf_block_opts bo = { .io_size = 4096 };
-	bool stores_only = false, block = false;
+	bool stores_only = false, block = false, bytes = false;
 	uint64_t b0, b1, p0 = 0, p1 = 0;
 	double ops;
 	enum nvkv_xfer m = NVKV_XFER_ADAPTIVE;
@@ -217,6 +284,9 @@ int main(int argc, char **argv)
 		case 's':
 			stores_only = true;
 			break;
+		case 'b':
+			bytes = true;
+			break;
 		case 'B':
 			block = true;
 			break;
@@ -234,10 +304,12 @@ int main(int argc, char **argv)
 			       "DEPTH] [--xfer "
 			       "METHOD]\n"
 			       "                 [--key_size 1..16] [--value_size BYTES] "
-			       "[--stores-only]\n"
+			       "[--stores-only] [--bytes]\n"
 			       "Stores then retrieves N keys at queue depth DEPTH on one thread, "
 			       "then\n"
 			       "measures QD1 round trips; prints ops/s and latency percentiles.\n"
+			       "--bytes: only the two QD runs, each with its bytes per op on the\n"
+			       "fabric (NVMe/TCP, per direction) and on the modeled PCIe link.\n"
 			       "       nvkv-perf --block [--device SOCK] [--num N] [--qd DEPTH]\n"
 			       "                 [--namespace-id NSID] [--io-size BYTES] [--span "
 			       "BYTES]\n"
@@ -253,9 +325,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!n || qd < 1 || qd > 1000 || klen < 1 || klen > 16 || vlen > 4096) {
+	if (!n || qd < 1 || qd > 1000 || klen < 1 || klen > 16 || vlen > (1u << 20)) {
 		fprintf(stderr, "nvkv-perf: need --num > 0, --qd 1..1000, --key_size 1..16, "
-				"--value_size <= 4096\n");
+				"--value_size <= 1M\n");
 		return 2;
 	}
 	nvkv_opts_default(&o);
@@ -287,6 +359,14 @@ int main(int argc, char **argv)
 	printf("%llu keys of %u B (%s order), values of %u B, method %s, one host thread\n", n,
 	       klen, random_order ? "random" : "sequential", vlen, nvkv_xfer_name(m));
 	print_clock(d);
+	if (bytes) {
+		bytes_runs(d, q, n, qd, m, val, bufs);
+		nvkv_queue_close(q);
+		free(val);
+		free(bufs);
+		nvkv_close(d);
+		return 0;
+	}
 	b0 = pcie_bytes(d, &p0);
 	ops = rate(q, true, n, qd, m, val, bufs);
 	b1 = pcie_bytes(d, &p1);

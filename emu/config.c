@@ -66,6 +66,8 @@ static const struct knob knobs[] = {
 	  "NVMe/TCP MAXH2CDATA: largest H2CData PDU (a multiple of 4)" },
 	{ "emu", "tcp_digests", K_BOOL, "true", "", 0, 0, F(tcp_digests), NULL,
 	  "NVMe/TCP: grant header/data digests (CRC32C) when a host asks" },
+	{ "emu", "tcp_threads", K_NUM, "2", "", 1, 64, F(tcp_threads), NULL,
+	  "NVMe/TCP event-loop threads; connections are spread over them in turn" },
 	{ "emu", "lmdb_map_mb", K_NUM, "65536", "MiB", 16, 1ull << 24, F(lmdb_map_mb), NULL,
 	  "LMDB map size (address space; the file grows as needed)" },
 

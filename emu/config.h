@@ -38,6 +38,7 @@ struct emu_config {
 	unsigned int tcp_ioccsz; /* 16-byte units */
 	unsigned int tcp_maxh2cdata;
 	bool tcp_digests;
+	unsigned int tcp_threads; /* NVMe/TCP event-loop threads */
 	uint64_t lmdb_map_mb;
 	/* profile overrides; 0 = take the profile's value */
 	unsigned int read_us, program_us, erase_us;

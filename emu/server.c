@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -64,7 +65,9 @@ struct emu {
 	unsigned int refusals;
 	uint16_t next_cntlid;
 	struct emu_tcp *tcp; /* NVMe/TCP target (--tcp), or NULL */
-	dev_t sock_dev;	     /* the socket this process created */
+	/* Held around every firmware call: the NVMe/TCP event threads enter it too. */
+	pthread_mutex_t fw_lock;
+	dev_t sock_dev; /* the socket this process created */
 	ino_t sock_ino;
 	bool stop;
 };
@@ -528,6 +531,7 @@ static void handle_events(struct emu *e, int timeout_ms)
 	int n = epoll_wait(e->epfd, ev, 16, timeout_ms), i;
 	bool incoming = false;
 
+	pthread_mutex_lock(&e->fw_lock);
 	for (i = 0; i < n; i++) {
 		void *p = ev[i].data.ptr;
 
@@ -538,8 +542,6 @@ static void handle_events(struct emu *e, int timeout_ms)
 
 			while (read(e->wake_fd, &v, sizeof(v)) > 0)
 				;
-		} else if (p == &e->tcp) {
-			emu_tcp_events(e->tcp);
 		} else if (p == &e->sig_fd) {
 			struct signalfd_siginfo si;
 
@@ -558,6 +560,7 @@ static void handle_events(struct emu *e, int timeout_ms)
 	if (incoming)
 		accept_hosts(e);
 	expire_pending(e);
+	pthread_mutex_unlock(&e->fw_lock);
 }
 
 static void set_sleeping(struct emu *e, uint32_t v)
@@ -574,12 +577,14 @@ static int poll_all(struct emu *e, bool *busy)
 	int work = 0;
 
 	*busy = false;
+	if (!e->nconns)
+		return 0;
+	pthread_mutex_lock(&e->fw_lock);
 	for (i = 0; i < e->nconns; i++) {
 		work += fw_ctrl_poll(e->conns[i]->ctrl);
 		*busy |= fw_ctrl_busy(e->conns[i]->ctrl);
 	}
-	if (e->tcp)
-		work += emu_tcp_poll(e->tcp, busy);
+	pthread_mutex_unlock(&e->fw_lock);
 	return work;
 }
 
@@ -643,7 +648,8 @@ static int open_loop_fds(struct emu *e)
 	return 0;
 }
 
-/* The NVMe/TCP target: its own epoll instance, watched by the main one. */
+/* The NVMe/TCP target: event threads of its own, entering the firmware under
+ * fw_lock as this loop does. */
 static int open_tcp(struct emu *e)
 {
 	const struct emu_config *cfg = e->cfg;
@@ -651,25 +657,25 @@ static int open_tcp(struct emu *e)
 				  .maxh2c = cfg->tcp_maxh2cdata,
 				  .max_xfer = fw_subsys_mdts_bytes(e->sub),
 				  .ic_ms = 10000,
-				  .allow_digests = cfg->tcp_digests };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &e->tcp };
+				  .allow_digests = cfg->tcp_digests,
+				  .threads = cfg->tcp_threads,
+				  .fw_lock = &e->fw_lock };
 	char nqn[256];
-	int fd;
+	int rc;
 
 	if (!cfg->tcp[0])
 		return 0;
 	e->tcp = emu_tcp_create(e->sub, &o);
 	if (!e->tcp)
 		return -ENOMEM;
-	fd = emu_tcp_listen(e->tcp, cfg->tcp);
-	if (fd < 0) {
-		emu_log(0, "--tcp %s: cannot listen: %s", cfg->tcp, strerror(-fd));
-		return fd;
+	rc = emu_tcp_listen(e->tcp, cfg->tcp);
+	if (rc) {
+		emu_log(0, "--tcp %s: cannot listen: %s", cfg->tcp, strerror(-rc));
+		return rc;
 	}
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
 	fw_subsys_nqn(e->sub, nqn, sizeof(nqn));
-	emu_log(2, "NVMe/TCP on %s (port %u), subsystem %s", cfg->tcp, emu_tcp_port(e->tcp), nqn);
+	emu_log(2, "NVMe/TCP on %s (port %u, %u threads), subsystem %s", cfg->tcp,
+		emu_tcp_port(e->tcp), cfg->tcp_threads, nqn);
 	return 0;
 }
 
@@ -707,6 +713,7 @@ int emu_run(const struct emu_config *cfg)
 		return -ENOMEM;
 	e->cfg = cfg;
 	e->lsock = e->epfd = e->wake_fd = e->sig_fd = -1;
+	pthread_mutex_init(&e->fw_lock, NULL);
 	rc = emu_device_open(&e->dev, cfg);
 	e->sub = e->dev.sub;
 	if (!rc)
@@ -721,14 +728,14 @@ int emu_run(const struct emu_config *cfg)
 			(unsigned long long)(fw_subsys_capacity(e->sub) >> 20), sizes);
 		loop(e);
 		emu_log(2, "shutting down");
+		emu_tcp_destroy(e->tcp); /* its threads first: the rest is this thread's */
+		e->tcp = NULL;
 		while (e->nconns) {
 			e->conns[0]->tp->dev_state = KVC_SHM_STATE_STOPPING;
 			drop_host(e, e->conns[0]);
 		}
 		while (e->npend)
 			pend_drop(e, e->pend[0]);
-		emu_tcp_destroy(e->tcp);
-		e->tcp = NULL;
 		if (cfg->log_level >= 2 || *cfg->stats_json)
 			dump_stats(e);
 	}
@@ -744,6 +751,7 @@ int emu_run(const struct emu_config *cfg)
 		close(e->wake_fd);
 	if (e->sig_fd >= 0)
 		close(e->sig_fd);
+	pthread_mutex_destroy(&e->fw_lock);
 	free(e);
 	return rc;
 }

@@ -11,19 +11,22 @@
  * (firmware/fabric.c) for an association, on an I/O queue it binds the
  * queue pair.  A controller whose Keep Alive expired is torn down with all
  * its connections.  A Connect to the discovery NQN gets a discovery
- * controller served here (Get Log Page 70h lists the subsystem).  See
- * docs/tcp.md.
+ * controller served here (Get Log Page 70h lists the subsystem).  The
+ * connections are spread over event-loop threads that enter the firmware
+ * under one lock (see "Locking" below).  See docs/tcp.md.
  */
 #include "tcp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,15 +59,32 @@ struct tcmd {
 	uint8_t *out;	  /* what the firmware wrote for C2HData */
 	uint32_t out_len; /* high-water mark */
 	uint32_t out_cap;
+	bool displaced; /* not in slot cid % nslots */
+	struct emu_tcp_conn *c;
 };
 
 struct tassoc;
+struct tthread;
 
+/*
+ * Locking.  The firmware lock (emu_tcp_opts.fw_lock, shared with the
+ * shared-memory server) covers the firmware, the associations and every
+ * connection's command slots, receive state and association links: an event
+ * thread parses the bytes it received and runs the controllers under it.
+ * Socket I/O happens outside it.  A connection's send buffer has a lock of
+ * its own (taken inside the firmware lock when a PDU is queued, alone when
+ * it is sent), because a controller polled by one thread may complete a
+ * command of a queue whose connection another thread owns.  Only the owning
+ * thread closes a connection's socket and frees it; others mark it dead
+ * and wake the owner.
+ */
 struct emu_tcp_conn {
 	struct emu_tcp *t;
+	struct tthread *th; /* the event thread that owns it; NULL: fake */
 	int fd;
-	bool fake; /* no socket (emu_tcp_fake_conn): freed only with the target */
-	bool dead;
+	bool fake;   /* no socket (emu_tcp_fake_conn): freed only with the target */
+	bool killed; /* conn_kill() has begun (firmware lock) */
+	bool dead;   /* atomic, read without the firmware lock: conn_kill() is done */
 	bool ic_done;
 	bool hdgst, ddgst;
 	uint32_t ev; /* epoll events registered */
@@ -83,12 +103,14 @@ struct emu_tcp_conn {
 	struct kvc_tcp_ch ch;
 	uint8_t *pbuf;
 	uint32_t pgot, pneed, dlen; /* payload read, to read, data bytes in it */
-	/* send buffer */
+	/* send buffer (olock) */
+	pthread_mutex_t olock;
 	uint8_t *out;
 	size_t olen, ooff, ocap;
 	/* commands by slot (the R2T transfer tag) */
 	struct tcmd *slots;
 	uint32_t nslots;
+	uint32_t displaced; /* commands not in their home slot (slot_of) */
 	char name[64];
 	struct emu_tcp_conn *next;
 };
@@ -100,25 +122,64 @@ struct tassoc {
 	struct fw_host_if hif;
 	uint32_t *bar;
 	struct emu_tcp_conn *q[FW_MAX_IOQ + 1];
-	bool dying; /* its admin connection is gone: freed by reap() */
+	bool dying; /* its admin connection is gone: freed by reap_assocs() */
 	struct tassoc *next;
+};
+
+/* One epoll event loop thread and the connections pinned to it. */
+struct tthread {
+	struct emu_tcp *t;
+	pthread_t tid;
+	bool started;
+	int epfd, evfd;		    /* evfd: wake-up (a connection killed or given output) */
+	pthread_mutex_t inbox_lock; /* new connections from the accepting thread */
+	struct emu_tcp_conn *inbox; /* (inbox_lock) */
+	struct emu_tcp_conn *conns; /* this thread's only */
+	uint64_t last_sweep;
+	uint8_t rxbuf[RX_CHUNK];
 };
 
 struct emu_tcp {
 	struct fw_subsys *s;
 	struct emu_tcp_opts o;
-	int lfd, epfd;
+	pthread_mutex_t own_lock; /* the firmware lock when the opts give none */
+	pthread_mutex_t *fw;
+	int lfd;
 	uint16_t port;
-	struct emu_tcp_conn *conns;
-	unsigned int nconns;
-	struct tassoc *assocs;
-	uint64_t last_sweep;
-	uint64_t last_read; /* when emu_tcp_events last looked at the sockets */
+	struct tthread *th;
+	unsigned int nth, rr;
+	bool stop;		    /* atomic */
+	unsigned int nconns;	    /* atomic */
+	struct emu_tcp_conn *fakes; /* socketless connections (firmware lock) */
+	struct tassoc *assocs;	    /* (firmware lock) */
 	uint16_t disc_ids;
 };
 
-/* Input older than this is read again before the controllers are polled. */
-#define READ_STALE_NS 50000000ull
+/* The event thread running this code; NULL on others (the fuzz harness). */
+static __thread struct tthread *cur_th;
+
+static void fw_lock(struct emu_tcp *t)
+{
+	pthread_mutex_lock(t->fw);
+}
+
+static void fw_unlock(struct emu_tcp *t)
+{
+	pthread_mutex_unlock(t->fw);
+}
+
+static bool is_dead(const struct emu_tcp_conn *c)
+{
+	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
+}
+
+static void th_wake(struct tthread *th)
+{
+	uint64_t one = 1;
+
+	if (th && th != cur_th && write(th->evfd, &one, sizeof(one)) < 0)
+		return; /* the counter is full: the thread is woken anyway */
+}
 
 static uint64_t now_ns(void)
 {
@@ -160,26 +221,31 @@ static int out_room(struct emu_tcp_conn *c, size_t n)
 static void conn_kill(struct emu_tcp_conn *c, const char *why);
 
 /* Queue one PDU: header (@hlen bytes, common header filled here), its digest
- * when negotiated, then @dlen data bytes and their digest. */
+ * when negotiated, then @dlen data bytes and their digest.  Under the
+ * firmware lock, from any thread; the bytes count as sent (fabric_bytes). */
 static void send_pdu(struct emu_tcp_conn *c, void *hdr, uint8_t hlen, const void *data,
 		     uint32_t dlen, bool digests)
 {
 	struct kvc_tcp_ch *ch = hdr;
 	uint32_t hd = digests && c->hdgst ? 4 : 0, dd = digests && c->ddgst && dlen ? 4 : 0;
 	uint32_t plen = hlen + hd + dlen + dd, crc;
+	bool was_empty;
 	uint8_t *p;
 
-	if (c->dead)
+	if (is_dead(c))
 		return;
 	ch->hlen = hlen;
 	ch->pdo = dlen ? (uint8_t)(hlen + hd) : 0;
 	ch->flags = (uint8_t)((ch->flags & ~(KVC_TCP_F_HDGSTF | KVC_TCP_F_DDGSTF)) |
 			      (hd ? KVC_TCP_F_HDGSTF : 0) | (dd ? KVC_TCP_F_DDGSTF : 0));
 	kvc_put_le32(&ch->plen, plen);
+	pthread_mutex_lock(&c->olock);
 	if (out_room(c, plen)) {
+		pthread_mutex_unlock(&c->olock);
 		conn_kill(c, "out of memory for output");
 		return;
 	}
+	was_empty = c->olen == c->ooff;
 	p = c->out + c->olen;
 	memcpy(p, hdr, hlen);
 	p += hlen;
@@ -197,29 +263,46 @@ static void send_pdu(struct emu_tcp_conn *c, void *hdr, uint8_t hlen, const void
 		kvc_put_le32(p, crc);
 	}
 	c->olen += plen;
+	pthread_mutex_unlock(&c->olock);
+	fw_subsys_fabric_bytes(c->t->s, 0, plen);
+	if (was_empty)
+		th_wake(c->th); /* another thread completed a command of this queue */
 }
 
+/* Under c->olock, on the owning thread. */
 static void set_events(struct emu_tcp_conn *c)
 {
 	size_t backlog = c->olen - c->ooff;
 	uint32_t ev = EPOLLRDHUP | (backlog > OUT_HIGH ? 0 : EPOLLIN) | (backlog ? EPOLLOUT : 0);
 	struct epoll_event e = { .events = ev, .data.ptr = c };
 
-	if (c->fd < 0 || c->dead || ev == c->ev)
+	if (c->fd < 0 || is_dead(c) || ev == c->ev || !c->th)
 		return;
 	c->ev = ev;
-	epoll_ctl(c->t->epfd, EPOLL_CTL_MOD, c->fd, &e);
+	epoll_ctl(c->th->epfd, EPOLL_CTL_MOD, c->fd, &e);
 }
 
-static int flush_out(struct emu_tcp_conn *c)
+static size_t backlog(struct emu_tcp_conn *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->olock);
+	n = c->olen - c->ooff;
+	pthread_mutex_unlock(&c->olock);
+	return n;
+}
+
+/* Send what is queued, without blocking: on the owning thread (with or
+ * without the firmware lock), or the caller of emu_tcp_poll for fakes.
+ * Return: whether anything was sent; *@err set when the socket failed. */
+static int flush_locked(struct emu_tcp_conn *c, bool *err)
 {
 	int work = 0;
 
-	while (!c->dead && c->ooff < c->olen) {
+	while (!is_dead(c) && c->ooff < c->olen) {
 		ssize_t n;
 
-		if (c->fd < 0) { /* fake connection: count and drop */
-			fw_subsys_fabric_bytes(c->t->s, 0, c->olen - c->ooff);
+		if (c->fd < 0) { /* fake connection: drop (counted when queued) */
 			c->ooff = c->olen;
 			break;
 		}
@@ -228,10 +311,9 @@ static int flush_out(struct emu_tcp_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_kill(c, "send failed");
+				*err = true;
 			break;
 		}
-		fw_subsys_fabric_bytes(c->t->s, 0, (uint64_t)n);
 		c->ooff += (size_t)n;
 		work = 1;
 	}
@@ -241,12 +323,29 @@ static int flush_out(struct emu_tcp_conn *c)
 	return work;
 }
 
+static int flush_out(struct emu_tcp_conn *c)
+{
+	bool err = false;
+	int work;
+
+	pthread_mutex_lock(&c->olock);
+	work = flush_locked(c, &err);
+	pthread_mutex_unlock(&c->olock);
+	if (err) { /* conn_kill needs the firmware lock */
+		fw_lock(c->t);
+		conn_kill(c, "send failed");
+		fw_unlock(c->t);
+	}
+	return work;
+}
+
 /* A fatal protocol error: C2HTermReq (no digests), then the connection goes. */
 static void fatal(struct emu_tcp_conn *c, uint16_t fes, uint32_t fei, const char *why)
 {
 	struct kvc_tcp_term tr;
+	bool err = false;
 
-	if (c->dead)
+	if (is_dead(c))
 		return;
 	memset(&tr, 0, sizeof(tr));
 	tr.ch.pdu_type = KVC_TCP_C2H_TERM;
@@ -254,16 +353,27 @@ static void fatal(struct emu_tcp_conn *c, uint16_t fes, uint32_t fei, const char
 	kvc_put_le32((uint8_t *)&tr + 10, fei);
 	send_pdu(c, &tr, sizeof(tr), NULL, 0, false);
 	emu_log(1, "tcp %s: protocol error: %s (FES %u, FEI %u); closing", c->name, why, fes, fei);
-	flush_out(c); /* one try: a host that does not read loses it */
+	pthread_mutex_lock(&c->olock); /* one try: a host that does not read loses it */
+	flush_locked(c, &err);
+	pthread_mutex_unlock(&c->olock);
 	conn_kill(c, NULL);
 }
 
 /* ---- associations and connections --------------------------------------------------- */
 
+/* A command is put in slot cid % nslots when that is free (always, for a
+ * host numbering its commands below the queue size, as ours does): then
+ * finding it, or knowing it is not there, takes one look.  Only while some
+ * command sits elsewhere (@displaced) does a miss scan the slots. */
 static struct tcmd *slot_of(struct emu_tcp_conn *c, uint16_t cid)
 {
+	struct tcmd *m = &c->slots[cid % c->nslots];
 	uint32_t i;
 
+	if (m->used && m->cid == cid)
+		return m;
+	if (!c->displaced)
+		return NULL;
 	for (i = 0; i < c->nslots; i++)
 		if (c->slots[i].used && c->slots[i].cid == cid)
 			return &c->slots[i];
@@ -272,12 +382,14 @@ static struct tcmd *slot_of(struct emu_tcp_conn *c, uint16_t cid)
 
 static void slot_free(struct tcmd *m)
 {
+	if (m->used && m->displaced)
+		m->c->displaced--;
 	free(m->in);
 	free(m->out);
 	memset(m, 0, sizeof(*m));
 }
 
-/* The association ends: its connections close; reap() frees it (the
+/* The association ends: its connections close; reap_assocs() frees it (the
  * firmware may be in the middle of completing one of its commands). */
 static void assoc_kill(struct tassoc *a)
 {
@@ -297,48 +409,55 @@ static void assoc_kill(struct tassoc *a)
 	}
 }
 
-/* Mark dead (freed by reap(): events of this round may still name it). */
+/*
+ * Under the firmware lock: detach it, then mark it dead; the owning thread
+ * closes and frees it (reap_conns; events of this round may still name it).
+ * Marking it dead is the last access: from then on the owner may free it.
+ */
 static void conn_kill(struct emu_tcp_conn *c, const char *why)
 {
 	struct tassoc *a = c->as;
+	struct tthread *th = c->th;
 
-	if (c->dead)
+	if (c->killed)
 		return;
-	c->dead = true;
+	c->killed = true;
 	if (why)
 		emu_log(2, "tcp %s: %s; closing", c->name, why);
-	if (c->fd >= 0) {
-		epoll_ctl(c->t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
-		c->fd = -1;
-	}
 	c->as = NULL;
-	if (!a)
-		return;
-	a->q[c->qid] = NULL;
-	if (c->qid == 0) {
-		emu_log(2, "tcp %s: controller %u detached", c->name, fw_ctrl_cntlid(a->ctrl));
-		assoc_kill(a);
-	} else {
-		fw_fabric_disconnect(a->ctrl, c->qid);
+	if (a) {
+		a->q[c->qid] = NULL;
+		if (c->qid == 0) {
+			emu_log(2, "tcp %s: controller %u detached", c->name,
+				fw_ctrl_cntlid(a->ctrl));
+			assoc_kill(a);
+		} else {
+			fw_fabric_disconnect(a->ctrl, c->qid);
+		}
 	}
+	__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+	th_wake(th);
 }
 
 static void conn_free(struct emu_tcp_conn *c)
 {
 	uint32_t i;
 
+	if (c->fd >= 0)
+		close(c->fd); /* leaves its epoll set */
 	for (i = 0; i < c->nslots; i++)
 		slot_free(&c->slots[i]);
 	free(c->slots);
 	free(c->pbuf);
 	free(c->out);
+	pthread_mutex_destroy(&c->olock);
+	__atomic_fetch_sub(&c->t->nconns, 1, __ATOMIC_RELAXED);
 	free(c);
 }
 
-static void reap(struct emu_tcp *t, bool all)
+/* Free the associations whose admin connection went; firmware lock held. */
+static void reap_assocs(struct emu_tcp *t)
 {
-	struct emu_tcp_conn **pp = &t->conns;
 	struct tassoc **ap = &t->assocs;
 
 	while (*ap) {
@@ -353,13 +472,17 @@ static void reap(struct emu_tcp *t, bool all)
 			ap = &a->next;
 		}
 	}
+}
 
+/* Free the dead connections of @list (all of them with @all), by the thread
+ * that owns the list. */
+static void reap_conns(struct emu_tcp_conn **pp, bool all)
+{
 	while (*pp) {
 		struct emu_tcp_conn *c = *pp;
 
-		if (c->dead && (!c->fake || all)) {
+		if (is_dead(c) && (!c->fake || all)) {
 			*pp = c->next;
-			t->nconns--;
 			conn_free(c);
 		} else {
 			pp = &c->next;
@@ -367,25 +490,26 @@ static void reap(struct emu_tcp *t, bool all)
 	}
 }
 
-static struct emu_tcp_conn *conn_new(struct emu_tcp *t, int fd)
+/* A connection of thread @th (NULL: a fake one); not on any list yet. */
+static struct emu_tcp_conn *conn_new(struct emu_tcp *t, int fd, struct tthread *th)
 {
 	struct emu_tcp_conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->t = t;
+	c->th = th;
 	c->fd = fd;
 	c->born = now_ns();
 	c->nslots = 1; /* Connect; sized by SQSIZE after it */
 	c->slots = calloc(1, sizeof(*c->slots));
-	if (!c->slots) {
+	if (!c->slots || pthread_mutex_init(&c->olock, NULL)) {
+		free(c->slots);
 		free(c);
 		return NULL;
 	}
 	c->hneed = sizeof(struct kvc_tcp_ch);
-	c->next = t->conns;
-	t->conns = c;
-	t->nconns++;
+	__atomic_fetch_add(&t->nconns, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -395,7 +519,7 @@ static struct tcmd *cmd_of(struct tassoc *a, uint16_t sqid, uint16_t cid)
 {
 	struct emu_tcp_conn *c = sqid <= FW_MAX_IOQ ? a->q[sqid] : NULL;
 
-	return c && !c->dead ? slot_of(c, cid) : NULL;
+	return c && !is_dead(c) ? slot_of(c, cid) : NULL;
 }
 
 /* A fabric host has no memory the device reaches. */
@@ -482,7 +606,7 @@ static void hif_post(void *ctx, uint16_t qid, const void *cqe)
 	struct tcmd *m;
 	uint32_t off;
 
-	if (!c || c->dead)
+	if (!c || is_dead(c))
 		return;
 	m = slot_of(c, kvc_get_le16(&e->cid));
 	for (off = 0; m && off < m->out_len;) {
@@ -842,15 +966,22 @@ static void on_capsule(struct emu_tcp_conn *c)
 		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "command identifier already in use");
 		return;
 	}
+	if (!c->slots[cid % c->nslots].used)
+		m = &c->slots[cid % c->nslots];
 	for (i = 0; i < c->nslots && !m; i++)
 		if (!c->slots[i].used)
 			m = &c->slots[i];
+	if (m && m != &c->slots[cid % c->nslots]) {
+		m->displaced = true;
+		c->displaced++;
+	}
 	if (!m) {
 		fatal(c, KVC_TCP_FES_PDU_SEQ_ERROR, 0, "more commands than the queue holds");
 		return;
 	}
 	m->used = true;
 	m->cid = cid;
+	m->c = c;
 	m->sqe = sqe;
 	if (c->dlen) { /* keep the in-capsule data: the receive buffer is reused */
 		m->in = c->pbuf;
@@ -1097,7 +1228,7 @@ static void rx_reset(struct emu_tcp_conn *c)
 
 static int rx(struct emu_tcp_conn *c, const uint8_t *p, size_t n)
 {
-	while (n && !c->dead) {
+	while (n && !is_dead(c)) {
 		size_t k;
 
 		if (c->phase == RX_DATA) {
@@ -1128,122 +1259,75 @@ static int rx(struct emu_tcp_conn *c, const uint8_t *p, size_t n)
 		if (c->phase != RX_DATA)
 			rx_reset(c);
 	}
-	return c->dead ? -EPIPE : 0;
+	return is_dead(c) ? -EPIPE : 0;
 }
 
 int emu_tcp_feed(struct emu_tcp *t, struct emu_tcp_conn *c, const void *buf, size_t len)
 {
-	if (c->dead)
-		return -EPIPE;
-	fw_subsys_fabric_bytes(t->s, len, 0);
-	return rx(c, buf, len);
+	int rc = -EPIPE;
+
+	fw_lock(t);
+	if (!is_dead(c)) {
+		fw_subsys_fabric_bytes(t->s, len, 0);
+		rc = rx(c, buf, len);
+	}
+	fw_unlock(t);
+	return rc;
 }
 
 struct emu_tcp_conn *emu_tcp_fake_conn(struct emu_tcp *t)
 {
-	struct emu_tcp_conn *c = conn_new(t, -1);
+	struct emu_tcp_conn *c = conn_new(t, -1, NULL);
 
 	if (c) {
 		c->fake = true;
 		snprintf(c->name, sizeof(c->name), "fake");
+		fw_lock(t);
+		c->next = t->fakes;
+		t->fakes = c;
+		fw_unlock(t);
 	}
 	return c;
 }
 
-/* ---- sockets ------------------------------------------------------------------------- */
+/* ---- controllers ----------------------------------------------------------------------- */
 
-static void conn_read(struct emu_tcp_conn *c)
+/* Whether a queue of @a is a connection of @th (NULL: any). */
+static bool assoc_on(const struct tassoc *a, const struct tthread *th)
 {
-	static uint8_t buf[RX_CHUNK];
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < RX_PER_EVENT && !c->dead; i++) {
-		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n == 0) {
-			conn_kill(c, "the host closed the connection");
-			return;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_kill(c, "receive failed");
-			return;
-		}
-		emu_tcp_feed(c->t, c, buf, (size_t)n);
-		if (c->olen - c->ooff > OUT_HIGH)
-			break; /* the host is not reading: stop taking its commands */
-	}
+	if (!th)
+		return true;
+	for (i = 0; i <= FW_MAX_IOQ; i++)
+		if (a->q[i] && a->q[i]->th == th)
+			return true;
+	return false;
 }
 
-static void accept_conns(struct emu_tcp *t)
+/*
+ * Whether @th acts on @a's Keep Alive expiry: the thread that owns the admin
+ * queue's connection (any with NULL, or when the admin queue is gone).  It
+ * reads that socket just before it polls, so a Keep Alive waiting there after
+ * a stall of the process counts before KATO is judged; another thread polling
+ * the same controller first would tear down a live host.
+ */
+static bool kato_judge(const struct tassoc *a, const struct tthread *th)
 {
-	for (;;) {
-		struct sockaddr_in sa;
-		socklen_t sl = sizeof(sa);
-		int fd = accept4(t->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC),
-		    one = 1;
-		struct emu_tcp_conn *c;
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-
-		if (fd < 0)
-			return;
-		if (t->nconns >= MAX_CONNS || !(c = conn_new(t, fd))) {
-			emu_log(1, "tcp: connection refused (%u connections)", t->nconns);
-			close(fd);
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		snprintf(c->name, sizeof(c->name), "%s:%u", inet_ntoa(sa.sin_addr),
-			 ntohs(sa.sin_port));
-		ev.data.ptr = c;
-		c->ev = ev.events;
-		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev))
-			conn_kill(c, "epoll");
-		emu_log(3, "tcp %s: accepted", c->name);
-	}
+	return !th || !a->q[0] || a->q[0]->th == th;
 }
 
-void emu_tcp_events(struct emu_tcp *t)
-{
-	struct epoll_event ev[32];
-	int n = epoll_wait(t->epfd, ev, 32, 0), i;
-
-	t->last_read = now_ns();
-	for (i = 0; i < n; i++) {
-		struct emu_tcp_conn *c = ev[i].data.ptr;
-
-		if (ev[i].data.ptr == &t->lfd) {
-			accept_conns(t);
-			continue;
-		}
-		if (c->dead)
-			continue;
-		if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-			conn_read(c);
-		if (!c->dead)
-			flush_out(c);
-	}
-	reap(t, false);
-}
-
-int emu_tcp_poll(struct emu_tcp *t, bool *busy)
+/* Run the controllers with a queue on @th once (all with NULL), tear down
+ * those whose Keep Alive expired.  Firmware lock held. */
+static int poll_assocs(struct emu_tcp *t, struct tthread *th, bool *busy)
 {
 	struct tassoc *a;
-	struct emu_tcp_conn *c;
-	uint64_t now = now_ns();
 	int work = 0;
 
-	/* Keep Alive is judged on what the hosts sent, not on what this thread
-	 * has read: after a stall of the thread, or a busy stretch in which the
-	 * server loop defers its events, a Keep Alive may be waiting in a socket. */
-	if (now - t->last_read > READ_STALE_NS)
-		emu_tcp_events(t);
 	for (a = t->assocs; a; a = a->next) {
-		if (a->dying)
+		if (a->dying || !assoc_on(a, th))
 			continue;
-		if (fw_ctrl_expired(a->ctrl)) {
+		if (fw_ctrl_expired(a->ctrl) && kato_judge(a, th)) {
 			emu_log(1, "tcp: controller %u: Keep Alive timeout, tearing it down",
 				fw_ctrl_cntlid(a->ctrl));
 			assoc_kill(a);
@@ -1254,21 +1338,183 @@ int emu_tcp_poll(struct emu_tcp *t, bool *busy)
 		if (fw_ctrl_busy(a->ctrl))
 			*busy = true;
 	}
-	for (c = t->conns; c; c = c->next)
-		if (!c->dead && c->olen > c->ooff)
-			work += flush_out(c);
-	if (now - t->last_sweep > 100000000ull) {
-		t->last_sweep = now;
-		for (c = t->conns; c; c = c->next)
-			if (!c->dead && !c->as && !c->disc && c->fd >= 0 &&
-			    now - c->born > (uint64_t)t->o.ic_ms * 1000000)
-				conn_kill(c, "not connected in time");
-			else if (!c->dead && c->disc && c->disc_kato &&
-				 now - c->disc_ka > (uint64_t)c->disc_kato * 1000000)
-				conn_kill(c, "discovery controller: Keep Alive timeout");
-	}
-	reap(t, false);
+	reap_assocs(t);
 	return work;
+}
+
+/* Connections that never connected, discovery controllers without Keep
+ * Alive.  Firmware lock held. */
+static void sweep(struct emu_tcp *t, struct emu_tcp_conn *list, uint64_t now)
+{
+	struct emu_tcp_conn *c;
+
+	for (c = list; c; c = c->next)
+		if (!is_dead(c) && !c->as && !c->disc && c->fd >= 0 &&
+		    now - c->born > (uint64_t)t->o.ic_ms * 1000000)
+			conn_kill(c, "not connected in time");
+		else if (!is_dead(c) && c->disc && c->disc_kato &&
+			 now - c->disc_ka > (uint64_t)c->disc_kato * 1000000)
+			conn_kill(c, "discovery controller: Keep Alive timeout");
+}
+
+int emu_tcp_poll(struct emu_tcp *t, bool *busy)
+{
+	struct emu_tcp_conn *c;
+	int work;
+
+	fw_lock(t);
+	work = poll_assocs(t, NULL, busy);
+	fw_unlock(t);
+	for (c = t->fakes; c; c = c->next)
+		if (!is_dead(c))
+			work += flush_out(c);
+	return work;
+}
+
+/* ---- event threads ----------------------------------------------------------------- */
+
+/* Read what the host sent and act on it; the socket is read outside the
+ * firmware lock, the bytes are parsed (commands submitted) inside it. */
+static void conn_read(struct tthread *th, struct emu_tcp_conn *c)
+{
+	int i;
+
+	for (i = 0; i < RX_PER_EVENT && !is_dead(c); i++) {
+		ssize_t n = recv(c->fd, th->rxbuf, sizeof(th->rxbuf), MSG_DONTWAIT);
+
+		if (n <= 0 &&
+		    (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))) {
+			fw_lock(c->t);
+			conn_kill(c, n ? "receive failed" : "the host closed the connection");
+			fw_unlock(c->t);
+			return;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		emu_tcp_feed(c->t, c, th->rxbuf, (size_t)n);
+		if (backlog(c) > OUT_HIGH)
+			break; /* the host is not reading: stop taking its commands */
+		if ((size_t)n < sizeof(th->rxbuf))
+			break; /* drained: spare the EAGAIN recv */
+	}
+}
+
+/* Spread connections over the threads in turn: a host's admin and I/O
+ * queues land on different threads. */
+static void accept_conns(struct emu_tcp *t)
+{
+	for (;;) {
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		int fd = accept4(t->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC),
+		    one = 1;
+		struct tthread *th = &t->th[t->rr++ % t->nth];
+		struct emu_tcp_conn *c = NULL;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+
+		if (fd < 0)
+			return;
+		if (__atomic_load_n(&t->nconns, __ATOMIC_RELAXED) >= MAX_CONNS ||
+		    !(c = conn_new(t, fd, th))) {
+			emu_log(1, "tcp: connection refused (%u connections)",
+				__atomic_load_n(&t->nconns, __ATOMIC_RELAXED));
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		snprintf(c->name, sizeof(c->name), "%s:%u", inet_ntoa(sa.sin_addr),
+			 ntohs(sa.sin_port));
+		ev.data.ptr = c;
+		c->ev = ev.events;
+		/* On the thread's list before its first event can arrive. */
+		pthread_mutex_lock(&th->inbox_lock);
+		c->next = th->inbox;
+		th->inbox = c;
+		pthread_mutex_unlock(&th->inbox_lock);
+		if (epoll_ctl(th->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			fw_lock(t);
+			conn_kill(c, "epoll");
+			fw_unlock(t);
+		}
+		emu_log(3, "tcp %s: accepted (thread %u)", c->name, (unsigned int)(th - t->th));
+	}
+}
+
+static void take_inbox(struct tthread *th)
+{
+	struct emu_tcp_conn *c, *next;
+
+	pthread_mutex_lock(&th->inbox_lock);
+	c = th->inbox;
+	th->inbox = NULL;
+	pthread_mutex_unlock(&th->inbox_lock);
+	for (; c; c = next) {
+		next = c->next;
+		c->next = th->conns;
+		th->conns = c;
+	}
+}
+
+static void thread_events(struct tthread *th, const struct epoll_event *ev, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct emu_tcp_conn *c = ev[i].data.ptr;
+
+		if (ev[i].data.ptr == &th->t->lfd) {
+			accept_conns(th->t);
+		} else if (ev[i].data.ptr == &th->evfd) {
+			uint64_t v;
+
+			if (read(th->evfd, &v, sizeof(v)) < 0)
+				continue; /* already drained */
+		} else if (!is_dead(c) &&
+			   (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+			conn_read(th, c);
+		}
+	}
+}
+
+/*
+ * One event loop: read and parse what arrived, run the controllers this
+ * thread's connections belong to, send what they completed, free what died.
+ * It sleeps in epoll_wait (100 ms at most, for the sweeps) unless a
+ * controller has work in flight.
+ */
+static void *thread_main(void *arg)
+{
+	struct tthread *th = arg;
+	struct emu_tcp *t = th->t;
+	struct epoll_event ev[64];
+	struct emu_tcp_conn *c;
+	bool busy = false;
+
+	cur_th = th;
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(th->epfd, ev, 64, busy ? 0 : 100);
+		uint64_t now;
+
+		take_inbox(th);
+		thread_events(th, ev, n > 0 ? n : 0);
+		busy = false;
+		now = now_ns();
+		fw_lock(t);
+		poll_assocs(t, th, &busy);
+		if (now - th->last_sweep > 100000000ull) {
+			th->last_sweep = now;
+			sweep(t, th->conns, now);
+		}
+		fw_unlock(t);
+		for (c = th->conns; c; c = c->next)
+			if (!is_dead(c))
+				flush_out(c);
+		reap_conns(&th->conns, false);
+	}
+	return NULL;
 }
 
 struct emu_tcp *emu_tcp_create(struct fw_subsys *s, const struct emu_tcp_opts *o)
@@ -1284,8 +1530,36 @@ struct emu_tcp *emu_tcp_create(struct fw_subsys *s, const struct emu_tcp_opts *o
 	if (t->o.maxh2c < 4096)
 		t->o.maxh2c = 4096;
 	t->o.maxh2c &= ~3u;
-	t->lfd = t->epfd = -1;
+	if (t->o.threads < 1)
+		t->o.threads = 1;
+	if (pthread_mutex_init(&t->own_lock, NULL)) {
+		free(t);
+		return NULL;
+	}
+	t->fw = o->fw_lock ? o->fw_lock : &t->own_lock;
+	t->lfd = -1;
 	return t;
+}
+
+/* Its descriptors; all threads' are made before any thread runs (the
+ * first one hands connections to the others from the start). */
+static int thread_init(struct emu_tcp *t, struct tthread *th)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &th->evfd };
+
+	th->t = t;
+	th->epfd = epoll_create1(EPOLL_CLOEXEC);
+	th->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (th->epfd < 0 || th->evfd < 0)
+		return -errno;
+	if (epoll_ctl(th->epfd, EPOLL_CTL_ADD, th->evfd, &ev))
+		return -errno;
+	if (th == t->th) { /* the first thread accepts */
+		ev.data.ptr = &t->lfd;
+		if (epoll_ctl(th->epfd, EPOLL_CTL_ADD, t->lfd, &ev))
+			return -errno;
+	}
+	return 0;
 }
 
 int emu_tcp_listen(struct emu_tcp *t, const char *addrport)
@@ -1293,11 +1567,11 @@ int emu_tcp_listen(struct emu_tcp *t, const char *addrport)
 	char host[64] = "127.0.0.1";
 	const char *colon = strrchr(addrport, ':');
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct epoll_event ev = { .events = EPOLLIN };
 	socklen_t sl = sizeof(sa);
 	unsigned long port;
 	char *end;
-	int one = 1;
+	unsigned int i;
+	int one = 1, rc;
 
 	if (colon) {
 		if ((size_t)(colon - addrport) >= sizeof(host))
@@ -1310,19 +1584,33 @@ int emu_tcp_listen(struct emu_tcp *t, const char *addrport)
 	if (!*addrport || *end || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
 		return -EINVAL;
 	sa.sin_port = htons((uint16_t)port);
-	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->epfd < 0 || t->lfd < 0)
+	if (t->lfd < 0)
 		return -errno;
 	setsockopt(t->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(t->lfd, 64))
 		return -errno;
 	getsockname(t->lfd, (struct sockaddr *)&sa, &sl);
 	t->port = ntohs(sa.sin_port);
-	ev.data.ptr = &t->lfd;
-	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->lfd, &ev))
-		return -errno;
-	return t->epfd;
+	t->th = calloc(t->o.threads, sizeof(*t->th));
+	if (!t->th)
+		return -ENOMEM;
+	for (i = 0; i < t->o.threads; i++) {
+		t->th[i].epfd = t->th[i].evfd = -1;
+		t->th[i].inbox_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	}
+	t->nth = t->o.threads;
+	for (i = 0; i < t->nth; i++) {
+		rc = thread_init(t, &t->th[i]);
+		if (rc)
+			return rc; /* emu_tcp_destroy() cleans up */
+	}
+	for (i = 0; i < t->nth; i++) {
+		if (pthread_create(&t->th[i].tid, NULL, thread_main, &t->th[i]))
+			return -EAGAIN; /* emu_tcp_destroy() stops those that run */
+		t->th[i].started = true;
+	}
+	return 0;
 }
 
 uint16_t emu_tcp_port(const struct emu_tcp *t)
@@ -1330,20 +1618,46 @@ uint16_t emu_tcp_port(const struct emu_tcp *t)
 	return t->port;
 }
 
+static void kill_list(struct emu_tcp_conn *c)
+{
+	for (; c; c = c->next)
+		conn_kill(c, NULL);
+}
+
 void emu_tcp_destroy(struct emu_tcp *t)
 {
-	struct emu_tcp_conn *c;
+	unsigned int i;
 
 	if (!t)
 		return;
+	__atomic_store_n(&t->stop, true, __ATOMIC_RELEASE);
+	for (i = 0; i < t->nth; i++)
+		if (t->th[i].started) {
+			th_wake(&t->th[i]);
+			pthread_join(t->th[i].tid, NULL);
+		}
+	fw_lock(t);
 	for (struct tassoc *a = t->assocs; a; a = a->next)
 		assoc_kill(a);
-	for (c = t->conns; c; c = c->next)
-		conn_kill(c, NULL);
-	reap(t, true);
+	for (i = 0; i < t->nth; i++) {
+		take_inbox(&t->th[i]);
+		kill_list(t->th[i].conns);
+	}
+	kill_list(t->fakes);
+	reap_assocs(t);
+	fw_unlock(t);
+	for (i = 0; i < t->nth; i++) {
+		reap_conns(&t->th[i].conns, true);
+		if (t->th[i].epfd >= 0)
+			close(t->th[i].epfd);
+		if (t->th[i].evfd >= 0)
+			close(t->th[i].evfd);
+		pthread_mutex_destroy(&t->th[i].inbox_lock);
+	}
+	reap_conns(&t->fakes, true);
+	free(t->th);
 	if (t->lfd >= 0)
 		close(t->lfd);
-	if (t->epfd >= 0)
-		close(t->epfd);
+	pthread_mutex_destroy(&t->own_lock);
 	free(t);
 }

@@ -306,6 +306,7 @@ struct nvkv_xfer_ctx {
 	bool byteexpress; /* backend can append to the SQ */
 	bool sgl;	  /* device accepts byte-aligned SGL Data Blocks */
 	bool narrow;	  /* backend passes only CDW2-3, CDW10-15 */
+	bool fabric;	  /* commands travel as capsules that carry data (NVMe/TCP) */
 	uint32_t qsize;
 	uint32_t threshold;
 };

@@ -107,6 +107,7 @@ struct nvkv_tcp {
 	int irq_fd;
 	pthread_mutex_t rx_lock; /* held by the receiver while it handles events */
 	int waiting;
+	bool irq_pending; /* receiver only: CQEs posted since its last wake-up of a waiter */
 	int dead;
 	uint64_t last_ka;
 	/* one synchronous Fabrics command at a time on the admin connection */
@@ -394,6 +395,9 @@ static int hcopy(struct nvkv_tcp *t, const struct tcp_cmd *c, uint32_t off, uint
 
 /* ---- the local completion queue ---------------------------------------------------------- */
 
+/* The transport whose receiver thread this is (NULL on other threads). */
+static __thread struct nvkv_tcp *rx_self;
+
 static void post_cqe(struct nvkv_tcp *t, struct tcp_q *q, uint16_t cid, uint32_t dw0, uint32_t dw1,
 		     uint16_t status)
 {
@@ -411,6 +415,23 @@ static void post_cqe(struct nvkv_tcp *t, struct tcp_q *q, uint16_t cid, uint32_t
 		q->phase = !q->phase;
 	}
 	pthread_mutex_unlock(&q->cq_lock);
+	if (rx_self == t) {
+		t->irq_pending = true; /* one wake-up per batch of PDUs: rx_main */
+		return;
+	}
+	if (__atomic_load_n(&t->waiting, __ATOMIC_SEQ_CST) && write(t->irq_fd, &one, 8) < 0) {
+		/* saturated */
+	}
+}
+
+/* The receiver posted completions: wake a waiter once for all of them. */
+static void irq_flush(struct nvkv_tcp *t)
+{
+	uint64_t one = 1;
+
+	if (!t->irq_pending)
+		return;
+	t->irq_pending = false;
 	if (__atomic_load_n(&t->waiting, __ATOMIC_SEQ_CST) && write(t->irq_fd, &one, 8) < 0) {
 		/* saturated */
 	}
@@ -618,6 +639,7 @@ static void *rx_main(void *arg)
 	struct epoll_event ev[16];
 	int period = t->kato_ms ? (int)(t->kato_ms / 4) : 1000;
 
+	rx_self = t;
 	for (;;) {
 		int n = epoll_wait(t->epfd, ev, 16, period), i;
 
@@ -633,6 +655,7 @@ static void *rx_main(void *arg)
 				return NULL;
 			}
 			rc = conn_read(t, q);
+			irq_flush(t);
 			if (rc) {
 				epoll_ctl(t->epfd, EPOLL_CTL_DEL, q->c.fd, NULL);
 				set_dead(t, -ENODEV);

@@ -187,6 +187,7 @@ struct nvkv_xfer_ctx nvkv_udrv_xfer_ctx(const struct nvkv_queue *q)
 		.byteexpress = d->info.byteexpress,
 		.sgl = d->info.sgl,
 		.narrow = d->t->fabric, /* DPTR carries the fabric's SGL */
+		.fabric = d->t->fabric,
 		.qsize = q->size,
 		.threshold = d->opts.adaptive_threshold,
 	};

@@ -7,6 +7,14 @@
  * bytes of every form the device and backend allow and picks the cheapest
  * (PRP, BandSlim, ByteExpress; SGL is a fixed choice only).  "sgl" names the
  * value's buffer with one SGL Data Block of its exact length.
+ * On a fabric (NVMe/TCP) a command capsule carries its data itself: one
+ * capsule with the value in it (or one R2T round above the in-capsule size)
+ * costs less on the wire, and in modeled PCIe bytes, than a BandSlim chain
+ * of 64-byte commands each with its own capsule and response.  There
+ * "adaptive" sends every value as one command whose data the transport
+ * carries (SGL when the device takes byte-aligned SGLs, else PRP: the
+ * initiator turns either into the fabric's data block), and "adaptive-cost"
+ * counts SGL among its candidates.
  * A form that cannot fit in the queue falls back to PRP (or, asked to be
  * strict, is refused); nvkv_xfer_why() says why.
  */
@@ -67,6 +75,8 @@ static struct nvkv_plan adaptive(const struct nvkv_xfer_ctx *x, uint8_t klen, ui
 {
 	struct nvkv_plan p;
 
+	if (x->fabric)
+		return sgl_plan(x, vlen, &p) ? p : prp_plan(vlen);
 	if (vlen <= x->threshold && bs_plan(x, KVC_BS_STORE, klen, vlen, &p))
 		return p;
 	if (vlen > NVKV_PAGE && vlen % NVKV_PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &p))
@@ -80,11 +90,12 @@ static struct nvkv_plan cheapest(const struct nvkv_xfer_ctx *x, uint8_t klen, ui
 	uint64_t best_cost = nvkv_xfer_cost(x, &best, klen, vlen), cost;
 	unsigned int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		bool ok =
 			i == 0	 ? bs_plan(x, KVC_BS_STORE, klen, vlen, &c)
 			: i == 1 ? vlen >= NVKV_PAGE && bs_plan(x, KVC_BS_STORE_PRP, klen, vlen, &c)
-				 : bx_plan(x, vlen, &c);
+			: i == 2 ? bx_plan(x, vlen, &c)
+				 : x->fabric && sgl_plan(x, vlen, &c);
 
 		if (!ok)
 			continue;

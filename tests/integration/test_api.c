@@ -364,6 +364,7 @@ START_TEST(tcp_open_and_keep_alive)
 	char dev[200];
 	size_t n;
 	char buf[8];
+	int st;
 
 	nvkv_opts_default(&o);
 	o.timeout_ms = 2000;
@@ -380,8 +381,13 @@ START_TEST(tcp_open_and_keep_alive)
 	ck_assert_int_eq(nvkv_retrieve(d, "ka", 2, buf, sizeof(buf), &n), 0);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_mem_eq(buf, "alive", 5);
-	/* A stopped target: commands time out; a dead one: -ENODEV. */
-	kill(td.emu.pid, SIGSTOP);
+	/* A stopped target: commands time out; a dead one: -ENODEV.  kill()
+	 * returns before a multi-threaded target has stopped (its other threads
+	 * run on until the one that took the signal gets the CPU): wait for the
+	 * stop, or a command may still be answered. */
+	ck_assert_int_eq(kill(td.emu.pid, SIGSTOP), 0);
+	ck_assert_int_eq(waitpid(td.emu.pid, &st, WUNTRACED), td.emu.pid);
+	ck_assert(WIFSTOPPED(st));
 	ck_assert_int_eq(nvkv_exist(d, "ka", 2), -ETIMEDOUT);
 	kill(td.emu.pid, SIGCONT);
 	ck_assert_int_eq(emu_stop(&td.emu, SIGKILL), 128 + SIGKILL);

@@ -419,20 +419,30 @@ static uint16_t simple(struct th *h, uint8_t opc, const char *key)
 	return th_exec(h, &sqe, NULL, NULL);
 }
 
-static void setup(void)
+static void setup_threads(const char *threads)
 {
 	char p[16];
 	int i, s = -1;
 
 	port = free_port();
 	snprintf(p, sizeof(p), "%u", port);
-	ck_assert_int_eq(
-		emu_start(&emu, "--tcp", p, "--tcp-ioccsz", "260", "--tcp-maxh2cdata", "64K", NULL),
-		0);
+	ck_assert_int_eq(emu_start(&emu, "--tcp", p, "--tcp-ioccsz", "260", "--tcp-maxh2cdata",
+				   "64K", "--tcp-threads", threads, NULL),
+			 0);
 	for (i = 0; i < 200 && (s = tcp_dial()) < 0; i++)
 		sleep_ms(10);
 	ck_assert_int_ge(s, 0);
 	close(s);
+}
+
+static void setup(void)
+{
+	setup_threads("2");
+}
+
+static void setup4(void)
+{
+	setup_threads("4");
 }
 
 static void teardown(void)
@@ -1045,6 +1055,319 @@ START_TEST(idle_target_uses_no_cpu)
 }
 END_TEST
 
+/* Send a Store with its value in the capsule; the response is read later. */
+static void send_store(struct th *h, const char *key, const void *val, uint32_t len)
+{
+	struct kvc_tcp_cmd pdu;
+
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.ch.pdu_type = KVC_TCP_CAPSULE_CMD;
+	kv_sqe(&pdu.sqe, KVC_KV_STORE, key, len);
+	kvc_sqe_set_cid(&pdu.sqe, h->cid++);
+	set_sgl(&pdu.sqe, true, len);
+	send_pdu(h, &pdu, sizeof(pdu), val, len);
+}
+
+/* Read one CapsuleResp (no data PDUs expected); its status. */
+static uint16_t recv_status(struct th *h)
+{
+	uint8_t hdr[24], *data = NULL;
+	uint32_t dlen;
+
+	ck_assert(recv_pdu(h, hdr, &data, &dlen));
+	free(data);
+	ck_assert_uint_eq(hdr[0], KVC_TCP_CAPSULE_RESP);
+	return kvc_cqe_status((const struct kvc_cqe *)(hdr + 8));
+}
+
+static void val_of(uint8_t *v, uint32_t len, unsigned int a, unsigned int b)
+{
+	for (uint32_t i = 0; i < len; i++)
+		v[i] = (uint8_t)(a * 131 + b * 7 + i);
+}
+
+/* The emulator's thread count (/proc/PID/status Threads:). */
+static int emu_threads(void)
+{
+	char path[64], line[256];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)emu.pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+#define NHOST 4
+#define NQ 2
+#define BATCH 32
+#define ROUNDS 8
+
+/*
+ * Four hosts, each an admin and two I/O queues, twelve connections spread
+ * over the target's four event threads, all pipelining Stores at once:
+ * every command completes with success, on its own queue, and every value
+ * reads back byte for byte from another host's queue.
+ */
+START_TEST(hosts_on_several_threads)
+{
+	static struct th adm[NHOST], io[NHOST][NQ];
+	uint8_t v[64], back[64];
+	char key[16];
+	unsigned int h, q, r, k;
+	uint32_t got;
+
+	/* The firmware/shm thread and 4 event threads (and a sanitizer's own);
+	 * the socket listens just before the threads start. */
+	for (k = 0; k < 200 && emu_threads() < 1 + 4; k++)
+		sleep_ms(10);
+	ck_assert_int_ge(emu_threads(), 1 + 4);
+	for (h = 0; h < NHOST; h++) {
+		th_admin(&adm[h], false, false, 0);
+		for (q = 0; q < NQ; q++)
+			th_io(&io[h][q], &adm[h], (uint16_t)(q + 1), false, false);
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		for (h = 0; h < NHOST; h++)
+			for (q = 0; q < NQ; q++)
+				for (k = 0; k < BATCH; k++) {
+					snprintf(key, sizeof(key), "h%uq%u-%u", h, q,
+						 r * BATCH + k);
+					val_of(v, sizeof(v), h * NQ + q, r * BATCH + k);
+					send_store(&io[h][q], key, v, sizeof(v));
+				}
+		for (h = 0; h < NHOST; h++)
+			for (q = 0; q < NQ; q++)
+				for (k = 0; k < BATCH; k++)
+					ck_assert_uint_eq(recv_status(&io[h][q]), 0);
+	}
+	for (h = 0; h < NHOST; h++)
+		for (q = 0; q < NQ; q++)
+			for (k = 0; k < ROUNDS * BATCH; k += 17) {
+				snprintf(key, sizeof(key), "h%uq%u-%u", h, q, k);
+				val_of(v, sizeof(v), h * NQ + q, k);
+				ck_assert_uint_eq(retrieve(&io[(h + 1) % NHOST][q], key, back,
+							   sizeof(back), &got),
+						  0);
+				ck_assert_uint_eq(got, sizeof(v));
+				ck_assert_mem_eq(back, v, sizeof(v));
+			}
+	for (h = 0; h < NHOST; h++) {
+		for (q = 0; q < NQ; q++)
+			th_close(&io[h][q]);
+		th_close(&adm[h]);
+	}
+}
+END_TEST
+
+/* A Store whose data the target asks for by R2T: its capsule only. */
+static void send_r2t_store(struct th *h, const char *key, uint16_t cid, uint32_t len)
+{
+	struct kvc_tcp_cmd pdu;
+
+	memset(&pdu, 0, sizeof(pdu));
+	pdu.ch.pdu_type = KVC_TCP_CAPSULE_CMD;
+	kv_sqe(&pdu.sqe, KVC_KV_STORE, key, len);
+	kvc_sqe_set_cid(&pdu.sqe, cid);
+	set_sgl(&pdu.sqe, false, len);
+	send_pdu(h, &pdu, sizeof(pdu), NULL, 0);
+}
+
+/* Expect an R2T for @cid; its transfer tag. */
+static uint16_t recv_r2t(struct th *h, uint16_t cid)
+{
+	uint8_t hdr[24], *data = NULL;
+	uint32_t dlen;
+
+	ck_assert(recv_pdu(h, hdr, &data, &dlen));
+	free(data);
+	ck_assert_uint_eq(hdr[0], KVC_TCP_R2T);
+	ck_assert_uint_eq(kvc_get_le16(&((const struct kvc_tcp_r2t *)hdr)->cccid), cid);
+	return kvc_get_le16(&((const struct kvc_tcp_r2t *)hdr)->ttag);
+}
+
+static void send_h2c(struct th *h, uint16_t cid, uint16_t ttag, const void *v, uint32_t len)
+{
+	struct kvc_tcp_data d;
+
+	memset(&d, 0, sizeof(d));
+	d.ch.pdu_type = KVC_TCP_H2C_DATA;
+	d.ch.flags = KVC_TCP_F_DATA_LAST;
+	kvc_put_le16(&d.cccid, cid);
+	kvc_put_le16(&d.ttag, ttag);
+	kvc_put_le32(&d.datal, len);
+	send_pdu(h, &d, sizeof(d), v, len);
+}
+
+/*
+ * Command ids that share a slot of the target's table (cid modulo the queue
+ * size + 1, 128 here) are told apart: both in flight at once complete with
+ * their own data, and reusing an id still in flight, when it sits away from
+ * its home slot, is caught as a protocol error.
+ */
+START_TEST(colliding_command_ids_are_told_apart)
+{
+	static uint8_t v1[8192], v2[8192], back[8192];
+	struct th a, q;
+	uint16_t t1, t2;
+	uint32_t got;
+
+	memset(v1, 0x5a, sizeof(v1));
+	memset(v2, 0xa5, sizeof(v2));
+	th_admin(&a, false, false, 0);
+	th_io(&q, &a, 1, false, false);
+	send_r2t_store(&q, "c5", 5, sizeof(v1));
+	t1 = recv_r2t(&q, 5);
+	send_r2t_store(&q, "c133", 133, sizeof(v2)); /* 133 % 128 == 5: displaced */
+	t2 = recv_r2t(&q, 133);
+	ck_assert_uint_ne(t1, t2);
+	send_h2c(&q, 133, t2, v2, sizeof(v2));
+	ck_assert_uint_eq(recv_status(&q), 0);
+	send_h2c(&q, 5, t1, v1, sizeof(v1));
+	ck_assert_uint_eq(recv_status(&q), 0);
+	q.cid = 7;
+	ck_assert_uint_eq(retrieve(&q, "c5", back, sizeof(back), &got), 0);
+	ck_assert_mem_eq(back, v1, sizeof(v1));
+	ck_assert_uint_eq(retrieve(&q, "c133", back, sizeof(back), &got), 0);
+	ck_assert_mem_eq(back, v2, sizeof(v2));
+	/* 133 displaced again, then reused while in flight: fatal. */
+	send_r2t_store(&q, "c5", 5, sizeof(v1));
+	recv_r2t(&q, 5);
+	send_r2t_store(&q, "c133", 133, sizeof(v2));
+	recv_r2t(&q, 133);
+	send_r2t_store(&q, "dup", 133, sizeof(v2));
+	{
+		uint8_t hdr[24], *data = NULL;
+		uint32_t dlen;
+
+		ck_assert(recv_pdu(&q, hdr, &data, &dlen));
+		free(data);
+		ck_assert_uint_eq(hdr[0], KVC_TCP_C2H_TERM);
+	}
+	ck_assert(closed_by_peer(q.fd));
+	th_close(&q);
+	th_close(&a);
+}
+END_TEST
+
+/*
+ * The admin connection goes first, its I/O queues live on other event
+ * threads: the thread that sees the close tears them down (the target closes
+ * them), while their own threads may be reading them.  Repeated, so that
+ * ThreadSanitizer sees the interleavings (conn_kill once published a
+ * connection dead before it was done with it: its owner freed it meanwhile).
+ */
+START_TEST(admin_close_tears_down_queues_on_other_threads_regression)
+{
+	struct th a, io[3];
+	unsigned int r, q;
+
+	for (r = 0; r < 12; r++) {
+		th_admin(&a, false, false, 0);
+		for (q = 0; q < 3; q++)
+			th_io(&io[q], &a, (uint16_t)(q + 1), false, false);
+		for (q = 0; q < 3; q++) /* busy when the admin goes */
+			send_store(&io[q], "tear", "down", 4);
+		th_close(&a);
+		for (q = 0; q < 3; q++) {
+			ck_assert_msg(closed_by_peer(io[q].fd), "round %u queue %u left open", r,
+				      q + 1);
+			th_close(&io[q]);
+		}
+	}
+}
+END_TEST
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A host that stops reading its socket while the target owes it megabytes
+ * of Retrieve data: another host, whose connections share the target's
+ * threads with it, completes thousands of commands meanwhile, within a
+ * bound far below what the stalled host's output would take to drain
+ * (never); then the stalled host reads everything it was owed, intact.
+ */
+START_TEST(stalled_reader_does_not_slow_another)
+{
+	struct th a, aq, b, bq;
+	static uint8_t big[100000], back[100000];
+	uint8_t v[64], vb[64];
+	char key[16];
+	unsigned int i, n = 0;
+	uint32_t got;
+	double t0, took;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13);
+	th_admin(&a, false, false, 0);
+	th_io(&aq, &a, 1, false, false);
+	th_admin(&b, false, false, 0);
+	th_io(&bq, &b, 1, false, false);
+	ck_assert_uint_eq(store(&aq, "big", big, sizeof(big), false, 0), 0);
+	for (i = 0; i < 100; i++) { /* 10 MB owed, more than the target buffers */
+		struct kvc_tcp_cmd pdu;
+
+		memset(&pdu, 0, sizeof(pdu));
+		pdu.ch.pdu_type = KVC_TCP_CAPSULE_CMD;
+		kv_sqe(&pdu.sqe, KVC_KV_RETRIEVE, "big", sizeof(big));
+		kvc_sqe_set_cid(&pdu.sqe, (uint16_t)(1000 + i));
+		set_sgl(&pdu.sqe, false, sizeof(big));
+		send_pdu(&aq, &pdu, sizeof(pdu), NULL, 0);
+	}
+	sleep_ms(200);
+	t0 = now_s();
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "b%u", i % 100);
+		val_of(v, sizeof(v), 9, i);
+		ck_assert_uint_eq(store(&bq, key, v, sizeof(v), true, 0), 0);
+		ck_assert_uint_eq(retrieve(&bq, key, vb, sizeof(vb), &got), 0);
+		ck_assert_mem_eq(vb, v, sizeof(v));
+		n += 2;
+	}
+	took = now_s() - t0;
+	ck_assert_uint_eq(n, 4000);
+	ck_assert_msg(took < 20.0, "4000 commands took %.1f s beside a stalled host", took);
+	/* The stalled host reads what it is owed, in order, byte for byte. */
+	for (i = 0; i < 100; i++) {
+		uint8_t hdr[24], *data;
+		uint32_t dlen, off = 0;
+
+		for (;;) {
+			data = NULL;
+			ck_assert(recv_pdu(&aq, hdr, &data, &dlen));
+			if (hdr[0] == KVC_TCP_CAPSULE_RESP)
+				break;
+			ck_assert_uint_eq(hdr[0], KVC_TCP_C2H_DATA);
+			ck_assert_uint_eq(kvc_get_le16(hdr + 8), 1000 + i);
+			ck_assert_uint_eq(kvc_get_le32(hdr + 12), off);
+			memcpy(back + off, data, dlen);
+			off += dlen;
+			free(data);
+		}
+		free(data);
+		ck_assert_uint_eq(kvc_get_le16(hdr + 8 + 12), 1000 + i);
+		ck_assert_uint_eq(kvc_cqe_status((const struct kvc_cqe *)(hdr + 8)), 0);
+		ck_assert_uint_eq(off, sizeof(big));
+		ck_assert_mem_eq(back, big, sizeof(big));
+	}
+	th_close(&aq);
+	th_close(&a);
+	th_close(&bq);
+	th_close(&b);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("integration/tcp");
@@ -1064,6 +1387,17 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, discovery_treq_does_not_ask_for_tls_regression);
 	tcase_add_test(tc, idle_target_uses_no_cpu);
 	tcase_add_test(tc, block_transfer_of_mdts_bytes_regression);
+	tcase_add_test(tc, stalled_reader_does_not_slow_another);
+	tcase_add_test(tc, colliding_command_ids_are_told_apart);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("threads");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup4, teardown);
+	tcase_add_test(tc, hosts_on_several_threads);
+	tcase_add_test(tc, admin_close_tears_down_queues_on_other_threads_regression);
+	tcase_add_test(tc, malformed_pdus_cost_only_their_connection);
+	tcase_add_test(tc, stalled_reader_does_not_slow_another);
+	tcase_add_test(tc, idle_target_uses_no_cpu);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -185,6 +185,54 @@ START_TEST(cost_policy_picks_the_cheapest)
 }
 END_TEST
 
+/*
+ * On a fabric the capsule carries the value: adaptive sends every size as one
+ * command with its data (SGL when the device takes byte-aligned SGLs, else
+ * PRP), never a BandSlim chain of capsules; adaptive-cost weighs SGL too.
+ * Over shared memory nothing changes.
+ */
+START_TEST(adaptive_on_a_fabric_sends_one_capsule)
+{
+	static const uint32_t sizes[] = { 0, 1, 16, 35, 64, 127, 128, 4095, 4096, 4097, 16384 };
+	struct nvkv_xfer_ctx x = ctx(256);
+	struct nvkv_plan p;
+	unsigned int i;
+
+	x.fabric = x.narrow = x.sgl = true;
+	x.byteexpress = false;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, sizes[i]);
+		ck_assert_int_eq(p.method, NVKV_XFER_SGL);
+		ck_assert_uint_eq(p.opc, KVC_KV_STORE);
+		ck_assert_uint_eq(p.cmds, 1);
+		ck_assert_uint_eq(p.slots, 1);
+		ck_assert_uint_eq(p.prp_len, sizes[i]);
+	}
+	/* 64 B: one SGL command (340 B modeled) beats three narrow BandSlim ones. */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, 64);
+	ck_assert_int_eq(p.method, NVKV_XFER_SGL);
+	ck_assert_uint_eq(nvkv_xfer_cost(&x, &p, 16, 64), 56 + 108 + 108 + 40 + 28);
+	for (uint32_t v = 0; v <= 8192; v += 37) {
+		uint64_t best;
+
+		p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE_COST, 16, v);
+		best = nvkv_xfer_cost(&x, &p, 16, v);
+
+		for (int m = NVKV_XFER_PRP; m < NVKV_XFER_NUM; m++) {
+			struct nvkv_plan q = nvkv_xfer_plan(&x, (enum nvkv_xfer)m, 16, v);
+
+			ck_assert_uint_le(best, nvkv_xfer_cost(&x, &q, 16, v));
+		}
+	}
+	x.sgl = false; /* a target without byte-aligned SGLs: PRP, still one command */
+	p = nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 64);
+	ck_assert_int_eq(p.method, NVKV_XFER_PRP);
+	ck_assert_uint_eq(p.cmds, 1);
+	x.fabric = false; /* the same limits over a PCIe-like backend: BandSlim */
+	ck_assert_int_eq(nvkv_xfer_plan(&x, NVKV_XFER_ADAPTIVE, 16, 64).method, NVKV_XFER_BANDSLIM);
+}
+END_TEST
+
 static Suite *xfer_suite(void)
 {
 	Suite *s = suite_create("hostdrv/xfer");
@@ -197,6 +245,7 @@ static Suite *xfer_suite(void)
 	tcase_add_test(tc, costs_by_hand);
 	tcase_add_test(tc, sgl_plan_and_cost);
 	tcase_add_test(tc, cost_policy_picks_the_cheapest);
+	tcase_add_test(tc, adaptive_on_a_fabric_sends_one_capsule);
 	suite_add_tcase(s, tc);
 	return s;
 }
