@@ -54,7 +54,7 @@ struct kva {
 
 	atomic_uint_fast64_t st_stall_periods, st_puts_rocksdb, st_puts_device,
 		st_redirect_incomplete, st_device_fallbacks, st_bytes_redirected, st_gets_device,
-		st_gets_rocksdb, st_rolled_back, st_rollback_bytes, st_rollback_ns;
+		st_gets_rocksdb, st_rolled_back, st_rollback_bytes, st_rollback_ns, st_redirect_ns;
 };
 
 static uint64_t now_ns(void)
@@ -201,10 +201,12 @@ static int dev_delete(struct kva *db, const void *key, size_t klen)
 static int redirect(struct kva *db, const void *key, size_t klen, const void *val, size_t vlen,
 		    bool on_dev)
 {
+	uint64_t t0 = now_ns();
 	int rc = dev_errno(nvkv_store(db->dev, key, klen, val, vlen, 0));
 
 	if (rc)
 		return rc;
+	atomic_fetch_add(&db->st_redirect_ns, now_ns() - t0);
 	if (!on_dev && meta_add(db, key, klen)) {
 		/* Unrecorded, it would hide nothing: take it back. */
 		dev_delete(db, key, klen);
@@ -856,11 +858,19 @@ void kva_stats(struct kva *db, struct kva_stats *st)
 	st->rolled_back = atomic_load(&db->st_rolled_back);
 	st->rollback_bytes = atomic_load(&db->st_rollback_bytes);
 	st->rollback_ns = atomic_load(&db->st_rollback_ns);
+	st->redirect_ns = atomic_load(&db->st_redirect_ns);
 	pthread_mutex_lock(&db->meta_lock);
 	st->meta_keys = db->meta.n;
 	st->meta_bytes = kva_meta_bytes(&db->meta);
 	st->meta_bytes_per_key = (double)st->meta_bytes / (double)(db->meta.cap / 2);
 	pthread_mutex_unlock(&db->meta_lock);
+}
+
+int kva_device_stats(struct kva *db, void *log, size_t len)
+{
+	if (!db || !log)
+		return -EINVAL;
+	return nvkv_device_stats(db->dev, log, len);
 }
 
 /* ---- merged iterator ---------------------------------------------------------------- */

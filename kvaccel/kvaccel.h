@@ -178,11 +178,22 @@ struct kva_stats {
 	uint64_t rolled_back; /* pairs moved back */
 	uint64_t rollback_bytes;
 	uint64_t rollback_ns;	   /* time spent in rollback batches */
+	uint64_t redirect_ns;	   /* device Store time of the puts_device */
 	uint64_t meta_keys;	   /* keys whose newest version is on the device */
 	uint64_t meta_bytes;	   /* metadata memory */
 	double meta_bytes_per_key; /* metadata memory / capacity in keys */
 };
 void kva_stats(struct kva *db, struct kva_stats *st);
+
+/**
+ * kva_device_stats() - the device's statistics log (PCIe traffic, NAND, ...).
+ * @log: receives struct kvc_stats_log (cmdset/stats.h); @len its size.
+ *
+ * One Get Log Page command on the store's device, as nvkv_device_stats();
+ * safe while other threads use the store.
+ * Return: 0, -EINVAL, or nvkv_device_stats()'s errors and statuses.
+ */
+int kva_device_stats(struct kva *db, void *log, size_t len);
 
 /* Parse "eager", "lazy", "off". -EINVAL if unknown. */
 int kva_rollback_parse(const char *name, enum kva_rollback *r);

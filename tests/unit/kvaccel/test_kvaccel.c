@@ -20,6 +20,7 @@
 #include <rocksdb/c.h>
 
 #include "check_main.h"
+#include "cmdset/stats.h"
 #include "kvaccel/kvaccel.h"
 #include "kvaccel/kvaccel_internal.h"
 
@@ -455,6 +456,59 @@ START_TEST(test_device_full_falls_back)
 }
 END_TEST
 
+/* A device whose capacity is all block namespace: kva_open() says so. */
+START_TEST(test_no_kv_namespace)
+{
+	char ini[160], dev[200], why[256] = "";
+	struct kva *db = NULL;
+	struct kva_opts o;
+	FILE *f;
+
+	snprintf(ini, sizeof(ini), "%s-blk.ini", dbdir);
+	f = fopen(ini, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[namespaces]\nblock_percent = 100\n");
+	fclose(f);
+	snprintf(dev, sizeof(dev), "sim:%s", ini);
+	base_opts(&o);
+	o.device = dev;
+	ck_assert_int_eq(kva_open(&o, &db, why, sizeof(why)), -EPROTONOSUPPORT);
+	ck_assert_ptr_null(db);
+	ck_assert_msg(strstr(why, "no Key Value namespace") && strstr(why, dev), "why: %s", why);
+	unlink(ini);
+	rm_rf(dbdir);
+}
+END_TEST
+
+/* The figures the benchmark's per-second series reads: device time of the
+ * redirected puts and the device's own statistics log. */
+START_TEST(test_redirect_time_and_device_stats)
+{
+	struct kvc_stats_log *l = calloc(1, sizeof(*l));
+	struct kva_stats st;
+	struct kva_opts o;
+	struct kva *db;
+
+	ck_assert_ptr_nonnull(l);
+	base_opts(&o);
+	o.rollback = KVA_ROLLBACK_OFF;
+	db = open_ok(&o);
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.redirect_ns, 0);
+	kva_force(db, KVA_FORCE_STALL);
+	put_s(db, "dev1", "0123456789");
+	put_s(db, "dev2", "abcdefghij");
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.puts_device, 2);
+	ck_assert_uint_gt(st.redirect_ns, 0);
+	ck_assert_int_eq(kva_device_stats(db, l, sizeof(*l)), 0);
+	ck_assert_uint_ge(l->value_bytes_in, 20);
+	ck_assert_int_eq(kva_device_stats(db, NULL, sizeof(*l)), -EINVAL);
+	kva_close(db);
+	free(l);
+}
+END_TEST
+
 /*
  * The per-write signal: a RocksDB that stops writes for good (no compaction,
  * L0 stop trigger 2) and a detector that never sees it (all-zero properties).  Without
@@ -721,6 +775,8 @@ static Suite *kvaccel_suite(void)
 	tcase_add_test(tc, test_reopen_rebuilds_metadata);
 	tcase_add_test(tc, test_device_full_falls_back);
 	tcase_add_test(tc, test_per_write_signal);
+	tcase_add_test(tc, test_no_kv_namespace);
+	tcase_add_test(tc, test_redirect_time_and_device_stats);
 	tcase_add_test(tc, test_model_eager);
 	tcase_add_test(tc, test_model_lazy);
 	suite_add_tcase(s, tc);
