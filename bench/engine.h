@@ -25,6 +25,16 @@ typedef void (*bench_cb)(void *arg, int status, uint32_t vlen);
 
 struct bench_engine;
 
+/* An engine's own counters, cumulative since it opened, for the per-interval
+ * series (--report_interval_seconds; bench/series.h). */
+struct bench_sample {
+	bool stalled;	      /* the engine's stall state now */
+	uint64_t redirected;  /* writes sent to the device instead of the host LSM */
+	uint64_t rolled_back; /* pairs moved back */
+	uint64_t redirect_ns; /* device time of the redirected writes */
+	uint64_t pcie_bytes;  /* the device's PCIe bytes, both directions */
+};
+
 struct bench_engine_ops {
 	const char *name;
 	bool target_is_db; /* opens --db (a directory), not --device */
@@ -68,6 +78,9 @@ struct bench_engine_ops {
 	/* The engine's own figures (since it opened): a text line, or JSON
 	 * members each starting with ','.  NULL: none. */
 	void (*report)(struct bench_engine *e, FILE *f, bool json);
+	/* Fill @s; 0 or -errno.  NULL: no figures beyond ops and latency.
+	 * Called from the runner's monitor thread while workers run. */
+	int (*sample)(struct bench_engine *e, struct bench_sample *s);
 };
 
 struct bench_cfg;

@@ -14,6 +14,7 @@
 #include <rocksdb/c.h>
 
 #include "bench.h"
+#include "cmdset/stats.h"
 #include "engine.h"
 #include "hostdrv/nvkv.h"
 #include "kvaccel/kvaccel.h"
@@ -310,6 +311,30 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 		(unsigned long long)s.meta_keys, s.meta_bytes_per_key);
 }
 
+/* The per-interval figures: kvaccel's counters and the device's PCIe bytes. */
+static int kvae_sample(struct bench_engine *e, struct bench_sample *smp)
+{
+	struct kvae *k = e->priv;
+	struct kvc_stats_log *l = malloc(sizeof(*l));
+	struct kva_stats s;
+	int i, rc;
+
+	if (!l)
+		return -ENOMEM;
+	kva_stats(k->db, &s);
+	memset(smp, 0, sizeof(*smp));
+	smp->stalled = s.stalled;
+	smp->redirected = s.puts_device;
+	smp->rolled_back = s.rolled_back;
+	smp->redirect_ns = s.redirect_ns;
+	rc = kva_device_stats(k->db, l, sizeof(*l));
+	if (!rc)
+		for (i = 0; i < KVC_PK_NUM; i++)
+			smp->pcie_bytes += l->pcie_bytes[i][0] + l->pcie_bytes[i][1];
+	free(l);
+	return rc < 0 ? rc : rc ? -EIO : 0;
+}
+
 const struct bench_engine_ops bench_engine_kvaccel = {
 	.name = "kvaccel",
 	.target_is_db = true,
@@ -327,4 +352,5 @@ const struct bench_engine_ops bench_engine_kvaccel = {
 	.device_stats = NULL,
 	.strerror = nvkv_strerror,
 	.report = kvae_report,
+	.sample = kvae_sample,
 };
