@@ -28,7 +28,6 @@ struct bench_engine;
 /* An engine's own counters, cumulative since it opened, for the per-interval
  * series (--report_interval_seconds; bench/series.h). */
 struct bench_sample {
-	bool stalled;	      /* the engine's stall state now */
 	uint64_t redirected;  /* writes sent to the device instead of the host LSM */
 	uint64_t rolled_back; /* pairs moved back */
 	uint64_t redirect_ns; /* device time of the redirected writes */
@@ -81,6 +80,10 @@ struct bench_engine_ops {
 	/* Fill @s; 0 or -errno.  NULL: no figures beyond ops and latency.
 	 * Called from the runner's monitor thread while workers run. */
 	int (*sample)(struct bench_engine *e, struct bench_sample *s);
+	/* Whether the engine's writes are stalled now (RocksDB stops or
+	 * delays them; kvaccel's detector says so).  Polled by the monitor
+	 * every 20 ms; NULL: never. */
+	bool (*stalled)(struct bench_engine *e);
 };
 
 struct bench_cfg;

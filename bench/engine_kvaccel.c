@@ -323,7 +323,6 @@ static int kvae_sample(struct bench_engine *e, struct bench_sample *smp)
 		return -ENOMEM;
 	kva_stats(k->db, &s);
 	memset(smp, 0, sizeof(*smp));
-	smp->stalled = s.stalled;
 	smp->redirected = s.puts_device;
 	smp->rolled_back = s.rolled_back;
 	smp->redirect_ns = s.redirect_ns;
@@ -333,6 +332,15 @@ static int kvae_sample(struct bench_engine *e, struct bench_sample *smp)
 			smp->pcie_bytes += l->pcie_bytes[i][0] + l->pcie_bytes[i][1];
 	free(l);
 	return rc < 0 ? rc : rc ? -EIO : 0;
+}
+
+static bool kvae_stalled(struct bench_engine *e)
+{
+	struct kvae *k = e->priv;
+	struct kva_stats s;
+
+	kva_stats(k->db, &s);
+	return s.stalled;
 }
 
 const struct bench_engine_ops bench_engine_kvaccel = {
@@ -353,4 +361,5 @@ const struct bench_engine_ops bench_engine_kvaccel = {
 	.strerror = nvkv_strerror,
 	.report = kvae_report,
 	.sample = kvae_sample,
+	.stalled = kvae_stalled,
 };

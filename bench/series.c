@@ -56,6 +56,8 @@ static struct bench_ivl *take(struct bench_series *s, uint64_t now)
 	v->secs = (now - s->t0 + 500000000ull) / 1000000000ull; /* rounded, as db_bench */
 	v->len = (now - s->last) / 1e9;
 	v->ops = atomic_exchange(&s->ops, 0);
+	v->stalled = s->polls ? (double)s->stalls / (double)s->polls : 0;
+	s->polls = s->stalls = 0;
 	for (i = 0; i < KVC_LAT_BUCKETS; i++) {
 		h.b[i] = atomic_exchange(&s->lat[i], 0);
 		h.n += h.b[i];
@@ -64,7 +66,6 @@ static struct bench_ivl *take(struct bench_series *s, uint64_t now)
 	v->p99_us = h.n ? bench_hist_pct(&h, 99) : 0;
 	if (s->sampling && !s->e->ops->sample(s->e, &cur)) {
 		v->sampled = true;
-		v->s.stalled = cur.stalled;
 		v->s.redirected = sub(cur.redirected, s->prev.redirected);
 		v->s.rolled_back = sub(cur.rolled_back, s->prev.rolled_back);
 		v->s.redirect_ns = sub(cur.redirect_ns, s->prev.redirect_ns);
@@ -75,11 +76,21 @@ static struct bench_ivl *take(struct bench_series *s, uint64_t now)
 	return v;
 }
 
+/* Close every interval that ended by @now (a virtual clock may jump several). */
+static void close_due(struct bench_series *s, uint64_t now)
+{
+	while (now >= s->last + s->every_ns && !s->err)
+		take(s, s->last + s->every_ns);
+}
+
 void bench_series_tick(struct bench_series *s, uint64_t now)
 {
-	/* A virtual clock may jump several intervals: one row each. */
-	while (s->every_ns && now >= s->last + s->every_ns && !s->err)
-		take(s, s->last + s->every_ns);
+	if (s->every_ns && s->e->ops->stalled) {
+		s->polls++;
+		s->stalls += s->e->ops->stalled(s->e);
+	}
+	if (s->every_ns)
+		close_due(s, now);
 }
 
 void bench_series_finish(struct bench_series *s, uint64_t now)
@@ -89,7 +100,7 @@ void bench_series_finish(struct bench_series *s, uint64_t now)
 
 	if (!s->every_ns || s->err)
 		return;
-	bench_series_tick(s, now);
+	close_due(s, now);
 	if (!atomic_load(&s->ops) && s->n)
 		return;
 	if (!s->n || (now - s->t0 + 500000000ull) / 1000000000ull > s->rows[s->n - 1].secs) {
@@ -106,7 +117,6 @@ void bench_series_finish(struct bench_series *s, uint64_t now)
 	last->ops += v->ops;
 	last->p99_us = p99;
 	if (v->sampled) {
-		last->s.stalled = v->s.stalled;
 		last->s.redirected += v->s.redirected;
 		last->s.rolled_back += v->s.rolled_back;
 		last->s.redirect_ns += v->s.redirect_ns;
@@ -164,8 +174,9 @@ void bench_series_json(FILE *f, const struct bench_series *s)
 	COLUMN(f, s, "ops", "%llu", (unsigned long long)v->ops);
 	COLUMN(f, s, "ops_per_sec", "%.1f", v->len > 0 ? v->ops / v->len : 0.0);
 	COLUMN(f, s, "p99_us", "%.2f", v->p99_us);
+	if (s->e->ops->stalled)
+		COLUMN(f, s, "stalled", "%.2f", v->stalled);
 	if (s->sampling) {
-		COLUMN(f, s, "stalled", "%d", v->s.stalled ? 1 : 0);
 		COLUMN(f, s, "redirected", "%llu", (unsigned long long)v->s.redirected);
 		COLUMN(f, s, "rolled_back", "%llu", (unsigned long long)v->s.rolled_back);
 		COLUMN(f, s, "device_put_us", "%.2f",

@@ -19,13 +19,14 @@
 #include "cmdset/stats.h"
 #include "engine.h"
 
-/* One interval: the counters are this interval's, @stalled the state at its end. */
+/* One interval: the counters are this interval's. */
 struct bench_ivl {
 	uint64_t secs; /* since the benchmark started, rounded to seconds (db_bench) */
 	double len;    /* seconds this interval covered */
 	uint64_t ops;
-	double p99_us; /* of the operations completed in it (0: none) */
-	bool sampled;  /* @s holds the engine's figures */
+	double p99_us;	/* of the operations completed in it (0: none) */
+	double stalled; /* fraction of the monitor's polls that found the engine stalled */
+	bool sampled;	/* @s holds the engine's figures */
 	struct bench_sample s;
 };
 
@@ -35,7 +36,8 @@ struct bench_series {
 	atomic_ullong ops;
 	atomic_ullong lat[KVC_LAT_BUCKETS];
 	struct bench_engine *e;
-	bool sampling; /* the engine samples; prev holds its last figures */
+	bool sampling;		/* the engine samples; prev holds its last figures */
+	uint64_t polls, stalls; /* of the open interval */
 	struct bench_sample prev;
 	struct bench_ivl *rows;
 	size_t n, cap;
@@ -58,7 +60,8 @@ static inline void bench_series_lat(struct bench_series *s, uint64_t ns)
 		atomic_fetch_add_explicit(&s->lat[kvc_lat_bucket(ns)], 1, memory_order_relaxed);
 }
 
-/* The monitor: close every interval that ended by @now. */
+/* The monitor, every 20 ms: poll the engine's stall state; close every
+ * interval that ended by @now. */
 void bench_series_tick(struct bench_series *s, uint64_t now);
 /* After the workers: the rest since the last interval, folded into the last
  * row when it rounds to the same second, so the rows sum to every op. */
