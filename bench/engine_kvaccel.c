@@ -286,12 +286,12 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 	if (json) {
 		fprintf(f,
 			",\"kvaccel\":{\"stall_periods\":%llu,\"puts_rocksdb\":%llu,"
-			"\"puts_device\":%llu,\"redirect_incomplete\":%llu,"
+			"\"puts_device\":%llu,\"deletes_device\":%llu,\"redirect_incomplete\":%llu,"
 			"\"device_fallbacks\":%llu,\"bytes_redirected\":%llu,"
 			"\"rolled_back\":%llu,\"rollback_bytes\":%llu,\"rollback_seconds\":%.6f,"
 			"\"meta_keys\":%llu,\"meta_bytes_per_key\":%.1f}",
 			(unsigned long long)s.stall_periods, (unsigned long long)s.puts_rocksdb,
-			(unsigned long long)s.puts_device,
+			(unsigned long long)s.puts_device, (unsigned long long)s.deletes_device,
 			(unsigned long long)s.redirect_incomplete,
 			(unsigned long long)s.device_fallbacks,
 			(unsigned long long)s.bytes_redirected, (unsigned long long)s.rolled_back,
@@ -301,14 +301,15 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 	}
 	fprintf(f,
 		"kvaccel (since open): %llu stall periods; puts %llu to RocksDB, %llu to the "
-		"device (%llu by the per-write signal, %llu refused by the device); %.1f MB "
+		"device; %llu deletes as device tombstones; %llu writes redirected by the "
+		"per-write signal, %llu refused by the device; %.1f MB "
 		"redirected; rollback %llu pairs, %.1f MB in %.3f s; %llu keys on the device "
 		"(%.1f B metadata/key)\n",
 		(unsigned long long)s.stall_periods, (unsigned long long)s.puts_rocksdb,
-		(unsigned long long)s.puts_device, (unsigned long long)s.redirect_incomplete,
-		(unsigned long long)s.device_fallbacks, s.bytes_redirected / 1e6,
-		(unsigned long long)s.rolled_back, s.rollback_bytes / 1e6, s.rollback_ns / 1e9,
-		(unsigned long long)s.meta_keys, s.meta_bytes_per_key);
+		(unsigned long long)s.puts_device, (unsigned long long)s.deletes_device,
+		(unsigned long long)s.redirect_incomplete, (unsigned long long)s.device_fallbacks,
+		s.bytes_redirected / 1e6, (unsigned long long)s.rolled_back, s.rollback_bytes / 1e6,
+		s.rollback_ns / 1e9, (unsigned long long)s.meta_keys, s.meta_bytes_per_key);
 }
 
 /* The per-interval figures: kvaccel's counters and the device's PCIe bytes. */
