@@ -47,7 +47,7 @@ scripts/plot.py "$tmp/virt.json" --out "$tmp/virt" --format svg >/dev/null 2>&1 
 check "virtual-time throughput plot has no emulator note" $?
 grep -q 'µs' "$tmp/svg/latency_cdf.svg" && scripts/plot.py "$tmp/real.json" --no-plots | grep 'p99 µs' >/dev/null
 check "latencies in µs" $?
-python3 - <<'PY'
+PYTHONDONTWRITEBYTECODE=1 python3 - <<'PY'
 import sys
 sys.path.insert(0, "scripts")
 import plot
