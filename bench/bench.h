@@ -35,6 +35,8 @@ struct bench_cfg {
 	bool multiread_batched;	  /* ... RocksDB's batched MultiGet (accepted) */
 	char *json;
 	bool progress;
+	int64_t report_interval_seconds; /* db_bench: a throughput row every N s (0: none) */
+	char *report_file;		 /* ... written here (CSV) */
 	char *trace_file;
 	double trace_replay_fast_forward;
 	/* RocksDB tuning db_bench scripts pass: applied by --engine=rocksdb when

@@ -25,6 +25,15 @@ typedef void (*bench_cb)(void *arg, int status, uint32_t vlen);
 
 struct bench_engine;
 
+/* An engine's own counters, cumulative since it opened, for the per-interval
+ * series (--report_interval_seconds; bench/series.h). */
+struct bench_sample {
+	uint64_t redirected;  /* writes sent to the device instead of the host LSM */
+	uint64_t rolled_back; /* pairs moved back */
+	uint64_t redirect_ns; /* device time of the redirected writes */
+	uint64_t pcie_bytes;  /* the device's PCIe bytes, both directions */
+};
+
 struct bench_engine_ops {
 	const char *name;
 	bool target_is_db; /* opens --db (a directory), not --device */
@@ -76,6 +85,13 @@ struct bench_engine_ops {
 	void (*report)(struct bench_engine *e, FILE *f, bool json);
 	/* The device's libnvkv backend ("shm", "tcp", "uring", "sim"); NULL: none. */
 	const char *(*backend)(struct bench_engine *e);
+	/* Fill @s; 0 or -errno.  NULL: no figures beyond ops and latency.
+	 * Called from the runner's monitor thread while workers run. */
+	int (*sample)(struct bench_engine *e, struct bench_sample *s);
+	/* Whether the engine's writes are stalled now (RocksDB stops or
+	 * delays them; kvaccel's detector says so).  Polled by the monitor
+	 * every 20 ms; NULL: never. */
+	bool (*stalled)(struct bench_engine *e);
 };
 
 struct bench_cfg;

@@ -14,6 +14,7 @@
 #include <rocksdb/c.h>
 
 #include "bench.h"
+#include "cmdset/stats.h"
 #include "engine.h"
 #include "hostdrv/nvkv.h"
 #include "kvaccel/kvaccel.h"
@@ -285,12 +286,12 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 	if (json) {
 		fprintf(f,
 			",\"kvaccel\":{\"stall_periods\":%llu,\"puts_rocksdb\":%llu,"
-			"\"puts_device\":%llu,\"redirect_incomplete\":%llu,"
+			"\"puts_device\":%llu,\"deletes_device\":%llu,\"redirect_incomplete\":%llu,"
 			"\"device_fallbacks\":%llu,\"bytes_redirected\":%llu,"
 			"\"rolled_back\":%llu,\"rollback_bytes\":%llu,\"rollback_seconds\":%.6f,"
 			"\"meta_keys\":%llu,\"meta_bytes_per_key\":%.1f}",
 			(unsigned long long)s.stall_periods, (unsigned long long)s.puts_rocksdb,
-			(unsigned long long)s.puts_device,
+			(unsigned long long)s.puts_device, (unsigned long long)s.deletes_device,
 			(unsigned long long)s.redirect_incomplete,
 			(unsigned long long)s.device_fallbacks,
 			(unsigned long long)s.bytes_redirected, (unsigned long long)s.rolled_back,
@@ -300,14 +301,47 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 	}
 	fprintf(f,
 		"kvaccel (since open): %llu stall periods; puts %llu to RocksDB, %llu to the "
-		"device (%llu by the per-write signal, %llu refused by the device); %.1f MB "
+		"device; %llu deletes as device tombstones; %llu writes redirected by the "
+		"per-write signal, %llu refused by the device; %.1f MB "
 		"redirected; rollback %llu pairs, %.1f MB in %.3f s; %llu keys on the device "
 		"(%.1f B metadata/key)\n",
 		(unsigned long long)s.stall_periods, (unsigned long long)s.puts_rocksdb,
-		(unsigned long long)s.puts_device, (unsigned long long)s.redirect_incomplete,
-		(unsigned long long)s.device_fallbacks, s.bytes_redirected / 1e6,
-		(unsigned long long)s.rolled_back, s.rollback_bytes / 1e6, s.rollback_ns / 1e9,
-		(unsigned long long)s.meta_keys, s.meta_bytes_per_key);
+		(unsigned long long)s.puts_device, (unsigned long long)s.deletes_device,
+		(unsigned long long)s.redirect_incomplete, (unsigned long long)s.device_fallbacks,
+		s.bytes_redirected / 1e6, (unsigned long long)s.rolled_back, s.rollback_bytes / 1e6,
+		s.rollback_ns / 1e9, (unsigned long long)s.meta_keys, s.meta_bytes_per_key);
+}
+
+/* The per-interval figures: kvaccel's counters and the device's PCIe bytes. */
+static int kvae_sample(struct bench_engine *e, struct bench_sample *smp)
+{
+	struct kvae *k = e->priv;
+	struct kvc_stats_log *l = malloc(sizeof(*l));
+	struct kva_stats s;
+	int i, rc;
+
+	if (!l)
+		return -ENOMEM;
+	kva_stats(k->db, &s);
+	memset(smp, 0, sizeof(*smp));
+	smp->redirected = s.puts_device;
+	smp->rolled_back = s.rolled_back;
+	smp->redirect_ns = s.redirect_ns;
+	rc = kva_device_stats(k->db, l, sizeof(*l));
+	if (!rc)
+		for (i = 0; i < KVC_PK_NUM; i++)
+			smp->pcie_bytes += l->pcie_bytes[i][0] + l->pcie_bytes[i][1];
+	free(l);
+	return rc < 0 ? rc : rc ? -EIO : 0;
+}
+
+static bool kvae_stalled(struct bench_engine *e)
+{
+	struct kvae *k = e->priv;
+	struct kva_stats s;
+
+	kva_stats(k->db, &s);
+	return s.stalled;
 }
 
 const struct bench_engine_ops bench_engine_kvaccel = {
@@ -327,4 +361,6 @@ const struct bench_engine_ops bench_engine_kvaccel = {
 	.device_stats = NULL,
 	.strerror = nvkv_strerror,
 	.report = kvae_report,
+	.sample = kvae_sample,
+	.stalled = kvae_stalled,
 };

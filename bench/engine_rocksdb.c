@@ -460,6 +460,18 @@ static unsigned int rdb_inflight(void *ctx)
 	return ((struct rdb_thread *)ctx)->n;
 }
 
+/* For the per-interval series: RocksDB stops or delays writes now. */
+static bool rdb_stalled(struct bench_engine *e)
+{
+	struct rdb *r = e->priv;
+	uint64_t stopped = 0, delayed = 0;
+
+	if (rocksdb_property_int(r->db, "rocksdb.is-write-stopped", &stopped) ||
+	    rocksdb_property_int(r->db, "rocksdb.actual-delayed-write-rate", &delayed))
+		return false;
+	return stopped || delayed;
+}
+
 const struct bench_engine_ops bench_engine_rocksdb = {
 	.name = "rocksdb",
 	.target_is_db = true,
@@ -477,4 +489,5 @@ const struct bench_engine_ops bench_engine_rocksdb = {
 	.inflight = rdb_inflight,
 	.device_stats = NULL,
 	.strerror = nvkv_strerror,
+	.stalled = rdb_stalled,
 };

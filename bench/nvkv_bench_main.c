@@ -124,6 +124,9 @@ static const struct flag flags[] = {
 	I(qd, "asynchronous queue depth per thread"),
 	S(json, "write every figure of the run to this file"),
 	B(progress, "progress on stderr for long runs"),
+	I(report_interval_seconds, "a row of ops (and P99, engine figures: --json) every N "
+				   "seconds; 0: none"),
+	S(report_file, "the rows as db_bench writes them (secs_elapsed,interval_qps)"),
 	S(trace_file, "replay: the RocksDB trace to replay; other benchmarks: record their "
 		      "operations here"),
 	D(trace_replay_fast_forward, "replay this many times faster than recorded (0: no "
@@ -343,6 +346,7 @@ static void defaults(void)
 	cfg.qd = 32;
 	cfg.json = "";
 	cfg.progress = true;
+	cfg.report_file = "report.csv";
 	cfg.trace_file = "";
 	cfg.trace_replay_fast_forward = 1.0;
 	cfg.compression_type = "snappy";

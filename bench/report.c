@@ -352,6 +352,7 @@ void bench_report_json(FILE *f, const struct run *r, const struct result *res, b
 		kvc_stats_print(f, &res->after, 1);
 		json_model_latency(f, &res->before, &res->after);
 	}
+	bench_series_json(f, &r->series);
 	if (r->e->ops->report)
 		r->e->ops->report(r->e, f, true);
 	fprintf(f, "}\n");

@@ -94,8 +94,11 @@ static void op_done(void *arg, int status, uint32_t vlen)
 {
 	struct slot *s = arg;
 	struct worker *w = s->w;
+	uint64_t ns = run_now(w->run) - s->t0;
 
-	bench_hist_add(&w->h[s->kind], run_now(w->run) - s->t0);
+	bench_hist_add(&w->h[s->kind], ns);
+	if (!w->writer)
+		bench_series_lat(&w->run->series, ns);
 	if (status == 0) {
 		if (s->kind == K_READ) {
 			w->found++;
@@ -177,6 +180,8 @@ static int submit_kv(struct worker *w, enum op_kind kind, const uint8_t *key, si
 	if (kind == K_WRITE)
 		w->bytes += klen + vsize;
 	w->ops++;
+	if (!w->writer)
+		bench_series_ops(&w->run->series, 1);
 	if (w->run->record)
 		bench_trace_record(w->run->record,
 				   kind == K_WRITE  ? BENCH_TR_PUT
@@ -302,16 +307,20 @@ static int do_seek(struct worker *w, const uint8_t *key, size_t klen, unsigned i
 	unsigned int found;
 	uint64_t bytes, t0 = run_now(w->run);
 	int rc = w->run->e->ops->seek(w->ctx, key, klen, n, &found, &bytes);
+	uint64_t ns = run_now(w->run) - t0;
 
-	bench_hist_add(&w->h[K_SEEK], run_now(w->run) - t0);
+	bench_hist_add(&w->h[K_SEEK], ns);
+	bench_series_lat(&w->run->series, ns);
 	if (w->run->record)
 		bench_trace_record(w->run->record, BENCH_TR_SEEK, key, klen, NULL, 0);
 	if (w->run->def->w == W_READSEQ) {
 		w->ops += found;
 		w->found += found;
+		bench_series_ops(&w->run->series, found);
 	} else {
 		w->ops++;
 		w->found += found > 0;
+		bench_series_ops(&w->run->series, 1);
 	}
 	w->bytes += bytes;
 	w->scan_len += found;
@@ -894,10 +903,12 @@ static int run_one(struct run *r, struct result *res)
 	t0 = run_now(r);
 	real0 = bench_now_ns(); /* progress lines are for the person waiting: real time */
 	r->deadline = c->duration ? t0 + (uint64_t)c->duration * 1000000000ull : 0;
+	bench_series_start(&r->series, r->e, c->report_interval_seconds, t0);
 	if (!rc)
 		rc = start_workers(w, t, nw, &started);
 	while (!rc) {
 		usleep(20000);
+		bench_series_tick(&r->series, run_now(r));
 		if (atomic_load(&r->finished) >= started)
 			break;
 		if (c->progress && bench_now_ns() - real0 > 2000000000ull &&
@@ -909,6 +920,7 @@ static int run_one(struct run *r, struct result *res)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	bench_series_finish(&r->series, run_now(r));
 	if (shown)
 		fprintf(stderr, "\n");
 	res->have_dev = res->have_dev && !r->e->ops->device_stats(r->e, &res->after);
@@ -1017,6 +1029,21 @@ static const char *describe_values(const struct bench_cfg *c, const struct plan 
 	return buf;
 }
 
+/* db_bench's report file, rewritten for each benchmark as db_bench does. */
+static void report_series(const struct run *r)
+{
+	int rc;
+
+	if (!r->series.every_ns || !*r->c->report_file)
+		return;
+	if (r->series.err)
+		fprintf(stderr, "nvkv-bench: %s: out of memory: the series is incomplete\n",
+			r->def->name);
+	rc = bench_series_csv(&r->series, r->c->report_file);
+	if (rc)
+		fprintf(stderr, "nvkv-bench: %s: %s\n", r->c->report_file, strerror(-rc));
+}
+
 /* Every benchmark of @p once per transfer method (once without methods). */
 static int run_all(const struct bench_cfg *c, struct bench_engine *e, const struct plan *p,
 		   struct bench_trace_reader *replay, struct bench_trace_writer *record, FILE *json,
@@ -1052,13 +1079,16 @@ static int run_all(const struct bench_cfg *c, struct bench_engine *e, const stru
 			started += r.nworkers;
 			if (rc) {
 				fprintf(stderr, "nvkv-bench: %s: %s\n", r.def->name, strerror(-rc));
+				bench_series_free(&r.series);
 				break;
 			}
 			bench_report_print(&r, res);
+			report_series(&r);
 			if (json) {
 				bench_report_json(json, &r, res, first);
 				first = false;
 			}
+			bench_series_free(&r.series);
 			if (res->err == -ENODEV) {
 				fprintf(stderr, "nvkv-bench: the device went away\n");
 				rc = -ENODEV;

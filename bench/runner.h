@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "hist.h"
 #include "hostdrv/nvkv.h"
+#include "series.h"
 #include "trace.h"
 
 enum op_kind { K_READ, K_WRITE, K_DELETE, K_SEEK, K_NUM };
@@ -65,6 +66,7 @@ struct run {
 	uint64_t replay_skipped;	   /* merges and unsupported records */
 	int interrupted;		   /* the signal that ended this benchmark, or 0 */
 	char replay_err[256];
+	struct bench_series series; /* --report_interval_seconds */
 };
 
 struct result {

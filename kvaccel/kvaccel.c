@@ -54,7 +54,8 @@ struct kva {
 
 	atomic_uint_fast64_t st_stall_periods, st_puts_rocksdb, st_puts_device,
 		st_redirect_incomplete, st_device_fallbacks, st_bytes_redirected, st_gets_device,
-		st_gets_rocksdb, st_rolled_back, st_rollback_bytes, st_rollback_ns;
+		st_gets_rocksdb, st_rolled_back, st_rollback_bytes, st_rollback_ns, st_redirect_ns,
+		st_deletes_device;
 };
 
 static uint64_t now_ns(void)
@@ -197,20 +198,27 @@ static int dev_delete(struct kva *db, const void *key, size_t klen)
 	return rc == NVKV_KEY_NOT_EXIST ? 0 : dev_errno(rc);
 }
 
-/* Store on the device and record it; on failure nothing changed. */
+/*
+ * Store on the device and record it; on failure nothing changed.  An empty
+ * value is a tombstone (a delete redirected during a stall): puts of empty
+ * values are never redirected, so an empty value on the device always means
+ * "deleted", hiding RocksDB's version until rollback deletes it there too.
+ */
 static int redirect(struct kva *db, const void *key, size_t klen, const void *val, size_t vlen,
 		    bool on_dev)
 {
+	uint64_t t0 = now_ns();
 	int rc = dev_errno(nvkv_store(db->dev, key, klen, val, vlen, 0));
 
 	if (rc)
 		return rc;
+	atomic_fetch_add(&db->st_redirect_ns, now_ns() - t0);
 	if (!on_dev && meta_add(db, key, klen)) {
 		/* Unrecorded, it would hide nothing: take it back. */
 		dev_delete(db, key, klen);
 		return -ENOMEM;
 	}
-	atomic_fetch_add(&db->st_puts_device, 1);
+	atomic_fetch_add(vlen ? &db->st_puts_device : &db->st_deletes_device, 1);
 	atomic_fetch_add(&db->st_bytes_redirected, klen + vlen);
 	return 0;
 }
@@ -236,7 +244,8 @@ int kva_put(struct kva *db, const void *key, size_t klen, const void *val, size_
 
 	if (!db || !key || !klen || (!val && vlen))
 		return -EINVAL;
-	redirectable = klen <= KVA_MAX_KEY && vlen <= db->dev_max_value;
+	/* Empty values stay off the device: there, empty is a tombstone. */
+	redirectable = klen <= KVA_MAX_KEY && vlen && vlen <= db->dev_max_value;
 	s = stripe_of(db, key, klen);
 	pthread_mutex_lock(s);
 	atomic_store(&db->last_write_ns, now_ns());
@@ -341,6 +350,13 @@ int kva_get(struct kva *db, const void *key, size_t klen, void **val, size_t *vl
 	pthread_mutex_lock(s);
 	if (meta_has(db, key, klen)) {
 		rc = dev_get(db, key, klen, val, vlen);
+		if (!rc && !*vlen) { /* a tombstone: deleted, whatever RocksDB holds */
+			free(*val);
+			*val = NULL;
+			rc = -ENOENT;
+			atomic_fetch_add(&db->st_gets_device, 1);
+			goto out;
+		}
 		if (rc != -ENOENT) {
 			atomic_fetch_add(&db->st_gets_device, 1);
 			goto out;
@@ -355,21 +371,50 @@ out:
 
 int kva_delete(struct kva *db, const void *key, size_t klen)
 {
+	bool redirectable, on_dev, incomplete = false;
 	pthread_mutex_t *s;
 	char *err = NULL;
-	bool on_dev;
 	int rc;
 
 	if (!db || !key || !klen)
 		return -EINVAL;
+	redirectable = klen <= KVA_MAX_KEY;
 	s = stripe_of(db, key, klen);
 	pthread_mutex_lock(s);
 	atomic_store(&db->last_write_ns, now_ns());
 	on_dev = meta_has(db, key, klen);
+	/* During a stall the delete is a tombstone on the device, as a put. */
+	if (redirectable && is_stalled(db)) {
+		if (!redirect(db, key, klen, NULL, 0, on_dev))
+			goto out_ok;
+		atomic_fetch_add(&db->st_device_fallbacks, 1);
+	} else if (redirectable && db->o.per_write_signal) {
+		rocksdb_delete(db->rdb, on_dev ? db->wo_fast_sync : db->wo_fast, key, klen, &err);
+		rc = rdb_status(err, &incomplete);
+		err = NULL;
+		if (!rc)
+			goto out_rocksdb;
+		if (incomplete) {
+			if (!redirect(db, key, klen, NULL, 0, on_dev)) {
+				atomic_fetch_add(&db->st_redirect_incomplete, 1);
+				goto out_ok;
+			}
+			atomic_fetch_add(&db->st_device_fallbacks, 1);
+		}
+	}
 	rocksdb_delete(db->rdb, on_dev ? db->wo_wait_sync : db->wo_wait, key, klen, &err);
 	rc = rdb_status(err, NULL);
-	if (!rc && on_dev)
+	if (rc)
+		goto out;
+out_rocksdb:
+	if (on_dev) {
 		rc = drop_device_copy(db, key, klen);
+		if (rc)
+			goto out;
+	}
+out_ok:
+	rc = 0;
+out:
 	pthread_mutex_unlock(s);
 	return rc;
 }
@@ -491,7 +536,10 @@ static int rollback_batch(struct kva *db, bool wait)
 		}
 		if (rc)
 			goto out_wb;
-		rocksdb_writebatch_put(wb, (const char *)keys[i].key, keys[i].len, v, vl);
+		if (vl) /* else a tombstone: the delete reaches RocksDB */
+			rocksdb_writebatch_put(wb, (const char *)keys[i].key, keys[i].len, v, vl);
+		else
+			rocksdb_writebatch_delete(wb, (const char *)keys[i].key, keys[i].len);
 		bytes += keys[i].len + vl;
 		free(v);
 	}
@@ -856,11 +904,20 @@ void kva_stats(struct kva *db, struct kva_stats *st)
 	st->rolled_back = atomic_load(&db->st_rolled_back);
 	st->rollback_bytes = atomic_load(&db->st_rollback_bytes);
 	st->rollback_ns = atomic_load(&db->st_rollback_ns);
+	st->redirect_ns = atomic_load(&db->st_redirect_ns);
+	st->deletes_device = atomic_load(&db->st_deletes_device);
 	pthread_mutex_lock(&db->meta_lock);
 	st->meta_keys = db->meta.n;
 	st->meta_bytes = kva_meta_bytes(&db->meta);
 	st->meta_bytes_per_key = (double)st->meta_bytes / (double)(db->meta.cap / 2);
 	pthread_mutex_unlock(&db->meta_lock);
+}
+
+int kva_device_stats(struct kva *db, void *log, size_t len)
+{
+	if (!db || !log)
+		return -EINVAL;
+	return nvkv_device_stats(db->dev, log, len);
 }
 
 /* ---- merged iterator ---------------------------------------------------------------- */
@@ -1039,20 +1096,26 @@ int kva_iter_next(struct kva_iter *it, const void **key, size_t *klen, const voi
 			if (c == 0)
 				rocksdb_iter_next(it->ri);
 			rc = dev_get(db, it->dkey, it->dlen, &v, &vl);
-			if (rc == -ENOENT) /* rolled back or overwritten meanwhile */
-				rc = rdb_get(db, it->dkey, it->dlen, &v, &vl);
-			if (rc == -ENOENT)
-				continue;
-			if (rc)
-				return rc;
-			rc = keep(&it->kbuf, &it->kcap, it->dkey, it->dlen);
-			if (rc) {
+			if (!rc && !vl) { /* a tombstone hides RocksDB's version too */
 				free(v);
-				return rc;
+				v = NULL;
+				rc = -ENOENT;
+			} else if (rc == -ENOENT) { /* rolled back or overwritten meanwhile */
+				rc = rdb_get(db, it->dkey, it->dlen, &v, &vl);
 			}
-			it->vdev = v;
+			if (rc && rc != -ENOENT)
+				return rc;
+			/* Passed, returned or not: a refresh seeks after it, or RocksDB's
+			 * iterator would come back to a key the device hid. */
+			if (keep(&it->kbuf, &it->kcap, it->dkey, it->dlen)) {
+				free(v);
+				return -ENOMEM;
+			}
 			it->have_last = true;
 			it->last_len = it->dlen;
+			if (rc == -ENOENT)
+				continue;
+			it->vdev = v;
 			*key = it->kbuf;
 			*klen = it->dlen;
 			*val = v;

@@ -117,8 +117,9 @@ void kva_close(struct kva *db);
 /**
  * kva_put() - store a pair; never waits on RocksDB's slowdown or stop while
  * the device takes the write.
- * Keys of 1..16 bytes can be redirected; longer keys (and values larger than
- * the device takes) always go to RocksDB.  When the device refuses a
+ * Keys of 1..16 bytes can be redirected; longer keys, empty values (an empty
+ * value on the device is a tombstone: kva_delete()) and values larger than
+ * the device takes always go to RocksDB.  When the device refuses a
  * redirected write (full, error) it goes to RocksDB, waiting if it must.
  * Return: 0; -EINVAL (@key NULL or @klen 0, @val NULL with @vlen); -EIO
  * (RocksDB error); -ENODEV and others from the device for a key whose older
@@ -133,8 +134,18 @@ int kva_put(struct kva *db, const void *key, size_t klen, const void *val, size_
  */
 int kva_get(struct kva *db, const void *key, size_t klen, void **val, size_t *vlen);
 
-/* Delete from both paths (RocksDB first, WAL synced, then the device).
- * Deleting a missing key succeeds.  Return: 0, -EINVAL, -EIO, device errors. */
+/**
+ * kva_delete() - delete a key from both paths; never waits on RocksDB's
+ * slowdown or stop while the device takes the write.
+ *
+ * Normally RocksDB deletes it (WAL synced when the device holds a version,
+ * which is then deleted there).  During a stall, or when RocksDB would delay
+ * the delete (the per-write signal), a tombstone (an empty value) is stored on
+ * the device instead: it hides RocksDB's version from gets and scans, and
+ * rollback turns it into a RocksDB delete.  So empty values are never
+ * redirected (kva_put() sends them to RocksDB).  Deleting a missing key
+ * succeeds.  Return: 0, -EINVAL, -EIO, device errors.
+ */
 int kva_delete(struct kva *db, const void *key, size_t klen);
 
 /* Make every acknowledged write durable: RocksDB's WAL synced, device Flush. */
@@ -171,6 +182,7 @@ struct kva_stats {
 	bool stalled;		/* the detector's current state */
 	uint64_t stall_periods; /* normal -> stall transitions */
 	uint64_t puts_rocksdb, puts_device;
+	uint64_t deletes_device;      /* deletes stored as device tombstones */
 	uint64_t redirect_incomplete; /* of puts_device: per-write signal */
 	uint64_t device_fallbacks;    /* redirected writes the device refused */
 	uint64_t bytes_redirected;    /* key + value bytes stored on the device */
@@ -178,11 +190,22 @@ struct kva_stats {
 	uint64_t rolled_back; /* pairs moved back */
 	uint64_t rollback_bytes;
 	uint64_t rollback_ns;	   /* time spent in rollback batches */
+	uint64_t redirect_ns;	   /* device Store time of the puts_device */
 	uint64_t meta_keys;	   /* keys whose newest version is on the device */
 	uint64_t meta_bytes;	   /* metadata memory */
 	double meta_bytes_per_key; /* metadata memory / capacity in keys */
 };
 void kva_stats(struct kva *db, struct kva_stats *st);
+
+/**
+ * kva_device_stats() - the device's statistics log (PCIe traffic, NAND, ...).
+ * @log: receives struct kvc_stats_log (cmdset/stats.h); @len its size.
+ *
+ * One Get Log Page command on the store's device, as nvkv_device_stats();
+ * safe while other threads use the store.
+ * Return: 0, -EINVAL, or nvkv_device_stats()'s errors and statuses.
+ */
+int kva_device_stats(struct kva *db, void *log, size_t len);
 
 /* Parse "eager", "lazy", "off". -EINVAL if unknown. */
 int kva_rollback_parse(const char *name, enum kva_rollback *r);

@@ -20,6 +20,7 @@
 #include <rocksdb/c.h>
 
 #include "check_main.h"
+#include "cmdset/stats.h"
 #include "kvaccel/kvaccel.h"
 #include "kvaccel/kvaccel_internal.h"
 
@@ -275,7 +276,7 @@ START_TEST(test_newest_version)
 	ck_assert_uint_eq(st.puts_device, 4);
 	ck_assert_uint_eq(st.meta_keys, 4);
 	expect(db, "a", "dev-a");
-	/* a delete hides both versions */
+	/* a delete hides both versions (during the stall: a device tombstone) */
 	ck_assert_int_eq(kva_delete(db, "b", 1), 0);
 	expect(db, "b", NULL);
 	kva_force(db, KVA_FORCE_NORMAL);
@@ -285,7 +286,7 @@ START_TEST(test_newest_version)
 	expect(db, "c", "rocks-c");
 	expect(db, "d", "dev-d");
 	kva_stats(db, &st);
-	ck_assert_uint_eq(st.meta_keys, 2); /* d, e */
+	ck_assert_uint_eq(st.meta_keys, 3); /* b (tombstone), d, e */
 	ck_assert_int_eq(kva_delete(db, "zz", 2), 0);
 	ck_assert_int_eq(kva_put(db, NULL, 1, "x", 1), -EINVAL);
 	ck_assert_int_eq(kva_put(db, "x", 0, "x", 1), -EINVAL);
@@ -294,11 +295,11 @@ START_TEST(test_newest_version)
 	put_s(db, "a-key-longer-than-16", "long");
 	expect(db, "a-key-longer-than-16", "long");
 	kva_stats(db, &st);
-	ck_assert_uint_eq(st.meta_keys, 2);
+	ck_assert_uint_eq(st.meta_keys, 3);
 	ck_assert_int_eq(kva_rollback(db), 0);
 	kva_stats(db, &st);
 	ck_assert_uint_eq(st.meta_keys, 0);
-	ck_assert_uint_eq(st.rolled_back, 2);
+	ck_assert_uint_eq(st.rolled_back, 3);
 	expect(db, "d", "dev-d");
 	expect(db, "e", "dev-e");
 	expect(db, "b", NULL);
@@ -318,7 +319,7 @@ static void scan_expect(struct kva *db, const char *start, const char *const *wa
 		ck_assert_msg(want[i], "extra key %.*s", (int)kl, (const char *)k);
 		ck_assert_msg(kl == strlen(want[i]) && !memcmp(k, want[i], kl),
 			      "key %d: %.*s != %s", i, (int)kl, (const char *)k, want[i]);
-		ck_assert(vl == strlen(want[i + 1]) && !memcmp(v, want[i + 1], vl));
+		ck_assert(vl == strlen(want[i + 1]) && (!vl || !memcmp(v, want[i + 1], vl)));
 		i += 2;
 	}
 	ck_assert_int_eq(rc, 0);
@@ -455,6 +456,184 @@ START_TEST(test_device_full_falls_back)
 }
 END_TEST
 
+/* A device whose capacity is all block namespace: kva_open() says so. */
+START_TEST(test_no_kv_namespace)
+{
+	char ini[160], dev[200], why[256] = "";
+	struct kva *db = NULL;
+	struct kva_opts o;
+	FILE *f;
+
+	snprintf(ini, sizeof(ini), "%s-blk.ini", dbdir);
+	f = fopen(ini, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[namespaces]\nblock_percent = 100\n");
+	fclose(f);
+	snprintf(dev, sizeof(dev), "sim:%s", ini);
+	base_opts(&o);
+	o.device = dev;
+	ck_assert_int_eq(kva_open(&o, &db, why, sizeof(why)), -EPROTONOSUPPORT);
+	ck_assert_ptr_null(db);
+	ck_assert_msg(strstr(why, "no Key Value namespace") && strstr(why, dev), "why: %s", why);
+	unlink(ini);
+	rm_rf(dbdir);
+}
+END_TEST
+
+/* The figures the benchmark's per-second series reads: device time of the
+ * redirected puts and the device's own statistics log. */
+START_TEST(test_redirect_time_and_device_stats)
+{
+	struct kvc_stats_log *l = calloc(1, sizeof(*l));
+	struct kva_stats st;
+	struct kva_opts o;
+	struct kva *db;
+
+	ck_assert_ptr_nonnull(l);
+	base_opts(&o);
+	o.rollback = KVA_ROLLBACK_OFF;
+	db = open_ok(&o);
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.redirect_ns, 0);
+	kva_force(db, KVA_FORCE_STALL);
+	put_s(db, "dev1", "0123456789");
+	put_s(db, "dev2", "abcdefghij");
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.puts_device, 2);
+	ck_assert_uint_gt(st.redirect_ns, 0);
+	ck_assert_int_eq(kva_device_stats(db, l, sizeof(*l)), 0);
+	ck_assert_uint_ge(l->value_bytes_in, 20);
+	ck_assert_int_eq(kva_device_stats(db, NULL, sizeof(*l)), -EINVAL);
+	kva_close(db);
+	free(l);
+}
+END_TEST
+
+/*
+ * Deletes during a stall are device tombstones: they hide RocksDB's version
+ * from gets and scans, and rollback deletes the key from
+ * RocksDB; an empty value is never redirected (it would read as a tombstone).
+ */
+START_TEST(test_delete_tombstone)
+{
+	static const char *const after[] = { "k1", "v1", "k3", "dev-k3", "k5", "", NULL };
+	struct kva_opts o;
+	struct kva_stats st;
+	struct kva *db;
+
+	base_opts(&o);
+	o.rollback = KVA_ROLLBACK_OFF;
+	db = open_ok(&o);
+	put_s(db, "k1", "v1");
+	put_s(db, "k2", "v2");
+	put_s(db, "k4", "v4");
+	kva_force(db, KVA_FORCE_STALL);
+	ck_assert_int_eq(kva_delete(db, "k2", 2), 0); /* in RocksDB only */
+	put_s(db, "k3", "dev-k3");
+	put_s(db, "k4", "dev-k4");
+	ck_assert_int_eq(kva_delete(db, "k4", 2), 0);	  /* on the device too */
+	ck_assert_int_eq(kva_delete(db, "k9", 2), 0);	  /* nowhere */
+	ck_assert_int_eq(kva_put(db, "k5", 2, "", 0), 0); /* empty: RocksDB */
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.deletes_device, 3);
+	ck_assert_uint_eq(st.puts_device, 2);
+	ck_assert_uint_eq(st.puts_rocksdb, 4);
+	expect(db, "k2", NULL);
+	expect(db, "k4", NULL);
+	expect(db, "k9", NULL);
+	expect(db, "k5", "");
+	scan_expect(db, NULL, after);
+	scan_expect(db, "k2", after + 2);
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.meta_keys, 4); /* k2, k3, k4, k9 */
+	/* (reopening lists them again: the crash test, over nvkv-emu --store) */
+	/* a put after the tombstone wins (device and RocksDB paths) */
+	put_s(db, "k9", "dev-k9");
+	expect(db, "k9", "dev-k9");
+	ck_assert_int_eq(kva_delete(db, "k9", 2), 0);
+	kva_force(db, KVA_FORCE_NORMAL);
+	ck_assert_int_eq(kva_rollback(db), 0);
+	kva_stats(db, &st);
+	ck_assert_uint_eq(st.meta_keys, 0);
+	/* RocksDB alone now: its old k2 and k4 are gone */
+	expect(db, "k2", NULL);
+	expect(db, "k4", NULL);
+	expect(db, "k3", "dev-k3");
+	scan_expect(db, NULL, after);
+	kva_close(db);
+}
+END_TEST
+
+/*
+ * A merged scan that refreshes RocksDB's iterator (another thread moved a
+ * pair: gen bumped) right after it passed a key the device hides: the refresh
+ * must seek after that key, not after the last key returned, or RocksDB's old
+ * version comes back.  Odd keys are tombstones on the device over old RocksDB
+ * values; a writer bumps gen as fast as it can while scans run.
+ */
+static atomic_bool hide_stop;
+
+static void *gen_bumper(void *arg)
+{
+	struct kva *db = arg;
+
+	while (!atomic_load(&hide_stop)) {
+		kva_force(db, KVA_FORCE_STALL);
+		ck_assert_int_eq(kva_put(db, "zz", 2, "dev", 3), 0);
+		kva_force(db, KVA_FORCE_NORMAL);
+		ck_assert_int_eq(kva_put(db, "zz", 2, "rocks", 5), 0); /* drops the device copy */
+	}
+	return NULL;
+}
+
+START_TEST(test_scan_refresh_after_hidden_key)
+{
+	struct kva_opts o;
+	struct kva *db;
+	pthread_t t;
+	char key[16];
+	int i, scan;
+
+	base_opts(&o);
+	o.rollback = KVA_ROLLBACK_OFF;
+	db = open_ok(&o);
+	for (i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "h%04d", i);
+		put_s(db, key, "old");
+	}
+	kva_force(db, KVA_FORCE_STALL);
+	for (i = 1; i < 400; i += 2) {
+		snprintf(key, sizeof(key), "h%04d", i);
+		ck_assert_int_eq(kva_delete(db, key, strlen(key)), 0);
+	}
+	kva_force(db, KVA_FORCE_NORMAL);
+	atomic_store(&hide_stop, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, gen_bumper, db), 0);
+	for (scan = 0; scan < 40; scan++) {
+		struct kva_iter *it;
+		const void *k, *v;
+		size_t kl, vl;
+		int rc, n = 0;
+
+		ck_assert_int_eq(kva_iter_open(db, "h", 1, &it), 0);
+		while ((rc = kva_iter_next(it, &k, &kl, &v, &vl)) == 1) {
+			const char *kp = k;
+
+			if (kl != 5 || kp[0] != 'h')
+				continue;
+			ck_assert_msg(kp[4] % 2 == 0, "scan %d: deleted %.5s shows", scan, kp);
+			n++;
+		}
+		ck_assert_int_eq(rc, 0);
+		kva_iter_close(it);
+		ck_assert_int_eq(n, 200);
+	}
+	atomic_store(&hide_stop, true);
+	pthread_join(t, NULL);
+	kva_close(db);
+}
+END_TEST
+
 /*
  * The per-write signal: a RocksDB that stops writes for good (no compaction,
  * L0 stop trigger 2) and a detector that never sees it (all-zero properties).  Without
@@ -467,7 +646,7 @@ START_TEST(test_per_write_signal)
 	struct kva_opts o;
 	struct kva_stats st;
 	struct kva *db;
-	int i;
+	int i, deleted[2000], ndel = 0;
 
 	rocksdb_options_set_write_buffer_size(ro, 64 << 10);
 	rocksdb_options_set_max_write_buffer_number(ro, 2);
@@ -485,15 +664,31 @@ START_TEST(test_per_write_signal)
 	rocksdb_options_destroy(ro);
 	memset(val, 'v', sizeof(val));
 	for (i = 0; i < 2000; i++) {
+		uint64_t before;
+
 		snprintf(key, sizeof(key), "w%05d", i);
 		val[0] = (char)i;
+		kva_stats(db, &st);
+		before = st.redirect_incomplete;
 		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
+		kva_stats(db, &st);
+		/* Right after RocksDB refused a put, a delete it would stop too:
+		 * a tombstone instead of a wait (until one was). */
+		if (st.redirect_incomplete > before && !st.deletes_device && i % 2 == 0) {
+			ck_assert_int_eq(kva_delete(db, key, strlen(key)), 0);
+			deleted[ndel++] = i;
+		}
 	}
 	kva_stats(db, &st);
-	ck_assert_uint_gt(st.redirect_incomplete, 0);
-	ck_assert_uint_eq(st.puts_device, st.redirect_incomplete);
+	ck_assert_uint_eq(st.deletes_device, 1);
+	for (i = 0; i < ndel; i++) {
+		snprintf(key, sizeof(key), "w%05d", deleted[i]);
+		expect(db, key, NULL);
+	}
+	ck_assert_uint_gt(st.redirect_incomplete, 1);
+	ck_assert_uint_eq(st.puts_device + st.deletes_device, st.redirect_incomplete);
 	ck_assert_uint_eq(st.puts_device + st.puts_rocksdb, 2000);
-	for (i = 0; i < 2000; i += 97) {
+	for (i = 1; i < 2000; i += 96) { /* odd: never deleted */
 		void *v;
 		size_t vl;
 
@@ -721,6 +916,10 @@ static Suite *kvaccel_suite(void)
 	tcase_add_test(tc, test_reopen_rebuilds_metadata);
 	tcase_add_test(tc, test_device_full_falls_back);
 	tcase_add_test(tc, test_per_write_signal);
+	tcase_add_test(tc, test_no_kv_namespace);
+	tcase_add_test(tc, test_delete_tombstone);
+	tcase_add_test(tc, test_scan_refresh_after_hidden_key);
+	tcase_add_test(tc, test_redirect_time_and_device_stats);
 	tcase_add_test(tc, test_model_eager);
 	tcase_add_test(tc, test_model_lazy);
 	suite_add_tcase(s, tc);
