@@ -180,19 +180,25 @@ static long minor_faults(void)
  */
 START_TEST(memory_erase_keeps_the_memory_regression)
 {
-	long before;
+	long before, rewrite;
 
 	mprogram_block(1, 0xa5);
 	mprogram_block(2, 0x5a);
+	mprogram_block(3, 0x5a);
 	ck_assert_int_eq(emu_media_erase(&m, 1), 0);
 	for (uint64_t p = 0; p < mgeo.pages_per_block; p++) {
 		check_bytes(mgeo.pages_per_block + p, 0, 4096, 0);
 		check_bytes(2 * mgeo.pages_per_block + p, 0, 4096, 0x5a);
 	}
+	/* What programming a block costs when its memory is there (the
+	 * sanitizers' shadow memory faults too): block 3, never erased. */
+	before = minor_faults();
+	mprogram_block(3, 0x3c);
+	rewrite = minor_faults() - before;
 	before = minor_faults();
 	mprogram_block(1, 0x3c);
-	/* 64 page faults when the erase dropped the memory. */
-	ck_assert_int_le(minor_faults() - before, 2);
+	/* 64 page faults more when the erase dropped the memory. */
+	ck_assert_int_le(minor_faults() - before, rewrite + 2);
 	for (uint64_t p = 0; p < mgeo.pages_per_block; p++)
 		check_bytes(mgeo.pages_per_block + p, 0, 4096, 0x3c);
 	ck_assert_int_eq(emu_media_erase(&m, mgeo.blocks_per_plane), -EINVAL);
