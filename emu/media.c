@@ -5,11 +5,52 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+static size_t bitmap_words(uint64_t bits)
+{
+	return (size_t)((bits + 63) / 64);
+}
+
+static bool bit_test(const uint64_t *map, uint64_t i)
+{
+	return map[i / 64] >> (i % 64) & 1;
+}
+
+static void bit_set(uint64_t *map, uint64_t i)
+{
+	map[i / 64] |= 1ull << (i % 64);
+}
+
+static void bit_clear(uint64_t *map, uint64_t i)
+{
+	map[i / 64] &= ~(1ull << (i % 64));
+}
+
+static int open_memory(struct emu_media *m, char *err, size_t errlen)
+{
+	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->base == MAP_FAILED) {
+		snprintf(err, errlen, "cannot reserve %zu bytes of NAND memory: %s", m->size,
+			 strerror(errno));
+		m->base = NULL;
+		return -ENOMEM;
+	}
+	m->erased = calloc(bitmap_words(m->pages), sizeof(*m->erased));
+	m->populated = calloc(bitmap_words(m->size / EMU_MEDIA_CHUNK + 1), sizeof(*m->populated));
+	if (!m->erased || !m->populated) {
+		snprintf(err, errlen, "out of memory for the NAND page state");
+		emu_media_close(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_geo *g, char *err,
 		   size_t errlen)
@@ -24,17 +65,8 @@ int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_ge
 	m->pages = (uint64_t)g->channels * g->ways * g->planes * g->blocks_per_plane *
 		   g->pages_per_block;
 	m->size = (size_t)(m->pages * g->page_size);
-	if (!dir || !*dir) {
-		m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (m->base == MAP_FAILED) {
-			snprintf(err, errlen, "cannot reserve %zu bytes of NAND memory: %s",
-				 m->size, strerror(errno));
-			m->base = NULL;
-			return -ENOMEM;
-		}
-		return 0;
-	}
+	if (!dir || !*dir)
+		return open_memory(m, err, errlen);
 	snprintf(path, sizeof(path), "%s/nand.img", dir);
 	m->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (m->fd < 0 || fstat(m->fd, &st)) {
@@ -75,6 +107,9 @@ void emu_media_close(struct emu_media *m)
 		munmap(m->base, m->size);
 	if (m->fd >= 0)
 		close(m->fd);
+	free(m->erased);
+	free(m->populated);
+	m->erased = m->populated = NULL;
 	m->base = NULL;
 	m->fd = -1;
 }
@@ -122,6 +157,39 @@ static int media_pwrite(struct emu_media *m, uint64_t off, const void *buf, size
 	return 0;
 }
 
+/*
+ * Take the memory of the chunk holding @off from the kernel in one call
+ * instead of a fault per 4 KiB page (a third less kernel time per page).
+ * Failing (an old kernel: EINVAL) costs nothing: the copy faults as before.
+ */
+static void populate(struct emu_media *m, uint64_t off)
+{
+	uint64_t c = off / EMU_MEDIA_CHUNK, start = c * EMU_MEDIA_CHUNK;
+	size_t len = m->size - start < EMU_MEDIA_CHUNK ? m->size - start : EMU_MEDIA_CHUNK;
+
+	bit_set(m->populated, c);
+	if (!madvise(m->base + start, len, MADV_POPULATE_WRITE))
+		m->populations++;
+}
+
+/*
+ * In memory: @len bytes at @off, from the start of a page.  A page erased
+ * since its last write gets zeros after them (a staging, a short write), as
+ * a punched-out page of the file would show.
+ */
+static void memory_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
+{
+	uint64_t ppn = off / m->page_size;
+
+	if (!bit_test(m->populated, off / EMU_MEDIA_CHUNK))
+		populate(m, off);
+	memcpy(m->base + off, buf, len);
+	if (bit_test(m->erased, ppn)) {
+		memset(m->base + off + len, 0, m->page_size - len);
+		bit_clear(m->erased, ppn);
+	}
+}
+
 static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
 {
 	ssize_t n = injected(m, len);
@@ -134,7 +202,7 @@ static int media_write(struct emu_media *m, uint64_t off, const void *buf, size_
 		len = (size_t)n;
 	}
 	if (m->fd < 0) {
-		memcpy(m->base + off, buf, len);
+		memory_write(m, off, buf, len);
 		return n > 0 ? -ENOSPC : 0;
 	}
 	rc = media_pwrite(m, off, buf, len);
@@ -149,7 +217,10 @@ int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *bu
 
 	if (ppn >= m->pages || off > m->page_size || len > m->page_size - off)
 		return -EINVAL;
-	memcpy(buf, m->base + ppn * m->page_size + off, len);
+	if (m->erased && bit_test(m->erased, ppn))
+		memset(buf, 0, len);
+	else
+		memcpy(buf, m->base + ppn * m->page_size + off, len);
 	return 0;
 }
 
@@ -201,8 +272,12 @@ int emu_media_erase(void *ctx, uint64_t block)
 
 	if (off + bytes > m->size)
 		return -EINVAL;
-	if (m->fd < 0)
-		return madvise(m->base + off, bytes, MADV_DONTNEED) ? -errno : 0;
+	if (m->fd < 0) {
+		/* Keep the memory (see media.h): the pages read zeros from now on. */
+		for (uint64_t p = 0; p < m->pages_per_block; p++)
+			bit_set(m->erased, block * m->pages_per_block + p);
+		return 0;
+	}
 	if (!m->no_punch) {
 		int rc = 0;
 

@@ -2,10 +2,18 @@
 /*
  * NAND media of the emulator: one mapping of pages, backed by anonymous
  * memory (in-memory device) or by a sparse file <store>/nand.img.  Erased
- * blocks are punched out (they read as zeros and cost no space), or, on a
- * file system that cannot punch holes, overwritten with zeros.  Programs
- * and staging write the file with pwrite, so a full file system is -ENOSPC
- * (a status for the host), not a SIGBUS in the mapping.
+ * pages read as zeros, and so do the bytes of a page past what a program or
+ * staging wrote into it since its erase.  In the file, erased blocks are
+ * punched out (they cost no space) or, on a file system that cannot punch
+ * holes, overwritten with zeros; programs and staging write the file with
+ * pwrite, so a full file system is -ENOSPC (a status for the host), not a
+ * SIGBUS in the mapping.  In memory, an erase keeps the block's memory and
+ * only marks its pages erased: the next write of a page zeroes what it does
+ * not cover, a read of a marked page gives zeros.  Memory given back to the
+ * kernel would cost a page fault per 4 KiB at every later program (more than
+ * the rest of a block write on a virtual machine), and a device that erases
+ * a block writes it again.  Fresh memory is taken in bulk the first time a
+ * block is written (MADV_POPULATE_WRITE), not a fault at a time.
  */
 #ifndef EMU_MEDIA_H
 #define EMU_MEDIA_H
@@ -16,6 +24,10 @@
 
 #include "firmware/nand.h"
 
+/* In memory: bytes of the mapping taken from the kernel at once, the first
+ * time a page in them is written. */
+#define EMU_MEDIA_CHUNK (256u << 10)
+
 struct emu_media {
 	uint8_t *base;
 	size_t size;
@@ -25,6 +37,10 @@ struct emu_media {
 	int fd;		 /* -1 in memory */
 	uint64_t writes; /* programs and stagings so far */
 	bool no_punch;	 /* the file system cannot punch holes: erase writes zeros */
+	/* In memory only: */
+	uint64_t *erased;     /* a bit per page: erased, its memory not zeroed yet */
+	uint64_t *populated;  /* a bit per MEDIA_CHUNK bytes: memory taken (or tried) */
+	uint64_t populations; /* chunks taken in bulk so far */
 	struct {
 		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
 		uint64_t short_write_at; /* this write stores half, then -ENOSPC */

@@ -233,7 +233,8 @@ static int program_page(struct fw_ftl *f, uint64_t now, uint64_t *ready)
 		f->off += f->slots;
 		ppn = slot_ppn(f, first);
 	}
-	memset(f->page, 0, f->page_size);
+	/* No clearing of the buffer: place() fills every slot of it before the
+	 * next program, and reads and staging see only the slots filled. */
 	return rc;
 }
 

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * The emulator's NAND media file (emu/media.c): an erase punches the block
- * out of nand.img, and where the file system cannot punch holes (forced here
- * with the test-only fault switch) it overwrites the block with zeros instead
- * of failing, so the firmware does not retire a superblock on every erase.
+ * The emulator's NAND media (emu/media.c).  In the file: an erase punches
+ * the block out of nand.img, and where the file system cannot punch holes
+ * (forced here with the test-only fault switch) it overwrites the block with
+ * zeros instead of failing, so the firmware does not retire a superblock on
+ * every erase.  In memory: an erase keeps the block's memory (no page faults
+ * when it is programmed again), yet erased pages, and the bytes of a page
+ * past a staging or short write after its erase, still read as zeros; fresh
+ * memory is taken a chunk at a time.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,15 +122,166 @@ START_TEST(erase_without_hole_punching_writes_zeros)
 }
 END_TEST
 
+/* ---- in memory ------------------------------------------------------------------ */
+
+/* A block is one populate chunk: 64 pages of 4 KiB. */
+static const struct fw_nand_geo mgeo = {
+	.channels = 1,
+	.ways = 1,
+	.planes = 1,
+	.blocks_per_plane = 4,
+	.pages_per_block = EMU_MEDIA_CHUNK / 4096,
+	.page_size = 4096,
+};
+
+static void msetup(void)
+{
+	ck_assert_msg(emu_media_open(&m, NULL, &mgeo, err, sizeof(err)) == 0, "open: %s", err);
+	ck_assert_int_eq(m.fd, -1);
+}
+
+static void mteardown(void)
+{
+	emu_media_close(&m);
+}
+
+static void mprogram_block(uint64_t block, int fill)
+{
+	uint8_t page[4096];
+
+	memset(page, fill, sizeof(page));
+	for (uint64_t p = 0; p < mgeo.pages_per_block; p++)
+		ck_assert_int_eq(emu_media_program(&m, block * mgeo.pages_per_block + p, page), 0);
+}
+
+/* Bytes [@from, @to) of page @ppn read as @fill. */
+static void check_bytes(uint64_t ppn, uint32_t from, uint32_t to, int fill)
+{
+	uint8_t got[4096];
+
+	ck_assert_int_eq(emu_media_read(&m, ppn, from, to - from, got), 0);
+	for (uint32_t i = 0; i < to - from; i++)
+		ck_assert_msg(got[i] == fill, "page %llu byte %u: %#x, not %#x",
+			      (unsigned long long)ppn, from + i, got[i], fill);
+}
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_minflt;
+}
+
+/*
+ * Regression (write IOPS of the block namespace): the erase gave the block's
+ * memory back (MADV_DONTNEED), so every later program faulted a fresh page in,
+ * 4 KiB at a time.  The block reads zeros after the erase either way.
+ */
+START_TEST(memory_erase_keeps_the_memory_regression)
+{
+	long before, rewrite;
+
+	mprogram_block(1, 0xa5);
+	mprogram_block(2, 0x5a);
+	mprogram_block(3, 0x5a);
+	ck_assert_int_eq(emu_media_erase(&m, 1), 0);
+	for (uint64_t p = 0; p < mgeo.pages_per_block; p++) {
+		check_bytes(mgeo.pages_per_block + p, 0, 4096, 0);
+		check_bytes(2 * mgeo.pages_per_block + p, 0, 4096, 0x5a);
+	}
+	/* What programming a block costs when its memory is there (the
+	 * sanitizers' shadow memory faults too): block 3, never erased. */
+	before = minor_faults();
+	mprogram_block(3, 0x3c);
+	rewrite = minor_faults() - before;
+	before = minor_faults();
+	mprogram_block(1, 0x3c);
+	/* 64 page faults more when the erase dropped the memory. */
+	ck_assert_int_le(minor_faults() - before, rewrite + 2);
+	for (uint64_t p = 0; p < mgeo.pages_per_block; p++)
+		check_bytes(mgeo.pages_per_block + p, 0, 4096, 0x3c);
+	ck_assert_int_eq(emu_media_erase(&m, mgeo.blocks_per_plane), -EINVAL);
+}
+END_TEST
+
+/*
+ * What keeps the firmware's open pages right across a crash (the file's
+ * punched pages give the same): after an erase, a page staged or programmed
+ * only in part reads zeros past what was written, never the old data.
+ */
+START_TEST(memory_erased_page_reads_zeros_past_a_partial_write)
+{
+	uint64_t first = mgeo.pages_per_block, ppn = first + 3;
+	uint8_t buf[4096];
+
+	mprogram_block(1, 0xa5);
+	ck_assert_int_eq(emu_media_erase(&m, 1), 0);
+	memset(buf, 0x11, sizeof(buf));
+	ck_assert_int_eq(emu_media_stage(&m, ppn, buf, 1000), 0);
+	check_bytes(ppn, 0, 1000, 0x11);
+	check_bytes(ppn, 1000, 4096, 0);
+	check_bytes(ppn - 1, 0, 4096, 0); /* its neighbours are still erased */
+	check_bytes(ppn + 1, 0, 4096, 0);
+	/* The open page grows: staged again, longer. */
+	memset(buf, 0x22, sizeof(buf));
+	ck_assert_int_eq(emu_media_stage(&m, ppn, buf, 3000), 0);
+	check_bytes(ppn, 0, 3000, 0x22);
+	check_bytes(ppn, 3000, 4096, 0);
+	memset(buf, 0x44, sizeof(buf));
+	ck_assert_int_eq(emu_media_program(&m, ppn, buf), 0);
+	check_bytes(ppn, 0, 4096, 0x44);
+	/* A program cut short (file system full): half, then zeros. */
+	m.fault.short_write_at = m.writes + 1;
+	memset(buf, 0x33, sizeof(buf));
+	ck_assert_int_eq(emu_media_program(&m, ppn + 1, buf), -ENOSPC);
+	check_bytes(ppn + 1, 0, 2048, 0x33);
+	check_bytes(ppn + 1, 2048, 4096, 0);
+	/* An erase after a write marks the page again. */
+	ck_assert_int_eq(emu_media_erase(&m, 1), 0);
+	check_bytes(ppn, 0, 4096, 0);
+	check_bytes(ppn + 1, 0, 4096, 0);
+}
+END_TEST
+
+/* Fresh memory comes a chunk at a time, not a page fault per 4 KiB. */
+START_TEST(memory_first_write_takes_the_whole_chunk)
+{
+	size_t pages = EMU_MEDIA_CHUNK / (size_t)sysconf(_SC_PAGESIZE), i, resident = 0;
+	unsigned char *vec = calloc(pages, 1);
+	uint8_t page[4096];
+
+	ck_assert_ptr_nonnull(vec);
+	memset(page, 0x77, sizeof(page));
+	ck_assert_int_eq(emu_media_program(&m, 2 * mgeo.pages_per_block, page), 0);
+	ck_assert_uint_eq(m.populations, 1);
+	ck_assert_int_eq(mincore(m.base + 2 * EMU_MEDIA_CHUNK, EMU_MEDIA_CHUNK, vec), 0);
+	for (i = 0; i < pages; i++)
+		resident += vec[i] & 1;
+	ck_assert_uint_eq(resident, pages); /* 1 when each page faults in on its own */
+	ck_assert_int_eq(emu_media_program(&m, 2 * mgeo.pages_per_block + 1, page), 0);
+	ck_assert_uint_eq(m.populations, 1);
+	check_bytes(2 * mgeo.pages_per_block, 0, 4096, 0x77);
+	check_bytes(2 * mgeo.pages_per_block + 2, 0, 4096, 0); /* taken, never written */
+	free(vec);
+}
+END_TEST
+
 static Suite *media_suite(void)
 {
 	Suite *s = suite_create("emu/media");
 	TCase *tc = tcase_create("erase");
+	TCase *mem = tcase_create("memory");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, erase_punches_the_block_out);
 	tcase_add_test(tc, erase_without_hole_punching_writes_zeros);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(mem, msetup, mteardown);
+	tcase_add_test(mem, memory_erase_keeps_the_memory_regression);
+	tcase_add_test(mem, memory_erased_page_reads_zeros_past_a_partial_write);
+	tcase_add_test(mem, memory_first_write_takes_the_whole_chunk);
+	suite_add_tcase(s, mem);
 	return s;
 }
 
