@@ -291,6 +291,7 @@ _Static_assert(sizeof(struct kvc_id_nvkv) == 1024, "nvkv identify vendor area");
 #define KVC_ONCS_SAVE_SELECT (1u << 4) /* Set Features SV and Get Features SEL */
 #define KVC_LPA_CMD_EFFECTS (1u << 1)
 #define KVC_LPA_EXT_DATA (1u << 2)
+#define KVC_CTRATT_TBKAS (1u << 6)  /* Traffic Based Keep Alive (base 2.0, Identify CTRATT) */
 #define KVC_CTRATT_ELBAS (1u << 15) /* extended LBA formats (unused) */
 #define KVC_OAES_NS_ATTR (1u << 8)
 #define KVC_ONCS_DSM (1u << 2) /* Dataset Management */

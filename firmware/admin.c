@@ -100,6 +100,8 @@ static void id_ctrl(struct fw_ctrl *c, struct kvc_id_ctrl *id)
 		kvc_put_le32(&id->iorcsz, 1);
 		id->msdbd = 1;
 		kvc_put_le16(&id->kas, 1); /* 100 ms granularity */
+		/* Any command restarts the Keep Alive timer (fw_ctrl_submit). */
+		kvc_put_le32(&id->ctratt, KVC_CTRATT_TBKAS);
 		/* One controller per host on a fabric: Linux makes a multipath
 		 * head for a multi-controller CMIC, which renames the nodes. */
 		id->cmic = 0;

@@ -630,11 +630,20 @@ static int poll_fabric(struct fw_ctrl *c)
 	if (s->dirty && s->persistent && !c->wce)
 		fw_batch_commit(s, false);
 	work += fw_cpl_post_all(c);
-	if (c->feat_kato && !c->ka_expired &&
-	    fw_now(s) - c->ka_last > (uint64_t)c->feat_kato * 1000000ull) {
-		c->ka_expired = true;
-		fw_ctrl_log(c, FW_LOG_WARN, "controller %u: no Keep Alive within %u ms", c->cntlid,
-			    c->feat_kato);
+	if (c->feat_kato && !c->ka_expired) {
+		uint64_t now = fw_now(s);
+
+		/* TBKAS: commands that arrived since the last poll restart the
+		 * timer here, with the clock read this check needs anyway. */
+		if (c->ka_traffic) {
+			c->ka_traffic = false;
+			c->ka_last = now;
+		} else if (now - c->ka_last > fw_kato_deadline_ns(c->feat_kato)) {
+			c->ka_expired = true;
+			fw_ctrl_log(c, FW_LOG_WARN,
+				    "controller %u: no command within KATO %u ms and its grace",
+				    c->cntlid, c->feat_kato);
+		}
 	}
 	return work;
 }

@@ -6,7 +6,8 @@
  * controller drains in fw_ctrl_poll, and completions leave through the host
  * interface's post_cqe.  Connect creates the controller (admin queue) or an
  * I/O queue pair; Property Get/Set replace the BAR; Keep Alive is enforced
- * with KATO (fw_ctrl_expired, the transport tears the controller down).
+ * with KATO, traffic based (TBKAS) and with a grace (fw_kato_deadline_ns;
+ * fw_ctrl_expired, the transport tears the controller down).
  * The PCIe model still charges every command as if it crossed the link.
  * This module and the controller call each other (Connect creates
  * controllers; the controller runs Fabrics commands here).
@@ -153,6 +154,7 @@ static uint16_t connect_io(struct fw_subsys *s, const uint8_t *d, uint16_t qid, 
 		return FW_ST(KVC_SC_CMD_SEQ_ERROR);
 	if (queue_pair(c, qid, sqsize))
 		return KVC_ST_CMD_DNR(SC_CONNECT_CTRL_BUSY);
+	c->ka_traffic = true; /* a command of this controller (TBKAS) */
 	*out = c;
 	*dw0 = 0;
 	return 0;
@@ -198,14 +200,17 @@ int fw_ctrl_submit(struct fw_ctrl *c, uint16_t qid, const struct kvc_sqe *sqe)
 		return -EAGAIN; /* the host ignored SQHD: more than SQSIZE outstanding */
 	c->ring[qid][sq->tail] = *sqe;
 	sq->tail = (sq->tail + 1) % sq->size;
-	/* Keep Alive restarts the timer when it arrives, not when its turn in the
-	 * ring comes.  An expiry the transport has not acted on yet was judged
-	 * before this arrival was read (a stall of the target's thread): the host
-	 * is alive. */
-	if (qid == 0 && sqe->opc == KVC_ADM_KEEP_ALIVE) {
+	/* Traffic Based Keep Alive (CTRATT.TBKAS): any command restarts the
+	 * timer when it arrives, not when its turn in the ring comes; a flag
+	 * here, the clock at the next poll (no clock read per command).  Keep
+	 * Alive itself takes the clock now.  An expiry the transport has not
+	 * acted on yet was judged before this arrival was read (a stall of the
+	 * target's thread): the host is alive. */
+	if (qid == 0 && sqe->opc == KVC_ADM_KEEP_ALIVE)
 		c->ka_last = fw_now(c->s);
-		c->ka_expired = false;
-	}
+	else
+		c->ka_traffic = true;
+	c->ka_expired = false;
 	/* The PCIe model: the SQ tail doorbell a PCIe host rings per command. */
 	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
 	return 0;

@@ -201,8 +201,9 @@ int fw_ctrl_submit(struct fw_ctrl *c, uint16_t qid, const struct kvc_sqe *sqe);
  * commands go (their completions are dropped). */
 void fw_fabric_disconnect(struct fw_ctrl *c, uint16_t qid);
 
-/* KATO passed without a Keep Alive: the transport must destroy the
- * controller (fw_ctrl_destroy) and close its connections. */
+/* KATO and the controller's grace passed without a command (Keep Alive or,
+ * traffic based, any other): the transport must destroy the controller
+ * (fw_ctrl_destroy) and close its connections. */
 bool fw_ctrl_expired(const struct fw_ctrl *c);
 uint16_t fw_ctrl_cntlid(const struct fw_ctrl *c);
 

@@ -216,7 +216,8 @@ struct fw_ctrl {
 	uint16_t (*fabric_exec)(struct fw_cmd *cmd);
 	struct kvc_sqe *ring[FW_MAX_IOQ + 1];
 	uint8_t hostid[16];
-	uint64_t ka_last; /* clock of the last Keep Alive (or Connect) */
+	uint64_t ka_last; /* clock of the last Keep Alive, command (TBKAS) or Connect */
+	bool ka_traffic;  /* a command arrived since the last poll: restarts the timer */
 	bool ka_expired;
 	struct fw_ctrl *next; /* subsystem's list */
 };
@@ -501,6 +502,25 @@ static inline bool fw_has_blk(const struct fw_subsys *s)
 static inline uint64_t fw_now(const struct fw_subsys *s)
 {
 	return s->hal->now_ns(s->hal->ctx);
+}
+
+/*
+ * The controller detects a Keep Alive Timeout KATO plus a grace after the timer
+ * last restarted: the spec sets KATO as the least time the controller waits and
+ * leaves when it detects expiry to the controller.  The grace is KATO itself,
+ * capped at FW_KATO_GRACE_MAX_MS: a Linux host sends Keep Alive every KATO / 2
+ * and, with TBKAS, skips it after a completion whose command the controller may
+ * have received up to KATO earlier, so a live host starved on a loaded machine
+ * can leave a gap near 1.5 KATO; the cap bounds how long a dead host's
+ * controller lingers (Linux's default KATO of 5 s: torn down after 10 s).
+ */
+#define FW_KATO_GRACE_MAX_MS 10000u
+
+static inline uint64_t fw_kato_deadline_ns(uint32_t kato_ms)
+{
+	uint32_t grace = kato_ms < FW_KATO_GRACE_MAX_MS ? kato_ms : FW_KATO_GRACE_MAX_MS;
+
+	return ((uint64_t)kato_ms + grace) * 1000000ull;
 }
 
 #define FW_ST(sc) KVC_ST_GENERIC_DNR(sc)

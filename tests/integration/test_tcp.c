@@ -490,6 +490,7 @@ START_TEST(bring_up_identify_by_sgl)
 		ck_assert_uint_eq(kvc_get_le32(&c->ioccsz), 260);
 		ck_assert_uint_eq(kvc_get_le16(&c->icdoff), 0);
 		ck_assert_uint_ne(kvc_get_le16(&c->kas), 0);
+		ck_assert_uint_eq(kvc_get_le32(&c->ctratt), KVC_CTRATT_TBKAS);
 		ck_assert_uint_ne(kvc_get_le16(&c->cntlid), 0);
 		ck_assert_uint_eq(c->cntrltype, 1);
 	}
@@ -632,7 +633,7 @@ START_TEST(keep_alive_waiting_in_the_socket_counts_regression)
 	pdu.ch.pdu_type = KVC_TCP_CAPSULE_CMD;
 	pdu.sqe = sqe;
 	send_pdu(&a, &pdu, sizeof(pdu), NULL, 0);
-	sleep_ms(900); /* 1.4 s since the last Keep Alive the target read */
+	sleep_ms(1700); /* 2.2 s since the last Keep Alive the target read: past KATO + grace */
 	ck_assert_int_eq(kill(emu.pid, SIGCONT), 0);
 	ck_assert_msg(
 		recv_pdu(&a, hdr, &data, &dlen),

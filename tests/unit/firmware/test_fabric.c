@@ -299,6 +299,7 @@ START_TEST(bring_up_by_properties)
 		ck_assert_uint_eq(kvc_get_le32(&id->iorcsz), 1);
 		ck_assert_uint_eq(kvc_get_le16(&id->icdoff), 0);
 		ck_assert_uint_ne(kvc_get_le16(&id->kas), 0);
+		ck_assert_uint_eq(kvc_get_le32(&id->ctratt), KVC_CTRATT_TBKAS);
 		ck_assert_uint_ne(kvc_get_le32(&id->sgls) & 3, 0);
 		ck_assert(kvc_get_le32(&id->sgls) & KVC_SGLS_TRANSPORT);
 		ck_assert_uint_eq(id->cntrltype, 1);
@@ -470,11 +471,16 @@ START_TEST(keep_alive_expiry)
 		ck_assert_uint_eq(run(&fa, 0, &sqe, NULL, NULL), 0);
 		ck_assert(!fw_ctrl_expired(fa.ctrl));
 	}
-	/* A deferred-free teardown with a command still queued. */
+	/* Expiry is detected after KATO plus the controller's grace (KATO, at
+	 * most 10 s: 2 s here) of silence, not before. */
 	kvc_sqe_set_cid(&sqe, 77);
-	env.now += 1001ull * 1000000;
+	env.now += 2000ull * 1000000;
+	fw_ctrl_poll(fa.ctrl);
+	ck_assert(!fw_ctrl_expired(fa.ctrl));
+	env.now += 1;
 	fw_ctrl_poll(fa.ctrl);
 	ck_assert(fw_ctrl_expired(fa.ctrl));
+	/* A deferred-free teardown with a command still queued. */
 	ck_assert_int_eq(fw_ctrl_submit(fa.ctrl, 0, &sqe), 0);
 	fw_ctrl_destroy(fa.ctrl); /* what the transport does */
 	fa.ctrl = NULL;
@@ -500,7 +506,7 @@ START_TEST(keep_alive_counts_on_arrival_regression)
 	sqe.opc = KVC_ADM_KEEP_ALIVE;
 	sgl(&sqe, false, 0);
 	ck_assert_uint_eq(run(&fa, 0, &sqe, NULL, NULL), 0);
-	env.now += 1500ull * 1000000; /* the target's thread stalled 1.5 s */
+	env.now += 2500ull * 1000000; /* the target's thread stalled 2.5 s */
 	fw_ctrl_poll(fa.ctrl);
 	ck_assert(fw_ctrl_expired(fa.ctrl));
 	/* The host's Keep Alive, sent in time, read after the stall. */
@@ -511,10 +517,44 @@ START_TEST(keep_alive_counts_on_arrival_regression)
 	fw_ctrl_poll(fa.ctrl);
 	ck_assert_uint_eq(fa.ncqe, 1);
 	ck_assert(!fw_ctrl_expired(fa.ctrl));
-	/* Silent again for KATO: expired again. */
-	env.now += 1001ull * 1000000;
+	/* Silent again for KATO and its grace: expired again. */
+	env.now += 2001ull * 1000000;
 	fw_ctrl_poll(fa.ctrl);
 	ck_assert(fw_ctrl_expired(fa.ctrl));
+}
+END_TEST
+
+/* Traffic-based keep alive (CTRATT.TBKAS): any command the controller receives
+ * on its queues restarts the timer, so a host busy with I/O need not send Keep
+ * Alive (Linux skips it when it saw completions).  Real silence still expires. */
+START_TEST(io_traffic_keeps_alive_regression)
+{
+	struct kvc_sqe sqe;
+	uint32_t dw0, i;
+
+	env.auto_clock = false;
+	bring_up(&fa, 1000);
+	ck_assert_uint_eq(do_connect(&fa, 1, 31, 0, fw_ctrl_cntlid(fa.ctrl), &dw0), 0);
+	kv_sqe(&sqe, KVC_KV_EXIST, "k", 0);
+	sgl(&sqe, false, 0);
+	for (i = 0; i < 10; i++) { /* 9 s of I/O every 0.9 s, no Keep Alive */
+		env.now += 900ull * 1000000;
+		run(&fa, 1, &sqe, NULL, NULL);
+		ck_assert_msg(!fw_ctrl_expired(fa.ctrl), "expired after %u I/O commands", i + 1);
+	}
+	/* Silence: KATO + grace (2 s here) after the last command, not before. */
+	env.now += 2000ull * 1000000;
+	fw_ctrl_poll(fa.ctrl);
+	ck_assert(!fw_ctrl_expired(fa.ctrl));
+	env.now += 1;
+	fw_ctrl_poll(fa.ctrl);
+	ck_assert(fw_ctrl_expired(fa.ctrl));
+	/* The transport's teardown: nothing more is posted. */
+	i = fa.ncqe;
+	fw_ctrl_destroy(fa.ctrl);
+	fa.ctrl = NULL;
+	ck_assert_uint_eq(fa.ncqe, i);
+	ck_assert_uint_eq(fw_subsys_free_cntlid(sub), 1);
 }
 END_TEST
 
@@ -611,6 +651,7 @@ static Suite *fabric_suite(void)
 	tcase_add_test(tc, flow_control);
 	tcase_add_test(tc, keep_alive_expiry);
 	tcase_add_test(tc, keep_alive_counts_on_arrival_regression);
+	tcase_add_test(tc, io_traffic_keeps_alive_regression);
 	tcase_add_test(tc, two_hosts_share_namespaces);
 	tcase_add_test(tc, reset_keeps_admin_queue);
 	tcase_add_test(tc, pcie_model_still_charged);
