@@ -221,7 +221,8 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 	}
 	{
 		/* The write buffer absorbs wb_ns of the program; never below 0. */
-		uint64_t end = fw_nand_program(vl->nand, ppn, now);
+		uint64_t end = vl->in_gc ? fw_nand_gc_program(vl->nand, ppn, now)
+					 : fw_nand_program(vl->nand, ppn, now);
 
 		*ready = max64(*ready, end > vl->wb_ns ? end - vl->wb_ns : 0);
 	}
@@ -443,7 +444,9 @@ static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *bu
 				vl->st.media_errors++;
 				return -EIO;
 			}
-			*done = max64(*done, fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
+			*done = max64(*done,
+				      vl->in_gc ? fw_nand_gc_read(vl->nand, ppn, (uint32_t)n, now)
+						: fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
 		}
 		d += n;
 		len -= n;
@@ -659,7 +662,7 @@ static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 		if (vl->hal->nand_erase(vl->hal->ctx,
 					(uint64_t)d * vl->nand->blocks_per_die + vl->first_sb + v))
 			bad++;
-		fw_nand_erase(vl->nand, d, now);
+		fw_nand_gc_erase(vl->nand, d, now);
 	}
 	reset_sb(&vl->sb[v]);
 	vl->sb[v].erases++;
@@ -688,10 +691,19 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
 	uint32_t v = pick_victim(vl);
 	uint64_t perr = vl->st.program_errors;
+	bool urgent;
 	int rc;
 
 	if (v == FW_SB_NONE)
 		return -ENOSPC;
+	/* The last pass's work is still pending on the timelines: the
+	 * superblock it freed is not erased yet in model time, so the log is
+	 * down to reserve - 1 really free superblocks.  GC takes the NAND. */
+	urgent = fw_nand_gc_done(vl->nand) > now;
+	if (urgent) {
+		fw_nand_gc_urgent(vl->nand);
+		vl->st.gc_urgent++;
+	}
 	vl->in_gc = true;
 	rc = scan_and_move(vl, v, now);
 	vl->in_gc = false;
@@ -700,19 +712,23 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	if (!rc && vl->st.program_errors != perr)
 		rc = -EIO;
 	if (rc)
-		return rc;
+		goto out;
 	if (vl->sb[v].valid != 0) {
 		vlog_log(vl, FW_LOG_ERR, "gc: live bytes left in victim; not erasing it");
-		return -EIO;
+		rc = -EIO;
+		goto out;
 	}
 	if (vl->persist) {
 		rc = vl->persist(vl->persist_arg);
 		if (rc)
-			return rc;
+			goto out;
 	}
 	erase_victim(vl, v, now);
 	vl->st.gc_runs++;
-	return 0;
+out:
+	if (urgent)
+		fw_nand_gc_end(vl->nand);
+	return rc;
 }
 
 /* Serialized layout: u32 magic, u32 nsb, u64 sb_bytes, u32 cur, u32

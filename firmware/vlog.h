@@ -36,8 +36,14 @@
  * erased, so no committed catalog entry ever points into an erased block.  A
  * live record that fails its checksum is moved as stored (its key keeps
  * reading as unrecovered; a media error is counted) rather than pinning the
- * victim.  A block that fails to erase retires its superblock.  GC competes
- * for dies like host I/O.
+ * victim.  A block that fails to erase retires its superblock.
+ *
+ * GC's NAND operations go on the NAND model's GC timelines (see nand.h): with
+ * policy FW_GC_YIELD they yield dies and channels to host I/O at the end of
+ * every GC slice.  A pass that starts while the previous pass's work is still
+ * pending in model time is urgent (st.gc_urgent): the superblock that pass
+ * freed is not erased yet, so fewer than the reserve are really free, and the
+ * pending work and this pass take the NAND before host I/O.
  */
 #ifndef FW_VLOG_H
 #define FW_VLOG_H
@@ -81,7 +87,8 @@ struct fw_vlog_stats {
 	uint64_t pad_bytes;  /* alignment gaps left unfilled */
 	uint64_t backfills;  /* packed records placed in alignment gaps */
 	uint64_t gc_runs;
-	uint64_t gc_moves; /* live records relocated */
+	uint64_t gc_urgent; /* passes that took the NAND from host I/O */
+	uint64_t gc_moves;  /* live records relocated */
 	uint64_t gc_bytes;
 	uint64_t crc_errors;
 	uint64_t media_errors;
