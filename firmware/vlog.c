@@ -444,9 +444,17 @@ static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *bu
 				vl->st.media_errors++;
 				return -EIO;
 			}
-			*done = max64(*done,
-				      vl->in_gc ? fw_nand_gc_read(vl->nand, ppn, (uint32_t)n, now)
-						: fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
+			if (!vl->in_gc) {
+				*done = max64(*done, fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
+			} else {
+				/* GC reads a victim page once, whole, into its buffer. */
+				if (ppn != vl->gc_ppn) {
+					vl->gc_ppn = ppn;
+					vl->gc_ppn_done =
+						fw_nand_gc_read(vl->nand, ppn, vl->page_size, now);
+				}
+				*done = max64(*done, vl->gc_ppn_done);
+			}
 		}
 		d += n;
 		len -= n;
@@ -687,24 +695,47 @@ uint32_t fw_vlog_retired(const struct fw_vlog *vl)
 	return n;
 }
 
+/*
+ * How many of the last passes have work still pending on the GC timelines at
+ * @now: each freed a superblock the log counts as free that is not erased yet
+ * in model time.  GC work runs in pass order, so the pending work is the
+ * newest passes' spans; a pass is pending when the work after it does not
+ * cover all that is pending.  FW_GC_SPANS + 1 when more than the remembered
+ * passes are.
+ */
+static uint32_t gc_pending_passes(const struct fw_vlog *vl, uint64_t now)
+{
+	uint64_t done = fw_nand_gc_done(vl->nand), pending, newer = 0;
+	uint32_t m;
+
+	if (done <= now)
+		return 0;
+	pending = done - now;
+	for (m = 0; m < FW_GC_SPANS && m < vl->gc_spans; m++) {
+		if (newer >= pending)
+			return m;
+		newer += vl->gc_span[(vl->gc_spans - 1 - m) % FW_GC_SPANS];
+	}
+	return newer >= pending ? m : FW_GC_SPANS + 1;
+}
+
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
 	uint32_t v = pick_victim(vl);
-	uint64_t perr = vl->st.program_errors;
+	uint64_t perr = vl->st.program_errors, before;
 	bool urgent;
 	int rc;
 
 	if (v == FW_SB_NONE)
 		return -ENOSPC;
-	/* The last pass's work is still pending on the timelines: the
-	 * superblock it freed is not erased yet in model time, so the log is
-	 * down to reserve - 1 really free superblocks.  GC takes the NAND. */
-	urgent = fw_nand_gc_done(vl->nand) > now;
+	urgent = gc_pending_passes(vl, now) >= vl->reserve;
 	if (urgent) {
 		fw_nand_gc_urgent(vl->nand);
 		vl->st.gc_urgent++;
 	}
+	before = max64(fw_nand_gc_done(vl->nand), now);
 	vl->in_gc = true;
+	vl->gc_ppn = UINT64_MAX;
 	rc = scan_and_move(vl, v, now);
 	vl->in_gc = false;
 	/* A page that failed to program may hold moved records even when each
@@ -725,6 +756,10 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	}
 	erase_victim(vl, v, now);
 	vl->st.gc_runs++;
+	/* What this pass added to the GC timelines (nothing when urgent: its
+	 * work is host work then). */
+	vl->gc_span[vl->gc_spans++ % FW_GC_SPANS] =
+		max64(fw_nand_gc_done(vl->nand), before) - before;
 out:
 	if (urgent)
 		fw_nand_gc_end(vl->nand);
