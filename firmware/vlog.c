@@ -416,6 +416,26 @@ placed:
 }
 
 /*
+ * GC reads a victim page once, whole, into one of its two page buffers (a
+ * record crossing a page boundary keeps both pages there).  Return when the
+ * page is in the buffer.
+ */
+static uint64_t gc_read_page(struct fw_vlog *vl, uint64_t ppn, uint64_t now)
+{
+	unsigned int b;
+
+	for (b = 0; b < 2; b++) {
+		if (vl->gc_buf[b].ppn == ppn)
+			return vl->gc_buf[b].done;
+	}
+	b = vl->gc_buf_next;
+	vl->gc_buf_next ^= 1;
+	vl->gc_buf[b].ppn = ppn;
+	vl->gc_buf[b].done = fw_nand_gc_read(vl->nand, ppn, vl->page_size, now);
+	return vl->gc_buf[b].done;
+}
+
+/*
  * Read @len bytes of the record starting at @rec from @p on into @buf,
  * charging one NAND read per page; @p moves past them.  Return: 0, -EIO on a
  * media error, -ESTALE when the record does not go on for @len bytes (its
@@ -447,13 +467,7 @@ static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *bu
 			if (!vl->in_gc) {
 				*done = max64(*done, fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
 			} else {
-				/* GC reads a victim page once, whole, into its buffer. */
-				if (ppn != vl->gc_ppn) {
-					vl->gc_ppn = ppn;
-					vl->gc_ppn_done =
-						fw_nand_gc_read(vl->nand, ppn, vl->page_size, now);
-				}
-				*done = max64(*done, vl->gc_ppn_done);
+				*done = max64(*done, gc_read_page(vl, ppn, now));
 			}
 		}
 		d += n;
@@ -735,7 +749,7 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	}
 	before = max64(fw_nand_gc_done(vl->nand), now);
 	vl->in_gc = true;
-	vl->gc_ppn = UINT64_MAX;
+	vl->gc_buf[0].ppn = vl->gc_buf[1].ppn = UINT64_MAX;
 	rc = scan_and_move(vl, v, now);
 	vl->in_gc = false;
 	/* A page that failed to program may hold moved records even when each

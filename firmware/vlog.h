@@ -37,7 +37,7 @@
  * live record that fails its checksum is moved as stored (its key keeps
  * reading as unrecovered; a media error is counted) rather than pinning the
  * victim.  A block that fails to erase retires its superblock.  GC reads each
- * victim page from NAND once per pass, whole, into its buffer.
+ * victim page from NAND once per pass, whole, into one of two page buffers.
  *
  * GC's NAND operations go on the NAND model's GC timelines (see nand.h): with
  * policy FW_GC_YIELD they yield dies and channels to host I/O at the end of
@@ -121,8 +121,11 @@ struct fw_vlog {
 		uint32_t len;
 	} gaps[16];
 	bool in_gc;
-	uint64_t gc_ppn;	       /* the page in GC's read buffer (one pass) */
-	uint64_t gc_ppn_done;	       /* when it got there */
+	struct {
+		uint64_t ppn;  /* page in GC's read buffer (this pass) */
+		uint64_t done; /* when it got there */
+	} gc_buf[2];
+	unsigned int gc_buf_next;      /* the buffer the next page read replaces */
 	uint64_t gc_span[FW_GC_SPANS]; /* GC timeline time the last passes added */
 	uint32_t gc_spans;	       /* passes recorded (ring index) */
 	uint64_t wb_ns;		       /* write-buffer slack per die before a Store waits */
