@@ -121,6 +121,12 @@ static void print_text(FILE *f, const struct kvc_stats_log *l)
 		(unsigned long long)l->gc_moves, (unsigned long long)l->gc_bytes,
 		(unsigned long long)l->crc_errors, (unsigned long long)l->media_errors,
 		(unsigned long long)l->aer_events);
+	if (l->gc_urgent || l->gc_waits)
+		fprintf(f,
+			"gc scheduling: %llu urgent passes; %llu host NAND operations waited for a "
+			"GC slice, %.1f us on average\n",
+			(unsigned long long)l->gc_urgent, (unsigned long long)l->gc_waits,
+			l->gc_waits ? (double)l->gc_wait_ns / l->gc_waits / 1000 : 0.0);
 	if (l->fabric_bytes[0] || l->fabric_bytes[1])
 		fprintf(f, "fabric: %llu bytes received, %llu bytes sent\n",
 			(unsigned long long)l->fabric_bytes[0],
@@ -194,7 +200,8 @@ static void print_json(FILE *f, const struct kvc_stats_log *l)
 		"\"host_bytes_written\":%llu,\"write_amplification\":%.6f,\"rec_bytes\":%llu,"
 		"\"pad_bytes\":%llu,\"backfills\":%llu,\"gc_runs\":%llu,\"gc_moves\":%llu,"
 		"\"gc_bytes\":%llu,\"crc_errors\":%llu,\"media_errors\":%llu,"
-		"\"aer_events\":%llu,\"index_bytes\":%llu,\"fabric_bytes\":[%llu,%llu],",
+		"\"aer_events\":%llu,\"index_bytes\":%llu,\"fabric_bytes\":[%llu,%llu],"
+		"\"gc_urgent\":%llu,\"gc_waits\":%llu,\"gc_wait_ns\":%llu,",
 		(unsigned long long)l->key_bytes, (unsigned long long)l->value_bytes_in,
 		(unsigned long long)l->value_bytes_out, (unsigned long long)l->nand_reads,
 		(unsigned long long)l->nand_programs, (unsigned long long)l->nand_erases,
@@ -206,7 +213,9 @@ static void print_json(FILE *f, const struct kvc_stats_log *l)
 		(unsigned long long)l->gc_moves, (unsigned long long)l->gc_bytes,
 		(unsigned long long)l->crc_errors, (unsigned long long)l->media_errors,
 		(unsigned long long)l->aer_events, (unsigned long long)l->index_bytes,
-		(unsigned long long)l->fabric_bytes[0], (unsigned long long)l->fabric_bytes[1]);
+		(unsigned long long)l->fabric_bytes[0], (unsigned long long)l->fabric_bytes[1],
+		(unsigned long long)l->gc_urgent, (unsigned long long)l->gc_waits,
+		(unsigned long long)l->gc_wait_ns);
 	fprintf(f, "\"latency_ns\":{");
 	for (i = 0; i < KVC_OP_NUM; i++) {
 		fprintf(f,

@@ -109,7 +109,13 @@ struct kvc_stats_log {
 	/* Bytes on a fabric (NVMe/TCP PDUs, every connection) [received,
 	 * sent]; 0 on PCIe. */
 	uint64_t fabric_bytes[2];
-	uint64_t rsvd[4];
+	/* GC scheduling (device-wide): passes that ran urgent (took the NAND
+	 * from host I/O), host NAND operations that waited for a GC slice to
+	 * end, and their total wait.  Reserved zeros before. */
+	uint64_t gc_urgent;
+	uint64_t gc_waits;
+	uint64_t gc_wait_ns;
+	uint64_t rsvd[1];
 	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
 };
 

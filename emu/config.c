@@ -85,6 +85,11 @@ static const struct knob knobs[] = {
 	  "over-provisioning of the value log" },
 	{ "device", "gc_reserve", K_NUM, "2", "superblocks", 1, 1024, FW(gc_reserve), NULL,
 	  "free superblocks kept for garbage collection" },
+	{ "device", "gc_policy", K_ENUM, "yield", "", 0, 0, FW(gc_policy), "yield|fifo",
+	  "yield: GC yields NAND dies and channels to host I/O at slice ends; fifo: GC queues with "
+	  "host I/O (the old model)" },
+	{ "device", "gc_slice_us", K_NUM, "100", "us", 1, 1000000, FW(gc_slice_us), NULL,
+	  "GC slice: the longest a host NAND operation waits for garbage collection" },
 	{ "device", "timing", K_ENUM, "off", "", 0, 0, FW(timing), "off|realtime",
 	  "off: complete at once; realtime: not before the modeled time" },
 	{ "device", "dma", K_ENUM, "page", "", 0, 0, FW(dma_gran), "exact|page",

@@ -69,6 +69,10 @@ struct fw_config {
 	uint32_t gc_reserve;	 /* free superblocks kept for GC (default 2) */
 	uint32_t fw_overhead_ns; /* modeled firmware time per command (default 1500) */
 	struct fw_cost cost;	 /* the rest of the firmware cost model */
+	/* How GC shares the NAND with host I/O (nand.h): the policy (default
+	 * FW_GC_YIELD) and the longest a host operation waits for GC (100). */
+	enum fw_gc_policy gc_policy;
+	uint32_t gc_slice_us;
 	/* Block (NVM) namespace: percent of the superblocks it gets, the rest
 	 * is the value log's (default 50; 0 = KV-only, 100 = block-only). */
 	uint32_t blk_percent;

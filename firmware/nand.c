@@ -63,7 +63,11 @@ int fw_nand_init(struct fw_nand *n, const struct fw_nand_geo *g, const struct fw
 	n->blocks_per_die = g->planes * g->blocks_per_plane;
 	n->die_free = fw_calloc(n->ndies, sizeof(*n->die_free));
 	n->chan_free = fw_calloc(g->channels, sizeof(*n->chan_free));
-	if (!n->die_free || !n->chan_free) {
+	n->gc_die = fw_calloc(n->ndies, sizeof(*n->gc_die));
+	n->gc_chan = fw_calloc(g->channels, sizeof(*n->gc_chan));
+	n->gc_policy = FW_GC_YIELD;
+	n->gc_slice_ns = 100000;
+	if (!n->die_free || !n->chan_free || !n->gc_die || !n->gc_chan) {
 		fw_nand_fini(n);
 		return -ENOMEM;
 	}
@@ -74,8 +78,18 @@ void fw_nand_fini(struct fw_nand *n)
 {
 	fw_free(n->die_free);
 	fw_free(n->chan_free);
+	fw_free(n->gc_die);
+	fw_free(n->gc_chan);
 	n->die_free = NULL;
 	n->chan_free = NULL;
+	n->gc_die = NULL;
+	n->gc_chan = NULL;
+}
+
+void fw_nand_set_gc(struct fw_nand *n, enum fw_gc_policy policy, uint64_t slice_ns)
+{
+	n->gc_policy = policy;
+	n->gc_slice_ns = slice_ns ? slice_ns : 1;
 }
 
 static unsigned int page_type(const struct fw_nand *n, uint64_t ppn)
@@ -93,16 +107,70 @@ static uint64_t max64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/*
+ * When host work wanting resource @g at @t may start: at once unless GC holds
+ * it then, otherwise at the end of GC's current slice (slices count from
+ * when GC got the resource), or when GC's work ends if that is sooner.
+ */
+static uint64_t after_slice(struct fw_nand *n, const struct fw_nand_gct *g, uint64_t t)
+{
+	uint64_t end;
+
+	if (n->gc_policy != FW_GC_YIELD || t < g->from || t >= g->free)
+		return t;
+	end = g->from + (t - g->from + n->gc_slice_ns - 1) / n->gc_slice_ns * n->gc_slice_ns;
+	return end < g->free ? end : g->free;
+}
+
+/* Host work held resource @g over [@s, @e): GC's work there resumes at @e. */
+static void push_gc(struct fw_nand_gct *g, uint64_t s, uint64_t e)
+{
+	if (g->free <= s || e <= g->from)
+		return;
+	g->free += e - max64(s, g->from);
+	g->from = e;
+}
+
+static void count_wait(struct fw_nand *n, uint64_t want, uint64_t got)
+{
+	if (got > want) {
+		n->st.gc_waits++;
+		n->st.gc_wait_ns += got - want;
+	}
+}
+
+/* GC takes resource @g no earlier than @t (host work on it ends at @busy). */
+static uint64_t gc_take(struct fw_nand_gct *g, uint64_t t, uint64_t busy)
+{
+	uint64_t s = max64(max64(t, busy), g->free);
+
+	if (s > g->free)
+		g->from = s; /* GC was idle here: its first slice starts now */
+	return s;
+}
+
+static bool gc_own_timelines(const struct fw_nand *n)
+{
+	return n->gc_policy == FW_GC_YIELD && !n->gc_urgent;
+}
+
 uint64_t fw_nand_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now)
 {
 	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
-	uint64_t sensed = max64(now, n->die_free[die]) + n->tm.read_ns[page_type(n, ppn)];
-	uint64_t start = max64(sensed, n->chan_free[ch]);
+	uint64_t want = max64(now, n->die_free[die]);
+	uint64_t dstart = after_slice(n, &n->gc_die[die], want);
+	uint64_t sensed = dstart + n->tm.read_ns[page_type(n, ppn)];
+	uint64_t cwant = max64(sensed, n->chan_free[ch]);
+	uint64_t start = after_slice(n, &n->gc_chan[ch], cwant);
 	uint64_t end = start + xfer_ns(n, bytes);
 
+	count_wait(n, want, dstart);
+	count_wait(n, cwant, start);
 	/* The die holds the data in its register until the channel moved it. */
 	n->die_free[die] = end;
 	n->chan_free[ch] = end;
+	push_gc(&n->gc_die[die], dstart, end);
+	push_gc(&n->gc_chan[ch], start, end);
 	n->st.reads++;
 	n->st.read_bytes += bytes;
 	return end;
@@ -111,18 +179,106 @@ uint64_t fw_nand_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t 
 uint64_t fw_nand_program(struct fw_nand *n, uint64_t ppn, uint64_t now)
 {
 	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
-	uint64_t start = max64(max64(now, n->chan_free[ch]), n->die_free[die]);
+	uint64_t want = max64(max64(now, n->chan_free[ch]), n->die_free[die]);
+	uint64_t start =
+		max64(after_slice(n, &n->gc_die[die], want), after_slice(n, &n->gc_chan[ch], want));
 	uint64_t loaded = start + xfer_ns(n, n->geo.page_size);
 
+	count_wait(n, want, start);
 	n->chan_free[ch] = loaded;
 	n->die_free[die] = loaded + n->tm.prog_ns[page_type(n, ppn)];
+	push_gc(&n->gc_chan[ch], start, loaded);
+	push_gc(&n->gc_die[die], start, n->die_free[die]);
 	n->st.programs++;
 	return n->die_free[die];
 }
 
 uint64_t fw_nand_erase(struct fw_nand *n, uint32_t die, uint64_t now)
 {
-	n->die_free[die] = max64(now, n->die_free[die]) + n->tm.erase_ns;
+	uint64_t want = max64(now, n->die_free[die]);
+	uint64_t start = after_slice(n, &n->gc_die[die], want);
+
+	count_wait(n, want, start);
+	n->die_free[die] = start + n->tm.erase_ns;
+	push_gc(&n->gc_die[die], start, n->die_free[die]);
 	n->st.erases++;
 	return n->die_free[die];
+}
+
+uint64_t fw_nand_gc_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now)
+{
+	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
+	uint64_t sensed, start, end;
+
+	n->st.gc_reads++;
+	if (!gc_own_timelines(n))
+		return fw_nand_read(n, ppn, bytes, now);
+	sensed = gc_take(&n->gc_die[die], now, n->die_free[die]) + n->tm.read_ns[page_type(n, ppn)];
+	start = gc_take(&n->gc_chan[ch], sensed, n->chan_free[ch]);
+	end = start + xfer_ns(n, bytes);
+	n->gc_die[die].free = end;
+	n->gc_chan[ch].free = end;
+	n->st.reads++;
+	n->st.read_bytes += bytes;
+	return end;
+}
+
+uint64_t fw_nand_gc_program(struct fw_nand *n, uint64_t ppn, uint64_t now)
+{
+	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
+	uint64_t start, loaded;
+
+	n->st.gc_programs++;
+	if (!gc_own_timelines(n))
+		return fw_nand_program(n, ppn, now);
+	start = max64(gc_take(&n->gc_die[die], now, n->die_free[die]),
+		      gc_take(&n->gc_chan[ch], now, n->chan_free[ch]));
+	loaded = start + xfer_ns(n, n->geo.page_size);
+	n->gc_chan[ch].free = loaded;
+	n->gc_die[die].free = loaded + n->tm.prog_ns[page_type(n, ppn)];
+	n->st.programs++;
+	return n->gc_die[die].free;
+}
+
+uint64_t fw_nand_gc_erase(struct fw_nand *n, uint32_t die, uint64_t now)
+{
+	n->st.gc_erases++;
+	if (!gc_own_timelines(n))
+		return fw_nand_erase(n, die, now);
+	n->gc_die[die].free = gc_take(&n->gc_die[die], now, n->die_free[die]) + n->tm.erase_ns;
+	n->st.erases++;
+	return n->gc_die[die].free;
+}
+
+uint64_t fw_nand_gc_done(const struct fw_nand *n)
+{
+	uint64_t t = 0;
+	uint32_t i;
+
+	for (i = 0; i < n->ndies; i++)
+		t = max64(t, n->gc_die[i].free);
+	for (i = 0; i < n->geo.channels; i++)
+		t = max64(t, n->gc_chan[i].free);
+	return t;
+}
+
+void fw_nand_gc_urgent(struct fw_nand *n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->ndies; i++) {
+		n->die_free[i] = max64(n->die_free[i], n->gc_die[i].free);
+		n->gc_die[i].from = n->gc_die[i].free = 0;
+	}
+	for (i = 0; i < n->geo.channels; i++) {
+		n->chan_free[i] = max64(n->chan_free[i], n->gc_chan[i].free);
+		n->gc_chan[i].from = n->gc_chan[i].free = 0;
+	}
+	n->gc_urgent = true;
+	n->st.gc_urgent++;
+}
+
+void fw_nand_gc_end(struct fw_nand *n)
+{
+	n->gc_urgent = false;
 }

@@ -9,10 +9,23 @@
  * die d is on channel d % channels, way d / channels.  Planes add capacity
  * (blocks per die = planes x blocks per plane); multi-plane operations are not
  * modeled.
+ *
+ * Garbage collection has timelines of its own (policy FW_GC_YIELD): its
+ * reads, programs and erases queue behind host work on the die and channel,
+ * and host work that arrives while GC holds a die or channel waits only for
+ * the end of the current GC slice (gc_slice_ns, counted from when GC got the
+ * resource; program and erase suspend make any GC operation divisible), then
+ * runs, and pushes the rest of GC's work back by the time it held the
+ * resource.  So a host read waits at most one slice for GC, and GC gets the
+ * time host work leaves.  fw_nand_gc_urgent() ends that: the pending GC work
+ * becomes host work (host I/O queues behind it) and GC operations queue like
+ * host ones until fw_nand_gc_end().  Policy FW_GC_FIFO is the old model: GC
+ * operations are host operations, first come first served.
  */
 #ifndef FW_NAND_H
 #define FW_NAND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct fw_nand_geo {
@@ -37,11 +50,28 @@ struct fw_nand_timing {
 	uint32_t chan_mbps; /* channel transfer rate, MB/s (10^6 bytes) */
 };
 
+enum fw_gc_policy {
+	FW_GC_YIELD, /* GC yields dies and channels to host I/O at slice ends */
+	FW_GC_FIFO,  /* GC operations queue with host ones (the old model) */
+};
+
 struct fw_nand_stats {
-	uint64_t reads;	     /* page reads */
-	uint64_t programs;   /* page programs */
-	uint64_t erases;     /* block erases */
+	uint64_t reads;	     /* page reads (GC included) */
+	uint64_t programs;   /* page programs (GC included) */
+	uint64_t erases;     /* block erases (GC included) */
 	uint64_t read_bytes; /* bytes moved over channels by reads */
+	uint64_t gc_reads;   /* of which garbage collection's */
+	uint64_t gc_programs;
+	uint64_t gc_erases;
+	uint64_t gc_waits;   /* host operations that waited for a GC slice to end */
+	uint64_t gc_wait_ns; /* their total wait */
+	uint64_t gc_urgent;  /* times pending GC work was promoted (fw_nand_gc_urgent) */
+};
+
+/* One resource's GC timeline: GC holds it from @from to @free. */
+struct fw_nand_gct {
+	uint64_t from;
+	uint64_t free;
 };
 
 struct fw_nand {
@@ -49,8 +79,13 @@ struct fw_nand {
 	struct fw_nand_timing tm;
 	uint32_t ndies;
 	uint32_t blocks_per_die;
-	uint64_t *die_free;  /* time each die becomes idle */
-	uint64_t *chan_free; /* time each channel becomes idle */
+	uint64_t *die_free;	    /* time each die becomes idle */
+	uint64_t *chan_free;	    /* time each channel becomes idle */
+	struct fw_nand_gct *gc_die; /* GC timelines (FW_GC_YIELD) */
+	struct fw_nand_gct *gc_chan;
+	enum fw_gc_policy gc_policy;
+	uint64_t gc_slice_ns; /* longest a host operation waits for GC */
+	bool gc_urgent;	      /* GC operations queue like host ones */
 	struct fw_nand_stats st;
 };
 
@@ -87,5 +122,36 @@ static inline uint32_t fw_nand_ppn_die(const struct fw_nand *n, uint64_t ppn)
 uint64_t fw_nand_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now);
 uint64_t fw_nand_program(struct fw_nand *n, uint64_t ppn, uint64_t now);
 uint64_t fw_nand_erase(struct fw_nand *n, uint32_t die, uint64_t now);
+
+/**
+ * fw_nand_set_gc() - how garbage collection shares the NAND with host I/O.
+ * @policy: FW_GC_YIELD or FW_GC_FIFO.
+ * @slice_ns: with FW_GC_YIELD, the longest a host operation waits for GC
+ *	      (at least 1).
+ */
+void fw_nand_set_gc(struct fw_nand *n, enum fw_gc_policy policy, uint64_t slice_ns);
+
+/*
+ * Garbage collection's operations: as the host ones, on the GC timelines
+ * (FW_GC_YIELD, not urgent) or the host ones.  The time returned is when the
+ * operation would complete if no host work came; host work arriving later
+ * may push it back.
+ */
+uint64_t fw_nand_gc_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now);
+uint64_t fw_nand_gc_program(struct fw_nand *n, uint64_t ppn, uint64_t now);
+uint64_t fw_nand_gc_erase(struct fw_nand *n, uint32_t die, uint64_t now);
+
+/* When the GC work queued so far ends (0 if none was ever queued). */
+uint64_t fw_nand_gc_done(const struct fw_nand *n);
+
+/**
+ * fw_nand_gc_urgent() - GC must not wait any more.
+ *
+ * The GC work still pending becomes host work: host operations queue behind
+ * it.  Until fw_nand_gc_end() GC operations are scheduled as host ones.
+ * Counted in st.gc_urgent.
+ */
+void fw_nand_gc_urgent(struct fw_nand *n);
+void fw_nand_gc_end(struct fw_nand *n);
 
 #endif /* FW_NAND_H */

@@ -94,6 +94,7 @@ void fw_stats_vlog(struct kvc_stats_log *l, const struct fw_vlog_stats *vs)
 	l->gc_runs = vs->gc_runs;
 	l->gc_moves = vs->gc_moves;
 	l->gc_bytes = vs->gc_bytes;
+	l->gc_urgent = vs->gc_urgent;
 	l->crc_errors = vs->crc_errors;
 	l->media_errors = vs->media_errors;
 }
@@ -124,6 +125,8 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->nand_read_bytes = s->nand.st.read_bytes;
 	l->flash_bytes_written = s->nand.st.programs * s->nand.geo.page_size;
 	fw_stats_vlog(l, vs);
+	l->gc_waits = s->nand.st.gc_waits;
+	l->gc_wait_ns = s->nand.st.gc_wait_ns;
 	l->fabric_bytes[0] = st->fabric_rx;
 	l->fabric_bytes[1] = st->fabric_tx;
 	l->index_bytes = fw_index_mem(&s->index);

@@ -30,6 +30,8 @@ void fw_config_default(struct fw_config *c)
 	c->max_value = 2u << 20;
 	c->op_percent = 10;
 	c->gc_reserve = 2;
+	c->gc_slice_us = 100;
+	c->gc_policy = FW_GC_YIELD;
 	c->fw_overhead_ns = 1500;
 	c->cost = (struct fw_cost){ .cores = 1 };
 	c->blk_percent = 50;
@@ -126,6 +128,10 @@ const char *fw_config_check(const struct fw_config *c)
 		return "device.op_percent must be 0..90";
 	if (c->cost.cores < 1 || c->cost.cores > FW_MAX_CORES)
 		return "device.fw_cores must be 1..64";
+	if (c->gc_slice_us < 1 || c->gc_slice_us > 1000000)
+		return "device.gc_slice_us must be 1..1000000";
+	if (c->gc_policy != FW_GC_YIELD && c->gc_policy != FW_GC_FIFO)
+		return "device.gc_policy must be yield or fifo";
 	msg = split_check(c);
 	if (msg)
 		return msg;
@@ -440,6 +446,7 @@ int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct
 	rc = s->xbuf ? fw_nand_init(&s->nand, &c->geo, &c->nand) : -ENOMEM;
 	if (rc)
 		goto out_free;
+	fw_nand_set_gc(&s->nand, c->gc_policy, (uint64_t)c->gc_slice_us * 1000);
 	rc = fw_index_init(&s->index);
 	if (rc)
 		goto out_nand;

@@ -221,7 +221,8 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 	}
 	{
 		/* The write buffer absorbs wb_ns of the program; never below 0. */
-		uint64_t end = fw_nand_program(vl->nand, ppn, now);
+		uint64_t end = vl->in_gc ? fw_nand_gc_program(vl->nand, ppn, now)
+					 : fw_nand_program(vl->nand, ppn, now);
 
 		*ready = max64(*ready, end > vl->wb_ns ? end - vl->wb_ns : 0);
 	}
@@ -415,6 +416,26 @@ placed:
 }
 
 /*
+ * GC reads a victim page once, whole, into one of its two page buffers (a
+ * record crossing a page boundary keeps both pages there).  Return when the
+ * page is in the buffer.
+ */
+static uint64_t gc_read_page(struct fw_vlog *vl, uint64_t ppn, uint64_t now)
+{
+	unsigned int b;
+
+	for (b = 0; b < 2; b++) {
+		if (vl->gc_buf[b].ppn == ppn)
+			return vl->gc_buf[b].done;
+	}
+	b = vl->gc_buf_next;
+	vl->gc_buf_next ^= 1;
+	vl->gc_buf[b].ppn = ppn;
+	vl->gc_buf[b].done = fw_nand_gc_read(vl->nand, ppn, vl->page_size, now);
+	return vl->gc_buf[b].done;
+}
+
+/*
  * Read @len bytes of the record starting at @rec from @p on into @buf,
  * charging one NAND read per page; @p moves past them.  Return: 0, -EIO on a
  * media error, -ESTALE when the record does not go on for @len bytes (its
@@ -443,7 +464,11 @@ static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *bu
 				vl->st.media_errors++;
 				return -EIO;
 			}
-			*done = max64(*done, fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
+			if (!vl->in_gc) {
+				*done = max64(*done, fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
+			} else {
+				*done = max64(*done, gc_read_page(vl, ppn, now));
+			}
 		}
 		d += n;
 		len -= n;
@@ -659,7 +684,7 @@ static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 		if (vl->hal->nand_erase(vl->hal->ctx,
 					(uint64_t)d * vl->nand->blocks_per_die + vl->first_sb + v))
 			bad++;
-		fw_nand_erase(vl->nand, d, now);
+		fw_nand_gc_erase(vl->nand, d, now);
 	}
 	reset_sb(&vl->sb[v]);
 	vl->sb[v].erases++;
@@ -684,15 +709,47 @@ uint32_t fw_vlog_retired(const struct fw_vlog *vl)
 	return n;
 }
 
+/*
+ * How many of the last passes have work still pending on the GC timelines at
+ * @now: each freed a superblock the log counts as free that is not erased yet
+ * in model time.  GC work runs in pass order, so the pending work is the
+ * newest passes' spans; a pass is pending when the work after it does not
+ * cover all that is pending.  FW_GC_SPANS + 1 when more than the remembered
+ * passes are.
+ */
+static uint32_t gc_pending_passes(const struct fw_vlog *vl, uint64_t now)
+{
+	uint64_t done = fw_nand_gc_done(vl->nand), pending, newer = 0;
+	uint32_t m;
+
+	if (done <= now)
+		return 0;
+	pending = done - now;
+	for (m = 0; m < FW_GC_SPANS && m < vl->gc_spans; m++) {
+		if (newer >= pending)
+			return m;
+		newer += vl->gc_span[(vl->gc_spans - 1 - m) % FW_GC_SPANS];
+	}
+	return newer >= pending ? m : FW_GC_SPANS + 1;
+}
+
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
 	uint32_t v = pick_victim(vl);
-	uint64_t perr = vl->st.program_errors;
+	uint64_t perr = vl->st.program_errors, before;
+	bool urgent;
 	int rc;
 
 	if (v == FW_SB_NONE)
 		return -ENOSPC;
+	urgent = gc_pending_passes(vl, now) >= vl->reserve;
+	if (urgent) {
+		fw_nand_gc_urgent(vl->nand);
+		vl->st.gc_urgent++;
+	}
+	before = max64(fw_nand_gc_done(vl->nand), now);
 	vl->in_gc = true;
+	vl->gc_buf[0].ppn = vl->gc_buf[1].ppn = UINT64_MAX;
 	rc = scan_and_move(vl, v, now);
 	vl->in_gc = false;
 	/* A page that failed to program may hold moved records even when each
@@ -700,19 +757,27 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	if (!rc && vl->st.program_errors != perr)
 		rc = -EIO;
 	if (rc)
-		return rc;
+		goto out;
 	if (vl->sb[v].valid != 0) {
 		vlog_log(vl, FW_LOG_ERR, "gc: live bytes left in victim; not erasing it");
-		return -EIO;
+		rc = -EIO;
+		goto out;
 	}
 	if (vl->persist) {
 		rc = vl->persist(vl->persist_arg);
 		if (rc)
-			return rc;
+			goto out;
 	}
 	erase_victim(vl, v, now);
 	vl->st.gc_runs++;
-	return 0;
+	/* What this pass added to the GC timelines (nothing when urgent: its
+	 * work is host work then). */
+	vl->gc_span[vl->gc_spans++ % FW_GC_SPANS] =
+		max64(fw_nand_gc_done(vl->nand), before) - before;
+out:
+	if (urgent)
+		fw_nand_gc_end(vl->nand);
+	return rc;
 }
 
 /* Serialized layout: u32 magic, u32 nsb, u64 sb_bytes, u32 cur, u32

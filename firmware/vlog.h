@@ -36,8 +36,16 @@
  * erased, so no committed catalog entry ever points into an erased block.  A
  * live record that fails its checksum is moved as stored (its key keeps
  * reading as unrecovered; a media error is counted) rather than pinning the
- * victim.  A block that fails to erase retires its superblock.  GC competes
- * for dies like host I/O.
+ * victim.  A block that fails to erase retires its superblock.  GC reads each
+ * victim page from NAND once per pass, whole, into one of two page buffers.
+ *
+ * GC's NAND operations go on the NAND model's GC timelines (see nand.h): with
+ * policy FW_GC_YIELD they yield dies and channels to host I/O at the end of
+ * every GC slice.  A pass whose work is still pending in model time freed a
+ * superblock that is not erased yet.  When a pass starts with as many passes
+ * pending as the reserve (at most FW_GC_SPANS), no free superblock is really
+ * erased: the pass is urgent (st.gc_urgent), and the pending work and this
+ * pass take the NAND before host I/O.
  */
 #ifndef FW_VLOG_H
 #define FW_VLOG_H
@@ -55,6 +63,7 @@
 #define FW_ALIGN 4096u
 #define FW_SB_NONE UINT32_MAX
 #define FW_OFF_NONE UINT64_MAX
+#define FW_GC_SPANS 16 /* passes whose GC work fw_vlog_gc() keeps track of */
 
 enum fw_sb_state {
 	FW_SB_FREE,
@@ -81,7 +90,8 @@ struct fw_vlog_stats {
 	uint64_t pad_bytes;  /* alignment gaps left unfilled */
 	uint64_t backfills;  /* packed records placed in alignment gaps */
 	uint64_t gc_runs;
-	uint64_t gc_moves; /* live records relocated */
+	uint64_t gc_urgent; /* passes that took the NAND from host I/O */
+	uint64_t gc_moves;  /* live records relocated */
 	uint64_t gc_bytes;
 	uint64_t crc_errors;
 	uint64_t media_errors;
@@ -111,9 +121,16 @@ struct fw_vlog {
 		uint32_t len;
 	} gaps[16];
 	bool in_gc;
-	uint64_t wb_ns;	  /* write-buffer slack per die before a Store waits */
-	uint64_t used;	  /* live record bytes */
-	uint8_t *scratch; /* GC record buffer */
+	struct {
+		uint64_t ppn;  /* page in GC's read buffer (this pass) */
+		uint64_t done; /* when it got there */
+	} gc_buf[2];
+	unsigned int gc_buf_next;      /* the buffer the next page read replaces */
+	uint64_t gc_span[FW_GC_SPANS]; /* GC timeline time the last passes added */
+	uint32_t gc_spans;	       /* passes recorded (ring index) */
+	uint64_t wb_ns;		       /* write-buffer slack per die before a Store waits */
+	uint64_t used;		       /* live record bytes */
+	uint8_t *scratch;	       /* GC record buffer */
 	uint32_t scratch_len;
 	/* Make the index durable; GC calls it before erasing a victim so no
 	 * committed index entry can point into erased blocks.  May be NULL. */

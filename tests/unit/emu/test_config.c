@@ -104,6 +104,32 @@ START_TEST(datacenter_profile)
 }
 END_TEST
 
+START_TEST(gc_knobs_and_gc_stress_profile)
+{
+	emu_config_default(&c);
+	ck_assert_int_eq(emu_config_finish(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.fw.gc_policy, FW_GC_YIELD);
+	ck_assert_uint_eq(c.fw.gc_slice_us, 100);
+	ck_assert_int_eq(emu_config_set(&c, "device.gc_policy", "fifo", err, sizeof(err)), 0);
+	ck_assert_int_eq(c.fw.gc_policy, FW_GC_FIFO);
+	ck_assert_int_ne(emu_config_set(&c, "device.gc_policy", "lifo", err, sizeof(err)), 0);
+	ck_assert_int_eq(emu_config_set(&c, "device.gc_slice_us", "250", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.fw.gc_slice_us, 250);
+	ck_assert_int_ne(emu_config_set(&c, "device.gc_slice_us", "0", err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "device.gc_slice_us"));
+	ck_assert_uint_eq(c.fw.gc_slice_us, 250);
+	/* docs/device.md, "GC scheduling": 2 x 2 dies, 16 superblocks, 5% OP. */
+	load("sim/profiles/gc-stress.ini");
+	ck_assert_int_eq(c.fw.gc_policy, FW_GC_YIELD);
+	ck_assert_uint_eq(c.fw.gc_slice_us, 100);
+	ck_assert_uint_eq(c.fw.op_percent, 5);
+	ck_assert_uint_eq(c.fw.blk_percent, 0);
+	ck_assert_uint_eq(c.fw.geo.channels * c.fw.geo.ways, 4);
+	ck_assert_uint_eq(c.fw.geo.blocks_per_plane, 16);
+	ck_assert_uint_eq(c.fw.timing, FW_TIMING_REALTIME);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("emu/config");
@@ -113,6 +139,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, knobs_set_and_range_checked);
 	tcase_add_test(tc, cosmos_profile);
 	tcase_add_test(tc, datacenter_profile);
+	tcase_add_test(tc, gc_knobs_and_gc_stress_profile);
 	suite_add_tcase(s, tc);
 	return s;
 }

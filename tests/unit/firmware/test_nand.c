@@ -84,6 +84,125 @@ START_TEST(geometry_validation)
 }
 END_TEST
 
+/* Timings of the fixture: tR 40 us, 4 KiB over the channel 10.24 us. */
+#define T_READ 40000
+#define T_X4K 10240
+#define T_X16K 40960
+#define T_PROG 200000
+#define T_ERASE 2000000
+
+START_TEST(read_during_gc_program_waits_at_most_one_slice)
+{
+	const uint64_t slice = 50000;
+	uint64_t ppn = fw_nand_ppn(&n, 0, 1, 0), t;
+
+	/* Every arrival time over a GC program on die 0 (channel load, then
+	 * tPROG): a host read on that die waits for GC at most one slice. */
+	for (t = 0; t < T_X16K + T_PROG; t += 997) {
+		uint64_t end, wait;
+
+		fw_nand_fini(&n);
+		setup();
+		fw_nand_set_gc(&n, FW_GC_YIELD, slice);
+		ck_assert_uint_eq(fw_nand_gc_program(&n, fw_nand_ppn(&n, 0, 0, 0), 0),
+				  T_X16K + T_PROG);
+		end = fw_nand_read(&n, ppn, 4096, t);
+		wait = end - t - T_READ - T_X4K;
+		ck_assert_uint_le(wait, slice);
+		/* The program resumes after the read: GC lost the time the read
+		 * held the die (sensing, transfer, and any wait for the channel). */
+		if (end - T_READ - T_X4K >= T_X16K + T_PROG) {
+			/* the slice ended with the program: it was not held up */
+			ck_assert_uint_eq(fw_nand_gc_done(&n), T_X16K + T_PROG);
+			continue;
+		}
+		ck_assert_uint_ge(fw_nand_gc_done(&n), T_X16K + T_PROG + T_READ + T_X4K);
+		ck_assert_uint_le(fw_nand_gc_done(&n), T_X16K + T_PROG + T_READ + T_X4K + wait);
+	}
+	/* A worked case: arriving at 110 us, the read starts at the slice end
+	 * (150 us), senses 40 us and moves 4 KiB; GC ends 50.24 us later. */
+	fw_nand_fini(&n);
+	setup();
+	fw_nand_set_gc(&n, FW_GC_YIELD, slice);
+	fw_nand_gc_program(&n, fw_nand_ppn(&n, 0, 0, 0), 0);
+	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, 110000), 150000 + T_READ + T_X4K);
+	ck_assert_uint_eq(fw_nand_gc_done(&n), T_X16K + T_PROG + T_READ + T_X4K);
+	ck_assert_uint_eq(n.st.gc_waits, 1);
+	ck_assert_uint_eq(n.st.gc_wait_ns, 40000);
+	ck_assert_uint_eq(n.st.gc_programs, 1);
+	ck_assert_uint_eq(n.st.programs, 1);
+}
+END_TEST
+
+START_TEST(fifo_policy_read_waits_for_the_whole_gc_program)
+{
+	fw_nand_set_gc(&n, FW_GC_FIFO, 50000);
+	fw_nand_gc_program(&n, fw_nand_ppn(&n, 0, 0, 0), 0);
+	ck_assert_uint_eq(fw_nand_read(&n, fw_nand_ppn(&n, 0, 1, 0), 4096, 110000),
+			  T_X16K + T_PROG + T_READ + T_X4K);
+}
+END_TEST
+
+START_TEST(gc_waits_for_host_work_queued_before_it)
+{
+	/* A host program on die 0 first: GC's erase starts when it ends. */
+	uint64_t p = fw_nand_program(&n, fw_nand_ppn(&n, 0, 0, 0), 0);
+
+	ck_assert_uint_eq(fw_nand_gc_erase(&n, 0, 0), p + T_ERASE);
+	/* Another die is free: its GC erase starts at once. */
+	ck_assert_uint_eq(fw_nand_gc_erase(&n, 1, 0), T_ERASE);
+	ck_assert_uint_eq(n.st.erases, 2);
+	ck_assert_uint_eq(n.st.gc_erases, 2);
+}
+END_TEST
+
+START_TEST(urgent_gc_preempts_host_io)
+{
+	uint64_t ppn = fw_nand_ppn(&n, 0, 1, 0);
+
+	fw_nand_set_gc(&n, FW_GC_YIELD, 100000);
+	fw_nand_gc_erase(&n, 0, 0);
+	fw_nand_gc_urgent(&n);
+	ck_assert_uint_eq(n.st.gc_urgent, 1);
+	/* The pending erase is host work now: the read waits for all of it. */
+	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, 100000), T_ERASE + T_READ + T_X4K);
+	/* An urgent GC program queues behind the read like a host one ... */
+	ck_assert_uint_eq(fw_nand_gc_program(&n, fw_nand_ppn(&n, 0, 2, 0), 0),
+			  T_ERASE + T_READ + T_X4K + T_X16K + T_PROG);
+	/* ... and a read after it waits for it whole. */
+	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, 0),
+			  T_ERASE + T_READ + T_X4K + T_X16K + T_PROG + T_READ + T_X4K);
+	fw_nand_gc_end(&n);
+	/* Not urgent any more: GC work yields again. */
+	fw_nand_gc_erase(&n, 1, 0);
+	ck_assert_uint_eq(fw_nand_read(&n, fw_nand_ppn(&n, 1, 1, 0), 4096, 150000),
+			  200000 + T_READ + T_X4K);
+}
+END_TEST
+
+START_TEST(gc_completes_all_its_work_under_host_reads)
+{
+	uint64_t ppn = fw_nand_ppn(&n, 0, 1, 0), held = 0;
+	unsigned int k;
+
+	fw_nand_set_gc(&n, FW_GC_YIELD, 100000);
+	ck_assert_uint_eq(fw_nand_gc_erase(&n, 0, 0), T_ERASE);
+	/* A read on the die every 200 us while GC erases: each waits at most a
+	 * slice, and GC's erase still gets done, later by what the reads held. */
+	for (k = 0; k < 10; k++) {
+		uint64_t at = k * 200000 + 30000, end = fw_nand_read(&n, ppn, 4096, at);
+
+		ck_assert_uint_le(end - at - T_READ - T_X4K, 100000);
+		held += T_READ + T_X4K;
+	}
+	ck_assert_uint_eq(fw_nand_gc_done(&n), T_ERASE + held);
+	/* Reads after GC is done do not wait for it. */
+	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, T_ERASE + held),
+			  T_ERASE + held + T_READ + T_X4K);
+	ck_assert_uint_eq(n.st.reads, 11);
+}
+END_TEST
+
 static Suite *nand_suite(void)
 {
 	Suite *s = suite_create("firmware/nand");
@@ -94,6 +213,11 @@ static Suite *nand_suite(void)
 	tcase_add_test(tc, dies_work_in_parallel_channels_serialize);
 	tcase_add_test(tc, erase_and_tlc_profile);
 	tcase_add_test(tc, geometry_validation);
+	tcase_add_test(tc, read_during_gc_program_waits_at_most_one_slice);
+	tcase_add_test(tc, fifo_policy_read_waits_for_the_whole_gc_program);
+	tcase_add_test(tc, gc_waits_for_host_work_queued_before_it);
+	tcase_add_test(tc, urgent_gc_preempts_host_io);
+	tcase_add_test(tc, gc_completes_all_its_work_under_host_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }
