@@ -153,6 +153,8 @@ $(EMU_UNIT_BINS): $(LIBEMU)
 $(EMU_UNIT_BINS): TEST_LIBS := $(LIBEMU) $(LIBS)
 $(EMU_UNIT_BINS): CHECK_LIBS += $(EMU_LIBS)
 # tests/unit/kvaccel/: kvaccel with RocksDB.
+# test_cli_block includes the CLI's sources, connect.c (libnvme) among them.
+$(BUILD)/tests/unit/hostdrv/test_cli_block: CHECK_LIBS += -lnvme
 KVA_UNIT_BINS := $(filter $(BUILD)/tests/unit/kvaccel/%,$(UNIT_BINS))
 $(KVA_UNIT_BINS): CHECK_LIBS += $(ROCKSDB_LIBS)
 
