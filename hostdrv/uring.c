@@ -36,6 +36,7 @@
 #include "cmdset/admin.h"
 #include "cmdset/bandslim.h"
 #include "cmdset/regs.h"
+#include "cmdset/sgl.h"
 #include "nvkv_internal.h"
 
 #define UR_MQES 1024u			  /* entries per queue offered in CAP */
@@ -144,6 +145,22 @@ static void post_cqe(struct nvkv_uring *t, struct ur_q *q, uint16_t cid, uint32_
 		q->cq_tail = 0;
 		q->phase = !q->phase;
 	}
+}
+
+/*
+ * The data length of an I/O SQE: an SGL Data Block names its own (udrv sends
+ * SGLs on a fabric, adaptive's choice there: xfer.c), PRP entries do not, so
+ * for them it is the driver's hint (note_len).  Either way the address is in
+ * the PRP1 field.
+ */
+static uint32_t sqe_data_len(const struct kvc_sqe *s, uint32_t hint)
+{
+	struct kvc_sgl_desc d;
+
+	if (!(s->flags & KVC_SQE_PSDT_MASK))
+		return hint;
+	d = kvc_sgl_get(kvc_sqe_cbytes(s) + KVC_SQE_OFF_PRP1);
+	return d.addr && d.type == KVC_SGL_DATA_BLOCK ? d.len : 0;
 }
 
 /* The data buffer behind a PRP1 of @len bytes: the driver's buffers are contiguous. */
@@ -430,8 +447,9 @@ static uint32_t group_len(struct nvkv_uring *t, const struct ur_q *q, uint32_t s
 /* One SQE of the local SQ onto the ring (q->lock held); false when it failed at once. */
 static bool queue_one(struct nvkv_uring *t, struct ur_q *q)
 {
-	uint32_t slot = q->sq_head, len = q->slot_len[slot];
+	uint32_t slot = q->sq_head;
 	const struct kvc_sqe *s = local_sqe(t, q, slot);
+	uint32_t len = sqe_data_len(s, q->slot_len[slot]);
 	uint16_t cid = kvc_sqe_cid(s);
 	struct io_uring_sqe *e;
 	void *buf = hbuf(t, s, len);

@@ -156,6 +156,44 @@ START_TEST(sequences_are_grouped)
 END_TEST
 
 /*
+ * Regression (adaptive_sgl_store_went_without_data): on a fabric udrv names a
+ * Store's value with an SGL Data Block (adaptive's choice, xfer.c) and gives
+ * no length hint; the ring command must still carry the buffer with the
+ * descriptor's length, else the kernel sends no data and the device answers
+ * Data SGL Length Invalid.  The SQE bytes are written by hand (PSDT 01b in
+ * FUSE/PSDT byte 1, Data Block: address at byte 24, length at 32, type 0 in
+ * byte 39's high nibble).
+ */
+START_TEST(sgl_data_block_sizes_the_buffer)
+{
+	static const uint32_t sizes[] = { 0, 1, 35, 4095, 4096, 4097, 65536 };
+	struct kvc_sqe s;
+	uint8_t *b = (uint8_t *)&s;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		b[0] = 0x01; /* Store */
+		b[1] = 0x40;
+		b[25] = 0x30;		   /* address 0x3000 */
+		b[32] = (uint8_t)sizes[i]; /* length, little-endian */
+		b[33] = (uint8_t)(sizes[i] >> 8);
+		b[34] = (uint8_t)(sizes[i] >> 16);
+		ck_assert_uint_eq(sqe_data_len(&s, 0), sizes[i]);
+		ck_assert_uint_eq(sqe_data_len(&s, 77), sizes[i]); /* the SGL wins over a hint */
+	}
+	b[25] = 0; /* no address: no data, whatever the length says */
+	ck_assert_uint_eq(sqe_data_len(&s, 0), 0);
+	b[25] = 0x30;
+	b[39] = 0x30; /* a Segment descriptor, not data */
+	ck_assert_uint_eq(sqe_data_len(&s, 0), 0);
+	b[1] = 0; /* PRP entries: the driver's hint */
+	ck_assert_uint_eq(sqe_data_len(&s, 77), 77);
+	ck_assert_uint_eq(sqe_data_len(&s, 0), 0);
+}
+END_TEST
+
+/*
  * A whole I/O queue on a real ring: the SQ doorbell submits, the CQ is
  * filled when the driver looks (cq_enter), and a command the kernel refuses
  * with an errno completes with the placeholder status plus that errno.
@@ -237,6 +275,7 @@ static Suite *uring_suite(void)
 	tcase_add_test(tc, uring_cmd_fields);
 	tcase_add_test(tc, admin_answered_here);
 	tcase_add_test(tc, sequences_are_grouped);
+	tcase_add_test(tc, sgl_data_block_sizes_the_buffer);
 	tcase_add_test(tc, ring_round_trip_errno);
 	suite_add_tcase(s, tc);
 	return s;
