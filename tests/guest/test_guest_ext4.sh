@@ -32,7 +32,7 @@ start_emu() {
 		>"$log" 2>&1 &
 	echo $! >"$TMP/emu.pid"
 	for _ in $(seq 200); do
-		port=$(sed -n 's/.*NVMe\/TCP on .*(port \([0-9]*\)).*/\1/p' "$log" 2>/dev/null)
+		port=$(sed -n 's/.*NVMe\/TCP on .*(port \([0-9]*\)[,)].*/\1/p' "$log" 2>/dev/null)
 		[ -n "$port" ] && break
 		kill -0 "$(cat "$TMP/emu.pid")" 2>/dev/null || break
 		sleep 0.05

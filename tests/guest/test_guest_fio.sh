@@ -21,7 +21,7 @@ EMU_PID=$!
 trap 'kill $EMU_PID 2>/dev/null; wait $EMU_PID 2>/dev/null; rm -rf "$TMP"' EXIT
 port=""
 for _ in $(seq 100); do
-	port=$(sed -n 's/.*NVMe\/TCP on .*(port \([0-9]*\)).*/\1/p' "$TMP/emu.log" 2>/dev/null)
+	port=$(sed -n 's/.*NVMe\/TCP on .*(port \([0-9]*\)[,)].*/\1/p' "$TMP/emu.log" 2>/dev/null)
 	[ -n "$port" ] && break
 	sleep 0.05
 done
