@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Namespace enumeration and formatting (Format NVM, nvkv_format()): the
- * active NSID list (Identify CNS 02h), each
+ * Namespace enumeration: the active NSID list (Identify CNS 02h), each
  * namespace's command set from its descriptor list (CNS 03h) and its sizes
  * from the command set's Identify Namespace (NVM: CNS 00h; KV: CNS 05h with
  * CSI 01h).  An enumeration is published as a whole table that block
@@ -313,32 +312,4 @@ int nvkv_ns_get(struct nvkv_dev *d, uint32_t nsid, struct nvkv_ns_info *ns)
 		*ns = *n;
 	pthread_mutex_unlock(&d->lock);
 	return n ? 0 : -ENXIO;
-}
-
-int nvkv_format(struct nvkv_dev *d, uint32_t nsid)
-{
-	struct nvkv_ns_info ns;
-	struct kvc_sqe sqe;
-	unsigned int count;
-	uint32_t lbaf = 0; /* a broadcast: each namespace keeps its own */
-	int rc;
-
-	if (!d || !nsid)
-		return -EINVAL;
-	if (nsid != NVKV_NSID_ALL) {
-		rc = nvkv_ns_get(d, nsid, &ns);
-		if (rc)
-			return rc;
-		if (ns.csi == NVKV_CSI_NVM)
-			lbaf = ns.lbaf; /* keep the LBA size */
-	}
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opc = KVC_ADM_FORMAT_NVM;
-	kvc_sqe_set_nsid(&sqe, nsid);
-	/* LBAF 3:0 and LBAFU 13:12; SES 0 */
-	kvc_sqe_set_dw(&sqe, 10, (lbaf & 0xfu) | (lbaf & 0x30u) << 8);
-	rc = nvkv_admin_raw(d, &sqe, NULL, 0, NULL);
-	if (rc)
-		return rc;
-	return nvkv_ns_list(d, NULL, 0, &count);
 }
