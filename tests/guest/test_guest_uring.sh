@@ -13,8 +13,8 @@
 set -u
 . "$(dirname "$0")/guest_lib.sh"
 guest_prereqs
-BIN=build/bin
-ASYNC=build/tests/guest/uring_async
+BIN=${BUILD:-build}/bin
+ASYNC=${BUILD:-build}/tests/guest/uring_async
 for b in "$BIN/nvkv" "$BIN/nvkv-bench" "$BIN/nvkv-emu" "$ASYNC"; do
 	[ -x "$b" ] || { echo "FAIL: $b is not built (make)"; echo "test_guest_uring: 0 passed, 1 failed"; exit 1; }
 done
