@@ -20,6 +20,50 @@
 struct nvkv_transport;
 
 /*
+ * The admin queue registers (AQA, ASQ, ACQ) of a transport that has no BAR
+ * of its own (NVMe/TCP, io_uring passthrough): kept on the host side, where
+ * the driver writes them before enabling the controller.
+ */
+struct nvkv_aq_regs {
+	uint32_t aqa;
+	uint64_t asq, acq;
+};
+
+/* Store @v written at BAR offset @off; false if @off is not one of them. */
+static inline bool nvkv_aq_regs_write(struct nvkv_aq_regs *r, uint32_t off, uint32_t v)
+{
+	uint64_t *q = off == KVC_REG_ASQ || off == KVC_REG_ASQ + 4   ? &r->asq
+		      : off == KVC_REG_ACQ || off == KVC_REG_ACQ + 4 ? &r->acq
+								     : NULL;
+
+	if (off == KVC_REG_AQA)
+		r->aqa = v;
+	else if (!q)
+		return false;
+	else if (off & 4)
+		*q = (*q & 0xffffffffull) | (uint64_t)v << 32;
+	else
+		*q = (*q & ~0xffffffffull) | v;
+	return true;
+}
+
+/* The value at BAR offset @off into *@v; false if @off is not one of them. */
+static inline bool nvkv_aq_regs_read(const struct nvkv_aq_regs *r, uint32_t off, uint32_t *v)
+{
+	const uint64_t *q = off == KVC_REG_ASQ || off == KVC_REG_ASQ + 4   ? &r->asq
+			    : off == KVC_REG_ACQ || off == KVC_REG_ACQ + 4 ? &r->acq
+									   : NULL;
+
+	if (off == KVC_REG_AQA)
+		*v = r->aqa;
+	else if (!q)
+		return false;
+	else
+		*v = (uint32_t)(off & 4 ? *q >> 32 : *q);
+	return true;
+}
+
+/*
  * A transport gives the driver what a PCIe function gives a real one: the
  * BAR (register reads and writes), host memory the device reaches by DMA
  * (nvkv_transport.mem), a way to wait for completions, and a clock.  shm.c

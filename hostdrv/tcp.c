@@ -90,8 +90,7 @@ struct nvkv_tcp {
 	uint16_t cntlid;
 	uint64_t cap;
 	uint32_t vs;
-	uint32_t aqa;
-	uint64_t asq, acq;
+	struct nvkv_aq_regs aq;
 	bool enabled;
 	uint32_t io_incapsule; /* in-capsule data bytes on I/O queues (Identify IOCCSZ) */
 	struct tcp_q *q[NVKV_MAX_QID + 1];
@@ -999,6 +998,7 @@ static uint32_t tcp_reg_read(struct nvkv_transport *tp, uint32_t off)
 {
 	struct nvkv_tcp *t = tcp_of(tp);
 	uint64_t v = 0;
+	uint32_t v32;
 
 	switch (off) {
 	case KVC_REG_CAP:
@@ -1012,18 +1012,8 @@ static uint32_t tcp_reg_read(struct nvkv_transport *tp, uint32_t off)
 		if (prop_get(t, off, false, &v))
 			set_dead(t, -ENODEV);
 		return (uint32_t)v;
-	case KVC_REG_AQA:
-		return t->aqa;
-	case KVC_REG_ASQ:
-		return (uint32_t)t->asq;
-	case KVC_REG_ASQ + 4:
-		return (uint32_t)(t->asq >> 32);
-	case KVC_REG_ACQ:
-		return (uint32_t)t->acq;
-	case KVC_REG_ACQ + 4:
-		return (uint32_t)(t->acq >> 32);
 	}
-	return 0;
+	return nvkv_aq_regs_read(&t->aq, off, &v32) ? v32 : 0;
 }
 
 static void tcp_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
@@ -1045,12 +1035,12 @@ static void tcp_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
 		if ((v & KVC_CC_EN) && !t->enabled) {
 			q = t->q[0];
 			pthread_mutex_lock(&q->cq_lock);
-			q->sq_size = (t->aqa & 0xfff) + 1;
-			q->cq_size = ((t->aqa >> 16) & 0xfff) + 1;
+			q->sq_size = (t->aq.aqa & 0xfff) + 1;
+			q->cq_size = ((t->aq.aqa >> 16) & 0xfff) + 1;
 			if (q->sq_size > 32 || q->cq_size > 32)
 				q->sq_size = q->cq_size = 32; /* connected with SQSIZE 31 */
-			q->sq_addr = t->asq;
-			q->cq_addr = t->acq;
+			q->sq_addr = t->aq.asq;
+			q->cq_addr = t->aq.acq;
 			q->sq_head = q->sq_db = q->cq_tail = 0;
 			q->hold = false;
 			q->phase = true;
@@ -1063,20 +1053,8 @@ static void tcp_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
 		}
 		__atomic_store_n(&t->enabled, (v & KVC_CC_EN) != 0, __ATOMIC_RELEASE);
 		return;
-	case KVC_REG_AQA:
-		t->aqa = v;
-		return;
-	case KVC_REG_ASQ:
-		t->asq = (t->asq & ~0xffffffffull) | v;
-		return;
-	case KVC_REG_ASQ + 4:
-		t->asq = (t->asq & 0xffffffffull) | (uint64_t)v << 32;
-		return;
-	case KVC_REG_ACQ:
-		t->acq = (t->acq & ~0xffffffffull) | v;
-		return;
-	case KVC_REG_ACQ + 4:
-		t->acq = (t->acq & 0xffffffffull) | (uint64_t)v << 32;
+	default:
+		nvkv_aq_regs_write(&t->aq, off, v);
 		return;
 	}
 }

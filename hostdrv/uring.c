@@ -64,8 +64,8 @@ struct nvkv_uring {
 	uint32_t nsid;
 	bool sqpoll;
 	uint64_t cap;
-	uint32_t cc, csts, aqa;
-	uint64_t asq, acq;
+	uint32_t cc, csts;
+	struct nvkv_aq_regs aq;
 	struct {
 		uint64_t addr;
 		uint32_t size;
@@ -544,6 +544,7 @@ static void reap(struct nvkv_uring *t, struct ur_q *q)
 static uint32_t ur_reg_read(struct nvkv_transport *tp, uint32_t off)
 {
 	struct nvkv_uring *t = ur_of(tp);
+	uint32_t v32;
 
 	switch (off) {
 	case KVC_REG_CAP:
@@ -556,10 +557,8 @@ static uint32_t ur_reg_read(struct nvkv_transport *tp, uint32_t off)
 		return t->cc;
 	case KVC_REG_CSTS:
 		return t->csts;
-	case KVC_REG_AQA:
-		return t->aqa;
 	}
-	return 0;
+	return nvkv_aq_regs_read(&t->aq, off, &v32) ? v32 : 0;
 }
 
 static void set_cc(struct nvkv_uring *t, uint32_t v)
@@ -567,15 +566,15 @@ static void set_cc(struct nvkv_uring *t, uint32_t v)
 	struct ur_q *q = t->q[0];
 
 	if ((v & KVC_CC_EN) && !(t->cc & KVC_CC_EN)) {
-		uint32_t size = KVC_AQA_ASQS(t->aqa) + 1;
+		uint32_t size = KVC_AQA_ASQS(t->aq.aqa) + 1;
 		struct ur_q *n = q_new(0, size);
 
 		if (!n) {
 			t->csts |= KVC_CSTS_CFS;
 			return;
 		}
-		n->sq_addr = t->asq;
-		n->cq_addr = t->acq;
+		n->sq_addr = t->aq.asq;
+		n->cq_addr = t->aq.acq;
 		t->q[0] = n;
 		q_free(q);
 		t->csts = KVC_CSTS_RDY;
@@ -609,20 +608,8 @@ static void ur_reg_write(struct nvkv_transport *tp, uint32_t off, uint32_t v)
 	case KVC_REG_CC:
 		set_cc(t, v);
 		return;
-	case KVC_REG_AQA:
-		t->aqa = v;
-		return;
-	case KVC_REG_ASQ:
-		t->asq = (t->asq & ~0xffffffffull) | v;
-		return;
-	case KVC_REG_ASQ + 4:
-		t->asq = (t->asq & 0xffffffffull) | (uint64_t)v << 32;
-		return;
-	case KVC_REG_ACQ:
-		t->acq = (t->acq & ~0xffffffffull) | v;
-		return;
-	case KVC_REG_ACQ + 4:
-		t->acq = (t->acq & 0xffffffffull) | (uint64_t)v << 32;
+	default:
+		nvkv_aq_regs_write(&t->aq, off, v);
 		return;
 	}
 }
