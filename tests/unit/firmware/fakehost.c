@@ -587,3 +587,31 @@ uint16_t fh_simple(struct fh_host *h, uint16_t qid, uint8_t opc, const char *key
 	ck_assert_int_eq(kvc_kv_encode(&sqe, &c), 0);
 	return fh_exec(h, qid, &sqe, NULL);
 }
+
+void fh_dev_start(struct fh_env *e, const struct fw_config *cfg, struct fw_subsys **s,
+		  struct fh_host *h)
+{
+	ck_assert_int_eq(fw_subsys_create(cfg, &e->hal, s), 0);
+	fh_host_init(h, e, *s);
+	ck_assert_uint_eq(fh_enable(h, 32) & (KVC_CSTS_RDY | KVC_CSTS_CFS), KVC_CSTS_RDY);
+	ck_assert_uint_eq(fh_create_ioq(h, 1, 64), 0);
+}
+
+void fh_dev_stop(struct fw_subsys **s, struct fh_host *h)
+{
+	fh_host_fini(h);
+	fw_subsys_destroy(*s);
+	*s = NULL;
+}
+
+void fh_dev_crash_restart(struct fh_env *e, const struct fw_config *cfg, struct fw_subsys **s,
+			  struct fh_host *h)
+{
+	fh_env_crash(e);
+	e->frozen = true;
+	fh_dev_stop(s, h);
+	e->frozen = false;
+	e->txn_dead = false;
+	e->log_lines = 0;
+	fh_dev_start(e, cfg, s, h);
+}

@@ -120,6 +120,16 @@ void fh_small_config(struct fw_config *c);
 
 void fh_host_init(struct fh_host *h, struct fh_env *e, struct fw_subsys *s);
 void fh_host_fini(struct fh_host *h);
+/* A subsystem from @cfg with host @h on it: admin queue of 32 entries enabled,
+ * I/O queue 1 of 64 created. */
+void fh_dev_start(struct fh_env *e, const struct fw_config *cfg, struct fw_subsys **s,
+		  struct fh_host *h);
+/* Tear down what fh_dev_start() made (a shutdown: the firmware flushes). */
+void fh_dev_stop(struct fw_subsys **s, struct fh_host *h);
+/* kill -9 and restart: nothing uncommitted reaches the catalog, no flush at
+ * the end (the dead process's failed flush logs are not counted). */
+void fh_dev_crash_restart(struct fh_env *e, const struct fw_config *cfg, struct fw_subsys **s,
+			  struct fh_host *h);
 uint64_t fh_alloc(struct fh_host *h, uint64_t len, uint64_t align);
 /* Enable the controller; returns CSTS. */
 uint32_t fh_enable(struct fh_host *h, uint32_t qsize);

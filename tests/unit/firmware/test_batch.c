@@ -30,30 +30,17 @@ static struct fw_config cfg;
 
 static void start(void)
 {
-	ck_assert_int_eq(fw_subsys_create(&cfg, &env.hal, &sub), 0);
-	fh_host_init(&host, &env, sub);
-	ck_assert_uint_eq(fh_enable(&host, 32) & (KVC_CSTS_RDY | KVC_CSTS_CFS), KVC_CSTS_RDY);
-	ck_assert_uint_eq(fh_create_ioq(&host, 1, 64), 0);
+	fh_dev_start(&env, &cfg, &sub, &host);
 }
 
 static void stop(void)
 {
-	fh_host_fini(&host);
-	fw_subsys_destroy(sub);
-	sub = NULL;
+	fh_dev_stop(&sub, &host);
 }
 
-/* The process dies: nothing uncommitted reaches the catalog, the firmware's
- * memory goes away without a flush. */
 static void crash_restart(void)
 {
-	fh_env_crash(&env);
-	env.frozen = true;
-	stop();
-	env.frozen = false;
-	env.txn_dead = false;
-	env.log_lines = 0; /* the failed shutdown flush of the dead process logs */
-	start();
+	fh_dev_crash_restart(&env, &cfg, &sub, &host);
 }
 
 /* Small enough that a few hundred KiB of overwrites make GC run: 2 x 2 dies,

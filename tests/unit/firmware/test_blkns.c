@@ -26,28 +26,17 @@ static uint32_t shadow[MAXB]; /* version of each block, 0 = zeros */
 
 static void start(void)
 {
-	ck_assert_int_eq(fw_subsys_create(&cfg, &env.hal, &sub), 0);
-	fh_host_init(&host, &env, sub);
-	ck_assert_uint_eq(fh_enable(&host, 32) & (KVC_CSTS_RDY | KVC_CSTS_CFS), KVC_CSTS_RDY);
-	ck_assert_uint_eq(fh_create_ioq(&host, 1, 64), 0);
+	fh_dev_start(&env, &cfg, &sub, &host);
 }
 
 static void stop(void)
 {
-	fh_host_fini(&host);
-	fw_subsys_destroy(sub);
-	sub = NULL;
+	fh_dev_stop(&sub, &host);
 }
 
-/* kill -9: nothing uncommitted reaches the catalog, no flush at the end. */
 static void crash_restart(void)
 {
-	fh_env_crash(&env);
-	env.frozen = true;
-	stop();
-	env.frozen = false;
-	env.txn_dead = false;
-	start();
+	fh_dev_crash_restart(&env, &cfg, &sub, &host);
 }
 
 /* 2 x 2 dies, 16 superblocks of 16 pages of 4 KiB: 8 for each namespace. */
