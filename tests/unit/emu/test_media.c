@@ -197,8 +197,10 @@ START_TEST(memory_erase_keeps_the_memory_regression)
 	rewrite = minor_faults() - before;
 	before = minor_faults();
 	mprogram_block(1, 0x3c);
-	/* 64 page faults more when the erase dropped the memory. */
-	ck_assert_int_le(minor_faults() - before, rewrite + 2);
+	/* One fault per page more (64) when the erase dropped the memory; the
+	 * sanitizers' shadow adds a few faults that vary from run to run (12
+	 * against a rewrite's 8 once in CI), so the bound is half the block. */
+	ck_assert_int_lt(minor_faults() - before, rewrite + (long)mgeo.pages_per_block / 2);
 	for (uint64_t p = 0; p < mgeo.pages_per_block; p++)
 		check_bytes(mgeo.pages_per_block + p, 0, 4096, 0x3c);
 	ck_assert_int_eq(emu_media_erase(&m, mgeo.blocks_per_plane), -EINVAL);
