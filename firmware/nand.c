@@ -282,3 +282,48 @@ void fw_nand_gc_end(struct fw_nand *n)
 {
 	n->gc_urgent = false;
 }
+
+/* How many of @owner's passes still have GC work pending at @now. */
+static uint32_t gc_pending_passes(const struct fw_nand *n, uint32_t owner, uint64_t now)
+{
+	uint64_t done = fw_nand_gc_done(n), pending, newer = 0;
+	uint32_t m, mine = 0;
+
+	if (done <= now)
+		return 0;
+	pending = done - now;
+	for (m = 0; m < FW_GC_PASSES && m < n->gc_npass; m++) {
+		uint32_t i = (n->gc_npass - 1 - m) % FW_GC_PASSES;
+
+		if (newer >= pending)
+			return mine;
+		mine += n->gc_pass[i].owner == owner;
+		newer += n->gc_pass[i].span;
+	}
+	/* Pending work older than the passes remembered: assume the worst. */
+	return newer >= pending ? mine : UINT32_MAX;
+}
+
+bool fw_nand_gc_pass_begin(struct fw_nand *n, uint32_t owner, uint32_t reserve, uint64_t now)
+{
+	n->gc_pass_owner = owner;
+	n->gc_pass_urgent = gc_pending_passes(n, owner, now) >= reserve;
+	if (n->gc_pass_urgent)
+		fw_nand_gc_urgent(n);
+	n->gc_pass_before = max64(fw_nand_gc_done(n), now);
+	return n->gc_pass_urgent;
+}
+
+void fw_nand_gc_pass_end(struct fw_nand *n, bool freed)
+{
+	if (freed) {
+		uint32_t i = n->gc_npass++ % FW_GC_PASSES;
+
+		n->gc_pass[i].owner = n->gc_pass_owner;
+		n->gc_pass[i].span =
+			max64(fw_nand_gc_done(n), n->gc_pass_before) - n->gc_pass_before;
+	}
+	if (n->gc_pass_urgent)
+		fw_nand_gc_end(n);
+	n->gc_pass_urgent = false;
+}

@@ -68,6 +68,8 @@ struct fw_nand_stats {
 	uint64_t gc_urgent;  /* times pending GC work was promoted (fw_nand_gc_urgent) */
 };
 
+#define FW_GC_PASSES 32 /* GC passes the model remembers (fw_nand_gc_pass_begin) */
+
 /* One resource's GC timeline: GC holds it from @from to @free. */
 struct fw_nand_gct {
 	uint64_t from;
@@ -86,6 +88,15 @@ struct fw_nand {
 	enum fw_gc_policy gc_policy;
 	uint64_t gc_slice_ns; /* longest a host operation waits for GC */
 	bool gc_urgent;	      /* GC operations queue like host ones */
+	/* The last passes' GC timeline time, whoever ran them (ring). */
+	struct {
+		uint64_t span;
+		uint32_t owner;
+	} gc_pass[FW_GC_PASSES];
+	uint32_t gc_npass;	 /* passes recorded (ring index) */
+	uint32_t gc_pass_owner;	 /* the pass under way */
+	uint64_t gc_pass_before; /* when its work could start */
+	bool gc_pass_urgent;
 	struct fw_nand_stats st;
 };
 
@@ -153,5 +164,32 @@ uint64_t fw_nand_gc_done(const struct fw_nand *n);
  */
 void fw_nand_gc_urgent(struct fw_nand *n);
 void fw_nand_gc_end(struct fw_nand *n);
+
+/**
+ * fw_nand_gc_pass_begin() - a GC pass starts at @now; must it be urgent?
+ * @owner: the caller's tag (its first superblock), so the passes of the value
+ *	   log and of the block FTL, which share the NAND, are told apart.
+ * @reserve: free superblocks @owner keeps for GC.
+ *
+ * Each finished pass freed a superblock that is erased only when its work on
+ * the GC timelines is done in model time.  GC work runs in pass order, so the
+ * work still pending at @now is the newest passes' (any owner's); the passes
+ * of @owner among them freed superblocks that are not really erased yet.
+ * When there are @reserve of them (or more than the model remembers), no
+ * free superblock of @owner is really erased: the pass is urgent, and
+ * fw_nand_gc_urgent() is called.  Pair with fw_nand_gc_pass_end().
+ *
+ * Return: true when the pass is urgent.
+ */
+bool fw_nand_gc_pass_begin(struct fw_nand *n, uint32_t owner, uint32_t reserve, uint64_t now);
+
+/**
+ * fw_nand_gc_pass_end() - the pass begun last is over.
+ * @freed: it freed a superblock: its GC timeline time is remembered (none
+ *	   when it was urgent: its work was host work).
+ *
+ * Ends the urgency the pass began with.
+ */
+void fw_nand_gc_pass_end(struct fw_nand *n, bool freed);
 
 #endif /* FW_NAND_H */

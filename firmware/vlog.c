@@ -709,45 +709,17 @@ uint32_t fw_vlog_retired(const struct fw_vlog *vl)
 	return n;
 }
 
-/*
- * How many of the last passes have work still pending on the GC timelines at
- * @now: each freed a superblock the log counts as free that is not erased yet
- * in model time.  GC work runs in pass order, so the pending work is the
- * newest passes' spans; a pass is pending when the work after it does not
- * cover all that is pending.  FW_GC_SPANS + 1 when more than the remembered
- * passes are.
- */
-static uint32_t gc_pending_passes(const struct fw_vlog *vl, uint64_t now)
-{
-	uint64_t done = fw_nand_gc_done(vl->nand), pending, newer = 0;
-	uint32_t m;
-
-	if (done <= now)
-		return 0;
-	pending = done - now;
-	for (m = 0; m < FW_GC_SPANS && m < vl->gc_spans; m++) {
-		if (newer >= pending)
-			return m;
-		newer += vl->gc_span[(vl->gc_spans - 1 - m) % FW_GC_SPANS];
-	}
-	return newer >= pending ? m : FW_GC_SPANS + 1;
-}
-
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 {
 	uint32_t v = pick_victim(vl);
-	uint64_t perr = vl->st.program_errors, before;
-	bool urgent;
+	uint64_t perr = vl->st.program_errors;
+	bool freed = false;
 	int rc;
 
 	if (v == FW_SB_NONE)
 		return -ENOSPC;
-	urgent = gc_pending_passes(vl, now) >= vl->reserve;
-	if (urgent) {
-		fw_nand_gc_urgent(vl->nand);
+	if (fw_nand_gc_pass_begin(vl->nand, vl->first_sb, vl->reserve, now))
 		vl->st.gc_urgent++;
-	}
-	before = max64(fw_nand_gc_done(vl->nand), now);
 	vl->in_gc = true;
 	vl->gc_buf[0].ppn = vl->gc_buf[1].ppn = UINT64_MAX;
 	rc = scan_and_move(vl, v, now);
@@ -770,13 +742,9 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	}
 	erase_victim(vl, v, now);
 	vl->st.gc_runs++;
-	/* What this pass added to the GC timelines (nothing when urgent: its
-	 * work is host work then). */
-	vl->gc_span[vl->gc_spans++ % FW_GC_SPANS] =
-		max64(fw_nand_gc_done(vl->nand), before) - before;
+	freed = true;
 out:
-	if (urgent)
-		fw_nand_gc_end(vl->nand);
+	fw_nand_gc_pass_end(vl->nand, freed);
 	return rc;
 }
 

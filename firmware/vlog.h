@@ -43,7 +43,7 @@
  * policy FW_GC_YIELD they yield dies and channels to host I/O at the end of
  * every GC slice.  A pass whose work is still pending in model time freed a
  * superblock that is not erased yet.  When a pass starts with as many passes
- * pending as the reserve (at most FW_GC_SPANS), no free superblock is really
+ * pending as the reserve (fw_nand_gc_pass_begin), no free superblock is really
  * erased: the pass is urgent (st.gc_urgent), and the pending work and this
  * pass take the NAND before host I/O.
  */
@@ -63,7 +63,6 @@
 #define FW_ALIGN 4096u
 #define FW_SB_NONE UINT32_MAX
 #define FW_OFF_NONE UINT64_MAX
-#define FW_GC_SPANS 16 /* passes whose GC work fw_vlog_gc() keeps track of */
 
 enum fw_sb_state {
 	FW_SB_FREE,
@@ -125,12 +124,10 @@ struct fw_vlog {
 		uint64_t ppn;  /* page in GC's read buffer (this pass) */
 		uint64_t done; /* when it got there */
 	} gc_buf[2];
-	unsigned int gc_buf_next;      /* the buffer the next page read replaces */
-	uint64_t gc_span[FW_GC_SPANS]; /* GC timeline time the last passes added */
-	uint32_t gc_spans;	       /* passes recorded (ring index) */
-	uint64_t wb_ns;		       /* write-buffer slack per die before a Store waits */
-	uint64_t used;		       /* live record bytes */
-	uint8_t *scratch;	       /* GC record buffer */
+	unsigned int gc_buf_next; /* the buffer the next page read replaces */
+	uint64_t wb_ns;		  /* write-buffer slack per die before a Store waits */
+	uint64_t used;		  /* live record bytes */
+	uint8_t *scratch;	  /* GC record buffer */
 	uint32_t scratch_len;
 	/* Make the index durable; GC calls it before erasing a victim so no
 	 * committed index entry can point into erased blocks.  May be NULL. */

@@ -203,6 +203,44 @@ START_TEST(gc_completes_all_its_work_under_host_reads)
 }
 END_TEST
 
+/* GC passes of two owners sharing the NAND (the value log and the block
+ * FTL): a pass is urgent when the owner's own passes still pending reach its
+ * reserve, not when another owner's are. */
+START_TEST(gc_pass_urgency_counts_the_owners_own_pending_passes)
+{
+	fw_nand_set_gc(&n, FW_GC_YIELD, 100000);
+	/* Owner 0: one pass, an erase pending until T_ERASE. */
+	ck_assert(!fw_nand_gc_pass_begin(&n, 0, 1, 0));
+	fw_nand_gc_erase(&n, 0, 0);
+	fw_nand_gc_pass_end(&n, true);
+	/* Owner 5 has nothing pending: not urgent, though owner 0 has. */
+	ck_assert(!fw_nand_gc_pass_begin(&n, 5, 1, 1000));
+	ck_assert(!n.gc_urgent);
+	fw_nand_gc_erase(&n, 1, 1000);
+	fw_nand_gc_pass_end(&n, true);
+	/* Owner 0 with a reserve of 1 and its pass pending: urgent, and its
+	 * urgency ends with the pass. */
+	ck_assert(fw_nand_gc_pass_begin(&n, 0, 1, 2000));
+	ck_assert(n.gc_urgent);
+	ck_assert_uint_eq(n.st.gc_urgent, 1);
+	fw_nand_gc_pass_end(&n, true);
+	ck_assert(!n.gc_urgent);
+	/* The urgent pass made the pending work host work: nothing is pending
+	 * for anyone now. */
+	ck_assert(!fw_nand_gc_pass_begin(&n, 5, 1, 3000));
+	fw_nand_gc_erase(&n, 2, 3000);
+	fw_nand_gc_pass_end(&n, true);
+	/* Owner 5's erase is pending; owner 0's reserve of 1 is not reached. */
+	ck_assert(!fw_nand_gc_pass_begin(&n, 0, 1, 4000));
+	fw_nand_gc_pass_end(&n, true);
+	ck_assert(fw_nand_gc_pass_begin(&n, 5, 1, 5000));
+	fw_nand_gc_pass_end(&n, true);
+	/* Once the model time passes the pending work, no pass is pending. */
+	ck_assert(!fw_nand_gc_pass_begin(&n, 0, 1, 3000 + 2 * T_ERASE));
+	fw_nand_gc_pass_end(&n, true);
+}
+END_TEST
+
 static Suite *nand_suite(void)
 {
 	Suite *s = suite_create("firmware/nand");
@@ -218,6 +256,7 @@ static Suite *nand_suite(void)
 	tcase_add_test(tc, gc_waits_for_host_work_queued_before_it);
 	tcase_add_test(tc, urgent_gc_preempts_host_io);
 	tcase_add_test(tc, gc_completes_all_its_work_under_host_reads);
+	tcase_add_test(tc, gc_pass_urgency_counts_the_owners_own_pending_passes);
 	suite_add_tcase(s, tc);
 	return s;
 }
