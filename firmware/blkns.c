@@ -336,6 +336,7 @@ static void blk_stats(const struct fw_ns *ns, struct kvc_stats_log *l)
 	l->gc_runs = fs->gc_runs;
 	l->gc_moves = fs->gc_moves;
 	l->gc_bytes = fs->gc_moves * FW_FTL_UNIT;
+	l->gc_urgent = fs->gc_urgent;
 	l->media_errors = fs->media_errors;
 }
 

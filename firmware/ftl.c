@@ -212,7 +212,8 @@ static int program_page(struct fw_ftl *f, uint64_t now, uint64_t *ready)
 	int rc = 0;
 
 	for (skips = 0;; skips++) {
-		uint64_t end = fw_nand_program(f->nand, ppn, now);
+		uint64_t end = f->in_gc ? fw_nand_gc_program(f->nand, ppn, now)
+					: fw_nand_program(f->nand, ppn, now);
 
 		/* The write buffer absorbs wb_ns of the program; never below 0. */
 		*ready = max64(*ready, end > f->wb_ns ? end - f->wb_ns : 0);
@@ -313,7 +314,8 @@ static int read_slot(struct fw_ftl *f, uint32_t slot, uint32_t off, uint32_t len
 		return 0;
 	}
 	ppn = slot_ppn(f, slot);
-	*done = max64(*done, fw_nand_read(f->nand, ppn, len, now));
+	*done = max64(*done, f->in_gc ? fw_nand_gc_read(f->nand, ppn, len, now)
+				      : fw_nand_read(f->nand, ppn, len, now));
 	f->st.nand_reads++;
 	f->st.nand_read_bytes += len;
 	if (f->hal->nand_read(f->hal->ctx, ppn, in_page, len, buf)) {
@@ -435,7 +437,7 @@ static void erase_victim(struct fw_ftl *f, uint32_t v, uint64_t now)
 		if (f->hal->nand_erase(f->hal->ctx,
 				       (uint64_t)d * f->nand->blocks_per_die + f->first_sb + v))
 			bad++;
-		fw_nand_erase(f->nand, d, now);
+		fw_nand_gc_erase(f->nand, d, now);
 	}
 	f->st.erases += f->nand->ndies;
 	f->sb[v].erases++;
@@ -465,10 +467,13 @@ int fw_ftl_gc(struct fw_ftl *f, uint64_t now)
 {
 	uint32_t v = pick_victim(f), s, end;
 	uint64_t perr = f->st.program_errors;
+	bool freed = false;
 	int rc = 0;
 
 	if (v == FTL_NONE)
 		return -ENOSPC;
+	if (fw_nand_gc_pass_begin(f->nand, f->first_sb, f->reserve, now))
+		f->st.gc_urgent++;
 	f->in_gc = true;
 	end = (v + 1) * f->sb_slots;
 	for (s = v * f->sb_slots; s < end && !rc; s++)
@@ -479,19 +484,23 @@ int fw_ftl_gc(struct fw_ftl *f, uint64_t now)
 	if (f->st.program_errors != perr)
 		ftl_log(f, FW_LOG_WARN, "ftl: gc met program failures");
 	if (rc)
-		return rc;
+		goto out;
 	if (f->sb[v].valid) {
 		ftl_log(f, FW_LOG_ERR, "ftl: gc: units left in victim; not erasing it");
-		return -EIO;
+		rc = -EIO;
+		goto out;
 	}
 	if (f->persist) {
 		rc = f->persist(f->persist_arg);
 		if (rc)
-			return rc;
+			goto out;
 	}
 	erase_victim(f, v, now);
 	f->st.gc_runs++;
-	return 0;
+	freed = true;
+out:
+	fw_nand_gc_pass_end(f->nand, freed);
+	return rc;
 }
 
 /* ---- persistence ------------------------------------------------------- */

@@ -16,6 +16,10 @@
  * free superblocks fall to the reserve, the full one with the fewest valid
  * units is the victim, its units are rewritten at the frontier, the map is
  * made durable (persist callback) and only then are its blocks erased.
+ * GC's reads, programs and erases go on the NAND model's GC timelines as the
+ * value log's do (nand.h, vlog.h): with policy FW_GC_YIELD host I/O waits at
+ * most a GC slice for them, and a pass begun while @reserve of this FTL's
+ * passes are still pending in model time is urgent (st.gc_urgent).
  * Over-provisioning: a percentage of the range (after the reserve and the
  * open superblock) is never exported.
  *
@@ -66,6 +70,7 @@ struct fw_ftl_stats {
 	uint64_t host_reads;  /* units read by hosts (unmapped ones included) */
 	uint64_t trims;	      /* mapped units deallocated */
 	uint64_t gc_runs;
+	uint64_t gc_urgent;	  /* passes that could not yield to host I/O (nand.h) */
 	uint64_t gc_moves;	  /* units relocated */
 	uint64_t programs;	  /* pages programmed (GC included) */
 	uint64_t nand_reads;	  /* page reads (GC included) */

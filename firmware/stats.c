@@ -125,6 +125,7 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	l->nand_read_bytes = s->nand.st.read_bytes;
 	l->flash_bytes_written = s->nand.st.programs * s->nand.geo.page_size;
 	fw_stats_vlog(l, vs);
+	l->gc_urgent = s->nand.st.gc_urgent; /* both namespaces' passes */
 	l->gc_waits = s->nand.st.gc_waits;
 	l->gc_wait_ns = s->nand.st.gc_wait_ns;
 	l->fabric_bytes[0] = st->fabric_rx;

@@ -198,6 +198,8 @@ START_TEST(gc_under_pressure_keeps_every_byte)
 	}
 	ck_assert_uint_ge(ftl.st.gc_runs, 10);
 	ck_assert_uint_gt(ftl.st.gc_moves, 0);
+	/* Model time never advances: passes stay pending, so GC turns urgent. */
+	ck_assert_uint_gt(ftl.st.gc_urgent, 0);
 	check_all(ver);
 	/* GC commits before each erase: the catalog keeps up. */
 	ck_assert_uint_ge(env.commits, ftl.st.gc_runs);
@@ -603,6 +605,81 @@ START_TEST(ready_time_at_clock_zero_regression)
 }
 END_TEST
 
+/* When every host operation queued on the NAND is done (GC's may not be). */
+static uint64_t host_idle(void)
+{
+	uint64_t t = 0;
+	uint32_t i;
+
+	for (i = 0; i < nand.ndies; i++)
+		t = t > nand.die_free[i] ? t : nand.die_free[i];
+	for (i = 0; i < nand.geo.channels; i++)
+		t = t > nand.chan_free[i] ? t : nand.chan_free[i];
+	return t;
+}
+
+/*
+ * Random overwrites spaced 300 us apart (each after the host work before it),
+ * and at every GC pass a read of another unit at the instant of the write
+ * that started it.  Returns the longest of those reads beyond their own
+ * time (sense + transfer); checks every unit's contents at the end.
+ */
+static uint64_t read_wait_during_gc(enum fw_gc_policy policy)
+{
+	uint64_t ready, done, t, u, units, runs, worst = 0;
+	uint32_t v = 2, k;
+
+	setup_geo(4096, false);
+	open_ftl(15);
+	fw_nand_set_gc(&nand, policy, (uint64_t)cfg.gc_slice_us * 1000);
+	units = fw_ftl_units(&ftl);
+	for (u = 0; u < units; u++)
+		wr(u, 1);
+	t = host_idle() > fw_nand_gc_done(&nand) ? host_idle() : fw_nand_gc_done(&nand);
+	srand(5);
+	for (k = 0; k < 6 * units; k++) {
+		u = (uint64_t)rand() % units;
+		t = (t > host_idle() ? t : host_idle()) + 300000;
+		runs = ftl.st.gc_runs;
+		pattern(buf, u, v);
+		ck_assert_int_eq(fw_ftl_write(&ftl, u, 0, FW_FTL_UNIT, buf, t, &ready), 0);
+		ver[u] = v++;
+		if (ftl.st.gc_runs == runs)
+			continue;
+		ck_assert_int_eq(fw_ftl_read(&ftl, (u + 1) % units, 0, FW_FTL_UNIT, buf, t, &done),
+				 0);
+		done -= t + cfg.nand.read_ns[0] + FW_FTL_UNIT * 1000ull / cfg.nand.chan_mbps;
+		worst = done > worst ? done : worst;
+	}
+	ck_assert_uint_ge(ftl.st.gc_runs, 10);
+	ck_assert_uint_gt(nand.st.gc_programs, 0);
+	check_all(ver);
+	return worst;
+}
+
+/* Block FTL GC on the GC timelines (as the value log's): a host read that
+ * arrives while a GC pass works waits at most a slice on its die and one on
+ * its channel, behind at most the one program the triggering write queued;
+ * under the fifo policy it waits for GC's work (so the bound can fail). */
+START_TEST(gc_yields_to_host_reads)
+{
+	uint64_t prog, slice, yield, fifo;
+
+	yield = read_wait_during_gc(FW_GC_YIELD);
+	slice = (uint64_t)cfg.gc_slice_us * 1000;
+	prog = cfg.nand.prog_ns[0] + FW_FTL_UNIT * 1000ull / cfg.nand.chan_mbps;
+	ck_assert_uint_eq(ftl.st.gc_urgent, 0); /* spaced writes: GC keeps up */
+	ck_assert_uint_gt(nand.st.gc_waits, 0);
+	teardown();
+	fifo = read_wait_during_gc(FW_GC_FIFO);
+	teardown();
+	printf("read wait during GC: yield %llu ns, fifo %llu ns\n", (unsigned long long)yield,
+	       (unsigned long long)fifo);
+	ck_assert_uint_le(yield, 2 * slice + prog);
+	ck_assert_uint_gt(fifo, 2 * slice + prog);
+}
+END_TEST
+
 static Suite *ftl_suite(void)
 {
 	Suite *s = suite_create("firmware/ftl");
@@ -615,6 +692,7 @@ static Suite *ftl_suite(void)
 	tcase_add_loop_test(tc, recovery_after_crash_keeps_committed_units, 0, 2);
 	tcase_add_test(tc, only_dirty_chunks_are_saved);
 	tcase_add_test(tc, ready_time_at_clock_zero_regression);
+	tcase_add_test(tc, gc_yields_to_host_reads);
 	tcase_add_loop_test(tc, capacity_split_is_honoured, 0, 2);
 	tcase_add_test(tc, ftl_and_vlog_share_die_timelines);
 	tcase_add_loop_test(tc, program_failure_skips_the_page, 0, 2);
