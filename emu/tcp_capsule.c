@@ -145,12 +145,7 @@ void emu_tcp_on_capsule(struct emu_tcp_conn *c)
 		if ((sqe.opc & KVC_DIR_H2D) && d.len && !m->icd && d.len <= c->t->o.max_xfer) {
 			struct kvc_tcp_r2t r;
 
-			m->in = malloc(d.len);
-			if (!m->in) {
-				emu_tcp_conn_kill(c, "out of memory for write data");
-				return;
-			}
-			m->need_data = true;
+			m->need_data = true; /* its buffer grows with the data: in_room() */
 			memset(&r, 0, sizeof(r));
 			r.ch.pdu_type = KVC_TCP_R2T;
 			kvc_put_le16(&r.cccid, cid);
@@ -162,6 +157,30 @@ void emu_tcp_on_capsule(struct emu_tcp_conn *c)
 		}
 	}
 	submit(c, m);
+}
+
+/*
+ * Room for @n more bytes of @m's write data (@n fits its transfer length).
+ * The buffer grows with the H2CData that arrive, doubling up to the transfer
+ * length: a capsule alone never makes the target allocate its whole transfer
+ * (a host could otherwise pin sqsize x max_xfer bytes per connection without
+ * sending any data), and the copies stay linear in the data.
+ */
+static int in_room(struct tcmd *m, uint32_t n)
+{
+	uint32_t need = m->in_len + n, cap = m->in_cap ? m->in_cap : n;
+	uint8_t *p;
+
+	if (need <= m->in_cap)
+		return 0;
+	while (cap < need)
+		cap = cap > m->xlen / 2 ? m->xlen : cap * 2;
+	p = realloc(m->in, cap);
+	if (!p)
+		return -ENOMEM;
+	m->in = p;
+	m->in_cap = cap;
+	return 0;
 }
 
 void emu_tcp_on_h2c_data(struct emu_tcp_conn *c)
@@ -184,6 +203,10 @@ void emu_tcp_on_h2c_data(struct emu_tcp_conn *c)
 	if (datao != m->in_len || datal > m->xlen - m->in_len) {
 		emu_tcp_fatal(c, KVC_TCP_FES_DATA_OUT_OF_RANGE, 12,
 			      "H2CData outside the requested range");
+		return;
+	}
+	if (in_room(m, datal)) {
+		emu_tcp_conn_kill(c, "out of memory for write data");
 		return;
 	}
 	memcpy(m->in + m->in_len, c->pbuf, datal);

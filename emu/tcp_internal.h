@@ -37,6 +37,7 @@ struct tcmd {
 	struct kvc_sqe sqe;
 	uint8_t *in;	  /* in-capsule data, or what H2CData brought */
 	uint32_t in_len;  /* bytes in @in */
+	uint32_t in_cap;  /* bytes allocated at @in for H2CData */
 	bool icd;	  /* @in is in-capsule data */
 	uint32_t xlen;	  /* data length of a transport SGL */
 	uint8_t *out;	  /* what the firmware wrote for C2HData */
