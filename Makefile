@@ -279,7 +279,7 @@ $(FUZZ_BUILD)/fuzz_fwcmd: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_fwcmd.o $(FUZZ_FW_OB
 $(FUZZ_BUILD)/fuzz_catalog: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_catalog.o $(FUZZ_FW_OBJS)
 	$(FUZZ_LINK)
 $(FUZZ_BUILD)/fuzz_tcp: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_tcp.o $(FUZZ_FW_OBJS) \
-	$(call fuzz_objs,emu/tcp.c emu/log.c)
+	$(call fuzz_objs,$(wildcard emu/tcp*.c) emu/log.c)
 	$(FUZZ_LINK)
 $(FUZZ_BUILD)/fuzz_cmdset: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_cmdset.o \
 	$(call fuzz_objs,$(CMDSET_SRCS))

@@ -38,15 +38,6 @@ struct blk_args {
 	bool csi_given;
 };
 
-static const char *optname(const struct option *lo, int idx, int ch, char *buf, size_t len)
-{
-	if (idx >= 0)
-		snprintf(buf, len, "--%s", lo[idx].name);
-	else
-		snprintf(buf, len, "-%c", ch);
-	return buf;
-}
-
 /* One option of read, write, write-zeroes, id-ns or list-ns. */
 static int blk_option(struct blk_args *a, int ch, const char *name, const char *arg)
 {
@@ -105,11 +96,7 @@ static int blk_option(struct blk_args *a, int ch, const char *name, const char *
 		a->raw = true;
 		break;
 	case 'o':
-		if (strcmp(arg, "normal") && strcmp(arg, "binary"))
-			return usage_error("%s: output format is normal or binary, got '%s'", name,
-					   arg);
-		a->raw = !strcmp(arg, "binary");
-		break;
+		return cli_output_format(name, arg, &a->raw);
 	case 'Y':
 		if (v > 0xff)
 			return usage_error("%s: a command set identifier is 0..255, got '%s'", name,
@@ -121,39 +108,33 @@ static int blk_option(struct blk_args *a, int ch, const char *name, const char *
 	return EX_OK;
 }
 
+typedef int blk_opt_fn(struct cli *c, struct blk_args *a, int ch, const char *name,
+		       const char *arg);
+
+struct blk_parse {
+	struct blk_args *a;
+	blk_opt_fn *opt;
+};
+
+static int blk_parse_option(struct cli *c, void *ctx, int ch, const char *name)
+{
+	struct blk_parse *p = ctx;
+
+	if (ch == B_TIMEOUT)
+		return cli_ms_opt(name, optarg, &c->timeout_ms);
+	return p->opt(c, p->a, ch, name, optarg);
+}
+
 /* getopt over the command's table; the device may stand among the arguments. */
 static int parse_blk(struct cli *c, struct blk_args *a, const char *shortopts,
-		     const struct option *lo,
-		     int (*opt)(struct cli *, struct blk_args *, int, const char *, const char *))
+		     const struct option *lo, blk_opt_fn *opt)
 {
-	char name[48];
-	int ch, idx, rc;
-	uint64_t ms;
+	struct blk_parse p = { .a = a, .opt = opt };
+	int rc;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	opterr = 0;
-	for (;;) {
-		idx = -1;
-		ch = getopt_long(c->argc, c->argv, shortopts, lo, &idx);
-		if (ch == -1)
-			break;
-		if (ch == ':')
-			return usage_error("%s needs a value", c->argv[optind - 1]);
-		if (ch == '?')
-			return usage_error("%s: unknown option %s", c->cmd, c->argv[optind - 1]);
-		optname(lo, idx, ch, name, sizeof(name));
-		if (ch == B_TIMEOUT) {
-			if (parse_u64(optarg, &ms) || ms > 0xffffffffull)
-				return usage_error("%s needs milliseconds, got '%s'", name, optarg);
-			c->timeout_ms = (uint32_t)ms;
-			continue;
-		}
-		rc = opt(c, a, ch, name, optarg);
-		if (rc)
-			return rc;
-	}
-	return end_of_args(c);
+	rc = cli_parse_opts(c, shortopts, lo, blk_parse_option, &p);
+	return rc ? rc : end_of_args(c);
 }
 
 static int rw_opt(struct cli *c, struct blk_args *a, int ch, const char *name, const char *arg)
@@ -474,8 +455,6 @@ static int parse_list(const char *s, uint64_t *out, int cap, uint64_t max)
 
 static int dsm_opt(struct cli *c, struct blk_args *a, int ch, const char *name, const char *arg)
 {
-	uint64_t v;
-
 	(void)c;
 	switch (ch) {
 	case 's':
@@ -493,9 +472,8 @@ static int dsm_opt(struct cli *c, struct blk_args *a, int ch, const char *name, 
 		a->attrs |= ch == 'a' ? NVKV_DSM_AD : ch == 'd' ? NVKV_DSM_IDW : NVKV_DSM_IDR;
 		return EX_OK;
 	case 'f':
-		if (parse_u64(arg, &v) || v > 0xffffffffull)
-			return usage_error("%s needs a 32-bit number, got '%s'", name, arg);
-		a->cdw11 = (uint32_t)v;
+		if (cli_u32_opt(name, arg, &a->cdw11))
+			return EX_USAGE;
 		a->cdw11_given = true;
 		return EX_OK;
 	default:

@@ -4,6 +4,7 @@
  *   set-feature -f|--feature-id FID [-V|--value V] [-n|--namespace-id N] [-s|--save]
  *   get-feature -f|--feature-id FID [-s|--sel 0..3] [-n|--namespace-id N] [-H]
  * Features that move a data buffer are not supported.
+ * Part of the nvkv program, not of libnvkv.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -136,8 +137,8 @@ int cli_feature_parse(int argc, char **argv, bool set, struct cli_feature *f)
 			f->human = true;
 			break;
 		case 't':
-			if (parse_u32(optarg, &f->timeout_ms))
-				return usage_error("%s needs milliseconds, got '%s'", name, optarg);
+			if (cli_ms_opt(name, optarg, &f->timeout_ms))
+				return EX_USAGE;
 			break;
 		case ':':
 			return usage_error("%s needs a value", name);
@@ -193,4 +194,35 @@ int cli_feature_run(struct nvkv_dev *d, const struct cli_feature *f)
 	       feature_name(f->fid), sel_names[f->sel], v ? 10 : 8, v);
 	print_human(f, v);
 	return 0;
+}
+
+/* The command: its line parsed above, the device found among its positionals. */
+static int cmd_feature(struct cli *c, bool set)
+{
+	struct cli_feature f;
+	int rc = cli_feature_parse(c->argc, c->argv, set, &f);
+
+	if (rc)
+		return rc;
+	if (take_device(c, f.npos ? f.pos[0] : NULL)) {
+		f.npos--;
+		f.pos++;
+	}
+	if (f.npos)
+		return usage_error("%s: unexpected argument '%s'", c->cmd, f.pos[0]);
+	c->timeout_ms = f.timeout_ms;
+	rc = open_dev(c);
+	if (rc)
+		return rc;
+	return report(c->cmd, cli_feature_run(c->d, &f));
+}
+
+int cmd_set_feature(struct cli *c)
+{
+	return cmd_feature(c, true);
+}
+
+int cmd_get_feature(struct cli *c)
+{
+	return cmd_feature(c, false);
 }

@@ -15,6 +15,11 @@ int nvkv_cli_main(int argc, char **argv);
 #define main nvkv_cli_main
 #include "hostdrv/nvkv_main.c"
 #undef main
+#include "hostdrv/cli/args.c"
+#include "hostdrv/cli/dev.c"
+#include "hostdrv/cli/kv.c"
+#include "hostdrv/cli/ctrl.c"
+#include "hostdrv/cli/passthru.c"
 #include "hostdrv/cli/block.c"
 #include "hostdrv/cli/feature.c"
 #include "hostdrv/cli/connect.c"

@@ -309,24 +309,24 @@ START_TEST(prp_walk)
 	}
 	for (i = 0; i < c.len; i++)
 		src[i] = (uint8_t)(i * 7 + i / 4096);
-	ck_assert_int_eq(hcopy(&t, &c, 0, src, c.len, true), 0);
+	ck_assert_int_eq(tcp_hcopy(&t, &c, 0, src, c.len, true), 0);
 	ck_assert_mem_eq(t.t.mem + c.addr, src, 4096 - 100);
 	ck_assert_mem_eq(t.t.mem + 0x1000 * 1389, src + 4096 - 100, 4096);
 	ck_assert_mem_eq(t.t.mem + 0x1000 * (1390 - 599), src + 4096 - 100 + 598 * 4096, 4096 - 50);
-	ck_assert_int_eq(hcopy(&t, &c, 0, back, c.len, false), 0);
+	ck_assert_int_eq(tcp_hcopy(&t, &c, 0, back, c.len, false), 0);
 	ck_assert_mem_eq(back, src, c.len);
 	/* An offset inside the chained list page. */
-	ck_assert_int_eq(hcopy(&t, &c, 4096 * 550, back, 4096, false), 0);
+	ck_assert_int_eq(tcp_hcopy(&t, &c, 4096 * 550, back, 4096, false), 0);
 	ck_assert_mem_eq(back, src + 4096 * 550, 4096);
 	/* Past the buffer, and a list entry outside host memory. */
-	ck_assert_int_eq(hcopy(&t, &c, c.len - 1, back, 2, false), -ERANGE);
+	ck_assert_int_eq(tcp_hcopy(&t, &c, c.len - 1, back, 2, false), -ERANGE);
 	kvc_put_le64(t.t.mem + c.prp2, 0x1000ull * 5000);
-	ck_assert_int_eq(hcopy(&t, &c, 4096, back, 10, false), -EFAULT);
+	ck_assert_int_eq(tcp_hcopy(&t, &c, 4096, back, 10, false), -EFAULT);
 	/* Two pages: PRP2 is the second page itself. */
 	c.len = 4096;
 	c.prp2 = 0x3000;
 	memset(t.t.mem + 0x3000, 0x5a, 200);
-	ck_assert_int_eq(hcopy(&t, &c, 4096 - 100, back, 100, false), 0);
+	ck_assert_int_eq(tcp_hcopy(&t, &c, 4096 - 100, back, 100, false), 0);
 	ck_assert_uint_eq(back[0], 0x5a);
 	ck_assert_uint_eq(back[99], 0x5a);
 	free(t.t.mem);
