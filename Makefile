@@ -169,7 +169,10 @@ GUEST_SCRIPTS := $(wildcard tests/guest/test_*.sh)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%,$(wildcard tests/guest/*.c))
 $(BUILD)/tests/guest/%: tests/guest/%.c $(LIBNVKV)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNVKV) $(LDFLAGS) $(LDLIBS_BASE)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(GUEST_LIBS) $(LIBNVKV) $(LDFLAGS) $(LDLIBS_BASE)
+# kvaccel's checker also reads nvkv-bench's traces and opens the store (RocksDB).
+$(BUILD)/tests/guest/kvaccel_check: $(LIBKVA) $(LIBBENCH)
+$(BUILD)/tests/guest/kvaccel_check: GUEST_LIBS := $(LIBBENCH) $(LIBKVA) $(ROCKSDB_LIBS) -lm
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	@mkdir -p $(dir $@)
