@@ -169,7 +169,10 @@ GUEST_SCRIPTS := $(wildcard tests/guest/test_*.sh)
 GUEST_PROGS := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%,$(wildcard tests/guest/*.c))
 $(BUILD)/tests/guest/%: tests/guest/%.c $(LIBNVKV)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBNVKV) $(LDFLAGS) $(LDLIBS_BASE)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(GUEST_LIBS) $(LIBNVKV) $(LDFLAGS) $(LDLIBS_BASE)
+# kvaccel's checker also reads nvkv-bench's traces and opens the store (RocksDB).
+$(BUILD)/tests/guest/kvaccel_check: $(LIBKVA) $(LIBBENCH)
+$(BUILD)/tests/guest/kvaccel_check: GUEST_LIBS := $(LIBBENCH) $(LIBKVA) $(ROCKSDB_LIBS) -lm
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(LIBNVKV) $(LIBKVC)
 	@mkdir -p $(dir $@)
@@ -183,10 +186,10 @@ LIBNVME_CFLAGS := $(shell pkg-config --cflags libnvme 2>/dev/null || \
 	pkg-config --variable=includedir libnvme 2>/dev/null | sed 's/^/-I/')
 $(BUILD)/tests/integration/test_conformance: CHECK_CFLAGS += $(LIBNVME_CFLAGS)
 
-# kvaccel's crash test also needs kvaccel and RocksDB.
-$(BUILD)/tests/integration/test_kvaccel_crash: $(LIBKVA)
-$(BUILD)/tests/integration/test_kvaccel_crash: CHECK_LIBS += $(LIBKVA) $(LIBNVKV) $(LIBKVC) \
-	$(ROCKSDB_LIBS)
+# kvaccel's crash and rollback tests also need kvaccel and RocksDB.
+KVA_INTEG_BINS := $(filter $(BUILD)/tests/integration/test_kvaccel_%,$(INTEG_BINS))
+$(KVA_INTEG_BINS): $(LIBKVA)
+$(KVA_INTEG_BINS): CHECK_LIBS += $(LIBKVA) $(LIBNVKV) $(LIBKVC) $(ROCKSDB_LIBS)
 
 # The crash test's workload client and verifier (scripts/crashtest.sh, test_crash.sh).
 CRASH_CLIENT := $(BUILD)/tests/integration/crash_client

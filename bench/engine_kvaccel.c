@@ -37,41 +37,62 @@ struct kvae_thread {
 	struct kvae_done *done;
 };
 
-/* A fresh run starts from an empty KV namespace too. */
-static int clear_device(const char *device, char *why, size_t whylen)
+/* Delete every key the device lists (a device that refuses Format NVM):
+ * each pass deletes what one iterator yields, until a pass finds none. */
+static int delete_listed(struct nvkv_dev *d)
 {
-	struct nvkv_dev *d;
 	struct nvkv_iter *it;
 	const void *k;
 	size_t kl;
+	unsigned int n;
+	int rc;
+
+	do {
+		rc = nvkv_iter_open(d, NULL, 0, &it);
+		if (rc)
+			return rc;
+		n = 0;
+		while ((rc = nvkv_iter_next(it, &k, &kl)) == 1) {
+			/* @k is valid until the next call: deleting it first is fine */
+			rc = nvkv_delete(d, k, kl);
+			if (rc && rc != NVKV_KEY_NOT_EXIST)
+				break;
+			n++;
+		}
+		nvkv_iter_close(it);
+		if (rc) /* a List or a Delete failed */
+			return rc;
+	} while (n);
+	return 0;
+}
+
+/*
+ * db_bench's --use_existing_db=0 for the device too: kvaccel takes every key
+ * on the KV namespace for a redirected pair, so a fresh run starts from an
+ * empty one.  Format NVM of the KV namespace alone (one command, durable when
+ * it returns; never a broadcast, which would erase a block namespace holding
+ * RocksDB's own files); a device that refuses it has its keys deleted.
+ */
+static int clear_device(const char *device, char *why, size_t whylen)
+{
+	struct nvkv_dev *d;
+	uint32_t nsid;
 	int rc = nvkv_open(device, NULL, &d);
 
 	if (rc) {
 		snprintf(why, whylen, "device %s: %s", device, nvkv_strerror(rc));
 		return rc < 0 ? rc : -EIO;
 	}
-	for (;;) {
-		uint8_t key[NVKV_MAX_KEY];
-		size_t len;
-
-		rc = nvkv_iter_open(d, NULL, 0, &it);
-		if (rc)
-			break;
-		rc = nvkv_iter_next(it, &k, &kl);
-		if (rc != 1) {
-			nvkv_iter_close(it);
-			break;
-		}
-		len = kl;
-		memcpy(key, k, len);
-		nvkv_iter_close(it);
-		rc = nvkv_delete(d, key, len);
-		if (rc && rc != NVKV_KEY_NOT_EXIST)
-			break;
-	}
+	nsid = nvkv_ns_first(d, NVKV_CSI_KV);
+	rc = nsid ? nvkv_format(d, nsid) : -ENXIO;
+	if (rc > 0) /* the device's status: try the long way */
+		rc = delete_listed(d);
 	nvkv_close(d);
 	if (rc) {
-		snprintf(why, whylen, "device %s: emptying it: %s", device, nvkv_strerror(rc));
+		snprintf(why, whylen,
+			 "device %s: --use_existing_db=0 empties the KV namespace: %s; "
+			 "--use_existing_db=1 keeps what it holds",
+			 device, nvkv_strerror(rc));
 		return rc < 0 ? rc : -EIO;
 	}
 	return 0;

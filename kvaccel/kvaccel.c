@@ -8,6 +8,9 @@
  * RocksDB write (put or delete) of a key on the device is written to RocksDB
  * with its WAL synced *before* the device copy is deleted; rollback writes its
  * batch to RocksDB (WAL synced) before deleting the batch from the device.
+ * Rollback and merged scans read (and rollback deletes) many pairs at a time:
+ * they keep up to a batch of commands in flight on queues of their own
+ * (libnvkv's asynchronous API), not one synchronous round trip per pair.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +27,32 @@
 #include "kvaccel/kvaccel_internal.h"
 
 #define STRIPES 256
+#define PF_MAX 64  /* a scan's Retrieves in flight at most */
+#define PF_FIRST 4 /* ... in its first window, doubled per window */
+#define VSLOT_MIN 4096
+
+/* A value read into a reusable buffer by a pipelined Retrieve. */
+struct kva_vslot {
+	void *buf;
+	size_t cap;
+	size_t len; /* the value's full size (may exceed cap until read again) */
+	int status; /* 0, -ENOENT, another -errno */
+	bool done;
+};
+
+struct rb_key {
+	uint8_t len; /* 0: skip */
+	uint8_t key[KVA_MAX_KEY];
+};
+
+/* A scan's prefetch ring and the queue its Retrieves go on (NULL: none was
+ * granted, the synchronous calls); kept in the store's pool between scans. */
+struct kva_pf {
+	struct kva_pf *next; /* in the pool */
+	struct nvkv_queue *q;
+	struct rb_key key[PF_MAX];
+	struct kva_vslot val[PF_MAX];
+};
 
 struct kva {
 	rocksdb_t *rdb;
@@ -40,6 +69,11 @@ struct kva {
 	pthread_mutex_t rb_lock; /* one rollback batch at a time */
 	uint8_t rb_cursor[KVA_MAX_KEY];
 	size_t rb_cursor_len;
+	struct nvkv_queue *rb_q;   /* rollback's (under rb_lock); NULL: synchronous */
+	struct kva_vslot *rb_vals; /* rollback_batch value buffers */
+	uint32_t rb_n;
+	pthread_mutex_t pf_lock;
+	struct kva_pf *pf_free; /* prefetch rings of closed scans */
 
 	atomic_bool stalled;
 	atomic_int force;
@@ -433,12 +467,133 @@ int kva_flush(struct kva *db)
 	return dev_errno(nvkv_flush(db->dev));
 }
 
-/* ---- rollback ------------------------------------------------------------------ */
+/* ---- pipelined Retrieves and Deletes ------------------------------------------------- */
 
-struct rb_key {
-	uint8_t len;
-	uint8_t key[KVA_MAX_KEY];
-};
+static int vslot_reserve(struct kva_vslot *v, size_t len)
+{
+	void *nb;
+
+	if (len < VSLOT_MIN)
+		len = VSLOT_MIN;
+	if (v->buf && len <= v->cap)
+		return 0;
+	nb = realloc(v->buf, len);
+	if (!nb)
+		return -ENOMEM;
+	v->buf = nb;
+	v->cap = len;
+	return 0;
+}
+
+static void vslot_done(void *arg, int status, uint32_t dw0)
+{
+	struct kva_vslot *v = arg;
+
+	v->status = status;
+	v->len = dw0;
+	v->done = true;
+}
+
+/* Wait until nothing is in flight on @q: 0, or the queue's failure. */
+static int q_drain(struct nvkv_queue *q)
+{
+	int rc;
+
+	while (nvkv_queue_inflight(q)) {
+		rc = nvkv_queue_wait(q, nvkv_queue_inflight(q));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Submit one Retrieve or Delete, reaping a completion while the queue is full. */
+static int q_submit(struct nvkv_queue *q, const struct rb_key *k, struct kva_vslot *v, bool del)
+{
+	int rc;
+
+	for (;;) {
+		rc = del ? nvkv_submit_delete(q, k->key, k->len, vslot_done, v)
+			 : nvkv_submit_retrieve(q, k->key, k->len, v->buf, v->cap, vslot_done, v);
+		if (rc != -EAGAIN)
+			return rc;
+		rc = nvkv_queue_wait(q, 1);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* One round: a command per slot not done, all in flight on @q at once (one
+ * synchronous call each without a queue).  Return: 0 or a transport error,
+ * with nothing left in flight that could still write a slot. */
+static int dev_round(struct kva *db, struct nvkv_queue *q, const struct rb_key *k,
+		     struct kva_vslot *v, uint32_t n, bool del)
+{
+	uint32_t i;
+	int rc = 0, rc2;
+
+	for (i = 0; i < n && !rc; i++) {
+		if (v[i].done)
+			continue;
+		if (q) {
+			rc = q_submit(q, &k[i], &v[i], del);
+			continue;
+		}
+		v[i].status = del ? nvkv_delete(db->dev, k[i].key, k[i].len)
+				  : nvkv_retrieve(db->dev, k[i].key, k[i].len, v[i].buf, v[i].cap,
+						  &v[i].len);
+		v[i].done = true;
+	}
+	rc2 = q ? q_drain(q) : 0;
+	return rc ? rc : rc2;
+}
+
+/*
+ * Retrieve (or Delete, @del) the keys @k[0..n) (len 0: skipped) with up to a
+ * queue's depth in flight.  Each slot's status afterwards: 0 (a Retrieve's
+ * value in buf, its size in len; a Delete done, also of a missing key),
+ * -ENOENT (Retrieve: no such key) or another -errno.  Values larger than a
+ * slot's buffer are read again into a larger one.  Return: 0, or a transport
+ * or allocation error (then the slots' statuses mean nothing).
+ */
+static int dev_many(struct kva *db, struct nvkv_queue *q, const struct rb_key *k,
+		    struct kva_vslot *v, uint32_t n, bool del)
+{
+	bool again;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		v[i].done = !k[i].len;
+		v[i].status = 0;
+		v[i].len = 0;
+		if (!del && k[i].len && (rc = vslot_reserve(&v[i], 0)))
+			return rc;
+	}
+	do {
+		rc = dev_round(db, q, k, v, n, del);
+		if (rc)
+			return rc;
+		again = false;
+		for (i = 0; i < n && !del; i++) {
+			if (!k[i].len || v[i].status || v[i].len <= v[i].cap)
+				continue;
+			rc = vslot_reserve(&v[i], v[i].len);
+			if (rc)
+				return rc;
+			v[i].done = false;
+			again = true;
+		}
+	} while (again);
+	for (i = 0; i < n; i++) {
+		if (del && v[i].status == NVKV_KEY_NOT_EXIST)
+			v[i].status = 0; /* gone either way */
+		v[i].status = dev_errno(v[i].status);
+	}
+	return 0;
+}
+
+/* ---- rollback ------------------------------------------------------------------ */
 
 static int cmp_ptr(const void *a, const void *b)
 {
@@ -456,7 +611,7 @@ static int cmp_ptr(const void *a, const void *b)
  */
 static int rollback_batch(struct kva *db, bool wait)
 {
-	uint32_t nb = db->o.rollback_batch ? db->o.rollback_batch : 64;
+	uint32_t nb = db->rb_n;
 	struct rb_key *keys = kva_calloc(nb, sizeof(*keys));
 	pthread_mutex_t **locks = kva_calloc(nb, sizeof(*locks));
 	rocksdb_writebatch_t *wb = NULL;
@@ -520,28 +675,31 @@ static int rollback_batch(struct kva *db, bool wait)
 		rc = -ENOMEM;
 		goto out_unlock;
 	}
-	for (i = 0; i < n; i++) {
-		void *v;
-		size_t vl;
-
-		if (!meta_has(db, keys[i].key, keys[i].len)) {
+	for (i = 0; i < n; i++)
+		if (!meta_has(db, keys[i].key, keys[i].len))
 			keys[i].len = 0; /* not ours (or gone meanwhile): leave it */
+	rc = dev_many(db, db->rb_q, keys, db->rb_vals, n, false);
+	if (rc)
+		goto out_wb;
+	for (i = 0; i < n; i++) {
+		struct kva_vslot *v = &db->rb_vals[i];
+
+		if (!keys[i].len)
 			continue;
-		}
-		rc = dev_get(db, keys[i].key, keys[i].len, &v, &vl);
-		if (rc == -ENOENT) {
+		if (v->status == -ENOENT) {
 			meta_del(db, keys[i].key, keys[i].len);
 			keys[i].len = 0;
 			continue;
 		}
+		rc = v->status;
 		if (rc)
 			goto out_wb;
-		if (vl) /* else a tombstone: the delete reaches RocksDB */
-			rocksdb_writebatch_put(wb, (const char *)keys[i].key, keys[i].len, v, vl);
+		if (v->len) /* else a tombstone: the delete reaches RocksDB */
+			rocksdb_writebatch_put(wb, (const char *)keys[i].key, keys[i].len, v->buf,
+					       v->len);
 		else
 			rocksdb_writebatch_delete(wb, (const char *)keys[i].key, keys[i].len);
-		bytes += keys[i].len + vl;
-		free(v);
+		bytes += keys[i].len + v->len;
 	}
 	rocksdb_write(db->rdb, wait ? db->wo_wait_sync : db->wo_fast_sync, wb, &err);
 	rc = rdb_status(err, &incomplete);
@@ -550,16 +708,18 @@ static int rollback_batch(struct kva *db, bool wait)
 			rc = -EAGAIN;
 		goto out_wb;
 	}
-	/* RocksDB has them (WAL synced): only now leave the device. */
+	/* RocksDB has them (WAL synced): only now leave the device.  A pair
+	 * whose Delete failed (or whose outcome a failed queue hides) stays in
+	 * the metadata: on the device it has the same, newest, value; gone from
+	 * there, reads find it in RocksDB. */
 	atomic_fetch_add(&db->gen, 1);
-	for (i = 0; i < n; i++) {
-		if (!keys[i].len)
-			continue;
-		if (dev_delete(db, keys[i].key, keys[i].len))
-			continue; /* still on the device: the same, newest, value */
-		meta_del(db, keys[i].key, keys[i].len);
-		moved++;
-	}
+	if (!dev_many(db, db->rb_q, keys, db->rb_vals, n, true))
+		for (i = 0; i < n; i++) {
+			if (!keys[i].len || db->rb_vals[i].status)
+				continue;
+			meta_del(db, keys[i].key, keys[i].len);
+			moved++;
+		}
 	db->rb_cursor_len = last.len;
 	memcpy(db->rb_cursor, last.key, last.len);
 	atomic_fetch_add(&db->st_rolled_back, moved);
@@ -705,10 +865,35 @@ static void derive(struct kva *db)
 		t->pending_low = soft / 2;
 }
 
+static void vslots_free(struct kva_vslot *v, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i].buf);
+}
+
+static void pf_destroy(struct kva_pf *pf)
+{
+	if (pf->q)
+		nvkv_queue_close(pf->q);
+	vslots_free(pf->val, PF_MAX);
+	kva_free(pf);
+}
+
 static void kva_free_all(struct kva *db)
 {
+	struct kva_pf *pf;
 	int i;
 
+	while ((pf = db->pf_free)) {
+		db->pf_free = pf->next;
+		pf_destroy(pf);
+	}
+	if (db->rb_q)
+		nvkv_queue_close(db->rb_q);
+	vslots_free(db->rb_vals, db->rb_n);
+	kva_free(db->rb_vals);
 	if (db->dev)
 		nvkv_close(db->dev);
 	if (db->rdb)
@@ -731,6 +916,7 @@ static void kva_free_all(struct kva *db)
 		pthread_mutex_destroy(&db->stripe[i]);
 	pthread_mutex_destroy(&db->meta_lock);
 	pthread_mutex_destroy(&db->rb_lock);
+	pthread_mutex_destroy(&db->pf_lock);
 	pthread_mutex_destroy(&db->thr_lock);
 	pthread_cond_destroy(&db->thr_cond);
 	kva_free(db);
@@ -795,6 +981,7 @@ int kva_open(const struct kva_opts *o, struct kva **out, char *why, size_t whyle
 		pthread_mutex_init(&db->stripe[i], NULL);
 	pthread_mutex_init(&db->meta_lock, NULL);
 	pthread_mutex_init(&db->rb_lock, NULL);
+	pthread_mutex_init(&db->pf_lock, NULL);
 	pthread_mutex_init(&db->thr_lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -856,6 +1043,15 @@ int kva_open(const struct kva_opts *o, struct kva **out, char *why, size_t whyle
 	rc = load_meta(db, why, whylen);
 	if (rc)
 		goto out_free;
+	db->rb_n = db->o.rollback_batch ? db->o.rollback_batch : 64;
+	db->rb_vals = kva_calloc(db->rb_n, sizeof(*db->rb_vals));
+	if (!db->rb_vals) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	/* Without a queue of its own (none left), rollback goes one pair at a time. */
+	if (nvkv_queue_open(db->dev, &db->rb_q))
+		db->rb_q = NULL;
 	atomic_store(&db->last_write_ns, now_ns());
 	rc = -pthread_create(&db->thr, NULL, background, db);
 	if (rc)
@@ -932,13 +1128,44 @@ struct kva_iter {
 	uint8_t dkey[KVA_MAX_KEY];
 	size_t dlen;
 	bool dhave, dend;
+	/* The device's next keys with their values read ahead: pf->key[pf_next
+	 * .. pf_n), the window doubling from PF_FIRST to PF_MAX. */
+	struct kva_pf *pf;
+	uint32_t pf_n, pf_next, pf_window;
+	bool list_end;
 	char *kbuf, *vbuf; /* kbuf: the last key returned */
 	size_t kcap, vcap, last_len;
 	bool have_last;
 	char *sbuf; /* the start key */
 	size_t slen;
-	void *vdev; /* device value being returned */
+	void *vdev; /* RocksDB's value of a device key being returned (malloc()ed) */
 };
+
+/* A prefetch ring from the store's pool, or a new one with its own queue. */
+static struct kva_pf *pf_get(struct kva *db)
+{
+	struct kva_pf *pf;
+
+	pthread_mutex_lock(&db->pf_lock);
+	pf = db->pf_free;
+	if (pf)
+		db->pf_free = pf->next;
+	pthread_mutex_unlock(&db->pf_lock);
+	if (pf)
+		return pf;
+	pf = kva_calloc(1, sizeof(*pf));
+	if (pf && nvkv_queue_open(db->dev, &pf->q))
+		pf->q = NULL; /* none left: synchronous Retrieves */
+	return pf;
+}
+
+static void pf_put(struct kva *db, struct kva_pf *pf)
+{
+	pthread_mutex_lock(&db->pf_lock);
+	pf->next = db->pf_free;
+	db->pf_free = pf;
+	pthread_mutex_unlock(&db->pf_lock);
+}
 
 static int keycmp(const void *a, size_t al, const void *b, size_t bl)
 {
@@ -976,16 +1203,17 @@ int kva_iter_open(struct kva *db, const void *start, size_t slen, struct kva_ite
 		return -ENOMEM;
 	it->db = db;
 	it->gen = atomic_load(&db->gen);
+	it->pf = pf_get(db);
+	it->pf_window = PF_FIRST;
 	it->ri = rocksdb_create_iterator(db->rdb, db->ro);
-	if (!it->ri) {
-		kva_free(it);
+	if (!it->pf || !it->ri) {
+		kva_iter_close(it);
 		return -ENOMEM;
 	}
 	if (slen) {
 		rc = keep(&it->sbuf, &it->slen, start, slen);
 		if (rc) {
-			rocksdb_iter_destroy(it->ri);
-			kva_free(it);
+			kva_iter_close(it);
 			return rc;
 		}
 		rocksdb_iter_seek(it->ri, start, slen);
@@ -996,8 +1224,8 @@ int kva_iter_open(struct kva *db, const void *start, size_t slen, struct kva_ite
 	 * 16 and the keys below @start are skipped by the merge. */
 	rc = nvkv_iter_open(db->dev, start, slen > KVA_MAX_KEY ? KVA_MAX_KEY : slen, &it->di);
 	if (rc) {
-		rocksdb_iter_destroy(it->ri);
-		kva_free(it);
+		it->di = NULL;
+		kva_iter_close(it);
 		return dev_errno(rc);
 	}
 	if (slen > KVA_MAX_KEY) {
@@ -1036,6 +1264,60 @@ static int refresh(struct kva_iter *it)
 	return 0;
 }
 
+/* The device's next keys (a window of them) from its List, their values
+ * Retrieved with the window in flight at once. */
+static int pf_fill(struct kva_iter *it)
+{
+	struct kva_pf *pf = it->pf;
+	const void *k;
+	size_t kl;
+	uint32_t n = 0;
+	int rc;
+
+	while (n < it->pf_window) {
+		rc = nvkv_iter_next(it->di, &k, &kl);
+		if (rc < 0 || rc > 1)
+			return dev_errno(rc);
+		if (!rc) {
+			it->list_end = true;
+			break;
+		}
+		if (!kl || kl > KVA_MAX_KEY ||
+		    (it->long_start && keycmp(k, kl, it->start, KVA_MAX_KEY + 1) < 0))
+			continue;
+		pf->key[n].len = (uint8_t)kl;
+		memcpy(pf->key[n].key, k, kl);
+		n++;
+	}
+	it->pf_n = n;
+	it->pf_next = 0;
+	if (it->pf_window < PF_MAX)
+		it->pf_window *= 2;
+	return dev_many(it->db, pf->q, pf->key, pf->val, n, false);
+}
+
+/* The device's next key into dkey (dhave), or dend after its last. */
+static int pf_take(struct kva_iter *it)
+{
+	const struct rb_key *k;
+	int rc;
+
+	while (it->pf_next == it->pf_n) {
+		if (it->list_end) {
+			it->dend = true;
+			return 0;
+		}
+		rc = pf_fill(it);
+		if (rc)
+			return rc;
+	}
+	k = &it->pf->key[it->pf_next];
+	memcpy(it->dkey, k->key, k->len);
+	it->dlen = k->len;
+	it->dhave = true;
+	return 0;
+}
+
 int kva_iter_next(struct kva_iter *it, const void **key, size_t *klen, const void **val,
 		  size_t *vlen)
 {
@@ -1051,21 +1333,9 @@ int kva_iter_next(struct kva_iter *it, const void **key, size_t *klen, const voi
 		int c;
 
 		if (!it->dhave && !it->dend) {
-			const void *k;
-			size_t kl;
-
-			rc = nvkv_iter_next(it->di, &k, &kl);
-			if (rc < 0 || rc > 1)
-				return dev_errno(rc);
-			if (!rc) {
-				it->dend = true;
-			} else if (kl <= KVA_MAX_KEY &&
-				   (!it->long_start ||
-				    keycmp(k, kl, it->start, KVA_MAX_KEY + 1) >= 0)) {
-				memcpy(it->dkey, k, kl);
-				it->dlen = kl;
-				it->dhave = true;
-			}
+			rc = pf_take(it);
+			if (rc)
+				return rc;
 			continue;
 		}
 		if (atomic_load(&db->gen) != it->gen) {
@@ -1088,34 +1358,33 @@ int kva_iter_next(struct kva_iter *it, const void **key, size_t *klen, const voi
 		}
 		c = !rhave ? 1 : !it->dhave ? -1 : keycmp(rk, rkl, it->dkey, it->dlen);
 		if (c >= 0) {
-			/* The device's key: its newest version, if still there. */
-			void *v = NULL;
-			size_t vl = 0;
+			/* The device's key: its newest version, read since the
+			 * scan began, if it was still there. */
+			struct kva_vslot *pv = &it->pf->val[it->pf_next++];
+			void *v = pv->buf;
+			size_t vl = pv->len;
 
 			it->dhave = false;
 			if (c == 0)
 				rocksdb_iter_next(it->ri);
-			rc = dev_get(db, it->dkey, it->dlen, &v, &vl);
+			rc = pv->status;
 			if (!rc && !vl) { /* a tombstone hides RocksDB's version too */
-				free(v);
-				v = NULL;
 				rc = -ENOENT;
 			} else if (rc == -ENOENT) { /* rolled back or overwritten meanwhile */
 				rc = rdb_get(db, it->dkey, it->dlen, &v, &vl);
+				if (!rc)
+					it->vdev = v;
 			}
 			if (rc && rc != -ENOENT)
 				return rc;
 			/* Passed, returned or not: a refresh seeks after it, or RocksDB's
 			 * iterator would come back to a key the device hid. */
-			if (keep(&it->kbuf, &it->kcap, it->dkey, it->dlen)) {
-				free(v);
+			if (keep(&it->kbuf, &it->kcap, it->dkey, it->dlen))
 				return -ENOMEM;
-			}
 			it->have_last = true;
 			it->last_len = it->dlen;
 			if (rc == -ENOENT)
 				continue;
-			it->vdev = v;
 			*key = it->kbuf;
 			*klen = it->dlen;
 			*val = v;
@@ -1144,6 +1413,8 @@ void kva_iter_close(struct kva_iter *it)
 		rocksdb_iter_destroy(it->ri);
 	if (it->di)
 		nvkv_iter_close(it->di);
+	if (it->pf)
+		pf_put(it->db, it->pf);
 	free(it->kbuf);
 	free(it->vbuf);
 	free(it->vdev);

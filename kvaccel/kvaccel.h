@@ -155,8 +155,11 @@ int kva_flush(struct kva *db);
  * kva_iter_open() - iterate pairs in byte order from @start (NULL: the first).
  * Merges RocksDB's iterator with the device's sorted List; a key on both
  * shows once with the device's (newest) value.  Not a snapshot: pairs written
- * meanwhile by other threads may or may not show; pairs not written meanwhile
- * show once, with their newest value, even when rollback moves them.
+ * meanwhile by other threads may or may not show (the device's values are
+ * read ahead, up to 64 keys, so a key written meanwhile may show with the
+ * value it had when it was read); pairs not written meanwhile show once, with
+ * their newest value, even when rollback moves them.  Holds one of the
+ * store's I/O queues while open (none left: synchronous reads).
  * Return: 0, -EINVAL, -ENOMEM, device errors.
  */
 int kva_iter_open(struct kva *db, const void *start, size_t slen, struct kva_iter **out);

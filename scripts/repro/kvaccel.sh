@@ -13,9 +13,13 @@
 #   D  fillrandom, then seekrandom with 1024 nexts per seek
 #
 # usage: scripts/repro/kvaccel.sh [--quick] [--out DIR] [--workloads A,B,C,D] [--format png|pdf|svg]
+#                                  [--seed N]
 #   --quick    NUM=4000 operations per run, KEYS=2000, WBS=256 KiB (make test, a first look);
 #              default: DURATION=60 s per run (D: 60 s fill + 60 s seeks)
 #   --out DIR  where reports go (default: a new /tmp dir): summary.md, NAME.json, plots/
+#   --seed N   nvkv-bench's --seed for every run (default 1, also SEED=N): the same keys and
+#              operations in every configuration and every repetition; 0 draws one from the
+#              clock per run (not repeatable)
 # NUM=..., DURATION=..., KEYS=..., WBS=... (memtable bytes, default 4 MiB), BUILD=... override.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,23 +29,26 @@ DURATION=${DURATION:-60}
 KEYS=${KEYS:-50000}
 WBS=${WBS:-4194304}
 SEEKS=${SEEKS:-0}
+SEED=${SEED:-1}
 OUT=
 WORKLOADS=A,B,C,D
 FORMAT=png
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) NUM=4000 DURATION=0 KEYS=2000 SEEKS=20 WBS=${WBS_QUICK:-262144} ;;
-	--out | --workloads | --format)
+	--out | --workloads | --format | --seed)
 		[ $# -ge 2 ] || { echo "kvaccel.sh: $1 needs a value" >&2; exit 2; }
-		case $1 in --out) OUT=$2 ;; --workloads) WORKLOADS=$2 ;; --format) FORMAT=$2 ;; esac
+		case $1 in --out) OUT=$2 ;; --workloads) WORKLOADS=$2 ;; --format) FORMAT=$2 ;;
+		--seed) SEED=$2 ;; esac
 		shift ;;
-	-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "kvaccel.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 case $NUM$DURATION$WBS$KEYS$SEEKS in *[!0-9]*)
 	echo "kvaccel.sh: NUM, DURATION, KEYS, WBS, SEEKS must be numbers" >&2; exit 2 ;; esac
+case $SEED in '' | *[!0-9]*) echo "kvaccel.sh: --seed (SEED) must be a number" >&2; exit 2 ;; esac
 case ,$WORKLOADS, in *[!ABCD,]*) echo "kvaccel.sh: --workloads: a comma list of A B C D" >&2; exit 2 ;; esac
 case $FORMAT in png | pdf | svg) ;; *) echo "kvaccel.sh: --format: png, pdf or svg" >&2; exit 2 ;; esac
 for p in nvkv-emu nvkv-bench; do
@@ -78,7 +85,7 @@ else
 	size=(--num=100000000 --reads=100000000 --duration="$DURATION")
 	seeks=(--reads=100000000)
 fi
-common=(--key_size=4 --value_size=4096 --threads=1 --qd=1 --histogram=1 --seed=1
+common=(--key_size=4 --value_size=4096 --threads=1 --qd=1 --histogram=1 --seed="$SEED"
 	--report_interval_seconds=1 --write_buffer_size="$WBS" --max_write_buffer_number=4
 	--level0_file_num_compaction_trigger=4 --level0_slowdown_writes_trigger=20
 	--level0_stop_writes_trigger=36 --max_background_jobs=2 --compression_type=none)

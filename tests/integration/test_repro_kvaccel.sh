@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # scripts/repro/kvaccel.sh --quick end to end: workloads A-D in the four configurations, each
 # with its report, per-second series (rows summing to the run's ops), CPU figures, summary
-# table and plots; bad arguments are refused.
+# table and plots, all with seed 1 unless --seed says otherwise; bad arguments are refused.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d /tmp/repro-kvaccel-XXXXXX)
@@ -36,6 +36,7 @@ for w, bench in want.items():
         r = d_["runs"][-1]
         assert r["benchmark"] == bench, (w, c, r["benchmark"])
         assert r["ops"] > 0 and r["errors"] == 0, (w, c, r["ops"], r["errors"])
+        assert d_["config"]["seed"] == 1, (w, c, d_["config"]["seed"])  # the fixed default
         s = r["series"]
         assert sum(s["ops"]) == r["ops"], (w, c, s["ops"], r["ops"])
         assert ("kvaccel" in r) == c.startswith("kvaccel"), (w, c)
@@ -56,6 +57,16 @@ for w, bench in want.items():
         assert abs(puts / (puts + gets) - share) < 0.05, (w, puts, gets)
 PY
 check "reports, series, CPU, summary rows, B/C mixes" $?
+# --seed N reaches every run (repeatable runs with another seed).
+scripts/repro/kvaccel.sh --quick --workloads A --seed 7 --out "$tmp/s7" >"$tmp/s7.log" 2>&1
+rc=$?
+for c in kvaccel-eager kvaccel-lazy rocksdb-slowdown rocksdb-stalls; do
+	grep -q '"seed":7,' "$tmp/s7/A-$c.json" 2>/dev/null || rc=1
+done
+check "--seed 7: every run of A has seed 7" "$rc"
+scripts/repro/kvaccel.sh --seed x >"$tmp/bad" 2>&1
+[ $? -eq 2 ] && grep -q "seed (SEED) must be a number" "$tmp/bad"
+check "a seed that is not a number is refused" $?
 scripts/repro/kvaccel.sh --workloads A,E >"$tmp/bad" 2>&1
 [ $? -eq 2 ] && grep -q "a comma list of A B C D" "$tmp/bad"
 check "unknown workload refused" $?
