@@ -310,11 +310,11 @@ static void raise_interrupts(struct fw_ctrl *c)
 		if (!cq->ien)
 			continue;
 		if (c->fabric) { /* no interrupt on a fabric; the model charges one */
-			fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
+			fw_pcie_add(&c->s->pcie, FW_PK_MSIX, c->s->pcie.msix);
 			continue;
 		}
 		c->hif->irq_raise(c->hif->ctx, cq->iv);
-		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
+		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, c->s->pcie.msix);
 	}
 }
 
@@ -332,9 +332,9 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 		 * CQE write it would have cost ... */
 		sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
 		kvc_cqe_fill(&cqe, e->dw0, e->dw1, sqhd, e->sqid, e->cid, e->status, false);
-		fw_pcie_add(&c->s->pcie, FW_PK_CQE, kvc_pcie_mwr(&c->s->pcie.cfg, 0, KVC_CQE_SIZE));
+		fw_pcie_add(&c->s->pcie, FW_PK_CQE, c->s->pcie.cqe);
 		/* ... and the CQ head doorbell a host rings per completion. */
-		fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
+		fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, c->s->pcie.doorbell);
 		c->hif->post_cqe(c->hif->ctx, e->sqid, &cqe);
 		cq->reserved--;
 		cq->irq_due = true;
@@ -488,7 +488,7 @@ static void finish(struct fw_cmd *cmd, uint16_t st)
 {
 	struct fw_subsys *s = cmd->c->s;
 
-	kvc_pcie_cost_add(&cmd->cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
+	kvc_pcie_cost_add(&cmd->cost, s->pcie.cqe);
 	fw_cmd_complete(cmd, st);
 }
 
