@@ -60,10 +60,10 @@ static uint32_t keep_admin_cpls(struct fw_ctrl *c)
 	uint32_t i, n = 0, kept = 0;
 
 	for (i = 0; i < c->fifo_n; i++) {
-		struct fw_cpl e = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+		struct fw_cpl e = c->fifo[(c->fifo_head + i) & (c->fifo_cap - 1)];
 
 		if (e.sqid == 0)
-			c->fifo[(c->fifo_head + n++) % c->fifo_cap] = e;
+			c->fifo[(c->fifo_head + n++) & (c->fifo_cap - 1)] = e;
 	}
 	c->fifo_n = n;
 	kept += n;
@@ -543,7 +543,9 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	if (s->cfg.timing == FW_TIMING_OFF)
 		cmd.arrival = start;
 	c->dma.acc = &cmd.cost;
-	sq->head = (sq->head + 1 + frame) % sq->size;
+	sq->head += 1 + frame; /* frame < the slots below the tail: < 2 * size */
+	if (sq->head >= sq->size)
+		sq->head -= sq->size;
 	cmd.consumed = frame;
 	cmd.consumed_pre = frame < npre ? frame : npre;
 	c->cq[sq->cqid].reserved++;
@@ -594,7 +596,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		sq->frame_wait = false;
 	}
 	while (n < budget && !(c->csts & KVC_CSTS_CFS)) {
-		uint32_t avail = (sq->tail + sq->size - sq->head) % sq->size;
+		uint32_t avail = fw_ring_dist(sq->tail, sq->head, sq->size);
 		uint32_t used = fw_cq_used(cq) + cq->reserved;
 		uint32_t room = cq->size - 1 > used ? cq->size - 1 - used : 0;
 		uint32_t k = avail, start = sq->head, i;
@@ -633,7 +635,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		for (i = 0; i < k;) {
 			uint32_t frame = qid ? frame_of(c, &batch[i], sq->size) : 0;
 
-			if (frame >= (sq->tail + sq->size - sq->head) % sq->size) {
+			if (frame >= fw_ring_dist(sq->tail, sq->head, sq->size)) {
 				/* Its chunks are not all below the tail yet: never run
 				 * them as commands, wait for the host to ring them. */
 				sq->frame_wait = true;
