@@ -298,16 +298,6 @@ static void check_stray_doorbells(struct fw_ctrl *c)
 
 /* ---- command execution ------------------------------------------------------------ */
 
-static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n, uint8_t opc)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (t[i].opc == opc)
-			return &t[i];
-	return NULL;
-}
-
 /*
  * The fusing and data-pointer kind of any command, admin or I/O: fused
  * operations are not supported (Identify Controller FUSES = 0), PSDT 11b is
@@ -370,13 +360,32 @@ static uint16_t flush_all(struct fw_cmd *cmd)
 	return st;
 }
 
+/*
+ * The row of @ns's opcode table for @opc, NULL when its command set has none:
+ * one load instead of a search of the table per command.  The index is made
+ * from the table the first time and again if the namespace's ops change.
+ */
+static const struct fw_cmd_desc *ns_cmd(struct fw_ns *ns, uint8_t opc)
+{
+	if (ns->row_ops != ns->ops) {
+		unsigned int i;
+
+		memset(ns->row, 0, sizeof(ns->row));
+		/* The first row of an opcode wins, as a linear search's would
+		 * (a table has far fewer than 255 rows). */
+		for (i = ns->ops->ncmds; i-- > 0;)
+			ns->row[ns->ops->cmds[i].opc] = (uint8_t)(i + 1);
+		ns->row_ops = ns->ops;
+	}
+	return ns->row[opc] ? &ns->ops->cmds[ns->row[opc] - 1] : NULL;
+}
+
 static uint16_t exec_io(struct fw_cmd *cmd)
 {
 	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
 	struct fw_ns *ns = fw_subsys_ns(cmd->c->s, nsid);
 	bool broadcast = nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH;
-	const struct fw_cmd_desc *d =
-		ns ? find_desc(ns->ops->cmds, ns->ops->ncmds, cmd->sqe.opc) : NULL;
+	const struct fw_cmd_desc *d = ns ? ns_cmd(ns, cmd->sqe.opc) : NULL;
 	uint16_t st;
 
 	cmd->ns = ns;

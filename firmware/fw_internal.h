@@ -97,6 +97,11 @@ struct fw_ns {
 	const struct fw_ns_ops *ops;
 	struct fw_subsys *s;
 	void *priv; /* the namespace kind's state */
+	/* Dispatch (ctrl.c): opcode -> 1 + its row of row_ops->cmds, 0 for
+	 * none; made from the table when the controller first meets @ops, so
+	 * the table stays the one record. */
+	const struct fw_ns_ops *row_ops;
+	uint8_t row[256];
 };
 
 extern const struct fw_cmd_desc fw_admin_cmds[];
