@@ -7,7 +7,9 @@
  * List is reported in keys per second: List commands with a one-page buffer
  * (LIST_BUF), each from one of the stored keys.  --block: 4 KiB random
  * Writes then Reads on the block namespace at --qd (default 64) instead.
- * Timing mode off.  Uses the emulator's device (media, LMDB catalog).
+ * Timing mode off.  Uses the emulator's device (media, LMDB catalog).  Each
+ * rate is also given in the polling thread's CPU time (CLOCK_THREAD_CPUTIME_ID),
+ * a figure that other processes on a loaded machine do not inflate.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "cmdset/cmdset.h"
 #include "device.h"
@@ -34,6 +37,7 @@ struct bench_host {
 	bool phase[2];
 	uint64_t sq[2], cq[2];
 	uint64_t poll_ns;
+	uint64_t poll_cpu_ns; /* the same, in this thread's CPU time */
 	uint64_t errors;
 	uint64_t dw0_sum; /* List: keys returned */
 };
@@ -64,13 +68,27 @@ static void h_irq(void *ctx, uint16_t v)
 	(void)v;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void poll_dev(struct bench_host *h)
 {
-	uint64_t t = emu_now_ns();
+	uint64_t t = emu_now_ns(), cpu = thread_cpu_ns();
 
 	fw_ctrl_poll(h->ctrl);
+	h->poll_cpu_ns += thread_cpu_ns() - cpu;
 	h->poll_ns += emu_now_ns() - t;
 }
+
+/* A run's figures: commands per second of wall and of CPU time in the firmware. */
+struct rate {
+	double wall, cpu;
+};
 
 /* Reap every CQE available on queue @q; returns how many. */
 static uint32_t reap(struct bench_host *h, int q)
@@ -184,9 +202,9 @@ static void make_key(uint8_t *key, uint8_t klen, uint64_t i)
 }
 
 /* Run @n commands of @opc through queue 1, keeping it full. */
-static double run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, uint32_t vlen)
+static struct rate run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, uint32_t vlen)
 {
-	uint64_t sent = 0, done = 0, t0 = h->poll_ns, errors0 = h->errors;
+	uint64_t sent = 0, done = 0, t0 = h->poll_ns, c0 = h->poll_cpu_ns, errors0 = h->errors;
 	struct kvc_kv_cmd c = { .opc = opc, .nsid = 1, .klen = klen };
 	struct kvc_sqe sqe;
 
@@ -209,7 +227,8 @@ static double run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, u
 	if (h->errors != errors0)
 		fprintf(stderr, "nvkv-fwbench: %llu commands failed\n",
 			(unsigned long long)(h->errors - errors0));
-	return (double)n * 1e9 / (double)(h->poll_ns - t0);
+	return (struct rate){ (double)n * 1e9 / (double)(h->poll_ns - t0),
+			      (double)n * 1e9 / (double)(h->poll_cpu_ns - c0) };
 }
 
 /* NSZE of namespace @nsid (Identify CNS 00h), 0 on failure. */
@@ -226,10 +245,10 @@ static uint64_t ns_blocks(struct bench_host *h, uint32_t nsid)
 }
 
 /* @n 4 KiB Writes or Reads at random LBAs of @nblocks, at most @qd in flight. */
-static double run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, uint64_t nblocks,
-			uint64_t n, uint32_t qd)
+static struct rate run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, uint64_t nblocks,
+			     uint64_t n, uint32_t qd)
 {
-	uint64_t sent = 0, done = 0, t0 = h->poll_ns, errors0 = h->errors, lba;
+	uint64_t sent = 0, done = 0, t0 = h->poll_ns, c0 = h->poll_cpu_ns, errors0 = h->errors, lba;
 	struct kvc_sqe sqe;
 
 	memset(&sqe, 0, sizeof(sqe));
@@ -250,14 +269,15 @@ static double run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, uint64
 	if (h->errors != errors0)
 		fprintf(stderr, "nvkv-fwbench: %llu block commands failed\n",
 			(unsigned long long)(h->errors - errors0));
-	return (double)n * 1e9 / (double)(h->poll_ns - t0);
+	return (struct rate){ (double)n * 1e9 / (double)(h->poll_ns - t0),
+			      (double)n * 1e9 / (double)(h->poll_cpu_ns - c0) };
 }
 
 static int bench_block(struct bench_host *h, struct fw_subsys *s, uint64_t n, uint32_t qd)
 {
 	uint32_t nsid = fw_subsys_blk_nsid(s);
 	uint64_t nblocks = nsid ? ns_blocks(h, nsid) : 0;
-	double wt, rt;
+	struct rate wt, rt;
 
 	if (!nblocks) {
 		fprintf(stderr, "nvkv-fwbench: no block namespace (namespaces.block_percent = 0?) "
@@ -268,8 +288,9 @@ static int bench_block(struct bench_host *h, struct fw_subsys *s, uint64_t n, ui
 	rt = run_block(h, KVC_NVM_READ, nsid, nblocks, n, qd);
 	printf("block namespace %u: %llu blocks; 4 KiB random I/O at QD %u, %llu each\n", nsid,
 	       (unsigned long long)nblocks, qd, (unsigned long long)n);
-	printf("write     %10.0f IOPS\nread      %10.0f IOPS\nerrors %llu\n", wt, rt,
-	       (unsigned long long)h->errors);
+	printf("write     %10.0f IOPS\nread      %10.0f IOPS\n", wt.wall, rt.wall);
+	printf("thread CPU time: write %.0f IOPS, read %.0f IOPS\n", wt.cpu, rt.cpu);
+	printf("errors %llu\n", (unsigned long long)h->errors);
 	return h->errors ? 1 : 0;
 }
 
@@ -305,7 +326,8 @@ int main(int argc, char **argv)
 	unsigned long long n = 2000000;
 	unsigned long klen = 16, vlen = 64, qd = 64;
 	bool block = false;
-	double st, rt, et, lt;
+	struct rate st, rt, et, lt;
+	double keys_per_list;
 	uint64_t list_cmds, keys0;
 	long rss0, rss1;
 	char err[512], *eq;
@@ -396,18 +418,23 @@ int main(int argc, char **argv)
 	list_cmds = n / 200 + 1;
 	keys0 = h.dw0_sum;
 	lt = run(&h, KVC_KV_LIST, list_cmds, (uint8_t)klen, (uint32_t)vlen);
-	lt *= (double)(h.dw0_sum - keys0) / (double)list_cmds; /* commands/s -> keys/s */
+	keys_per_list = (double)(h.dw0_sum - keys0) / (double)list_cmds;
+	lt.wall *= keys_per_list; /* commands/s -> keys/s */
+	lt.cpu *= keys_per_list;
 	fw_subsys_stats(dev.sub, l);
 	printf("device: %s, %llu keys of %lu B (%s order), values of %lu B, SQ depth %u, "
 	       "dma %s\n",
 	       *cfg.store ? cfg.store : "in memory", (unsigned long long)l->keys, klen,
 	       random_keys ? "random" : "sequential", vlen, QSIZE - 1,
 	       cfg.fw.dma_gran == FW_DMA_PAGE ? "page (values 4 KiB aligned)" : "exact (packed)");
-	printf("store     %10.0f cmd/s\nretrieve  %10.0f cmd/s\nexist     %10.0f cmd/s\n", st, rt,
-	       et);
-	printf("list      %10.0f keys/s (%llu List commands of %u B, %.0f keys each)\n", lt,
-	       (unsigned long long)list_cmds, LIST_BUF,
-	       (double)(h.dw0_sum - keys0) / (double)list_cmds);
+	printf("store     %10.0f cmd/s\nretrieve  %10.0f cmd/s\nexist     %10.0f cmd/s\n", st.wall,
+	       rt.wall, et.wall);
+	printf("list      %10.0f keys/s (%llu List commands of %u B, %.0f keys each)\n", lt.wall,
+	       (unsigned long long)list_cmds, LIST_BUF, keys_per_list);
+	printf("thread CPU time: store %.0f cmd/s (%.1f ns/cmd), retrieve %.0f cmd/s (%.1f "
+	       "ns/cmd), "
+	       "exist %.0f cmd/s (%.1f ns/cmd), list %.0f keys/s\n",
+	       st.cpu, 1e9 / st.cpu, rt.cpu, 1e9 / rt.cpu, et.cpu, 1e9 / et.cpu, lt.cpu);
 	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
 	       "log pages)\n",
 	       (double)l->index_bytes / (double)l->keys,

@@ -136,7 +136,7 @@ static int fifo_reserve(struct fw_ctrl *c, uint32_t need)
 	if (!n)
 		return -ENOMEM;
 	for (i = 0; i < c->fifo_n; i++)
-		n[i] = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+		n[i] = c->fifo[(c->fifo_head + i) & (c->fifo_cap - 1)];
 	fw_free(c->fifo);
 	c->fifo = n;
 	c->fifo_cap = ncap;
@@ -148,7 +148,7 @@ static int fifo_push(struct fw_ctrl *c, const struct fw_cpl *e)
 {
 	if (fifo_reserve(c, c->fifo_n + 1))
 		return -ENOMEM;
-	c->fifo[(c->fifo_head + c->fifo_n++) % c->fifo_cap] = *e;
+	c->fifo[(c->fifo_head + c->fifo_n++) & (c->fifo_cap - 1)] = *e;
 	return 0;
 }
 
@@ -242,7 +242,7 @@ void fw_ctrl_fail_batch(struct fw_ctrl *c, uint64_t batch, uint16_t st)
 	uint32_t i;
 
 	for (i = 0; i < c->fifo_n; i++)
-		fail_cpl(c, &c->fifo[(c->fifo_head + i) % c->fifo_cap], batch, st);
+		fail_cpl(c, &c->fifo[(c->fifo_head + i) & (c->fifo_cap - 1)], batch, st);
 	for (i = 0; i < c->nheap; i++)
 		fail_cpl(c, &c->heap[i], batch, st);
 }
@@ -292,11 +292,6 @@ void fw_ctrl_deliver_events(struct fw_ctrl *c)
 	}
 }
 
-uint32_t fw_cq_used(const struct fw_cq *cq)
-{
-	return (cq->tail + cq->size - cq->head) % cq->size;
-}
-
 static void raise_interrupts(struct fw_ctrl *c)
 {
 	uint16_t qid;
@@ -310,11 +305,11 @@ static void raise_interrupts(struct fw_ctrl *c)
 		if (!cq->ien)
 			continue;
 		if (c->fabric) { /* no interrupt on a fabric; the model charges one */
-			fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
+			fw_pcie_add(&c->s->pcie, FW_PK_MSIX, c->s->pcie.msix);
 			continue;
 		}
 		c->hif->irq_raise(c->hif->ctx, cq->iv);
-		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, kvc_pcie_mwr(&c->s->pcie.cfg, 0, 4));
+		fw_pcie_add(&c->s->pcie, FW_PK_MSIX, c->s->pcie.msix);
 	}
 }
 
@@ -332,9 +327,9 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 		 * CQE write it would have cost ... */
 		sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
 		kvc_cqe_fill(&cqe, e->dw0, e->dw1, sqhd, e->sqid, e->cid, e->status, false);
-		fw_pcie_add(&c->s->pcie, FW_PK_CQE, kvc_pcie_mwr(&c->s->pcie.cfg, 0, KVC_CQE_SIZE));
+		fw_pcie_add(&c->s->pcie, FW_PK_CQE, c->s->pcie.cqe);
 		/* ... and the CQ head doorbell a host rings per completion. */
-		fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
+		fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, c->s->pcie.doorbell);
 		c->hif->post_cqe(c->hif->ctx, e->sqid, &cqe);
 		cq->reserved--;
 		cq->irq_due = true;
@@ -345,11 +340,15 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 	sqhd = c->sq[e->sqid].valid ? (uint16_t)c->sq[e->sqid].head : 0;
 	kvc_cqe_fill(&cqe, e->dw0, e->dw1, sqhd, e->sqid, e->cid, e->status, cq->phase);
 	error_phase(c, e, cq->phase);
-	if (fw_dma_write(&c->dma, FW_PK_CQE, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE, &cqe,
-			 KVC_CQE_SIZE)) {
+	/* One write per CQE, as before (a host may be polling this very entry);
+	 * a CQ is page aligned, so its 16-byte entries never cross an MPS
+	 * boundary and each is the one TLP fw_pcie computed at init. */
+	if (c->hif->dma_write(c->hif->ctx, cq->base + (uint64_t)cq->tail * KVC_CQE_SIZE, &cqe,
+			      KVC_CQE_SIZE)) {
 		fw_ctrl_fatal(c, "completion queue outside host memory");
 		return false;
 	}
+	fw_pcie_add(&c->s->pcie, FW_PK_CQE, c->s->pcie.cqe);
 	if (++cq->tail == cq->size) {
 		cq->tail = 0;
 		cq->phase = !cq->phase;
@@ -366,7 +365,7 @@ int fw_cpl_post_all(struct fw_ctrl *c)
 	while (c->fifo_n && !(c->csts & KVC_CSTS_CFS)) {
 		if (!post_one(c, &c->fifo[c->fifo_head]))
 			break;
-		c->fifo_head = (c->fifo_head + 1) % c->fifo_cap;
+		c->fifo_head = (c->fifo_head + 1) & (c->fifo_cap - 1);
 		c->fifo_n--;
 		posted++;
 	}
@@ -488,7 +487,7 @@ static void finish(struct fw_cmd *cmd, uint16_t st)
 {
 	struct fw_subsys *s = cmd->c->s;
 
-	kvc_pcie_cost_add(&cmd->cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
+	kvc_pcie_cost_add(&cmd->cost, s->pcie.cqe);
 	fw_cmd_complete(cmd, st);
 }
 

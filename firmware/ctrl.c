@@ -60,10 +60,10 @@ static uint32_t keep_admin_cpls(struct fw_ctrl *c)
 	uint32_t i, n = 0, kept = 0;
 
 	for (i = 0; i < c->fifo_n; i++) {
-		struct fw_cpl e = c->fifo[(c->fifo_head + i) % c->fifo_cap];
+		struct fw_cpl e = c->fifo[(c->fifo_head + i) & (c->fifo_cap - 1)];
 
 		if (e.sqid == 0)
-			c->fifo[(c->fifo_head + n++) % c->fifo_cap] = e;
+			c->fifo[(c->fifo_head + n++) & (c->fifo_cap - 1)] = e;
 	}
 	c->fifo_n = n;
 	kept += n;
@@ -221,7 +221,7 @@ void fw_ctrl_set_cc(struct fw_ctrl *c, uint32_t cc)
 
 static void charge_doorbell(struct fw_ctrl *c)
 {
-	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, kvc_pcie_host_mwr(&c->s->pcie.cfg, 4));
+	fw_pcie_add(&c->s->pcie, FW_PK_DOORBELL, c->s->pcie.doorbell);
 }
 
 static void bad_doorbell(struct fw_ctrl *c, uint16_t qid, const char *what, uint32_t v)
@@ -298,16 +298,6 @@ static void check_stray_doorbells(struct fw_ctrl *c)
 
 /* ---- command execution ------------------------------------------------------------ */
 
-static const struct fw_cmd_desc *find_desc(const struct fw_cmd_desc *t, unsigned int n, uint8_t opc)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (t[i].opc == opc)
-			return &t[i];
-	return NULL;
-}
-
 /*
  * The fusing and data-pointer kind of any command, admin or I/O: fused
  * operations are not supported (Identify Controller FUSES = 0), PSDT 11b is
@@ -370,13 +360,32 @@ static uint16_t flush_all(struct fw_cmd *cmd)
 	return st;
 }
 
+/*
+ * The row of @ns's opcode table for @opc, NULL when its command set has none:
+ * one load instead of a search of the table per command.  The index is made
+ * from the table the first time and again if the namespace's ops change.
+ */
+static const struct fw_cmd_desc *ns_cmd(struct fw_ns *ns, uint8_t opc)
+{
+	if (ns->row_ops != ns->ops) {
+		unsigned int i;
+
+		memset(ns->row, 0, sizeof(ns->row));
+		/* The first row of an opcode wins, as a linear search's would
+		 * (a table has far fewer than 255 rows). */
+		for (i = ns->ops->ncmds; i-- > 0;)
+			ns->row[ns->ops->cmds[i].opc] = (uint8_t)(i + 1);
+		ns->row_ops = ns->ops;
+	}
+	return ns->row[opc] ? &ns->ops->cmds[ns->row[opc] - 1] : NULL;
+}
+
 static uint16_t exec_io(struct fw_cmd *cmd)
 {
 	uint32_t nsid = kvc_sqe_nsid(&cmd->sqe);
 	struct fw_ns *ns = fw_subsys_ns(cmd->c->s, nsid);
 	bool broadcast = nsid == 0xffffffffu && cmd->sqe.opc == KVC_NVM_FLUSH;
-	const struct fw_cmd_desc *d =
-		ns ? find_desc(ns->ops->cmds, ns->ops->ncmds, cmd->sqe.opc) : NULL;
+	const struct fw_cmd_desc *d = ns ? ns_cmd(ns, cmd->sqe.opc) : NULL;
 	uint16_t st;
 
 	cmd->ns = ns;
@@ -414,17 +423,55 @@ static uint32_t frame_of(const struct fw_ctrl *c, const struct kvc_sqe *sqe, uin
 	return ns && ns->ops->frame ? ns->ops->frame(sqe, sq_size) : 0;
 }
 
-/* The part of a burst fetch of @k slots that slots [@i, @i + @used) account
- * for; the parts of all slots add up to the burst exactly. */
-static struct kvc_pcie_cost share_of(struct kvc_pcie_cost c, uint32_t i, uint32_t used, uint32_t k)
+/*
+ * A fetch burst's PCIe cost shared out to the commands of the burst: slots
+ * [0, j) account for floor(x * j / k) of each counter x of a burst of @k
+ * slots, so the parts of all slots add up to the burst exactly.  Commands
+ * take their slots in order, so the running floor and its remainder advance
+ * by the per-slot quotient and remainder: no division per command.
+ */
+struct fetch_split {
+	uint32_t k;
+	uint32_t q[2 * KVC_PCIE_NDIR], r[2 * KVC_PCIE_NDIR];	 /* x / k, x % k */
+	uint32_t pre[2 * KVC_PCIE_NDIR], rem[2 * KVC_PCIE_NDIR]; /* slots so far */
+};
+
+static void split_init(struct fetch_split *sp, struct kvc_pcie_cost c, uint32_t k)
 {
 	int d;
 
+	sp->k = k;
 	for (d = 0; d < KVC_PCIE_NDIR; d++) {
-		uint64_t b = c.bytes[d], t = c.tlps[d];
+		sp->q[d] = c.bytes[d] / k;
+		sp->r[d] = c.bytes[d] % k;
+		sp->q[KVC_PCIE_NDIR + d] = c.tlps[d] / k;
+		sp->r[KVC_PCIE_NDIR + d] = c.tlps[d] % k;
+	}
+	memset(sp->pre, 0, sizeof(sp->pre));
+	memset(sp->rem, 0, sizeof(sp->rem));
+}
 
-		c.bytes[d] = (uint32_t)(b * (i + used) / k - b * i / k);
-		c.tlps[d] = (uint32_t)(t * (i + used) / k - t * i / k);
+/* The part of the burst that its next @used slots account for. */
+static struct kvc_pcie_cost split_take(struct fetch_split *sp, uint32_t used)
+{
+	struct kvc_pcie_cost c;
+	uint32_t before[2 * KVC_PCIE_NDIR], u;
+	int x;
+
+	memcpy(before, sp->pre, sizeof(before));
+	for (u = 0; u < used; u++) {
+		for (x = 0; x < 2 * KVC_PCIE_NDIR; x++) {
+			sp->pre[x] += sp->q[x];
+			sp->rem[x] += sp->r[x];
+			if (sp->rem[x] >= sp->k) {
+				sp->rem[x] -= sp->k;
+				sp->pre[x]++;
+			}
+		}
+	}
+	for (x = 0; x < KVC_PCIE_NDIR; x++) {
+		c.bytes[x] = sp->pre[x] - before[x];
+		c.tlps[x] = sp->pre[KVC_PCIE_NDIR + x] - before[KVC_PCIE_NDIR + x];
 	}
 	return c;
 }
@@ -441,34 +488,59 @@ static unsigned int pick_core(const struct fw_subsys *s)
 }
 
 /*
+ * A fresh command: every member is set one by one, not a memset of the whole
+ * struct and stores over it (a string instruction with its start-up cost, for
+ * every command).  A member added to struct fw_cmd must be set here: the size
+ * assertion below is there to say so.
+ */
+static void cmd_init(struct fw_cmd *cmd, struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
+		     const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
+		     uint64_t now, uint64_t start)
+{
+	_Static_assert(sizeof(struct fw_cmd) == 192, "cmd_init() sets every member of fw_cmd");
+	cmd->c = c;
+	cmd->ns = NULL;
+	cmd->sq = sq;
+	cmd->sqid = sqid;
+	cmd->sqe = *sqe;
+	cmd->pre = pre;
+	cmd->npre = npre;
+	cmd->consumed = 0;
+	cmd->consumed_pre = 0;
+	cmd->arrival = now;
+	cmd->start = start;
+	cmd->fw_ns = 0;
+	cmd->done = start;
+	cmd->dw0 = 0;
+	cmd->dw1 = 0;
+	cmd->stat_op = 0;
+	cmd->method = KVC_XM_NONE;
+	cmd->stored = false;
+	cmd->logged = false;
+	cmd->value_bytes = 0;
+	cmd->tok = 0;
+	memset(&cmd->cost, 0, sizeof(cmd->cost));
+}
+
+/*
  * Execute one fetched command and consume the @frame slots after it (its
  * ByteExpress chunks) whatever its status; returns @frame.
  */
 static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 			    const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
-			    uint32_t frame, struct kvc_pcie_cost fetch, uint32_t slot,
-			    uint32_t burst)
+			    uint32_t frame, struct fetch_split *fetch)
 {
 	struct fw_subsys *s = c->s;
 	struct fw_cmd cmd;
 	uint64_t now = c->now, start;
+	struct kvc_pcie_cost share;
 	unsigned int core;
 	uint16_t st;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.c = c;
-	cmd.sq = sq;
-	cmd.sqid = sqid;
-	cmd.sqe = *sqe;
-	cmd.pre = pre;
-	cmd.npre = npre;
-	cmd.arrival = now;
-	cmd.method = KVC_XM_NONE;
 	/* The earliest free firmware core takes it; each runs one command at a time. */
 	core = pick_core(s);
 	start = now > s->core_free[core] ? now : s->core_free[core];
-	cmd.start = start;
-	cmd.done = start;
+	cmd_init(&cmd, c, sq, sqid, sqe, pre, npre, now, start);
 	fw_cmd_charge(&cmd, s->cfg.fw_overhead_ns); /* fetch and decode */
 	/*
 	 * Timing off: completions do not wait, so the host is not throttled and
@@ -480,7 +552,9 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	if (s->cfg.timing == FW_TIMING_OFF)
 		cmd.arrival = start;
 	c->dma.acc = &cmd.cost;
-	sq->head = (sq->head + 1 + frame) % sq->size;
+	sq->head += 1 + frame; /* frame < the slots below the tail: < 2 * size */
+	if (sq->head >= sq->size)
+		sq->head -= sq->size;
 	cmd.consumed = frame;
 	cmd.consumed_pre = frame < npre ? frame : npre;
 	c->cq[sq->cqid].reserved++;
@@ -489,16 +563,17 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 	/* The handler charged its work (fw_cmd_charge) and may have waited. */
 	s->core_free[core] = cmd.start + cmd.fw_ns;
 	start = cmd.start;
+	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
+	share = split_take(fetch, 1 + cmd.consumed_pre);
 	if (st == FW_ST_NO_COMPLETION) /* AER: completes later */
 		return 0;
-	/* Its slots of the fetch burst: the command, and ByteExpress chunks. */
-	kvc_pcie_cost_add(&cmd.cost, share_of(fetch, slot, 1 + cmd.consumed_pre, burst));
+	kvc_pcie_cost_add(&cmd.cost, share);
 	if (st == FW_ST_PENDING) { /* completes later: fw_pend_complete() */
 		fw_cmd_park(&cmd);
 		return cmd.consumed;
 	}
 	/* Charge the CQE write now so the per-command cost includes it. */
-	kvc_pcie_cost_add(&cmd.cost, kvc_pcie_mwr(&s->pcie.cfg, 0, KVC_CQE_SIZE));
+	kvc_pcie_cost_add(&cmd.cost, s->pcie.cqe);
 	{
 		uint64_t link = fw_pcie_time_ns(&s->pcie, cmd.cost);
 
@@ -530,11 +605,12 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		sq->frame_wait = false;
 	}
 	while (n < budget && !(c->csts & KVC_CSTS_CFS)) {
-		uint32_t avail = (sq->tail + sq->size - sq->head) % sq->size;
+		uint32_t avail = fw_ring_dist(sq->tail, sq->head, sq->size);
 		uint32_t used = fw_cq_used(cq) + cq->reserved;
 		uint32_t room = cq->size - 1 > used ? cq->size - 1 - used : 0;
 		uint32_t k = avail, start = sq->head, i;
 		struct kvc_pcie_cost fetch;
+		struct fetch_split split;
 
 		if (k > room)
 			k = room; /* back-pressure: never fetch what cannot complete */
@@ -564,10 +640,11 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 		fetch = kvc_pcie_mrd(&c->s->pcie.cfg, sq->base + (uint64_t)start * KVC_SQE_SIZE,
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
+		split_init(&split, fetch, k);
 		for (i = 0; i < k;) {
 			uint32_t frame = qid ? frame_of(c, &batch[i], sq->size) : 0;
 
-			if (frame >= (sq->tail + sq->size - sq->head) % sq->size) {
+			if (frame >= fw_ring_dist(sq->tail, sq->head, sq->size)) {
 				/* Its chunks are not all below the tail yet: never run
 				 * them as commands, wait for the host to ring them. */
 				sq->frame_wait = true;
@@ -576,7 +653,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			}
 			/* ByteExpress chunks consumed after a command are skipped. */
 			i += 1 + run_command(c, sq, qid, &batch[i], &batch[i + 1], k - i - 1, frame,
-					     fetch, i, k);
+					     &split);
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
 				return (int)n; /* deleted by its own admin command, or fatal */

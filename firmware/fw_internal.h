@@ -97,6 +97,11 @@ struct fw_ns {
 	const struct fw_ns_ops *ops;
 	struct fw_subsys *s;
 	void *priv; /* the namespace kind's state */
+	/* Dispatch (ctrl.c): opcode -> 1 + its row of row_ops->cmds, 0 for
+	 * none; made from the table when the controller first meets @ops, so
+	 * the table stays the one record. */
+	const struct fw_ns_ops *row_ops;
+	uint8_t row[256];
 };
 
 extern const struct fw_cmd_desc fw_admin_cmds[];
@@ -195,7 +200,7 @@ struct fw_ctrl {
 	uint64_t err_count;
 	/* completions not yet posted: due now (FIFO ring) or later (min-heap) */
 	struct fw_cpl *fifo;
-	uint32_t fifo_head, fifo_n, fifo_cap;
+	uint32_t fifo_head, fifo_n, fifo_cap; /* fifo_cap: a power of two */
 	struct fw_cpl *heap;
 	uint32_t nheap;
 	uint32_t heap_cap;
@@ -421,8 +426,21 @@ int fw_cpl_reserve(struct fw_ctrl *c, uint32_t k);
 void fw_cmd_complete(struct fw_cmd *cmd, uint16_t status);
 /* Post what is due; returns the number posted. */
 int fw_cpl_post_all(struct fw_ctrl *c);
+/*
+ * Slots from ring index @from up to @to in a ring of @size (both < @size):
+ * (@to - @from) mod @size without a division, which the command path would
+ * otherwise pay for every command.
+ */
+static inline uint32_t fw_ring_dist(uint32_t to, uint32_t from, uint32_t size)
+{
+	return to >= from ? to - from : to + size - from;
+}
+
 /* Entries posted to @cq and not yet consumed by the host. */
-uint32_t fw_cq_used(const struct fw_cq *cq);
+static inline uint32_t fw_cq_used(const struct fw_cq *cq)
+{
+	return fw_ring_dist(cq->tail, cq->head, cq->size);
+}
 /* @sq goes away (deleted, reset): its namespaces drop their per-SQ state. */
 void fw_sq_release(struct fw_ctrl *c, struct fw_sq *sq);
 

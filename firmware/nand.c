@@ -61,6 +61,9 @@ int fw_nand_init(struct fw_nand *n, const struct fw_nand_geo *g, const struct fw
 	n->tm = *t;
 	n->ndies = g->channels * g->ways;
 	n->blocks_per_die = g->planes * g->blocks_per_plane;
+	fw_div_init(&n->die_pages, (uint64_t)g->pages_per_block * n->blocks_per_die);
+	fw_div_init(&n->chans, g->channels);
+	fw_div_init(&n->block_pages, g->pages_per_block);
 	n->die_free = fw_calloc(n->ndies, sizeof(*n->die_free));
 	n->chan_free = fw_calloc(g->channels, sizeof(*n->chan_free));
 	n->gc_die = fw_calloc(n->ndies, sizeof(*n->gc_die));
@@ -94,12 +97,16 @@ void fw_nand_set_gc(struct fw_nand *n, enum fw_gc_policy policy, uint64_t slice_
 
 static unsigned int page_type(const struct fw_nand *n, uint64_t ppn)
 {
-	return n->tm.profile == FW_NAND_TLC ? (unsigned int)(ppn % n->geo.pages_per_block % 3) : 0;
+	return n->tm.profile == FW_NAND_TLC ? (unsigned int)(fw_div_r(&n->block_pages, ppn) % 3)
+					    : 0;
 }
 
 static uint64_t xfer_ns(const struct fw_nand *n, uint32_t bytes)
 {
-	return (uint64_t)bytes * 1000 / n->tm.chan_mbps;
+	uint64_t b = (uint64_t)bytes * 1000;
+
+	/* A 32-bit division when it fits (any page-sized transfer): same quotient. */
+	return b >> 32 ? b / n->tm.chan_mbps : (uint32_t)b / n->tm.chan_mbps;
 }
 
 static uint64_t max64(uint64_t a, uint64_t b)
@@ -156,7 +163,7 @@ static bool gc_own_timelines(const struct fw_nand *n)
 
 uint64_t fw_nand_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now)
 {
-	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
+	uint32_t die = fw_nand_ppn_die(n, ppn), ch = (uint32_t)fw_div_r(&n->chans, die);
 	uint64_t want = max64(now, n->die_free[die]);
 	uint64_t dstart = after_slice(n, &n->gc_die[die], want);
 	uint64_t sensed = dstart + n->tm.read_ns[page_type(n, ppn)];
@@ -178,7 +185,7 @@ uint64_t fw_nand_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t 
 
 uint64_t fw_nand_program(struct fw_nand *n, uint64_t ppn, uint64_t now)
 {
-	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
+	uint32_t die = fw_nand_ppn_die(n, ppn), ch = (uint32_t)fw_div_r(&n->chans, die);
 	uint64_t want = max64(max64(now, n->chan_free[ch]), n->die_free[die]);
 	uint64_t start =
 		max64(after_slice(n, &n->gc_die[die], want), after_slice(n, &n->gc_chan[ch], want));
@@ -207,7 +214,7 @@ uint64_t fw_nand_erase(struct fw_nand *n, uint32_t die, uint64_t now)
 
 uint64_t fw_nand_gc_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now)
 {
-	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
+	uint32_t die = fw_nand_ppn_die(n, ppn), ch = (uint32_t)fw_div_r(&n->chans, die);
 	uint64_t sensed, start, end;
 
 	n->st.gc_reads++;
@@ -225,7 +232,7 @@ uint64_t fw_nand_gc_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64
 
 uint64_t fw_nand_gc_program(struct fw_nand *n, uint64_t ppn, uint64_t now)
 {
-	uint32_t die = fw_nand_ppn_die(n, ppn), ch = die % n->geo.channels;
+	uint32_t die = fw_nand_ppn_die(n, ppn), ch = (uint32_t)fw_div_r(&n->chans, die);
 	uint64_t start, loaded;
 
 	n->st.gc_programs++;

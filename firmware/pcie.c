@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "cmdset/queue.h"
+
 const char *kvc_pcie_link_valid_KEEP(const struct kvc_pcie_link *cfg)
 {
 	return kvc_pcie_link_valid(cfg);
@@ -16,6 +18,9 @@ void fw_pcie_init(struct fw_pcie *p, const struct kvc_pcie_link *cfg)
 	p->bytes_per_sec = kvc_pcie_bytes_per_sec(cfg);
 	p->ns_per_byte_q32 =
 		(uint64_t)(((unsigned __int128)1000000000ull << 32) / p->bytes_per_sec);
+	p->cqe = kvc_pcie_mwr(cfg, 0, KVC_CQE_SIZE);
+	p->msix = kvc_pcie_mwr(cfg, 0, 4);
+	p->doorbell = kvc_pcie_host_mwr(cfg, 4);
 }
 
 uint64_t fw_pcie_time_ns(const struct fw_pcie *p, struct kvc_pcie_cost c)

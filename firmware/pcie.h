@@ -33,6 +33,10 @@ struct fw_pcie {
 	struct kvc_pcie_link cfg;
 	uint64_t bytes_per_sec;	  /* per direction, after encoding */
 	uint64_t ns_per_byte_q32; /* 2^32 * 1e9 / bytes_per_sec */
+	/* Fixed-size transactions of every command, computed once from cfg. */
+	struct kvc_pcie_cost cqe;      /* device MWr of one 16-byte CQE */
+	struct kvc_pcie_cost msix;     /* device MWr of one MSI-X message (4 B) */
+	struct kvc_pcie_cost doorbell; /* host MWr of one 4-byte doorbell */
 	struct fw_pcie_count kind[FW_PK_NKIND];
 };
 

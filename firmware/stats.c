@@ -6,16 +6,18 @@
 
 #include "fw_internal.h"
 
-static void count(struct fw_stats *st, const struct fw_cmd *cmd, uint16_t status)
+/* One completed command into @st; @lat and its histogram bucket @b are
+ * computed once by the caller for the device's and the namespace's counters. */
+static inline void count(struct fw_stats *st, const struct fw_cmd *cmd, uint16_t status,
+			 uint64_t lat, unsigned int b)
 {
-	uint64_t lat = cmd->done > cmd->arrival ? cmd->done - cmd->arrival : 0;
 	unsigned int op = cmd->stat_op, m = cmd->method, d;
 
 	st->cmds[op]++;
 	if (status)
 		st->errors[op]++;
 	st->lat_sum[op] += lat;
-	st->lat_hist[op][kvc_lat_bucket(lat)]++;
+	st->lat_hist[op][b]++;
 	if (cmd->done > st->model_ns)
 		st->model_ns = cmd->done;
 	st->m_cmds[m]++;
@@ -31,9 +33,12 @@ static void count(struct fw_stats *st, const struct fw_cmd *cmd, uint16_t status
 
 void fw_stats_complete(struct fw_subsys *s, const struct fw_cmd *cmd, uint16_t status)
 {
-	count(&s->st, cmd, status);
+	uint64_t lat = cmd->done > cmd->arrival ? cmd->done - cmd->arrival : 0;
+	unsigned int b = kvc_lat_bucket(lat);
+
+	count(&s->st, cmd, status, lat, b);
 	if (cmd->ns)
-		count(&s->ns_st[cmd->ns->nsid], cmd, status);
+		count(&s->ns_st[cmd->ns->nsid], cmd, status, lat, b);
 }
 
 /* The command counters of @st into @l. */

@@ -32,10 +32,10 @@ static void vlog_log(struct fw_vlog *vl, int level, const char *msg)
 /* Physical page holding byte @off of superblock @sb's stream. */
 static uint64_t stream_ppn(const struct fw_vlog *vl, uint32_t sb, uint64_t off)
 {
-	uint64_t k = off / vl->page_size;
-	uint32_t die = (uint32_t)(k % vl->nand->ndies);
+	uint64_t k = fw_div_q(&vl->page_div, off);
+	uint32_t die = (uint32_t)fw_div_r(&vl->die_div, k);
 
-	return fw_nand_ppn(vl->nand, die, vl->first_sb + sb, (uint32_t)(k / vl->nand->ndies));
+	return fw_nand_ppn(vl->nand, die, vl->first_sb + sb, (uint32_t)fw_div_q(&vl->die_div, k));
 }
 
 static void reset_sb(struct fw_sb *s)
@@ -65,6 +65,9 @@ int fw_vlog_init_range(struct fw_vlog *vl, struct fw_nand *nand, const struct fw
 	vl->nsb = nsb;
 	vl->page_size = nand->geo.page_size;
 	vl->sb_bytes = (uint64_t)nand->ndies * nand->geo.pages_per_block * vl->page_size;
+	fw_div_init(&vl->page_div, vl->page_size);
+	fw_div_init(&vl->sb_div, vl->sb_bytes);
+	fw_div_init(&vl->die_div, nand->ndies);
 	vl->reserve = reserve;
 	if (first_sb > nand->blocks_per_die || nsb > nand->blocks_per_die - first_sb ||
 	    vl->nsb < reserve + 2)
@@ -114,10 +117,11 @@ struct spot {
 /* Where @loc is; superblock FW_SB_NONE when past the last one. */
 static struct spot spot_at(const struct fw_vlog *vl, uint64_t loc)
 {
-	struct spot p = { FW_SB_NONE, loc % vl->sb_bytes };
+	struct spot p = { FW_SB_NONE, fw_div_r(&vl->sb_div, loc) };
+	uint64_t sb = fw_div_q(&vl->sb_div, loc);
 
-	if (loc / vl->sb_bytes < vl->nsb)
-		p.sb = (uint32_t)(loc / vl->sb_bytes);
+	if (sb < vl->nsb)
+		p.sb = (uint32_t)sb;
 	return p;
 }
 
@@ -447,7 +451,7 @@ static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *bu
 	uint8_t *d = buf;
 
 	while (len) {
-		uint64_t in_page = p->o % vl->page_size, pstart = p->o - in_page;
+		uint64_t in_page = fw_div_r(&vl->page_div, p->o), pstart = p->o - in_page;
 		uint64_t n = vl->page_size - in_page;
 
 		if (p->sb == FW_SB_NONE)

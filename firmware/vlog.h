@@ -107,7 +107,8 @@ struct fw_vlog {
 	uint32_t nsb;	   /* superblocks it owns */
 	uint32_t page_size;
 	uint64_t sb_bytes;
-	uint32_t reserve; /* free superblocks kept for GC */
+	struct fw_div page_div, sb_div, die_div; /* page_size, sb_bytes, nand->ndies */
+	uint32_t reserve;			 /* free superblocks kept for GC */
 	struct fw_sb *sb;
 	uint32_t free_count;
 	uint32_t cur;	   /* open superblock */

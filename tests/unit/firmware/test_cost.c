@@ -146,6 +146,45 @@ START_TEST(two_commands_hand_computed)
 }
 END_TEST
 
+/*
+ * A burst that does not divide evenly: three Exists of missing keys in one
+ * fetch, three cores (all start at T), F = 1000, index 500.  The fetch of
+ * three SQEs: MRd 24 B up, one CplD of 20 + 192 = 212 B down.  Slots [0, j)
+ * account for floor(212 j / 3): 70, 141, 212, so the shares are 70, 71, 71
+ * down and 8 up each; with the CQE (40 up) the busier direction is down:
+ * 280, 284, 284 ns.  Done at T + 1500 + 280 = T + 1780, then T + 1784 twice;
+ * the method counters add up to the burst exactly.
+ */
+START_TEST(uneven_burst_shares_add_up)
+{
+	struct fw_cost k = { .cores = 3, .index_ns = 500 };
+	uint16_t miss = KVC_ST_GENERIC_DNR(KVC_SC_KV_KEY_NOT_EXIST);
+	struct kvc_stats_log st0, st;
+	struct kvc_cqe cqe;
+
+	boot(&k, 1000);
+	fw_subsys_stats(sub, &st0);
+	put_simple(KVC_KV_EXIST, "a");
+	put_simple(KVC_KV_EXIST, "b");
+	put_simple(KVC_KV_EXIST, "c");
+	ring_at_start();
+	expect_completion_at(1780, miss);
+	expect_completion_at(1784, miss);
+	ck_assert(fh_reap(&host, 1, &cqe, 3)); /* due at the same time */
+	ck_assert_uint_eq(kvc_cqe_status(&cqe), miss);
+	ck_assert_uint_eq(lat_sum(KVC_OP_EXIST), 1780 + 2 * 1784);
+	fw_subsys_stats(sub, &st);
+	ck_assert_uint_eq(st.m_cmds[KVC_XM_NONE] - st0.m_cmds[KVC_XM_NONE], 3);
+	ck_assert_uint_eq(st.m_pcie_bytes[KVC_XM_NONE][KVC_PCIE_DOWN] -
+				  st0.m_pcie_bytes[KVC_XM_NONE][KVC_PCIE_DOWN],
+			  212);
+	ck_assert_uint_eq(st.m_pcie_bytes[KVC_XM_NONE][KVC_PCIE_UP] -
+				  st0.m_pcie_bytes[KVC_XM_NONE][KVC_PCIE_UP],
+			  24 + 3 * 40);
+	teardown();
+}
+END_TEST
+
 /* The same two commands with two cores: the Exist no longer waits. */
 START_TEST(two_cores_overlap)
 {
@@ -377,6 +416,7 @@ static Suite *cost_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, two_commands_hand_computed);
 	tcase_add_test(tc, two_cores_overlap);
+	tcase_add_test(tc, uneven_burst_shares_add_up);
 	tcase_add_test(tc, overlap_one_serializes_two_overlaps);
 	tcase_add_test(tc, bandslim_cost_scales_with_transfer_commands);
 	tcase_add_test(tc, byteexpress_cost_per_chunk);

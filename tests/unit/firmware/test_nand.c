@@ -52,6 +52,33 @@ START_TEST(dies_work_in_parallel_channels_serialize)
 }
 END_TEST
 
+/* fw_div: a shift and a mask for powers of two, a division otherwise, always
+ * the quotient and remainder of / and %; the die of every page of the fixture
+ * (6 pages per block: not a power of two) is the two-step floor it replaces. */
+START_TEST(divisor_matches_division)
+{
+	static const uint64_t ds[] = { 1, 2, 3, 6, 48, 1000, 16384, 1ull << 26, 3ull << 30 };
+	static const uint64_t xs[] = { 0,	  1,	 5,	47,	    48,
+				       16383,	  16384, 99999, 1ull << 33, (1ull << 40) + 12345,
+				       UINT64_MAX };
+	struct fw_div v;
+	uint64_t ppn;
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(ds) / sizeof(ds[0]); i++) {
+		fw_div_init(&v, ds[i]);
+		ck_assert(v.pow2 == !(ds[i] & (ds[i] - 1)));
+		for (j = 0; j < sizeof(xs) / sizeof(xs[0]); j++) {
+			ck_assert_uint_eq(fw_div_q(&v, xs[j]), xs[j] / ds[i]);
+			ck_assert_uint_eq(fw_div_r(&v, xs[j]), xs[j] % ds[i]);
+		}
+	}
+	for (ppn = 0; ppn < fw_nand_total_pages(&n); ppn++)
+		ck_assert_uint_eq(fw_nand_ppn_die(&n, ppn),
+				  ppn / n.geo.pages_per_block / n.blocks_per_die);
+}
+END_TEST
+
 START_TEST(erase_and_tlc_profile)
 {
 	struct fw_nand_timing t = { .chan_mbps = 400 };
@@ -249,6 +276,7 @@ static Suite *nand_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, program_then_read_waits_for_die);
 	tcase_add_test(tc, dies_work_in_parallel_channels_serialize);
+	tcase_add_test(tc, divisor_matches_division);
 	tcase_add_test(tc, erase_and_tlc_profile);
 	tcase_add_test(tc, geometry_validation);
 	tcase_add_test(tc, read_during_gc_program_waits_at_most_one_slice);
