@@ -4,7 +4,9 @@
  * to an array of one-byte key fingerprints, in one of two layouts.  Hashed
  * (the usual one under random keys): each entry sits in its key's home slot,
  * computed from the key's hash, or the first free slot after it (linear
- * probing, fingerprint 0 marks a free slot), so a point operation requests
+ * probing, fingerprint 0 marks a free slot; past its first slots the probe
+ * reads eight fingerprints a word, and one probe gives an insert both the
+ * answer and the free slot), so a point operation requests
  * the home slot's lines together with the leaf's first lines and usually
  * finds its entry there, one dependent cache miss instead of two; a delete
  * moves the later keys of its probe run back into the gap.  Sorted (packed
@@ -51,8 +53,14 @@ struct node_hdr {
 };
 
 #define LEAF_HDR 16
-#define LEAF_CAP ((NODE_SIZE - LEAF_HDR - 8) / (sizeof(struct entry) + 1))
-#define FP_WORDS ((LEAF_CAP + 7) / 8)
+#define LEAF_CAP ((NODE_SIZE - LEAF_HDR - 16) / (sizeof(struct entry) + 1))
+/* A hashed leaf's probe reads eight fingerprints at once from any slot: the
+ * first FP_MIRROR ones are repeated after the last, so a window that runs
+ * past the end reads the wrapped slots without a branch. */
+#define FP_MIRROR 7
+/* Slots a hashed leaf's probe tries one at a time before it reads windows. */
+#define PROBE_FIRST 4
+#define FP_WORDS ((LEAF_CAP + FP_MIRROR + 7) / 8)
 struct leaf {
 	struct node_hdr h;
 	struct leaf *next;
@@ -60,6 +68,7 @@ struct leaf {
 	struct entry e[LEAF_CAP];
 };
 _Static_assert(sizeof(struct leaf) <= NODE_SIZE, "a leaf fits its node");
+_Static_assert(LEAF_CAP == 131, "leaf capacity unchanged by the probe window's mirror");
 
 /* Merge a leaf with a sibling when it falls below this many entries. */
 #define LEAF_LOW (LEAF_CAP / 4)
@@ -214,6 +223,86 @@ static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struc
 	e_set_val(e, v);
 }
 
+/* High bit set exactly in the bytes of @x that are zero (no false positives). */
+static uint64_t zero_bytes(uint64_t x)
+{
+	const uint64_t high = 0x8080808080808080ull;
+
+	return ~(((x & ~high) + ~high) | x | ~high);
+}
+
+/* The eight fingerprints from slot @i of a hashed leaf on, wrapping past the last slot. */
+static uint64_t fp_window(const struct leaf *l, uint32_t i)
+{
+	return load_le64(&l->fp[i]);
+}
+
+/* Set the fingerprint of slot @i of a hashed leaf, and its mirror. */
+static void fp_set(struct leaf *l, uint32_t i, uint8_t f)
+{
+	l->fp[i] = f;
+	if (i < FP_MIRROR)
+		l->fp[LEAF_CAP + i] = f;
+}
+
+/* Slot @i + @d, wrapped. */
+static uint32_t slot_add(uint32_t i, uint32_t d)
+{
+	i += d;
+	return i >= LEAF_CAP ? i - LEAF_CAP : i;
+}
+
+/*
+ * Position of @k (hash @h) in hashed leaf @l, or -1; then *@gap is the
+ * first free slot from the key's home on (where it goes), or -1 if the leaf
+ * is full.  Linear probing, eight slots a step: the window's fingerprints
+ * matching the key's are candidates, a free slot ends the probe (the key
+ * would have been placed there), and only candidates before it count.
+ */
+static int leaf_probe(const struct leaf *l, const struct ckey *k, uint64_t h, int *gap)
+{
+	uint64_t pat = hash_fp(h) * 0x0101010101010101ull;
+	uint32_t i = hash_home(h), steps;
+
+	/*
+	 * Most hits sit in the first slots of the run, tried one by one first:
+	 * there an entry's address does not wait for the fingerprints, so on a
+	 * predicted hit the CPU loads both at once.
+	 */
+	for (steps = 0; steps < PROBE_FIRST; steps++) {
+		uint8_t f = l->fp[i];
+
+		if (!f) {
+			*gap = (int)i;
+			return -1;
+		}
+		if (f == hash_fp(h) && cmp(k, l->e[i].key, l->e[i].klen) == 0)
+			return (int)i;
+		i = slot_add(i, 1);
+	}
+	for (; steps < LEAF_CAP; steps += 8) {
+		uint64_t x = fp_window(l, i), empty = zero_bytes(x), match = zero_bytes(x ^ pat);
+
+		/* Only the candidates before the first free slot count. */
+		if (empty)
+			match &= (empty & -empty) - 1;
+		while (match) {
+			uint32_t j = slot_add(i, (uint32_t)__builtin_ctzll(match) / 8);
+
+			match &= match - 1;
+			if (cmp(k, l->e[j].key, l->e[j].klen) == 0)
+				return (int)j;
+		}
+		if (empty) {
+			*gap = (int)slot_add(i, (uint32_t)__builtin_ctzll(empty) / 8);
+			return -1;
+		}
+		i = slot_add(i, 8);
+	}
+	*gap = -1;
+	return -1;
+}
+
 /*
  * Position of @k (hash @h) in leaf @l, or -1.  A hashed leaf is probed from
  * the key's home slot to the first free one; a sorted leaf's fingerprints are
@@ -221,26 +310,14 @@ static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struc
  */
 static int leaf_find(const struct leaf *l, const struct ckey *k, uint64_t h)
 {
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint8_t fp = hash_fp(h);
-	uint64_t pat = fp * ones;
+	uint64_t pat = hash_fp(h) * 0x0101010101010101ull;
 	uint32_t w, n = l->h.n;
+	int gap;
 
-	if (!l->h.sorted) {
-		uint32_t i = hash_home(h), steps;
-
-		for (steps = 0; steps < LEAF_CAP && l->fp[i]; steps++) {
-			if (l->fp[i] == fp && cmp(k, l->e[i].key, l->e[i].klen) == 0)
-				return (int)i;
-			if (++i == LEAF_CAP)
-				i = 0;
-		}
-		return -1;
-	}
+	if (!l->h.sorted)
+		return leaf_probe(l, k, h, &gap);
 	for (w = 0; w * 8 < n; w++) {
-		uint64_t x = load_le64(&l->fp[w * 8]) ^ pat;
-		/* High bit set exactly in the bytes of x that are zero. */
-		uint64_t z = ~(((x & ~high) + ~high) | x | ~high);
+		uint64_t z = zero_bytes(load_le64(&l->fp[w * 8]) ^ pat);
 
 		while (z) {
 			uint32_t i = w * 8 + (uint32_t)__builtin_ctzll(z) / 8;
@@ -289,17 +366,23 @@ static void leaf_pack(struct leaf *l, const struct skey *sk, uint32_t n, const s
 	l->h.sorted = 1;
 }
 
+/* Put @e (hash @h) in free slot @i of hashed leaf @l. */
+static void leaf_place_at(struct leaf *l, uint32_t i, const struct entry *e, uint64_t h)
+{
+	l->e[i] = *e;
+	fp_set(l, i, hash_fp(h));
+	l->h.n++;
+}
+
 /* Put @e (hash @h, known absent) in the first free slot from its home in hashed leaf @l. */
 static void leaf_place(struct leaf *l, const struct entry *e, uint64_t h)
 {
 	uint32_t i = hash_home(h);
+	uint64_t empty;
 
-	while (l->fp[i])
-		if (++i == LEAF_CAP)
-			i = 0;
-	l->e[i] = *e;
-	l->fp[i] = hash_fp(h);
-	l->h.n++;
+	while (!(empty = zero_bytes(fp_window(l, i))))
+		i = slot_add(i, 8);
+	leaf_place_at(l, slot_add(i, (uint32_t)__builtin_ctzll(empty) / 8), e, h);
 }
 
 /* Rewrite @l as a hashed leaf holding @e[@sk[i].i] for i < @n. */
@@ -337,13 +420,12 @@ static void leaf_remove_hashed(struct leaf *l, uint32_t i)
 {
 	uint32_t j = i;
 
-	l->fp[i] = 0;
+	fp_set(l, i, 0);
 	for (;;) {
 		struct ckey k;
 		uint32_t home;
 
-		if (++j == LEAF_CAP)
-			j = 0;
+		j = slot_add(j, 1);
 		if (!l->fp[j])
 			break;
 		k = e_ckey(&l->e[j]);
@@ -351,8 +433,8 @@ static void leaf_remove_hashed(struct leaf *l, uint32_t i)
 		/* The gap lies on the way from @j's home to @j: fill it. */
 		if ((j + LEAF_CAP - home) % LEAF_CAP >= (j + LEAF_CAP - i) % LEAF_CAP) {
 			l->e[i] = l->e[j];
-			l->fp[i] = l->fp[j];
-			l->fp[j] = 0;
+			fp_set(l, i, l->fp[j]);
+			fp_set(l, j, 0);
 			i = j;
 		}
 	}
@@ -555,12 +637,31 @@ static bool in_finger(const struct fw_index_finger *f, const struct ckey *k)
 }
 
 /*
+ * Request the lines of leaf @n an operation reads: its head and fingerprints
+ * and, for a point operation, the entry at the key's @home slot (-1: none),
+ * which in a hashed leaf is usually the one wanted: its miss overlaps the
+ * fingerprints' instead of following it.
+ */
+static void prefetch_leaf(const struct leaf *n, int home)
+{
+	__builtin_prefetch(n);
+	__builtin_prefetch((const char *)n + 64);
+	__builtin_prefetch((const char *)n + 128);
+	if (home >= 0) {
+		const char *e = (const char *)&n->e[home];
+
+		__builtin_prefetch(e);
+		__builtin_prefetch(e + sizeof(struct entry) - 1);
+	}
+}
+
+/*
  * Descend to the leaf for @k, recording the path when asked.  Without a path
  * the finger (last leaf and its bounds) answers sequential access without a
  * descent; every descent refreshes it.
  */
 static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct inner **path,
-			      uint32_t *slots)
+			      uint32_t *slots, int home)
 {
 	struct fw_index_finger *f = &ix->finger;
 	const struct sep *lo = NULL, *hi = NULL; /* the tightest bounds on the way down */
@@ -583,9 +684,7 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 			hi = &in->s[c];
 		n = in->child[c];
 	}
-	__builtin_prefetch(n);
-	__builtin_prefetch((const char *)n + 64);
-	__builtin_prefetch((const char *)n + 128);
+	prefetch_leaf(n, home);
 	/* Copied once, below, while the leaf's lines are on their way. */
 	f->has_lo = lo != NULL;
 	if (lo)
@@ -603,12 +702,7 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
  */
 static struct leaf *find_leaf_for(struct fw_index *ix, const struct ckey *k, uint64_t h)
 {
-	struct leaf *l = find_leaf(ix, k, NULL, NULL);
-	const char *e = (const char *)&l->e[hash_home(h)];
-
-	__builtin_prefetch(e);
-	__builtin_prefetch(e + sizeof(struct entry) - 1);
-	return l;
+	return find_leaf(ix, k, NULL, NULL, (int)hash_home(h));
 }
 
 static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t klen)
@@ -787,7 +881,7 @@ static int split_insert(struct fw_index *ix, const struct ckey *k, const struct 
 
 	if (ix->height >= MAX_HEIGHT)
 		return -ENOMEM;
-	l = find_leaf(ix, k, path, slots);
+	l = find_leaf(ix, k, path, slots, -1);
 	need = split_needs(ix, path);
 	for (i = 0; i < need; i++) {
 		spare[i] = new_node();
@@ -811,12 +905,12 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	uint64_t h = key_hash(&k);
 	struct leaf *l;
 	struct entry ne;
-	int i, rc;
+	int i, rc, gap = -1;
 
 	if (!val_fits(val))
 		return -ERANGE;
 	l = find_leaf_for(ix, &k, h);
-	i = leaf_find(l, &k, h);
+	i = l->h.sorted ? leaf_find(l, &k, h) : leaf_probe(l, &k, h, &gap);
 	if (i >= 0) {
 		if (old)
 			e_get(&l->e[i], old);
@@ -827,13 +921,14 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	if (l->h.n < LEAF_CAP) {
 		uint32_t n = l->h.n;
 
-		if (l->h.sorted && (!n || cmp(&k, l->e[n - 1].key, l->e[n - 1].klen) > 0)) {
+		if (!l->h.sorted) {
+			leaf_place_at(l, (uint32_t)gap, &ne, h); /* the probe found the slot */
+		} else if (!n || cmp(&k, l->e[n - 1].key, l->e[n - 1].klen) > 0) {
 			l->e[n] = ne; /* in order: the leaf stays sorted */
 			l->fp[n] = hash_fp(h);
 			l->h.n++;
 		} else {
-			if (l->h.sorted)
-				leaf_to_hashed(l);
+			leaf_to_hashed(l);
 			leaf_place(l, &ne, h);
 		}
 	} else {
@@ -971,7 +1066,7 @@ int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct f
 		struct inner *path[MAX_HEIGHT];
 		uint32_t slots[MAX_HEIGHT];
 
-		find_leaf(ix, &k, path, slots);
+		find_leaf(ix, &k, path, slots, -1);
 		leaf_merge(ix, path[ix->height - 2], slots[ix->height - 2]);
 		inner_merge_up(ix, path, slots);
 		shrink_root(ix);
@@ -982,7 +1077,7 @@ int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct f
 void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_index_iter *it)
 {
 	struct ckey k = make_ckey(key, klen);
-	struct leaf *l = find_leaf(ix, &k, NULL, NULL);
+	struct leaf *l = find_leaf(ix, &k, NULL, NULL, -1);
 
 	leaf_sort(l);
 	it->leaf = l;

@@ -3,7 +3,9 @@
  * Micro-benchmark of the firmware's key index alone (fw_index_put/get/del),
  * without the command path around it: N random 16-byte keys are inserted,
  * looked up (hits), looked up absent (misses), listed in order, then deleted,
- * each phase timed in the thread's CPU time (the machine is shared: time spent descheduled does not count).  `make bench-index` runs it; options:
+ * each phase timed in the thread's CPU time (the machine is shared: time
+ * spent descheduled does not count), reported as M ops/s and ns per op (list:
+ * per key).  `make bench-index` runs it; options:
  * -n KEYS (default 1000000), -s SEED, -r REPEATS (median of the repeats).
  * Not a test: it asserts only that every operation returned what it should.
  */
@@ -157,7 +159,8 @@ int main(int argc, char **argv)
 		for (r = 0; r < m; r++)
 			col[r] = rates[(size_t)r * NPHASE + p];
 		qsort(col, (size_t)m, sizeof(col[0]), cmp_double);
-		printf("  %-9s %7.2f M ops/s\n", phase_name[p], col[m / 2]);
+		printf("  %-9s %7.2f M ops/s %7.1f ns/op\n", phase_name[p], col[m / 2],
+		       1e3 / col[m / 2]);
 	}
 	printf("  index     %7.1f B/key\n", bpk);
 	free(rates);

@@ -252,6 +252,9 @@ static void check_node(const void *n, uint32_t height, const struct ckey *lo, co
 			m++;
 		}
 		REQUIRE_EQ(m, l->h.n);
+		if (!l->h.sorted) /* the probe window's copy of the first fingerprints */
+			for (i = 0; i < FP_MIRROR; i++)
+				REQUIRE_EQ(l->fp[LEAF_CAP + i], l->fp[i]);
 		qsort(sk, l->h.n, sizeof(sk[0]), cmp_skey);
 		for (i = 0; i < l->h.n; i++) {
 			if (w->have_last)
