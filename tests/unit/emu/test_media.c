@@ -269,6 +269,35 @@ START_TEST(memory_first_write_takes_the_whole_chunk)
 }
 END_TEST
 
+/*
+ * emu.media_prefault: every page's memory is there before the first write,
+ * and writing a never-written block then costs no page fault per page.
+ */
+START_TEST(memory_prefault_takes_everything_at_once)
+{
+	size_t pages = m.size / (size_t)sysconf(_SC_PAGESIZE), i, resident = 0;
+	unsigned char *vec = calloc(pages, 1);
+	long before;
+
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(emu_media_prefault(&m), 0);
+	ck_assert_uint_eq(m.populations, mgeo.blocks_per_plane); /* a chunk per block */
+	ck_assert_int_eq(mincore(m.base, m.size, vec), 0);
+	for (i = 0; i < pages; i++)
+		resident += vec[i] & 1;
+	ck_assert_uint_eq(resident, pages);
+	before = minor_faults();
+	mprogram_block(2, 0x6b);
+	/* 64 faults when the block's memory comes with its first write; the
+	 * sanitizers' shadow memory adds a few (see the erase regression). */
+	ck_assert_int_lt(minor_faults() - before, (long)mgeo.pages_per_block / 2);
+	ck_assert_uint_eq(m.populations, mgeo.blocks_per_plane); /* nothing taken again */
+	check_bytes(2 * mgeo.pages_per_block + 5, 0, 4096, 0x6b);
+	check_bytes(3 * mgeo.pages_per_block, 0, 4096, 0); /* taken, never written */
+	free(vec);
+}
+END_TEST
+
 static Suite *media_suite(void)
 {
 	Suite *s = suite_create("emu/media");
@@ -283,6 +312,7 @@ static Suite *media_suite(void)
 	tcase_add_test(mem, memory_erase_keeps_the_memory_regression);
 	tcase_add_test(mem, memory_erased_page_reads_zeros_past_a_partial_write);
 	tcase_add_test(mem, memory_first_write_takes_the_whole_chunk);
+	tcase_add_test(mem, memory_prefault_takes_everything_at_once);
 	suite_add_tcase(s, mem);
 	return s;
 }
