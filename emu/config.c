@@ -70,6 +70,9 @@ static const struct knob knobs[] = {
 	  "NVMe/TCP event-loop threads; connections are spread over them in turn" },
 	{ "emu", "lmdb_map_mb", K_NUM, "65536", "MiB", 16, 1ull << 24, F(lmdb_map_mb), NULL,
 	  "LMDB map size (address space; the file grows as needed)" },
+	{ "emu", "media_prefault", K_BOOL, "false", "", 0, 0, F(media_prefault), NULL,
+	  "in-memory device: take all NAND memory at start (device size in RAM) instead of at "
+	  "each block's first write" },
 
 	{ "device", "serial", K_STR, "NVKV0001", "", 0, 0, FW(serial), NULL,
 	  "serial number (Identify Controller)" },

@@ -273,6 +273,14 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 		emu_log(0, "%s", err);
 		return rc;
 	}
+	if (cfg->media_prefault && !e->persistent) {
+		rc = emu_media_prefault(&e->media);
+		if (rc) /* not fatal: memory is then taken at each block's first write */
+			emu_log(1, "emu.media_prefault: cannot take %zu MiB now: %s",
+				e->media.size >> 20, strerror(-rc));
+		else
+			emu_log(2, "NAND memory taken: %zu MiB", e->media.size >> 20);
+	}
 	e->hal = (struct fw_hal){ .ctx = e,
 				  .now_ns = hal_now,
 				  .nand_read = hal_read,

@@ -101,6 +101,21 @@ fail:
 	return -EIO;
 }
 
+int emu_media_prefault(struct emu_media *m)
+{
+	uint64_t c, chunks = (m->size + EMU_MEDIA_CHUNK - 1) / EMU_MEDIA_CHUNK;
+
+	if (m->fd >= 0)
+		return 0;
+	/* One call: the kernel takes the pages in bulk, as populate() does per chunk. */
+	if (madvise(m->base, m->size, MADV_POPULATE_WRITE))
+		return -errno;
+	for (c = 0; c < chunks; c++)
+		bit_set(m->populated, c);
+	m->populations += chunks;
+	return 0;
+}
+
 void emu_media_close(struct emu_media *m)
 {
 	if (m->base)

@@ -16,6 +16,7 @@
 
 #define NO_PAGE UINT32_MAX
 #define SPIN_NS 50000ull
+#define SPIN_CLOCK_EVERY 16 /* empty polls between two clock reads while spinning */
 
 static inline void cpu_relax(void)
 {
@@ -642,8 +643,8 @@ static int poll_checked(struct nvkv_queue *q)
 int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 {
 	struct nvkv_transport *t = q->d->t;
-	uint64_t spin_until = nvkv_now_ns() + SPIN_NS;
-	unsigned int done = 0, before;
+	uint64_t spin_until = 0;
+	unsigned int done = 0, before, idle = 0;
 	int n;
 
 	while (q->inflight_reqs && done < min) {
@@ -653,7 +654,7 @@ int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 			return n;
 		if (n) {
 			done += before - q->inflight_reqs;
-			spin_until = nvkv_now_ns() + SPIN_NS;
+			idle = 0; /* the spin starts again at the next empty poll */
 			continue;
 		}
 		if (t->ops->advance) {
@@ -665,7 +666,11 @@ int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 			done += before - q->inflight_reqs;
 			continue;
 		}
-		if (nvkv_now_ns() < spin_until) {
+		/* A clock read costs as much as a pass: one when the spin starts,
+		 * then one every SPIN_CLOCK_EVERY passes. */
+		if (idle++ == 0)
+			spin_until = nvkv_now_ns() + SPIN_NS;
+		if (idle % SPIN_CLOCK_EVERY || nvkv_now_ns() < spin_until) {
 			cpu_relax();
 			continue;
 		}
@@ -674,6 +679,7 @@ int nvkv_udrv_wait(struct nvkv_queue *q, unsigned int min)
 			return n;
 		if (n) {
 			done += before - q->inflight_reqs;
+			idle = 0;
 			continue;
 		}
 		if (before != q->inflight_reqs) { /* expired */
