@@ -38,16 +38,19 @@ struct kvae_thread {
 };
 
 /* Delete every key the device lists (a device that refuses Format NVM):
- * each pass deletes what one iterator yields, until a pass finds none. */
+ * each pass deletes what one iterator yields, until a pass finds none; a
+ * device that still lists keys after a few passes is broken (-EIO). */
 static int delete_listed(struct nvkv_dev *d)
 {
 	struct nvkv_iter *it;
 	const void *k;
 	size_t kl;
-	unsigned int n;
+	unsigned int n, pass = 0;
 	int rc;
 
 	do {
+		if (pass++ == 8)
+			return -EIO;
 		rc = nvkv_iter_open(d, NULL, 0, &it);
 		if (rc)
 			return rc;
