@@ -497,7 +497,8 @@ static void cmd_init(struct fw_cmd *cmd, struct fw_ctrl *c, struct fw_sq *sq, ui
 		     const struct kvc_sqe *sqe, const struct kvc_sqe *pre, uint32_t npre,
 		     uint64_t now, uint64_t start)
 {
-	_Static_assert(sizeof(struct fw_cmd) == 192, "cmd_init() sets every member of fw_cmd");
+	_Static_assert(sizeof(void *) != 8 || sizeof(struct fw_cmd) == 192,
+		       "cmd_init() sets every member of fw_cmd"); /* LP64 layout */
 	cmd->c = c;
 	cmd->ns = NULL;
 	cmd->sq = sq;
