@@ -7,13 +7,13 @@
  * RocksDB versions under half the others) are read by a merged scan and then
  * moved back by kva_rollback(): every key shows once with its newest value,
  * deleted keys stay hidden, the device is empty after.  Both must keep several
- * device commands in flight: the device's doorbell count per pair stays below
- * what one synchronous command per Retrieve/Delete costs (two doorbell writes
- * each: the SQ tail and the CQ head).  Prints the rollback's pairs/s and the
+ * device commands in flight: the device fetches their SQEs in bursts, at most
+ * three fetches per four commands, where a synchronous command is fetched alone.
+ * Prints the rollback's pairs/s and the
  * scan's pairs/s (real time: on a loaded machine they vary).  The same with
  * rollback batches of 600 pairs, more than a queue (256 entries) holds:
  * submissions wait for completions; and with one I/O queue only (none left
- * for kvaccel's own: the synchronous calls, two doorbells per command or more).
+ * for kvaccel's own: the synchronous calls, a fetch per command or more).
  */
 #include <check.h>
 #include <errno.h>
@@ -70,12 +70,14 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t doorbells(struct kva *db)
+/* The device's SQE fetch requests (read TLPs; one fetches up to a burst of
+ * entries the host made visible with one doorbell). */
+static uint64_t fetches(struct kva *db)
 {
 	static struct kvc_stats_log l;
 
 	ck_assert_int_eq(kva_device_stats(db, &l, sizeof(l)), 0);
-	return l.pcie_tlps[KVC_PK_DOORBELL][0] + l.pcie_tlps[KVC_PK_DOORBELL][1];
+	return l.pcie_tlps[KVC_PK_SQE][0];
 }
 
 /* Every key through gets: the newest version, deleted ones absent. */
@@ -146,16 +148,25 @@ static int start(int variant)
 	}
 }
 
-/* Doorbell writes for @cmds commands: fewer than one per command when
- * pipelined, at least two per command when synchronous. */
-static void doorbells_ok(const char *what, int variant, uint64_t d, uint64_t cmds)
+/*
+ * SQE fetches for @cmds commands: a synchronous command is fetched alone (at
+ * least one fetch each); commands submitted together behind one doorbell are
+ * fetched in bursts of up to eight.  A batch larger than the queue submits
+ * the rest one per completion (each may be fetched alone): with 600 pairs a
+ * batch and 256 entries, at most (344 + 256 / 8) / 600 = 0.63 fetches per
+ * command, so the bound is three fetches per four commands.  Counting doorbells
+ * instead measured how fast the emulator polled: it observes fewer of the
+ * host's doorbell writes when it polls slower, and a faster loop (the shm
+ * path's) made the pipelined rollback look synchronous.
+ */
+static void fetches_ok(const char *what, int variant, uint64_t f, uint64_t cmds)
 {
 	if (variant == V_NO_QUEUE)
-		ck_assert_msg(d >= 2 * cmds, "%s: %llu doorbells for %llu synchronous commands",
-			      what, (unsigned long long)d, (unsigned long long)cmds);
+		ck_assert_msg(f >= cmds, "%s: %llu fetches for %llu synchronous commands", what,
+			      (unsigned long long)f, (unsigned long long)cmds);
 	else
-		ck_assert_msg(d < cmds, "%s: %llu doorbells for %llu commands", what,
-			      (unsigned long long)d, (unsigned long long)cmds);
+		ck_assert_msg(4 * f <= 3 * cmds, "%s: %llu fetches for %llu commands", what,
+			      (unsigned long long)f, (unsigned long long)cmds);
 }
 
 START_TEST(test_rollback_and_scan_pipelined)
@@ -201,29 +212,29 @@ START_TEST(test_rollback_and_scan_pipelined)
 	verify_gets(db);
 
 	/* A scan while every pair is on the device: one Retrieve per pair. */
-	d0 = doorbells(db);
+	d0 = fetches(db);
 	t0 = now_s();
 	n = verify_scan(db);
 	t1 = now_s();
-	d1 = doorbells(db);
+	d1 = fetches(db);
 	printf("%s: merged scan: %d pairs from the device in %.3f s: %.0f pairs/s, "
-	       "%.2f doorbells/pair\n",
+	       "%.2f SQE fetches/pair\n",
 	       names[variant], n, t1 - t0, n / (t1 - t0), (double)(d1 - d0) / NPAIRS);
-	doorbells_ok("scan", variant, d1 - d0, NPAIRS); /* a Retrieve per pair */
+	fetches_ok("scan", variant, d1 - d0, NPAIRS); /* a Retrieve per pair */
 
 	kva_force(db, KVA_FORCE_NONE);
-	d0 = doorbells(db);
+	d0 = fetches(db);
 	t0 = now_s();
 	ck_assert_int_eq(kva_rollback(db), 0);
 	t1 = now_s();
-	d1 = doorbells(db);
+	d1 = fetches(db);
 	kva_stats(db, &st);
-	printf("%s: rollback: %llu pairs in %.3f s: %.0f pairs/s, %.2f doorbells/pair\n",
+	printf("%s: rollback: %llu pairs in %.3f s: %.0f pairs/s, %.2f SQE fetches/pair\n",
 	       names[variant], (unsigned long long)st.rolled_back, t1 - t0,
 	       st.rolled_back / (t1 - t0), (double)(d1 - d0) / NPAIRS);
 	ck_assert_uint_eq(st.rolled_back, NPAIRS);
 	ck_assert_uint_eq(st.meta_keys, 0);
-	doorbells_ok("rollback", variant, d1 - d0, 2 * NPAIRS); /* Retrieve + Delete */
+	fetches_ok("rollback", variant, d1 - d0, 2 * NPAIRS); /* Retrieve + Delete */
 	verify_gets(db);
 	verify_scan(db);
 	kva_close(db);
