@@ -208,6 +208,8 @@ struct fw_ctrl {
 	bool cpl_starved; /* no memory to reserve completions: fetching waits */
 	uint64_t now;	  /* clock read once per fetch burst */
 	uint64_t polls;
+	uint64_t polls_quiet; /* polls that found no doorbell moved and no SQ entry waiting */
+	uint64_t sq_visits;   /* SQs process_sq() examined (tests count skipped queues) */
 	uint64_t log_window;
 	uint32_t log_lines;
 	/* deferred commands (cmd.c) */
