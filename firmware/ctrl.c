@@ -672,7 +672,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
  * changes), so a poll skips such queues instead of visiting them: with 16
  * queues granted and one in use, the visits were most of the emulator's CPU.
  */
-static bool sq_quiet(const struct fw_ctrl *c, uint16_t qid)
+static inline bool sq_quiet(const struct fw_ctrl *c, uint16_t qid)
 {
 	const struct fw_sq *sq = &c->sq[qid];
 

@@ -206,6 +206,7 @@ struct fw_ctrl {
 	uint32_t heap_cap;
 	uint64_t cpl_seq;
 	bool cpl_starved; /* no memory to reserve completions: fetching waits */
+	bool irq_pending; /* some CQ's irq_due may be set */
 	uint64_t now;	  /* clock read once per fetch burst */
 	uint64_t polls;
 	uint64_t polls_quiet; /* polls that found no doorbell moved and no SQ entry waiting */

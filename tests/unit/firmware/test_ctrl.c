@@ -895,7 +895,7 @@ START_TEST(quiet_poll_visits_no_queue)
 	struct kvc_cqe cqe;
 	struct kvc_sqe sqe;
 	struct kvc_kv_cmd kc = { .opc = KVC_KV_EXIST, .nsid = 1, .klen = 1 };
-	uint64_t visits, quiet;
+	uint64_t visits, quiet, irqs;
 	uint32_t rr, cqh_seen;
 	int i;
 
@@ -915,7 +915,10 @@ START_TEST(quiet_poll_visits_no_queue)
 	kvc_kv_encode(&sqe, &kc);
 	fh_put(&host, 3, &sqe, true);
 	fh_ring(&host, 3);
+	irqs = host.irqs;
 	ck_assert_int_gt(fw_ctrl_poll(c), 0);
+	ck_assert_uint_eq(host.irqs, irqs + 1);
+	ck_assert(!c->irq_pending && !c->cq[3].irq_due);
 	ck_assert_uint_eq(c->sq_visits, visits + 1);
 	ck_assert_uint_eq(c->polls_quiet, quiet + 7);
 	ck_assert_uint_eq(c->rr, (rr + 9) % 4); /* a round with work, one without */
@@ -931,6 +934,16 @@ START_TEST(quiet_poll_visits_no_queue)
 	ck_assert_uint_eq(c->sq_visits, visits + 1);
 	fw_ctrl_poll(c);
 	ck_assert_uint_eq(c->polls_quiet, quiet + 8);
+	ck_assert_uint_eq(host.irqs, irqs + 1);
+
+	/* Completions on two CQs in one poll: one interrupt each. */
+	fh_put(&host, 1, &sqe, true);
+	fh_ring(&host, 1);
+	fh_put(&host, 3, &sqe, true);
+	fh_ring(&host, 3);
+	ck_assert_int_eq(fw_ctrl_poll(c), 4); /* two run, two posted */
+	ck_assert_uint_eq(host.irqs, irqs + 3);
+	ck_assert(fh_reap(&host, 1, &cqe, 0) && fh_reap(&host, 3, &cqe, 0));
 }
 END_TEST
 
