@@ -296,6 +296,10 @@ static void raise_interrupts(struct fw_ctrl *c)
 {
 	uint16_t qid;
 
+	/* Most polls post nothing: no look at every CQ then. */
+	if (!c->irq_pending)
+		return;
+	c->irq_pending = false;
 	for (qid = 0; qid <= c->nr_ioq; qid++) {
 		struct fw_cq *cq = &c->cq[qid];
 
@@ -333,6 +337,7 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 		c->hif->post_cqe(c->hif->ctx, e->sqid, &cqe);
 		cq->reserved--;
 		cq->irq_due = true;
+		c->irq_pending = true;
 		return true;
 	}
 	if (fw_cq_used(cq) == cq->size - 1)
@@ -355,6 +360,7 @@ static bool post_one(struct fw_ctrl *c, const struct fw_cpl *e)
 	}
 	cq->reserved--;
 	cq->irq_due = true;
+	c->irq_pending = true;
 	return true;
 }
 

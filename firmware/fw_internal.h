@@ -206,8 +206,11 @@ struct fw_ctrl {
 	uint32_t heap_cap;
 	uint64_t cpl_seq;
 	bool cpl_starved; /* no memory to reserve completions: fetching waits */
+	bool irq_pending; /* some CQ's irq_due may be set */
 	uint64_t now;	  /* clock read once per fetch burst */
 	uint64_t polls;
+	uint64_t polls_quiet; /* polls that found no doorbell moved and no SQ entry waiting */
+	uint64_t sq_visits;   /* SQs process_sq() examined (tests count skipped queues) */
 	uint64_t log_window;
 	uint32_t log_lines;
 	/* deferred commands (cmd.c) */

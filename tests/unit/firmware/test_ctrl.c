@@ -12,6 +12,7 @@
 #include "check_main.h"
 #include "fakehost.c"
 #include "firmware/alloc.h"
+#include "firmware/fw_internal.h"
 
 static struct fh_env env;
 static struct fw_subsys *sub;
@@ -883,6 +884,69 @@ START_TEST(completion_never_dropped_on_oom_regression)
 }
 END_TEST
 
+/*
+ * A poll that finds no doorbell moved visits no SQ, and one with news visits
+ * only the queues that have it; arbitration still moves one place per poll
+ * as when every queue was visited, and nothing the host rang is missed.
+ */
+START_TEST(quiet_poll_visits_no_queue)
+{
+	struct fw_ctrl *c = host.ctrl;
+	struct kvc_cqe cqe;
+	struct kvc_sqe sqe;
+	struct kvc_kv_cmd kc = { .opc = KVC_KV_EXIST, .nsid = 1, .klen = 1 };
+	uint64_t visits, quiet, irqs;
+	uint32_t rr, cqh_seen;
+	int i;
+
+	ck_assert_uint_eq(fh_create_ioq(&host, 3, 64), 0);
+	ck_assert_uint_eq(c->nr_ioq, 4);
+	fw_ctrl_poll(c);
+	visits = c->sq_visits;
+	quiet = c->polls_quiet;
+	rr = c->rr;
+	for (i = 0; i < 7; i++)
+		ck_assert_int_eq(fw_ctrl_poll(c), 0);
+	ck_assert_uint_eq(c->sq_visits, visits);
+	ck_assert_uint_eq(c->polls_quiet, quiet + 7);
+	ck_assert_uint_eq(c->rr, (rr + 7) % 4);
+
+	/* A command on SQ 3: that SQ alone is visited, and it completes. */
+	kvc_kv_encode(&sqe, &kc);
+	fh_put(&host, 3, &sqe, true);
+	fh_ring(&host, 3);
+	irqs = host.irqs;
+	ck_assert_int_gt(fw_ctrl_poll(c), 0);
+	ck_assert_uint_eq(host.irqs, irqs + 1);
+	ck_assert(!c->irq_pending && !c->cq[3].irq_due);
+	ck_assert_uint_eq(c->sq_visits, visits + 1);
+	ck_assert_uint_eq(c->polls_quiet, quiet + 7);
+	ck_assert_uint_eq(c->rr, (rr + 9) % 4); /* a round with work, one without */
+	cqh_seen = c->cq[3].db_seen;
+	ck_assert(fh_reap(&host, 3, &cqe, 0));
+	ck_assert_uint_eq(kvc_cqe_status(&cqe), ST(KVC_SC_KV_KEY_NOT_EXIST));
+
+	/* The host's CQ head doorbell is news too: observed on the next poll. */
+	ck_assert_uint_ne(host.bar[kvc_cq_head_db(3, 0) / 4], cqh_seen);
+	fw_ctrl_poll(c);
+	ck_assert_uint_eq(c->cq[3].db_seen, host.bar[kvc_cq_head_db(3, 0) / 4]);
+	ck_assert_uint_eq(c->polls_quiet, quiet + 7);
+	ck_assert_uint_eq(c->sq_visits, visits + 1);
+	fw_ctrl_poll(c);
+	ck_assert_uint_eq(c->polls_quiet, quiet + 8);
+	ck_assert_uint_eq(host.irqs, irqs + 1);
+
+	/* Completions on two CQs in one poll: one interrupt each. */
+	fh_put(&host, 1, &sqe, true);
+	fh_ring(&host, 1);
+	fh_put(&host, 3, &sqe, true);
+	fh_ring(&host, 3);
+	ck_assert_int_eq(fw_ctrl_poll(c), 4); /* two run, two posted */
+	ck_assert_uint_eq(host.irqs, irqs + 3);
+	ck_assert(fh_reap(&host, 1, &cqe, 0) && fh_reap(&host, 3, &cqe, 0));
+}
+END_TEST
+
 static Suite *ctrl_suite(void)
 {
 	Suite *s = suite_create("firmware/ctrl");
@@ -901,6 +965,7 @@ static Suite *ctrl_suite(void)
 	tcase_add_test(tc, io_on_deleted_queue_and_aer_limit);
 	tcase_add_test(tc, wraparound_and_phase);
 	tcase_add_test(tc, cq_full_backpressure);
+	tcase_add_test(tc, quiet_poll_visits_no_queue);
 	tcase_add_test(tc, pcie_bytes_per_store);
 	tcase_add_test(tc, reset_clears_doorbells_regression);
 	tcase_add_test(tc, bad_enable_sets_cfs);
