@@ -149,7 +149,8 @@ void kva_close(struct kva *db);
  * Keys of 1..16 bytes can be redirected; longer keys, empty values (an empty
  * value on the device is a tombstone: kva_delete()) and values larger than
  * the device takes always go to RocksDB.  When the device refuses a
- * redirected write (full, error) it goes to RocksDB, waiting if it must.
+ * redirected write (full, error), or the device guard holds (struct
+ * kva_guard_th), it goes to RocksDB, waiting if it must.
  * Return: 0; -EINVAL (@key NULL or @klen 0, @val NULL with @vlen); -EIO
  * (RocksDB error); -ENODEV and others from the device for a key whose older
  * version on the device could not be deleted.
