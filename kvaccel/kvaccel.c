@@ -953,6 +953,11 @@ static void *background(void *arg)
 				thr_sleep(db, db->o.rollback_pause_ms);
 				continue;
 			}
+			/* RocksDB stalls: a batch read now would be given up again. */
+			if (rc == -EAGAIN && space) {
+				thr_sleep(db, db->o.interval_ms);
+				continue;
+			}
 		}
 		thr_sleep(db, db->o.interval_ms < 10 ? db->o.interval_ms : 10);
 	}

@@ -583,6 +583,69 @@ START_TEST(test_guard_slow_device)
 }
 END_TEST
 
+/*
+ * Short of space during a stall (the detector's, RocksDB itself takes writes):
+ * lazy rollback runs although the stall goes on and writes keep coming, and
+ * the guard lets go once it has made room.
+ */
+START_TEST(test_guard_rollback_in_stall)
+{
+	char ini[160], dev[200], key[16], val[4096];
+	struct kva_opts o;
+	struct kva_stats st;
+	struct kva *db;
+	FILE *f;
+	int i;
+
+	snprintf(ini, sizeof(ini), "%s-g.ini", dbdir);
+	f = fopen(ini, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[device]\ncapacity = 262144\n");
+	fclose(f);
+	snprintf(dev, sizeof(dev), "sim:%s", ini);
+	base_opts(&o);
+	o.device = dev;
+	o.rollback = KVA_ROLLBACK_LAZY;
+	o.lazy_idle_ms = 60000; /* never idle long enough in this test */
+	o.guard.lat_high_us = 0;
+	db = open_ok(&o);
+	fake_l0(40);
+	ck_assert(wait_state(db, true));
+	for (i = 0; i < 60; i++) {
+		snprintf(key, sizeof(key), "room%03d", i);
+		memset(val, 'a' + i % 26, sizeof(val));
+		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
+	}
+	for (i = 0; i < 500; i++) {
+		kva_stats(db, &st);
+		if (st.rolled_back && !st.guarded)
+			break;
+		snprintf(key, sizeof(key), "room%03d", i % 60);
+		memset(val, 'a' + i % 60 % 26, sizeof(val));
+		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
+		sleep_ms(2);
+	}
+	ck_assert(st.stalled);
+	ck_assert_uint_ge(st.guard_periods, 1);
+	ck_assert_uint_gt(st.rolled_back, 0);
+	ck_assert_msg(!st.guarded, "the guard still holds after %llu pairs rolled back",
+		      (unsigned long long)st.rolled_back);
+	ck_assert_uint_eq(st.device_fallbacks, 0);
+	for (i = 0; i < 60; i++) {
+		void *v;
+		size_t vl;
+
+		snprintf(key, sizeof(key), "room%03d", i);
+		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
+		ck_assert_uint_eq(vl, sizeof(val));
+		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
+		free(v);
+	}
+	kva_close(db);
+	unlink(ini);
+}
+END_TEST
+
 /* A device whose capacity is all block namespace: kva_open() says so. */
 START_TEST(test_no_kv_namespace)
 {
@@ -1044,6 +1107,7 @@ static Suite *kvaccel_suite(void)
 	tcase_add_test(tc, test_reopen_rebuilds_metadata);
 	tcase_add_test(tc, test_device_full_falls_back);
 	tcase_add_test(tc, test_guard_slow_device);
+	tcase_add_test(tc, test_guard_rollback_in_stall);
 	tcase_add_test(tc, test_per_write_signal);
 	tcase_add_test(tc, test_no_kv_namespace);
 	tcase_add_test(tc, test_delete_tombstone);
