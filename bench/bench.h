@@ -69,6 +69,7 @@ struct bench_cfg {
 	int64_t kva_interval_ms, kva_l0_high, kva_l0_low, kva_pending_high, kva_pending_low;
 	int64_t kva_lazy_idle_ms, kva_rollback_batch, kva_rollback_pause_ms;
 	bool kva_no_write_signal;
+	int64_t kva_guard_lat_us, kva_guard_lat_low_us, kva_guard_free_pct, kva_guard_free_high_pct;
 };
 
 /* Whether RocksDB tuning flag @name (e.g. "cache_size") was on the command line. */

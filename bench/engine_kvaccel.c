@@ -101,6 +101,27 @@ static int clear_device(const char *device, char *why, size_t whylen)
 	return 0;
 }
 
+/* The --kva_guard_* flags: microseconds and percentages, 0 turns a check off. */
+static int guard_opts(const struct bench_cfg *c, struct kva_guard_th *g, char *why, size_t whylen)
+{
+	const int64_t v[] = { c->kva_guard_lat_us, c->kva_guard_lat_low_us, c->kva_guard_free_pct,
+			      c->kva_guard_free_high_pct };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] < 0 || v[i] > (i < 2 ? UINT32_MAX : 100)) {
+			snprintf(why, whylen,
+				 "--kva_guard_*: microseconds or percentages (0..100), not %lld",
+				 (long long)v[i]);
+			return -EINVAL;
+		}
+	g->lat_high_us = (uint32_t)v[0];
+	g->lat_low_us = (uint32_t)v[1];
+	g->free_low_pct = (uint32_t)v[2];
+	g->free_high_pct = (uint32_t)v[3];
+	return 0;
+}
+
 static int kvae_open(struct bench_engine *e, const char *target, unsigned int threads,
 		     unsigned int qd, bool fresh, char *why, size_t whylen)
 {
@@ -147,6 +168,9 @@ static int kvae_open(struct bench_engine *e, const char *target, unsigned int th
 	o.rollback_batch = c->kva_rollback_batch > 0 ? (uint32_t)c->kva_rollback_batch : 64;
 	o.rollback_pause_ms = (uint32_t)c->kva_rollback_pause_ms;
 	o.per_write_signal = !c->kva_no_write_signal;
+	rc = guard_opts(c, &o.guard, why, whylen);
+	if (rc)
+		goto out;
 	if (fresh) {
 		rocksdb_destroy_db(ro, target, &err);
 		if (err) {
@@ -313,14 +337,17 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 			"\"puts_device\":%llu,\"deletes_device\":%llu,\"redirect_incomplete\":%llu,"
 			"\"device_fallbacks\":%llu,\"bytes_redirected\":%llu,"
 			"\"rolled_back\":%llu,\"rollback_bytes\":%llu,\"rollback_seconds\":%.6f,"
-			"\"meta_keys\":%llu,\"meta_bytes_per_key\":%.1f}",
+			"\"meta_keys\":%llu,\"meta_bytes_per_key\":%.1f,\"guard_periods\":%llu,"
+			"\"guard_puts\":%llu,\"guard_seconds\":%.6f}",
 			(unsigned long long)s.stall_periods, (unsigned long long)s.puts_rocksdb,
 			(unsigned long long)s.puts_device, (unsigned long long)s.deletes_device,
 			(unsigned long long)s.redirect_incomplete,
 			(unsigned long long)s.device_fallbacks,
 			(unsigned long long)s.bytes_redirected, (unsigned long long)s.rolled_back,
 			(unsigned long long)s.rollback_bytes, s.rollback_ns / 1e9,
-			(unsigned long long)s.meta_keys, s.meta_bytes_per_key);
+			(unsigned long long)s.meta_keys, s.meta_bytes_per_key,
+			(unsigned long long)s.guard_periods, (unsigned long long)s.guard_puts,
+			s.guard_ns / 1e9);
 		return;
 	}
 	fprintf(f,
@@ -328,12 +355,15 @@ static void kvae_report(struct bench_engine *e, FILE *f, bool json)
 		"device; %llu deletes as device tombstones; %llu writes redirected by the "
 		"per-write signal, %llu refused by the device; %.1f MB "
 		"redirected; rollback %llu pairs, %.1f MB in %.3f s; %llu keys on the device "
-		"(%.1f B metadata/key)\n",
+		"(%.1f B metadata/key); device guard: %llu periods, %.3f s, %llu writes sent to "
+		"RocksDB\n",
 		(unsigned long long)s.stall_periods, (unsigned long long)s.puts_rocksdb,
 		(unsigned long long)s.puts_device, (unsigned long long)s.deletes_device,
 		(unsigned long long)s.redirect_incomplete, (unsigned long long)s.device_fallbacks,
 		s.bytes_redirected / 1e6, (unsigned long long)s.rolled_back, s.rollback_bytes / 1e6,
-		s.rollback_ns / 1e9, (unsigned long long)s.meta_keys, s.meta_bytes_per_key);
+		s.rollback_ns / 1e9, (unsigned long long)s.meta_keys, s.meta_bytes_per_key,
+		(unsigned long long)s.guard_periods, s.guard_ns / 1e9,
+		(unsigned long long)s.guard_puts);
 }
 
 /* The per-interval figures: kvaccel's counters and the device's PCIe bytes. */

@@ -201,6 +201,11 @@ static const struct flag flags[] = {
 	I(kva_rollback_batch, "kvaccel: pairs per rollback batch"),
 	I(kva_rollback_pause_ms, "kvaccel: pause between rollback batches (ms)"),
 	B(kva_no_write_signal, "kvaccel: no per-write signal (the paper's detector only)"),
+	I(kva_guard_lat_us,
+	  "kvaccel: device Store time average that stops redirection (us, 0: off)"),
+	I(kva_guard_lat_low_us, "kvaccel: ... that lets it resume (us)"),
+	I(kva_guard_free_pct, "kvaccel: device space free that stops redirection (%, 0: off)"),
+	I(kva_guard_free_high_pct, "kvaccel: ... that lets it resume (%)"),
 };
 
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -383,6 +388,10 @@ static void defaults(void)
 	cfg.kva_lazy_idle_ms = 500;
 	cfg.kva_rollback_batch = 64;
 	cfg.kva_rollback_pause_ms = 1;
+	cfg.kva_guard_lat_us = 2000;
+	cfg.kva_guard_lat_low_us = 1000;
+	cfg.kva_guard_free_pct = 10;
+	cfg.kva_guard_free_high_pct = 20;
 }
 
 static int parse_args(int argc, char **argv)

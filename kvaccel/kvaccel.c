@@ -30,6 +30,8 @@
 #define PF_MAX 64  /* a scan's Retrieves in flight at most */
 #define PF_FIRST 4 /* ... in its first window, doubled per window */
 #define VSLOT_MIN 4096
+#define REC_HDR 12  /* a device record's header: the device's used bytes count it */
+#define LAT_SHIFT 3 /* the guard's Store time average: each put weighs 1/8 */
 
 /* A value read into a reusable buffer by a pipelined Retrieve. */
 struct kva_vslot {
@@ -80,6 +82,13 @@ struct kva {
 	atomic_uint_fast64_t last_write_ns;
 	atomic_uint_fast64_t gen; /* bumped when pairs move from the device to RocksDB */
 
+	/* The device guard: its state, the Store time average and the device's
+	 * space (Identify, polled; used also counted up by each redirect). */
+	pthread_mutex_t guard_lock; /* transitions */
+	atomic_bool guard_held;
+	uint64_t guard_since_ns; /* under guard_lock */
+	atomic_uint_fast64_t lat_ns, dev_cap, dev_used, dev_max_keys;
+
 	pthread_t thr;
 	bool thr_started;
 	pthread_mutex_t thr_lock;
@@ -89,7 +98,7 @@ struct kva {
 	atomic_uint_fast64_t st_stall_periods, st_puts_rocksdb, st_puts_device,
 		st_redirect_incomplete, st_device_fallbacks, st_bytes_redirected, st_gets_device,
 		st_gets_rocksdb, st_rolled_back, st_rollback_bytes, st_rollback_ns, st_redirect_ns,
-		st_deletes_device;
+		st_deletes_device, st_guard_periods, st_guard_puts, st_guard_ns;
 };
 
 static uint64_t now_ns(void)
@@ -150,6 +159,10 @@ void kva_opts_default(struct kva_opts *o)
 	o->lazy_idle_ms = 500;
 	o->rollback_batch = 64;
 	o->rollback_pause_ms = 1;
+	o->guard.lat_high_us = 2000;
+	o->guard.lat_low_us = 1000;
+	o->guard.free_low_pct = 10;
+	o->guard.free_high_pct = 20;
 }
 
 int kva_rollback_parse(const char *name, enum kva_rollback *r)
@@ -224,6 +237,56 @@ static bool is_stalled(struct kva *db)
 	return atomic_load(&db->stalled);
 }
 
+static void guard_inputs(struct kva *db, struct kva_guard_in *in)
+{
+	in->lat_ns = atomic_load(&db->lat_ns);
+	in->capacity = atomic_load(&db->dev_cap);
+	in->used = atomic_load(&db->dev_used);
+	in->max_keys = atomic_load(&db->dev_max_keys);
+	in->keys = in->max_keys ? meta_count(db) : 0;
+}
+
+/*
+ * Re-decide the guard.  Writers only make it hold (@may_release false): it is
+ * let go by the detector thread, after a poll of the device's space.
+ */
+static void guard_update(struct kva *db, bool may_release)
+{
+	struct kva_guard_in in;
+	bool held, next;
+
+	guard_inputs(db, &in);
+	held = atomic_load(&db->guard_held);
+	next = kva_guard(&db->o.guard, held, &in);
+	if (next == held || (!next && !may_release))
+		return; /* the common case: no lock */
+	pthread_mutex_lock(&db->guard_lock);
+	held = atomic_load(&db->guard_held);
+	next = kva_guard(&db->o.guard, held, &in);
+	if (next && !held) {
+		db->guard_since_ns = now_ns();
+		atomic_fetch_add(&db->st_guard_periods, 1);
+		atomic_store(&db->guard_held, true);
+	} else if (!next && held && may_release) {
+		atomic_fetch_add(&db->st_guard_ns, now_ns() - db->guard_since_ns);
+		atomic_store(&db->guard_held, false);
+	}
+	pthread_mutex_unlock(&db->guard_lock);
+}
+
+/* One redirected Store's time into the average (lost updates between racing
+ * writers only blur it). */
+static void lat_sample(struct kva *db, uint64_t ns)
+{
+	uint64_t avg = atomic_load(&db->lat_ns);
+
+	if (ns >= avg)
+		avg += (ns - avg) >> LAT_SHIFT;
+	else
+		avg -= (avg - ns) >> LAT_SHIFT;
+	atomic_store(&db->lat_ns, avg);
+}
+
 /* Delete the device copy: a missing key (with or without EDNEK) is gone too. */
 static int dev_delete(struct kva *db, const void *key, size_t klen)
 {
@@ -241,12 +304,21 @@ static int dev_delete(struct kva *db, const void *key, size_t klen)
 static int redirect(struct kva *db, const void *key, size_t klen, const void *val, size_t vlen,
 		    bool on_dev)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), ns;
 	int rc = dev_errno(nvkv_store(db->dev, key, klen, val, vlen, 0));
 
+	if (rc == -ENOSPC) {
+		/* Full now, whatever the last poll said: hold until one shows room. */
+		atomic_store(&db->dev_used, atomic_load(&db->dev_cap));
+		guard_update(db, false);
+	}
 	if (rc)
 		return rc;
-	atomic_fetch_add(&db->st_redirect_ns, now_ns() - t0);
+	ns = now_ns() - t0;
+	atomic_fetch_add(&db->st_redirect_ns, ns);
+	lat_sample(db, ns);
+	atomic_fetch_add(&db->dev_used, REC_HDR + klen + vlen);
+	guard_update(db, false);
 	if (!on_dev && meta_add(db, key, klen)) {
 		/* Unrecorded, it would hide nothing: take it back. */
 		dev_delete(db, key, klen);
@@ -255,6 +327,23 @@ static int redirect(struct kva *db, const void *key, size_t klen, const void *va
 	atomic_fetch_add(vlen ? &db->st_puts_device : &db->st_deletes_device, 1);
 	atomic_fetch_add(&db->st_bytes_redirected, klen + vlen);
 	return 0;
+}
+
+/* Redirect unless the guard holds (then the caller writes RocksDB and waits
+ * as it must); a refused redirect counts as a fallback. */
+static int try_redirect(struct kva *db, const void *key, size_t klen, const void *val, size_t vlen,
+			bool on_dev)
+{
+	int rc;
+
+	if (atomic_load(&db->guard_held)) {
+		atomic_fetch_add(&db->st_guard_puts, 1);
+		return -EBUSY;
+	}
+	rc = redirect(db, key, klen, val, vlen, on_dev);
+	if (rc)
+		atomic_fetch_add(&db->st_device_fallbacks, 1);
+	return rc;
 }
 
 /* After RocksDB took the newest version of a key that was on the device. */
@@ -285,9 +374,8 @@ int kva_put(struct kva *db, const void *key, size_t klen, const void *val, size_
 	atomic_store(&db->last_write_ns, now_ns());
 	on_dev = meta_has(db, key, klen);
 	if (redirectable && is_stalled(db)) {
-		if (!redirect(db, key, klen, val, vlen, on_dev))
+		if (!try_redirect(db, key, klen, val, vlen, on_dev))
 			goto out_ok;
-		atomic_fetch_add(&db->st_device_fallbacks, 1);
 	} else if (redirectable && db->o.per_write_signal) {
 		rocksdb_put(db->rdb, on_dev ? db->wo_fast_sync : db->wo_fast, key, klen, val, vlen,
 			    &err);
@@ -295,12 +383,9 @@ int kva_put(struct kva *db, const void *key, size_t klen, const void *val, size_
 		err = NULL;
 		if (!rc)
 			goto out_rocksdb;
-		if (incomplete) {
-			if (!redirect(db, key, klen, val, vlen, on_dev)) {
-				atomic_fetch_add(&db->st_redirect_incomplete, 1);
-				goto out_ok;
-			}
-			atomic_fetch_add(&db->st_device_fallbacks, 1);
+		if (incomplete && !try_redirect(db, key, klen, val, vlen, on_dev)) {
+			atomic_fetch_add(&db->st_redirect_incomplete, 1);
+			goto out_ok;
 		}
 	}
 	/* RocksDB, waiting out its slowdown or stop if it must. */
@@ -419,21 +504,17 @@ int kva_delete(struct kva *db, const void *key, size_t klen)
 	on_dev = meta_has(db, key, klen);
 	/* During a stall the delete is a tombstone on the device, as a put. */
 	if (redirectable && is_stalled(db)) {
-		if (!redirect(db, key, klen, NULL, 0, on_dev))
+		if (!try_redirect(db, key, klen, NULL, 0, on_dev))
 			goto out_ok;
-		atomic_fetch_add(&db->st_device_fallbacks, 1);
 	} else if (redirectable && db->o.per_write_signal) {
 		rocksdb_delete(db->rdb, on_dev ? db->wo_fast_sync : db->wo_fast, key, klen, &err);
 		rc = rdb_status(err, &incomplete);
 		err = NULL;
 		if (!rc)
 			goto out_rocksdb;
-		if (incomplete) {
-			if (!redirect(db, key, klen, NULL, 0, on_dev)) {
-				atomic_fetch_add(&db->st_redirect_incomplete, 1);
-				goto out_ok;
-			}
-			atomic_fetch_add(&db->st_device_fallbacks, 1);
+		if (incomplete && !try_redirect(db, key, klen, NULL, 0, on_dev)) {
+			atomic_fetch_add(&db->st_redirect_incomplete, 1);
+			goto out_ok;
 		}
 	}
 	rocksdb_delete(db->rdb, on_dev ? db->wo_wait_sync : db->wo_wait, key, klen, &err);
@@ -793,11 +874,44 @@ static bool thr_stopping(struct kva *db)
 	return s;
 }
 
+/*
+ * The detector's device poll: capacity and use from Identify, then the
+ * guard.  While it holds nothing measures the Store time, so the average
+ * halves: redirection is tried again after a back-off.
+ */
+static void guard_poll(struct kva *db)
+{
+	struct nvkv_info info;
+
+	if (atomic_load(&db->guard_held))
+		atomic_store(&db->lat_ns, atomic_load(&db->lat_ns) / 2);
+	if (!nvkv_identify(db->dev, &info)) {
+		atomic_store(&db->dev_cap, info.capacity);
+		atomic_store(&db->dev_used, info.utilization);
+		atomic_store(&db->dev_max_keys, info.max_keys);
+	}
+	guard_update(db, true);
+}
+
+/* The guard holds for want of space (not only for slowness). */
+static bool short_of_space(struct kva *db)
+{
+	struct kva_guard_in in;
+	struct kva_guard_th t = db->o.guard;
+
+	if (!atomic_load(&db->guard_held))
+		return false;
+	guard_inputs(db, &in);
+	in.lat_ns = 0;
+	t.lat_high_us = 0;
+	return kva_guard(&t, true, &in);
+}
+
 static void *background(void *arg)
 {
 	struct kva *db = arg;
 	uint64_t next_poll = 0;
-	bool below_low = false;
+	bool below_low = false, space = false;
 
 	while (!thr_stopping(db)) {
 		uint64_t now = now_ns();
@@ -816,6 +930,8 @@ static void *background(void *arg)
 			if (st && !was)
 				atomic_fetch_add(&db->st_stall_periods, 1);
 			atomic_store(&db->stalled, st);
+			guard_poll(db);
+			space = short_of_space(db);
 		}
 		if (f == KVA_FORCE_NORMAL)
 			below_low = true;
@@ -824,6 +940,9 @@ static void *background(void *arg)
 		if (want && db->o.rollback == KVA_ROLLBACK_LAZY)
 			want = now - atomic_load(&db->last_write_ns) >=
 			       (uint64_t)db->o.lazy_idle_ms * 1000000ull;
+		/* Short of space: whatever RocksDB takes without waiting. */
+		if (space && db->o.rollback != KVA_ROLLBACK_OFF && meta_count(db))
+			want = true;
 		if (want) {
 			int rc;
 
@@ -832,6 +951,11 @@ static void *background(void *arg)
 			pthread_mutex_unlock(&db->rb_lock);
 			if (rc > 0) {
 				thr_sleep(db, db->o.rollback_pause_ms);
+				continue;
+			}
+			/* RocksDB stalls: a batch read now would be given up again. */
+			if (rc == -EAGAIN && space) {
+				thr_sleep(db, db->o.interval_ms);
 				continue;
 			}
 		}
@@ -917,6 +1041,7 @@ static void kva_free_all(struct kva *db)
 	pthread_mutex_destroy(&db->meta_lock);
 	pthread_mutex_destroy(&db->rb_lock);
 	pthread_mutex_destroy(&db->pf_lock);
+	pthread_mutex_destroy(&db->guard_lock);
 	pthread_mutex_destroy(&db->thr_lock);
 	pthread_cond_destroy(&db->thr_cond);
 	kva_free(db);
@@ -957,6 +1082,13 @@ static bool th_ok(const struct kva_thresholds *t)
 		 t->pending_low > t->pending_high);
 }
 
+/* A check that is on (its start bound not 0) needs its end bound looser. */
+static bool guard_ok(const struct kva_guard_th *g)
+{
+	return !(g->lat_high_us && g->lat_low_us > g->lat_high_us) &&
+	       !(g->free_low_pct && g->free_low_pct > g->free_high_pct) && g->free_high_pct <= 100;
+}
+
 int kva_open(const struct kva_opts *o, struct kva **out, char *why, size_t whylen)
 {
 	struct nvkv_info info;
@@ -982,6 +1114,7 @@ int kva_open(const struct kva_opts *o, struct kva **out, char *why, size_t whyle
 	pthread_mutex_init(&db->meta_lock, NULL);
 	pthread_mutex_init(&db->rb_lock, NULL);
 	pthread_mutex_init(&db->pf_lock, NULL);
+	pthread_mutex_init(&db->guard_lock, NULL);
 	pthread_mutex_init(&db->thr_lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -1008,7 +1141,7 @@ int kva_open(const struct kva_opts *o, struct kva **out, char *why, size_t whyle
 	rocksdb_writeoptions_set_sync(db->wo_wait_sync, 1);
 	rocksdb_options_set_create_if_missing(db->ropts, 1);
 	derive(db);
-	if (!th_ok(&db->o.th)) {
+	if (!th_ok(&db->o.th) || !guard_ok(&db->o.guard)) {
 		why_set(why, whylen, "a low threshold is above its high threshold");
 		rc = -EINVAL;
 		goto out_free;
@@ -1040,6 +1173,9 @@ int kva_open(const struct kva_opts *o, struct kva **out, char *why, size_t whyle
 		goto out_free;
 	}
 	db->dev_max_value = info.max_value;
+	atomic_store(&db->dev_cap, info.capacity);
+	atomic_store(&db->dev_used, info.utilization);
+	atomic_store(&db->dev_max_keys, info.max_keys);
 	rc = load_meta(db, why, whylen);
 	if (rc)
 		goto out_free;
@@ -1102,6 +1238,14 @@ void kva_stats(struct kva *db, struct kva_stats *st)
 	st->rollback_ns = atomic_load(&db->st_rollback_ns);
 	st->redirect_ns = atomic_load(&db->st_redirect_ns);
 	st->deletes_device = atomic_load(&db->st_deletes_device);
+	st->guard_periods = atomic_load(&db->st_guard_periods);
+	st->guard_puts = atomic_load(&db->st_guard_puts);
+	st->device_lat_ns = atomic_load(&db->lat_ns);
+	pthread_mutex_lock(&db->guard_lock);
+	st->guarded = atomic_load(&db->guard_held);
+	st->guard_ns =
+		atomic_load(&db->st_guard_ns) + (st->guarded ? now_ns() - db->guard_since_ns : 0);
+	pthread_mutex_unlock(&db->guard_lock);
 	pthread_mutex_lock(&db->meta_lock);
 	st->meta_keys = db->meta.n;
 	st->meta_bytes = kva_meta_bytes(&db->meta);

@@ -72,6 +72,34 @@ struct kva_thresholds {
 	bool stall_on_delay;		    /* a delayed write rate counts as stall (true) */
 };
 
+/*
+ * The device guard: redirection stops (writes go to RocksDB and wait there as
+ * plain RocksDB's would) while the device is slower than the stall it would
+ * avoid or short of space, and resumes when that passes (hysteresis).  It
+ * holds when the moving average of redirected puts' device Store time reaches
+ * lat_high_us, or the device's free space (capacity - utilization from
+ * Identify, polled by the detector every interval and counted down by each
+ * redirected pair in between) falls below free_low_pct of its capacity (or
+ * its free key slots below free_low_pct of max_keys); it lets go only when
+ * the average is at or below lat_low_us and free_high_pct is free.  Nothing
+ * measures the device while it holds, so the average halves every detector
+ * interval: redirection is tried again after a back-off.  While it holds for
+ * space, rollback runs even during a stall (as far as RocksDB takes it
+ * without waiting) and lazy rollback does not wait for idle writes.  0
+ * disables a check.
+ */
+struct kva_guard_th {
+	uint32_t lat_high_us, lat_low_us;     /* 2000, 1000: RocksDB's delayed P99 is ~2.5 ms */
+	uint32_t free_low_pct, free_high_pct; /* 10, 20 */
+};
+
+/* What the guard reads. */
+struct kva_guard_in {
+	uint64_t lat_ns;	 /* moving average of device Store time (1/8 weight) */
+	uint64_t capacity, used; /* bytes (capacity 0: unknown, not checked) */
+	uint64_t max_keys, keys; /* max_keys 0: no limit */
+};
+
 /* A source of properties other than RocksDB's (tests): 0 or -errno. */
 typedef int (*kva_props_fn)(void *arg, struct kva_props *p);
 
@@ -88,6 +116,7 @@ struct kva_opts {
 	uint32_t lazy_idle_ms;	    /* lazy: writes idle this long (500) */
 	uint32_t rollback_batch;    /* pairs per List / write batch (64) */
 	uint32_t rollback_pause_ms; /* sleep between batches: the throttle (1) */
+	struct kva_guard_th guard;  /* device guard (defaults shown there) */
 	kva_props_fn props;	    /* NULL: RocksDB's properties */
 	void *props_arg;
 };
@@ -120,7 +149,8 @@ void kva_close(struct kva *db);
  * Keys of 1..16 bytes can be redirected; longer keys, empty values (an empty
  * value on the device is a tombstone: kva_delete()) and values larger than
  * the device takes always go to RocksDB.  When the device refuses a
- * redirected write (full, error) it goes to RocksDB, waiting if it must.
+ * redirected write (full, error), or the device guard holds (struct
+ * kva_guard_th), it goes to RocksDB, waiting if it must.
  * Return: 0; -EINVAL (@key NULL or @klen 0, @val NULL with @vlen); -EIO
  * (RocksDB error); -ENODEV and others from the device for a key whose older
  * version on the device could not be deleted.
@@ -175,7 +205,7 @@ int kva_rollback(struct kva *db);
 
 enum kva_force {
 	KVA_FORCE_NONE = 0, /* the detector decides */
-	KVA_FORCE_STALL,    /* every write goes to the device */
+	KVA_FORCE_STALL,    /* every write goes to the device, unless the guard holds */
 	KVA_FORCE_NORMAL,   /* the detector says "normal" (rollback may run) */
 };
 /* Override the detector (tests, experiments). */
@@ -197,6 +227,11 @@ struct kva_stats {
 	uint64_t meta_keys;	   /* keys whose newest version is on the device */
 	uint64_t meta_bytes;	   /* metadata memory */
 	double meta_bytes_per_key; /* metadata memory / capacity in keys */
+	bool guarded;		   /* the device guard holds now */
+	uint64_t guard_periods;	   /* times it started to hold */
+	uint64_t guard_puts;	   /* puts and deletes it sent to RocksDB instead */
+	uint64_t guard_ns;	   /* time it held (the current period included) */
+	uint64_t device_lat_ns;	   /* the guard's average device Store time */
 };
 void kva_stats(struct kva *db, struct kva_stats *st);
 
@@ -218,6 +253,12 @@ int kva_rollback_parse(const char *name, enum kva_rollback *r);
  * @stalled: the current state.  Return: the next state.
  */
 bool kva_detect(const struct kva_thresholds *t, bool stalled, const struct kva_props *p);
+
+/**
+ * kva_guard() - the device guard's decision, a pure function (unit tests).
+ * @held: the current state.  Return: the next state.
+ */
+bool kva_guard(const struct kva_guard_th *t, bool held, const struct kva_guard_in *in);
 
 #ifdef __cplusplus
 }

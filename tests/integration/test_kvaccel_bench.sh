@@ -37,6 +37,37 @@ check "kvaccel JSON: redirected writes, every pair read back by the merged scan"
 	--num=10 --rollback=sometimes >"$tmp/bad.txt" 2>&1
 [ $? -ne 0 ] && grep -q -- "--rollback: eager, lazy or off" "$tmp/bad.txt"
 check "bad --rollback is refused clearly" $?
+# A 1 MiB device fills during the stalls: the guard flags reach the library (off, the device
+# refuses Stores; on, the guard sends the writes to RocksDB before it must).
+printf '[device]\ncapacity = 1048576\n' >"$tmp/small.ini"
+guard() { # JSON, then flags
+	local j=$1
+	shift
+	"$BIN/nvkv-bench" --engine=kvaccel --device="sim:$tmp/small.ini" --db="$tmp/dbg" \
+		--benchmarks=fillrandom --num=2000 --key_size=8 --value_size=4096 --rollback=off \
+		--kva_interval_ms=5 "${tune[@]}" --json="$j" "$@" >"$j.txt" 2>&1
+}
+guard "$tmp/g0.json" --kva_guard_free_pct=0 --kva_guard_lat_us=0 &&
+	python3 - "$tmp/g0.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))["runs"][-1]["kvaccel"]
+assert k["device_fallbacks"] > 0 and k["guard_puts"] == 0 and k["guard_periods"] == 0, k
+PY
+check "guard off: the full device refuses redirected Stores" $?
+guard "$tmp/g1.json" --kva_guard_free_pct=30 --kva_guard_free_high_pct=40 --kva_guard_lat_us=0 &&
+	grep -q '; device guard: [1-9][0-9]* periods, .* [1-9][0-9]* writes sent to RocksDB' \
+		"$tmp/g1.json.txt" &&
+	python3 - "$tmp/g1.json" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))["runs"][-1]["kvaccel"]
+assert k["device_fallbacks"] == 0 and k["guard_puts"] > 0 and k["guard_seconds"] > 0, k
+assert k["puts_device"] + k["puts_rocksdb"] == 2000, k
+PY
+check "guard on: writes go to RocksDB before the device refuses one (report and JSON)" $?
+"$BIN/nvkv-bench" --engine=kvaccel --device=sim --db="$tmp/db" --benchmarks=fillseq \
+	--num=10 --kva_guard_free_pct=101 >"$tmp/bad3.txt" 2>&1
+[ $? -ne 0 ] && grep -q -- "--kva_guard_\*: .* not 101" "$tmp/bad3.txt"
+check "bad --kva_guard_free_pct is refused clearly" $?
 "$BIN/nvkv-bench" --engine=kvaccel --device="$tmp/no.sock" --db="$tmp/db" --benchmarks=fillseq \
 	--num=10 >"$tmp/bad2.txt" 2>&1
 [ $? -ne 0 ] && grep -q "device $tmp/no.sock" "$tmp/bad2.txt"

@@ -207,6 +207,75 @@ START_TEST(test_detect_thresholds)
 }
 END_TEST
 
+START_TEST(test_guard_decision)
+{
+	struct kva_guard_th t = {
+		.lat_high_us = 2000, .lat_low_us = 1000, .free_low_pct = 10, .free_high_pct = 20
+	};
+	struct kva_guard_in in = { .lat_ns = 0, .capacity = 1000, .used = 0 };
+
+	ck_assert(!kva_guard(&t, false, &in));
+	in.lat_ns = 1999999;
+	ck_assert(!kva_guard(&t, false, &in));
+	in.lat_ns = 2000000; /* as slow as the bound: hold */
+	ck_assert(kva_guard(&t, false, &in));
+	in.lat_ns = 1500000; /* between the bounds: keeps the state */
+	ck_assert(kva_guard(&t, true, &in));
+	ck_assert(!kva_guard(&t, false, &in));
+	in.lat_ns = 1000001;
+	ck_assert(kva_guard(&t, true, &in));
+	in.lat_ns = 1000000; /* at the low bound: let go */
+	ck_assert(!kva_guard(&t, true, &in));
+
+	in.lat_ns = 0;
+	in.used = 900; /* 10 % free: not short yet */
+	ck_assert(!kva_guard(&t, false, &in));
+	in.used = 901; /* under 10 % free */
+	ck_assert(kva_guard(&t, false, &in));
+	in.used = 850; /* 15 % free: still held, not started */
+	ck_assert(kva_guard(&t, true, &in));
+	ck_assert(!kva_guard(&t, false, &in));
+	in.used = 801;
+	ck_assert(kva_guard(&t, true, &in));
+	in.used = 800; /* 20 % free: let go */
+	ck_assert(!kva_guard(&t, true, &in));
+	in.used = 2000; /* more used than capacity (the host's count ran ahead) */
+	ck_assert(kva_guard(&t, false, &in));
+	/* Space and speed both count: fast but full holds, roomy but slow too. */
+	in.used = 0;
+	in.lat_ns = 1500000;
+	ck_assert(kva_guard(&t, true, &in));
+	in.lat_ns = 0;
+
+	/* Key slots as space: under 10 % of max_keys left. */
+	in.max_keys = 100;
+	in.keys = 91;
+	ck_assert(kva_guard(&t, false, &in));
+	in.keys = 85;
+	ck_assert(kva_guard(&t, true, &in));
+	in.keys = 80;
+	ck_assert(!kva_guard(&t, true, &in));
+
+	/* Unknown capacity, no key limit, 0 bounds: not checked. */
+	in = (struct kva_guard_in){ .lat_ns = 1000000000, .capacity = 0, .used = 5 };
+	t.lat_high_us = 0;
+	ck_assert(!kva_guard(&t, false, &in));
+	ck_assert(!kva_guard(&t, true, &in));
+	in.capacity = 1000;
+	in.used = 1000;
+	t.free_low_pct = 0;
+	ck_assert(!kva_guard(&t, false, &in));
+	ck_assert(!kva_guard(&t, true, &in));
+	/* A capacity large enough that pct * capacity would overflow. */
+	t.free_low_pct = 10;
+	in.capacity = UINT64_MAX;
+	in.used = UINT64_MAX / 10 * 9;
+	ck_assert(!kva_guard(&t, false, &in));
+	in.used = UINT64_MAX / 10 * 9 + UINT64_MAX / 100;
+	ck_assert(kva_guard(&t, false, &in));
+}
+END_TEST
+
 static bool wait_state(struct kva *db, bool stalled)
 {
 	struct kva_stats st;
@@ -429,6 +498,9 @@ START_TEST(test_device_full_falls_back)
 		base_opts(&o);
 		o.device = dev;
 		o.rollback = KVA_ROLLBACK_OFF;
+		/* The refusal path itself: the guard would stop short of it
+		 * (tests/integration/test_kvaccel_guard). */
+		o.guard.free_low_pct = 0;
 		db = open_ok(&o);
 	}
 	kva_force(db, KVA_FORCE_STALL);
@@ -446,6 +518,124 @@ START_TEST(test_device_full_falls_back)
 		size_t vl;
 
 		snprintf(key, sizeof(key), "full%03d", i);
+		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
+		ck_assert_uint_eq(vl, sizeof(val));
+		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
+		free(v);
+	}
+	kva_close(db);
+	unlink(ini);
+}
+END_TEST
+
+/*
+ * The guard on Store time, wired: with a bound of 1 us every redirected Store
+ * is too slow, so after the first few the guard sends writes to RocksDB; with
+ * nothing redirected the average decays at the detector's polls and the
+ * guard lets go.  Every put succeeds and reads back.
+ */
+START_TEST(test_guard_slow_device)
+{
+	char key[16], val[4096];
+	struct kva_opts o;
+	struct kva_stats st;
+	struct kva *db;
+	int i;
+
+	base_opts(&o);
+	o.rollback = KVA_ROLLBACK_OFF;
+	o.guard.lat_high_us = 1;
+	o.guard.lat_low_us = 0;
+	db = open_ok(&o);
+	kva_force(db, KVA_FORCE_STALL);
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "slow%03d", i);
+		memset(val, 'a' + i % 26, sizeof(val));
+		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
+	}
+	kva_stats(db, &st);
+	ck_assert_uint_gt(st.puts_device, 0);
+	ck_assert_uint_gt(st.guard_puts, 0);
+	ck_assert_uint_ge(st.guard_periods, 1);
+	ck_assert_uint_eq(st.device_fallbacks, 0);
+	ck_assert_uint_eq(st.puts_device + st.guard_puts, 200);
+	ck_assert_uint_eq(st.puts_device + st.puts_rocksdb, 200);
+	for (i = 0; i < 500; i++) {
+		kva_stats(db, &st);
+		if (!st.guarded)
+			break;
+		sleep_ms(2);
+	}
+	ck_assert_msg(!st.guarded, "the guard still holds: average %llu ns",
+		      (unsigned long long)st.device_lat_ns);
+	ck_assert_uint_gt(st.guard_ns, 0);
+	for (i = 0; i < 200; i++) {
+		void *v;
+		size_t vl;
+
+		snprintf(key, sizeof(key), "slow%03d", i);
+		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
+		ck_assert_uint_eq(vl, sizeof(val));
+		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
+		free(v);
+	}
+	kva_close(db);
+}
+END_TEST
+
+/*
+ * Short of space during a stall (the detector's, RocksDB itself takes writes):
+ * lazy rollback runs although the stall goes on and writes keep coming, and
+ * the guard lets go once it has made room.
+ */
+START_TEST(test_guard_rollback_in_stall)
+{
+	char ini[160], dev[200], key[16], val[4096];
+	struct kva_opts o;
+	struct kva_stats st;
+	struct kva *db;
+	FILE *f;
+	int i;
+
+	snprintf(ini, sizeof(ini), "%s-g.ini", dbdir);
+	f = fopen(ini, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[device]\ncapacity = 262144\n");
+	fclose(f);
+	snprintf(dev, sizeof(dev), "sim:%s", ini);
+	base_opts(&o);
+	o.device = dev;
+	o.rollback = KVA_ROLLBACK_LAZY;
+	o.lazy_idle_ms = 60000; /* never idle long enough in this test */
+	o.guard.lat_high_us = 0;
+	db = open_ok(&o);
+	fake_l0(40);
+	ck_assert(wait_state(db, true));
+	for (i = 0; i < 60; i++) {
+		snprintf(key, sizeof(key), "room%03d", i);
+		memset(val, 'a' + i % 26, sizeof(val));
+		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
+	}
+	for (i = 0; i < 500; i++) {
+		kva_stats(db, &st);
+		if (st.rolled_back && !st.guarded)
+			break;
+		snprintf(key, sizeof(key), "room%03d", i % 60);
+		memset(val, 'a' + i % 60 % 26, sizeof(val));
+		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
+		sleep_ms(2);
+	}
+	ck_assert(st.stalled);
+	ck_assert_uint_ge(st.guard_periods, 1);
+	ck_assert_uint_gt(st.rolled_back, 0);
+	ck_assert_msg(!st.guarded, "the guard still holds after %llu pairs rolled back",
+		      (unsigned long long)st.rolled_back);
+	ck_assert_uint_eq(st.device_fallbacks, 0);
+	for (i = 0; i < 60; i++) {
+		void *v;
+		size_t vl;
+
+		snprintf(key, sizeof(key), "room%03d", i);
 		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
 		ck_assert_uint_eq(vl, sizeof(val));
 		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
@@ -910,11 +1100,14 @@ static Suite *kvaccel_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_meta_model);
 	tcase_add_test(tc, test_detect_thresholds);
+	tcase_add_test(tc, test_guard_decision);
 	tcase_add_test(tc, test_detect_thread);
 	tcase_add_test(tc, test_newest_version);
 	tcase_add_test(tc, test_scan_merge);
 	tcase_add_test(tc, test_reopen_rebuilds_metadata);
 	tcase_add_test(tc, test_device_full_falls_back);
+	tcase_add_test(tc, test_guard_slow_device);
+	tcase_add_test(tc, test_guard_rollback_in_stall);
 	tcase_add_test(tc, test_per_write_signal);
 	tcase_add_test(tc, test_no_kv_namespace);
 	tcase_add_test(tc, test_delete_tombstone);
