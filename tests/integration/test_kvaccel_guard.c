@@ -19,6 +19,7 @@
 
 #include "check_main.h"
 #include "emu_proc.c"
+#include "kva_tsan.c"
 #include "kvaccel/kvaccel.h"
 
 #define CAPACITY (4u << 20)

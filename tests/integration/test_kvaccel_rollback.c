@@ -26,6 +26,7 @@
 #include "check_main.h"
 #include "cmdset/stats.h"
 #include "emu_proc.c"
+#include "kva_tsan.c"
 #include "kvaccel/kvaccel.h"
 
 #define NPAIRS 2000
@@ -33,15 +34,6 @@
 
 static struct emu_proc emu;
 static char dbdir[96];
-
-/* ThreadSanitizer (make tsan-test) keeps at most 64 mutexes per thread for its
- * deadlock detector and aborts beyond; a rollback batch holds the stripes of
- * its keys, up to 256.  Lock order is not what this test checks. */
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "detect_deadlocks=0";
-}
 
 static size_t val_of(int k, int ver, unsigned char *buf)
 {
