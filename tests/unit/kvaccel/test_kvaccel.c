@@ -276,6 +276,37 @@ START_TEST(test_guard_decision)
 }
 END_TEST
 
+#define FILL_LEN 4096
+
+/* Key @prefix%03d holds @len bytes of 'a' + @i % 26 (the filled-value tests). */
+static void put_filled(struct kva *db, const char *prefix, int i, size_t len)
+{
+	char key[16], val[FILL_LEN];
+
+	ck_assert_uint_le(len, sizeof(val));
+	snprintf(key, sizeof(key), "%s%03d", prefix, i);
+	memset(val, 'a' + i % 26, len);
+	ck_assert_int_eq(kva_put(db, key, strlen(key), val, len), 0);
+}
+
+/* Keys @prefix000 .. @n - 1 read back as put_filled() wrote them. */
+static void check_filled(struct kva *db, const char *prefix, int n, size_t len)
+{
+	char key[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		void *v;
+		size_t vl;
+
+		snprintf(key, sizeof(key), "%s%03d", prefix, i);
+		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
+		ck_assert_uint_eq(vl, len);
+		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
+		free(v);
+	}
+}
+
 static bool wait_state(struct kva *db, bool stalled)
 {
 	struct kva_stats st;
@@ -479,7 +510,7 @@ END_TEST
 /* A device with room for a few pairs: redirected writes it refuses go to RocksDB. */
 START_TEST(test_device_full_falls_back)
 {
-	char ini[160], key[16], val[4096];
+	char ini[160];
 	struct kva_opts o;
 	struct kva_stats st;
 	struct kva *db;
@@ -504,25 +535,13 @@ START_TEST(test_device_full_falls_back)
 		db = open_ok(&o);
 	}
 	kva_force(db, KVA_FORCE_STALL);
-	for (i = 0; i < 64; i++) {
-		snprintf(key, sizeof(key), "full%03d", i);
-		memset(val, 'a' + i % 26, sizeof(val));
-		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
-	}
+	for (i = 0; i < 64; i++)
+		put_filled(db, "full", i, FILL_LEN);
 	kva_stats(db, &st);
 	ck_assert_uint_gt(st.puts_device, 0);
 	ck_assert_uint_gt(st.device_fallbacks, 0);
 	ck_assert_uint_eq(st.puts_device + st.puts_rocksdb, 64);
-	for (i = 0; i < 64; i++) {
-		void *v;
-		size_t vl;
-
-		snprintf(key, sizeof(key), "full%03d", i);
-		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
-		ck_assert_uint_eq(vl, sizeof(val));
-		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
-		free(v);
-	}
+	check_filled(db, "full", 64, FILL_LEN);
 	kva_close(db);
 	unlink(ini);
 }
@@ -536,7 +555,6 @@ END_TEST
  */
 START_TEST(test_guard_slow_device)
 {
-	char key[16], val[4096];
 	struct kva_opts o;
 	struct kva_stats st;
 	struct kva *db;
@@ -548,11 +566,8 @@ START_TEST(test_guard_slow_device)
 	o.guard.lat_low_us = 0;
 	db = open_ok(&o);
 	kva_force(db, KVA_FORCE_STALL);
-	for (i = 0; i < 200; i++) {
-		snprintf(key, sizeof(key), "slow%03d", i);
-		memset(val, 'a' + i % 26, sizeof(val));
-		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
-	}
+	for (i = 0; i < 200; i++)
+		put_filled(db, "slow", i, FILL_LEN);
 	kva_stats(db, &st);
 	ck_assert_uint_gt(st.puts_device, 0);
 	ck_assert_uint_gt(st.guard_puts, 0);
@@ -569,16 +584,7 @@ START_TEST(test_guard_slow_device)
 	ck_assert_msg(!st.guarded, "the guard still holds: average %llu ns",
 		      (unsigned long long)st.device_lat_ns);
 	ck_assert_uint_gt(st.guard_ns, 0);
-	for (i = 0; i < 200; i++) {
-		void *v;
-		size_t vl;
-
-		snprintf(key, sizeof(key), "slow%03d", i);
-		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
-		ck_assert_uint_eq(vl, sizeof(val));
-		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
-		free(v);
-	}
+	check_filled(db, "slow", 200, FILL_LEN);
 	kva_close(db);
 }
 END_TEST
@@ -611,11 +617,8 @@ START_TEST(test_guard_rollback_in_stall)
 	db = open_ok(&o);
 	fake_l0(40);
 	ck_assert(wait_state(db, true));
-	for (i = 0; i < 60; i++) {
-		snprintf(key, sizeof(key), "room%03d", i);
-		memset(val, 'a' + i % 26, sizeof(val));
-		ck_assert_int_eq(kva_put(db, key, strlen(key), val, sizeof(val)), 0);
-	}
+	for (i = 0; i < 60; i++)
+		put_filled(db, "room", i, sizeof(val));
 	for (i = 0; i < 500; i++) {
 		kva_stats(db, &st);
 		if (st.rolled_back && !st.guarded)
@@ -631,16 +634,7 @@ START_TEST(test_guard_rollback_in_stall)
 	ck_assert_msg(!st.guarded, "the guard still holds after %llu pairs rolled back",
 		      (unsigned long long)st.rolled_back);
 	ck_assert_uint_eq(st.device_fallbacks, 0);
-	for (i = 0; i < 60; i++) {
-		void *v;
-		size_t vl;
-
-		snprintf(key, sizeof(key), "room%03d", i);
-		ck_assert_int_eq(kva_get(db, key, strlen(key), &v, &vl), 0);
-		ck_assert_uint_eq(vl, sizeof(val));
-		ck_assert_int_eq(((char *)v)[100], 'a' + i % 26);
-		free(v);
-	}
+	check_filled(db, "room", 60, sizeof(val));
 	kva_close(db);
 	unlink(ini);
 }
