@@ -490,6 +490,7 @@ START_TEST(test_reopen_rebuilds_metadata)
 	{
 		char why[256] = "";
 		struct kva *bad = NULL;
+		struct kva_opts good;
 		int rc;
 
 		o.device = path; /* no emulator there */
@@ -500,8 +501,20 @@ START_TEST(test_reopen_rebuilds_metadata)
 		o.device = NULL;
 		ck_assert_int_eq(kva_open(&o, &bad, why, sizeof(why)), -EINVAL);
 		o.device = "sim";
+		good = o;
 		o.th.l0_low = 40;
 		ck_assert_int_eq(kva_open(&o, &bad, why, sizeof(why)), -EINVAL);
+		/* Guard bounds that cannot hold with hysteresis. */
+		o = good;
+		o.guard.lat_low_us = o.guard.lat_high_us + 1;
+		ck_assert_int_eq(kva_open(&o, &bad, why, sizeof(why)), -EINVAL);
+		o = good;
+		o.guard.free_low_pct = o.guard.free_high_pct + 1;
+		ck_assert_int_eq(kva_open(&o, &bad, why, sizeof(why)), -EINVAL);
+		o = good;
+		o.guard.free_high_pct = 101;
+		ck_assert_int_eq(kva_open(&o, &bad, why, sizeof(why)), -EINVAL);
+		ck_assert_ptr_null(bad);
 	}
 	rm_rf(dbdir);
 }
