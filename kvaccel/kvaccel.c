@@ -83,11 +83,13 @@ struct kva {
 	atomic_uint_fast64_t gen; /* bumped when pairs move from the device to RocksDB */
 
 	/* The device guard: its state, the Store time average and the device's
-	 * space (Identify, polled; used also counted up by each redirect). */
+	 * space (Identify, polled; used also counted up by each redirect, and
+	 * dev_since counts what was redirected since the last poll). */
 	pthread_mutex_t guard_lock; /* transitions */
 	atomic_bool guard_held;
 	uint64_t guard_since_ns; /* under guard_lock */
-	atomic_uint_fast64_t lat_ns, dev_cap, dev_used, dev_max_keys;
+	atomic_uint_fast64_t lat_ns, dev_cap, dev_used, dev_max_keys, dev_since;
+	atomic_bool dev_polling; /* one space poll at a time */
 
 	pthread_t thr;
 	bool thr_started;
@@ -237,6 +239,46 @@ static bool is_stalled(struct kva *db)
 	return atomic_load(&db->stalled);
 }
 
+/*
+ * A redirected record may take several times its bytes on the device (a
+ * value log rounds records up to its allocation units, and keeps a header per
+ * record): the local count of used space is only a lower bound.
+ */
+#define DEV_SPACE_RATIO_MAX 4
+
+/* Capacity and use from Identify; one caller at a time, the others go on. */
+static void dev_space_poll(struct kva *db)
+{
+	struct nvkv_info info;
+
+	if (atomic_exchange(&db->dev_polling, true))
+		return;
+	atomic_store(&db->dev_since, 0);
+	if (!nvkv_identify(db->dev, &info)) {
+		atomic_store(&db->dev_cap, info.capacity);
+		atomic_store(&db->dev_used, info.utilization);
+		atomic_store(&db->dev_max_keys, info.max_keys);
+	}
+	atomic_store(&db->dev_polling, false);
+}
+
+/*
+ * Could the @since bytes redirected since the last poll, at DEV_SPACE_RATIO_MAX
+ * times their size, already have used up what was left above free_low_pct?
+ * Then the writer polls itself rather than wait for the detector thread: the
+ * device could otherwise fill up and refuse Stores between two polls.
+ */
+static bool dev_space_unsure(struct kva *db, uint64_t since)
+{
+	uint64_t cap = atomic_load(&db->dev_cap), used = atomic_load(&db->dev_used);
+	uint64_t low =
+		cap / 100 * db->o.guard.free_low_pct + cap % 100 * db->o.guard.free_low_pct / 100;
+
+	if (!cap || !db->o.guard.free_low_pct)
+		return false;
+	return used + low >= cap || since * (DEV_SPACE_RATIO_MAX - 1) >= cap - used - low;
+}
+
 static void guard_inputs(struct kva *db, struct kva_guard_in *in)
 {
 	in->lat_ns = atomic_load(&db->lat_ns);
@@ -304,7 +346,7 @@ static int dev_delete(struct kva *db, const void *key, size_t klen)
 static int redirect(struct kva *db, const void *key, size_t klen, const void *val, size_t vlen,
 		    bool on_dev)
 {
-	uint64_t t0 = now_ns(), ns;
+	uint64_t t0 = now_ns(), ns, bytes = REC_HDR + klen + vlen;
 	int rc = dev_errno(nvkv_store(db->dev, key, klen, val, vlen, 0));
 
 	if (rc == -ENOSPC) {
@@ -317,7 +359,9 @@ static int redirect(struct kva *db, const void *key, size_t klen, const void *va
 	ns = now_ns() - t0;
 	atomic_fetch_add(&db->st_redirect_ns, ns);
 	lat_sample(db, ns);
-	atomic_fetch_add(&db->dev_used, REC_HDR + klen + vlen);
+	atomic_fetch_add(&db->dev_used, bytes);
+	if (dev_space_unsure(db, atomic_fetch_add(&db->dev_since, bytes) + bytes))
+		dev_space_poll(db);
 	guard_update(db, false);
 	if (!on_dev && meta_add(db, key, klen)) {
 		/* Unrecorded, it would hide nothing: take it back. */
@@ -881,15 +925,9 @@ static bool thr_stopping(struct kva *db)
  */
 static void guard_poll(struct kva *db)
 {
-	struct nvkv_info info;
-
 	if (atomic_load(&db->guard_held))
 		atomic_store(&db->lat_ns, atomic_load(&db->lat_ns) / 2);
-	if (!nvkv_identify(db->dev, &info)) {
-		atomic_store(&db->dev_cap, info.capacity);
-		atomic_store(&db->dev_used, info.utilization);
-		atomic_store(&db->dev_max_keys, info.max_keys);
-	}
+	dev_space_poll(db);
 	guard_update(db, true);
 }
 
