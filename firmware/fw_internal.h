@@ -58,6 +58,10 @@ struct fw_ns_ops {
 	void (*identify_csi)(const struct fw_ns *ns, void *buf);
 	/* Capacity in bytes, for the host and the logs. */
 	uint64_t (*capacity)(const struct fw_ns *ns);
+	/* Request the cache lines @sqe, a command fetched behind the current
+	 * one, will read (no state changes: it may never run, or run on other
+	 * state); NULL: none. */
+	void (*prefetch)(const struct fw_ns *ns, const struct kvc_sqe *sqe);
 	/* SQ slots after @sqe that belong to it (ByteExpress chunks). */
 	uint32_t (*frame)(const struct kvc_sqe *sqe, uint32_t sq_size);
 	/* @sq is deleted or reset: drop what the namespace keeps per SQ. */

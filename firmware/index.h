@@ -58,6 +58,15 @@ void fw_index_fini(struct fw_index *ix);
 bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *out);
 
 /**
+ * fw_index_prefetch() - request the cache lines a later operation on @key
+ * will read (the leaf's head and fingerprints, the key's home slot).  The
+ * descent reads the inner nodes, and the index is not changed (nor its
+ * finger): called for the commands queued behind the current one, their
+ * leaves' misses overlap its work instead of following it.
+ */
+void fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen);
+
+/**
  * fw_index_put() - insert or replace.
  * @old: when the key existed, receives its previous value (may be NULL).
  *

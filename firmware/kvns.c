@@ -656,12 +656,32 @@ static uint16_t kv_format(struct fw_ns *ns, uint32_t lbaf)
 	return st;
 }
 
+/* The index lines a point command will read, requested while the ones
+ * before it run. */
+static void kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe)
+{
+	struct kvc_kv_cmd kc;
+
+	switch (sqe->opc) {
+	case KVC_KV_STORE:
+	case KVC_KV_RETRIEVE:
+	case KVC_KV_EXIST:
+	case KVC_KV_DELETE:
+		if (!kvc_kv_decode(sqe, &kc))
+			fw_index_prefetch(&ns->s->index, kc.key, kc.klen);
+		break;
+	default:
+		break;
+	}
+}
+
 static const struct fw_ns_ops kv_ops = {
 	.csi = KVC_CSI_KV,
 	.cmds = kv_cmds,
 	.ncmds = sizeof(kv_cmds) / sizeof(kv_cmds[0]),
 	.identify_csi = kv_identify,
 	.capacity = kv_capacity,
+	.prefetch = kv_prefetch,
 	.frame = kv_frame,
 	.sq_deleted = kv_sq_deleted,
 	.flush = kv_ns_flush,

@@ -674,6 +674,59 @@ START_TEST(inner_search_matches_linear_scan)
 END_TEST
 
 /*
+ * fw_index_prefetch() for keys present and absent, on a one-leaf tree and a
+ * three-level one, leaves the tree, its finger and every lookup as they were.
+ */
+START_TEST(prefetch_changes_nothing)
+{
+	static uint8_t keys[30000][16], klens[30000];
+	static uint64_t locs[30000];
+	uint64_t count;
+	struct fw_index ix;
+	struct fw_index_finger f;
+	struct fw_idx_val v = { 1, 2, 3 }, got;
+	uint32_t i, n = 30000;
+	uint8_t probe[16], plen;
+
+	rng = 78;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	fw_index_prefetch(&ix, keys[0], 16); /* empty root leaf */
+	REQUIRE(ix.count == 0 && ix.finger.leaf == NULL);
+	for (i = 0; i < n; i++) {
+		fill_key(keys[i], &klens[i], i);
+		v.loc = i;
+		REQUIRE(fw_index_put(&ix, keys[i], klens[i], &v, NULL) >= 0);
+		if (i == 50) {
+			f = ix.finger;
+			fw_index_prefetch(&ix, keys[3], klens[3]);
+			REQUIRE(memcmp(&f, &ix.finger, sizeof(f)) == 0);
+		}
+	}
+	REQUIRE(ix.height >= 3);
+	for (i = 0; i < n; i++) { /* the newest put of each key (some repeat) */
+		REQUIRE(fw_index_get(&ix, keys[i], klens[i], &got));
+		locs[i] = got.loc;
+	}
+	count = ix.count;
+	f = ix.finger;
+	for (i = 0; i < n; i++) {
+		fw_index_prefetch(&ix, keys[i], klens[i]);
+		fill_key(probe, &plen, i); /* most likely absent */
+		fw_index_prefetch(&ix, probe, plen);
+		fw_index_prefetch(&ix, probe, 0);
+	}
+	REQUIRE(memcmp(&f, &ix.finger, sizeof(f)) == 0);
+	REQUIRE_EQ(ix.count, count);
+	check_tree(&ix);
+	for (i = 0; i < n; i++) {
+		REQUIRE(fw_index_get(&ix, keys[i], klens[i], &got));
+		REQUIRE_EQ(got.loc, locs[i]);
+	}
+	fw_index_fini(&ix);
+}
+END_TEST
+
+/*
  * One leaf (the root) through every state of its slots: filled to capacity
  * out of order (hashed, probe runs that wrap past the last slot), emptied
  * and refilled in random order (deletes that move keys back into the gap),
@@ -795,6 +848,7 @@ static Suite *index_suite(void)
 	tcase_add_test(tc, value_fields_round_trip_and_range);
 	tcase_add_test(tc, inner_search_matches_linear_scan);
 	tcase_add_test(tc, hashed_leaf_fill_drain_sort);
+	tcase_add_test(tc, prefetch_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
