@@ -439,46 +439,84 @@ static uint64_t gc_read_page(struct fw_vlog *vl, uint64_t ppn, uint64_t now)
 	return vl->gc_buf[b].done;
 }
 
+/* A piece of a record to read, into its own buffer. */
+struct span {
+	void *buf;
+	uint64_t len;
+};
+
+/* Charge the NAND model for @bytes of page @ppn (none: ppn UINT64_MAX). */
+static void charge_read(struct fw_vlog *vl, uint64_t ppn, uint32_t bytes, uint64_t now,
+			uint64_t *done)
+{
+	if (ppn == UINT64_MAX)
+		return;
+	if (!vl->in_gc)
+		*done = max64(*done, fw_nand_read(vl->nand, ppn, bytes, now));
+	else
+		*done = max64(*done, gc_read_page(vl, ppn, now));
+}
+
 /*
- * Read @len bytes of the record starting at @rec from @p on into @buf,
- * charging one NAND read per page; @p moves past them.  Return: 0, -EIO on a
- * media error, -ESTALE when the record does not go on for @len bytes (its
- * superblock's successor is another record's now, or there is none).
+ * Read the @n spans of the record starting at @rec, one after the other from
+ * @p on; @p moves past them.  Each page is sensed once (one read charged to
+ * the NAND model with all the bytes the spans take from it), however many
+ * spans it holds: a small record's header, key and value are one page read.
+ * Return: 0, -EIO on a media error, -ESTALE when the record does not go on
+ * for the spans' bytes (its superblock's successor is another record's now,
+ * or there is none).
  */
+static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const struct span *sp,
+		      unsigned int n, uint64_t now, uint64_t *done)
+{
+	uint64_t sensed = UINT64_MAX; /* the page being read, not charged yet */
+	uint32_t sensed_bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t *d = sp[i].buf;
+		uint64_t len = sp[i].len;
+
+		while (len) {
+			uint64_t in_page = fw_div_r(&vl->page_div, p->o), pstart = p->o - in_page;
+			uint64_t m = vl->page_size - in_page, ppn;
+
+			if (p->sb == FW_SB_NONE)
+				return -ESTALE;
+			if (m > len)
+				m = len;
+			if (p->sb == vl->cur && pstart == vl->page_off) {
+				memcpy(d, vl->page + in_page, m);
+			} else {
+				ppn = stream_ppn(vl, p->sb, pstart);
+				if (vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page,
+						       (uint32_t)m, d)) {
+					vl->st.media_errors++;
+					return -EIO;
+				}
+				if (ppn != sensed) {
+					charge_read(vl, sensed, sensed_bytes, now, done);
+					sensed = ppn;
+					sensed_bytes = 0;
+				}
+				sensed_bytes += (uint32_t)m;
+			}
+			d += m;
+			len -= m;
+			spot_skip(vl, p, rec, m);
+		}
+	}
+	charge_read(vl, sensed, sensed_bytes, now, done);
+	return 0;
+}
+
+/* One span: @len bytes into @buf. */
 static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *buf, uint64_t len,
 		      uint64_t now, uint64_t *done)
 {
-	uint8_t *d = buf;
+	struct span sp = { buf, len };
 
-	while (len) {
-		uint64_t in_page = fw_div_r(&vl->page_div, p->o), pstart = p->o - in_page;
-		uint64_t n = vl->page_size - in_page;
-
-		if (p->sb == FW_SB_NONE)
-			return -ESTALE;
-		if (n > len)
-			n = len;
-		if (p->sb == vl->cur && pstart == vl->page_off) {
-			memcpy(d, vl->page + in_page, n);
-		} else {
-			uint64_t ppn = stream_ppn(vl, p->sb, pstart);
-
-			if (vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page, (uint32_t)n,
-					       d)) {
-				vl->st.media_errors++;
-				return -EIO;
-			}
-			if (!vl->in_gc) {
-				*done = max64(*done, fw_nand_read(vl->nand, ppn, (uint32_t)n, now));
-			} else {
-				*done = max64(*done, gc_read_page(vl, ppn, now));
-			}
-		}
-		d += n;
-		len -= n;
-		spot_skip(vl, p, rec, n);
-	}
-	return 0;
+	return read_spans(vl, p, rec, &sp, 1, now, done);
 }
 
 /*
@@ -492,12 +530,11 @@ static int read_record(struct fw_vlog *vl, const uint8_t *key, uint8_t klen,
 {
 	uint8_t hk[FW_REC_HDR + FW_KEY_MAX];
 	struct spot p = spot_at(vl, iv->loc);
+	struct span sp[2] = { { hk, FW_REC_HDR + klen }, { buf, iv->vlen } };
 	uint32_t crc;
 	int rc;
 
-	rc = read_bytes(vl, &p, iv->loc, hk, FW_REC_HDR + klen, now, done);
-	if (!rc)
-		rc = read_bytes(vl, &p, iv->loc, buf, iv->vlen, now, done);
+	rc = read_spans(vl, &p, iv->loc, sp, 2, now, done);
 	if (rc)
 		return rc;
 	if (kvc_get_le16(hk) != FW_REC_MAGIC || hk[2] != klen || kvc_get_le32(hk + 4) != iv->vlen ||

@@ -232,6 +232,36 @@ START_TEST(gc_reads_each_victim_page_once)
 }
 END_TEST
 
+/*
+ * A small record on NAND (its page programmed, not the open one) is one page
+ * read: header, key and value are sensed together.  Reading the header and
+ * key, then the value, charged two reads of the same page (twice tR, and
+ * twice the bytes on the NAND counters), and one across a page boundary
+ * charges exactly the two pages it sits on.
+ */
+START_TEST(record_read_senses_its_page_once_regression)
+{
+	uint8_t v[3000];
+	uint64_t reads, bytes;
+
+	init_geo(4096);
+	memset(v, 0x5a, sizeof(v));
+	put("a", v, 100, false);
+	put("b", v, sizeof(v), false); /* 112 + 3013 bytes: on to the second page */
+	put("c", v, sizeof(v), false);
+	put("d", v, sizeof(v), false); /* the first pages are programmed by now */
+	reads = nand.st.reads;
+	bytes = nand.st.read_bytes;
+	get("a", v, 100);
+	ck_assert_uint_eq(nand.st.reads - reads, 1);
+	ck_assert_uint_eq(nand.st.read_bytes - bytes, FW_REC_HDR + 1 + 100);
+	reads = nand.st.reads;
+	get("c", v, sizeof(v));
+	ck_assert_uint_eq(nand.st.reads - reads, 2);
+	fini();
+}
+END_TEST
+
 /* An erase failure is not ignored: the superblock is retired (never written
  * again, the state is in the layout), GC goes on with the next victim, and
  * when every erase fails the log ends in -ENOSPC with all data readable. */
@@ -659,6 +689,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, state_roundtrip_restores_open_page);
 	tcase_add_test(tc, gc_moves_straddling_records);
 	tcase_add_test(tc, gc_reads_each_victim_page_once);
+	tcase_add_test(tc, record_read_senses_its_page_once_regression);
 	tcase_add_test(tc, erase_failure_retires_superblock_regression);
 	tcase_add_test(tc, full_log_reports_enospc);
 	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
