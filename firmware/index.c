@@ -732,6 +732,12 @@ void fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t kl
 	const void *n = ix->root;
 	uint32_t d;
 
+	if (in_finger(&ix->finger, &k)) {
+		/* Sequential access: the finger's leaf, no descent (its lines
+		 * are most likely cached already). */
+		prefetch_leaf(ix->finger.leaf, (int)hash_home(key_hash(&k)));
+		return;
+	}
 	for (d = 0; d + 1 < ix->height; d++)
 		n = ((const struct inner *)n)->child[inner_child(n, &k)];
 	prefetch_leaf(n, (int)hash_home(key_hash(&k)));
