@@ -731,7 +731,25 @@ static uint32_t burst_of(const struct fw_ctrl *c)
 	return ab == 7 ? MAX_CMDS_PER_POLL : 1u << ab;
 }
 
-static int process_io_queues(struct fw_ctrl *c, uint32_t budget)
+/*
+ * Post what the last round completed before the next round runs, so a host
+ * reaps and submits again while the device works on: posting only at the
+ * end of a poll (up to MAX_CMDS_PER_POLL commands) made host and device
+ * take turns, each idle while the other worked.  Not while a group commit
+ * is due: with the write cache off a Store's CQE waits for its commit, which
+ * stays one per poll.
+ */
+static int post_round(struct fw_ctrl *c)
+{
+	struct fw_subsys *s = c->s;
+
+	if (c->fifo_n && !(s->dirty && s->persistent && !c->wce))
+		return fw_cpl_post_all(c);
+	return 0;
+}
+
+/* Commands run, plus the completions posted between rounds in *@posted. */
+static int process_io_queues(struct fw_ctrl *c, uint32_t budget, int *posted)
 {
 	uint32_t burst = burst_of(c), r, work = 0, round;
 
@@ -754,6 +772,8 @@ static int process_io_queues(struct fw_ctrl *c, uint32_t budget)
 		}
 		c->rr = c->rr + 1 < c->nr_ioq ? c->rr + 1 : 0;
 		work += round;
+		if (round)
+			*posted += post_round(c);
 	} while (round && work < budget);
 	return (int)work;
 }
@@ -763,7 +783,7 @@ static int process_io_queues(struct fw_ctrl *c, uint32_t budget)
 static int poll_fabric(struct fw_ctrl *c)
 {
 	struct fw_subsys *s = c->s;
-	int work = 0;
+	int work = 0, posted = 0;
 
 	c->cpl_starved = false;
 	if (c->sq[0].valid)
@@ -771,7 +791,8 @@ static int poll_fabric(struct fw_ctrl *c)
 	if ((c->csts & KVC_CSTS_RDY) && !(c->csts & KVC_CSTS_CFS) &&
 	    (c->csts & KVC_CSTS_SHST_MASK) != KVC_CSTS_SHST_COMPLETE) {
 		fw_ctrl_deliver_events(c);
-		work += process_io_queues(c, MAX_CMDS_PER_POLL);
+		work += process_io_queues(c, MAX_CMDS_PER_POLL, &posted);
+		work += posted;
 	}
 	if (s->dirty && s->persistent && !c->wce)
 		fw_batch_commit(s, false);
@@ -797,7 +818,7 @@ static int poll_fabric(struct fw_ctrl *c)
 int fw_ctrl_poll(struct fw_ctrl *c)
 {
 	struct fw_subsys *s = c->s;
-	int work;
+	int work, posted = 0;
 
 	if (c->fabric)
 		return poll_fabric(c);
@@ -817,7 +838,8 @@ int fw_ctrl_poll(struct fw_ctrl *c)
 		if (!sq_quiet(c, 0))
 			work += process_sq(c, 0, MAX_CMDS_PER_POLL);
 		fw_ctrl_deliver_events(c);
-		work += process_io_queues(c, MAX_CMDS_PER_POLL);
+		work += process_io_queues(c, MAX_CMDS_PER_POLL, &posted);
+		work += posted;
 	}
 	/*
 	 * Group commit: with the write cache off, a Store is durable before its
