@@ -45,28 +45,43 @@ static uint8_t *hmem(struct nvkv_queue *q, uint64_t addr)
 
 /* ---- host memory ------------------------------------------------------------- */
 
+/* First run of @n free pages in [@from, @to), or NO_PAGE; memchr() skips used pages. */
+static uint32_t arena_find(const struct nvkv_queue *q, uint32_t from, uint32_t to, uint32_t n)
+{
+	uint32_t p = from, k;
+
+	while (p + n <= to) {
+		const uint8_t *f = memchr(q->page_used + p, 0, to - p);
+
+		if (!f)
+			break;
+		p = (uint32_t)(f - q->page_used);
+		if (p + n > to)
+			break;
+		for (k = 1; k < n && !q->page_used[p + k]; k++)
+			;
+		if (k == n)
+			return p;
+		p += k + 1; /* page p + k is used */
+	}
+	return NO_PAGE;
+}
+
+/* @n contiguous arena pages: first fit from the hint, then from the start. */
 static uint32_t arena_alloc(struct nvkv_queue *q, uint32_t n)
 {
-	uint32_t i, run = 0, start = q->page_hint;
+	uint32_t first;
 
 	if (n == 0 || n > q->npages)
 		return NO_PAGE;
-	/* First fit from the hint, wrapping once. */
-	for (i = 0; i < 2 * q->npages; i++) {
-		uint32_t p = (start + i) % q->npages;
-
-		if (p == 0)
-			run = 0; /* runs do not wrap */
-		run = q->page_used[p] ? 0 : run + 1;
-		if (run == n) {
-			uint32_t first = p + 1 - n;
-
-			memset(q->page_used + first, 1, n);
-			q->page_hint = (p + 1) % q->npages;
-			return first;
-		}
-	}
-	return NO_PAGE;
+	first = arena_find(q, q->page_hint, q->npages, n);
+	if (first == NO_PAGE)
+		first = arena_find(q, 0, q->npages, n);
+	if (first == NO_PAGE)
+		return NO_PAGE;
+	memset(q->page_used + first, 1, n);
+	q->page_hint = first + n < q->npages ? first + n : 0;
+	return first;
 }
 
 static void arena_free(struct nvkv_queue *q, uint32_t first, uint32_t n)

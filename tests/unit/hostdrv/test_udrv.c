@@ -140,6 +140,64 @@ START_TEST(arena_first_fit_and_exhaustion)
 }
 END_TEST
 
+/* A free run of @n pages anywhere (runs do not wrap), by brute force. */
+static bool any_run(uint32_t n)
+{
+	uint32_t p, run = 0;
+
+	for (p = 0; p < q.npages; p++) {
+		run = q.page_used[p] ? 0 : run + 1;
+		if (run >= n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Random allocations and frees, as out of order as completions: every run
+ * handed out lies inside the arena on free pages, and a refusal means no
+ * free run of that size exists.
+ */
+START_TEST(arena_random_model)
+{
+	static uint32_t first[64], len[64];
+	uint32_t i, k, p, refused = 0;
+
+	srand(5);
+	memset(len, 0, sizeof(len));
+	q.npages = 150; /* small: refusals happen, at every fill level */
+	for (i = 0; i < 10000; i++) {
+		k = (uint32_t)rand() % 64;
+		if (len[k]) {
+			for (p = first[k]; p < first[k] + len[k]; p++)
+				ck_assert_uint_eq(q.page_used[p], 1);
+			arena_free(&q, first[k], len[k]);
+			len[k] = 0;
+			continue;
+		}
+		len[k] = 1 + (uint32_t)(rand() % 4 ? rand() % 4 : rand() % 40);
+		{
+			bool fits = any_run(len[k]);
+
+			first[k] = arena_alloc(&q, len[k]);
+			ck_assert_msg((first[k] != NO_PAGE) == fits, "run of %u: %s", len[k],
+				      fits ? "refused though free" : "granted though none free");
+		}
+		if (first[k] == NO_PAGE) {
+			len[k] = 0;
+			refused++;
+			continue;
+		}
+		ck_assert_uint_le(first[k] + len[k], q.npages);
+		for (p = 0; p < 64; p++) /* no overlap with the runs held */
+			if (p != k && len[p])
+				ck_assert(first[k] + len[k] <= first[p] ||
+					  first[p] + len[p] <= first[k]);
+	}
+	ck_assert_uint_gt(refused, 50);
+}
+END_TEST
+
 START_TEST(arguments_rejected_before_sending)
 {
 	/* No transport behind this device: any call that sent would crash. */
@@ -214,6 +272,7 @@ static Suite *udrv_suite(void)
 	tcase_add_test(tc, list_pages);
 	tcase_add_test(tc, prp_lists_address_every_page);
 	tcase_add_test(tc, arena_first_fit_and_exhaustion);
+	tcase_add_test(tc, arena_random_model);
 	tcase_add_test(tc, arguments_rejected_before_sending);
 	tcase_add_test(tc, kernel_sq_refuses_byteexpress_and_sgl);
 	tcase_add_test(tc, strerror_both_kinds);
