@@ -371,7 +371,7 @@ static int req_start(struct nvkv_queue *q, enum nvkv_op op, nvkv_cb cb, void *ar
 	r->cb = cb;
 	r->arg = arg;
 	r->op = (uint8_t)op;
-	r->deadline = nvkv_tp_clock(q->d->t) + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+	r->deadline = 0; /* set by the first expiry check that sees it (no clock read here) */
 	*out = r;
 	return 0;
 }
@@ -595,7 +595,14 @@ static void expire(struct nvkv_queue *q, uint64_t now)
 	for (i = 0; i < q->size; i++) {
 		struct nvkv_req *r = &q->reqs[i];
 
-		if (!r->in_use || r->abandoned || now < r->deadline)
+		if (!r->in_use || r->abandoned)
+			continue;
+		/* Its timeout counts from the first check that sees it, never
+		 * earlier than from its submission: one clock read per check
+		 * instead of one per command. */
+		if (!r->deadline)
+			r->deadline = now + (uint64_t)q->d->opts.timeout_ms * 1000000ull;
+		if (now < r->deadline)
 			continue;
 		/* Its command ids stay reserved: the device may still answer. */
 		r->abandoned = true;
