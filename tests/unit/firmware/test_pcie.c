@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* PCIe link model against hand-computed TLP figures (DESIGN.md section 5). */
+#include <string.h>
+
 #include "check_main.h"
 #include "firmware/pcie.h"
 
@@ -23,6 +25,54 @@ START_TEST(write_splits_at_mps)
 	c = kvc_pcie_host_mwr(&gen3, 4); /* doorbell */
 	ck_assert_uint_eq(c.bytes[KVC_PCIE_DOWN], 28);
 	ck_assert_uint_eq(c.bytes[KVC_PCIE_UP], 0);
+}
+END_TEST
+
+/* The TLPs of a write, one at a time: what kvc_pcie_mwr() counts. */
+static struct kvc_pcie_cost mwr_walked(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len)
+{
+	struct kvc_pcie_cost c = { { 0, 0 }, { 0, 0 } };
+
+	while (len) {
+		uint64_t room = cfg->mps - (addr % cfg->mps), n = len < room ? len : room;
+
+		c.tlps[KVC_PCIE_UP]++;
+		c.bytes[KVC_PCIE_UP] += (uint32_t)(KVC_TLP_MWR_HDR + n);
+		addr += n;
+		len -= n;
+	}
+	return c;
+}
+
+/*
+ * Every MPS, start offsets at and around the MPS boundaries, lengths up to 3
+ * pages: as if walked TLP by TLP.
+ */
+START_TEST(write_count_matches_walk)
+{
+	static const unsigned int mps[] = { 128, 256, 512, 1024, 2048, 4096 };
+	struct kvc_pcie_link l = gen3;
+	unsigned int m, k;
+	uint64_t addr, len;
+
+	for (m = 0; m < sizeof(mps) / sizeof(mps[0]); m++) {
+		l.mps = mps[m];
+		for (k = 0; k < 30; k++) {
+			/* 0..9, then 10 on either side of the first boundary. */
+			addr = k < 10 ? k : (uint64_t)mps[m] - 20 + k;
+			for (len = 0; len <= 3 * 4096; len += len < 300 ? 1 : 61) {
+				struct kvc_pcie_cost a = kvc_pcie_mwr(&l, addr, len);
+				struct kvc_pcie_cost b = mwr_walked(&l, addr, len);
+
+				ck_assert_msg(
+					!memcmp(&a, &b, sizeof(a)),
+					"mps %u addr %llu len %llu: %u TLPs %u B, walked %u %u",
+					mps[m], (unsigned long long)addr, (unsigned long long)len,
+					a.tlps[KVC_PCIE_UP], a.bytes[KVC_PCIE_UP],
+					b.tlps[KVC_PCIE_UP], b.bytes[KVC_PCIE_UP]);
+			}
+		}
+	}
 }
 END_TEST
 
@@ -95,6 +145,7 @@ static Suite *pcie_suite(void)
 	tcase_add_test(tc, write_splits_at_mps);
 	tcase_add_test(tc, read_requests_and_completions);
 	tcase_add_test(tc, link_rates);
+	tcase_add_test(tc, write_count_matches_walk);
 	tcase_add_test(tc, config_validation);
 	suite_add_tcase(s, tc);
 	return s;
