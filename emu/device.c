@@ -56,6 +56,13 @@ static int hal_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *b
 	return emu_media_read(&e->media, ppn, off, len, buf);
 }
 
+static void hal_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len)
+{
+	struct emu_device *e = ctx;
+
+	emu_media_prefetch(&e->media, ppn, off, len);
+}
+
 static int hal_program(void *ctx, uint64_t ppn, const void *buf)
 {
 	struct emu_device *e = ctx;
@@ -284,6 +291,7 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 	e->hal = (struct fw_hal){ .ctx = e,
 				  .now_ns = hal_now,
 				  .nand_read = hal_read,
+				  .nand_prefetch = hal_prefetch,
 				  .nand_program = hal_program,
 				  .nand_stage = hal_stage,
 				  .nand_erase = hal_erase,

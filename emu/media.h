@@ -69,6 +69,8 @@ void emu_media_close(struct emu_media *m);
 int emu_media_sync(struct emu_media *m);
 
 int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *buf);
+/* Cache hint for a read of @len bytes at @off of page @ppn (at most 8 lines). */
+void emu_media_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len);
 int emu_media_program(void *ctx, uint64_t ppn, const void *buf);
 int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len);
 int emu_media_erase(void *ctx, uint64_t block);

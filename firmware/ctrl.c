@@ -595,12 +595,31 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
 #define PREFETCH_AHEAD 8
 
 /* Ask @sqe's namespace for its lines; anything it cannot name is skipped. */
-static void prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe)
+static const void *prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe)
 {
 	struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(sqe));
 
-	if (ns && ns->ops->prefetch)
-		ns->ops->prefetch(ns, sqe);
+	return ns && ns->ops->prefetch ? ns->ops->prefetch(ns, sqe) : NULL;
+}
+
+/*
+ * The first commands of a burst, before any runs: their index lines for
+ * all, then (the leaves on their way) their data, with the hints the first
+ * stage gave, which stay good as long as no command runs in between.
+ */
+static void prefetch_burst(struct fw_ctrl *c, const struct kvc_sqe *batch, uint32_t k)
+{
+	const void *hint[PREFETCH_AHEAD];
+	uint32_t i, n = k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD;
+
+	for (i = 0; i < n; i++)
+		hint[i] = prefetch_cmd(c, &batch[i]);
+	for (i = 0; i < n; i++) {
+		struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(&batch[i]));
+
+		if (hint[i] && ns && ns->ops->prefetch_data)
+			ns->ops->prefetch_data(ns, &batch[i], hint[i]);
+	}
 }
 
 static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
@@ -658,8 +677,8 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		split_init(&split, fetch, k);
-		for (i = 0; qid && i < k && i < PREFETCH_AHEAD; i++)
-			prefetch_cmd(c, &batch[i]);
+		if (qid)
+			prefetch_burst(c, batch, k);
 		for (i = 0; i < k;) {
 			uint32_t frame = qid ? frame_of(c, &batch[i], sq->size) : 0;
 

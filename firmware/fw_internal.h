@@ -58,10 +58,15 @@ struct fw_ns_ops {
 	void (*identify_csi)(const struct fw_ns *ns, void *buf);
 	/* Capacity in bytes, for the host and the logs. */
 	uint64_t (*capacity)(const struct fw_ns *ns);
-	/* Request the cache lines @sqe, a command fetched behind the current
+	/*
+	 * Request the cache lines @sqe, a command fetched behind the current
 	 * one, will read (no state changes: it may never run, or run on other
-	 * state); NULL: none. */
-	void (*prefetch)(const struct fw_ns *ns, const struct kvc_sqe *sqe);
+	 * state); NULL: none.  Two stages: prefetch() returns a hint that
+	 * prefetch_data() (NULL: none) may use while no command has run since,
+	 * e.g. the index leaf whose entry names the value to prefetch.
+	 */
+	const void *(*prefetch)(const struct fw_ns *ns, const struct kvc_sqe *sqe);
+	void (*prefetch_data)(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *hint);
 	/* SQ slots after @sqe that belong to it (ByteExpress chunks). */
 	uint32_t (*frame)(const struct kvc_sqe *sqe, uint32_t sq_size);
 	/* @sq is deleted or reset: drop what the namespace keeps per SQ. */

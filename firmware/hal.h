@@ -33,6 +33,12 @@ struct fw_hal {
 	int (*nand_program)(void *ctx, uint64_t ppn, const void *buf);
 	int (*nand_stage)(void *ctx, uint64_t ppn, const void *buf, size_t len);
 	int (*nand_erase)(void *ctx, uint64_t block);
+	/*
+	 * Optional: @len bytes at @off of page @ppn will be read soon; bring
+	 * them towards the CPU (a cache hint, no read, no fault injection, no
+	 * error).  NULL: no hint.
+	 */
+	void (*nand_prefetch)(void *ctx, uint64_t ppn, uint32_t off, uint32_t len);
 
 	/*
 	 * Persistent catalog (key -> index record), optional: all NULL for an

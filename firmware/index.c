@@ -726,7 +726,7 @@ static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t kle
 	return i < 0 ? NULL : &l->e[i];
 }
 
-void fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen)
+const void *fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen)
 {
 	struct ckey k = make_ckey(key, klen);
 	const void *n = ix->root;
@@ -735,12 +735,25 @@ void fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t kl
 	if (in_finger(&ix->finger, &k)) {
 		/* Sequential access: the finger's leaf, no descent (its lines
 		 * are most likely cached already). */
-		prefetch_leaf(ix->finger.leaf, (int)hash_home(key_hash(&k)));
-		return;
+		n = ix->finger.leaf;
+	} else {
+		for (d = 0; d + 1 < ix->height; d++)
+			n = ((const struct inner *)n)->child[inner_child(n, &k)];
 	}
-	for (d = 0; d + 1 < ix->height; d++)
-		n = ((const struct inner *)n)->child[inner_child(n, &k)];
 	prefetch_leaf(n, (int)hash_home(key_hash(&k)));
+	return n;
+}
+
+bool fw_index_peek(const void *leaf, const uint8_t *key, uint8_t klen, struct fw_idx_val *out)
+{
+	const struct leaf *l = leaf;
+	struct ckey k = make_ckey(key, klen);
+	int i = leaf_find(l, &k, key_hash(&k));
+
+	if (i < 0)
+		return false;
+	e_get(&l->e[i], out);
+	return true;
 }
 
 bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct fw_idx_val *out)

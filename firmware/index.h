@@ -63,8 +63,18 @@ bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct 
  * descent reads the inner nodes, and the index is not changed (nor its
  * finger): called for the commands queued behind the current one, their
  * leaves' misses overlap its work instead of following it.
+ * Return: the leaf @key belongs in, for fw_index_peek() while the index is
+ * not changed.
  */
-void fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen);
+const void *fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen);
+
+/**
+ * fw_index_peek() - look @key up in @leaf, which fw_index_prefetch() gave
+ * for it with no change to the index since (nothing is changed, not even
+ * the finger).
+ * Return: true and *@out filled when present.
+ */
+bool fw_index_peek(const void *leaf, const uint8_t *key, uint8_t klen, struct fw_idx_val *out);
 
 /**
  * fw_index_put() - insert or replace.

@@ -657,8 +657,8 @@ static uint16_t kv_format(struct fw_ns *ns, uint32_t lbaf)
 }
 
 /* The index lines a point command will read, requested while the ones
- * before it run. */
-static void kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe)
+ * before it run; the hint is the key's leaf. */
+static const void *kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe)
 {
 	struct kvc_kv_cmd kc;
 
@@ -668,11 +668,24 @@ static void kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe)
 	case KVC_KV_EXIST:
 	case KVC_KV_DELETE:
 		if (!kvc_kv_decode(sqe, &kc))
-			fw_index_prefetch(&ns->s->index, kc.key, kc.klen);
+			return fw_index_prefetch(&ns->s->index, kc.key, kc.klen);
 		break;
 	default:
 		break;
 	}
+	return NULL;
+}
+
+/* A Retrieve's record too: its entry is in the leaf kv_prefetch() found
+ * (requested a moment ago), its bytes in NAND media memory. */
+static void kv_prefetch_data(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *leaf)
+{
+	struct kvc_kv_cmd kc;
+	struct fw_idx_val iv;
+
+	if (leaf && sqe->opc == KVC_KV_RETRIEVE && !kvc_kv_decode(sqe, &kc) && kc.size &&
+	    fw_index_peek(leaf, kc.key, kc.klen, &iv))
+		fw_vlog_prefetch(&ns->s->vlog, &iv, kc.klen);
 }
 
 static const struct fw_ns_ops kv_ops = {
@@ -682,6 +695,7 @@ static const struct fw_ns_ops kv_ops = {
 	.identify_csi = kv_identify,
 	.capacity = kv_capacity,
 	.prefetch = kv_prefetch,
+	.prefetch_data = kv_prefetch_data,
 	.frame = kv_frame,
 	.sq_deleted = kv_sq_deleted,
 	.flush = kv_ns_flush,

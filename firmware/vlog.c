@@ -549,6 +549,23 @@ bad:
 	return -EBADMSG;
 }
 
+void fw_vlog_prefetch(const struct fw_vlog *vl, const struct fw_idx_val *iv, uint8_t klen)
+{
+	struct spot p = spot_at(vl, iv->loc);
+	uint64_t in_page, pstart, len = fw_rec_len(klen, iv->vlen);
+
+	if (!vl->hal->nand_prefetch || p.sb == FW_SB_NONE)
+		return;
+	in_page = fw_div_r(&vl->page_div, p.o);
+	pstart = p.o - in_page;
+	if (len > vl->page_size - in_page)
+		len = vl->page_size - in_page;
+	if (p.sb == vl->cur && pstart == vl->page_off)
+		return; /* in the write buffer, read a moment ago */
+	vl->hal->nand_prefetch(vl->hal->ctx, stream_ppn(vl, p.sb, pstart), (uint32_t)in_page,
+			       (uint32_t)len);
+}
+
 int fw_vlog_read(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const struct fw_idx_val *iv,
 		 void *buf, uint64_t now, uint64_t *done)
 {

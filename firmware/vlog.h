@@ -185,6 +185,13 @@ int fw_vlog_append(struct fw_vlog *vl, const uint8_t *key, uint8_t klen, const v
 		   uint64_t *ready);
 
 /**
+ * fw_vlog_prefetch() - hint that the record @iv names (key length @klen)
+ * will be read soon: its first page's bytes are asked of the HAL's
+ * nand_prefetch (nothing read, nothing counted, nothing changed).
+ */
+void fw_vlog_prefetch(const struct fw_vlog *vl, const struct fw_idx_val *iv, uint8_t klen);
+
+/**
  * fw_vlog_read() - read a record's value and verify its checksum.
  * @buf: receives the value, @iv->vlen bytes.
  * @done: receives when the data left the NAND.

@@ -710,13 +710,27 @@ START_TEST(prefetch_changes_nothing)
 	count = ix.count;
 	f = ix.finger;
 	for (i = 0; i < n; i++) {
-		fw_index_prefetch(&ix, keys[i], klens[i]);
+		const void *leaf = fw_index_prefetch(&ix, keys[i], klens[i]);
+
+		/* Its leaf holds it: fw_index_peek() there finds the same value. */
+		REQUIRE(fw_index_peek(leaf, keys[i], klens[i], &got));
+		REQUIRE_EQ(got.loc, locs[i]);
 		fill_key(probe, &plen, i); /* most likely absent */
 		fw_index_prefetch(&ix, probe, plen);
 		fw_index_prefetch(&ix, probe, 0);
 	}
 	REQUIRE(memcmp(&f, &ix.finger, sizeof(f)) == 0);
 	REQUIRE_EQ(ix.count, count);
+	{
+		/* A key not stored: its leaf does not have it. */
+		uint8_t gone[16];
+
+		memcpy(gone, keys[0], 16);
+		gone[15] ^= 0x5a;
+		if (!fw_index_get(&ix, gone, 16, &got))
+			REQUIRE(!fw_index_peek(fw_index_prefetch(&ix, gone, 16), gone, 16, &got));
+		f = ix.finger;
+	}
 	check_tree(&ix);
 	for (i = 0; i < n; i++) {
 		REQUIRE(fw_index_get(&ix, keys[i], klens[i], &got));

@@ -262,6 +262,65 @@ START_TEST(record_read_senses_its_page_once_regression)
 }
 END_TEST
 
+static struct {
+	unsigned int calls;
+	uint64_t ppn;
+	uint32_t off, len;
+} pf;
+
+static void record_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len)
+{
+	(void)ctx;
+	pf.calls++;
+	pf.ppn = ppn;
+	pf.off = off;
+	pf.len = len;
+}
+
+/*
+ * fw_vlog_prefetch() names the bytes a read of the record will take from
+ * its first page: read there, they are the record's header and key; a
+ * record in the write buffer is not asked for, and nothing is counted.
+ */
+START_TEST(prefetch_names_the_record)
+{
+	uint8_t v[3000], got[FW_REC_HDR + 1];
+	struct fw_idx_val iv;
+	uint64_t reads;
+
+	init_geo(4096);
+	env.hal.nand_prefetch = record_prefetch;
+	memset(&pf, 0, sizeof(pf));
+	memset(v, 0x5a, sizeof(v));
+	put("a", v, 100, false);
+	put("bb", v, sizeof(v), false); /* ends at 3127 */
+	put("c", v, sizeof(v), false);	/* 3127..6140: on to the second page */
+	put("d", v, sizeof(v), false);	/* up to 9153: the first two pages are programmed */
+	put("e", v, 100, false);	/* in the open third page */
+	reads = nand.st.reads;
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"a", 1, &iv));
+	fw_vlog_prefetch(&vl, &iv, 1);
+	ck_assert_uint_eq(pf.calls, 1);
+	ck_assert_uint_eq(pf.len, FW_REC_HDR + 1 + 100);
+	ck_assert_int_eq(env.hal.nand_read(env.hal.ctx, pf.ppn, pf.off, FW_REC_HDR + 1, got), 0);
+	ck_assert_uint_eq(kvc_get_le16(got), FW_REC_MAGIC);
+	ck_assert_uint_eq(got[FW_REC_HDR], 'a');
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"c", 1, &iv));
+	fw_vlog_prefetch(&vl, &iv, 1); /* this page's part only */
+	ck_assert_uint_eq(pf.calls, 2);
+	ck_assert_uint_eq(pf.off, 3127);
+	ck_assert_uint_eq(pf.off + pf.len, 4096);
+	ck_assert_int_eq(env.hal.nand_read(env.hal.ctx, pf.ppn, pf.off, FW_REC_HDR + 1, got), 0);
+	ck_assert_uint_eq(kvc_get_le16(got), FW_REC_MAGIC);
+	ck_assert_uint_eq(got[FW_REC_HDR], 'c');
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"e", 1, &iv));
+	fw_vlog_prefetch(&vl, &iv, 1); /* in the write buffer */
+	ck_assert_uint_eq(pf.calls, 2);
+	ck_assert_uint_eq(nand.st.reads, reads);
+	fini();
+}
+END_TEST
+
 /* An erase failure is not ignored: the superblock is retired (never written
  * again, the state is in the layout), GC goes on with the next victim, and
  * when every erase fails the log ends in -ENOSPC with all data readable. */
@@ -690,6 +749,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, gc_moves_straddling_records);
 	tcase_add_test(tc, gc_reads_each_victim_page_once);
 	tcase_add_test(tc, record_read_senses_its_page_once_regression);
+	tcase_add_test(tc, prefetch_names_the_record);
 	tcase_add_test(tc, erase_failure_retires_superblock_regression);
 	tcase_add_test(tc, full_log_reports_enospc);
 	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
