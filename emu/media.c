@@ -240,18 +240,27 @@ int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *bu
 	return 0;
 }
 
+bool emu_have_prefetchw;
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+__attribute__((constructor)) static void probe_prefetchw(void)
+{
+	unsigned int a, b, c, d;
+
+	emu_have_prefetchw = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 8));
+}
+#endif
+
 void emu_media_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len)
 {
 	struct emu_media *m = ctx;
-	uintptr_t a, end;
 
 	if (ppn >= m->pages || off > m->page_size || len > m->page_size - off)
 		return;
-	if (len > 512)
-		len = 512; /* a large value streams: the CPU's own prefetch follows */
-	a = (uintptr_t)(m->base + ppn * m->page_size + off);
-	for (end = a + len, a &= ~(uintptr_t)63; a < end; a += 64)
-		__builtin_prefetch((const void *)a);
+	/* A large value streams: the CPU's own prefetch follows its start. */
+	emu_prefetch_lines(m->base + ppn * m->page_size + off, len < 512 ? len : 512, false);
 }
 
 int emu_media_program(void *ctx, uint64_t ppn, const void *buf)

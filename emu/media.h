@@ -28,6 +28,34 @@
  * time a page in them is written. */
 #define EMU_MEDIA_CHUNK (256u << 10)
 
+/* PREFETCHW is there (CPUID 80000001h ECX bit 8); read once, by media.c. */
+extern bool emu_have_prefetchw;
+
+/*
+ * Ask for the cache lines of [@p, @p + @len), to read or (@write) to write.
+ * A line another core holds (host memory the host just read) must be taken
+ * from it before the write: PREFETCHW starts that early.  GCC emits it for
+ * __builtin_prefetch(p, 1) only when built for a CPU that has it, so it is
+ * asked for by name where CPUID says it exists.
+ */
+static inline void emu_prefetch_lines(const void *p, size_t len, bool write)
+{
+	uintptr_t a = (uintptr_t)p, end = a + len;
+
+	for (a &= ~(uintptr_t)63; a < end; a += 64) {
+#if defined(__x86_64__) || defined(__i386__)
+		if (write && emu_have_prefetchw) {
+			__asm__ volatile("prefetchw %0" : : "m"(*(const char *)a));
+			continue;
+		}
+#endif
+		if (write)
+			__builtin_prefetch((const void *)a, 1);
+		else
+			__builtin_prefetch((const void *)a, 0);
+	}
+}
+
 struct emu_media {
 	uint8_t *base;
 	size_t size;

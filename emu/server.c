@@ -94,6 +94,14 @@ static int conn_dma_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 	return 0;
 }
 
+static void conn_dma_prefetch(void *ctx, uint64_t addr, size_t len)
+{
+	struct conn *c = ctx;
+
+	if (addr <= c->mem_size && len <= c->mem_size - addr)
+		emu_prefetch_lines(c->mem + addr, len, true);
+}
+
 static void conn_irq(void *ctx, uint16_t vector)
 {
 	struct conn *c = ctx;
@@ -272,6 +280,7 @@ static int conn_setup(struct emu *e, struct conn *c, int memfd, const struct kvc
 	c->hif = (struct fw_host_if){ .ctx = c,
 				      .dma_read = conn_dma_read,
 				      .dma_write = conn_dma_write,
+				      .dma_prefetch = conn_dma_prefetch,
 				      .irq_raise = conn_irq,
 				      .bar = c->bar,
 				      .bar_size = regs };

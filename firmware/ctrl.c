@@ -618,7 +618,7 @@ static void prefetch_burst(struct fw_ctrl *c, const struct kvc_sqe *batch, uint3
 		struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(&batch[i]));
 
 		if (hint[i] && ns && ns->ops->prefetch_data)
-			ns->ops->prefetch_data(ns, &batch[i], hint[i]);
+			ns->ops->prefetch_data(ns, &batch[i], hint[i], &c->dma);
 	}
 }
 

@@ -214,6 +214,17 @@ uint32_t fw_dma_sgls(const struct fw_host_if *hif)
 	return v;
 }
 
+void fw_dma_prefetch_out(const struct fw_dma *d, const struct kvc_sqe *sqe, uint32_t len)
+{
+	uint64_t prp1 = kvc_sqe_prp1(sqe), room = FW_MEM_PAGE - prp1 % FW_MEM_PAGE;
+
+	if (!d->hif->dma_prefetch || (sqe->flags & KVC_SQE_PSDT_MASK) || !len)
+		return;
+	if (len > room)
+		len = (uint32_t)room;
+	d->hif->dma_prefetch(d->hif->ctx, prp1, len < 512 ? len : 512);
+}
+
 void fw_dptr_from_sqe(struct fw_dptr *p, const struct kvc_sqe *sqe, uint16_t sqid)
 {
 	p->psdt = (uint8_t)((sqe->flags & KVC_SQE_PSDT_MASK) >> KVC_SQE_PSDT_SHIFT);

@@ -107,6 +107,13 @@ struct fw_dptr {
 	uint16_t sqid, cid; /* the command, for the fabric callbacks of struct fw_host_if */
 };
 
+/*
+ * The first bytes (at most 512) of the @len the command @sqe will write to
+ * the host through a PRP data pointer are about to be written: a cache hint
+ * through the host interface's dma_prefetch, when it has one.
+ */
+void fw_dma_prefetch_out(const struct fw_dma *d, const struct kvc_sqe *sqe, uint32_t len);
+
 /* Read PSDT and DPTR of @sqe (submitted on @sqid) into @p. */
 void fw_dptr_from_sqe(struct fw_dptr *p, const struct kvc_sqe *sqe, uint16_t sqid);
 

@@ -63,10 +63,12 @@ struct fw_ns_ops {
 	 * one, will read (no state changes: it may never run, or run on other
 	 * state); NULL: none.  Two stages: prefetch() returns a hint that
 	 * prefetch_data() (NULL: none) may use while no command has run since,
-	 * e.g. the index leaf whose entry names the value to prefetch.
+	 * e.g. the index leaf whose entry names the value to prefetch; @dma
+	 * (the controller's) for the host buffer it will write.
 	 */
 	const void *(*prefetch)(const struct fw_ns *ns, const struct kvc_sqe *sqe);
-	void (*prefetch_data)(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *hint);
+	void (*prefetch_data)(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *hint,
+			      const struct fw_dma *dma);
 	/* SQ slots after @sqe that belong to it (ByteExpress chunks). */
 	uint32_t (*frame)(const struct kvc_sqe *sqe, uint32_t sq_size);
 	/* @sq is deleted or reset: drop what the namespace keeps per SQ. */

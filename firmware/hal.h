@@ -75,6 +75,9 @@ struct fw_host_if {
 	 * [addr, addr + len) is outside host memory. */
 	int (*dma_read)(void *ctx, uint64_t addr, void *buf, size_t len);
 	int (*dma_write)(void *ctx, uint64_t addr, const void *buf, size_t len);
+	/* Optional: host memory at @addr will be written soon (a cache hint
+	 * with write intent; ignored outside host memory).  NULL: none. */
+	void (*dma_prefetch)(void *ctx, uint64_t addr, size_t len);
 	/* Raise MSI-X vector @vector. */
 	void (*irq_raise)(void *ctx, uint16_t vector);
 	/*

@@ -677,15 +677,19 @@ static const void *kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe
 }
 
 /* A Retrieve's record too: its entry is in the leaf kv_prefetch() found
- * (requested a moment ago), its bytes in NAND media memory. */
-static void kv_prefetch_data(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *leaf)
+ * (requested a moment ago), its bytes in NAND media memory; and the host
+ * buffer the value goes to. */
+static void kv_prefetch_data(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *leaf,
+			     const struct fw_dma *dma)
 {
 	struct kvc_kv_cmd kc;
 	struct fw_idx_val iv;
 
 	if (leaf && sqe->opc == KVC_KV_RETRIEVE && !kvc_kv_decode(sqe, &kc) && kc.size &&
-	    fw_index_peek(leaf, kc.key, kc.klen, &iv))
+	    fw_index_peek(leaf, kc.key, kc.klen, &iv)) {
 		fw_vlog_prefetch(&ns->s->vlog, &iv, kc.klen);
+		fw_dma_prefetch_out(dma, sqe, kc.size < iv.vlen ? kc.size : iv.vlen);
+	}
 }
 
 static const struct fw_ns_ops kv_ops = {

@@ -52,6 +52,45 @@ static void teardown(void)
 
 #define ST(sc) KVC_ST_GENERIC_DNR(sc)
 
+static unsigned int pf_calls;
+static uint64_t pf_addr;
+static size_t pf_len;
+
+static void pf(void *ctx, uint64_t a, size_t n)
+{
+	(void)ctx;
+	pf_calls++;
+	pf_addr = a;
+	pf_len = n;
+}
+
+/* The hint names the first bytes the PRP write will touch: up to the end of
+ * PRP1's page, at most 512; nothing for an SGL or without the hook. */
+START_TEST(prefetch_out_names_the_first_bytes)
+{
+	struct kvc_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	kvc_sqe_set_prp(&sqe, 0x10000 + 4000, 0x20000);
+	fw_dma_prefetch_out(&d, &sqe, 64); /* no hook */
+	hif.dma_prefetch = pf;
+	fw_dma_prefetch_out(&d, &sqe, 64);
+	ck_assert_uint_eq(pf_calls, 1);
+	ck_assert_uint_eq(pf_addr, 0x10000 + 4000);
+	ck_assert_uint_eq(pf_len, 64);
+	fw_dma_prefetch_out(&d, &sqe, 1000); /* 96 bytes left in the page */
+	ck_assert_uint_eq(pf_len, 96);
+	kvc_sqe_set_prp(&sqe, 0x10000, 0x20000);
+	fw_dma_prefetch_out(&d, &sqe, 1000);
+	ck_assert_uint_eq(pf_len, 512);
+	fw_dma_prefetch_out(&d, &sqe, 0);
+	ck_assert_uint_eq(pf_calls, 3);
+	sqe.flags |= 1 << KVC_SQE_PSDT_SHIFT; /* SGL */
+	fw_dma_prefetch_out(&d, &sqe, 64);
+	ck_assert_uint_eq(pf_calls, 3);
+}
+END_TEST
+
 START_TEST(one_and_two_pages)
 {
 	uint8_t buf[8192];
@@ -162,6 +201,7 @@ static Suite *dma_suite(void)
 	tcase_add_test(tc, chained_lists);
 	tcase_add_test(tc, page_granularity_charges_whole_pages);
 	tcase_add_test(tc, prp_layout_follows_buffer_length_regression);
+	tcase_add_test(tc, prefetch_out_names_the_first_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
