@@ -157,10 +157,13 @@ static void account(struct fw_vlog *vl, uint64_t loc, uint64_t len, bool add)
 {
 	struct spot p = spot_at(vl, loc);
 
-	if (add)
+	if (add) {
 		vl->used += len;
-	else
+	} else {
 		vl->used -= len;
+		if (!vl->in_gc)
+			vl->dead_bytes += len;
+	}
 	while (len && p.sb != FW_SB_NONE) {
 		uint64_t n = spot_piece(vl, &p, len);
 
@@ -303,26 +306,47 @@ static uint64_t space_left(const struct fw_vlog *vl)
 	return (vl->sb_bytes - vl->off) + (uint64_t)vl->free_count * vl->sb_bytes;
 }
 
+/* GC passes one append may run; more means GC cannot keep up: the log is full. */
+#define GC_PASSES_MAX 16
+
 static int ensure_space(struct fw_vlog *vl, uint64_t need, uint64_t now)
 {
+	unsigned int passes = 0;
+
 	/* A byte more: a record ending at its superblock's end opens the next
 	 * one at once, and no layout has the frontier at a superblock's end. */
 	need++;
 	if (!vl->in_gc)
 		need += (uint64_t)vl->reserve * vl->sb_bytes;
+	if (space_left(vl) >= need)
+		return 0;
+	if (vl->in_gc)
+		return -ENOSPC;
+	/* Futile last time, and too little died since for a pass to gain a page. */
+	if (vl->gc_futile && vl->dead_bytes - vl->gc_futile_dead < vl->page_size)
+		return -ENOSPC;
 	while (space_left(vl) < need) {
 		uint64_t before = space_left(vl), retired = vl->st.retired;
 
-		if (vl->in_gc || fw_vlog_gc(vl, now))
+		if (passes++ == GC_PASSES_MAX || fw_vlog_gc(vl, now))
 			return -ENOSPC;
-		/* Relocating 4 KiB-aligned records can cost as much log as the
-		 * victim gave back: stop instead of collecting forever.  A victim
-		 * retired by an erase failure gave nothing: try the next one
-		 * (each retires a superblock for good, so this ends). */
-		if (space_left(vl) <= before && vl->st.retired == retired)
-			return -ENOSPC;
+		/*
+		 * Relocating 4 KiB-aligned records can cost nearly as much log as
+		 * the victim gave back: a pass that gains less than a page means
+		 * the log is full of live records, and collecting on (a few bytes
+		 * a pass) held the Store, and every command behind it, for
+		 * minutes.  A victim retired by an erase failure gave nothing:
+		 * try the next one (each retires a superblock for good).
+		 */
+		if (space_left(vl) < before + vl->page_size && vl->st.retired == retired)
+			goto futile;
 	}
+	vl->gc_futile = false;
 	return 0;
+futile:
+	vl->gc_futile = true;
+	vl->gc_futile_dead = vl->dead_bytes;
+	return -ENOSPC;
 }
 
 static void put_header(uint8_t *h, uint8_t klen, uint32_t vlen, uint32_t crc, bool aligned)

@@ -128,7 +128,13 @@ struct fw_vlog {
 	unsigned int gc_buf_next; /* the buffer the next page read replaces */
 	uint64_t wb_ns;		  /* write-buffer slack per die before a Store waits */
 	uint64_t used;		  /* live record bytes */
-	uint8_t *scratch;	  /* GC record buffer */
+	uint64_t dead_bytes;	  /* record bytes that died outside GC, ever */
+	/* GC gave up making room (a pass gave back less than a page): no Store
+	 * runs it again until another page's worth of records died since
+	 * (gc_futile_dead: dead_bytes then). */
+	bool gc_futile;
+	uint64_t gc_futile_dead;
+	uint8_t *scratch; /* GC record buffer */
 	uint32_t scratch_len;
 	/* Make the index durable; GC calls it before erasing a victim so no
 	 * committed index entry can point into erased blocks.  May be NULL. */
