@@ -432,6 +432,9 @@ static int parse_args(int argc, char **argv)
 			val = argv[++i];
 		else
 			return bench_fail("--%s needs a value", name);
+		/* Given again: the copy the last one made goes (defaults are literals). */
+		if (flags[k].type == F_STR && given[k])
+			free(*(char **)flags[k].ptr);
 		if (set_flag(&flags[k], val))
 			return bench_fail("--%s: bad value '%s'", name, val);
 		given[k] = true;

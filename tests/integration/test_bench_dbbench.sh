@@ -207,5 +207,12 @@ for f in --compaction_style=3 --compression_ratio=0; do
 	[ $? -eq 2 ] && ok || bad "$f accepted: $(cat "$TMP/e")"
 done
 
+# A string flag given twice keeps the last value and frees the copy of the
+# first (under ASan the leak of that copy failed the run at exit).
+S --benchmarks=fillseq --num=10 --seed=1 --json="$TMP/twice1.json" \
+	--json="$TMP/twice2.json" >"$TMP/tw.out" 2>"$TMP/tw.err"
+[ $? -eq 0 ] && [ -s "$TMP/twice2.json" ] && [ ! -e "$TMP/twice1.json" ] &&
+	! grep -q "LeakSanitizer" "$TMP/tw.err" && ok || bad "flag given twice: $(cat "$TMP/tw.err")"
+
 echo "test_bench_dbbench: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
