@@ -86,27 +86,43 @@ static bool wait_guard(struct kva *db, bool held)
 	return false;
 }
 
+/*
+ * A fresh database in dbdir (@cmd: the command that removes it) on a fresh
+ * realtime emulator of CAPACITY bytes; kvaccel with its detector polling
+ * every @interval_ms, no rollback, the guard on space only (a loaded
+ * machine's Store times vary).
+ */
+static struct kva *start_guarded(struct kva_opts *o, unsigned int interval_ms, char *cmd,
+				 size_t cmdlen)
+{
+	struct kva *db = NULL;
+	char why[256], cap[32];
+
+	snprintf(dbdir, sizeof(dbdir), "/tmp/kvaccel-guard-db-%d", (int)getpid());
+	snprintf(cmd, cmdlen, "rm -rf %s", dbdir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cap, sizeof(cap), "%u", CAPACITY);
+	ck_assert_int_eq(emu_start(&emu, "--timing", "realtime", "--capacity", cap, NULL), 0);
+	kva_opts_default(o);
+	o->db_path = dbdir;
+	o->device = emu.sock;
+	o->interval_ms = interval_ms;
+	o->rollback = KVA_ROLLBACK_OFF;
+	o->guard.lat_high_us = 0;
+	ck_assert_msg(kva_open(o, &db, why, sizeof(why)) == 0, "kva_open: %s", why);
+	return db;
+}
+
 START_TEST(test_guard_device_full)
 {
 	static int ver[NKEYS];
 	struct kva_stats st, st2;
 	struct kva_opts o;
 	struct kva *db = NULL;
-	char why[256], cmd[160], cap[32];
+	char why[256], cmd[160];
 	int k;
 
-	snprintf(dbdir, sizeof(dbdir), "/tmp/kvaccel-guard-db-%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
-	ck_assert_int_eq(system(cmd), 0);
-	snprintf(cap, sizeof(cap), "%u", CAPACITY);
-	ck_assert_int_eq(emu_start(&emu, "--timing", "realtime", "--capacity", cap, NULL), 0);
-	kva_opts_default(&o);
-	o.db_path = dbdir;
-	o.device = emu.sock;
-	o.interval_ms = 5;
-	o.rollback = KVA_ROLLBACK_OFF;
-	o.guard.lat_high_us = 0; /* space only: a loaded machine's Store times vary */
-	ck_assert_msg(kva_open(&o, &db, why, sizeof(why)) == 0, "kva_open: %s", why);
+	db = start_guarded(&o, 5, cmd, sizeof(cmd));
 
 	kva_force(db, KVA_FORCE_STALL);
 	for (k = 0; k < NKEYS; k++) {
@@ -181,21 +197,10 @@ START_TEST(test_guard_without_detector_polls_regression)
 	struct kva_stats st;
 	struct kva_opts o;
 	struct kva *db = NULL;
-	char why[256], cmd[160], cap[32];
+	char cmd[160];
 	int k;
 
-	snprintf(dbdir, sizeof(dbdir), "/tmp/kvaccel-guard-db-%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dbdir);
-	ck_assert_int_eq(system(cmd), 0);
-	snprintf(cap, sizeof(cap), "%u", CAPACITY);
-	ck_assert_int_eq(emu_start(&emu, "--timing", "realtime", "--capacity", cap, NULL), 0);
-	kva_opts_default(&o);
-	o.db_path = dbdir;
-	o.device = emu.sock;
-	o.interval_ms = 600000;
-	o.rollback = KVA_ROLLBACK_OFF;
-	o.guard.lat_high_us = 0;
-	ck_assert_msg(kva_open(&o, &db, why, sizeof(why)) == 0, "kva_open: %s", why);
+	db = start_guarded(&o, 600000, cmd, sizeof(cmd));
 	kva_force(db, KVA_FORCE_STALL);
 	for (k = 0; k < NKEYS; k++)
 		put_ver(db, k, 1);
