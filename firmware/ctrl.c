@@ -594,11 +594,14 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
  */
 #define PREFETCH_AHEAD 8
 
-/* Ask @sqe's namespace for its lines; anything it cannot name is skipped. */
-static const void *prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe)
+/* Ask @sqe's namespace (into *@nsp unless NULL; NULL for none) for its
+ * lines; anything it cannot name is skipped. */
+static const void *prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe, struct fw_ns **nsp)
 {
 	struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(sqe));
 
+	if (nsp)
+		*nsp = ns;
 	return ns && ns->ops->prefetch ? ns->ops->prefetch(ns, sqe) : NULL;
 }
 
@@ -610,16 +613,14 @@ static const void *prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe)
 static void prefetch_burst(struct fw_ctrl *c, const struct kvc_sqe *batch, uint32_t k)
 {
 	const void *hint[PREFETCH_AHEAD];
+	struct fw_ns *ns[PREFETCH_AHEAD];
 	uint32_t i, n = k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD;
 
 	for (i = 0; i < n; i++)
-		hint[i] = prefetch_cmd(c, &batch[i]);
-	for (i = 0; i < n; i++) {
-		struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(&batch[i]));
-
-		if (hint[i] && ns && ns->ops->prefetch_data)
-			ns->ops->prefetch_data(ns, &batch[i], hint[i], &c->dma);
-	}
+		hint[i] = prefetch_cmd(c, &batch[i], &ns[i]);
+	for (i = 0; i < n; i++)
+		if (hint[i] && ns[i]->ops->prefetch_data)
+			ns[i]->ops->prefetch_data(ns[i], &batch[i], hint[i], &c->dma);
 }
 
 static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
@@ -696,7 +697,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			 * prefetched as a command: harmless, nothing changes). */
 			for (j = i + PREFETCH_AHEAD;
 			     qid && j < k && j < i + PREFETCH_AHEAD + consumed; j++)
-				prefetch_cmd(c, &batch[j]);
+				prefetch_cmd(c, &batch[j], NULL);
 			i += consumed;
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))
