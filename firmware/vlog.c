@@ -496,8 +496,9 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 	uint64_t sensed = UINT64_MAX; /* the page being read, not charged yet */
 	uint32_t sensed_bytes = 0;
 	unsigned int i;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !rc; i++) {
 		uint8_t *d = sp[i].buf;
 		uint64_t len = sp[i].len;
 
@@ -505,8 +506,10 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 			uint64_t in_page = fw_div_r(&vl->page_div, p->o), pstart = p->o - in_page;
 			uint64_t m = vl->page_size - in_page, ppn;
 
-			if (p->sb == FW_SB_NONE)
-				return -ESTALE;
+			if (p->sb == FW_SB_NONE) {
+				rc = -ESTALE;
+				break;
+			}
 			if (m > len)
 				m = len;
 			if (p->sb == vl->cur && pstart == vl->page_off) {
@@ -516,7 +519,8 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 				if (vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page,
 						       (uint32_t)m, d)) {
 					vl->st.media_errors++;
-					return -EIO;
+					rc = -EIO;
+					break;
 				}
 				if (ppn != sensed) {
 					charge_read(vl, sensed, sensed_bytes, now, done);
@@ -530,8 +534,9 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 			spot_skip(vl, p, rec, m);
 		}
 	}
+	/* The pages read before a failure were sensed all the same. */
 	charge_read(vl, sensed, sensed_bytes, now, done);
-	return 0;
+	return rc;
 }
 
 /* One span: @len bytes into @buf. */
