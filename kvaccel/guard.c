@@ -9,12 +9,17 @@
  */
 #include "kvaccel/kvaccel_internal.h"
 
+uint64_t kva_pct_of(uint64_t total, uint32_t pct)
+{
+	return total / 100 * pct + total % 100 * pct / 100;
+}
+
 /* Less than @pct % of @total is free (@total 0: unknown, never short). */
 static bool short_of(uint64_t total, uint64_t used, uint32_t pct)
 {
 	uint64_t free = used >= total ? 0 : total - used;
 
-	return total && pct && free < total / 100 * pct + total % 100 * pct / 100;
+	return total && pct && free < kva_pct_of(total, pct);
 }
 
 bool kva_guard(const struct kva_guard_th *t, bool held, const struct kva_guard_in *in)

@@ -271,8 +271,7 @@ static void dev_space_poll(struct kva *db)
 static bool dev_space_unsure(struct kva *db, uint64_t since)
 {
 	uint64_t cap = atomic_load(&db->dev_cap), used = atomic_load(&db->dev_used);
-	uint64_t low =
-		cap / 100 * db->o.guard.free_low_pct + cap % 100 * db->o.guard.free_low_pct / 100;
+	uint64_t low = kva_pct_of(cap, db->o.guard.free_low_pct);
 
 	if (!cap || !db->o.guard.free_low_pct)
 		return false;

@@ -49,4 +49,7 @@ size_t kva_meta_bytes(const struct kva_meta *m);
 /* Reads the properties from RocksDB (the default kva_props_fn). */
 int kva_rocksdb_props(void *db, struct kva_props *p);
 
+/* @pct percent of @total, without overflow (the guard's space bounds). */
+uint64_t kva_pct_of(uint64_t total, uint32_t pct);
+
 #endif /* KVACCEL_INTERNAL_H */
