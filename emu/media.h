@@ -69,6 +69,9 @@ struct emu_media {
 	uint64_t *erased;     /* a bit per page: erased, its memory not zeroed yet */
 	uint64_t *populated;  /* a bit per MEDIA_CHUNK bytes: memory taken (or tried) */
 	uint64_t populations; /* chunks taken in bulk so far */
+	/* CPU time of the calling thread spent taking them: the host kernel
+	 * zeroing and mapping memory, not the device's work. */
+	uint64_t populate_cpu_ns;
 	struct {
 		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
 		uint64_t short_write_at; /* this write stores half, then -ENOSPC */

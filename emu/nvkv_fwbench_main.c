@@ -37,7 +37,8 @@ struct bench_host {
 	bool phase[2];
 	uint64_t sq[2], cq[2];
 	uint64_t poll_ns;
-	uint64_t poll_cpu_ns; /* the same, in this thread's CPU time */
+	uint64_t poll_cpu_ns;	       /* the same, in this thread's CPU time */
+	const struct emu_media *media; /* its populate_cpu_ns: part of poll_cpu_ns */
 	uint64_t errors;
 	uint64_t dw0_sum; /* List: keys returned */
 };
@@ -85,10 +86,28 @@ static void poll_dev(struct bench_host *h)
 	h->poll_ns += emu_now_ns() - t;
 }
 
-/* A run's figures: commands per second of wall and of CPU time in the firmware. */
+/*
+ * A run's figures: commands per second of wall and of CPU time in the
+ * firmware; mem_ns, CPU time per command the host kernel spent supplying the
+ * in-memory NAND's fresh pages (part of cpu: it depends on the machine, a
+ * virtual machine's first touch of memory costs several times a reuse).
+ */
 struct rate {
-	double wall, cpu;
+	double wall, cpu, mem_ns;
 };
+
+static uint64_t media_cpu_ns(const struct bench_host *h)
+{
+	return h->media ? h->media->populate_cpu_ns : 0;
+}
+
+static struct rate rate_of(const struct bench_host *h, uint64_t n, uint64_t t0, uint64_t c0,
+			   uint64_t m0)
+{
+	return (struct rate){ (double)n * 1e9 / (double)(h->poll_ns - t0),
+			      (double)n * 1e9 / (double)(h->poll_cpu_ns - c0),
+			      (double)(media_cpu_ns(h) - m0) / (double)n };
+}
 
 /* Reap every CQE available on queue @q; returns how many. */
 static uint32_t reap(struct bench_host *h, int q)
@@ -220,6 +239,7 @@ static uint64_t key_index(uint8_t opc, uint64_t i, uint64_t n)
 static struct rate run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t klen, uint32_t vlen)
 {
 	uint64_t sent = 0, done = 0, t0 = h->poll_ns, c0 = h->poll_cpu_ns, errors0 = h->errors;
+	uint64_t m0 = media_cpu_ns(h);
 	struct kvc_kv_cmd c = { .opc = opc, .nsid = 1, .klen = klen };
 	struct kvc_sqe sqe;
 
@@ -242,8 +262,7 @@ static struct rate run(struct bench_host *h, uint8_t opc, uint64_t n, uint8_t kl
 	if (h->errors != errors0)
 		fprintf(stderr, "nvkv-fwbench: %llu commands failed\n",
 			(unsigned long long)(h->errors - errors0));
-	return (struct rate){ (double)n * 1e9 / (double)(h->poll_ns - t0),
-			      (double)n * 1e9 / (double)(h->poll_cpu_ns - c0) };
+	return rate_of(h, n, t0, c0, m0);
 }
 
 /* NSZE of namespace @nsid (Identify CNS 00h), 0 on failure. */
@@ -264,6 +283,7 @@ static struct rate run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, u
 			     uint64_t n, uint32_t qd)
 {
 	uint64_t sent = 0, done = 0, t0 = h->poll_ns, c0 = h->poll_cpu_ns, errors0 = h->errors, lba;
+	uint64_t m0 = media_cpu_ns(h);
 	struct kvc_sqe sqe;
 
 	memset(&sqe, 0, sizeof(sqe));
@@ -284,8 +304,16 @@ static struct rate run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, u
 	if (h->errors != errors0)
 		fprintf(stderr, "nvkv-fwbench: %llu block commands failed\n",
 			(unsigned long long)(h->errors - errors0));
-	return (struct rate){ (double)n * 1e9 / (double)(h->poll_ns - t0),
-			      (double)n * 1e9 / (double)(h->poll_cpu_ns - c0) };
+	return rate_of(h, n, t0, c0, m0);
+}
+
+/* A write phase's CPU time without the host kernel's supply of fresh NAND memory. */
+static void print_media_cost(const struct rate *w)
+{
+	if (w->mem_ns > 0)
+		printf("  of it, host kernel supplying fresh NAND memory: %.1f ns/cmd; firmware "
+		       "without it %.0f cmd/s (%.1f ns/cmd)\n",
+		       w->mem_ns, 1e9 / (1e9 / w->cpu - w->mem_ns), 1e9 / w->cpu - w->mem_ns);
 }
 
 static int bench_block(struct bench_host *h, struct fw_subsys *s, uint64_t n, uint32_t qd)
@@ -305,6 +333,7 @@ static int bench_block(struct bench_host *h, struct fw_subsys *s, uint64_t n, ui
 	       (unsigned long long)nblocks, qd, (unsigned long long)n);
 	printf("write     %10.0f IOPS\nread      %10.0f IOPS\n", wt.wall, rt.wall);
 	printf("thread CPU time: write %.0f IOPS, read %.0f IOPS\n", wt.cpu, rt.cpu);
+	print_media_cost(&wt);
 	printf("errors %llu\n", (unsigned long long)h->errors);
 	return h->errors ? 1 : 0;
 }
@@ -417,6 +446,7 @@ int main(int argc, char **argv)
 	rss0 = rss_kb();
 	if (emu_device_open(&dev, &cfg))
 		return 1; /* the reason was logged */
+	h.media = &dev.media;
 	if (bring_up(&h, dev.sub)) {
 		fprintf(stderr, "nvkv-fwbench: controller bring-up failed (queues.depth < %u?)\n",
 			QSIZE);
@@ -454,6 +484,7 @@ int main(int argc, char **argv)
 	       "ns/cmd), "
 	       "exist %.0f cmd/s (%.1f ns/cmd), list %.0f keys/s\n",
 	       st.cpu, 1e9 / st.cpu, rt.cpu, 1e9 / rt.cpu, et.cpu, 1e9 / et.cpu, lt.cpu);
+	print_media_cost(&st);
 	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
 	       "log pages)\n",
 	       (double)l->index_bytes / (double)l->keys,
