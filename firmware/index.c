@@ -598,7 +598,20 @@ int fw_index_init(struct fw_index *ix)
 	ix->root = l;
 	ix->leaves = 1;
 	ix->height = 1;
+	ix->gen = 1;
 	return 0;
+}
+
+/* Leaves split, merge or go: every finger and recent leaf is void from here. */
+static void reshaped(struct fw_index *ix)
+{
+	ix->finger.leaf = NULL;
+	ix->gen++;
+}
+
+static struct fw_index_recent *recent_slot(struct fw_index *ix, uint64_t h)
+{
+	return &ix->recent[(h >> 8) % FW_INDEX_RECENT];
 }
 
 static void free_node(void *n, uint32_t height)
@@ -713,6 +726,10 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
  */
 static struct leaf *find_leaf_for(struct fw_index *ix, const struct ckey *k, uint64_t h)
 {
+	const struct fw_index_recent *r = recent_slot(ix, h);
+
+	if (r->gen == ix->gen && r->hi == k->hi && r->lo == k->lo && r->len == k->len)
+		return r->leaf; /* fw_index_prefetch() requested its lines */
 	return find_leaf(ix, k, NULL, NULL, (int)hash_home(h));
 }
 
@@ -726,10 +743,12 @@ static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t kle
 	return i < 0 ? NULL : &l->e[i];
 }
 
-const void *fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen)
+const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t klen)
 {
 	struct ckey k = make_ckey(key, klen);
-	const void *n = ix->root;
+	uint64_t h = key_hash(&k);
+	struct fw_index_recent *r = recent_slot(ix, h);
+	void *n = ix->root;
 	uint32_t d;
 
 	if (in_finger(&ix->finger, &k)) {
@@ -740,7 +759,10 @@ const void *fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uin
 		for (d = 0; d + 1 < ix->height; d++)
 			n = ((const struct inner *)n)->child[inner_child(n, &k)];
 	}
-	prefetch_leaf(n, (int)hash_home(key_hash(&k)));
+	prefetch_leaf(n, (int)hash_home(h));
+	*r = (struct fw_index_recent){
+		.hi = k.hi, .lo = k.lo, .len = k.len, .leaf = n, .gen = ix->gen
+	};
 	return n;
 }
 
@@ -932,7 +954,7 @@ static int split_insert(struct fw_index *ix, const struct ckey *k, const struct 
 			return -ENOMEM;
 		}
 	}
-	ix->finger.leaf = NULL; /* separators are about to change */
+	reshaped(ix); /* separators are about to change */
 	s = leaf_split(l, spare[0], ne, nfp, k);
 	ix->leaves++;
 	grow_parents(ix, path, slots, s, spare[0], spare + 1);
@@ -1028,7 +1050,7 @@ static void leaf_merge(struct fw_index *ix, struct inner *in, uint32_t slot)
 	inner_remove(in, at);
 	fw_free(b);
 	ix->leaves--;
-	ix->finger.leaf = NULL;
+	reshaped(ix);
 }
 
 /*
@@ -1064,7 +1086,7 @@ static void inner_merge_up(struct fw_index *ix, struct inner **path, uint32_t *s
 		inner_remove(up, at);
 		fw_free(b);
 		ix->inners--;
-		ix->finger.leaf = NULL;
+		reshaped(ix);
 	}
 }
 
@@ -1078,7 +1100,7 @@ static void shrink_root(struct fw_index *ix)
 		ix->height--;
 		ix->inners--;
 		fw_free(old);
-		ix->finger.leaf = NULL;
+		reshaped(ix);
 	}
 }
 

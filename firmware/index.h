@@ -34,9 +34,27 @@ struct fw_index_finger {
 	bool has_lo, has_hi; /* false: unbounded on that side */
 };
 
+/*
+ * A key fw_index_prefetch() found the leaf of lately, while gen (the index's
+ * shape: see fw_index.gen) is unchanged: the operation that follows takes
+ * the leaf from here instead of descending again.
+ */
+struct fw_index_recent {
+	uint64_t hi, lo; /* the key in comparable form (index.c) */
+	void *leaf;
+	uint64_t gen; /* 0: empty */
+	uint8_t len;
+};
+
+/* Direct-mapped by key hash; more than a burst's commands prefetched ahead
+ * so that few of them evict each other. */
+#define FW_INDEX_RECENT 64
+
 struct fw_index {
 	void *root;
 	struct fw_index_finger finger;
+	uint64_t gen; /* changes whenever a key may change leaves or a node is freed */
+	struct fw_index_recent recent[FW_INDEX_RECENT];
 	uint32_t height; /* 1 = root is a leaf */
 	uint64_t count;
 	uint64_t leaves;
@@ -60,13 +78,15 @@ bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct 
 /**
  * fw_index_prefetch() - request the cache lines a later operation on @key
  * will read (the leaf's head and fingerprints, the key's home slot).  The
- * descent reads the inner nodes, and the index is not changed (nor its
- * finger): called for the commands queued behind the current one, their
- * leaves' misses overlap its work instead of following it.
+ * descent reads the inner nodes; its leaf is remembered (fw_index.recent)
+ * so that the operation on @key does not descend again if no leaf split
+ * or merged in between.  Nothing else changes (not the finger, not a key):
+ * called for the commands queued behind the current one, their leaves'
+ * misses overlap its work instead of following it.
  * Return: the leaf @key belongs in, for fw_index_peek() while the index is
  * not changed.
  */
-const void *fw_index_prefetch(const struct fw_index *ix, const uint8_t *key, uint8_t klen);
+const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t klen);
 
 /**
  * fw_index_peek() - look @key up in @leaf, which fw_index_prefetch() gave

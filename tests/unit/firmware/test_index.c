@@ -403,9 +403,10 @@ static void model_scan(struct fw_index *ix, uint32_t nkeys, uint32_t from, uint3
 	}
 }
 
-static void model_op(struct fw_index *ix, uint32_t nkeys, uint32_t op, uint32_t put_pct)
+/* Operation @pick (0..99: put below @put_pct, then delete, get, update, scan) on key @i. */
+static void model_op_on(struct fw_index *ix, uint32_t nkeys, uint32_t op, uint32_t put_pct,
+			uint32_t pick, uint32_t i)
 {
-	uint32_t pick = (uint32_t)(next_rand() % 100), i = (uint32_t)(next_rand() % nkeys);
 	struct mref *r = &mrefs[i];
 	struct fw_idx_val v, old;
 	int rc;
@@ -456,6 +457,13 @@ static void model_op(struct fw_index *ix, uint32_t nkeys, uint32_t op, uint32_t 
 	REQUIRE_EQ(ix->count, mlive);
 }
 
+static void model_op(struct fw_index *ix, uint32_t nkeys, uint32_t op, uint32_t put_pct)
+{
+	uint32_t pick = (uint32_t)(next_rand() % 100), i = (uint32_t)(next_rand() % nkeys);
+
+	model_op_on(ix, nkeys, op, put_pct, pick, i);
+}
+
 /*
  * 1 M operations (insert, overwrite, delete, lookup, update, seek + scan) in
  * phases that grow the tree (splits, new roots) and shrink it (merges, root
@@ -483,6 +491,48 @@ START_TEST(model_check_random_ops)
 	}
 	REQUIRE(peak_leaves >= 300); /* deep enough for inner splits */
 	REQUIRE(merged >= 3);	     /* the delete phases merged leaves */
+	fw_index_fini(&ix);
+}
+END_TEST
+
+/*
+ * The firmware's pattern: each operation's key prefetched eight operations
+ * ahead (fw_index_prefetch() remembers its leaf for the operation), while
+ * the operations in between split and merge leaves.  A remembered leaf used
+ * after its keys moved would lose or misplace them: the model sees it.
+ */
+#define AHEAD 8
+START_TEST(model_check_prefetch_ahead)
+{
+	static const uint32_t phase_put[] = { 75, 15, 72, 8, 70, 30 };
+	uint32_t nkeys = make_model_keys(), op = 0, p, merged = 0, splits = 0;
+	uint32_t pick[AHEAD], key[AHEAD], k;
+	struct fw_index ix;
+
+	mlive = 0;
+	REQUIRE_EQ(fw_index_init(&ix), 0);
+	for (k = 0; k < AHEAD; k++) {
+		pick[k] = (uint32_t)(next_rand() % 100);
+		key[k] = (uint32_t)(next_rand() % nkeys);
+		fw_index_prefetch(&ix, mrefs[key[k]].key, mrefs[key[k]].klen);
+	}
+	for (p = 0; p < 6; p++) {
+		uint64_t leaves0 = ix.leaves, gen0 = ix.gen;
+
+		for (uint32_t i = 0; i < MODEL_OPS / 10; i++, op++) {
+			k = op % AHEAD;
+			model_op_on(&ix, nkeys, op, phase_put[p], pick[k], key[k]);
+			pick[k] = (uint32_t)(next_rand() % 100);
+			key[k] = (uint32_t)(next_rand() % nkeys);
+			fw_index_prefetch(&ix, mrefs[key[k]].key, mrefs[key[k]].klen);
+		}
+		check_tree(&ix);
+		splits += ix.leaves > leaves0;
+		merged += ix.leaves < leaves0;
+		REQUIRE(ix.gen > gen0); /* the shape changed under the remembered leaves */
+		model_scan(&ix, nkeys, 0, nkeys);
+	}
+	REQUIRE(splits >= 2 && merged >= 2);
 	fw_index_fini(&ix);
 }
 END_TEST
@@ -854,6 +904,7 @@ static Suite *index_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, random_ops_match_reference);
+	tcase_add_test(tc, model_check_prefetch_ahead);
 	tcase_add_test(tc, sequential_inserts_fill_leaves);
 	tcase_add_test(tc, out_of_memory_is_reported);
 	tcase_add_test(tc, model_check_random_ops);
