@@ -657,18 +657,23 @@ static uint16_t kv_format(struct fw_ns *ns, uint32_t lbaf)
 }
 
 /* The index lines a point command will read, requested while the ones
- * before it run; the hint is the key's leaf. */
+ * before it run; the hint is the key's leaf.  A BandSlim head names its
+ * key where a Store does: the Store it begins runs when its last transfer
+ * arrives, a command or a few later. */
 static const void *kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe)
 {
-	struct kvc_kv_cmd kc;
+	uint8_t key[KVC_KV_MAX_KEY], klen;
 
 	switch (sqe->opc) {
 	case KVC_KV_STORE:
 	case KVC_KV_RETRIEVE:
 	case KVC_KV_EXIST:
 	case KVC_KV_DELETE:
-		if (!kvc_kv_decode(sqe, &kc))
-			return fw_index_prefetch(&ns->s->index, kc.key, kc.klen);
+	case KVC_BS_STORE:
+	case KVC_BS_STORE_PRP:
+		klen = kvc_kv_key_unpack(sqe, key);
+		if (klen >= 1 && klen <= FW_KEY_MAX)
+			return fw_index_prefetch(&ns->s->index, key, klen);
 		break;
 	default:
 		break;
