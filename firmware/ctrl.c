@@ -623,6 +623,27 @@ static void prefetch_burst(struct fw_ctrl *c, const struct kvc_sqe *batch, uint3
 			ns[i]->ops->prefetch_data(ns[i], &batch[i], hint[i], &c->dma);
 }
 
+/*
+ * The CQ slots @k commands fetched now will complete into, with write
+ * intent: the host polls those lines, so each is in its core's cache and a
+ * CQE write would wait for it (the store buffer stalls the commands after
+ * it); requested now, the transfer overlaps the commands' work.  At most
+ * CQ_AHEAD slots: the rest complete after the next burst's request.
+ */
+#define CQ_AHEAD 32
+static void prefetch_cq(struct fw_ctrl *c, const struct fw_cq *cq, uint32_t k)
+{
+	uint32_t at = (cq->tail + cq->reserved) % cq->size, n = k < CQ_AHEAD ? k : CQ_AHEAD;
+	uint32_t first = n < cq->size - at ? n : cq->size - at;
+
+	if (c->fabric || !c->hif->dma_prefetch)
+		return;
+	c->hif->dma_prefetch(c->hif->ctx, cq->base + (uint64_t)at * KVC_CQE_SIZE,
+			     (size_t)first * KVC_CQE_SIZE);
+	if (n > first)
+		c->hif->dma_prefetch(c->hif->ctx, cq->base, (size_t)(n - first) * KVC_CQE_SIZE);
+}
+
 static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 {
 	struct fw_sq *sq = &c->sq[qid];
@@ -678,6 +699,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 				     k * KVC_SQE_SIZE);
 		fw_pcie_add(&c->s->pcie, FW_PK_SQE, fetch);
 		split_init(&split, fetch, k);
+		prefetch_cq(c, cq, k);
 		if (qid)
 			prefetch_burst(c, batch, k);
 		for (i = 0; i < k;) {
