@@ -53,9 +53,14 @@ static void fail(const char *what, uint64_t i)
 	exit(1);
 }
 
+/* The tree after the puts. */
+struct shape {
+	uint64_t height, leaves, inners;
+};
+
 /* One round: rates in M ops/s per phase into @rate, bytes per key into *@bpk. */
 static void round_once(uint8_t (*keys)[16], uint8_t (*absent)[16], uint64_t n, double *rate,
-		       double *bpk)
+		       double *bpk, struct shape *shape)
 {
 	struct fw_index ix;
 	struct fw_index_iter it;
@@ -75,6 +80,9 @@ static void round_once(uint8_t (*keys)[16], uint8_t (*absent)[16], uint64_t n, d
 	}
 	rate[PUT] = (double)n / (now() - t) / 1e6;
 	*bpk = (double)fw_index_mem(&ix) / (double)n;
+	shape->height = ix.height;
+	shape->leaves = ix.leaves;
+	shape->inners = ix.inners;
 	t = now();
 	for (i = 0; i < n; i++)
 		if (!fw_index_get(&ix, keys[i], 16, &got) || got.loc != i)
@@ -111,6 +119,7 @@ int main(int argc, char **argv)
 	int opt, reps = 3, r, p;
 	uint8_t(*keys)[16], (*absent)[16];
 	double *rates, bpk = 0;
+	struct shape shape = { 0, 0, 0 };
 
 	while ((opt = getopt(argc, argv, "n:s:r:")) != -1) {
 		switch (opt) {
@@ -149,7 +158,7 @@ int main(int argc, char **argv)
 		memcpy(absent[i] + 8, &c, 8);
 	}
 	for (r = 0; r < reps; r++)
-		round_once(keys, absent, n, rates + (size_t)r * NPHASE, &bpk);
+		round_once(keys, absent, n, rates + (size_t)r * NPHASE, &bpk, &shape);
 	printf("fw-index-bench: %llu random 16 B keys, median of %d\n", (unsigned long long)n,
 	       reps);
 	for (p = 0; p < NPHASE; p++) {
@@ -162,7 +171,9 @@ int main(int argc, char **argv)
 		printf("  %-9s %7.2f M ops/s %7.1f ns/op\n", phase_name[p], col[m / 2],
 		       1e3 / col[m / 2]);
 	}
-	printf("  index     %7.1f B/key\n", bpk);
+	printf("  index     %7.1f B/key; height %llu, %llu leaves, %llu inner nodes\n", bpk,
+	       (unsigned long long)shape.height, (unsigned long long)shape.leaves,
+	       (unsigned long long)shape.inners);
 	free(rates);
 	free(absent);
 	free(keys);
