@@ -748,18 +748,16 @@ const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t k
 	struct ckey k = make_ckey(key, klen);
 	uint64_t h = key_hash(&k);
 	struct fw_index_recent *r = recent_slot(ix, h);
-	void *n = ix->root;
-	uint32_t d;
+	int home = (int)hash_home(h);
+	/* Sequential access: the finger's leaf, no descent (its lines are
+	 * most likely cached already).  A descent moves the finger, as a
+	 * lookup's would: the lookup that follows takes the leaf from recent[]
+	 * without one, and the next keys in order find the finger there. */
+	bool seq = in_finger(&ix->finger, &k);
+	struct leaf *n = find_leaf(ix, &k, NULL, NULL, home);
 
-	if (in_finger(&ix->finger, &k)) {
-		/* Sequential access: the finger's leaf, no descent (its lines
-		 * are most likely cached already). */
-		n = ix->finger.leaf;
-	} else {
-		for (d = 0; d + 1 < ix->height; d++)
-			n = ((const struct inner *)n)->child[inner_child(n, &k)];
-	}
-	prefetch_leaf(n, (int)hash_home(h));
+	if (seq)
+		prefetch_leaf(n, home);
 	*r = (struct fw_index_recent){
 		.hi = k.hi, .lo = k.lo, .len = k.len, .leaf = n, .gen = ix->gen
 	};

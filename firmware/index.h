@@ -80,9 +80,9 @@ bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct 
  * will read (the leaf's head and fingerprints, the key's home slot).  The
  * descent reads the inner nodes; its leaf is remembered (fw_index.recent)
  * so that the operation on @key does not descend again if no leaf split
- * or merged in between.  Nothing else changes (not the finger, not a key):
- * called for the commands queued behind the current one, their leaves'
- * misses overlap its work instead of following it.
+ * or merged in between, and becomes the finger as a lookup's would.  No
+ * key or value changes: called for the commands queued behind the current
+ * one, their leaves' misses overlap its work instead of following it.
  * Return: the leaf @key belongs in, for fw_index_peek() while the index is
  * not changed.
  */
