@@ -724,21 +724,63 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
  * The leaf for @k, with the lines of its home slot requested too: in a hashed
  * leaf the entry is usually there, so its miss overlaps the fingerprints'.
  */
+/* @r holds @k's leaf (fw_index_prefetch() requested its lines). */
+static bool recent_hit(const struct fw_index *ix, const struct fw_index_recent *r,
+		       const struct ckey *k)
+{
+	return r->gen == ix->gen && r->hi == k->hi && r->lo == k->lo && r->len == k->len;
+}
+
 static struct leaf *find_leaf_for(struct fw_index *ix, const struct ckey *k, uint64_t h)
 {
 	const struct fw_index_recent *r = recent_slot(ix, h);
 
-	if (r->gen == ix->gen && r->hi == k->hi && r->lo == k->lo && r->len == k->len)
-		return r->leaf; /* fw_index_prefetch() requested its lines */
+	if (recent_hit(ix, r, k))
+		return r->leaf;
 	return find_leaf(ix, k, NULL, NULL, (int)hash_home(h));
+}
+
+/* Slot @i (-1: none) of leaf @l is in use and holds @k: keys are unique in a
+ * leaf, so then it is @k's entry wherever inserts, deletes or a sort moved
+ * the others since @i was found. */
+static bool slot_holds(const struct leaf *l, int i, const struct ckey *k)
+{
+	const struct entry *e;
+
+	if (i < 0 || (l->h.sorted ? (uint32_t)i >= l->h.n : !l->fp[i]))
+		return false;
+	e = &l->e[i];
+	return e->klen == k->len && load_be64(e->key) == k->hi && load_be64(e->key + 8) == k->lo;
+}
+
+/*
+ * @k's leaf into *@lp and its slot, or -1 when absent.  A key remembered in
+ * recent[] is found without a descent, and where fw_index_peek() or an
+ * earlier lookup found it without a search; a slot found is remembered.
+ */
+static int find_entry(struct fw_index *ix, const struct ckey *k, uint64_t h, struct leaf **lp)
+{
+	struct fw_index_recent *r = recent_slot(ix, h);
+	struct leaf *l;
+	int i;
+
+	if (!recent_hit(ix, r, k)) {
+		*lp = find_leaf(ix, k, NULL, NULL, (int)hash_home(h));
+		return leaf_find(*lp, k, h);
+	}
+	l = *lp = r->leaf;
+	if (slot_holds(l, r->slot, k))
+		return r->slot;
+	i = leaf_find(l, k, h);
+	r->slot = (int16_t)i;
+	return i;
 }
 
 static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t klen)
 {
 	struct ckey k = make_ckey(key, klen);
-	uint64_t h = key_hash(&k);
-	struct leaf *l = find_leaf_for(ix, &k, h);
-	int i = leaf_find(l, &k, h);
+	struct leaf *l;
+	int i = find_entry(ix, &k, key_hash(&k), &l);
 
 	return i < 0 ? NULL : &l->e[i];
 }
@@ -759,17 +801,22 @@ const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t k
 	if (seq)
 		prefetch_leaf(n, home);
 	*r = (struct fw_index_recent){
-		.hi = k.hi, .lo = k.lo, .len = k.len, .leaf = n, .gen = ix->gen
+		.hi = k.hi, .lo = k.lo, .len = k.len, .leaf = n, .gen = ix->gen, .slot = -1
 	};
 	return n;
 }
 
-bool fw_index_peek(const void *leaf, const uint8_t *key, uint8_t klen, struct fw_idx_val *out)
+bool fw_index_peek(struct fw_index *ix, const void *leaf, const uint8_t *key, uint8_t klen,
+		   struct fw_idx_val *out)
 {
 	const struct leaf *l = leaf;
 	struct ckey k = make_ckey(key, klen);
-	int i = leaf_find(l, &k, key_hash(&k));
+	uint64_t h = key_hash(&k);
+	struct fw_index_recent *r = recent_slot(ix, h);
+	int i = leaf_find(l, &k, h);
 
+	if (recent_hit(ix, r, &k) && r->leaf == leaf)
+		r->slot = (int16_t)i;
 	if (i < 0)
 		return false;
 	e_get(&l->e[i], out);
@@ -964,6 +1011,7 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 {
 	struct ckey k = make_ckey(key, klen);
 	uint64_t h = key_hash(&k);
+	const struct fw_index_recent *r;
 	struct leaf *l;
 	struct entry ne;
 	int i, rc, gap = -1;
@@ -971,7 +1019,11 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 	if (!val_fits(val))
 		return -ERANGE;
 	l = find_leaf_for(ix, &k, h);
-	i = l->h.sorted ? leaf_find(l, &k, h) : leaf_probe(l, &k, h, &gap);
+	r = recent_slot(ix, h);
+	if (recent_hit(ix, r, &k) && slot_holds(l, r->slot, &k))
+		i = r->slot; /* an overwrite whose key a lookup just found */
+	else
+		i = l->h.sorted ? leaf_find(l, &k, h) : leaf_probe(l, &k, h, &gap);
 	if (i >= 0) {
 		if (old)
 			e_get(&l->e[i], old);

@@ -43,6 +43,7 @@ struct fw_index_recent {
 	uint64_t hi, lo; /* the key in comparable form (index.c) */
 	void *leaf;
 	uint64_t gen; /* 0: empty */
+	int16_t slot; /* where a lookup since found it in the leaf; -1: not known */
 	uint8_t len;
 };
 
@@ -90,11 +91,13 @@ const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t k
 
 /**
  * fw_index_peek() - look @key up in @leaf, which fw_index_prefetch() gave
- * for it with no change to the index since (nothing is changed, not even
- * the finger).
+ * for it with no change to the index since.  Where it finds the key is
+ * remembered with the leaf: the operation on @key that follows reads its
+ * entry without searching the leaf again.  No key, value or finger changes.
  * Return: true and *@out filled when present.
  */
-bool fw_index_peek(const void *leaf, const uint8_t *key, uint8_t klen, struct fw_idx_val *out);
+bool fw_index_peek(struct fw_index *ix, const void *leaf, const uint8_t *key, uint8_t klen,
+		   struct fw_idx_val *out);
 
 /**
  * fw_index_put() - insert or replace.

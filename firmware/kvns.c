@@ -691,7 +691,7 @@ static void kv_prefetch_data(const struct fw_ns *ns, const struct kvc_sqe *sqe, 
 	struct fw_idx_val iv;
 
 	if (leaf && sqe->opc == KVC_KV_RETRIEVE && !kvc_kv_decode(sqe, &kc) && kc.size &&
-	    fw_index_peek(leaf, kc.key, kc.klen, &iv)) {
+	    fw_index_peek(&ns->s->index, leaf, kc.key, kc.klen, &iv)) {
 		fw_vlog_prefetch(&ns->s->vlog, &iv, kc.klen);
 		fw_dma_prefetch_out(dma, sqe, kc.size < iv.vlen ? kc.size : iv.vlen);
 	}

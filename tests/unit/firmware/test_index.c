@@ -497,11 +497,28 @@ END_TEST
 
 /*
  * The firmware's pattern: each operation's key prefetched eight operations
- * ahead (fw_index_prefetch() remembers its leaf for the operation), while
- * the operations in between split and merge leaves.  A remembered leaf used
- * after its keys moved would lose or misplace them: the model sees it.
+ * ahead (fw_index_prefetch() remembers its leaf for the operation, and
+ * fw_index_peek() where in it the key is), while the operations in between
+ * split and merge leaves, delete keys (which moves others of their probe
+ * run) and scan (which sorts leaves).  A remembered leaf or slot used after
+ * its keys moved would lose or misplace them: the model sees it.
  */
 #define AHEAD 8
+
+/* Prefetch @r's key and, every other time, peek at it at once (what the
+ * firmware does for a Retrieve): the slot it finds is remembered too. */
+static void prefetch_and_peek(struct fw_index *ix, const struct mref *r, uint32_t op)
+{
+	const void *leaf = fw_index_prefetch(ix, r->key, r->klen);
+	struct fw_idx_val v;
+
+	if (op & 1) {
+		REQUIRE(fw_index_peek(ix, leaf, r->key, r->klen, &v) == r->live);
+		if (r->live)
+			REQUIRE_EQ(v.loc, r->v.loc);
+	}
+}
+
 START_TEST(model_check_prefetch_ahead)
 {
 	static const uint32_t phase_put[] = { 75, 15, 72, 8, 70, 30 };
@@ -514,7 +531,7 @@ START_TEST(model_check_prefetch_ahead)
 	for (k = 0; k < AHEAD; k++) {
 		pick[k] = (uint32_t)(next_rand() % 100);
 		key[k] = (uint32_t)(next_rand() % nkeys);
-		fw_index_prefetch(&ix, mrefs[key[k]].key, mrefs[key[k]].klen);
+		prefetch_and_peek(&ix, &mrefs[key[k]], k);
 	}
 	for (p = 0; p < 6; p++) {
 		uint64_t leaves0 = ix.leaves, gen0 = ix.gen;
@@ -524,7 +541,7 @@ START_TEST(model_check_prefetch_ahead)
 			model_op_on(&ix, nkeys, op, phase_put[p], pick[k], key[k]);
 			pick[k] = (uint32_t)(next_rand() % 100);
 			key[k] = (uint32_t)(next_rand() % nkeys);
-			fw_index_prefetch(&ix, mrefs[key[k]].key, mrefs[key[k]].klen);
+			prefetch_and_peek(&ix, &mrefs[key[k]], op);
 		}
 		check_tree(&ix);
 		splits += ix.leaves > leaves0;
@@ -780,7 +797,7 @@ START_TEST(prefetch_changes_nothing)
 		const void *leaf = fw_index_prefetch(&ix, keys[i], klens[i]);
 
 		/* Its leaf holds it: fw_index_peek() there finds the same value. */
-		REQUIRE(fw_index_peek(leaf, keys[i], klens[i], &got));
+		REQUIRE(fw_index_peek(&ix, leaf, keys[i], klens[i], &got));
 		REQUIRE_EQ(got.loc, locs[i]);
 		fill_key(probe, &plen, i); /* most likely absent */
 		fw_index_prefetch(&ix, probe, plen);
@@ -796,7 +813,8 @@ START_TEST(prefetch_changes_nothing)
 		memcpy(gone, keys[0], 16);
 		gone[15] ^= 0x5a;
 		if (!fw_index_get(&ix, gone, 16, &got))
-			REQUIRE(!fw_index_peek(fw_index_prefetch(&ix, gone, 16), gone, 16, &got));
+			REQUIRE(!fw_index_peek(&ix, fw_index_prefetch(&ix, gone, 16), gone, 16,
+					       &got));
 	}
 	check_tree(&ix);
 	check_finger(&ix);
