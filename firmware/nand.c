@@ -158,7 +158,7 @@ static uint64_t gc_take(struct fw_nand_gct *g, uint64_t t, uint64_t busy)
 
 static bool gc_own_timelines(const struct fw_nand *n)
 {
-	return n->gc_policy == FW_GC_YIELD && !n->gc_urgent;
+	return n->gc_policy == FW_GC_YIELD;
 }
 
 uint64_t fw_nand_read(struct fw_nand *n, uint64_t ppn, uint32_t bytes, uint64_t now)
@@ -269,33 +269,20 @@ uint64_t fw_nand_gc_done(const struct fw_nand *n)
 	return t;
 }
 
-void fw_nand_gc_urgent(struct fw_nand *n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n->ndies; i++) {
-		n->die_free[i] = max64(n->die_free[i], n->gc_die[i].free);
-		n->gc_die[i].from = n->gc_die[i].free = 0;
-	}
-	for (i = 0; i < n->geo.channels; i++) {
-		n->chan_free[i] = max64(n->chan_free[i], n->gc_chan[i].free);
-		n->gc_chan[i].from = n->gc_chan[i].free = 0;
-	}
-	n->gc_urgent = true;
-	n->st.gc_urgent++;
-}
-
-void fw_nand_gc_end(struct fw_nand *n)
-{
-	n->gc_urgent = false;
-}
-
-/* How many of @owner's passes still have GC work pending at @now. */
-static uint32_t gc_pending_passes(const struct fw_nand *n, uint32_t owner, uint64_t now)
+/*
+ * How many of @owner's passes still have GC work pending at @now; into
+ * *@clear, when the oldest of them have finished and fewer than @reserve
+ * are left (GC works in pass order, so the @reserve-th newest of @owner's
+ * ends where the newer passes' work begins; without it in memory, when all
+ * pending work is done).
+ */
+static uint32_t gc_pending_passes(const struct fw_nand *n, uint32_t owner, uint32_t reserve,
+				  uint64_t now, uint64_t *clear)
 {
 	uint64_t done = fw_nand_gc_done(n), pending, newer = 0;
 	uint32_t m, mine = 0;
 
+	*clear = done;
 	if (done <= now)
 		return 0;
 	pending = done - now;
@@ -304,19 +291,50 @@ static uint32_t gc_pending_passes(const struct fw_nand *n, uint32_t owner, uint6
 
 		if (newer >= pending)
 			return mine;
-		mine += n->gc_pass[i].owner == owner;
+		if (n->gc_pass[i].owner == owner && ++mine == reserve)
+			*clear = done - newer;
 		newer += n->gc_pass[i].span;
 	}
 	/* Pending work older than the passes remembered: assume the worst. */
 	return newer >= pending ? mine : UINT32_MAX;
 }
 
+/*
+ * GC work before @t becomes host work: host operations on a die or channel
+ * start no earlier than GC's work there up to @t.  GC's work after @t stays
+ * on its timelines and yields as before (a host operation at @t waits at
+ * most for the end of GC's slice then).  Counted in st.gc_urgent.
+ */
+static void gc_promote_until(struct fw_nand *n, uint64_t t)
+{
+	uint32_t i;
+
+	for (i = 0; i < n->ndies; i++) {
+		struct fw_nand_gct *g = &n->gc_die[i];
+
+		n->die_free[i] = max64(n->die_free[i], g->free < t ? g->free : t);
+		if (g->free <= t)
+			g->from = g->free = 0;
+	}
+	for (i = 0; i < n->geo.channels; i++) {
+		struct fw_nand_gct *g = &n->gc_chan[i];
+
+		n->chan_free[i] = max64(n->chan_free[i], g->free < t ? g->free : t);
+		if (g->free <= t)
+			g->from = g->free = 0;
+	}
+	n->st.gc_urgent++;
+}
+
 bool fw_nand_gc_pass_begin(struct fw_nand *n, uint32_t owner, uint32_t reserve, uint64_t now)
 {
+	uint64_t clear;
+	bool urgent = gc_pending_passes(n, owner, reserve, now, &clear) >= reserve;
+
 	n->gc_pass_owner = owner;
-	n->gc_pass_urgent = gc_pending_passes(n, owner, now) >= reserve;
+	n->gc_pass_urgent = urgent && n->gc_policy == FW_GC_YIELD;
 	if (n->gc_pass_urgent)
-		fw_nand_gc_urgent(n);
+		gc_promote_until(n, clear);
 	n->gc_pass_before = max64(fw_nand_gc_done(n), now);
 	return n->gc_pass_urgent;
 }
@@ -330,7 +348,5 @@ void fw_nand_gc_pass_end(struct fw_nand *n, bool freed)
 		n->gc_pass[i].span =
 			max64(fw_nand_gc_done(n), n->gc_pass_before) - n->gc_pass_before;
 	}
-	if (n->gc_pass_urgent)
-		fw_nand_gc_end(n);
 	n->gc_pass_urgent = false;
 }

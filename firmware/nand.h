@@ -17,10 +17,10 @@
  * resource; program and erase suspend make any GC operation divisible), then
  * runs, and pushes the rest of GC's work back by the time it held the
  * resource.  So a host read waits at most one slice for GC, and GC gets the
- * time host work leaves.  fw_nand_gc_urgent() ends that: the pending GC work
- * becomes host work (host I/O queues behind it) and GC operations queue like
- * host ones until fw_nand_gc_end().  Policy FW_GC_FIFO is the old model: GC
- * operations are host operations, first come first served.
+ * time host work leaves.  An urgent pass (fw_nand_gc_pass_begin()) makes the
+ * oldest pending GC work host work (host I/O queues behind it).  Policy
+ * FW_GC_FIFO is the old model: GC operations are host operations, first come
+ * first served.
  */
 #ifndef FW_NAND_H
 #define FW_NAND_H
@@ -65,7 +65,7 @@ struct fw_nand_stats {
 	uint64_t gc_erases;
 	uint64_t gc_waits;   /* host operations that waited for a GC slice to end */
 	uint64_t gc_wait_ns; /* their total wait */
-	uint64_t gc_urgent;  /* times pending GC work was promoted (fw_nand_gc_urgent) */
+	uint64_t gc_urgent;  /* urgent passes: pending GC work made host work */
 };
 
 #define FW_GC_PASSES 32 /* GC passes the model remembers (fw_nand_gc_pass_begin) */
@@ -121,7 +121,6 @@ struct fw_nand {
 	struct fw_nand_gct *gc_chan;
 	enum fw_gc_policy gc_policy;
 	uint64_t gc_slice_ns; /* longest a host operation waits for GC */
-	bool gc_urgent;	      /* GC operations queue like host ones */
 	/* The last passes' GC timeline time, whoever ran them (ring). */
 	struct {
 		uint64_t span;
@@ -191,16 +190,6 @@ uint64_t fw_nand_gc_erase(struct fw_nand *n, uint32_t die, uint64_t now);
 uint64_t fw_nand_gc_done(const struct fw_nand *n);
 
 /**
- * fw_nand_gc_urgent() - GC must not wait any more.
- *
- * The GC work still pending becomes host work: host operations queue behind
- * it.  Until fw_nand_gc_end() GC operations are scheduled as host ones.
- * Counted in st.gc_urgent.
- */
-void fw_nand_gc_urgent(struct fw_nand *n);
-void fw_nand_gc_end(struct fw_nand *n);
-
-/**
  * fw_nand_gc_pass_begin() - a GC pass starts at @now; must it be urgent?
  * @owner: the caller's tag (its first superblock), so the passes of the value
  *	   log and of the block FTL, which share the NAND, are told apart.
@@ -211,8 +200,12 @@ void fw_nand_gc_end(struct fw_nand *n);
  * work still pending at @now is the newest passes' (any owner's); the passes
  * of @owner among them freed superblocks that are not really erased yet.
  * When there are @reserve of them (or more than the model remembers), no
- * free superblock of @owner is really erased: the pass is urgent, and
- * fw_nand_gc_urgent() is called.  Pair with fw_nand_gc_pass_end().
+ * free superblock of @owner is really erased: the pass is urgent.  Host work
+ * then waits for the oldest pending passes, until fewer than @reserve of
+ * @owner's are left (their GC work becomes host work), as a drive out of
+ * erased blocks makes writes wait for the next erase; the newer passes and
+ * this one stay background work that yields.  Counted in st.gc_urgent.
+ * Pair with fw_nand_gc_pass_end().
  *
  * Return: true when the pass is urgent.
  */

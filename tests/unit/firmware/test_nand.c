@@ -183,27 +183,38 @@ START_TEST(gc_waits_for_host_work_queued_before_it)
 }
 END_TEST
 
-START_TEST(urgent_gc_preempts_host_io)
+/*
+ * An urgent pass makes host work wait for the oldest pending pass only: with
+ * a reserve of 2 and two passes of the owner pending (one erase each on die
+ * 0, back to back), a read waits for the older erase, not the newer; the
+ * newer pass and the urgent one itself stay GC work that yields.  (It used
+ * to turn all pending GC work and the pass into host work: the read waited
+ * for both erases, and a read behind the pass's program for all of it.)
+ */
+START_TEST(urgent_pass_waits_for_the_oldest_pass_only)
 {
-	uint64_t ppn = fw_nand_ppn(&n, 0, 1, 0);
+	uint64_t ppn = fw_nand_ppn(&n, 0, 1, 0), end, start;
 
 	fw_nand_set_gc(&n, FW_GC_YIELD, 100000);
-	fw_nand_gc_erase(&n, 0, 0);
-	fw_nand_gc_urgent(&n);
+	ck_assert(!fw_nand_gc_pass_begin(&n, 0, 2, 0));
+	ck_assert_uint_eq(fw_nand_gc_erase(&n, 0, 0), T_ERASE);
+	fw_nand_gc_pass_end(&n, true);
+	ck_assert(!fw_nand_gc_pass_begin(&n, 0, 2, 0));
+	ck_assert_uint_eq(fw_nand_gc_erase(&n, 0, 0), 2 * T_ERASE);
+	fw_nand_gc_pass_end(&n, true);
+	/* A third pass with both pending: the reserve is reached. */
+	ck_assert(fw_nand_gc_pass_begin(&n, 0, 2, 1000));
 	ck_assert_uint_eq(n.st.gc_urgent, 1);
-	/* The pending erase is host work now: the read waits for all of it. */
-	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, 100000), T_ERASE + T_READ + T_X4K);
-	/* An urgent GC program queues behind the read like a host one ... */
-	ck_assert_uint_eq(fw_nand_gc_program(&n, fw_nand_ppn(&n, 0, 2, 0), 0),
-			  T_ERASE + T_READ + T_X4K + T_X16K + T_PROG);
-	/* ... and a read after it waits for it whole. */
-	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, 0),
-			  T_ERASE + T_READ + T_X4K + T_X16K + T_PROG + T_READ + T_X4K);
-	fw_nand_gc_end(&n);
-	/* Not urgent any more: GC work yields again. */
-	fw_nand_gc_erase(&n, 1, 0);
-	ck_assert_uint_eq(fw_nand_read(&n, fw_nand_ppn(&n, 1, 1, 0), 4096, 150000),
-			  200000 + T_READ + T_X4K);
+	/* The older erase is host work now, the newer yields. */
+	ck_assert_uint_eq(fw_nand_read(&n, ppn, 4096, 1000), T_ERASE + T_READ + T_X4K);
+	/* The urgent pass's program queues behind GC's own work, as GC ... */
+	end = fw_nand_gc_program(&n, fw_nand_ppn(&n, 0, 2, 0), 0);
+	ck_assert_uint_eq(end, 2 * T_ERASE + T_READ + T_X4K + T_X16K + T_PROG);
+	fw_nand_gc_pass_end(&n, true);
+	/* ... and a read arriving as it starts waits at most a slice. */
+	start = end - T_PROG - T_X16K;
+	ck_assert_uint_le(fw_nand_read(&n, ppn, 4096, start),
+			  start + 100000 + T_READ + T_X4K + T_X16K);
 }
 END_TEST
 
@@ -242,18 +253,22 @@ START_TEST(gc_pass_urgency_counts_the_owners_own_pending_passes)
 	fw_nand_gc_pass_end(&n, true);
 	/* Owner 5 has nothing pending: not urgent, though owner 0 has. */
 	ck_assert(!fw_nand_gc_pass_begin(&n, 5, 1, 1000));
-	ck_assert(!n.gc_urgent);
+	ck_assert_uint_eq(n.st.gc_urgent, 0);
 	fw_nand_gc_erase(&n, 1, 1000);
 	fw_nand_gc_pass_end(&n, true);
-	/* Owner 0 with a reserve of 1 and its pass pending: urgent, and its
-	 * urgency ends with the pass. */
+	/* Owner 0 with a reserve of 1 and its pass pending: urgent.  Its erase
+	 * (die 0, until T_ERASE) becomes host work; owner 5's, newer, does not. */
 	ck_assert(fw_nand_gc_pass_begin(&n, 0, 1, 2000));
-	ck_assert(n.gc_urgent);
 	ck_assert_uint_eq(n.st.gc_urgent, 1);
 	fw_nand_gc_pass_end(&n, true);
-	ck_assert(!n.gc_urgent);
-	/* The urgent pass made the pending work host work: nothing is pending
-	 * for anyone now. */
+	ck_assert_uint_eq(fw_nand_read(&n, fw_nand_ppn(&n, 0, 1, 0), 4096, 2000),
+			  T_ERASE + T_READ + T_X4K);
+	/* Owner 5's pass is pending still: urgent with a reserve of 1, not 2. */
+	ck_assert(!fw_nand_gc_pass_begin(&n, 5, 2, 2500));
+	fw_nand_gc_pass_end(&n, false);
+	ck_assert(fw_nand_gc_pass_begin(&n, 5, 1, 2500));
+	fw_nand_gc_pass_end(&n, false);
+	/* It is host work now: nothing is pending for anyone. */
 	ck_assert(!fw_nand_gc_pass_begin(&n, 5, 1, 3000));
 	fw_nand_gc_erase(&n, 2, 3000);
 	fw_nand_gc_pass_end(&n, true);
@@ -282,7 +297,7 @@ static Suite *nand_suite(void)
 	tcase_add_test(tc, read_during_gc_program_waits_at_most_one_slice);
 	tcase_add_test(tc, fifo_policy_read_waits_for_the_whole_gc_program);
 	tcase_add_test(tc, gc_waits_for_host_work_queued_before_it);
-	tcase_add_test(tc, urgent_gc_preempts_host_io);
+	tcase_add_test(tc, urgent_pass_waits_for_the_oldest_pass_only);
 	tcase_add_test(tc, gc_completes_all_its_work_under_host_reads);
 	tcase_add_test(tc, gc_pass_urgency_counts_the_owners_own_pending_passes);
 	suite_add_tcase(s, tc);
