@@ -71,6 +71,11 @@ static void print_text(FILE *f, const struct kvc_stats_log *l)
 	fprintf(f, "keys %llu, used %llu of %llu bytes, model clock %.3f s, uptime %.3f s\n",
 		(unsigned long long)l->keys, (unsigned long long)l->used_bytes,
 		(unsigned long long)l->capacity, l->model_ns / 1e9, l->uptime_ns / 1e9);
+	if (l->log_bytes)
+		fprintf(f,
+			"value log: %llu bytes written and not reclaimed (live records %llu, "
+			"the rest dead records and alignment padding until GC)\n",
+			(unsigned long long)l->log_bytes, (unsigned long long)l->used_bytes);
 	fprintf(f, "%-14s %12s %10s %12s %12s %12s\n", "command", "count", "errors", "mean us",
 		"p50 us", "p99 us");
 	for (i = 0; i < KVC_OP_NUM; i++) {
@@ -201,7 +206,7 @@ static void print_json(FILE *f, const struct kvc_stats_log *l)
 		"\"pad_bytes\":%llu,\"backfills\":%llu,\"gc_runs\":%llu,\"gc_moves\":%llu,"
 		"\"gc_bytes\":%llu,\"crc_errors\":%llu,\"media_errors\":%llu,"
 		"\"aer_events\":%llu,\"index_bytes\":%llu,\"fabric_bytes\":[%llu,%llu],"
-		"\"gc_urgent\":%llu,\"gc_waits\":%llu,\"gc_wait_ns\":%llu,",
+		"\"gc_urgent\":%llu,\"gc_waits\":%llu,\"gc_wait_ns\":%llu,\"log_bytes\":%llu,",
 		(unsigned long long)l->key_bytes, (unsigned long long)l->value_bytes_in,
 		(unsigned long long)l->value_bytes_out, (unsigned long long)l->nand_reads,
 		(unsigned long long)l->nand_programs, (unsigned long long)l->nand_erases,
@@ -215,7 +220,7 @@ static void print_json(FILE *f, const struct kvc_stats_log *l)
 		(unsigned long long)l->aer_events, (unsigned long long)l->index_bytes,
 		(unsigned long long)l->fabric_bytes[0], (unsigned long long)l->fabric_bytes[1],
 		(unsigned long long)l->gc_urgent, (unsigned long long)l->gc_waits,
-		(unsigned long long)l->gc_wait_ns);
+		(unsigned long long)l->gc_wait_ns, (unsigned long long)l->log_bytes);
 	fprintf(f, "\"latency_ns\":{");
 	for (i = 0; i < KVC_OP_NUM; i++) {
 		fprintf(f,

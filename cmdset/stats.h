@@ -115,7 +115,11 @@ struct kvc_stats_log {
 	uint64_t gc_urgent;
 	uint64_t gc_waits;
 	uint64_t gc_wait_ns;
-	uint64_t rsvd[1];
+	/* Value-log bytes written and not reclaimed yet: the full superblocks
+	 * and the open one's written part, dead records and alignment padding
+	 * included (what used_bytes leaves out; GC takes it back).  0 for the
+	 * block namespace; reserved zero before. */
+	uint64_t log_bytes;
 	uint64_t lat_hist[KVC_OP_NUM][KVC_LAT_BUCKETS];
 };
 

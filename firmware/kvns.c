@@ -469,6 +469,7 @@ static void kv_stats(const struct fw_ns *ns, struct kvc_stats_log *l)
 
 	l->keys = s->index.count;
 	l->used_bytes = s->vlog.used;
+	l->log_bytes = fw_vlog_written(&s->vlog);
 	l->capacity = s->capacity;
 	l->key_bytes = s->st.key_bytes; /* only this namespace counts these */
 	l->value_bytes_in = s->st.value_in;

@@ -114,6 +114,7 @@ void fw_subsys_stats(struct fw_subsys *s, struct kvc_stats_log *l)
 	fill_counters(s, st, l);
 	l->keys = s->index.count;
 	l->used_bytes = s->vlog.used;
+	l->log_bytes = fw_has_kv(s) ? fw_vlog_written(&s->vlog) : 0;
 	l->capacity = s->capacity;
 	l->key_bytes = st->key_bytes;
 	l->value_bytes_in = st->value_in;

@@ -787,6 +787,16 @@ static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 	vl->free_count++;
 }
 
+uint64_t fw_vlog_written(const struct fw_vlog *vl)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < vl->nsb; i++)
+		n += vl->sb[i].state == FW_SB_FULL;
+	return n * vl->sb_bytes + vl->off;
+}
+
 uint32_t fw_vlog_retired(const struct fw_vlog *vl)
 {
 	uint32_t i, n = 0;

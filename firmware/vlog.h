@@ -237,6 +237,10 @@ int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len);
 /* Superblocks retired (erase failures), from the layout: survives restarts. */
 uint32_t fw_vlog_retired(const struct fw_vlog *vl);
 
+/* Bytes written to the log and not reclaimed yet: full superblocks and the
+ * open one up to the frontier (live and dead records, padding). */
+uint64_t fw_vlog_written(const struct fw_vlog *vl);
+
 /* Run one garbage collection pass now (tests, and when space runs low). */
 int fw_vlog_gc(struct fw_vlog *vl, uint64_t now);
 
