@@ -70,6 +70,8 @@ static const struct knob knobs[] = {
 	  "NVMe/TCP event-loop threads; connections are spread over them in turn" },
 	{ "emu", "lmdb_map_mb", K_NUM, "65536", "MiB", 16, 1ull << 24, F(lmdb_map_mb), NULL,
 	  "LMDB map size (address space; the file grows as needed)" },
+	{ "emu", "journal_mb", K_NUM, "64", "MiB", 1, 1ull << 20, F(journal_mb), NULL,
+	  "catalog journal length at which a background thread folds it into the LMDB file" },
 	{ "emu", "media_prefault", K_BOOL, "false", "", 0, 0, F(media_prefault), NULL,
 	  "in-memory device: take all NAND memory at start (device size in RAM) instead of at "
 	  "each block's first write" },

@@ -40,6 +40,7 @@ struct emu_config {
 	bool tcp_digests;
 	unsigned int tcp_threads; /* NVMe/TCP event-loop threads */
 	uint64_t lmdb_map_mb;
+	uint64_t journal_mb; /* catalog journal folded into data.mdb past this */
 	bool media_prefault; /* in-memory NAND: take all its memory at start */
 	/* profile overrides; 0 = take the profile's value */
 	unsigned int read_us, program_us, erase_us;

@@ -243,6 +243,7 @@ static int open_store(struct emu_device *e, const struct emu_config *cfg)
 		emu_log(0, "%s", err);
 		return rc;
 	}
+	e->meta.journal_max = cfg->journal_mb << 20;
 	return check_pair(cfg->store, &e->meta, ns);
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmdset/le.h"
@@ -20,7 +21,8 @@
 
 #define TRAILER 8
 #define FORMAT_KEY "nvkv.catalog"
-#define FORMAT_MAGIC 0x434b564eu /* "NVKC" */
+#define JOURNAL_KEY "nvkv.journal" /* the last journal folded in */
+#define FORMAT_MAGIC 0x434b564eu   /* "NVKC" */
 /* Time allowed for the walk before it counts as looping: a minute, plus one
  * second per 4 MiB of catalog (a walk reads about 50 MiB/s on a slow disk). */
 #define WALK_SECONDS(used) (60 + (unsigned int)((used) >> 22))
@@ -476,32 +478,383 @@ static int damaged(struct emu_meta *m, const void *key, size_t klen, const char 
 	return -EUCLEAN;
 }
 
-static int begin_write(struct emu_meta *m)
+/* The store is about to change: its clean-shutdown checksum goes first. */
+static int touch(struct emu_meta *m)
 {
-	if (m->wtxn)
-		return 0;
-	/* The file is about to change: its clean-shutdown checksum goes first. */
 	if (m->sum_on_disk) {
 		if (unlink(m->sum) && errno != ENOENT)
 			return -errno;
 		m->sum_on_disk = false;
 	}
-	m->synced = false;
-	return lmdb_errno(mdb_txn_begin(m->env, NULL, 0, &m->wtxn));
+	return 0;
 }
 
-static int put_sealed(struct emu_meta *m, MDB_dbi dbi, const void *key, size_t klen,
-		      const void *rec, size_t rlen)
+static int put_sealed(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *rec,
+		      size_t rlen)
 {
 	MDB_val k = { klen, (void *)key }, v = { rlen + TRAILER, NULL };
-	int rc = begin_write(m);
+	int rc = lmdb_errno(mdb_put(txn, dbi, &k, &v, MDB_RESERVE));
 
-	if (!rc)
-		rc = lmdb_errno(mdb_put(m->wtxn, dbi, &k, &v, MDB_RESERVE));
 	if (rc)
 		return rc;
 	memcpy(v.mv_data, rec, rlen);
 	seal((uint8_t *)v.mv_data + rlen, key, klen, rec, rlen);
+	return 0;
+}
+
+/* ---- folding journals into data.mdb ------------------------------------------------------ */
+
+/* One change read from a journal; @n orders changes to the same key, @pre
+ * is the key's first 16 bytes as big-endian numbers (zero-padded). */
+struct change {
+	uint64_t pre[2];
+	const uint8_t *key, *rec;
+	uint32_t rlen, n;
+	uint16_t klen;
+	uint8_t op;
+};
+
+struct fold {
+	struct change *c;
+	size_t n, cap;
+};
+
+static int collect(void *arg, enum emu_jop op, const void *key, size_t klen, const void *rec,
+		   size_t rlen)
+{
+	struct fold *f = arg;
+	struct change *c;
+	size_t i;
+
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 4096;
+
+		c = realloc(f->c, ncap * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		f->c = c;
+		f->cap = ncap;
+	}
+	if (f->n >= UINT32_MAX)
+		return -E2BIG;
+	c = &f->c[f->n];
+	c->pre[0] = c->pre[1] = 0;
+	for (i = 0; i < 16 && i < klen; i++)
+		c->pre[i / 8] |= (uint64_t)((const uint8_t *)key)[i] << (56 - 8 * (i % 8));
+	c->key = key;
+	c->klen = (uint16_t)klen;
+	c->rec = rec;
+	c->rlen = (uint32_t)rlen;
+	c->op = (uint8_t)op;
+	c->n = (uint32_t)f->n++;
+	return 0;
+}
+
+/* Blobs after index records; each database's keys in LMDB's order (shorter
+ * first on a common prefix, as memcmp-then-length); a key's changes in
+ * journal order. */
+static int change_cmp(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+	int bx = x->op == EMU_JOP_BLOB, by = y->op == EMU_JOP_BLOB, r;
+
+	if (bx != by)
+		return bx - by;
+	if (x->pre[0] != y->pre[0])
+		return x->pre[0] < y->pre[0] ? -1 : 1;
+	if (x->pre[1] != y->pre[1])
+		return x->pre[1] < y->pre[1] ? -1 : 1;
+	r = x->klen > 16 && y->klen > 16
+		    ? memcmp(x->key + 16, y->key + 16, (x->klen < y->klen ? x->klen : y->klen) - 16)
+		    : 0;
+	if (r)
+		return r;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static bool same_key(const struct change *x, const struct change *y)
+{
+	return (x->op == EMU_JOP_BLOB) == (y->op == EMU_JOP_BLOB) && x->klen == y->klen &&
+	       !memcmp(x->key, y->key, x->klen);
+}
+
+/* The last change of each key, in key order through a cursor: neighbouring
+ * keys share their leaf page, which LMDB then does not descend to again. */
+static int apply(struct emu_meta *m, MDB_txn *txn, struct fold *f)
+{
+	MDB_cursor *cur[2] = { NULL, NULL };
+	size_t i;
+	int rc = lmdb_errno(mdb_cursor_open(txn, m->idx, &cur[0]));
+
+	if (!rc)
+		rc = lmdb_errno(mdb_cursor_open(txn, m->blobs, &cur[1]));
+	qsort(f->c, f->n, sizeof(*f->c), change_cmp);
+	for (i = 0; i < f->n && !rc; i++) {
+		const struct change *c = &f->c[i];
+		MDB_val k = { c->klen, (void *)c->key }, v = { c->rlen + TRAILER, NULL };
+		MDB_cursor *mc = cur[c->op == EMU_JOP_BLOB];
+
+		if (i + 1 < f->n && same_key(c, c + 1))
+			continue; /* a later change of the same key wins */
+		if (c->op == EMU_JOP_DEL) {
+			rc = mdb_cursor_get(mc, &k, NULL, MDB_SET);
+			rc = rc == MDB_NOTFOUND ? 0
+			     : rc		? lmdb_errno(rc)
+						: lmdb_errno(mdb_cursor_del(mc, 0));
+			continue;
+		}
+		rc = lmdb_errno(mdb_cursor_put(mc, &k, &v, MDB_RESERVE));
+		if (!rc) {
+			memcpy(v.mv_data, c->rec, c->rlen);
+			seal((uint8_t *)v.mv_data + c->rlen, c->key, c->klen, c->rec, c->rlen);
+		}
+	}
+	if (cur[1])
+		mdb_cursor_close(cur[1]);
+	if (cur[0])
+		mdb_cursor_close(cur[0]);
+	return rc;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t lmdb_used(struct emu_meta *m)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+
+	if (mdb_env_info(m->env, &info) || mdb_env_stat(m->env, &st))
+		return 0;
+	return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
+static int fold(struct emu_meta *m, uint64_t seq, bool last, char *err, size_t errlen)
+{
+	struct fold f = { NULL, 0, 0 };
+	uint64_t t0 = now_ns(), used;
+	void *data = NULL;
+	char path[4200];
+	MDB_txn *txn;
+	uint8_t num[8];
+	bool torn = false;
+	int rc;
+
+	*err = 0;
+	emu_journal_path(path, sizeof(path), m->dir, seq);
+	rc = emu_journal_scan(m->dir, seq, last, collect, &f, &torn, &data, err, errlen);
+	if (!rc)
+		rc = lmdb_errno(mdb_txn_begin(m->env, NULL, 0, &txn));
+	if (!rc) {
+		rc = apply(m, txn, &f);
+		kvc_put_le64(num, seq);
+		if (!rc)
+			rc = put_sealed(txn, m->blobs, JOURNAL_KEY, strlen(JOURNAL_KEY), num,
+					sizeof(num));
+		if (rc)
+			mdb_txn_abort(txn);
+		else
+			rc = lmdb_errno(mdb_txn_commit(txn));
+	}
+	free(f.c);
+	free(data);
+	if (!rc)
+		rc = lmdb_errno(mdb_env_sync(m->env, 1));
+	if (rc) {
+		if (!*err)
+			snprintf(err, errlen, "%s: folding %s into it: %s%s", m->file, path,
+				 strerror(-rc),
+				 rc == -ENOSPC ? " (raise emu.lmdb_map_mb, --emu-lmdb-map-mb)"
+					       : "");
+		return rc;
+	}
+	if (torn)
+		emu_log(1,
+			"%s: its last batch was cut short by a crash before it was acknowledged: "
+			"dropped",
+			path);
+	if (unlink(path) && errno != ENOENT)
+		emu_log(1, "%s: folded into data.mdb but not deleted: %s", path, strerror(errno));
+	t0 = now_ns() - t0;
+	used = lmdb_used(m);
+	emu_log(3, "%s: %zu changes folded into data.mdb in %.3f s", path, f.n, (double)t0 / 1e9);
+	pthread_mutex_lock(&m->ck.mu);
+	m->ck.folds++;
+	m->ck.changes += f.n;
+	m->ck.lmdb_used = used;
+	m->ck.ns += t0;
+	pthread_mutex_unlock(&m->ck.mu);
+	return 0;
+}
+
+/*
+ * Every journal in the store, oldest first, into data.mdb: what a crash left
+ * (at open) or what the device wrote since the last checkpoint (at a clean
+ * close).  Journals already folded are deleted; a gap is damage.
+ */
+static int fold_all(struct emu_meta *m, char *err, size_t errlen)
+{
+	uint64_t *seqs, ckpt = 0, next;
+	char path[4200];
+	uint8_t num[8];
+	size_t n, i;
+	int rc = emu_meta_get_blob(m, JOURNAL_KEY, num, sizeof(num));
+
+	if (!rc)
+		ckpt = kvc_get_le64(num);
+	else if (rc != -ENOENT) {
+		snprintf(err, errlen, "%s: damaged: its journal record is unreadable", m->file);
+		return -EUCLEAN;
+	}
+	rc = emu_journal_list(m->dir, &seqs, &n);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", m->dir, strerror(-rc));
+		return rc;
+	}
+	next = ckpt + 1;
+	for (i = 0; i < n && !rc; i++) {
+		emu_journal_path(path, sizeof(path), m->dir, seqs[i]);
+		if (seqs[i] <= ckpt) {
+			/* folded, then a crash before its deletion */
+			unlink(path);
+			continue;
+		}
+		if (seqs[i] != next) {
+			snprintf(err, errlen,
+				 "%s: damaged: journal.%016llx is missing (data.mdb holds the "
+				 "journals up to %llu), %s follows",
+				 m->file, (unsigned long long)next, (unsigned long long)ckpt, path);
+			rc = -EUCLEAN;
+			break;
+		}
+		rc = touch(m);
+		if (!rc)
+			rc = fold(m, seqs[i], i + 1 == n, err, errlen);
+		next++;
+	}
+	free(seqs);
+	m->j.seq = next;
+	return rc;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct emu_meta *m = arg;
+	struct emu_meta_ckpt *c = &m->ck;
+	char err[512];
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		uint64_t seq, size;
+		int rc;
+
+		while (!c->stop && !c->want)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->want)
+			break;
+		seq = c->want;
+		size = c->want_size;
+		pthread_mutex_unlock(&c->mu);
+		rc = fold(m, seq, false, err, sizeof(err));
+		if (rc)
+			emu_log(0, "catalog checkpoint failed, the device takes no more writes: %s",
+				err);
+		pthread_mutex_lock(&c->mu);
+		if (rc)
+			c->err = rc;
+		else
+			c->done = seq;
+		c->bytes += rc ? 0 : size;
+		c->want = 0;
+		pthread_cond_broadcast(&c->cv); /* make_room() may be waiting */
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static void ckpt_stop(struct emu_meta *m)
+{
+	struct emu_meta_ckpt *c = &m->ck;
+
+	if (!c->running)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	c->running = false;
+}
+
+/* A journal past journal_max (any journal, @force) goes to the checkpoint
+ * thread, unless it is still folding the previous one (then this one grows
+ * until it is done). */
+static void hand_over(struct emu_meta *m, bool force)
+{
+	struct emu_meta_ckpt *c = &m->ck;
+	uint64_t size;
+	bool busy;
+
+	if (m->j.size < m->journal_max && !(force && m->j.size))
+		return;
+	pthread_mutex_lock(&c->mu);
+	busy = c->want != 0;
+	pthread_mutex_unlock(&c->mu);
+	if (busy)
+		return;
+	if (!c->running) {
+		if (pthread_create(&c->thread, NULL, ckpt_main, m)) {
+			emu_log(1, "%s: no checkpoint thread; the journal keeps growing", m->file);
+			return;
+		}
+		c->running = true;
+	}
+	if (m->old_fd >= 0)
+		close(m->old_fd);
+	m->old_seq = m->j.seq;
+	size = m->j.size;
+	m->old_fd = emu_journal_detach(&m->j);
+	pthread_mutex_lock(&c->mu);
+	c->want = m->old_seq;
+	c->want_size = size;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* A sync commit: the journals not yet folded, and the directory naming them. */
+static int sync_journals(struct emu_meta *m)
+{
+	bool folded;
+	int fd;
+
+	if (m->j.fd >= 0 && fdatasync(m->j.fd))
+		return -errno;
+	if (m->old_fd >= 0) {
+		pthread_mutex_lock(&m->ck.mu);
+		folded = m->ck.done >= m->old_seq;
+		pthread_mutex_unlock(&m->ck.mu);
+		if (!folded && fdatasync(m->old_fd))
+			return -errno;
+	}
+	if (!m->dir_dirty)
+		return 0;
+	fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	close(fd);
+	m->dir_dirty = false;
 	return 0;
 }
 
@@ -511,19 +864,44 @@ static int put_sealed(struct emu_meta *m, MDB_dbi dbi, const void *key, size_t k
 static int create_catalog(struct emu_meta *m)
 {
 	uint8_t fmt[8];
-	int rc = begin_write(m);
+	MDB_txn *txn;
+	int rc = touch(m);
 
 	if (!rc)
-		rc = lmdb_errno(mdb_dbi_open(m->wtxn, "index", MDB_CREATE, &m->idx));
+		rc = lmdb_errno(mdb_txn_begin(m->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	rc = lmdb_errno(mdb_dbi_open(txn, "index", MDB_CREATE, &m->idx));
 	if (!rc)
-		rc = lmdb_errno(mdb_dbi_open(m->wtxn, "blobs", MDB_CREATE, &m->blobs));
+		rc = lmdb_errno(mdb_dbi_open(txn, "blobs", MDB_CREATE, &m->blobs));
 	kvc_put_le32(fmt, FORMAT_MAGIC);
 	kvc_put_le32(fmt + 4, EMU_META_FORMAT);
 	if (!rc)
-		rc = put_sealed(m, m->blobs, FORMAT_KEY, strlen(FORMAT_KEY), fmt, sizeof(fmt));
+		rc = put_sealed(txn, m->blobs, FORMAT_KEY, strlen(FORMAT_KEY), fmt, sizeof(fmt));
+	if (rc)
+		mdb_txn_abort(txn);
+	else
+		rc = lmdb_errno(mdb_txn_commit(txn));
+	return rc;
+}
+
+/* No keys and no device state: the format record and the journal number only. */
+static int find_empty(struct emu_meta *m)
+{
+	MDB_val k = { strlen(JOURNAL_KEY), JOURNAL_KEY }, v;
+	MDB_stat si, sb;
+	MDB_txn *txn;
+	int rc = lmdb_errno(mdb_txn_begin(m->env, NULL, MDB_RDONLY, &txn)), r;
+
+	if (rc)
+		return rc;
+	rc = lmdb_errno(mdb_stat(txn, m->idx, &si));
 	if (!rc)
-		rc = emu_meta_commit(m, 0);
-	m->empty = true;
+		rc = lmdb_errno(mdb_stat(txn, m->blobs, &sb));
+	r = mdb_get(txn, m->blobs, &k, &v);
+	if (!rc)
+		m->empty = si.ms_entries == 0 && sb.ms_entries == 1u + (r == 0);
+	mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -531,7 +909,6 @@ static int create_catalog(struct emu_meta *m)
 static int open_catalog(struct emu_meta *m, MDB_txn *txn, char *err, size_t errlen)
 {
 	MDB_val k = { strlen(FORMAT_KEY), FORMAT_KEY }, v;
-	MDB_stat si, sb;
 	const char *why;
 	size_t len;
 	int rc;
@@ -565,11 +942,7 @@ static int open_catalog(struct emu_meta *m, MDB_txn *txn, char *err, size_t errl
 			 m->file, kvc_get_le32((const uint8_t *)v.mv_data + 4), EMU_META_FORMAT);
 		return -EUCLEAN;
 	}
-	rc = lmdb_errno(mdb_stat(txn, m->idx, &si));
-	if (!rc)
-		rc = lmdb_errno(mdb_stat(txn, m->blobs, &sb));
-	m->empty = !rc && si.ms_entries == 0 && sb.ms_entries == 1;
-	return rc;
+	return 0;
 }
 
 /* Before liblmdb maps an existing data.mdb: meta pages, then the clean-shutdown
@@ -634,6 +1007,12 @@ int emu_meta_open(struct emu_meta *m, const char *dir, uint64_t map_mb, char *er
 
 	memset(m, 0, sizeof(*m));
 	*err = 0;
+	emu_journal_init(&m->j);
+	m->old_fd = -1;
+	m->journal_max = (uint64_t)EMU_META_JOURNAL_MB << 20;
+	pthread_mutex_init(&m->ck.mu, NULL);
+	pthread_cond_init(&m->ck.cv, NULL);
+	snprintf(m->dir, sizeof(m->dir), "%s", dir);
 	snprintf(m->file, sizeof(m->file), "%s/data.mdb", dir);
 	snprintf(m->sum, sizeof(m->sum), "%s/data.mdb.sum", dir);
 	rc = lock_store(m, dir, err, errlen);
@@ -678,6 +1057,13 @@ int emu_meta_open(struct emu_meta *m, const char *dir, uint64_t map_mb, char *er
 		else
 			rc = lmdb_errno(mdb_txn_commit(txn));
 	}
+	/* What a crash left in journals, then whether anything is stored. */
+	if (!rc)
+		rc = fold_all(m, err, errlen);
+	if (!rc)
+		rc = find_empty(m);
+	m->map_bytes = map_mb << 20;
+	m->ck.lmdb_used = lmdb_used(m);
 	if (!rc)
 		return 0;
 	goto fail;
@@ -694,17 +1080,21 @@ fail:
 void emu_meta_close(struct emu_meta *m)
 {
 	uint64_t used = 0;
+	char err[512];
 
-	if (m->wtxn)
-		mdb_txn_abort(m->wtxn);
-	m->wtxn = NULL;
-	if (m->env && m->synced) {
-		MDB_envinfo info;
-		MDB_stat st;
-
-		if (!mdb_env_info(m->env, &info) && !mdb_env_stat(m->env, &st))
-			used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	ckpt_stop(m);
+	emu_journal_discard(&m->j); /* changes never committed */
+	emu_journal_fini(&m->j);
+	if (m->old_fd >= 0)
+		close(m->old_fd);
+	m->old_fd = -1;
+	/* A clean close leaves everything in data.mdb, which its checksum covers. */
+	if (m->env && m->synced && !m->ck.err && fold_all(m, err, sizeof(err))) {
+		emu_log(0, "%s", err);
+		m->synced = false;
 	}
+	if (m->env && m->synced)
+		used = lmdb_used(m);
 	if (m->env)
 		mdb_env_close(m->env);
 	m->env = NULL;
@@ -714,59 +1104,109 @@ void emu_meta_close(struct emu_meta *m)
 	if (m->lock_fd > 0)
 		close(m->lock_fd);
 	m->lock_fd = -1;
+	pthread_cond_destroy(&m->ck.cv);
+	pthread_mutex_destroy(&m->ck.mu);
 }
 
 /* ---- HAL callbacks --------------------------------------------------------------------- */
 
+/* What LMDB would refuse at fold time is refused now, as LMDB refused it at put. */
+static int add(struct emu_meta *m, enum emu_jop op, const void *key, size_t klen, const void *rec,
+	       size_t rlen)
+{
+	if (!klen || klen > (size_t)mdb_env_get_maxkeysize(m->env)) {
+		m->j.broken = true;
+		return -EINVAL;
+	}
+	return emu_journal_add(&m->j, op, key, klen, rec, rlen);
+}
+
 int emu_meta_put(void *ctx, const void *key, size_t klen, const void *rec, size_t rlen)
 {
-	struct emu_meta *m = ctx;
-
-	return put_sealed(m, m->idx, key, klen, rec, rlen);
+	return add(ctx, EMU_JOP_PUT, key, klen, rec, rlen);
 }
 
 int emu_meta_del(void *ctx, const void *key, size_t klen)
 {
-	struct emu_meta *m = ctx;
-	MDB_val k = { klen, (void *)key };
-	int rc = begin_write(m);
+	return add(ctx, EMU_JOP_DEL, key, klen, NULL, 0);
+}
 
-	if (rc)
-		return rc;
-	rc = mdb_del(m->wtxn, m->idx, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : lmdb_errno(rc);
+/*
+ * Is there map room for what is not folded yet and the batch, generously
+ * (half-full pages, copy-on-write)?  data.mdb running full in a fold would
+ * refuse changes already acknowledged, so a batch without room is refused
+ * at its commit, as LMDB's own "map full" refused it at put.  0, -ENOSPC, or
+ * the error of a failed fold (every later commit fails with it).
+ */
+static int room(struct emu_meta *m)
+{
+	uint64_t used, unfolded;
+	int rc;
+
+	pthread_mutex_lock(&m->ck.mu);
+	rc = m->ck.err;
+	used = m->ck.lmdb_used;
+	unfolded = m->j.written - m->ck.bytes + m->j.len;
+	pthread_mutex_unlock(&m->ck.mu);
+	if (!rc && m->j.len && used + 4 * unfolded + (m->map_bytes >> 4) > m->map_bytes)
+		rc = -ENOSPC;
+	return rc;
+}
+
+/* Near a full map the estimate is replaced by what the journals really take:
+ * everything written is folded now, the device thread waiting for it. */
+static int make_room(struct emu_meta *m)
+{
+	struct emu_meta_ckpt *c = &m->ck;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			hand_over(m, true);
+		pthread_mutex_lock(&c->mu);
+		while (c->running && c->want)
+			pthread_cond_wait(&c->cv, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return room(m);
 }
 
 int emu_meta_commit(void *ctx, int sync)
 {
 	struct emu_meta *m = ctx;
-	int rc = 0;
+	bool had = m->j.fd >= 0;
+	int rc = room(m);
 
-	if (m->wtxn) {
-		rc = lmdb_errno(mdb_txn_commit(m->wtxn));
-		m->wtxn = NULL;
+	if (rc == -ENOSPC)
+		rc = make_room(m);
+	if (!rc && (m->j.len || m->j.broken)) {
+		m->synced = false;
+		rc = touch(m);
+		if (!rc)
+			rc = emu_journal_write(&m->j, m->dir);
 		m->commits++;
 	}
+	emu_journal_discard(&m->j);
+	if (!had && m->j.fd >= 0)
+		m->dir_dirty = true;
 	if (!rc && sync)
-		rc = lmdb_errno(mdb_env_sync(m->env, 1));
+		rc = sync_journals(m);
+	if (!rc)
+		hand_over(m, false);
 	m->synced = !rc && sync;
 	return rc;
 }
 
-/* A read transaction, or the open write transaction (LMDB allows one per thread). */
+/* A read transaction (the device thread never holds a write transaction). */
 static int rtxn(struct emu_meta *m, MDB_txn **txn)
 {
-	if (m->wtxn) {
-		*txn = m->wtxn;
-		return 0;
-	}
 	return lmdb_errno(mdb_txn_begin(m->env, NULL, MDB_RDONLY, txn));
 }
 
 static void rdone(struct emu_meta *m, MDB_txn *txn)
 {
-	if (txn != m->wtxn)
-		mdb_txn_abort(txn);
+	(void)m;
+	mdb_txn_abort(txn);
 }
 
 int emu_meta_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const void *, size_t),
@@ -804,9 +1244,7 @@ out:
 
 int emu_meta_set_blob(void *ctx, const char *name, const void *data, size_t len)
 {
-	struct emu_meta *m = ctx;
-
-	return put_sealed(m, m->blobs, name, strlen(name), data, len);
+	return add(ctx, EMU_JOP_BLOB, name, strlen(name), data, len);
 }
 
 int emu_meta_get_blob(void *ctx, const char *name, void *data, size_t len)

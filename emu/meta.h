@@ -2,9 +2,14 @@
 /*
  * Persistent catalog of the emulator in LMDB (<store>/data.mdb): the key
  * index ("index": key -> record) and named blobs of device state ("blobs").
- * Changes accumulate in one write transaction and become durable together at
- * commit (group commit).  Commits do not fsync (they survive a crash of the
- * emulator process); a sync commit (Flush, shutdown) also survives power loss.
+ * Changes accumulate in memory and become durable together at commit (group
+ * commit), which appends them as one batch to the journal (journal.h).  A
+ * journal longer than journal_max is folded into data.mdb by a background
+ * thread, in one LMDB transaction that also records the journal's number
+ * ("nvkv.journal"), then synced and deleted; the open folds any journal a
+ * crash left, and a clean close folds the rest.  Commits do not fsync (they
+ * survive a crash of the emulator process); a sync commit (Flush, shutdown)
+ * also survives power loss.
  *
  * Damage is found before it is used.  Every stored value carries an 8-byte
  * trailer: CRC-32C of key, value and the rest of the trailer, then the format
@@ -21,19 +26,48 @@
 #define EMU_META_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "journal.h"
+
 #define EMU_META_FORMAT 1
+#define EMU_META_JOURNAL_MB 64 /* default: a journal this long is folded into data.mdb */
+
+/* The thread that folds full journals into data.mdb (the only LMDB writer
+ * while the device runs). */
+struct emu_meta_ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running;
+	bool stop;
+	uint64_t want; /* journal to fold; 0: none */
+	uint64_t want_size;
+	uint64_t done; /* the last journal folded */
+	int err;       /* a fold failed: every later commit fails with it */
+	/* every fold so far (the thread's, the open's, the close's) */
+	uint64_t folds, changes, ns;
+	uint64_t bytes;	    /* journal bytes the thread folded */
+	uint64_t lmdb_used; /* data.mdb's pages in use after the last fold */
+};
 
 struct emu_meta {
 	MDB_env *env;
 	MDB_dbi idx;
 	MDB_dbi blobs;
-	MDB_txn *wtxn;
 	int lock_fd;
 	uint64_t commits;
+	struct emu_journal j;
+	uint64_t journal_max; /* bytes: a longer journal is handed to the checkpoint */
+	uint64_t map_bytes;   /* LMDB map size: data.mdb can grow to this */
+	int old_fd;	      /* the journal being folded, kept open for a sync */
+	uint64_t old_seq;
+	bool dir_dirty; /* a journal was created since the directory was last synced */
+	struct emu_meta_ckpt ck;
+	char dir[4096];
 	char file[4200];    /* <store>/data.mdb, for messages */
 	char sum[4200];	    /* <store>/data.mdb.sum */
 	bool sum_on_disk;   /* removed before the first write */

@@ -316,6 +316,28 @@ static void print_media_cost(const struct rate *w)
 		       w->mem_ns, 1e9 / (1e9 / w->cpu - w->mem_ns), 1e9 / w->cpu - w->mem_ns);
 }
 
+/* --store: what the Store phase left to the catalog's journal, and what the
+ * checkpoint thread folded into data.mdb meanwhile (on the other core). */
+static void print_catalog(const struct emu_meta *m, const struct emu_meta_ckpt *ck,
+			  const char *when)
+{
+	const struct emu_meta_ckpt c = *ck;
+
+	printf("catalog %s: journal %.1f MiB written; %llu folds into data.mdb, %llu changes in "
+	       "%.2f s (%.0f changes/s)\n",
+	       when, (double)m->j.written / (1 << 20), (unsigned long long)c.folds,
+	       (unsigned long long)c.changes, (double)c.ns / 1e9,
+	       c.ns ? (double)c.changes * 1e9 / (double)c.ns : 0.0);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int bench_block(struct bench_host *h, struct fw_subsys *s, uint64_t n, uint32_t qd)
 {
 	uint32_t nsid = fw_subsys_blk_nsid(s);
@@ -371,7 +393,7 @@ int main(int argc, char **argv)
 	unsigned long klen = 16, vlen = 64, qd = 64;
 	bool block = false;
 	struct rate st, rt, et, lt;
-	double keys_per_list;
+	double keys_per_list, t0;
 	uint64_t list_cmds, keys0;
 	long rss0, rss1;
 	char err[512], *eq;
@@ -461,6 +483,14 @@ int main(int argc, char **argv)
 		return c;
 	}
 	st = run(&h, KVC_KV_STORE, n, (uint8_t)klen, (uint32_t)vlen);
+	if (*cfg.store) {
+		struct emu_meta_ckpt snap;
+
+		pthread_mutex_lock(&dev.meta.ck.mu);
+		snap = dev.meta.ck;
+		pthread_mutex_unlock(&dev.meta.ck.mu);
+		print_catalog(&dev.meta, &snap, "after the Store phase");
+	}
 	rss1 = rss_kb();
 	rt = run(&h, KVC_KV_RETRIEVE, n, (uint8_t)klen, (uint32_t)vlen);
 	et = run(&h, KVC_KV_EXIST, n, (uint8_t)klen, (uint32_t)vlen);
@@ -492,7 +522,14 @@ int main(int argc, char **argv)
 	       (double)l->rec_bytes / (double)l->keys);
 	printf("errors %llu\n", (unsigned long long)h.errors);
 	fw_ctrl_destroy(h.ctrl);
+	t0 = mono_s();
 	emu_device_close(&dev);
+	if (*cfg.store) {
+		printf("close: %.2f s (a clean close folds the rest of the journal into "
+		       "data.mdb)\n",
+		       mono_s() - t0);
+		print_catalog(&dev.meta, &dev.meta.ck, "at the end"); /* its thread is gone */
+	}
 	free(l);
 	return h.errors ? 1 : 0;
 }

@@ -4,8 +4,11 @@
  * round trip, the clean-shutdown checksum, and every kind of damage it must
  * refuse with -EUCLEAN and a message naming data.mdb: a record failing its
  * checksum, a catalog of the old format, a lost database, LMDB meta pages that
- * disagree, a file changed since its clean shutdown, a truncated file.
+ * disagree, a file changed since its clean shutdown, a truncated file.  The
+ * journal: what a crash leaves is folded in at open (a batch cut short at its
+ * end dropped, damage inside refused), the checkpoint thread folds full ones.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
@@ -50,30 +53,61 @@ static int count_cb(void *arg, const void *k, size_t kl, const void *r, size_t r
 	return 0;
 }
 
-/* A catalog with @n records and a blob, closed cleanly (or not). */
-static void make_catalog(int n, bool clean)
+/* What kill -9 leaves: no close, no checksum, the journal as written; the
+ * lock goes with the process. */
+static void crash(void)
+{
+	ck_assert(!m.ck.running);
+	emu_journal_fini(&m.j);
+	close(m.lock_fd);
+	mdb_env_close(m.env);
+	pthread_cond_destroy(&m.ck.cv);
+	pthread_mutex_destroy(&m.ck.mu);
+}
+
+static void put_keys(int from, int to)
 {
 	uint8_t rec[16];
 	char key[16];
 	int i;
 
-	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
-	ck_assert(m.empty);
 	memset(rec, 0xa5, sizeof(rec));
-	for (i = 0; i < n; i++) {
+	for (i = from; i < to; i++) {
 		snprintf(key, sizeof(key), "k%04d", i);
 		ck_assert_int_eq(emu_meta_put(&m, key, strlen(key), rec, sizeof(rec)), 0);
 	}
+}
+
+/* A catalog with @n records and a blob in data.mdb, closed cleanly (or,
+ * after one more commit, not). */
+static void make_catalog(int n, bool clean)
+{
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert(m.empty);
+	put_keys(0, n);
 	ck_assert_int_eq(emu_meta_set_blob(&m, "vlog", "layout", 6), 0);
-	ck_assert_int_eq(emu_meta_commit(&m, clean), 0);
-	if (!clean) {
-		/* what kill -9 leaves: no close, no checksum; the lock goes with the process */
-		close(m.lock_fd);
-		mdb_env_close(m.env);
-		return;
-	}
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
 	emu_meta_close(&m);
 	ck_assert_int_eq(access(sum, F_OK), 0);
+	if (clean)
+		return;
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert_int_eq(emu_meta_set_blob(&m, "vlog", "layout", 6), 0);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	crash();
+}
+
+static int journals(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "journal.", 8);
+	closedir(d);
+	return n;
 }
 
 static void open_refused(const char *what)
@@ -140,8 +174,11 @@ START_TEST(records_round_trip_and_clean_close_writes_a_checksum)
 	ck_assert_mem_eq(blob, "layout", 6);
 	ck_assert_int_eq(emu_meta_get_blob(&m, "vlog", blob, 5), -EINVAL);
 	ck_assert_int_eq(emu_meta_get_blob(&m, "none", blob, 5), -ENOENT);
-	/* The first write removes the checksum: a crash from here on leaves none. */
+	/* The first commit that changes the store removes the checksum: a crash
+	 * from here on leaves none. */
 	ck_assert_int_eq(emu_meta_del(&m, "k0001", 5), 0);
+	ck_assert_int_eq(access(sum, F_OK), 0);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
 	ck_assert_int_ne(access(sum, F_OK), 0);
 	emu_meta_close(&m); /* no synced commit: no checksum */
 	ck_assert_int_ne(access(sum, F_OK), 0);
@@ -218,9 +255,9 @@ START_TEST(lost_index_database_is_refused)
 }
 END_TEST
 
-static void poke(off_t off, uint8_t x)
+static void poke_file(const char *path, off_t off, uint8_t x)
 {
-	int fd = open(file, O_RDWR);
+	int fd = open(path, O_RDWR);
 	uint8_t b;
 
 	ck_assert_int_ge(fd, 0);
@@ -228,6 +265,12 @@ static void poke(off_t off, uint8_t x)
 	b ^= x;
 	ck_assert_int_eq(pwrite(fd, &b, 1, off), 1);
 	close(fd);
+}
+
+/* A bit flip in data.mdb. */
+static void poke(off_t off, uint8_t x)
+{
+	poke_file(file, off, x);
 }
 
 /* A flipped transaction id would roll the catalog back to an older commit. */
@@ -293,6 +336,240 @@ START_TEST(node_pointing_outside_the_file_is_refused)
 }
 END_TEST
 
+static int find_cb(void *arg, const void *k, size_t kl, const void *r, size_t rl)
+{
+	const char *want = arg;
+
+	(void)r;
+	(void)rl;
+	return kl == strlen(want) && !memcmp(k, want, kl) ? 1 : 0;
+}
+
+static bool has_key(const char *key)
+{
+	return emu_meta_iterate(&m, find_cb, (void *)key) == 1;
+}
+
+static void journal_file(char *out, size_t len, uint64_t seq)
+{
+	emu_journal_path(out, len, dir, seq);
+}
+
+/* Puts, a delete and a blob, each commit acknowledged but never folded:
+ * the open after the crash folds them and deletes the journal. */
+START_TEST(crash_leaves_a_journal_that_the_open_folds_in)
+{
+	uint8_t blob[6];
+	int n = 0;
+
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	put_keys(0, 20);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	ck_assert_int_eq(emu_meta_del(&m, "k0005", 5), 0);
+	ck_assert_int_eq(emu_meta_set_blob(&m, "vlog", "state2", 6), 0);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	ck_assert_int_eq(journals(), 1);
+	crash();
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert_int_eq(journals(), 0);
+	ck_assert(!m.empty);
+	ck_assert_int_eq(emu_meta_iterate(&m, count_cb, &n), 0);
+	ck_assert_int_eq(n, 19);
+	ck_assert(!has_key("k0005"));
+	ck_assert(has_key("k0019"));
+	ck_assert_int_eq(emu_meta_get_blob(&m, "vlog", blob, sizeof(blob)), 0);
+	ck_assert_mem_eq(blob, "state2", 6);
+	/* The next journal continues the numbering. */
+	ck_assert_uint_eq(m.j.seq, 2);
+	emu_meta_close(&m);
+}
+END_TEST
+
+/* Keys k0000-k0002 and k0003-k0005 in two unsynced commits, then a crash;
+ * @path is the journal holding them. */
+static void two_batches_then_crash(char *path, size_t len)
+{
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	put_keys(0, 3);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	put_keys(3, 6);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	crash();
+	journal_file(path, len, 1);
+}
+
+/* A batch cut short by the crash was never acknowledged: dropped, the ones
+ * before it kept. */
+START_TEST(batch_cut_short_at_the_end_is_dropped)
+{
+	char path[256];
+	struct stat st;
+
+	two_batches_then_crash(path, sizeof(path));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(truncate(path, st.st_size - 3), 0);
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert(has_key("k0002"));
+	ck_assert(!has_key("k0003"));
+	ck_assert(!has_key("k0005"));
+	emu_meta_close(&m);
+}
+END_TEST
+
+static void journal_refused(const char *what)
+{
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), -EUCLEAN);
+	ck_assert_msg(strstr(err, "journal") && strstr(err, what), "message '%s' lacks '%s'", err,
+		      what);
+}
+
+/* Damage before the last batch is not a crash's doing: refused, not dropped
+ * (dropping would lose acknowledged changes silently). */
+START_TEST(damaged_batch_inside_a_journal_is_refused)
+{
+	char path[256];
+
+	two_batches_then_crash(path, sizeof(path));
+	poke_file(path, 16 + 20 + 9, 0x04); /* the first batch's first key */
+	journal_refused("checksum");
+	poke_file(path, 16 + 20 + 9, 0x04);
+	poke_file(path, 16 + 4, 0x01); /* its payload length */
+	journal_refused("header");
+}
+END_TEST
+
+/* A journal between the last folded one and a newer one is gone; a journal
+ * under another number than its header says. */
+START_TEST(missing_journal_is_refused)
+{
+	char from[256], to[256];
+
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	put_keys(0, 3);
+	ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	crash();
+	journal_file(from, sizeof(from), 1);
+	journal_file(to, sizeof(to), 2);
+	ck_assert_int_eq(rename(from, to), 0);
+	journal_refused("journal.0000000000000001 is missing");
+	/* Back in its place, but naming journal 2 in its header. */
+	poke_file(to, 8, 0x03); /* 1 -> 2 */
+	ck_assert_int_eq(rename(to, from), 0);
+	journal_refused("header");
+}
+END_TEST
+
+/* Journals past journal_max are folded by the checkpoint thread while
+ * commits go on; a clean close folds the rest and leaves none. */
+START_TEST(checkpoint_thread_folds_full_journals)
+{
+	uint64_t folds = 0;
+	int i, n = 0;
+
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	m.journal_max = 1; /* every commit's journal is full */
+	for (i = 0; i < 200; i++) {
+		put_keys(i, i + 1);
+		ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	}
+	for (i = 0; i < 1000 && !folds; i++) {
+		pthread_mutex_lock(&m.ck.mu);
+		folds = m.ck.folds;
+		pthread_mutex_unlock(&m.ck.mu);
+		if (!folds)
+			usleep(10000);
+	}
+	ck_assert_uint_ge(folds, 1);
+	ck_assert(m.ck.running);
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
+	emu_meta_close(&m);
+	ck_assert_int_eq(journals(), 0);
+	ck_assert_int_eq(access(sum, F_OK), 0);
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert(m.verified);
+	ck_assert_int_eq(emu_meta_iterate(&m, count_cb, &n), 0);
+	ck_assert_int_eq(n, 200);
+	emu_meta_close(&m);
+}
+END_TEST
+
+/* LMDB refuses an empty key at fold time; the put refuses it now, and the
+ * batch it was in fails as a whole. */
+START_TEST(refused_put_fails_its_batch)
+{
+	uint8_t rec[16] = { 0 };
+
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	put_keys(0, 2);
+	ck_assert_int_eq(emu_meta_put(&m, "", 0, rec, sizeof(rec)), -EINVAL);
+	ck_assert_int_ne(emu_meta_commit(&m, 0), 0);
+	put_keys(2, 3);
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
+	emu_meta_close(&m);
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert(!has_key("k0000"));
+	ck_assert(has_key("k0002"));
+	emu_meta_close(&m);
+}
+END_TEST
+
+/* A journal longer than data.mdb has room for would fail its fold after the
+ * batches in it were acknowledged; the commit that would overfill the map is
+ * refused instead (-ENOSPC, as LMDB refused a full map), and everything
+ * acknowledged before it is there after a close and an open.  With
+ * @journal_max small the checkpoint thread folds as the commits go on;
+ * with it large, only when the map is nearly full. */
+static void fill_until_refused(uint64_t journal_max)
+{
+	uint8_t rec[16];
+	char key[16];
+	int i, b, acked = 0, rc = 0, n = 0;
+
+	memset(rec, 0xa5, sizeof(rec));
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	m.journal_max = journal_max;
+	for (b = 0; b < 1000 && !rc; b++) {
+		for (i = 0; i < 1000; i++) {
+			snprintf(key, sizeof(key), "k%07d", b * 1000 + i);
+			ck_assert_int_eq(emu_meta_put(&m, key, strlen(key), rec, sizeof(rec)), 0);
+		}
+		rc = emu_meta_commit(&m, 0);
+		acked += rc ? 0 : 1000;
+	}
+	ck_assert_int_eq(rc, -ENOSPC);
+	/* The map is used, not only estimated: near full, the journals are
+	 * folded and measured (the estimate alone stops near 120 000 keys). */
+	ck_assert_int_ge(acked, 300000);
+	ck_assert_uint_gt(m.ck.lmdb_used, 14u << 20);
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
+	ck_assert_int_eq(m.ck.err, 0);
+	emu_meta_close(&m);
+	ck_assert_int_eq(journals(), 0);
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert(m.verified);
+	ck_assert_int_eq(emu_meta_iterate(&m, count_cb, &n), 0);
+	ck_assert_int_eq(n, acked);
+	/* Deleting makes room again. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%07d", i);
+		ck_assert_int_eq(emu_meta_del(&m, key, strlen(key)), 0);
+	}
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
+	emu_meta_close(&m);
+}
+
+START_TEST(commit_that_would_overfill_the_map_is_refused)
+{
+	fill_until_refused((uint64_t)EMU_META_JOURNAL_MB << 20);
+}
+END_TEST
+
+START_TEST(map_room_is_kept_while_the_checkpoint_thread_folds)
+{
+	fill_until_refused(256 << 10);
+}
+END_TEST
+
 static Suite *meta_suite(void)
 {
 	Suite *s = suite_create("emu/meta");
@@ -308,6 +585,14 @@ static Suite *meta_suite(void)
 	tcase_add_test(tc, change_since_clean_shutdown_is_refused);
 	tcase_add_test(tc, truncated_catalog_is_refused);
 	tcase_add_test(tc, node_pointing_outside_the_file_is_refused);
+	tcase_add_test(tc, crash_leaves_a_journal_that_the_open_folds_in);
+	tcase_add_test(tc, batch_cut_short_at_the_end_is_dropped);
+	tcase_add_test(tc, damaged_batch_inside_a_journal_is_refused);
+	tcase_add_test(tc, missing_journal_is_refused);
+	tcase_add_test(tc, checkpoint_thread_folds_full_journals);
+	tcase_add_test(tc, refused_put_fails_its_batch);
+	tcase_add_test(tc, commit_that_would_overfill_the_map_is_refused);
+	tcase_add_test(tc, map_room_is_kept_while_the_checkpoint_thread_folds);
 	suite_add_tcase(s, tc);
 	return s;
 }
