@@ -580,6 +580,69 @@ static bool same_key(const struct change *x, const struct change *y)
 	       !memcmp(x->key, y->key, x->klen);
 }
 
+/* Digit @d of a change's sort key: its class (index record or blob), then
+ * the first 16 bytes of its key. */
+static unsigned digit(const struct change *c, unsigned d)
+{
+	if (!d)
+		return c->op == EMU_JOP_BLOB;
+	d--;
+	return (uint8_t)(c->pre[d >> 3] >> (56 - 8 * (d & 7)));
+}
+
+static void swap_changes(struct change *a, struct change *b)
+{
+	struct change t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * The changes in change_cmp's order, by a byte-wise MSD radix sort in place
+ * (American flag sort): a bucket at a time on the next digit that is not
+ * the same for all of it, small buckets and the changes of one 16-byte
+ * prefix by comparison (which also puts a key's changes in journal order).
+ * qsort() alone took about 85 % of a fold, its comparisons missing the cache.
+ */
+static void sort_changes(struct change *a, size_t n, unsigned d)
+{
+	size_t cnt[256], next[256], end[256], i, pos;
+	unsigned b, x;
+
+	for (; n > 32 && d < 17; d++) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[digit(&a[i], d)]++;
+		if (cnt[digit(&a[0], d)] == n)
+			continue; /* the same for all: the next digit decides */
+		for (pos = 0, b = 0; b < 256; b++) {
+			next[b] = pos;
+			pos += cnt[b];
+			end[b] = pos;
+		}
+		for (b = 0; b < 256; b++)
+			while (next[b] < end[b]) {
+				x = digit(&a[next[b]], d);
+				if (x == b)
+					next[b]++;
+				else
+					swap_changes(&a[next[b]], &a[next[x]++]);
+			}
+		for (pos = 0, b = 0; b < 256; pos += cnt[b++])
+			if (cnt[b] > 1)
+				sort_changes(a + pos, cnt[b], d + 1);
+		return;
+	}
+	if (n > 32) {
+		qsort(a, n, sizeof(*a), change_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) /* insertion sort: stable, few changes */
+		for (pos = i; pos && change_cmp(&a[pos - 1], &a[pos]) > 0; pos--)
+			swap_changes(&a[pos - 1], &a[pos]);
+}
+
 /* The last change of each key, in key order through a cursor: neighbouring
  * keys share their leaf page, which LMDB then does not descend to again. */
 static int apply(struct emu_meta *m, MDB_txn *txn, struct fold *f)
@@ -590,7 +653,7 @@ static int apply(struct emu_meta *m, MDB_txn *txn, struct fold *f)
 
 	if (!rc)
 		rc = lmdb_errno(mdb_cursor_open(txn, m->blobs, &cur[1]));
-	qsort(f->c, f->n, sizeof(*f->c), change_cmp);
+	sort_changes(f->c, f->n, 0);
 	for (i = 0; i < f->n && !rc; i++) {
 		const struct change *c = &f->c[i];
 		MDB_val k = { c->klen, (void *)c->key }, v = { c->rlen + TRAILER, NULL };

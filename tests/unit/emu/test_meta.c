@@ -570,6 +570,96 @@ START_TEST(map_room_is_kept_while_the_checkpoint_thread_folds)
 }
 END_TEST
 
+/* The reference for the fold: per key, its last value (-1: deleted or never
+ * stored). Keys of 1-40 bytes, many sharing their first 16 bytes, many
+ * changed several times in one journal. */
+#define MODEL_KEYS 3000
+static int model[MODEL_KEYS];
+
+static size_t model_key(int k, uint8_t *key)
+{
+	size_t len = 4 + (size_t)(k * 7919) % 37;
+
+	memset(key, 'p', 16);
+	if (len <= 16 || k % 3) {
+		snprintf((char *)key, 17, "....%012x", (unsigned)(k * 2654435761u));
+		key[0] = (uint8_t)(k >> 24); /* unique in its first 4 bytes */
+		key[1] = (uint8_t)(k >> 16);
+		key[2] = (uint8_t)(k >> 8);
+		key[3] = (uint8_t)k;
+	} else if (len < 20) {
+		len = 20; /* the shared 16-byte prefix, unique in the next 4 */
+	}
+	snprintf((char *)key + 16, 25, "%04d%020d", k, k);
+	return len;
+}
+
+/* A record is the key's number and the operation that stored it. */
+static int model_cb(void *arg, const void *k, size_t kl, const void *r, size_t rl)
+{
+	int *seen = arg, num, op;
+	uint8_t key[48];
+
+	ck_assert_uint_eq(rl, 8);
+	memcpy(&num, r, 4);
+	memcpy(&op, (const uint8_t *)r + 4, 4);
+	ck_assert_int_ge(num, 0);
+	ck_assert_int_lt(num, MODEL_KEYS);
+	ck_assert_uint_eq(model_key(num, key), kl);
+	ck_assert(!memcmp(key, k, kl));
+	ck_assert_int_eq(op, model[num]);
+	seen[num]++;
+	return 0;
+}
+
+/* Random puts and deletes over journals folded by the checkpoint thread and
+ * at close: the catalog holds exactly each key's last change. */
+START_TEST(folds_keep_each_keys_last_change)
+{
+	static int seen[MODEL_KEYS];
+	uint8_t key[48], rec[8];
+	unsigned r = 12345;
+	int i, k, live = 0, n = 0;
+
+	for (k = 0; k < MODEL_KEYS; k++)
+		model[k] = -1;
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	m.journal_max = 64 << 10;
+	for (i = 0; i < 200000; i++) {
+		size_t len;
+
+		r = r * 1103515245u + 12345u;
+		k = (int)((r >> 8) % MODEL_KEYS);
+		len = model_key(k, key);
+		if ((r >> 4) % 5 == 0) {
+			ck_assert_int_eq(emu_meta_del(&m, key, len), 0);
+			model[k] = -1;
+		} else {
+			memcpy(rec, &k, 4);
+			memcpy(rec + 4, &i, 4);
+			ck_assert_int_eq(emu_meta_put(&m, key, len, rec, sizeof(rec)), 0);
+			model[k] = i;
+		}
+		if (i % 500 == 499)
+			ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	}
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
+	ck_assert_uint_ge(m.ck.folds, 1);
+	emu_meta_close(&m);
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	memset(seen, 0, sizeof(seen));
+	ck_assert_int_eq(emu_meta_iterate(&m, model_cb, seen), 0);
+	for (k = 0; k < MODEL_KEYS; k++) {
+		ck_assert_int_eq(seen[k], model[k] >= 0);
+		live += model[k] >= 0;
+		n += seen[k];
+	}
+	ck_assert_int_eq(n, live);
+	ck_assert_int_gt(live, MODEL_KEYS / 2);
+	emu_meta_close(&m);
+}
+END_TEST
+
 static Suite *meta_suite(void)
 {
 	Suite *s = suite_create("emu/meta");
@@ -593,6 +683,7 @@ static Suite *meta_suite(void)
 	tcase_add_test(tc, refused_put_fails_its_batch);
 	tcase_add_test(tc, commit_that_would_overfill_the_map_is_refused);
 	tcase_add_test(tc, map_room_is_kept_while_the_checkpoint_thread_folds);
+	tcase_add_test(tc, folds_keep_each_keys_last_change);
 	suite_add_tcase(s, tc);
 	return s;
 }
