@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,17 @@ static int hal_program(void *ctx, uint64_t ppn, const void *buf)
 		   e->fault.nand_program_from))
 		return -EIO;
 	return emu_media_program(&e->media, ppn, buf);
+}
+
+static void *hal_mem_map(void *ctx, size_t len)
+{
+	return emu_media_map_region(&((struct emu_device *)ctx)->media, len);
+}
+
+static void hal_mem_unmap(void *ctx, void *p, size_t len)
+{
+	(void)ctx;
+	munmap(p, len);
 }
 
 static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
@@ -296,6 +308,8 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 				  .nand_program = hal_program,
 				  .nand_stage = hal_stage,
 				  .nand_erase = hal_erase,
+				  .mem_map = hal_mem_map,
+				  .mem_unmap = hal_mem_unmap,
 				  .log = hal_log };
 	if (e->persistent) {
 		e->hal.meta_put = hal_put;

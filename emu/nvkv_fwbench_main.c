@@ -307,11 +307,12 @@ static struct rate run_block(struct bench_host *h, uint8_t opc, uint32_t nsid, u
 	return rate_of(h, n, t0, c0, m0);
 }
 
-/* A write phase's CPU time without the host kernel's supply of fresh NAND memory. */
+/* A write phase's CPU time without the host kernel's supply of fresh memory (NAND pages, index nodes). */
 static void print_media_cost(const struct rate *w)
 {
 	if (w->mem_ns > 0)
-		printf("  of it, host kernel supplying fresh NAND memory: %.1f ns/cmd; firmware "
+		printf("  of it, host kernel supplying fresh memory (NAND, index): %.1f ns/cmd; "
+		       "firmware "
 		       "without it %.0f cmd/s (%.1f ns/cmd)\n",
 		       w->mem_ns, 1e9 / (1e9 / w->cpu - w->mem_ns), 1e9 / w->cpu - w->mem_ns);
 }

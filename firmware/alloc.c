@@ -20,6 +20,11 @@ static int should_fail(void)
 	return 0;
 }
 
+int fw_alloc_refused(void)
+{
+	return should_fail();
+}
+
 void fw_alloc_fail_after(long n)
 {
 	fail_after = n;

@@ -13,6 +13,10 @@ void *fw_calloc(size_t n, size_t size);
 void *fw_realloc(void *p, size_t size);
 void fw_free(void *p);
 
+/* For allocators that take memory in large pieces (pool.h): counts as one
+ * allocation call; true when the injected failure hits it. */
+int fw_alloc_refused(void);
+
 /* Tests: fail every allocation after @n more succeed; -1 disables. */
 void fw_alloc_fail_after(long n);
 /* Tests: fail only the @n-th allocation from now (1 = the next); 0 disables. */

@@ -41,6 +41,15 @@ struct fw_hal {
 	void (*nand_prefetch)(void *ctx, uint64_t ppn, uint32_t off, uint32_t len);
 
 	/*
+	 * Optional, both or neither: @len bytes of zeroed memory aligned to
+	 * @len (a power of two, 2 MiB for the key index's nodes), which the
+	 * host may back with huge pages; NULL when there is none.  unmap gives
+	 * back what map returned.  NULL hooks: the firmware's own allocator.
+	 */
+	void *(*mem_map)(void *ctx, size_t len);
+	void (*mem_unmap)(void *ctx, void *p, size_t len);
+
+	/*
 	 * Persistent catalog (key -> index record), optional: all NULL for an
 	 * in-memory device.  put/del are buffered until commit, which makes every
 	 * change since the previous commit durable at once (group commit).

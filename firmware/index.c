@@ -580,17 +580,22 @@ static void inner_reindex(struct inner *in)
 		in->sum[i] = i * 8 + 7 < n ? in->win[i * 8 + 7] : UINT64_MAX;
 }
 
-static void *new_node(void)
+static void *new_node(struct fw_index *ix)
 {
-	return fw_calloc(1, NODE_SIZE);
+	return fw_pool_get(&ix->pool);
 }
 
-int fw_index_init(struct fw_index *ix)
+/* Nodes in regions of 2 MiB: one huge page each where the host gives them. */
+#define NODE_REGION (2u << 20)
+
+int fw_index_init_mem(struct fw_index *ix, void *(*map)(void *ctx, size_t len),
+		      void (*unmap)(void *ctx, void *p, size_t len), void *ctx)
 {
 	struct leaf *l;
 
 	memset(ix, 0, sizeof(*ix));
-	l = new_node();
+	fw_pool_init(&ix->pool, NODE_SIZE, NODE_REGION, map, unmap, ctx);
+	l = new_node(ix);
 	if (!l)
 		return -ENOMEM;
 	l->h.leaf = 1;
@@ -614,22 +619,28 @@ static struct fw_index_recent *recent_slot(struct fw_index *ix, uint64_t h)
 	return &ix->recent[(h >> 8) % FW_INDEX_RECENT];
 }
 
-static void free_node(void *n, uint32_t height)
+int fw_index_init(struct fw_index *ix)
+{
+	return fw_index_init_mem(ix, NULL, NULL, NULL);
+}
+
+static void free_node(struct fw_pool *p, void *n, uint32_t height)
 {
 	if (height > 1) {
 		struct inner *in = n;
 		uint32_t i;
 
 		for (i = 0; i <= in->h.n; i++)
-			free_node(in->child[i], height - 1);
+			free_node(p, in->child[i], height - 1);
 	}
-	fw_free(n);
+	fw_pool_put(p, n);
 }
 
 void fw_index_fini(struct fw_index *ix)
 {
-	if (ix->root)
-		free_node(ix->root, ix->height);
+	if (ix->root && !fw_pool_regions(&ix->pool))
+		free_node(&ix->pool, ix->root, ix->height);
+	fw_pool_fini(&ix->pool); /* with regions: every node at once */
 	memset(ix, 0, sizeof(*ix));
 }
 
@@ -992,10 +1003,10 @@ static int split_insert(struct fw_index *ix, const struct ckey *k, const struct 
 	l = find_leaf(ix, k, path, slots, -1);
 	need = split_needs(ix, path);
 	for (i = 0; i < need; i++) {
-		spare[i] = new_node();
+		spare[i] = new_node(ix);
 		if (!spare[i]) {
 			while (i--)
-				fw_free(spare[i]);
+				fw_pool_put(&ix->pool, spare[i]);
 			return -ENOMEM;
 		}
 	}
@@ -1098,7 +1109,7 @@ static void leaf_merge(struct fw_index *ix, struct inner *in, uint32_t slot)
 	}
 	a->next = b->next;
 	inner_remove(in, at);
-	fw_free(b);
+	fw_pool_put(&ix->pool, b);
 	ix->leaves--;
 	reshaped(ix);
 }
@@ -1134,7 +1145,7 @@ static void inner_merge_up(struct fw_index *ix, struct inner **path, uint32_t *s
 		a->h.n = (uint16_t)(a->h.n + b->h.n + 1);
 		inner_reindex(a);
 		inner_remove(up, at);
-		fw_free(b);
+		fw_pool_put(&ix->pool, b);
 		ix->inners--;
 		reshaped(ix);
 	}
@@ -1149,7 +1160,7 @@ static void shrink_root(struct fw_index *ix)
 		ix->root = old->child[0];
 		ix->height--;
 		ix->inners--;
-		fw_free(old);
+		fw_pool_put(&ix->pool, old);
 		reshaped(ix);
 	}
 }
@@ -1221,5 +1232,6 @@ bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 
 size_t fw_index_mem(const struct fw_index *ix)
 {
-	return (ix->leaves + ix->inners) * NODE_SIZE;
+	return fw_pool_regions(&ix->pool) ? fw_pool_bytes(&ix->pool)
+					  : (ix->leaves + ix->inners) * NODE_SIZE;
 }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pool.h"
+
 #define FW_KEY_MAX 16
 
 struct fw_idx_val {
@@ -60,6 +62,7 @@ struct fw_index {
 	uint64_t count;
 	uint64_t leaves;
 	uint64_t inners;
+	struct fw_pool pool; /* the nodes */
 };
 
 struct fw_index_iter {
@@ -68,6 +71,10 @@ struct fw_index_iter {
 };
 
 int fw_index_init(struct fw_index *ix);
+/* The same with its nodes in regions from @map (struct fw_hal's mem_map:
+ * huge pages in nvkv-emu); fw_index_init() is this with NULL hooks. */
+int fw_index_init_mem(struct fw_index *ix, void *(*map)(void *ctx, size_t len),
+		      void (*unmap)(void *ctx, void *p, size_t len), void *ctx);
 void fw_index_fini(struct fw_index *ix);
 
 /**
@@ -134,7 +141,9 @@ void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct
 bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 		   struct fw_idx_val *val);
 
-/* Bytes of memory the tree's nodes occupy (4 KiB each). */
+/* Bytes of memory the tree's nodes occupy (4 KiB each; with a mem_map, the
+ * regions the pool holds, free nodes and the last region's unused tail
+ * included). */
 size_t fw_index_mem(const struct fw_index *ix);
 
 #endif /* FW_INDEX_H */

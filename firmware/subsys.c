@@ -447,7 +447,7 @@ int fw_subsys_create(const struct fw_config *c, const struct fw_hal *hal, struct
 	if (rc)
 		goto out_free;
 	fw_nand_set_gc(&s->nand, c->gc_policy, (uint64_t)c->gc_slice_us * 1000);
-	rc = fw_index_init(&s->index);
+	rc = fw_index_init_mem(&s->index, hal->mem_map, hal->mem_unmap, hal->ctx);
 	if (rc)
 		goto out_nand;
 	rc = init_media(s);

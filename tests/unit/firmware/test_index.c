@@ -469,6 +469,42 @@ static void model_op(struct fw_index *ix, uint32_t nkeys, uint32_t op, uint32_t 
  * phases that grow the tree (splits, new roots) and shrink it (merges, root
  * collapse), with the whole structure checked between phases.
  */
+/* ---- node pool: regions from a HAL-style mem_map ---------------------------------- */
+
+static unsigned long maps, unmaps, map_limit = ~0ul;
+
+static void *test_map(void *ctx, size_t len)
+{
+	void *p;
+
+	(void)ctx;
+	if (maps >= map_limit)
+		return NULL;
+	p = aligned_alloc(len, len);
+	if (p) {
+		memset(p, 0, len);
+		maps++;
+	}
+	return p;
+}
+
+static void test_unmap(void *ctx, void *p, size_t len)
+{
+	(void)ctx;
+	(void)len;
+	ck_assert_uint_eq((uintptr_t)p % len, 0);
+	free(p);
+	unmaps++;
+}
+
+/* Loop tests run twice: nodes from fw_calloc (0) and from a pool (1). */
+static int init_ix(struct fw_index *ix, int pooled)
+{
+	maps = unmaps = 0;
+	map_limit = ~0ul;
+	return pooled ? fw_index_init_mem(ix, test_map, test_unmap, NULL) : fw_index_init(ix);
+}
+
 START_TEST(model_check_random_ops)
 {
 	static const uint32_t phase_put[] = { 70, 75, 20, 70, 10, 65, 5, 72, 30, 70 };
@@ -476,7 +512,7 @@ START_TEST(model_check_random_ops)
 	struct fw_index ix;
 
 	mlive = 0;
-	REQUIRE_EQ(fw_index_init(&ix), 0);
+	REQUIRE_EQ(init_ix(&ix, _i), 0);
 	for (p = 0; p < 10; p++) {
 		uint64_t leaves0 = ix.leaves;
 
@@ -562,7 +598,7 @@ START_TEST(model_check_sequential_and_drain)
 	uint8_t key[8];
 	uint32_t i;
 
-	REQUIRE_EQ(fw_index_init(&ix), 0);
+	REQUIRE_EQ(init_ix(&ix, _i), 0);
 	for (i = 0; i < 60000; i++) {
 		uint32_t x = i < 30000 ? i : 90000 - i;
 
@@ -590,6 +626,7 @@ START_TEST(model_check_sequential_and_drain)
 	REQUIRE_EQ(ix.count, 0);
 	REQUIRE_EQ(ix.height, 1); /* merges collapsed the tree to one leaf */
 	fw_index_fini(&ix);
+	REQUIRE_EQ(maps, unmaps); /* fini gave every region back */
 }
 END_TEST
 
@@ -608,7 +645,7 @@ START_TEST(alloc_failure_at_every_split_allocation)
 	uint32_t i, failures = 0, deep = 0;
 	int rc;
 
-	REQUIRE_EQ(fw_index_init(&ix), 0);
+	REQUIRE_EQ(init_ix(&ix, _i), 0);
 	memset(key, '0', sizeof(key));
 	for (i = 0; i < 40000; i++) {
 		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
@@ -973,6 +1010,65 @@ START_TEST(value_fields_round_trip_and_range)
 }
 END_TEST
 
+/*
+ * Nodes from 2 MiB regions: the memory reported is the regions held; nodes
+ * freed by merges are used again before a new region is mapped; a region the
+ * host refuses fails the split cleanly (-ENOMEM, the tree as it was).
+ */
+START_TEST(pool_reuses_freed_nodes_and_survives_a_refused_region)
+{
+	struct fw_index ix;
+	struct fw_idx_val v = { 7, 8, 9 }, got;
+	uint8_t key[16];
+	unsigned long peak;
+	uint32_t i, n = 0;
+	int rc = 0;
+
+	REQUIRE_EQ(init_ix(&ix, 1), 0);
+	memset(key, 'k', sizeof(key));
+	for (i = 0; i < 200000; i++) {
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+		memcpy(key + 8, &x, 8);
+		REQUIRE_EQ(fw_index_put(&ix, key, 16, &v, NULL), 0);
+	}
+	REQUIRE(maps >= 3);
+	REQUIRE_EQ(fw_index_mem(&ix), maps * (2u << 20));
+	REQUIRE((ix.leaves + ix.inners) * 4096 <= fw_index_mem(&ix));
+	REQUIRE((ix.leaves + ix.inners) * 4096 > fw_index_mem(&ix) - (2u << 20));
+	peak = maps;
+	for (i = 0; i < 150000; i++) { /* merges free most nodes */
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+		memcpy(key + 8, &x, 8);
+		REQUIRE_EQ(fw_index_del(&ix, key, 16, NULL), 0);
+	}
+	for (i = 0; i < 150000; i++) { /* and the refill takes them back */
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+		memcpy(key + 8, &x, 8);
+		REQUIRE_EQ(fw_index_put(&ix, key, 16, &v, NULL), 0);
+	}
+	check_tree(&ix);
+	REQUIRE(maps <= peak + 1);
+	/* No more regions: inserts go on until a split needs one. */
+	map_limit = maps;
+	for (i = 200000; i < 2000000 && !rc; i++) {
+		uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+		memcpy(key + 8, &x, 8);
+		rc = fw_index_put(&ix, key, 16, &v, NULL);
+		n += !rc;
+	}
+	REQUIRE_EQ(rc, -ENOMEM);
+	REQUIRE(!fw_index_get(&ix, key, 16, &got));
+	REQUIRE_EQ(ix.count, 200000 + n);
+	check_tree(&ix);
+	fw_index_fini(&ix);
+	REQUIRE_EQ(maps, unmaps);
+}
+END_TEST
+
 static Suite *index_suite(void)
 {
 	Suite *s = suite_create("firmware/index");
@@ -984,9 +1080,10 @@ static Suite *index_suite(void)
 	tcase_add_test(tc, sequential_prefetch_moves_the_finger);
 	tcase_add_test(tc, sequential_inserts_fill_leaves);
 	tcase_add_test(tc, out_of_memory_is_reported);
-	tcase_add_test(tc, model_check_random_ops);
-	tcase_add_test(tc, model_check_sequential_and_drain);
-	tcase_add_test(tc, alloc_failure_at_every_split_allocation);
+	tcase_add_loop_test(tc, model_check_random_ops, 0, 2);
+	tcase_add_loop_test(tc, model_check_sequential_and_drain, 0, 2);
+	tcase_add_loop_test(tc, alloc_failure_at_every_split_allocation, 0, 2);
+	tcase_add_test(tc, pool_reuses_freed_nodes_and_survives_a_refused_region);
 	tcase_add_test(tc, value_fields_round_trip_and_range);
 	tcase_add_test(tc, inner_search_matches_linear_scan);
 	tcase_add_test(tc, hashed_leaf_fill_drain_sort);
