@@ -594,30 +594,48 @@ static uint32_t run_command(struct fw_ctrl *c, struct fw_sq *sq, uint16_t sqid,
  */
 #define PREFETCH_AHEAD 8
 
-/* Ask @sqe's namespace (into *@nsp unless NULL; NULL for none) for its
- * lines; anything it cannot name is skipped. */
-static const void *prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe, struct fw_ns **nsp)
+/* Ask @sqe's namespace for the lines of @n commands from @sqe on (all of
+ * it); hints into @hint.  Anything it cannot name is skipped. */
+static void prefetch_cmds(const struct fw_ns *ns, const struct kvc_sqe *sqe, uint32_t n,
+			  const void **hint)
 {
-	struct fw_ns *ns = fw_subsys_ns(c->s, kvc_sqe_nsid(sqe));
+	uint32_t i;
 
-	if (nsp)
-		*nsp = ns;
-	return ns && ns->ops->prefetch ? ns->ops->prefetch(ns, sqe) : NULL;
+	if (ns && ns->ops->prefetch) {
+		ns->ops->prefetch(ns, sqe, n, hint);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		hint[i] = NULL;
+}
+
+static void prefetch_cmd(struct fw_ctrl *c, const struct kvc_sqe *sqe)
+{
+	const void *hint;
+
+	prefetch_cmds(fw_subsys_ns(c->s, kvc_sqe_nsid(sqe)), sqe, 1, &hint);
 }
 
 /*
  * The first commands of a burst, before any runs: their index lines for
- * all, then (the leaves on their way) their data, with the hints the first
- * stage gave, which stay good as long as no command runs in between.
+ * all (a namespace's run of commands together, so their descents overlap),
+ * then (the leaves on their way) their data, with the hints the first stage
+ * gave, which stay good as long as no command runs in between.
  */
 static void prefetch_burst(struct fw_ctrl *c, const struct kvc_sqe *batch, uint32_t k)
 {
 	const void *hint[PREFETCH_AHEAD];
 	struct fw_ns *ns[PREFETCH_AHEAD];
-	uint32_t i, n = k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD;
+	uint32_t i, j, n = k < PREFETCH_AHEAD ? k : PREFETCH_AHEAD;
 
-	for (i = 0; i < n; i++)
-		hint[i] = prefetch_cmd(c, &batch[i], &ns[i]);
+	for (i = 0; i < n; i = j) {
+		uint32_t nsid = kvc_sqe_nsid(&batch[i]);
+
+		ns[i] = fw_subsys_ns(c->s, nsid);
+		for (j = i + 1; j < n && kvc_sqe_nsid(&batch[j]) == nsid; j++)
+			ns[j] = ns[i];
+		prefetch_cmds(ns[i], &batch[i], j - i, &hint[i]);
+	}
 	for (i = 0; i < n; i++)
 		if (hint[i] && ns[i]->ops->prefetch_data)
 			ns[i]->ops->prefetch_data(ns[i], &batch[i], hint[i], &c->dma);
@@ -719,7 +737,7 @@ static int process_sq(struct fw_ctrl *c, uint16_t qid, uint32_t budget)
 			 * prefetched as a command: harmless, nothing changes). */
 			for (j = i + PREFETCH_AHEAD;
 			     qid && j < k && j < i + PREFETCH_AHEAD + consumed; j++)
-				prefetch_cmd(c, &batch[j], NULL);
+				prefetch_cmd(c, &batch[j]);
 			i += consumed;
 			n++;
 			if (!sq->valid || (c->csts & KVC_CSTS_CFS))

@@ -59,14 +59,16 @@ struct fw_ns_ops {
 	/* Capacity in bytes, for the host and the logs. */
 	uint64_t (*capacity)(const struct fw_ns *ns);
 	/*
-	 * Request the cache lines @sqe, a command fetched behind the current
-	 * one, will read (no state changes: it may never run, or run on other
-	 * state); NULL: none.  Two stages: prefetch() returns a hint that
+	 * Request the cache lines the @n commands from @sqe on, fetched behind
+	 * the current one and all of this namespace, will read (no state
+	 * changes: they may never run, or run on other state); NULL: none.
+	 * Two stages: prefetch() gives each a hint (NULL: none) in @hints that
 	 * prefetch_data() (NULL: none) may use while no command has run since,
 	 * e.g. the index leaf whose entry names the value to prefetch; @dma
 	 * (the controller's) for the host buffer it will write.
 	 */
-	const void *(*prefetch)(const struct fw_ns *ns, const struct kvc_sqe *sqe);
+	void (*prefetch)(const struct fw_ns *ns, const struct kvc_sqe *sqe, uint32_t n,
+			 const void **hints);
 	void (*prefetch_data)(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *hint,
 			      const struct fw_dma *dma);
 	/* SQ slots after @sqe that belong to it (ByteExpress chunks). */

@@ -798,23 +798,91 @@ static struct entry *lookup(struct fw_index *ix, const uint8_t *key, uint8_t kle
 
 const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t klen)
 {
-	struct ckey k = make_ckey(key, klen);
-	uint64_t h = key_hash(&k);
-	struct fw_index_recent *r = recent_slot(ix, h);
-	int home = (int)hash_home(h);
-	/* Sequential access: the finger's leaf, no descent (its lines are
-	 * most likely cached already).  A descent moves the finger, as a
-	 * lookup's would: the lookup that follows takes the leaf from recent[]
-	 * without one, and the next keys in order find the finger there. */
-	bool seq = in_finger(&ix->finger, &k);
-	struct leaf *n = find_leaf(ix, &k, NULL, NULL, home);
+	const void *leaf;
 
-	if (seq)
-		prefetch_leaf(n, home);
-	*r = (struct fw_index_recent){
-		.hi = k.hi, .lo = k.lo, .len = k.len, .leaf = n, .gen = ix->gen, .slot = -1
-	};
-	return n;
+	fw_index_prefetch_n(ix, &key, &klen, 1, &leaf);
+	return leaf;
+}
+
+/* The lines inner_child() reads first: the head and the block summary. */
+static inline __attribute__((always_inline)) void prefetch_inner(const struct inner *in)
+{
+	__builtin_prefetch(in);
+	__builtin_prefetch((const char *)in + 64);
+	__builtin_prefetch((const char *)in + 128);
+}
+
+void fw_index_prefetch_n(struct fw_index *ix, const uint8_t *const *keys, const uint8_t *klens,
+			 uint32_t n, const void **leaves)
+{
+	struct ckey k[FW_INDEX_PREFETCH_N];
+	const struct sep *lo[FW_INDEX_PREFETCH_N], *hi[FW_INDEX_PREFETCH_N];
+	void *node[FW_INDEX_PREFETCH_N];
+	uint64_t h[FW_INDEX_PREFETCH_N];
+	struct fw_index_finger *f = &ix->finger;
+	uint32_t j, d, last = n;
+
+	for (; n > FW_INDEX_PREFETCH_N; n -= FW_INDEX_PREFETCH_N) {
+		fw_index_prefetch_n(ix, keys, klens, FW_INDEX_PREFETCH_N, leaves);
+		keys += FW_INDEX_PREFETCH_N;
+		klens += FW_INDEX_PREFETCH_N;
+		leaves += FW_INDEX_PREFETCH_N;
+	}
+	last = n;
+	for (j = 0; j < n; j++) {
+		k[j] = make_ckey(keys[j], klens[j]);
+		h[j] = key_hash(&k[j]);
+		lo[j] = hi[j] = NULL;
+		/* Sequential access: the finger's leaf, no descent. */
+		node[j] = in_finger(f, &k[j]) ? NULL : ix->root;
+	}
+	/* A level of every key's descent at a time: the keys' misses overlap
+	 * instead of each descent stalling on its own, one after the other. */
+	for (d = 0; d + 1 < ix->height; d++)
+		for (j = 0; j < n; j++) {
+			struct inner *in = node[j];
+			uint32_t c;
+
+			if (!in)
+				continue;
+			c = inner_child(in, &k[j]);
+			if (c > 0)
+				lo[j] = &in->s[c - 1];
+			if (c < in->h.n)
+				hi[j] = &in->s[c];
+			node[j] = in->child[c];
+			if (d + 2 < ix->height)
+				prefetch_inner(node[j]);
+			else
+				prefetch_leaf(node[j], (int)hash_home(h[j]));
+		}
+	for (j = 0; j < n; j++) {
+		struct leaf *l = node[j];
+
+		if (!l) {
+			l = f->leaf;
+			prefetch_leaf(l, (int)hash_home(h[j]));
+		} else {
+			last = j;
+		}
+		*recent_slot(ix, h[j]) = (struct fw_index_recent){ .hi = k[j].hi,
+								   .lo = k[j].lo,
+								   .len = k[j].len,
+								   .leaf = l,
+								   .gen = ix->gen,
+								   .slot = -1 };
+		leaves[j] = l;
+	}
+	/* The finger goes where the last descent went, as a lookup's would. */
+	if (last < n) {
+		f->has_lo = lo[last] != NULL;
+		if (lo[last])
+			set_bound(f->lo, &f->lo_len, lo[last]);
+		f->has_hi = hi[last] != NULL;
+		if (hi[last])
+			set_bound(f->hi, &f->hi_len, hi[last]);
+		f->leaf = node[last];
+	}
 }
 
 bool fw_index_peek(struct fw_index *ix, const void *leaf, const uint8_t *key, uint8_t klen,

@@ -97,6 +97,16 @@ bool fw_index_get(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct 
 const void *fw_index_prefetch(struct fw_index *ix, const uint8_t *key, uint8_t klen);
 
 /**
+ * fw_index_prefetch_n() - fw_index_prefetch() for @n keys at once, their
+ * leaves into @leaves: the descents go a level at a time for all of them,
+ * so their cache misses overlap.  The finger ends where the last key's
+ * descent went (keys in the finger do not descend).
+ */
+#define FW_INDEX_PREFETCH_N 16
+void fw_index_prefetch_n(struct fw_index *ix, const uint8_t *const *keys, const uint8_t *klens,
+			 uint32_t n, const void **leaves);
+
+/**
  * fw_index_peek() - look @key up in @leaf, which fw_index_prefetch() gave
  * for it with no change to the index since.  Where it finds the key is
  * remembered with the leaf: the operation on @key that follows reads its

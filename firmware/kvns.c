@@ -657,29 +657,44 @@ static uint16_t kv_format(struct fw_ns *ns, uint32_t lbaf)
 	return st;
 }
 
-/* The index lines a point command will read, requested while the ones
- * before it run; the hint is the key's leaf.  A BandSlim head names its
+/* The index lines point commands will read, requested while the ones
+ * before them run; a hint is the key's leaf.  A BandSlim head names its
  * key where a Store does: the Store it begins runs when its last transfer
- * arrives, a command or a few later. */
-static const void *kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe)
+ * arrives, a command or a few later.  The keys' descents go together
+ * (fw_index_prefetch_n()). */
+static void kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe, uint32_t n,
+			const void **hints)
 {
-	uint8_t key[KVC_KV_MAX_KEY], klen;
+	uint8_t key[FW_INDEX_PREFETCH_N][KVC_KV_MAX_KEY], klen[FW_INDEX_PREFETCH_N];
+	const uint8_t *kp[FW_INDEX_PREFETCH_N];
+	const void *leaf[FW_INDEX_PREFETCH_N];
+	uint32_t at[FW_INDEX_PREFETCH_N], i, m = 0, j;
 
-	switch (sqe->opc) {
-	case KVC_KV_STORE:
-	case KVC_KV_RETRIEVE:
-	case KVC_KV_EXIST:
-	case KVC_KV_DELETE:
-	case KVC_BS_STORE:
-	case KVC_BS_STORE_PRP:
-		klen = kvc_kv_key_unpack(sqe, key);
-		if (klen >= 1 && klen <= FW_KEY_MAX)
-			return fw_index_prefetch(&ns->s->index, key, klen);
-		break;
-	default:
-		break;
+	for (i = 0; i < n; i++) {
+		hints[i] = NULL;
+		switch (sqe[i].opc) {
+		case KVC_KV_STORE:
+		case KVC_KV_RETRIEVE:
+		case KVC_KV_EXIST:
+		case KVC_KV_DELETE:
+		case KVC_BS_STORE:
+		case KVC_BS_STORE_PRP:
+			klen[m] = kvc_kv_key_unpack(&sqe[i], key[m]);
+			if (klen[m] >= 1 && klen[m] <= FW_KEY_MAX) {
+				kp[m] = key[m];
+				at[m++] = i;
+			}
+			break;
+		default:
+			break;
+		}
+		if (m == FW_INDEX_PREFETCH_N || (i + 1 == n && m)) {
+			fw_index_prefetch_n(&ns->s->index, kp, klen, m, leaf);
+			for (j = 0; j < m; j++)
+				hints[at[j]] = leaf[j];
+			m = 0;
+		}
 	}
-	return NULL;
 }
 
 /* A Retrieve's record too: its entry is in the leaf kv_prefetch() found

@@ -591,6 +591,66 @@ START_TEST(model_check_prefetch_ahead)
 END_TEST
 
 /* Sequential, then reverse-sequential keys, then deleting all: every shape. */
+/*
+ * The burst pattern: up to 16 keys prefetched together (fw_index_prefetch_n(),
+ * runs of neighbouring keys among them so the finger answers some), each
+ * leaf the one a descent of its own finds and a peek there right, then the
+ * operations on them run, splitting and merging under the remembered leaves.
+ */
+START_TEST(model_check_burst_prefetch)
+{
+	static const uint32_t phase_put[] = { 75, 15, 72, 8, 70, 30 };
+	uint32_t nkeys = make_model_keys(), op = 0, p, g, j, merged = 0, splits = 0;
+	uint32_t key[FW_INDEX_PREFETCH_N + 4], pick[FW_INDEX_PREFETCH_N + 4];
+	const uint8_t *kp[FW_INDEX_PREFETCH_N + 4];
+	uint8_t kl[FW_INDEX_PREFETCH_N + 4];
+	const void *leaf[FW_INDEX_PREFETCH_N + 4];
+	struct fw_index ix;
+	struct fw_idx_val v;
+
+	mlive = 0;
+	REQUIRE_EQ(init_ix(&ix, 1), 0);
+	for (p = 0; p < 6; p++) {
+		uint64_t leaves0 = ix.leaves;
+
+		for (uint32_t i = 0; i < MODEL_OPS / 10; i += g) {
+			/* More than FW_INDEX_PREFETCH_N now and then: split in chunks. */
+			g = 1 + (uint32_t)(next_rand() % (FW_INDEX_PREFETCH_N + 4));
+			key[0] = (uint32_t)(next_rand() % nkeys);
+			for (j = 0; j < g; j++) {
+				if (j && next_rand() % 2) /* sorted keys: the next one */
+					key[j] = (key[j - 1] + 1) % nkeys;
+				else if (j)
+					key[j] = (uint32_t)(next_rand() % nkeys);
+				pick[j] = (uint32_t)(next_rand() % 100);
+				kp[j] = mrefs[key[j]].key;
+				kl[j] = mrefs[key[j]].klen;
+			}
+			fw_index_prefetch_n(&ix, kp, kl, g, leaf);
+			for (j = 0; j < g; j++) {
+				const struct mref *r = &mrefs[key[j]];
+
+				REQUIRE(fw_index_peek(&ix, leaf[j], r->key, r->klen, &v) ==
+					r->live);
+				if (r->live)
+					REQUIRE_EQ(v.loc, r->v.loc);
+			}
+			if (op % 3 == 0) /* a descent of its own finds the same leaf */
+				for (j = 0; j < g; j++)
+					REQUIRE(fw_index_prefetch(&ix, kp[j], kl[j]) == leaf[j]);
+			for (j = 0; j < g; j++, op++)
+				model_op_on(&ix, nkeys, op, phase_put[p], pick[j], key[j]);
+		}
+		check_tree(&ix);
+		splits += ix.leaves > leaves0;
+		merged += ix.leaves < leaves0;
+		model_scan(&ix, nkeys, 0, nkeys);
+	}
+	REQUIRE(splits >= 2 && merged >= 2);
+	fw_index_fini(&ix);
+}
+END_TEST
+
 START_TEST(model_check_sequential_and_drain)
 {
 	struct fw_index ix;
@@ -1077,6 +1137,7 @@ static Suite *index_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, random_ops_match_reference);
 	tcase_add_test(tc, model_check_prefetch_ahead);
+	tcase_add_test(tc, model_check_burst_prefetch);
 	tcase_add_test(tc, sequential_prefetch_moves_the_finger);
 	tcase_add_test(tc, sequential_inserts_fill_leaves);
 	tcase_add_test(tc, out_of_memory_is_reported);
