@@ -409,18 +409,18 @@ int emu_ckpt_room(struct emu_meta *m)
 
 /* Near a full map the estimate is replaced by what the journals really take:
  * everything written is folded now, the device thread waiting for it. */
+static void wait_idle(struct emu_meta_ckpt *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->running && c->want)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
 int emu_ckpt_make_room(struct emu_meta *m)
 {
-	struct emu_meta_ckpt *c = &m->ck;
-	int pass;
-
-	for (pass = 0; pass < 2; pass++) {
-		if (pass)
-			emu_ckpt_hand_over(m, true);
-		pthread_mutex_lock(&c->mu);
-		while (c->running && c->want)
-			pthread_cond_wait(&c->cv, &c->mu);
-		pthread_mutex_unlock(&c->mu);
-	}
+	wait_idle(&m->ck); /* the journal handed over before */
+	emu_ckpt_hand_over(m, true);
+	wait_idle(&m->ck); /* the one being written */
 	return emu_ckpt_room(m);
 }

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,7 +81,7 @@ static void *hal_mem_map(void *ctx, size_t len)
 static void hal_mem_unmap(void *ctx, void *p, size_t len)
 {
 	(void)ctx;
-	munmap(p, len);
+	emu_media_unmap_region(p, len);
 }
 
 static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)

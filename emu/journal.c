@@ -342,6 +342,7 @@ int emu_journal_scan(const char *dir, uint64_t seq, bool last,
 	}
 	for (off = HDR; off < len && !rc;) {
 		size_t rest = len - off, plen = 0, end;
+		bool ok;
 
 		if (rest < BHDR || all_zero(d + off, rest)) {
 			/* Cut short at the end: the batch being written when the
@@ -362,13 +363,13 @@ int emu_journal_scan(const char *dir, uint64_t seq, bool last,
 		}
 		batch = kvc_get_le64(d + off + 8);
 		end = off + BHDR + plen + 4;
-		if (end > len || (end == len && kvc_get_le32(d + end - 4) !=
-							fw_crc32c(0, d + off, BHDR + plen))) {
+		ok = end <= len && kvc_get_le32(d + end - 4) == fw_crc32c(0, d + off, BHDR + plen);
+		if (!ok && end >= len) { /* the last batch, cut short */
 			*torn = last;
 			why = last ? NULL : "ends inside a batch";
 			break;
 		}
-		if (kvc_get_le32(d + end - 4) != fw_crc32c(0, d + off, BHDR + plen)) {
+		if (!ok) {
 			why = "a batch fails its checksum";
 			break;
 		}

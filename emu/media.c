@@ -234,6 +234,11 @@ void *emu_media_map_region(struct emu_media *m, size_t len)
 	return a;
 }
 
+void emu_media_unmap_region(void *p, size_t len)
+{
+	munmap(p, len);
+}
+
 /*
  * In memory: @len bytes at @off, from the start of a page.  A page erased
  * since its last write gets zeros after them (a staging, a short write), as

@@ -105,8 +105,9 @@ int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *bu
 void emu_media_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len);
 int emu_media_program(void *ctx, uint64_t ppn, const void *buf);
 int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len);
-/* Aligned memory for the firmware (struct fw_hal mem_map); munmap() it. */
+/* Aligned memory for the firmware (struct fw_hal mem_map), and back. */
 void *emu_media_map_region(struct emu_media *m, size_t len);
+void emu_media_unmap_region(void *p, size_t len);
 int emu_media_erase(void *ctx, uint64_t block);
 
 #endif /* EMU_MEDIA_H */

@@ -20,7 +20,6 @@
 #include "log.h"
 #include "record.h"
 
-#define EMU_REC_TRAILER 8
 #define FORMAT_KEY "nvkv.catalog"
 #define FORMAT_MAGIC 0x434b564eu /* "NVKC" */
 /* Time allowed for the walk before it counts as looping: a minute, plus one
@@ -712,8 +711,7 @@ void emu_meta_close(struct emu_meta *m)
 	char err[512];
 
 	emu_ckpt_stop(m);
-	emu_journal_discard(&m->j); /* changes never committed */
-	emu_journal_fini(&m->j);
+	emu_journal_fini(&m->j); /* drops changes never committed */
 	if (m->old_fd >= 0)
 		close(m->old_fd);
 	m->old_fd = -1;
@@ -792,12 +790,6 @@ static int rtxn(struct emu_meta *m, MDB_txn **txn)
 	return emu_lmdb_errno(mdb_txn_begin(m->env, NULL, MDB_RDONLY, txn));
 }
 
-static void rdone(struct emu_meta *m, MDB_txn *txn)
-{
-	(void)m;
-	mdb_txn_abort(txn);
-}
-
 int emu_meta_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const void *, size_t),
 		     void *arg)
 {
@@ -827,7 +819,7 @@ int emu_meta_iterate(void *ctx, int (*fn)(void *, const void *, size_t, const vo
 		rc = emu_lmdb_errno(r);
 	mdb_cursor_close(cur);
 out:
-	rdone(m, txn);
+	mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -859,6 +851,6 @@ int emu_meta_get_blob(void *ctx, const char *name, void *data, size_t len)
 		rc = -EINVAL;
 	if (!rc)
 		memcpy(data, v.mv_data, len);
-	rdone(m, txn);
+	mdb_txn_abort(txn);
 	return rc;
 }

@@ -322,13 +322,11 @@ static void print_media_cost(const struct rate *w)
 static void print_catalog(const struct emu_meta *m, const struct emu_meta_ckpt *ck,
 			  const char *when)
 {
-	const struct emu_meta_ckpt c = *ck;
-
 	printf("catalog %s: journal %.1f MiB written; %llu folds into data.mdb, %llu changes in "
 	       "%.2f s (%.0f changes/s)\n",
-	       when, (double)m->j.written / (1 << 20), (unsigned long long)c.folds,
-	       (unsigned long long)c.changes, (double)c.ns / 1e9,
-	       c.ns ? (double)c.changes * 1e9 / (double)c.ns : 0.0);
+	       when, (double)m->j.written / (1 << 20), (unsigned long long)ck->folds,
+	       (unsigned long long)ck->changes, (double)ck->ns / 1e9,
+	       ck->ns ? (double)ck->changes * 1e9 / (double)ck->ns : 0.0);
 }
 
 static double mono_s(void)

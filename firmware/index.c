@@ -661,6 +661,19 @@ static void set_bound(uint64_t b[2], uint8_t *blen, const struct sep *s)
 	*blen = s->klen;
 }
 
+/* The finger on @leaf, whose parents bound it by @lo and @hi (NULL: none). */
+static void set_finger(struct fw_index_finger *f, void *leaf, const struct sep *lo,
+		       const struct sep *hi)
+{
+	f->has_lo = lo != NULL;
+	if (lo)
+		set_bound(f->lo, &f->lo_len, lo);
+	f->has_hi = hi != NULL;
+	if (hi)
+		set_bound(f->hi, &f->hi_len, hi);
+	f->leaf = leaf;
+}
+
 static bool in_finger(const struct fw_index_finger *f, const struct ckey *k)
 {
 	return f->leaf && (!f->has_lo || cmp_bound(k, f->lo, f->lo_len) >= 0) &&
@@ -721,13 +734,7 @@ static struct leaf *find_leaf(struct fw_index *ix, const struct ckey *k, struct 
 	}
 	prefetch_leaf(n, home);
 	/* Copied once, below, while the leaf's lines are on their way. */
-	f->has_lo = lo != NULL;
-	if (lo)
-		set_bound(f->lo, &f->lo_len, lo);
-	f->has_hi = hi != NULL;
-	if (hi)
-		set_bound(f->hi, &f->hi_len, hi);
-	f->leaf = n;
+	set_finger(f, n, lo, hi);
 	return n;
 }
 
@@ -820,7 +827,7 @@ void fw_index_prefetch_n(struct fw_index *ix, const uint8_t *const *keys, const 
 	void *node[FW_INDEX_PREFETCH_N];
 	uint64_t h[FW_INDEX_PREFETCH_N];
 	struct fw_index_finger *f = &ix->finger;
-	uint32_t j, d, last = n;
+	uint32_t j, d, last;
 
 	for (; n > FW_INDEX_PREFETCH_N; n -= FW_INDEX_PREFETCH_N) {
 		fw_index_prefetch_n(ix, keys, klens, FW_INDEX_PREFETCH_N, leaves);
@@ -874,15 +881,8 @@ void fw_index_prefetch_n(struct fw_index *ix, const uint8_t *const *keys, const 
 		leaves[j] = l;
 	}
 	/* The finger goes where the last descent went, as a lookup's would. */
-	if (last < n) {
-		f->has_lo = lo[last] != NULL;
-		if (lo[last])
-			set_bound(f->lo, &f->lo_len, lo[last]);
-		f->has_hi = hi[last] != NULL;
-		if (hi[last])
-			set_bound(f->hi, &f->hi_len, hi[last]);
-		f->leaf = node[last];
-	}
+	if (last < n)
+		set_finger(f, node[last], lo[last], hi[last]);
 }
 
 bool fw_index_peek(struct fw_index *ix, const void *leaf, const uint8_t *key, uint8_t klen,
@@ -1300,6 +1300,5 @@ bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 
 size_t fw_index_mem(const struct fw_index *ix)
 {
-	return fw_pool_regions(&ix->pool) ? fw_pool_bytes(&ix->pool)
-					  : (ix->leaves + ix->inners) * NODE_SIZE;
+	return fw_pool_bytes(&ix->pool);
 }
