@@ -40,20 +40,27 @@ uint64_t kvc_pcie_bytes_per_sec(const struct kvc_pcie_link *l)
 	return lane_rate(l->gen) * l->lanes;
 }
 
-struct kvc_pcie_cost kvc_pcie_mwr(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len)
+void kvc_pcie_mwr_add(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len,
+		      struct kvc_pcie_cost *acc)
 {
-	struct kvc_pcie_cost c = { { 0, 0 }, { 0, 0 } };
 	uint64_t head, tlps;
 
 	if (!len)
-		return c;
+		return;
 	/* A write TLP may not cross an MPS-aligned boundary of its payload
 	 * size: one TLP up to the first boundary, then one per MPS started
 	 * (counted, not walked: a 4 KiB page is 16 TLPs of 256 B). */
 	head = cfg->mps - addr % cfg->mps;
 	tlps = head >= len ? 1 : 1 + (len - head + cfg->mps - 1) / cfg->mps;
-	c.tlps[KVC_PCIE_UP] = (uint32_t)tlps;
-	c.bytes[KVC_PCIE_UP] = (uint32_t)(tlps * KVC_TLP_MWR_HDR + len);
+	acc->tlps[KVC_PCIE_UP] += (uint32_t)tlps;
+	acc->bytes[KVC_PCIE_UP] += (uint32_t)(tlps * KVC_TLP_MWR_HDR + len);
+}
+
+struct kvc_pcie_cost kvc_pcie_mwr(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len)
+{
+	struct kvc_pcie_cost c = { { 0, 0 }, { 0, 0 } };
+
+	kvc_pcie_mwr_add(cfg, addr, len, &c);
 	return c;
 }
 
@@ -90,10 +97,9 @@ static void add_completions(const struct kvc_pcie_link *cfg, uint64_t addr, uint
 	}
 }
 
-struct kvc_pcie_cost kvc_pcie_mrd(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len)
+void kvc_pcie_mrd_add(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len,
+		      struct kvc_pcie_cost *acc)
 {
-	struct kvc_pcie_cost c = { { 0, 0 }, { 0, 0 } };
-
 	while (len) {
 		/* A read request may not cross a 4 KiB address boundary. */
 		uint64_t room = 4096 - (addr % 4096);
@@ -101,11 +107,18 @@ struct kvc_pcie_cost kvc_pcie_mrd(const struct kvc_pcie_link *cfg, uint64_t addr
 
 		if (n > room)
 			n = room;
-		c.tlps[KVC_PCIE_UP]++;
-		c.bytes[KVC_PCIE_UP] += KVC_TLP_MRD_HDR;
-		add_completions(cfg, addr, n, &c);
+		acc->tlps[KVC_PCIE_UP]++;
+		acc->bytes[KVC_PCIE_UP] += KVC_TLP_MRD_HDR;
+		add_completions(cfg, addr, n, acc);
 		addr += n;
 		len -= n;
 	}
+}
+
+struct kvc_pcie_cost kvc_pcie_mrd(const struct kvc_pcie_link *cfg, uint64_t addr, uint64_t len)
+{
+	struct kvc_pcie_cost c = { { 0, 0 }, { 0, 0 } };
+
+	kvc_pcie_mrd_add(cfg, addr, len, &c);
 	return c;
 }

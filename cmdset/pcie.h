@@ -43,6 +43,16 @@ const char *kvc_pcie_link_valid(const struct kvc_pcie_link *l);
 struct kvc_pcie_cost kvc_pcie_mwr(const struct kvc_pcie_link *l, uint64_t addr, uint64_t len);
 /* Device reads @len bytes of host memory at @addr. */
 struct kvc_pcie_cost kvc_pcie_mrd(const struct kvc_pcie_link *l, uint64_t addr, uint64_t len);
+/*
+ * The same, added to *@acc.  Per command, these: a cost returned by value
+ * comes back in two registers, and adding it to another, GCC 12 stored both
+ * and reloaded them as one 16-byte vector, which waits for the stores to
+ * retire (a store-forwarding stall).
+ */
+void kvc_pcie_mwr_add(const struct kvc_pcie_link *l, uint64_t addr, uint64_t len,
+		      struct kvc_pcie_cost *acc);
+void kvc_pcie_mrd_add(const struct kvc_pcie_link *l, uint64_t addr, uint64_t len,
+		      struct kvc_pcie_cost *acc);
 /* Host writes @len bytes to the device (a doorbell). */
 struct kvc_pcie_cost kvc_pcie_host_mwr(const struct kvc_pcie_link *l, uint64_t len);
 /* Payload bytes per second per direction after line encoding. */

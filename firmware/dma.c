@@ -70,8 +70,10 @@ static uint16_t do_segment(struct seg_op *op, uint64_t addr, uint32_t len)
 		caddr = addr / FW_MEM_PAGE * FW_MEM_PAGE;
 		clen = (addr + len + FW_MEM_PAGE - 1) / FW_MEM_PAGE * FW_MEM_PAGE - caddr;
 	}
-	kvc_pcie_cost_add(&op->cost, op->to_host ? kvc_pcie_mwr(&d->pcie->cfg, caddr, clen)
-						 : kvc_pcie_mrd(&d->pcie->cfg, caddr, clen));
+	if (op->to_host)
+		kvc_pcie_mwr_add(&d->pcie->cfg, caddr, clen, &op->cost);
+	else
+		kvc_pcie_mrd_add(&d->pcie->cfg, caddr, clen, &op->cost);
 	op->done += len;
 	return 0;
 }
@@ -268,8 +270,10 @@ static void charge_bytes(struct sgl_op *op, uint64_t addr, uint32_t n)
 {
 	const struct kvc_pcie_link *l = &op->d->pcie->cfg;
 
-	kvc_pcie_cost_add(&op->cost,
-			  op->to_host ? kvc_pcie_mwr(l, addr, n) : kvc_pcie_mrd(l, addr, n));
+	if (op->to_host)
+		kvc_pcie_mwr_add(l, addr, n, &op->cost);
+	else
+		kvc_pcie_mrd_add(l, addr, n, &op->cost);
 }
 
 /* Move @n bytes of the stream between the device buffer and host memory. */

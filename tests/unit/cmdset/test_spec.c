@@ -64,6 +64,29 @@ START_TEST(cqe_golden)
 }
 END_TEST
 
+/* The little-endian helpers at every alignment: least significant byte
+ * first, neighbours untouched, and get() undoes put(). */
+START_TEST(le_helpers_any_alignment)
+{
+	static const uint8_t want[14] = { 0x22, 0x11, 0x66, 0x55, 0x44, 0x33, 0xee,
+					  0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77 };
+	uint8_t b[24];
+	unsigned int at, i;
+
+	for (at = 0; at < 8; at++) {
+		memset(b, 0xee, sizeof(b));
+		kvc_put_le16(b + at, 0x1122);
+		kvc_put_le32(b + at + 2, 0x33445566u);
+		kvc_put_le64(b + at + 6, 0x778899aabbccddeeull);
+		for (i = 0; i < sizeof(b); i++)
+			ck_assert_uint_eq(b[i], i < at || i >= at + 14 ? 0xee : want[i - at]);
+		ck_assert_uint_eq(kvc_get_le16(b + at), 0x1122);
+		ck_assert_uint_eq(kvc_get_le32(b + at + 2), 0x33445566u);
+		ck_assert_uint_eq(kvc_get_le64(b + at + 6), 0x778899aabbccddeeull);
+	}
+}
+END_TEST
+
 START_TEST(registers)
 {
 	uint64_t cap = 1023 | (20ull << KVC_CAP_TO_SHIFT) | KVC_CAP_CSS_NVM | KVC_CAP_CSS_IOCS;
@@ -186,6 +209,7 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, sqe_offsets);
 	tcase_add_test(tc, sqe_dword_accessors);
 	tcase_add_test(tc, cqe_golden);
+	tcase_add_test(tc, le_helpers_any_alignment);
 	tcase_add_test(tc, registers);
 	tcase_add_test(tc, identify_offsets);
 	tcase_add_test(tc, admin_fields);

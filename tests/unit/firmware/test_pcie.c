@@ -103,6 +103,30 @@ START_TEST(read_requests_and_completions)
 }
 END_TEST
 
+/* The _add forms add to what the accumulator holds, exactly what the
+ * by-value forms return. */
+START_TEST(adds_accumulate)
+{
+	struct kvc_pcie_cost acc = { { 3, 5 }, { 700, 900 } }, w, r;
+	uint64_t addr, len;
+
+	for (addr = 0; addr < 600; addr += 37)
+		for (len = 0; len < 9000; len += 211) {
+			struct kvc_pcie_cost want = acc;
+
+			w = kvc_pcie_mwr(&gen3, addr, len);
+			r = kvc_pcie_mrd(&gen3, addr, len);
+			kvc_pcie_cost_add(&want, w);
+			kvc_pcie_cost_add(&want, r);
+			kvc_pcie_mwr_add(&gen3, addr, len, &acc);
+			kvc_pcie_mrd_add(&gen3, addr, len, &acc);
+			ck_assert(!memcmp(&acc, &want, sizeof(acc)));
+		}
+	ck_assert_uint_gt(acc.tlps[KVC_PCIE_UP], 3);
+	ck_assert_uint_gt(acc.bytes[KVC_PCIE_DOWN], 900);
+}
+END_TEST
+
 START_TEST(link_rates)
 {
 	struct fw_pcie p;
@@ -144,6 +168,7 @@ static Suite *pcie_suite(void)
 
 	tcase_add_test(tc, write_splits_at_mps);
 	tcase_add_test(tc, read_requests_and_completions);
+	tcase_add_test(tc, adds_accumulate);
 	tcase_add_test(tc, link_rates);
 	tcase_add_test(tc, write_count_matches_walk);
 	tcase_add_test(tc, config_validation);
