@@ -41,7 +41,10 @@ static uint64_t slot_ppn(const struct fw_ftl *f, uint32_t slot)
 
 static void mark_dirty(struct fw_ftl *f, uint64_t unit)
 {
-	f->dirty[unit / FW_FTL_CHUNK] = 1;
+	uint8_t *d = &f->dirty[unit / FW_FTL_CHUNK];
+
+	f->ndirty += !*d;
+	*d = 1;
 }
 
 static uint64_t exported_units(const struct fw_ftl *f)
@@ -567,14 +570,15 @@ int fw_ftl_save(struct fw_ftl *f)
 {
 	uint8_t buf[FW_FTL_CHUNK * 4], *lay;
 	char name[24];
-	uint32_t c, i;
+	uint32_t c, i, left;
 	int rc;
 
 	if (!fw_ftl_dirty(f))
 		return 0;
-	for (c = 0; c < f->nchunks; c++) {
+	for (c = 0, left = f->ndirty; c < f->nchunks && left; c++) {
 		if (!f->dirty[c])
 			continue;
+		left--;
 		for (i = 0; i < FW_FTL_CHUNK; i++)
 			kvc_put_le32(buf + 4 * i, f->l2p[(size_t)c * FW_FTL_CHUNK + i]);
 		chunk_name(name, sizeof(name), c);
@@ -594,20 +598,17 @@ int fw_ftl_save(struct fw_ftl *f)
 
 void fw_ftl_committed(struct fw_ftl *f)
 {
-	memset(f->dirty, 0, f->nchunks);
+	if (f->ndirty)
+		memset(f->dirty, 0, f->nchunks);
+	f->ndirty = 0;
 	f->layout_dirty = false;
 }
 
+/* Every catalog commit asks: a count, not a scan of the chunk flags (2048
+ * of them for the default 2 GiB block namespace, twice per commit). */
 bool fw_ftl_dirty(const struct fw_ftl *f)
 {
-	uint32_t c;
-
-	if (f->layout_dirty)
-		return true;
-	for (c = 0; c < f->nchunks; c++)
-		if (f->dirty[c])
-			return true;
-	return false;
+	return f->layout_dirty || f->ndirty;
 }
 
 /* Log why the stored FTL state is refused; the catalog holding it is damaged. */
@@ -746,6 +747,7 @@ int fw_ftl_load(struct fw_ftl *f)
 	rc = f->hal->meta_get_blob(f->hal->ctx, FW_FTL_BLOB, b, len);
 	if (rc == -ENOENT) {
 		memset(f->dirty, 1, f->nchunks);
+		f->ndirty = f->nchunks;
 		f->layout_dirty = true;
 		goto out;
 	}

@@ -107,6 +107,7 @@ struct fw_ftl {
 	uint64_t wb_ns; /* write-buffer slack per die before a write waits */
 	uint64_t used;	/* mapped units */
 	uint8_t *dirty; /* map chunks changed since the last commit, one byte each */
+	uint32_t ndirty; /* how many of them are set */
 	uint32_t nchunks;
 	bool layout_dirty;
 	/* Make the map durable (commit the catalog); GC calls it before

@@ -271,6 +271,18 @@ START_TEST(only_dirty_chunks_are_saved)
 	ck_assert_ptr_nonnull(fh_blob_find(&env, "l2p.0"));
 	ck_assert_ptr_nonnull(fh_blob_find(&env, "l2p.1"));
 	ck_assert_ptr_nonnull(fh_blob_find(&env, FW_FTL_BLOB));
+	/* Chunks are counted once however often they change, and the save
+	 * reaches the last one (the count ends its scan). */
+	wr(3, 2);
+	wr(4, 1);
+	wr(3, 3);
+	wr(ftl.nunits - 1, 1);
+	ck_assert_uint_eq(ftl.ndirty, 2);
+	ck_assert(fw_ftl_dirty(&ftl));
+	ck_assert_int_eq(commit_cb(&ftl), 0);
+	ck_assert_uint_eq(ftl.st.chunks_saved, ftl.nchunks + 4);
+	ck_assert_uint_eq(ftl.ndirty, 0);
+	ck_assert(!fw_ftl_dirty(&ftl));
 	teardown();
 }
 END_TEST
