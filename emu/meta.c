@@ -501,6 +501,8 @@ static int create_catalog(struct emu_meta *m)
 		return rc;
 	rc = emu_lmdb_errno(mdb_dbi_open(txn, "index", MDB_CREATE, &m->idx));
 	if (!rc)
+		rc = emu_lmdb_errno(mdb_set_compare(txn, m->idx, emu_key_cmp));
+	if (!rc)
 		rc = emu_lmdb_errno(mdb_dbi_open(txn, "blobs", MDB_CREATE, &m->blobs));
 	kvc_put_le32(fmt, FORMAT_MAGIC);
 	kvc_put_le32(fmt + 4, EMU_META_FORMAT);
@@ -548,6 +550,9 @@ static int open_catalog(struct emu_meta *m, MDB_txn *txn, char *err, size_t errl
 			 m->file);
 		return -EUCLEAN;
 	}
+	rc = emu_lmdb_errno(mdb_set_compare(txn, m->idx, emu_key_cmp));
+	if (rc)
+		return rc;
 	rc = mdb_get(txn, m->blobs, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		snprintf(err, errlen,

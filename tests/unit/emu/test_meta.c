@@ -21,6 +21,7 @@
 #include "check_main.h"
 #include "cmdset/le.h"
 #include "emu/meta.h"
+#include "emu/record.h"
 #include "firmware/crc.h"
 
 static char dir[64], file[96], sum[96];
@@ -660,6 +661,96 @@ START_TEST(folds_keep_each_keys_last_change)
 }
 END_TEST
 
+/* LMDB's default order: bytes over the shorter length, then length. */
+static int lmdb_order(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	int d = memcmp(a, b, la < lb ? la : lb);
+
+	if (d)
+		return d < 0 ? -1 : 1;
+	return la < lb ? -1 : la > lb;
+}
+
+/* emu_key_cmp() orders as LMDB itself does, keys of 0-40 bytes from a
+ * three-letter alphabet (long shared prefixes, bytes above 0x7f). */
+START_TEST(key_order_is_lmdbs_own)
+{
+	static const uint8_t abc[3] = { 0x00, 0x61, 0xf0 };
+	uint8_t a[40], b[40];
+	unsigned r = 99, i, j, diff = 0;
+
+	for (i = 0; i < 200000; i++) {
+		MDB_val va = { 0, a }, vb = { 0, b };
+		int want, got;
+
+		r = r * 1103515245u + 12345u;
+		va.mv_size = (r >> 8) % 41;
+		vb.mv_size = i % 7 ? va.mv_size + (r >> 20) % 3 - 1 : (r >> 12) % 41;
+		if (vb.mv_size > 40)
+			vb.mv_size = 40;
+		for (j = 0; j < 40; j++) {
+			r = r * 1103515245u + 12345u;
+			a[j] = abc[(r >> 16) % 3];
+			b[j] = j < 30 && (r >> 8) % 8 ? a[j] : abc[(r >> 20) % 3];
+		}
+		want = lmdb_order(a, va.mv_size, b, vb.mv_size);
+		got = emu_key_cmp(&va, &vb);
+		ck_assert_int_eq(got < 0 ? -1 : got > 0, want);
+		ck_assert_int_eq(emu_key_cmp(&va, &va), 0);
+		diff += want != 0 && va.mv_size == vb.mv_size;
+	}
+	ck_assert_uint_gt(diff, 1000);
+}
+END_TEST
+
+/* A catalog folded under emu_key_cmp() reads under LMDB's own order: a
+ * reader without it (an older nvkv-emu, mdb_dump) walks its index in
+ * order and finds every key with a plain lookup. */
+START_TEST(catalog_reads_under_lmdbs_default_order)
+{
+	uint8_t key[48], rec[8] = { 0 }, last[512];
+	size_t last_len = 0;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int i, n = 0;
+
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	m.journal_max = 64 << 10;
+	for (i = 0; i < MODEL_KEYS; i++) {
+		ck_assert_int_eq(emu_meta_put(&m, key, model_key(i, key), rec, sizeof(rec)), 0);
+		if (i % 300 == 299)
+			ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+	}
+	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
+	ck_assert_uint_ge(m.ck.folds, 1);
+	emu_meta_close(&m);
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 4), 0);
+	ck_assert_int_eq(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "index", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, dbi, &cur), 0);
+	while (!mdb_cursor_get(cur, &k, &v, n ? MDB_NEXT : MDB_FIRST)) {
+		MDB_val again;
+
+		ck_assert_uint_le(k.mv_size, sizeof(last));
+		if (n)
+			ck_assert_int_lt(lmdb_order(last, last_len, k.mv_data, k.mv_size), 0);
+		memcpy(last, k.mv_data, k.mv_size);
+		last_len = k.mv_size;
+		ck_assert_int_eq(mdb_get(txn, dbi, &k, &again), 0);
+		n++;
+	}
+	ck_assert_int_eq(n, MODEL_KEYS);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+END_TEST
+
 static Suite *meta_suite(void)
 {
 	Suite *s = suite_create("emu/meta");
@@ -684,6 +775,8 @@ static Suite *meta_suite(void)
 	tcase_add_test(tc, commit_that_would_overfill_the_map_is_refused);
 	tcase_add_test(tc, map_room_is_kept_while_the_checkpoint_thread_folds);
 	tcase_add_test(tc, folds_keep_each_keys_last_change);
+	tcase_add_test(tc, key_order_is_lmdbs_own);
+	tcase_add_test(tc, catalog_reads_under_lmdbs_default_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
