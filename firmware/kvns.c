@@ -703,13 +703,19 @@ static void kv_prefetch(const struct fw_ns *ns, const struct kvc_sqe *sqe, uint3
 static void kv_prefetch_data(const struct fw_ns *ns, const struct kvc_sqe *sqe, const void *leaf,
 			     const struct fw_dma *dma)
 {
-	struct kvc_kv_cmd kc;
+	uint8_t key[KVC_KV_MAX_KEY], klen;
 	struct fw_idx_val iv;
+	uint32_t size;
 
-	if (leaf && sqe->opc == KVC_KV_RETRIEVE && !kvc_kv_decode(sqe, &kc) && kc.size &&
-	    fw_index_peek(&ns->s->index, leaf, kc.key, kc.klen, &iv)) {
-		fw_vlog_prefetch(&ns->s->vlog, &iv, kc.klen);
-		fw_dma_prefetch_out(dma, sqe, kc.size < iv.vlen ? kc.size : iv.vlen);
+	if (!leaf || sqe->opc != KVC_KV_RETRIEVE)
+		return;
+	/* The fields it needs, not a whole decode: the command's own follows. */
+	klen = kvc_kv_key_unpack(sqe, key);
+	size = kvc_get_le32(kvc_sqe_cbytes(sqe) + KVC_KV_OFF_SIZE);
+	if (klen >= 1 && klen <= FW_KEY_MAX && size &&
+	    fw_index_peek(&ns->s->index, leaf, key, klen, &iv)) {
+		fw_vlog_prefetch(&ns->s->vlog, &iv, klen);
+		fw_dma_prefetch_out(dma, sqe, size < iv.vlen ? size : iv.vlen);
 	}
 }
 
