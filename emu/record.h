@@ -20,7 +20,6 @@ int emu_lmdb_errno(int rc);
 void emu_rec_seal(uint8_t *t, const void *key, size_t klen, const void *rec, size_t rlen);
 /* NULL and the record's length in *@rlen, or why the stored value is refused. */
 const char *emu_rec_unseal(const void *key, size_t klen, const MDB_val *v, size_t *rlen);
-/* Put @rec under @key, sealed. */
 /*
  * LMDB's own key order (bytes compared over the shorter length, then the
  * shorter key first) for the index database, eight bytes a step instead of
@@ -29,6 +28,7 @@ const char *emu_rec_unseal(const void *key, size_t klen, const MDB_val *v, size_
  * order, so a catalog written under either reads under the other.
  */
 int emu_key_cmp(const MDB_val *a, const MDB_val *b);
+/* Put @rec under @key, sealed. */
 int emu_rec_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *rec,
 		size_t rlen);
 
