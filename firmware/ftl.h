@@ -104,9 +104,9 @@ struct fw_ftl {
 	uint8_t *page;	  /* contents of the open page */
 	uint8_t *scratch; /* one unit: GC and read-modify-write */
 	bool in_gc;
-	uint64_t wb_ns; /* write-buffer slack per die before a write waits */
-	uint64_t used;	/* mapped units */
-	uint8_t *dirty; /* map chunks changed since the last commit, one byte each */
+	uint64_t wb_ns;	 /* write-buffer slack per die before a write waits */
+	uint64_t used;	 /* mapped units */
+	uint8_t *dirty;	 /* map chunks changed since the last commit, one byte each */
 	uint32_t ndirty; /* how many of them are set */
 	uint32_t nchunks;
 	bool layout_dirty;
