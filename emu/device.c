@@ -75,13 +75,13 @@ static int hal_program(void *ctx, uint64_t ppn, const void *buf)
 
 static void *hal_mem_map(void *ctx, size_t len)
 {
-	return emu_media_map_region(&((struct emu_device *)ctx)->media, len);
+	return emu_regions_get(&((struct emu_device *)ctx)->regions, len);
 }
 
 static void hal_mem_unmap(void *ctx, void *p, size_t len)
 {
 	(void)ctx;
-	emu_media_unmap_region(p, len);
+	emu_regions_put(p, len);
 }
 
 static int hal_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
@@ -278,6 +278,7 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 	memset(e, 0, sizeof(*e));
 	e->media.fd = -1;
 	e->meta.lock_fd = -1;
+	emu_regions_init(&e->regions);
 	e->persistent = *cfg->store != 0;
 	if (e->persistent && mkdir(cfg->store, 0755) && errno != EEXIST) {
 		emu_log(0, "%s: %s", cfg->store, strerror(errno));
@@ -332,6 +333,7 @@ void emu_device_close(struct emu_device *e)
 	if (e->sub)
 		fw_subsys_destroy(e->sub); /* flushes */
 	e->sub = NULL;
+	emu_regions_fini(&e->regions); /* the index gave its regions back above */
 	if (e->persistent)
 		emu_meta_close(&e->meta);
 	emu_media_close(&e->media);

@@ -13,10 +13,12 @@
 #include "config.h"
 #include "media.h"
 #include "meta.h"
+#include "regions.h"
 
 struct emu_device {
 	struct emu_media media;
 	struct emu_meta meta;
+	struct emu_regions regions; /* the firmware's mem_map */
 	bool persistent;
 	struct fw_hal hal;
 	struct fw_subsys *sub;

@@ -207,39 +207,6 @@ static void populate(struct emu_media *m, uint64_t off)
 }
 
 /*
- * Memory for the firmware's own structures (the key index's nodes), aligned
- * to @len (a power of two) and, where the kernel has transparent huge pages,
- * backed by them (MADV_HUGEPAGE: "madvise" is the common setting), taken
- * now in one call and timed with the NAND's: the kernel zeroing memory is
- * not the device's work.  NULL when there is no memory.
- */
-void *emu_media_map_region(struct emu_media *m, size_t len)
-{
-	size_t span = len * 2;
-	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint8_t *a;
-	uint64_t t;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	a = (uint8_t *)(((uintptr_t)p + len - 1) & ~(uintptr_t)(len - 1));
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (p + span > a + len)
-		munmap(a + len, (size_t)(p + span - (a + len)));
-	(void)madvise(a, len, MADV_HUGEPAGE); /* a hint: without it, small pages */
-	t = thread_cpu_ns();
-	(void)madvise(a, len, MADV_POPULATE_WRITE); /* failing: faults as used */
-	m->populate_cpu_ns += thread_cpu_ns() - t;
-	return a;
-}
-
-void emu_media_unmap_region(void *p, size_t len)
-{
-	munmap(p, len);
-}
-
-/*
  * In memory: @len bytes at @off, from the start of a page.  A page erased
  * since its last write gets zeros after them (a staging, a short write), as
  * a punched-out page of the file would show.

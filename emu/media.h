@@ -69,9 +69,8 @@ struct emu_media {
 	uint64_t *erased;     /* a bit per page: erased, its memory not zeroed yet */
 	uint64_t *populated;  /* a bit per MEDIA_CHUNK bytes: memory taken (or tried) */
 	uint64_t populations; /* chunks taken in bulk so far */
-	/* CPU time of the calling thread spent taking them (and the regions
-	 * of emu_media_map_region()): the host kernel zeroing and mapping
-	 * memory, not the device's work. */
+	/* CPU time of the calling thread spent taking them: the host kernel
+	 * zeroing and mapping memory, not the device's work. */
 	uint64_t populate_cpu_ns;
 	struct {
 		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
@@ -105,9 +104,6 @@ int emu_media_read(void *ctx, uint64_t ppn, uint32_t off, uint32_t len, void *bu
 void emu_media_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len);
 int emu_media_program(void *ctx, uint64_t ppn, const void *buf);
 int emu_media_stage(void *ctx, uint64_t ppn, const void *buf, size_t len);
-/* Aligned memory for the firmware (struct fw_hal mem_map), and back. */
-void *emu_media_map_region(struct emu_media *m, size_t len);
-void emu_media_unmap_region(void *p, size_t len);
 int emu_media_erase(void *ctx, uint64_t block);
 
 #endif /* EMU_MEDIA_H */

@@ -39,6 +39,7 @@ struct bench_host {
 	uint64_t poll_ns;
 	uint64_t poll_cpu_ns;	       /* the same, in this thread's CPU time */
 	const struct emu_media *media; /* its populate_cpu_ns: part of poll_cpu_ns */
+	struct emu_regions *regions;   /* its spot_cpu_ns too */
 	uint64_t errors;
 	uint64_t dw0_sum; /* List: keys returned */
 };
@@ -98,7 +99,8 @@ struct rate {
 
 static uint64_t media_cpu_ns(const struct bench_host *h)
 {
-	return h->media ? h->media->populate_cpu_ns : 0;
+	return (h->media ? h->media->populate_cpu_ns : 0) +
+	       (h->regions ? emu_regions_stats(h->regions).spot_cpu_ns : 0);
 }
 
 static struct rate rate_of(const struct bench_host *h, uint64_t n, uint64_t t0, uint64_t c0,
@@ -317,6 +319,18 @@ static void print_media_cost(const struct rate *w)
 		       w->mem_ns, 1e9 / (1e9 / w->cpu - w->mem_ns), 1e9 / w->cpu - w->mem_ns);
 }
 
+/* The index's memory regions: how many the helper thread took ahead (its
+ * CPU time is not the firmware thread's, so not in the figures above). */
+static void print_regions(struct bench_host *h, uint64_t n)
+{
+	struct emu_regions_stats r = emu_regions_stats(h->regions);
+
+	printf("  index regions: %llu taken ahead by a helper thread (%.1f ns/Store of its CPU, "
+	       "not in the figures above), %llu on the spot\n",
+	       (unsigned long long)r.ahead, (double)r.ahead_cpu_ns / (double)n,
+	       (unsigned long long)r.spot);
+}
+
 /* --store: what the Store phase left to the catalog's journal, and what the
  * checkpoint thread folded into data.mdb meanwhile (on the other core). */
 static void print_catalog(const struct emu_meta *m, const struct emu_meta_ckpt *ck,
@@ -468,6 +482,7 @@ int main(int argc, char **argv)
 	if (emu_device_open(&dev, &cfg))
 		return 1; /* the reason was logged */
 	h.media = &dev.media;
+	h.regions = &dev.regions;
 	if (bring_up(&h, dev.sub)) {
 		fprintf(stderr, "nvkv-fwbench: controller bring-up failed (queues.depth < %u?)\n",
 			QSIZE);
@@ -514,6 +529,7 @@ int main(int argc, char **argv)
 	       "exist %.0f cmd/s (%.1f ns/cmd), list %.0f keys/s\n",
 	       st.cpu, 1e9 / st.cpu, rt.cpu, 1e9 / rt.cpu, et.cpu, 1e9 / et.cpu, lt.cpu);
 	print_media_cost(&st);
+	print_regions(&h, n);
 	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
 	       "log pages)\n",
 	       (double)l->index_bytes / (double)l->keys,
