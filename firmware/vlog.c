@@ -513,11 +513,12 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 			if (m > len)
 				m = len;
 			if (p->sb == vl->cur && pstart == vl->page_off) {
-				memcpy(d, vl->page + in_page, m);
+				if (d)
+					memcpy(d, vl->page + in_page, m);
 			} else {
 				ppn = stream_ppn(vl, p->sb, pstart);
-				if (vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page,
-						       (uint32_t)m, d)) {
+				if (d && vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page,
+							    (uint32_t)m, d)) {
 					vl->st.media_errors++;
 					rc = -EIO;
 					break;
@@ -529,7 +530,8 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 				}
 				sensed_bytes += (uint32_t)m;
 			}
-			d += m;
+			if (d)
+				d += m;
 			len -= m;
 			spot_skip(vl, p, rec, m);
 		}
@@ -557,34 +559,37 @@ static int read_bytes(struct fw_vlog *vl, struct spot *p, uint64_t rec, void *bu
 static int read_record(struct fw_vlog *vl, const uint8_t *key, uint8_t klen,
 		       const struct fw_idx_val *iv, void *buf, uint64_t now, uint64_t *done)
 {
-	uint8_t hk[FW_REC_HDR + FW_KEY_MAX];
 	struct spot p = spot_at(vl, iv->loc);
-	struct span sp[2] = { { hk, FW_REC_HDR + klen }, { buf, iv->vlen } };
-	uint32_t crc;
+	/* The header and key are sensed (charged to the NAND model, as the
+	 * controller reads the whole record) but not copied or compared: the
+	 * index's CRC covers the key and the value, so bytes that are not
+	 * this key's record (a damaged location, a reused block) fail it all
+	 * the same, and a Retrieve touches one cache line fewer about half
+	 * the time. */
+	struct span sp[2] = { { NULL, FW_REC_HDR + klen }, { buf, iv->vlen } };
 	int rc;
 
 	rc = read_spans(vl, &p, iv->loc, sp, 2, now, done);
 	if (rc)
 		return rc;
-	if (kvc_get_le16(hk) != FW_REC_MAGIC || hk[2] != klen || kvc_get_le32(hk + 4) != iv->vlen ||
-	    kvc_get_le32(hk + 8) != iv->crc || memcmp(hk + FW_REC_HDR, key, klen))
-		goto bad;
-	crc = fw_crc32c(fw_crc32c(0, key, klen), buf, iv->vlen);
-	if (crc != iv->crc)
-		goto bad;
+	if (fw_crc32c(fw_crc32c(0, key, klen), buf, iv->vlen) != iv->crc) {
+		vl->st.crc_errors++;
+		return -EBADMSG;
+	}
 	return 0;
-bad:
-	vl->st.crc_errors++;
-	return -EBADMSG;
 }
 
 void fw_vlog_prefetch(const struct fw_vlog *vl, const struct fw_idx_val *iv, uint8_t klen)
 {
 	struct spot p = spot_at(vl, iv->loc);
-	uint64_t in_page, pstart, len = fw_rec_len(klen, iv->vlen);
+	uint64_t in_page, pstart, len = fw_rec_len(klen, iv->vlen), head = FW_REC_HDR + klen;
 
 	if (!vl->hal->nand_prefetch || p.sb == FW_SB_NONE)
 		return;
+	if (head < vl->sb_bytes - p.o) { /* the value is what read_record() copies */
+		p.o += head;
+		len = iv->vlen;
+	}
 	in_page = fw_div_r(&vl->page_div, p.o);
 	pstart = p.o - in_page;
 	if (len > vl->page_size - in_page)

@@ -283,9 +283,10 @@ static void record_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len)
 }
 
 /*
- * fw_vlog_prefetch() names the bytes a read of the record will take from
- * its first page: read there, they are the record's header and key; a
- * record in the write buffer is not asked for, and nothing is counted.
+ * fw_vlog_prefetch() names the bytes a read of the record will copy from
+ * its first page, the value (the header and key just before it are only
+ * sensed); a record in the write buffer is not asked for, and nothing is
+ * counted.
  */
 START_TEST(prefetch_names_the_record)
 {
@@ -306,16 +307,19 @@ START_TEST(prefetch_names_the_record)
 	ck_assert(fw_index_get(&ix, (const uint8_t *)"a", 1, &iv));
 	fw_vlog_prefetch(&vl, &iv, 1);
 	ck_assert_uint_eq(pf.calls, 1);
-	ck_assert_uint_eq(pf.len, FW_REC_HDR + 1 + 100);
-	ck_assert_int_eq(env.hal.nand_read(env.hal.ctx, pf.ppn, pf.off, FW_REC_HDR + 1, got), 0);
+	ck_assert_uint_eq(pf.len, 100);
+	ck_assert_uint_ge(pf.off, FW_REC_HDR + 1);
+	ck_assert_int_eq(env.hal.nand_read(env.hal.ctx, pf.ppn, pf.off - FW_REC_HDR - 1,
+					   FW_REC_HDR + 1, got),
+			 0);
 	ck_assert_uint_eq(kvc_get_le16(got), FW_REC_MAGIC);
 	ck_assert_uint_eq(got[FW_REC_HDR], 'a');
 	ck_assert(fw_index_get(&ix, (const uint8_t *)"c", 1, &iv));
 	fw_vlog_prefetch(&vl, &iv, 1); /* this page's part only */
 	ck_assert_uint_eq(pf.calls, 2);
-	ck_assert_uint_eq(pf.off, 3127);
+	ck_assert_uint_eq(pf.off, 3127 + FW_REC_HDR + 1);
 	ck_assert_uint_eq(pf.off + pf.len, 4096);
-	ck_assert_int_eq(env.hal.nand_read(env.hal.ctx, pf.ppn, pf.off, FW_REC_HDR + 1, got), 0);
+	ck_assert_int_eq(env.hal.nand_read(env.hal.ctx, pf.ppn, 3127, FW_REC_HDR + 1, got), 0);
 	ck_assert_uint_eq(kvc_get_le16(got), FW_REC_MAGIC);
 	ck_assert_uint_eq(got[FW_REC_HDR], 'c');
 	ck_assert(fw_index_get(&ix, (const uint8_t *)"e", 1, &iv));
@@ -630,6 +634,46 @@ START_TEST(erased_superblock_is_no_straddler_regression)
 END_TEST
 
 /*
+ * A read checks the record through the index's CRC alone, over the key it
+ * was asked for and the value bytes read (the stored header and key are
+ * sensed, not copied): an entry naming another key's record is refused,
+ * with that record's CRC or the asked key's, and the NAND model charges the
+ * page either way.  A flipped byte in the stored key does not stop the
+ * value, which the CRC proves intact, from being served.
+ */
+START_TEST(read_refuses_another_keys_record)
+{
+	uint8_t v[100], w[100], buf[100];
+	struct fw_idx_val ia, ib, wrong;
+	uint64_t done, reads;
+
+	init_geo(4096);
+	memset(v, 0x33, sizeof(v));
+	memset(w, 0x44, sizeof(w));
+	put("a", v, sizeof(v), false);
+	put("b", w, sizeof(w), false);
+	put_pattern("Z", (uint32_t)vl.sb_bytes, 4); /* programs the records' page */
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"a", 1, &ia));
+	ck_assert(fw_index_get(&ix, (const uint8_t *)"b", 1, &ib));
+	reads = nand.st.reads;
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"a", 1, &ia, buf, 0, &done), 0);
+	ck_assert_uint_eq(nand.st.reads, reads + 1);
+	ck_assert(!memcmp(buf, v, sizeof(v)));
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"a", 1, &ib, buf, 0, &done), -EBADMSG);
+	wrong = ib;
+	wrong.crc = ia.crc;
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"a", 1, &wrong, buf, 0, &done),
+			 -EBADMSG);
+	ck_assert_uint_eq(nand.st.reads, reads + 3);
+	ck_assert_uint_eq(vl.st.crc_errors, 2);
+	env.media[fw_nand_ppn(&nand, 0, 0, 0) * 4096 + ia.loc + FW_REC_HDR] ^= 0x01;
+	ck_assert_int_eq(fw_vlog_read(&vl, (const uint8_t *)"a", 1, &ia, buf, 0, &done), 0);
+	ck_assert(!memcmp(buf, v, sizeof(v)));
+	fini();
+}
+END_TEST
+
+/*
  * A live record in a GC victim whose value no longer matches its checksum
  * (a bit flipped on the media) cannot be repaired; GC used to keep the
  * victim for it, and picked it again at every pass, so the space never came
@@ -821,6 +865,7 @@ static Suite *vlog_suite(void)
 	tcase_add_loop_test(tc, record_across_superblocks_follows_the_chain_regression, 0, 4);
 	tcase_add_test(tc, erased_superblock_is_no_straddler_regression);
 	tcase_add_test(tc, gc_moves_a_corrupt_live_record_as_is_regression);
+	tcase_add_test(tc, read_refuses_another_keys_record);
 	tcase_add_test(tc, record_filling_the_last_superblock_is_refused_regression);
 	tcase_add_test(tc, log_stays_in_its_superblock_range);
 	suite_add_tcase(s, tc);
