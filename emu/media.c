@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static size_t bitmap_words(uint64_t bits)
 {
 	return (size_t)((bits + 63) / 64);
@@ -32,14 +34,6 @@ static void bit_set(uint64_t *map, uint64_t i)
 static void bit_clear(uint64_t *map, uint64_t i)
 {
 	map[i / 64] &= ~(1ull << (i % 64));
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int open_memory(struct emu_media *m, char *err, size_t errlen)
@@ -198,12 +192,12 @@ static void populate(struct emu_media *m, uint64_t off)
 {
 	uint64_t c = off / EMU_MEDIA_CHUNK, start = c * EMU_MEDIA_CHUNK;
 	size_t len = m->size - start < EMU_MEDIA_CHUNK ? m->size - start : EMU_MEDIA_CHUNK;
-	uint64_t t = thread_cpu_ns();
+	uint64_t t = emu_thread_cpu_ns();
 
 	bit_set(m->populated, c);
 	if (!madvise(m->base + start, len, MADV_POPULATE_WRITE))
 		m->populations++;
-	m->populate_cpu_ns += thread_cpu_ns() - t;
+	m->populate_cpu_ns += emu_thread_cpu_ns() - t;
 }
 
 /*

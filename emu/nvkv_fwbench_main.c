@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cmdset/cmdset.h"
 #include "device.h"
 #include "log.h"
@@ -70,20 +71,12 @@ static void h_irq(void *ctx, uint16_t v)
 	(void)v;
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void poll_dev(struct bench_host *h)
 {
-	uint64_t t = emu_now_ns(), cpu = thread_cpu_ns();
+	uint64_t t = emu_now_ns(), cpu = emu_thread_cpu_ns();
 
 	fw_ctrl_poll(h->ctrl);
-	h->poll_cpu_ns += thread_cpu_ns() - cpu;
+	h->poll_cpu_ns += emu_thread_cpu_ns() - cpu;
 	h->poll_ns += emu_now_ns() - t;
 }
 

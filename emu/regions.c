@@ -5,27 +5,20 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "clock.h"
 
 /* Map @len bytes aligned to @len and take their memory now; *@cpu_ns gets
  * the CPU time that took. */
 static void *take(size_t len, uint64_t *cpu_ns)
 {
 	size_t span = len * 2;
-	uint64_t t = thread_cpu_ns();
+	uint64_t t = emu_thread_cpu_ns();
 	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint8_t *a;
 
 	if (p == MAP_FAILED) {
-		*cpu_ns = thread_cpu_ns() - t;
+		*cpu_ns = emu_thread_cpu_ns() - t;
 		return NULL;
 	}
 	a = (uint8_t *)(((uintptr_t)p + len - 1) & ~(uintptr_t)(len - 1));
@@ -35,7 +28,7 @@ static void *take(size_t len, uint64_t *cpu_ns)
 		munmap(a + len, (size_t)(p + span - (a + len)));
 	(void)madvise(a, len, MADV_HUGEPAGE);	    /* a hint: without it, small pages */
 	(void)madvise(a, len, MADV_POPULATE_WRITE); /* failing: faults as used */
-	*cpu_ns = thread_cpu_ns() - t;
+	*cpu_ns = emu_thread_cpu_ns() - t;
 	return a;
 }
 
