@@ -52,6 +52,19 @@ static inline uint64_t kvc_get_le64(const void *p)
 	return KVC_LE64(v);
 }
 
+/* Big-endian: keys compared as numbers in byte order (index, catalog). */
+static inline uint64_t kvc_get_be64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return v;
+#else
+	return __builtin_bswap64(v);
+#endif
+}
+
 static inline void kvc_put_le16(void *p, uint16_t v)
 {
 	v = KVC_LE16(v);

@@ -72,21 +72,13 @@ int emu_rec_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const v
 	return 0;
 }
 
-static uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return __builtin_bswap64(v);
-}
-
 int emu_key_cmp(const MDB_val *a, const MDB_val *b)
 {
 	const uint8_t *x = a->mv_data, *y = b->mv_data;
 	size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size, i;
 
 	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t u = load_be64(x + i), v = load_be64(y + i);
+		uint64_t u = kvc_get_be64(x + i), v = kvc_get_be64(y + i);
 
 		if (u != v)
 			return u < v ? -1 : 1;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cmdset/le.h"
 
 #define NODE_SIZE 4096
 #define MAX_HEIGHT 24
@@ -107,37 +108,21 @@ _Static_assert(WIN_SLOTS % 8 == 0 && WIN_SLOTS >= INNER_CAP && SUM_SLOTS * 8 >= 
 _Static_assert(SUM_SLOTS % 4 == 0, "the block summary is counted four at a time");
 _Static_assert(sizeof(struct inner) <= NODE_SIZE, "an inner node fits its node");
 
-static uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return __builtin_bswap64(v);
-}
-
-static uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
 {
 	uint8_t pad[FW_KEY_MAX] = { 0 };
 	struct ckey k;
 
 	if (klen == FW_KEY_MAX) { /* the common case, without a call to memcpy() */
-		k.hi = load_be64(key);
-		k.lo = load_be64(key + 8);
+		k.hi = kvc_get_be64(key);
+		k.lo = kvc_get_be64(key + 8);
 		k.len = klen;
 		return k;
 	}
 	if (klen) /* key may be NULL for "from the first key" */
 		memcpy(pad, key, klen);
-	k.hi = load_be64(pad);
-	k.lo = load_be64(pad + 8);
+	k.hi = kvc_get_be64(pad);
+	k.lo = kvc_get_be64(pad + 8);
 	k.len = klen;
 	return k;
 }
@@ -166,11 +151,11 @@ static uint32_t hash_home(uint64_t h)
 /* <0, 0, >0 as @k is below, equal to, above the stored key @b (padded). */
 static int cmp(const struct ckey *k, const uint8_t *b, uint8_t blen)
 {
-	uint64_t hi = load_be64(b), lo;
+	uint64_t hi = kvc_get_be64(b), lo;
 
 	if (k->hi != hi)
 		return k->hi < hi ? -1 : 1;
-	lo = load_be64(b + 8);
+	lo = kvc_get_be64(b + 8);
 	if (k->lo != lo)
 		return k->lo < lo ? -1 : 1;
 	return (int)k->len - (int)blen;
@@ -187,15 +172,15 @@ static int cmp_ckey(const struct ckey *a, const struct ckey *b)
 
 static struct ckey e_ckey(const struct entry *e)
 {
-	struct ckey k = { load_be64(e->key), load_be64(e->key + 8), e->klen };
+	struct ckey k = { kvc_get_be64(e->key), kvc_get_be64(e->key + 8), e->klen };
 
 	return k;
 }
 
 static void e_get(const struct entry *e, struct fw_idx_val *v)
 {
-	uint64_t a = load_le64(e->val);		 /* loc | vlen low 16 bits */
-	uint64_t b = load_le64(e->val + 5) >> 8; /* vlen (24) | crc (32) */
+	uint64_t a = kvc_get_le64(e->val);	    /* loc | vlen low 16 bits */
+	uint64_t b = kvc_get_le64(e->val + 5) >> 8; /* vlen (24) | crc (32) */
 
 	v->loc = a & ((1ull << LOC_BITS) - 1);
 	v->vlen = (uint32_t)(b & ((1u << VLEN_BITS) - 1));
@@ -235,7 +220,7 @@ static uint64_t zero_bytes(uint64_t x)
 /* The eight fingerprints from slot @i of a hashed leaf on, wrapping past the last slot. */
 static uint64_t fp_window(const struct leaf *l, uint32_t i)
 {
-	return load_le64(&l->fp[i]);
+	return kvc_get_le64(&l->fp[i]);
 }
 
 /* Set the fingerprint of slot @i of a hashed leaf, and its mirror. */
@@ -318,7 +303,7 @@ static int leaf_find(const struct leaf *l, const struct ckey *k, uint64_t h)
 	if (!l->h.sorted)
 		return leaf_probe(l, k, h, &gap);
 	for (w = 0; w * 8 < n; w++) {
-		uint64_t z = zero_bytes(load_le64(&l->fp[w * 8]) ^ pat);
+		uint64_t z = zero_bytes(kvc_get_le64(&l->fp[w * 8]) ^ pat);
 
 		while (z) {
 			uint32_t i = w * 8 + (uint32_t)__builtin_ctzll(z) / 8;
@@ -571,11 +556,11 @@ static void inner_reindex(struct inner *in)
 {
 	uint32_t i, n = in->h.n, off;
 
-	in->h.sorted = n > 0 && load_be64(in->s[0].key) == load_be64(in->s[n - 1].key);
-	in->pfx = n ? load_be64(in->s[0].key) : 0;
+	in->h.sorted = n > 0 && kvc_get_be64(in->s[0].key) == kvc_get_be64(in->s[n - 1].key);
+	in->pfx = n ? kvc_get_be64(in->s[0].key) : 0;
 	off = in->h.sorted ? 8 : 0;
 	for (i = 0; i < WIN_SLOTS; i++)
-		in->win[i] = i < n ? load_be64(in->s[i].key + off) : UINT64_MAX;
+		in->win[i] = i < n ? kvc_get_be64(in->s[i].key + off) : UINT64_MAX;
 	for (i = 0; i < SUM_SLOTS; i++)
 		in->sum[i] = i * 8 + 7 < n ? in->win[i * 8 + 7] : UINT64_MAX;
 }
@@ -656,8 +641,8 @@ static int cmp_bound(const struct ckey *k, const uint64_t b[2], uint8_t blen)
 
 static void set_bound(uint64_t b[2], uint8_t *blen, const struct sep *s)
 {
-	b[0] = load_be64(s->key);
-	b[1] = load_be64(s->key + 8);
+	b[0] = kvc_get_be64(s->key);
+	b[1] = kvc_get_be64(s->key + 8);
 	*blen = s->klen;
 }
 
@@ -768,7 +753,8 @@ static bool slot_holds(const struct leaf *l, int i, const struct ckey *k)
 	if (i < 0 || (l->h.sorted ? (uint32_t)i >= l->h.n : !l->fp[i]))
 		return false;
 	e = &l->e[i];
-	return e->klen == k->len && load_be64(e->key) == k->hi && load_be64(e->key + 8) == k->lo;
+	return e->klen == k->len && kvc_get_be64(e->key) == k->hi &&
+	       kvc_get_be64(e->key + 8) == k->lo;
 }
 
 /*

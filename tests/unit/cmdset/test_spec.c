@@ -83,6 +83,8 @@ START_TEST(le_helpers_any_alignment)
 		ck_assert_uint_eq(kvc_get_le16(b + at), 0x1122);
 		ck_assert_uint_eq(kvc_get_le32(b + at + 2), 0x33445566u);
 		ck_assert_uint_eq(kvc_get_le64(b + at + 6), 0x778899aabbccddeeull);
+		/* Big-endian: the first byte most significant. */
+		ck_assert_uint_eq(kvc_get_be64(b + at + 6), 0xeeddccbbaa998877ull);
 	}
 }
 END_TEST

@@ -210,7 +210,7 @@ static int cmp_skey(const void *a, const void *b)
 
 static struct ckey sep_ckey(const struct sep *s)
 {
-	struct ckey k = { load_be64(s->key), load_be64(s->key + 8), s->klen };
+	struct ckey k = { kvc_get_be64(s->key), kvc_get_be64(s->key + 8), s->klen };
 
 	return k;
 }
