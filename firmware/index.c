@@ -1,24 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * B+tree index built for random keys.  A leaf keeps its 30-byte entries next
- * to an array of one-byte key fingerprints, in one of two layouts.  Hashed
- * (the usual one under random keys): each entry sits in its key's home slot,
- * computed from the key's hash, or the first free slot after it (linear
- * probing, fingerprint 0 marks a free slot; past its first slots the probe
- * reads eight fingerprints a word, and one probe gives an insert both the
- * answer and the free slot), so a point operation requests
- * the home slot's lines together with the leaf's first lines and usually
- * finds its entry there, one dependent cache miss instead of two; a delete
- * moves the later keys of its probe run back into the gap.  Sorted (packed
- * in key order): what a scan or seek needs; a leaf is sorted the first time
- * a scan reaches it (a flag remembers it), stays sorted while keys arrive in
- * ascending order (sequential keys never hash), and is rehashed when a key
- * arrives out of order.  A full leaf is split around its median (selection,
- * not sorting) into two hashed leaves.  Inner nodes hold sorted separators
- * searched in two branch-free levels (see struct inner).  A leaf whose
- * deletes leave it under a quarter full is merged with a sibling under the
- * same parent.  A split allocates every node it may need before it changes
- * anything, so -ENOMEM leaves the tree as it was.
+ * B+tree index built for random keys.  Its leaves (index_leaf.h) are hashed
+ * for point operations and sorted when a scan reaches them.  Inner nodes
+ * hold sorted separators searched in two branch-free levels (see struct
+ * inner).  A leaf whose deletes leave it under a quarter full is merged with
+ * a sibling under the same parent.  A split allocates every node it may need
+ * before it changes anything, so -ENOMEM leaves the tree as it was.
  */
 #include "index.h"
 
@@ -27,49 +14,9 @@
 
 #include "alloc.h"
 #include "cmdset/le.h"
+#include "index_leaf.h"
 
-#define NODE_SIZE 4096
 #define MAX_HEIGHT 24
-#define LOC_BITS 48
-#define VLEN_BITS 24
-
-/* A key in comparable form: big-endian halves, then the length. */
-struct ckey {
-	uint64_t hi, lo;
-	uint8_t len;
-};
-
-/* Packed, little-endian value fields: loc 48 bits, vlen 24, crc 32. */
-struct entry {
-	uint8_t key[FW_KEY_MAX]; /* zero padded */
-	uint8_t klen;
-	uint8_t val[13];
-};
-_Static_assert(sizeof(struct entry) == 30, "index entry is 30 bytes");
-
-struct node_hdr {
-	uint16_t n;
-	uint8_t leaf;
-	uint8_t sorted; /* leaf: entries in key order */
-};
-
-#define LEAF_HDR 16
-#define LEAF_CAP ((NODE_SIZE - LEAF_HDR - 16) / (sizeof(struct entry) + 1))
-/* A hashed leaf's probe reads eight fingerprints at once from any slot: the
- * first FP_MIRROR ones are repeated after the last, so a window that runs
- * past the end reads the wrapped slots without a branch. */
-#define FP_MIRROR 7
-/* Slots a hashed leaf's probe tries one at a time before it reads windows. */
-#define PROBE_FIRST 4
-#define FP_WORDS ((LEAF_CAP + FP_MIRROR + 7) / 8)
-struct leaf {
-	struct node_hdr h;
-	struct leaf *next;
-	uint8_t fp[FP_WORDS * 8]; /* fingerprint of e[i]; see below for the free slots */
-	struct entry e[LEAF_CAP];
-};
-_Static_assert(sizeof(struct leaf) <= NODE_SIZE, "a leaf fits its node");
-_Static_assert(LEAF_CAP == 131, "leaf capacity unchanged by the probe window's mirror");
 
 /* Merge a leaf with a sibling when it falls below this many entries. */
 #define LEAF_LOW (LEAF_CAP / 4)
@@ -107,419 +54,6 @@ _Static_assert(WIN_SLOTS % 8 == 0 && WIN_SLOTS >= INNER_CAP && SUM_SLOTS * 8 >= 
 	       "search blocks cover the separators");
 _Static_assert(SUM_SLOTS % 4 == 0, "the block summary is counted four at a time");
 _Static_assert(sizeof(struct inner) <= NODE_SIZE, "an inner node fits its node");
-
-static struct ckey make_ckey(const uint8_t *key, uint8_t klen)
-{
-	uint8_t pad[FW_KEY_MAX] = { 0 };
-	struct ckey k;
-
-	if (klen == FW_KEY_MAX) { /* the common case, without a call to memcpy() */
-		k.hi = kvc_get_be64(key);
-		k.lo = kvc_get_be64(key + 8);
-		k.len = klen;
-		return k;
-	}
-	if (klen) /* key may be NULL for "from the first key" */
-		memcpy(pad, key, klen);
-	k.hi = kvc_get_be64(pad);
-	k.lo = kvc_get_be64(pad + 8);
-	k.len = klen;
-	return k;
-}
-
-static uint64_t key_hash(const struct ckey *k)
-{
-	uint64_t h = (k->hi ^ k->len) * 0x9e3779b97f4a7c15ull;
-
-	return (h ^ k->lo) * 0xc2b2ae3d27d4eb4full;
-}
-
-/* The fingerprint: the hash's top byte, never 0 (0 marks a free slot of a hashed leaf). */
-static uint8_t hash_fp(uint64_t h)
-{
-	uint8_t f = (uint8_t)(h >> 56);
-
-	return f ? f : 1;
-}
-
-/* The home slot of a hashed leaf: other bits of the hash than the fingerprint's. */
-static uint32_t hash_home(uint64_t h)
-{
-	return (uint32_t)(((h >> 16) & 0xffffffffu) * LEAF_CAP >> 32);
-}
-
-/* <0, 0, >0 as @k is below, equal to, above the stored key @b (padded). */
-static int cmp(const struct ckey *k, const uint8_t *b, uint8_t blen)
-{
-	uint64_t hi = kvc_get_be64(b), lo;
-
-	if (k->hi != hi)
-		return k->hi < hi ? -1 : 1;
-	lo = kvc_get_be64(b + 8);
-	if (k->lo != lo)
-		return k->lo < lo ? -1 : 1;
-	return (int)k->len - (int)blen;
-}
-
-static int cmp_ckey(const struct ckey *a, const struct ckey *b)
-{
-	if (a->hi != b->hi)
-		return a->hi < b->hi ? -1 : 1;
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return (int)a->len - (int)b->len;
-}
-
-static struct ckey e_ckey(const struct entry *e)
-{
-	struct ckey k = { kvc_get_be64(e->key), kvc_get_be64(e->key + 8), e->klen };
-
-	return k;
-}
-
-static void e_get(const struct entry *e, struct fw_idx_val *v)
-{
-	uint64_t a = kvc_get_le64(e->val);	    /* loc | vlen low 16 bits */
-	uint64_t b = kvc_get_le64(e->val + 5) >> 8; /* vlen (24) | crc (32) */
-
-	v->loc = a & ((1ull << LOC_BITS) - 1);
-	v->vlen = (uint32_t)(b & ((1u << VLEN_BITS) - 1));
-	v->crc = (uint32_t)(b >> VLEN_BITS);
-}
-
-static void e_set_val(struct entry *e, const struct fw_idx_val *v)
-{
-	uint64_t a = v->loc | (uint64_t)v->vlen << LOC_BITS;
-	uint32_t c = v->crc;
-
-	memcpy(e->val, &a, 8); /* loc, then vlen bits 0..15 */
-	e->val[8] = (uint8_t)(v->vlen >> 16);
-	memcpy(e->val + 9, &c, 4);
-}
-
-static void e_set(struct entry *e, const uint8_t *key, uint8_t klen, const struct fw_idx_val *v)
-{
-	if (klen == FW_KEY_MAX) {
-		memcpy(e->key, key, FW_KEY_MAX); /* a fixed-size copy: two moves, no call */
-	} else {
-		memset(e->key, 0, sizeof(e->key));
-		memcpy(e->key, key, klen);
-	}
-	e->klen = klen;
-	e_set_val(e, v);
-}
-
-/* High bit set exactly in the bytes of @x that are zero (no false positives). */
-static uint64_t zero_bytes(uint64_t x)
-{
-	const uint64_t high = 0x8080808080808080ull;
-
-	return ~(((x & ~high) + ~high) | x | ~high);
-}
-
-/* The eight fingerprints from slot @i of a hashed leaf on, wrapping past the last slot. */
-static uint64_t fp_window(const struct leaf *l, uint32_t i)
-{
-	return kvc_get_le64(&l->fp[i]);
-}
-
-/* Set the fingerprint of slot @i of a hashed leaf, and its mirror. */
-static void fp_set(struct leaf *l, uint32_t i, uint8_t f)
-{
-	l->fp[i] = f;
-	if (i < FP_MIRROR)
-		l->fp[LEAF_CAP + i] = f;
-}
-
-/* Slot @i + @d, wrapped. */
-static uint32_t slot_add(uint32_t i, uint32_t d)
-{
-	i += d;
-	return i >= LEAF_CAP ? i - LEAF_CAP : i;
-}
-
-/*
- * Position of @k (hash @h) in hashed leaf @l, or -1; then *@gap is the
- * first free slot from the key's home on (where it goes), or -1 if the leaf
- * is full.  Linear probing, eight slots a step: the window's fingerprints
- * matching the key's are candidates, a free slot ends the probe (the key
- * would have been placed there), and only candidates before it count.
- */
-static int leaf_probe(const struct leaf *l, const struct ckey *k, uint64_t h, int *gap)
-{
-	uint64_t pat = hash_fp(h) * 0x0101010101010101ull;
-	uint32_t i = hash_home(h), steps;
-
-	/*
-	 * Most hits sit in the first slots of the run, tried one by one first:
-	 * there an entry's address does not wait for the fingerprints, so on a
-	 * predicted hit the CPU loads both at once.
-	 */
-	for (steps = 0; steps < PROBE_FIRST; steps++) {
-		uint8_t f = l->fp[i];
-
-		if (!f) {
-			*gap = (int)i;
-			return -1;
-		}
-		if (f == hash_fp(h) && cmp(k, l->e[i].key, l->e[i].klen) == 0)
-			return (int)i;
-		i = slot_add(i, 1);
-	}
-	for (; steps < LEAF_CAP; steps += 8) {
-		uint64_t x = fp_window(l, i), empty = zero_bytes(x), match = zero_bytes(x ^ pat);
-
-		/* Only the candidates before the first free slot count. */
-		if (empty)
-			match &= (empty & -empty) - 1;
-		while (match) {
-			uint32_t j = slot_add(i, (uint32_t)__builtin_ctzll(match) / 8);
-
-			match &= match - 1;
-			if (cmp(k, l->e[j].key, l->e[j].klen) == 0)
-				return (int)j;
-		}
-		if (empty) {
-			*gap = (int)slot_add(i, (uint32_t)__builtin_ctzll(empty) / 8);
-			return -1;
-		}
-		i = slot_add(i, 8);
-	}
-	*gap = -1;
-	return -1;
-}
-
-/*
- * Position of @k (hash @h) in leaf @l, or -1.  A hashed leaf is probed from
- * the key's home slot to the first free one; a sorted leaf's fingerprints are
- * matched eight a word.
- */
-static int leaf_find(const struct leaf *l, const struct ckey *k, uint64_t h)
-{
-	uint64_t pat = hash_fp(h) * 0x0101010101010101ull;
-	uint32_t w, n = l->h.n;
-	int gap;
-
-	if (!l->h.sorted)
-		return leaf_probe(l, k, h, &gap);
-	for (w = 0; w * 8 < n; w++) {
-		uint64_t z = zero_bytes(kvc_get_le64(&l->fp[w * 8]) ^ pat);
-
-		while (z) {
-			uint32_t i = w * 8 + (uint32_t)__builtin_ctzll(z) / 8;
-
-			z &= z - 1;
-			if (i < n && cmp(k, l->e[i].key, l->e[i].klen) == 0)
-				return (int)i;
-		}
-	}
-	return -1;
-}
-
-/* First entry >= key in a sorted leaf. */
-static uint32_t leaf_lower(const struct leaf *l, const struct ckey *k)
-{
-	uint32_t lo = 0, hi = l->h.n;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (cmp(k, l->e[mid].key, l->e[mid].klen) > 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Sort keys (with their position in the leaf) by key. */
-struct skey {
-	struct ckey k;
-	uint32_t i;
-};
-
-/* Rewrite @l as a sorted leaf from @e / @fp in the order of @sk[0..n). */
-static void leaf_pack(struct leaf *l, const struct skey *sk, uint32_t n, const struct entry *e,
-		      const uint8_t *fp)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		l->e[i] = e[sk[i].i];
-		l->fp[i] = fp[sk[i].i];
-	}
-	l->h.n = (uint16_t)n;
-	l->h.sorted = 1;
-}
-
-/* Put @e (hash @h) in free slot @i of hashed leaf @l. */
-static void leaf_place_at(struct leaf *l, uint32_t i, const struct entry *e, uint64_t h)
-{
-	l->e[i] = *e;
-	fp_set(l, i, hash_fp(h));
-	l->h.n++;
-}
-
-/* Put @e (hash @h, known absent) in the first free slot from its home in hashed leaf @l. */
-static void leaf_place(struct leaf *l, const struct entry *e, uint64_t h)
-{
-	uint32_t i = hash_home(h);
-	uint64_t empty;
-
-	while (!(empty = zero_bytes(fp_window(l, i))))
-		i = slot_add(i, 8);
-	leaf_place_at(l, slot_add(i, (uint32_t)__builtin_ctzll(empty) / 8), e, h);
-}
-
-/* Rewrite @l as a hashed leaf holding @e[@sk[i].i] for i < @n. */
-static void leaf_rehash(struct leaf *l, const struct skey *sk, uint32_t n, const struct entry *e)
-{
-	uint32_t i;
-
-	memset(l->fp, 0, sizeof(l->fp));
-	l->h.n = 0;
-	l->h.sorted = 0;
-	for (i = 0; i < n; i++)
-		leaf_place(l, &e[sk[i].i], key_hash(&sk[i].k));
-}
-
-/* Append the live entries of @l to @e / @fp / @sk from @at; returns the new count. */
-static uint32_t leaf_gather(const struct leaf *l, struct entry *e, uint8_t *fp, struct skey *sk,
-			    uint32_t at)
-{
-	uint32_t i;
-
-	for (i = 0; i < (l->h.sorted ? l->h.n : LEAF_CAP); i++) {
-		if (!l->h.sorted && !l->fp[i])
-			continue;
-		e[at] = l->e[i];
-		fp[at] = l->fp[i];
-		sk[at].k = e_ckey(&l->e[i]);
-		sk[at].i = at;
-		at++;
-	}
-	return at;
-}
-
-/* Remove slot @i of hashed leaf @l, moving later keys of the probe run back into the gap. */
-static void leaf_remove_hashed(struct leaf *l, uint32_t i)
-{
-	uint32_t j = i;
-
-	fp_set(l, i, 0);
-	for (;;) {
-		struct ckey k;
-		uint32_t home;
-
-		j = slot_add(j, 1);
-		if (!l->fp[j])
-			break;
-		k = e_ckey(&l->e[j]);
-		home = hash_home(key_hash(&k));
-		/* The gap lies on the way from @j's home to @j: fill it. */
-		if ((j + LEAF_CAP - home) % LEAF_CAP >= (j + LEAF_CAP - i) % LEAF_CAP) {
-			l->e[i] = l->e[j];
-			fp_set(l, i, l->fp[j]);
-			fp_set(l, j, 0);
-			i = j;
-		}
-	}
-	l->h.n--;
-}
-
-/* A sorted leaf takes a key out of order: it becomes hashed. */
-static void leaf_to_hashed(struct leaf *l)
-{
-	struct skey sk[LEAF_CAP];
-	struct entry e[LEAF_CAP];
-	uint8_t fp[LEAF_CAP];
-	uint32_t n = leaf_gather(l, e, fp, sk, 0);
-
-	leaf_rehash(l, sk, n, e);
-}
-
-static void swap_skey(struct skey *a, struct skey *b)
-{
-	struct skey t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-/* Partition @a[lo..hi] around its middle element; returns where that lands. */
-static uint32_t partition(struct skey *a, uint32_t lo, uint32_t hi)
-{
-	uint32_t i, st;
-
-	swap_skey(&a[lo + (hi - lo) / 2], &a[hi]); /* the pivot waits at hi */
-	for (i = st = lo; i < hi; i++)
-		if (cmp_ckey(&a[i].k, &a[hi].k) < 0)
-			swap_skey(&a[i], &a[st++]);
-	swap_skey(&a[st], &a[hi]);
-	return st;
-}
-
-/* Rearrange @a[0..n) so that a[k] is the k-th smallest, smaller keys before it. */
-static void select_kth(struct skey *a, uint32_t n, uint32_t k)
-{
-	uint32_t lo = 0, hi = n - 1;
-
-	while (lo < hi) {
-		uint32_t st = partition(a, lo, hi);
-
-		if (k == st)
-			return;
-		if (k < st)
-			hi = st - 1;
-		else
-			lo = st + 1;
-	}
-}
-
-static void insertion_sort(struct skey *a, uint32_t n)
-{
-	uint32_t i, j;
-
-	for (i = 1; i < n; i++) {
-		struct skey t = a[i];
-
-		for (j = i; j > 0 && cmp_ckey(&t.k, &a[j - 1].k) < 0; j--)
-			a[j] = a[j - 1];
-		a[j] = t;
-	}
-}
-
-/* Quicksort (no comparator calls, unlike qsort()), recursing into the smaller part. */
-static void sort_skeys(struct skey *a, uint32_t n)
-{
-	while (n > 12) {
-		uint32_t st = partition(a, 0, n - 1);
-
-		if (st < n - st - 1) {
-			sort_skeys(a, st);
-			a += st + 1;
-			n -= st + 1;
-		} else {
-			sort_skeys(a + st + 1, n - st - 1);
-			n = st;
-		}
-	}
-	insertion_sort(a, n);
-}
-
-static void leaf_sort(struct leaf *l)
-{
-	struct skey sk[LEAF_CAP];
-	struct entry e[LEAF_CAP];
-	uint8_t fp[LEAF_CAP];
-	uint32_t n;
-
-	if (l->h.sorted)
-		return;
-	n = leaf_gather(l, e, fp, sk, 0);
-	sort_skeys(sk, n);
-	leaf_pack(l, sk, n, e, fp);
-}
 
 /* Child index for @k: first separator > k. */
 static uint32_t inner_child(const struct inner *in, const struct ckey *k)
@@ -1000,49 +534,6 @@ static void grow_parents(struct fw_index *ix, struct inner **path, uint32_t *slo
 	}
 }
 
-/*
- * Split full leaf @l into @l and @r, adding @ne.  Appending past the last
- * key of the rightmost sorted leaf (sequential keys) keeps @l full;
- * otherwise the median divides the entries.  Returns the separator.
- */
-static struct sep leaf_split(struct leaf *l, struct leaf *r, const struct entry *ne, uint8_t nfp,
-			     const struct ckey *k)
-{
-	struct skey sk[LEAF_CAP + 1];
-	struct entry e[LEAF_CAP + 1];
-	uint8_t fp[LEAF_CAP + 1];
-	uint32_t n = l->h.n, half = (n + 1) / 2;
-	struct sep s;
-
-	r->h.leaf = 1;
-	r->next = l->next;
-	l->next = r;
-	if (l->h.sorted && !r->next && cmp(k, l->e[n - 1].key, l->e[n - 1].klen) > 0) {
-		r->e[0] = *ne;
-		r->fp[0] = nfp;
-		r->h.n = 1;
-		r->h.sorted = 1;
-	} else {
-		n = leaf_gather(l, e, fp, sk, 0);
-		e[n] = *ne;
-		fp[n] = nfp;
-		sk[n].k = *k;
-		sk[n].i = n;
-		select_kth(sk, n + 1, half);
-		leaf_rehash(l, sk, half, e);
-		leaf_rehash(r, sk + half, n + 1 - half, e);
-	}
-	/* In both cases the smallest key of @r; after the selection that is sk[half]. */
-	if (r->h.sorted) {
-		memcpy(s.key, r->e[0].key, FW_KEY_MAX);
-		s.klen = r->e[0].klen;
-	} else {
-		memcpy(s.key, e[sk[half].i].key, FW_KEY_MAX);
-		s.klen = e[sk[half].i].klen;
-	}
-	return s;
-}
-
 static int split_insert(struct fw_index *ix, const struct ckey *k, const struct entry *ne,
 			uint8_t nfp)
 {
@@ -1065,7 +556,7 @@ static int split_insert(struct fw_index *ix, const struct ckey *k, const struct 
 		}
 	}
 	reshaped(ix); /* separators are about to change */
-	s = leaf_split(l, spare[0], ne, nfp, k);
+	fw_leaf_split(l, spare[0], ne, nfp, k, s.key, &s.klen);
 	ix->leaves++;
 	grow_parents(ix, path, slots, s, spare[0], spare + 1);
 	return 0;
@@ -1106,8 +597,8 @@ int fw_index_put(struct fw_index *ix, const uint8_t *key, uint8_t klen,
 			l->fp[n] = hash_fp(h);
 			l->h.n++;
 		} else {
-			leaf_to_hashed(l);
-			leaf_place(l, &ne, h);
+			fw_leaf_to_hashed(l);
+			fw_leaf_place(l, &ne, h);
 		}
 	} else {
 		rc = split_insert(ix, &k, &ne, hash_fp(h));
@@ -1148,20 +639,7 @@ static void leaf_merge(struct fw_index *ix, struct inner *in, uint32_t slot)
 	b = in->child[at + 1];
 	if (a->h.n + b->h.n > LEAF_CAP * 3 / 4)
 		return;
-	if (a->h.sorted && b->h.sorted) { /* every key of b is above a's */
-		memcpy(&a->e[a->h.n], b->e, b->h.n * sizeof(b->e[0]));
-		memcpy(&a->fp[a->h.n], b->fp, b->h.n);
-		a->h.n = (uint16_t)(a->h.n + b->h.n);
-	} else {
-		struct skey sk[LEAF_CAP];
-		struct entry e[LEAF_CAP];
-		uint8_t fp[LEAF_CAP];
-		uint32_t n = leaf_gather(a, e, fp, sk, 0);
-
-		n = leaf_gather(b, e, fp, sk, n);
-		leaf_rehash(a, sk, n, e);
-	}
-	a->next = b->next;
+	fw_leaf_merge(a, b);
 	inner_remove(in, at);
 	fw_pool_put(&ix->pool, b);
 	ix->leaves--;
@@ -1237,7 +715,7 @@ int fw_index_del(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct f
 		memmove(&l->fp[i], &l->fp[i + 1], n - (uint32_t)i);
 		l->h.n = (uint16_t)n;
 	} else {
-		leaf_remove_hashed(l, (uint32_t)i);
+		fw_leaf_remove(l, (uint32_t)i);
 	}
 	ix->count--;
 	if (n < LEAF_LOW && ix->height > 1) {
@@ -1257,9 +735,9 @@ void fw_index_seek(struct fw_index *ix, const uint8_t *key, uint8_t klen, struct
 	struct ckey k = make_ckey(key, klen);
 	struct leaf *l = find_leaf(ix, &k, NULL, NULL, -1);
 
-	leaf_sort(l);
+	fw_leaf_sort(l);
 	it->leaf = l;
-	it->pos = leaf_lower(l, &k);
+	it->pos = fw_leaf_lower(l, &k);
 }
 
 bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
@@ -1271,7 +749,7 @@ bool fw_index_next(struct fw_index_iter *it, const uint8_t **key, uint8_t *klen,
 		l = l->next;
 		it->pos = 0;
 		if (l)
-			leaf_sort(l);
+			fw_leaf_sort(l);
 	}
 	it->leaf = l;
 	if (!l)

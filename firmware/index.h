@@ -5,7 +5,7 @@
  * ordered by their bytes, a shorter key before a longer one it is a prefix
  * of (memcmp order), which is the order List returns.  Leaves of 4 KiB hold
  * 131 entries of 30 bytes plus a one-byte fingerprint each, placed by key
- * hash until a scan needs them sorted; see index.c.  Locations must fit 48
+ * hash until a scan needs them sorted; see index_leaf.h.  Locations must fit 48
  * bits, value lengths 24 bits.
  *
  * Not thread-safe, not even for lookups (they move the finger) or scans
