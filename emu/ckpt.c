@@ -217,7 +217,7 @@ int emu_ckpt_fold(struct emu_meta *m, uint64_t seq, bool last, char *err, size_t
 {
 	struct fold f = { NULL, 0, 0 };
 	uint64_t t0 = now_ns(), used;
-	void *data = NULL;
+	struct emu_journal_bytes data;
 	char path[4200];
 	MDB_txn *txn;
 	uint8_t num[8];
@@ -241,7 +241,7 @@ int emu_ckpt_fold(struct emu_meta *m, uint64_t seq, bool last, char *err, size_t
 			rc = emu_lmdb_errno(mdb_txn_commit(txn));
 	}
 	free(f.c);
-	free(data);
+	emu_journal_release(&data);
 	if (!rc)
 		rc = emu_lmdb_errno(mdb_env_sync(m->env, 1));
 	if (rc) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -236,39 +237,43 @@ int emu_journal_list(const char *dir, uint64_t **seqs, size_t *n)
 	return 0;
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *len)
+/*
+ * Map the whole of @path read-only.  A fold reads a journal once, in random
+ * order after sorting: mapping the page cache's pages spares reading 64 MiB
+ * into fresh memory, which cost a fold about a fifth of its time (page
+ * faults, zeroing, the copy).
+ */
+static int map_file(const char *path, struct emu_journal_bytes *b)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
 	struct stat st;
-	size_t got = 0;
-	uint8_t *b;
+	void *p;
 
-	*data = NULL;
-	*len = 0;
+	b->p = NULL;
+	b->len = 0;
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
-	}
-	b = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+		rc = -errno;
+	} else if (st.st_size > 0) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (p == MAP_FAILED) {
+			rc = -errno;
+		} else {
+			b->p = p;
+			b->len = (size_t)st.st_size;
+		}
 	}
 	close(fd);
-	*data = b;
-	*len = got;
-	return 0;
+	return rc;
+}
+
+void emu_journal_release(struct emu_journal_bytes *b)
+{
+	if (b->p)
+		munmap((void *)b->p, b->len);
+	b->p = NULL;
+	b->len = 0;
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -309,20 +314,24 @@ static const char *walk_entries(const uint8_t *p, size_t n,
 int emu_journal_scan(const char *dir, uint64_t seq, bool last,
 		     int (*fn)(void *arg, enum emu_jop op, const void *key, size_t klen,
 			       const void *rec, size_t rlen),
-		     void *arg, bool *torn, void **keep, char *err, size_t errlen)
+		     void *arg, bool *torn, struct emu_journal_bytes *keep, char *err,
+		     size_t errlen)
 {
+	struct emu_journal_bytes b;
 	const char *why = NULL;
 	uint64_t batch = 0;
 	char path[4200];
+	const uint8_t *d;
 	size_t len, off;
-	uint8_t *d;
 	int rc;
 
 	*torn = false;
 	if (keep)
-		*keep = NULL;
+		*keep = (struct emu_journal_bytes){ NULL, 0 };
 	emu_journal_path(path, sizeof(path), dir, seq);
-	rc = read_file(path, &d, &len);
+	rc = map_file(path, &b);
+	d = b.p;
+	len = b.len;
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
@@ -384,8 +393,8 @@ out:
 		rc = -EUCLEAN;
 	}
 	if (keep && !rc)
-		*keep = d;
+		*keep = b;
 	else
-		free(d);
+		emu_journal_release(&b);
 	return rc;
 }

@@ -72,18 +72,30 @@ void emu_journal_path(char *out, size_t len, const char *dir, uint64_t seq);
  */
 int emu_journal_list(const char *dir, uint64_t **seqs, size_t *n);
 
+/* A journal's bytes, mapped read-only (no copy: the page cache's own pages). */
+struct emu_journal_bytes {
+	const uint8_t *p; /* NULL for an empty file */
+	size_t len;
+};
+
+/* Unmap @b (nothing when empty); @b is empty after. */
+void emu_journal_release(struct emu_journal_bytes *b);
+
 /*
  * Read journal @seq of @dir and call @fn for each entry of each whole batch,
  * in order.  @last: it is the newest journal, whose final batch may have
  * been cut short by a crash (then *torn is set and the scan ends before it).
  * @keep: NULL, or receives the file's bytes, which the pointers passed to
- * @fn point into, for the caller to free() (NULL after a failure).
+ * @fn point into, for the caller to emu_journal_release() (empty after a
+ * failure).  The file must not shrink while mapped: a journal is only ever
+ * appended to, and only the open one, which is never scanned.
  * Return: 0; @fn's nonzero return; -EUCLEAN with a message naming the file
  * and the byte offset in @err; another -errno.
  */
 int emu_journal_scan(const char *dir, uint64_t seq, bool last,
 		     int (*fn)(void *arg, enum emu_jop op, const void *key, size_t klen,
 			       const void *rec, size_t rlen),
-		     void *arg, bool *torn, void **keep, char *err, size_t errlen);
+		     void *arg, bool *torn, struct emu_journal_bytes *keep, char *err,
+		     size_t errlen);
 
 #endif /* EMU_JOURNAL_H */
