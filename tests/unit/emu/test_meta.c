@@ -417,6 +417,33 @@ START_TEST(batch_cut_short_at_the_end_is_dropped)
 }
 END_TEST
 
+/* The newest journal empty, or cut inside its 16-byte header: created by the
+ * commit the crash interrupted, nothing in it acknowledged; dropped, the
+ * journal before it folded in. */
+START_TEST(newest_journal_cut_inside_its_header_is_dropped)
+{
+	char path[256], next[256];
+	uint8_t hdr[16];
+	int fd;
+
+	two_batches_then_crash(path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, hdr, sizeof(hdr)), (int)sizeof(hdr));
+	close(fd);
+	journal_file(next, sizeof(next), 2);
+	fd = open(next, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, hdr, (size_t)_i), _i); /* 0 to 9 bytes */
+	close(fd);
+	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
+	ck_assert(has_key("k0000"));
+	ck_assert(has_key("k0005"));
+	ck_assert_int_eq(journals(), 0);
+	emu_meta_close(&m);
+}
+END_TEST
+
 static void journal_refused(const char *what)
 {
 	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), -EUCLEAN);
@@ -768,6 +795,7 @@ static Suite *meta_suite(void)
 	tcase_add_test(tc, node_pointing_outside_the_file_is_refused);
 	tcase_add_test(tc, crash_leaves_a_journal_that_the_open_folds_in);
 	tcase_add_test(tc, batch_cut_short_at_the_end_is_dropped);
+	tcase_add_loop_test(tc, newest_journal_cut_inside_its_header_is_dropped, 0, 10);
 	tcase_add_test(tc, damaged_batch_inside_a_journal_is_refused);
 	tcase_add_test(tc, missing_journal_is_refused);
 	tcase_add_test(tc, checkpoint_thread_folds_full_journals);
