@@ -65,6 +65,14 @@ static inline uint64_t kvc_get_be64(const void *p)
 #endif
 }
 
+static inline void kvc_put_be64(void *p, uint64_t v)
+{
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, sizeof(v));
+}
+
 static inline void kvc_put_le16(void *p, uint16_t v)
 {
 	v = KVC_LE16(v);

@@ -599,15 +599,22 @@ START_TEST(map_room_is_kept_while_the_checkpoint_thread_folds)
 END_TEST
 
 /* The reference for the fold: per key, its last value (-1: deleted or never
- * stored). Keys of 1-40 bytes, many sharing their first 16 bytes, many
- * changed several times in one journal. */
+ * stored) and that record's length.  Keys of 4-40 bytes, many sharing their
+ * first 16 bytes, many changed several times in one journal; with
+ * model_pfx, every key starts with the same 10 bytes (the fold's sort then
+ * finds its first varying byte in the second half of a key's first 16). */
 #define MODEL_KEYS 3000
+#define MODEL_PFX 10
 static int model[MODEL_KEYS];
+static size_t model_len[MODEL_KEYS];
+static size_t model_pfx;
 
 static size_t model_key(int k, uint8_t *key)
 {
 	size_t len = 4 + (size_t)(k * 7919) % 37;
 
+	memset(key, 'q', model_pfx);
+	key += model_pfx;
 	memset(key, 'p', 16);
 	if (len <= 16 || k % 3) {
 		snprintf((char *)key, 17, "....%012x", (unsigned)(k * 2654435761u));
@@ -619,16 +626,28 @@ static size_t model_key(int k, uint8_t *key)
 		len = 20; /* the shared 16-byte prefix, unique in the next 4 */
 	}
 	snprintf((char *)key + 16, 25, "%04d%020d", k, k);
+	return model_pfx + len;
+}
+
+/* A record: the key's number, the operation that stored it, then 0, 20 or
+ * 40 bytes that follow from both (records of up to 16 bytes and longer). */
+static size_t model_rec(int k, int op, uint8_t *rec)
+{
+	size_t len = 8 + 20 * (size_t)(op % 3), i;
+
+	memcpy(rec, &k, 4);
+	memcpy(rec + 4, &op, 4);
+	for (i = 8; i < len; i++)
+		rec[i] = (uint8_t)(k * 31 + op * 7 + (int)i);
 	return len;
 }
 
-/* A record is the key's number and the operation that stored it. */
 static int model_cb(void *arg, const void *k, size_t kl, const void *r, size_t rl)
 {
 	int *seen = arg, num, op;
-	uint8_t key[48];
+	uint8_t key[64], rec[48];
 
-	ck_assert_uint_eq(rl, 8);
+	ck_assert_uint_ge(rl, 8);
 	memcpy(&num, r, 4);
 	memcpy(&op, (const uint8_t *)r + 4, 4);
 	ck_assert_int_ge(num, 0);
@@ -636,19 +655,35 @@ static int model_cb(void *arg, const void *k, size_t kl, const void *r, size_t r
 	ck_assert_uint_eq(model_key(num, key), kl);
 	ck_assert(!memcmp(key, k, kl));
 	ck_assert_int_eq(op, model[num]);
+	ck_assert_uint_eq(model_rec(num, op, rec), rl);
+	ck_assert(!memcmp(rec, r, rl));
 	seen[num]++;
 	return 0;
 }
 
-/* Random puts and deletes over journals folded by the checkpoint thread and
- * at close: the catalog holds exactly each key's last change. */
+/* A blob's contents after change @i: 6 to 1806 bytes. */
+static size_t model_blob(int i, uint8_t *b)
+{
+	size_t len = 6 + (size_t)(i % 7) * 300, j;
+
+	for (j = 0; j < len; j++)
+		b[j] = (uint8_t)(i + (int)j * 13);
+	return len;
+}
+
+/* Random puts and deletes, and blobs changed at every commit, over journals
+ * folded by the checkpoint thread and at close: the catalog holds exactly
+ * each key's last change, the last blob of each name. */
 START_TEST(folds_keep_each_keys_last_change)
 {
 	static int seen[MODEL_KEYS];
-	uint8_t key[48], rec[8];
+	static uint8_t blob[2][1806], got[1806];
+	uint8_t key[64], rec[48];
+	size_t blen[2] = { 0, 0 };
 	unsigned r = 12345;
 	int i, k, live = 0, n = 0;
 
+	model_pfx = _i ? MODEL_PFX : 0;
 	for (k = 0; k < MODEL_KEYS; k++)
 		model[k] = -1;
 	ck_assert_int_eq(emu_meta_open(&m, dir, 16, err, sizeof(err)), 0);
@@ -663,13 +698,18 @@ START_TEST(folds_keep_each_keys_last_change)
 			ck_assert_int_eq(emu_meta_del(&m, key, len), 0);
 			model[k] = -1;
 		} else {
-			memcpy(rec, &k, 4);
-			memcpy(rec + 4, &i, 4);
-			ck_assert_int_eq(emu_meta_put(&m, key, len, rec, sizeof(rec)), 0);
+			model_len[k] = model_rec(k, i, rec);
+			ck_assert_int_eq(emu_meta_put(&m, key, len, rec, model_len[k]), 0);
 			model[k] = i;
 		}
-		if (i % 500 == 499)
+		if (i % 500 == 499) {
+			int b = i % 1500 == 499; /* "vlog" every commit, "ftl" every third */
+
+			blen[b] = model_blob(i, blob[b]);
+			ck_assert_int_eq(
+				emu_meta_set_blob(&m, b ? "ftl" : "vlog", blob[b], blen[b]), 0);
 			ck_assert_int_eq(emu_meta_commit(&m, 0), 0);
+		}
 	}
 	ck_assert_int_eq(emu_meta_commit(&m, 1), 0);
 	ck_assert_uint_ge(m.ck.folds, 1);
@@ -684,6 +724,11 @@ START_TEST(folds_keep_each_keys_last_change)
 	}
 	ck_assert_int_eq(n, live);
 	ck_assert_int_gt(live, MODEL_KEYS / 2);
+	for (k = 0; k < 2; k++) {
+		ck_assert_uint_gt(blen[k], 0);
+		ck_assert_int_eq(emu_meta_get_blob(&m, k ? "ftl" : "vlog", got, blen[k]), 0);
+		ck_assert_mem_eq(got, blob[k], blen[k]);
+	}
 	emu_meta_close(&m);
 }
 END_TEST
@@ -802,7 +847,7 @@ static Suite *meta_suite(void)
 	tcase_add_test(tc, refused_put_fails_its_batch);
 	tcase_add_test(tc, commit_that_would_overfill_the_map_is_refused);
 	tcase_add_test(tc, map_room_is_kept_while_the_checkpoint_thread_folds);
-	tcase_add_test(tc, folds_keep_each_keys_last_change);
+	tcase_add_loop_test(tc, folds_keep_each_keys_last_change, 0, 2);
 	tcase_add_test(tc, key_order_is_lmdbs_own);
 	tcase_add_test(tc, catalog_reads_under_lmdbs_default_order);
 	suite_add_tcase(s, tc);
