@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Value log, space accounting and garbage collection; see vlog.h. */
+/* Value log, space accounting and garbage collection; see vlog.h (the
+ * persistent layout is vlog_state.c). */
 #include "vlog.h"
 
 #include <errno.h>
@@ -23,14 +24,13 @@ static uint64_t align_up(uint64_t v)
 	return (v + FW_ALIGN - 1) / FW_ALIGN * FW_ALIGN;
 }
 
-static void vlog_log(struct fw_vlog *vl, int level, const char *msg)
+void fw_vlog_log(struct fw_vlog *vl, int level, const char *msg)
 {
 	if (vl->hal->log)
 		vl->hal->log(vl->hal->ctx, level, msg);
 }
 
-/* Physical page holding byte @off of superblock @sb's stream. */
-static uint64_t stream_ppn(const struct fw_vlog *vl, uint32_t sb, uint64_t off)
+uint64_t fw_vlog_ppn(const struct fw_vlog *vl, uint32_t sb, uint64_t off)
 {
 	uint64_t k = fw_div_q(&vl->page_div, off);
 	uint32_t die = (uint32_t)fw_div_r(&vl->die_div, k);
@@ -216,7 +216,7 @@ static void close_page_gaps(struct fw_vlog *vl)
 
 static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 {
-	uint64_t ppn = stream_ppn(vl, vl->cur, vl->page_off);
+	uint64_t ppn = fw_vlog_ppn(vl, vl->cur, vl->page_off);
 	int rc = -EIO, tries;
 
 	for (tries = 0; tries < VLOG_MEDIA_TRIES && rc; tries++)
@@ -224,7 +224,7 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 	if (rc) {
 		vl->st.media_errors++;
 		vl->st.program_errors++;
-		vlog_log(vl, FW_LOG_ERR, "vlog: page program failed after retries");
+		fw_vlog_log(vl, FW_LOG_ERR, "vlog: page program failed after retries");
 	}
 	{
 		/* The write buffer absorbs wb_ns of the program; never below 0. */
@@ -516,7 +516,7 @@ static int read_spans(struct fw_vlog *vl, struct spot *p, uint64_t rec, const st
 				if (d)
 					memcpy(d, vl->page + in_page, m);
 			} else {
-				ppn = stream_ppn(vl, p->sb, pstart);
+				ppn = fw_vlog_ppn(vl, p->sb, pstart);
 				if (d && vl->hal->nand_read(vl->hal->ctx, ppn, (uint32_t)in_page,
 							    (uint32_t)m, d)) {
 					vl->st.media_errors++;
@@ -596,7 +596,7 @@ void fw_vlog_prefetch(const struct fw_vlog *vl, const struct fw_idx_val *iv, uin
 		len = vl->page_size - in_page;
 	if (p.sb == vl->cur && pstart == vl->page_off)
 		return; /* in the write buffer, read a moment ago */
-	vl->hal->nand_prefetch(vl->hal->ctx, stream_ppn(vl, p.sb, pstart), (uint32_t)in_page,
+	vl->hal->nand_prefetch(vl->hal->ctx, fw_vlog_ppn(vl, p.sb, pstart), (uint32_t)in_page,
 			       (uint32_t)len);
 }
 
@@ -623,7 +623,7 @@ int fw_vlog_stage(struct fw_vlog *vl)
 		return 0;
 	/* Staging rewrites the same bytes: a transient failure is worth a retry. */
 	for (tries = 0; tries < VLOG_MEDIA_TRIES && rc; tries++)
-		rc = vl->hal->nand_stage(vl->hal->ctx, stream_ppn(vl, vl->cur, vl->page_off),
+		rc = vl->hal->nand_stage(vl->hal->ctx, fw_vlog_ppn(vl, vl->cur, vl->page_off),
 					 vl->page, filled);
 	return rc;
 }
@@ -673,7 +673,8 @@ static int relocate_if_live(struct fw_vlog *vl, uint64_t loc, uint64_t now)
 		 * at every pass.  Moved as stored, under the index's checksum, the
 		 * key keeps reading as unrecovered. */
 		vl->st.media_errors++;
-		vlog_log(vl, FW_LOG_ERR, "gc: a live record fails its checksum; moved as stored");
+		fw_vlog_log(vl, FW_LOG_ERR,
+			    "gc: a live record fails its checksum; moved as stored");
 	} else if (rc) {
 		return rc; /* keep the block: never erase what we could not move */
 	}
@@ -785,7 +786,7 @@ static void erase_victim(struct fw_vlog *vl, uint32_t v, uint64_t now)
 		vl->st.erase_errors += bad;
 		vl->st.media_errors += bad;
 		vl->st.retired++;
-		vlog_log(vl, FW_LOG_ERR, "gc: block erase failed; superblock retired");
+		fw_vlog_log(vl, FW_LOG_ERR, "gc: block erase failed; superblock retired");
 		return;
 	}
 	vl->sb[v].state = FW_SB_FREE;
@@ -833,7 +834,7 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 	if (rc)
 		goto out;
 	if (vl->sb[v].valid != 0) {
-		vlog_log(vl, FW_LOG_ERR, "gc: live bytes left in victim; not erasing it");
+		fw_vlog_log(vl, FW_LOG_ERR, "gc: live bytes left in victim; not erasing it");
 		rc = -EIO;
 		goto out;
 	}
@@ -848,138 +849,4 @@ int fw_vlog_gc(struct fw_vlog *vl, uint64_t now)
 out:
 	fw_nand_gc_pass_end(vl->nand, freed);
 	return rc;
-}
-
-/* Serialized layout: u32 magic, u32 nsb, u64 sb_bytes, u32 cur, u32
- * first_sb, u64 off, then nsb x struct fw_sb.  Host byte order: it never
- * leaves the machine that wrote it (and the magic catches a foreign file).
- * first_sb was a reserved zero before the array could be split, which is
- * what a log over the whole array still writes. */
-#define STATE_MAGIC 0x4e564c47u
-struct state_hdr {
-	uint32_t magic;
-	uint32_t nsb;
-	uint64_t sb_bytes;
-	uint32_t cur;
-	uint32_t first_sb;
-	uint64_t off;
-};
-
-size_t fw_vlog_state_size(const struct fw_vlog *vl)
-{
-	return sizeof(struct state_hdr) + (size_t)vl->nsb * sizeof(struct fw_sb);
-}
-
-void fw_vlog_state_save(const struct fw_vlog *vl, void *buf)
-{
-	struct state_hdr h = { STATE_MAGIC, vl->nsb, vl->sb_bytes, vl->cur, vl->first_sb, vl->off };
-
-	memcpy(buf, &h, sizeof(h));
-	memcpy((uint8_t *)buf + sizeof(h), vl->sb, (size_t)vl->nsb * sizeof(struct fw_sb));
-}
-
-/* Log why a stored layout is refused; the catalog holding it is damaged. */
-static int bad_layout(struct fw_vlog *vl, const char *what, uint32_t sb, uint64_t v)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "vlog: stored layout is damaged: %s (superblock %u, value %llu)",
-		 what, sb, (unsigned long long)v);
-	vlog_log(vl, FW_LOG_ERR, msg);
-	return -EUCLEAN;
-}
-
-/* One superblock's entry: fields in range and consistent with its state. */
-static int check_sb(struct fw_vlog *vl, uint32_t i, const struct fw_sb *s)
-{
-	uint64_t end = (uint64_t)vl->nsb * vl->sb_bytes;
-
-	if (s->state > FW_SB_RETIRED)
-		return bad_layout(vl, "invalid state", i, s->state);
-	if (s->first_rec != FW_OFF_NONE && s->first_rec >= vl->sb_bytes)
-		return bad_layout(vl, "first record offset out of range", i, s->first_rec);
-	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc >= end)
-		return bad_layout(vl, "straddling record out of range", i, s->straddle_loc);
-	/* It runs in from a predecessor: it cannot start here. */
-	if (s->straddle_loc != FW_OFF_NONE && s->straddle_loc / vl->sb_bytes == i)
-		return bad_layout(vl, "straddling record starts in its own superblock", i,
-				  s->straddle_loc);
-	/* Only a full superblock has a successor: open_next_sb() sets it. */
-	if (s->state == FW_SB_FULL && (s->next >= vl->nsb || s->next == i))
-		return bad_layout(vl, "next superblock out of range", i, s->next);
-	if (s->state != FW_SB_FULL && s->next != FW_SB_NONE)
-		return bad_layout(vl, "a free or open superblock has a successor", i, s->next);
-	/* A retired superblock was reset as a free one is, then never written. */
-	if ((s->state == FW_SB_FREE || s->state == FW_SB_RETIRED) &&
-	    (s->first_rec != FW_OFF_NONE || s->straddle_loc != FW_OFF_NONE))
-		return bad_layout(vl, "a free or retired superblock holds records", i,
-				  s->first_rec);
-	return 0;
-}
-
-/*
- * The whole table: every entry valid, exactly one open superblock (the
- * frontier's), and the write-order chain acyclic.  A successor is always
- * opened after its predecessor, so a legitimate chain never loops.  The walk
- * marks visited entries in @t's valid fields (recomputed after loading).
- */
-static int check_table(struct fw_vlog *vl, struct fw_sb *t, uint32_t cur)
-{
-	uint32_t i, open = 0, sb;
-	int rc;
-
-	for (i = 0; i < vl->nsb; i++) {
-		rc = check_sb(vl, i, &t[i]);
-		if (rc)
-			return rc;
-		open += t[i].state == FW_SB_OPEN;
-		t[i].valid = 0;
-	}
-	if (open != 1 || t[cur].state != FW_SB_OPEN)
-		return bad_layout(vl, "the frontier is not the one open superblock", cur, open);
-	for (i = 0; i < vl->nsb; i++) {
-		for (sb = i; sb != FW_SB_NONE && !t[sb].valid; sb = t[sb].next)
-			t[sb].valid = (uint64_t)i + 1;
-		if (sb != FW_SB_NONE && t[sb].valid == (uint64_t)i + 1)
-			return bad_layout(vl, "the superblock chain has a cycle", sb, t[sb].next);
-	}
-	return 0;
-}
-
-int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len)
-{
-	struct state_hdr h;
-	uint32_t i;
-	int rc;
-
-	if (len != fw_vlog_state_size(vl))
-		return -EINVAL; /* another geometry */
-	memcpy(&h, buf, sizeof(h));
-	if (h.magic != STATE_MAGIC)
-		return bad_layout(vl, "bad magic", 0, h.magic);
-	if (h.nsb != vl->nsb || h.sb_bytes != vl->sb_bytes)
-		return -EINVAL;
-	if (h.first_sb != vl->first_sb)
-		return -EXDEV;
-	if (h.cur >= vl->nsb || h.off >= vl->sb_bytes)
-		return bad_layout(vl, "frontier out of range", h.cur, h.off);
-	memcpy(vl->sb, (const uint8_t *)buf + sizeof(h), (size_t)vl->nsb * sizeof(struct fw_sb));
-	rc = check_table(vl, vl->sb, h.cur);
-	if (rc)
-		return rc;
-	vl->cur = h.cur;
-	vl->off = h.off;
-	vl->page_off = h.off - h.off % vl->page_size;
-	vl->ngaps = 0;
-	vl->used = 0;
-	vl->free_count = 0;
-	for (i = 0; i < vl->nsb; i++) {
-		vl->sb[i].valid = 0;
-		vl->free_count += vl->sb[i].state == FW_SB_FREE;
-	}
-	memset(vl->page, 0, vl->page_size);
-	if (vl->off > vl->page_off)
-		return vl->hal->nand_read(vl->hal->ctx, stream_ppn(vl, vl->cur, vl->page_off), 0,
-					  (uint32_t)(vl->off - vl->page_off), vl->page);
-	return 0;
 }

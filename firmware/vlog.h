@@ -234,6 +234,11 @@ size_t fw_vlog_state_size(const struct fw_vlog *vl);
 void fw_vlog_state_save(const struct fw_vlog *vl, void *buf);
 int fw_vlog_state_load(struct fw_vlog *vl, const void *buf, size_t len);
 
+/* For the value log's own files (vlog.c, vlog_state.c): log @msg through the
+ * HAL; the physical page holding byte @off of superblock @sb's stream. */
+void fw_vlog_log(struct fw_vlog *vl, int level, const char *msg);
+uint64_t fw_vlog_ppn(const struct fw_vlog *vl, uint32_t sb, uint64_t off);
+
 /* Superblocks retired (erase failures), from the layout: survives restarts. */
 uint32_t fw_vlog_retired(const struct fw_vlog *vl);
 
