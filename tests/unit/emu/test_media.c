@@ -36,8 +36,10 @@ static char err[512];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/nvkv-media-%d", (int)getpid());
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	/* A unique directory: a failed test leaves its own behind (its teardown
+	 * does not run), which a later test of the same pid must not trip over. */
+	snprintf(dir, sizeof(dir), "/tmp/nvkv-media-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_msg(emu_media_open(&m, dir, &geo, err, sizeof(err)) == 0, "open: %s", err);
 	ck_assert_int_ge(m.fd, 0);
 }

@@ -30,10 +30,12 @@ static char err[512];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/nvkv-meta-%d", (int)getpid());
+	/* A unique directory: a failed test leaves its own behind (its teardown
+	 * does not run), which a later test of the same pid must not trip over. */
+	snprintf(dir, sizeof(dir), "/tmp/nvkv-meta-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/data.mdb", dir);
 	snprintf(sum, sizeof(sum), "%s/data.mdb.sum", dir);
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
 }
 
 static void teardown(void)
