@@ -52,11 +52,11 @@ struct changes {
 };
 
 /*
- * A journal's changes.  While reading them, collect() also notes which of the
- * first 8 bytes of the index records' keys vary and how often each value of
- * each occurs: the sort's first level then needs no pass of its own to find
- * the byte it sorts on and count it (the array is far larger than the cache,
- * every pass over it costs as much as the reading).
+ * A journal's changes.  While reading them, collect() also notes where the
+ * index records' keys first differ (x0, x1) and how often each value of each
+ * of their first 8 bytes occurs: the sort's first level then needs no pass of
+ * its own to find the byte it sorts on and count it (the array is far larger
+ * than the cache, every pass over it costs as much as the reading).
  */
 struct fold {
 	struct changes idx, blob;
@@ -280,7 +280,7 @@ static int apply(MDB_cursor *mc, const struct changes *cs)
 		prefetch_change(&cs->c[i]);
 	for (i = 0; i < cs->n && !rc; i++) {
 		const struct change *c = &cs->c[i];
-		const uint8_t *key = c->u.at.key, *rec = c->u.at.rec;
+		const uint8_t *key, *rec;
 		uint8_t kb[SHORT];
 		MDB_val k, v = { c->rlen + EMU_REC_TRAILER, NULL };
 
@@ -293,6 +293,9 @@ static int apply(MDB_cursor *mc, const struct changes *cs)
 			kvc_put_be64(kb + 8, c->pre[1]);
 			key = kb;
 			rec = c->u.rec;
+		} else {
+			key = c->u.at.key;
+			rec = c->u.at.rec;
 		}
 		k = (MDB_val){ c->klen, (void *)key };
 		if (c->op == EMU_JOP_DEL) {
