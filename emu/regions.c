@@ -2,11 +2,11 @@
 /* Aligned, huge-page memory regions for the firmware, taken ahead; see regions.h. */
 #include "regions.h"
 
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "clock.h"
+#include "thread.h"
 
 /* Map @len bytes aligned to @len and take their memory now; *@cpu_ns gets
  * the CPU time that took. */
@@ -76,19 +76,9 @@ void *emu_regions_get(struct emu_regions *r, size_t len)
 
 	pthread_mutex_lock(&r->mu);
 	if (!r->started) {
-		sigset_t all, old;
-
 		r->len = len;
-		/* The helper takes no signals: the first request comes while the
-		 * device opens, before the emulator blocks SIGINT and SIGTERM
-		 * to read them from its signalfd, and a thread that left them
-		 * open would be the one the kernel gives them to (the process
-		 * then died of SIGINT instead of closing cleanly).  Without a
-		 * helper (no thread to be had) every request waits. */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r->started = !pthread_create(&r->th, NULL, helper, r);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		/* Without a helper (no thread to be had) every request waits. */
+		r->started = emu_thread_start_quiet(&r->th, helper, r);
 	}
 	if (r->nready && len == r->len) {
 		p = r->ready[--r->nready];
