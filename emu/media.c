@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "thread.h"
 
 static size_t bitmap_words(uint64_t bits)
 {
@@ -29,6 +31,17 @@ static bool bit_test(const uint64_t *map, uint64_t i)
 static void bit_set(uint64_t *map, uint64_t i)
 {
 	map[i / 64] |= 1ull << (i % 64);
+}
+
+/* The populated map is shared with the helper thread. */
+static bool populated(const struct emu_media *m, uint64_t c)
+{
+	return __atomic_load_n(&m->populated[c / 64], __ATOMIC_ACQUIRE) >> (c % 64) & 1;
+}
+
+static void set_populated(struct emu_media *m, uint64_t c)
+{
+	__atomic_fetch_or(&m->populated[c / 64], 1ull << (c % 64), __ATOMIC_RELEASE);
 }
 
 static void bit_clear(uint64_t *map, uint64_t i)
@@ -55,7 +68,8 @@ static int open_memory(struct emu_media *m, char *err, size_t errlen)
 	(void)madvise(m->base, m->size, MADV_HUGEPAGE);
 	m->erased = calloc(bitmap_words(m->pages), sizeof(*m->erased));
 	m->populated = calloc(bitmap_words(m->size / EMU_MEDIA_CHUNK + 1), sizeof(*m->populated));
-	if (!m->erased || !m->populated) {
+	m->written = calloc(bitmap_words(m->size / EMU_MEDIA_CHUNK + 1), sizeof(*m->written));
+	if (!m->erased || !m->populated || !m->written) {
 		snprintf(err, errlen, "out of memory for the NAND page state");
 		emu_media_close(m);
 		return -ENOMEM;
@@ -122,20 +136,153 @@ int emu_media_prefault(struct emu_media *m)
 	if (madvise(m->base, m->size, MADV_POPULATE_WRITE))
 		return -errno;
 	for (c = 0; c < chunks; c++)
-		bit_set(m->populated, c);
+		set_populated(m, c);
 	m->populations += chunks;
 	return 0;
 }
 
+/* ---- taking chunks ahead ------------------------------------------------------------------ */
+
+#define AHEAD_RING 64
+
+struct emu_media_ahead {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	bool stop;
+	uint64_t ring[AHEAD_RING]; /* chunks asked for, oldest first */
+	unsigned int head, n;
+	struct emu_media_ahead_stats st;
+	uint64_t *asked; /* a bit per chunk: asked for (the writing thread's alone) */
+};
+
+/* Take chunk @c's memory in one call; false when the kernel refused. */
+static bool take_chunk(struct emu_media *m, uint64_t c)
+{
+	uint64_t start = c * EMU_MEDIA_CHUNK;
+	size_t len = m->size - start < EMU_MEDIA_CHUNK ? m->size - start : EMU_MEDIA_CHUNK;
+
+	return !madvise(m->base + start, len, MADV_POPULATE_WRITE);
+}
+
+static void *ahead_main(void *arg)
+{
+	struct emu_media *m = arg;
+	struct emu_media_ahead *a = m->ahead;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		uint64_t c, t;
+		bool took = false;
+
+		while (!a->stop && !a->n)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		c = a->ring[a->head];
+		a->head = (a->head + 1) % AHEAD_RING;
+		a->n--;
+		pthread_mutex_unlock(&a->mu);
+		t = emu_thread_cpu_ns();
+		if (!populated(m, c) && take_chunk(m, c)) {
+			set_populated(m, c);
+			took = true;
+		}
+		t = emu_thread_cpu_ns() - t;
+		pthread_mutex_lock(&a->mu);
+		a->st.chunks += took;
+		a->st.cpu_ns += t;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* The helper, started by the first write; NULL without one (no memory, no
+ * thread): then every chunk is taken on the spot. */
+static struct emu_media_ahead *ahead_start(struct emu_media *m)
+{
+	uint64_t chunks = m->size / EMU_MEDIA_CHUNK + 1;
+	struct emu_media_ahead *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->asked = calloc(bitmap_words(chunks), sizeof(*a->asked));
+	if (!a->asked) {
+		free(a);
+		return NULL;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	m->ahead = a;
+	if (!emu_thread_start_quiet(&a->th, ahead_main, m)) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		free(a->asked);
+		free(a);
+		m->ahead = NULL;
+	}
+	return m->ahead;
+}
+
+/* Ask the helper for chunk @c, once (a full ring: asked again by a later write). */
+static void ask(struct emu_media *m, uint64_t c)
+{
+	struct emu_media_ahead *a = m->ahead;
+
+	if (c * EMU_MEDIA_CHUNK >= m->size || bit_test(a->asked, c) || populated(m, c))
+		return;
+	pthread_mutex_lock(&a->mu);
+	if (a->n < AHEAD_RING) {
+		a->ring[(a->head + a->n) % AHEAD_RING] = c;
+		a->n++;
+		bit_set(a->asked, c);
+		pthread_cond_signal(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+struct emu_media_ahead_stats emu_media_ahead_stats(const struct emu_media *m)
+{
+	struct emu_media_ahead *a = m->ahead;
+	struct emu_media_ahead_stats st = { 0, 0 };
+
+	if (a) {
+		pthread_mutex_lock(&a->mu);
+		st = a->st;
+		pthread_mutex_unlock(&a->mu);
+	}
+	return st;
+}
+
+static void ahead_stop(struct emu_media *m)
+{
+	struct emu_media_ahead *a = m->ahead;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a->asked);
+	free(a);
+	m->ahead = NULL;
+}
+
 void emu_media_close(struct emu_media *m)
 {
+	ahead_stop(m);
 	if (m->base)
 		munmap(m->base, m->size);
 	if (m->fd >= 0)
 		close(m->fd);
 	free(m->erased);
 	free(m->populated);
-	m->erased = m->populated = NULL;
+	free(m->written);
+	m->erased = m->populated = m->written = NULL;
 	m->base = NULL;
 	m->fd = -1;
 }
@@ -188,16 +335,30 @@ static int media_pwrite(struct emu_media *m, uint64_t off, const void *buf, size
  * instead of a fault per 4 KiB page (a third less kernel time per page).
  * Failing (an old kernel: EINVAL) costs nothing: the copy faults as before.
  */
-static void populate(struct emu_media *m, uint64_t off)
+static void populate(struct emu_media *m, uint64_t c)
 {
-	uint64_t c = off / EMU_MEDIA_CHUNK, start = c * EMU_MEDIA_CHUNK;
-	size_t len = m->size - start < EMU_MEDIA_CHUNK ? m->size - start : EMU_MEDIA_CHUNK;
 	uint64_t t = emu_thread_cpu_ns();
 
-	bit_set(m->populated, c);
-	if (!madvise(m->base + start, len, MADV_POPULATE_WRITE))
+	if (take_chunk(m, c))
 		m->populations++;
+	set_populated(m, c);
 	m->populate_cpu_ns += emu_thread_cpu_ns() - t;
+}
+
+/* The first write into chunk @c: the helper gets the next ones (started for
+ * them: none while everything is taken, as after emu_media_prefault()), then
+ * @c is taken here unless the helper already has it. */
+static void first_write(struct emu_media *m, uint64_t c)
+{
+	uint64_t i;
+
+	bit_set(m->written, c);
+	if (m->ahead ||
+	    ((c + 1) * EMU_MEDIA_CHUNK < m->size && !populated(m, c + 1) && ahead_start(m)))
+		for (i = 1; i <= EMU_MEDIA_AHEAD; i++)
+			ask(m, c + i);
+	if (!populated(m, c))
+		populate(m, c);
 }
 
 /*
@@ -209,8 +370,8 @@ static void memory_write(struct emu_media *m, uint64_t off, const void *buf, siz
 {
 	uint64_t ppn = off / m->page_size;
 
-	if (!bit_test(m->populated, off / EMU_MEDIA_CHUNK))
-		populate(m, off);
+	if (!bit_test(m->written, off / EMU_MEDIA_CHUNK))
+		first_write(m, off / EMU_MEDIA_CHUNK);
 	memcpy(m->base + off, buf, len);
 	if (bit_test(m->erased, ppn)) {
 		memset(m->base + off + len, 0, m->page_size - len);

@@ -68,10 +68,13 @@ struct emu_media {
 	/* In memory only: */
 	uint64_t *erased;     /* a bit per page: erased, its memory not zeroed yet */
 	uint64_t *populated;  /* a bit per MEDIA_CHUNK bytes: memory taken (or tried) */
-	uint64_t populations; /* chunks taken in bulk so far */
-	/* CPU time of the calling thread spent taking them: the host kernel
+	uint64_t *written;    /* a bit per MEDIA_CHUNK bytes: written into since open */
+	uint64_t populations; /* chunks taken in bulk so far by the writing thread */
+	/* CPU time of the writing thread spent taking them: the host kernel
 	 * zeroing and mapping memory, not the device's work. */
 	uint64_t populate_cpu_ns;
+	/* A helper thread that takes chunks ahead of the writes (media.c). */
+	struct emu_media_ahead *ahead;
 	struct {
 		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
 		uint64_t short_write_at; /* this write stores half, then -ENOSPC */
@@ -95,6 +98,21 @@ int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_ge
  * -EINVAL: a kernel older than 5.14); the media works either way.
  */
 int emu_media_prefault(struct emu_media *m);
+
+/*
+ * In memory, the first write into a chunk also asks a helper thread (started
+ * then; it takes no signals) for the next EMU_MEDIA_AHEAD chunks: a block is
+ * written in page order, so those are what the writes reach next, and the
+ * kernel supplies their memory on another core instead of on the command
+ * path.  A chunk the helper has not reached yet is taken on the spot, as
+ * before.  What the helper did, for the benchmarks:
+ */
+#define EMU_MEDIA_AHEAD 2
+struct emu_media_ahead_stats {
+	uint64_t chunks; /* taken by the helper */
+	uint64_t cpu_ns; /* its CPU time doing so */
+};
+struct emu_media_ahead_stats emu_media_ahead_stats(const struct emu_media *m);
 void emu_media_close(struct emu_media *m);
 /* Make programmed data durable against power loss (msync). */
 int emu_media_sync(struct emu_media *m);

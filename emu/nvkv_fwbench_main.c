@@ -318,10 +318,16 @@ static void print_regions(struct bench_host *h, uint64_t n)
 {
 	struct emu_regions_stats r = emu_regions_stats(h->regions);
 
+	struct emu_media_ahead_stats a = emu_media_ahead_stats(h->media);
+
 	printf("  index regions: %llu taken ahead by a helper thread (%.1f ns/Store of its CPU, "
 	       "not in the figures above), %llu on the spot\n",
 	       (unsigned long long)r.ahead, (double)r.ahead_cpu_ns / (double)n,
 	       (unsigned long long)r.spot);
+	printf("  NAND memory: %llu chunks of %u KiB taken ahead by a helper thread (%.1f ns/Store "
+	       "of its CPU, not in the figures above), %llu on the spot\n",
+	       (unsigned long long)a.chunks, EMU_MEDIA_CHUNK >> 10, (double)a.cpu_ns / (double)n,
+	       (unsigned long long)h->media->populations);
 }
 
 /* --store: what the Store phase left to the catalog's journal, and what the

@@ -311,6 +311,74 @@ START_TEST(memory_prefault_takes_everything_at_once)
 }
 END_TEST
 
+/* Pages of chunk @c that are resident. */
+static size_t resident_pages(uint64_t c)
+{
+	size_t pages = EMU_MEDIA_CHUNK / (size_t)sysconf(_SC_PAGESIZE), i, n = 0;
+	unsigned char *vec = calloc(pages, 1);
+
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore(m.base + c * EMU_MEDIA_CHUNK, EMU_MEDIA_CHUNK, vec), 0);
+	for (i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
+/* Wait up to 10 s for the helper to have taken @want chunks. */
+static void wait_ahead(uint64_t want)
+{
+	for (int i = 0; i < 1000 && emu_media_ahead_stats(&m).chunks < want; i++)
+		usleep(10000);
+	ck_assert_uint_eq(emu_media_ahead_stats(&m).chunks, want);
+}
+
+/*
+ * The first write into a chunk asks the helper for the next EMU_MEDIA_AHEAD
+ * chunks: the writes that reach them find their memory there and take none
+ * on the spot; the data is the same either way.
+ */
+START_TEST(memory_helper_takes_the_next_chunks_ahead)
+{
+	size_t pages = EMU_MEDIA_CHUNK / (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t page[4096];
+
+	ck_assert_int_eq(EMU_MEDIA_AHEAD, 2);
+	memset(page, 0x2d, sizeof(page));
+	ck_assert_int_eq(emu_media_program(&m, 0, page), 0);
+	ck_assert_uint_eq(m.populations, 1); /* chunk 0, on the spot */
+	wait_ahead(2);
+	ck_assert_uint_eq(resident_pages(1), pages);
+	ck_assert_uint_eq(resident_pages(2), pages);
+	ck_assert_uint_eq(resident_pages(3), 0); /* not asked for yet */
+	mprogram_block(1, 0x4e);
+	ck_assert_uint_eq(m.populations, 1); /* chunk 1 was there */
+	wait_ahead(3);			     /* chunk 3, asked by chunk 1's first write */
+	ck_assert_uint_eq(resident_pages(3), pages);
+	mprogram_block(2, 0x6f);
+	mprogram_block(3, 0x70);
+	ck_assert_uint_eq(m.populations, 1);
+	check_bytes(0, 0, 4096, 0x2d);
+	check_bytes(1, 0, 4096, 0); /* taken, never written */
+	for (uint64_t p = 0; p < mgeo.pages_per_block; p++) {
+		check_bytes(mgeo.pages_per_block + p, 0, 4096, 0x4e);
+		check_bytes(3 * mgeo.pages_per_block + p, 0, 4096, 0x70);
+	}
+}
+END_TEST
+
+/* After emu_media_prefault() there is nothing to take ahead: no helper. */
+START_TEST(memory_prefault_starts_no_helper)
+{
+	ck_assert_int_eq(emu_media_prefault(&m), 0);
+	mprogram_block(0, 0x11);
+	mprogram_block(1, 0x22);
+	ck_assert_ptr_null(m.ahead);
+	ck_assert_uint_eq(emu_media_ahead_stats(&m).chunks, 0);
+	check_bytes(mgeo.pages_per_block, 0, 4096, 0x22);
+}
+END_TEST
+
 static Suite *media_suite(void)
 {
 	Suite *s = suite_create("emu/media");
@@ -326,6 +394,8 @@ static Suite *media_suite(void)
 	tcase_add_test(mem, memory_erased_page_reads_zeros_past_a_partial_write);
 	tcase_add_test(mem, memory_first_write_takes_the_whole_chunk);
 	tcase_add_test(mem, memory_prefault_takes_everything_at_once);
+	tcase_add_test(mem, memory_helper_takes_the_next_chunks_ahead);
+	tcase_add_test(mem, memory_prefault_starts_no_helper);
 	suite_add_tcase(s, mem);
 	return s;
 }
