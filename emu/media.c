@@ -204,6 +204,7 @@ static struct emu_media_ahead *ahead_start(struct emu_media *m)
 	uint64_t chunks = m->size / EMU_MEDIA_CHUNK + 1;
 	struct emu_media_ahead *a = calloc(1, sizeof(*a));
 
+	m->no_ahead = true; /* until it runs */
 	if (!a)
 		return NULL;
 	a->asked = calloc(bitmap_words(chunks), sizeof(*a->asked));
@@ -221,6 +222,7 @@ static struct emu_media_ahead *ahead_start(struct emu_media *m)
 		free(a);
 		m->ahead = NULL;
 	}
+	m->no_ahead = !m->ahead;
 	return m->ahead;
 }
 
@@ -353,8 +355,8 @@ static void first_write(struct emu_media *m, uint64_t c)
 	uint64_t i;
 
 	bit_set(m->written, c);
-	if (m->ahead ||
-	    ((c + 1) * EMU_MEDIA_CHUNK < m->size && !populated(m, c + 1) && ahead_start(m)))
+	if (m->ahead || (!m->no_ahead && (c + 1) * EMU_MEDIA_CHUNK < m->size &&
+			 !populated(m, c + 1) && ahead_start(m)))
 		for (i = 1; i <= EMU_MEDIA_AHEAD; i++)
 			ask(m, c + i);
 	if (!populated(m, c))

@@ -73,8 +73,10 @@ struct emu_media {
 	/* CPU time of the writing thread spent taking them: the host kernel
 	 * zeroing and mapping memory, not the device's work. */
 	uint64_t populate_cpu_ns;
-	/* A helper thread that takes chunks ahead of the writes (media.c). */
+	/* A helper thread that takes chunks ahead of the writes (media.c);
+	 * no_ahead: it could not be started, and is not tried again. */
 	struct emu_media_ahead *ahead;
+	bool no_ahead;
 	struct {
 		uint64_t enospc_from;	 /* writes from this one on fail: -ENOSPC */
 		uint64_t short_write_at; /* this write stores half, then -ENOSPC */
