@@ -33,6 +33,11 @@ static void bit_set(uint64_t *map, uint64_t i)
 	map[i / 64] |= 1ull << (i % 64);
 }
 
+static void bit_clear(uint64_t *map, uint64_t i)
+{
+	map[i / 64] &= ~(1ull << (i % 64));
+}
+
 /* The populated map is shared with the helper thread. */
 static bool populated(const struct emu_media *m, uint64_t c)
 {
@@ -42,11 +47,6 @@ static bool populated(const struct emu_media *m, uint64_t c)
 static void set_populated(struct emu_media *m, uint64_t c)
 {
 	__atomic_fetch_or(&m->populated[c / 64], 1ull << (c % 64), __ATOMIC_RELEASE);
-}
-
-static void bit_clear(uint64_t *map, uint64_t i)
-{
-	map[i / 64] &= ~(1ull << (i % 64));
 }
 
 static int open_memory(struct emu_media *m, char *err, size_t errlen)

@@ -41,6 +41,7 @@ struct bench_host {
 	uint64_t poll_cpu_ns;	       /* the same, in this thread's CPU time */
 	const struct emu_media *media; /* its populate_cpu_ns: part of poll_cpu_ns */
 	struct emu_regions *regions;   /* its spot_cpu_ns too */
+	uint64_t populations0;	       /* media chunks taken when the device opened */
 	uint64_t errors;
 	uint64_t dw0_sum; /* List: keys returned */
 };
@@ -312,12 +313,13 @@ static void print_media_cost(const struct rate *w)
 		       w->mem_ns, 1e9 / (1e9 / w->cpu - w->mem_ns), 1e9 / w->cpu - w->mem_ns);
 }
 
-/* The index's memory regions: how many the helper thread took ahead (its
- * CPU time is not the firmware thread's, so not in the figures above). */
-static void print_regions(struct bench_host *h, uint64_t n)
+/* The index's memory regions and the NAND's memory: how much the helper
+ * threads took ahead (their CPU time is not the firmware thread's, so not in
+ * the figures above) and how much the firmware thread took on the spot
+ * (NAND: since the device opened, so a prefault's chunks do not count). */
+static void print_helpers(struct bench_host *h, uint64_t n)
 {
 	struct emu_regions_stats r = emu_regions_stats(h->regions);
-
 	struct emu_media_ahead_stats a = emu_media_ahead_stats(h->media);
 
 	printf("  index regions: %llu taken ahead by a helper thread (%.1f ns/Store of its CPU, "
@@ -327,7 +329,7 @@ static void print_regions(struct bench_host *h, uint64_t n)
 	printf("  NAND memory: %llu chunks of %u KiB taken ahead by a helper thread (%.1f ns/Store "
 	       "of its CPU, not in the figures above), %llu on the spot\n",
 	       (unsigned long long)a.chunks, EMU_MEDIA_CHUNK >> 10, (double)a.cpu_ns / (double)n,
-	       (unsigned long long)h->media->populations);
+	       (unsigned long long)(h->media->populations - h->populations0));
 }
 
 /* --store: what the Store phase left to the catalog's journal, and what the
@@ -482,6 +484,7 @@ int main(int argc, char **argv)
 		return 1; /* the reason was logged */
 	h.media = &dev.media;
 	h.regions = &dev.regions;
+	h.populations0 = dev.media.populations;
 	if (bring_up(&h, dev.sub)) {
 		fprintf(stderr, "nvkv-fwbench: controller bring-up failed (queues.depth < %u?)\n",
 			QSIZE);
@@ -528,7 +531,7 @@ int main(int argc, char **argv)
 	       "exist %.0f cmd/s (%.1f ns/cmd), list %.0f keys/s\n",
 	       st.cpu, 1e9 / st.cpu, rt.cpu, 1e9 / rt.cpu, et.cpu, 1e9 / et.cpu, lt.cpu);
 	print_media_cost(&st);
-	print_regions(&h, n);
+	print_helpers(&h, n);
 	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
 	       "log pages)\n",
 	       (double)l->index_bytes / (double)l->keys,

@@ -357,6 +357,7 @@ static int submit_store(struct nvkv_queue *q, struct nvkv_req *r, const void *ke
 					  .size = (uint32_t)vlen,
 					  .prp1 = prp1,
 					  .prp2 = prp2 };
+
 		if (x.narrow)
 			s.opts |= KVC_BS_OPT_NARROW;
 		memcpy(s.key, key, klen);
