@@ -63,6 +63,13 @@ static void hal_prefetch(void *ctx, uint64_t ppn, uint32_t off, uint32_t len)
 	emu_media_prefetch(&e->media, ppn, off, len);
 }
 
+static void hal_expect(void *ctx, uint64_t block)
+{
+	struct emu_device *e = ctx;
+
+	emu_media_expect(&e->media, block);
+}
+
 static int hal_program(void *ctx, uint64_t ppn, const void *buf)
 {
 	struct emu_device *e = ctx;
@@ -308,6 +315,7 @@ int emu_device_open(struct emu_device *e, const struct emu_config *cfg)
 				  .nand_program = hal_program,
 				  .nand_stage = hal_stage,
 				  .nand_erase = hal_erase,
+				  .nand_expect = hal_expect,
 				  .mem_map = hal_mem_map,
 				  .mem_unmap = hal_mem_unmap,
 				  .log = hal_log };

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,16 +50,30 @@ static void set_populated(struct emu_media *m, uint64_t c)
 	__atomic_fetch_or(&m->populated[c / 64], 1ull << (c % 64), __ATOMIC_RELEASE);
 }
 
+/*
+ * The mapping starts on a 2 MiB boundary (not every kernel aligns a large
+ * anonymous mapping), so a block of 2 MiB (the default geometry) is one
+ * transparent huge page rather than the halves of two.
+ */
+#define MEDIA_ALIGN ((size_t)2 << 20)
+
 static int open_memory(struct emu_media *m, char *err, size_t errlen)
 {
-	m->base = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m->base == MAP_FAILED) {
+	uint64_t blocks = m->pages / m->pages_per_block;
+	uint8_t *p = mmap(NULL, m->size + MEDIA_ALIGN, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	size_t head;
+
+	if (p == MAP_FAILED) {
 		snprintf(err, errlen, "cannot reserve %zu bytes of NAND memory: %s", m->size,
 			 strerror(errno));
-		m->base = NULL;
 		return -ENOMEM;
 	}
+	head = (MEDIA_ALIGN - (uintptr_t)p % MEDIA_ALIGN) % MEDIA_ALIGN;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + m->size, MEDIA_ALIGN - head);
+	m->base = p + head;
 	/*
 	 * Blocks are written whole and their memory is kept after an erase, so
 	 * huge pages waste nothing and halve the kernel's cost of supplying the
@@ -66,9 +81,11 @@ static int open_memory(struct emu_media *m, char *err, size_t errlen)
 	 * a hint: without transparent huge pages nothing changes.
 	 */
 	(void)madvise(m->base, m->size, MADV_HUGEPAGE);
+	m->chunk = (size_t)m->pages_per_block * m->page_size;
+	m->blocks = blocks;
 	m->erased = calloc(bitmap_words(m->pages), sizeof(*m->erased));
-	m->populated = calloc(bitmap_words(m->size / EMU_MEDIA_CHUNK + 1), sizeof(*m->populated));
-	m->written = calloc(bitmap_words(m->size / EMU_MEDIA_CHUNK + 1), sizeof(*m->written));
+	m->populated = calloc(bitmap_words(blocks), sizeof(*m->populated));
+	m->written = calloc(bitmap_words(blocks), sizeof(*m->written));
 	if (!m->erased || !m->populated || !m->written) {
 		snprintf(err, errlen, "out of memory for the NAND page state");
 		emu_media_close(m);
@@ -126,50 +143,52 @@ fail:
 	return -EIO;
 }
 
+/* Take block @c's memory in one call; false when the kernel refused. */
+static bool take_block(struct emu_media *m, uint64_t c)
+{
+	return !madvise(m->base + c * m->chunk, m->chunk, MADV_POPULATE_WRITE);
+}
+
 int emu_media_prefault(struct emu_media *m)
 {
-	uint64_t c, chunks = (m->size + EMU_MEDIA_CHUNK - 1) / EMU_MEDIA_CHUNK;
+	uint64_t c;
 
 	if (m->fd >= 0)
 		return 0;
-	/* One call: the kernel takes the pages in bulk, as populate() does per chunk. */
+	/* One call: the kernel takes the pages in bulk, as take_block() does per block. */
 	if (madvise(m->base, m->size, MADV_POPULATE_WRITE))
 		return -errno;
-	for (c = 0; c < chunks; c++)
+	for (c = 0; c < m->blocks; c++)
 		set_populated(m, c);
-	m->populations += chunks;
+	m->populations += m->blocks;
 	return 0;
 }
 
-/* ---- taking chunks ahead ------------------------------------------------------------------ */
+/* ---- taking blocks ahead ------------------------------------------------------------------ */
 
-#define AHEAD_RING 64
+/* Blocks asked for and not yet taken: two superblocks of 512 dies. */
+#define AHEAD_RING 1024
 
 struct emu_media_ahead {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th;
 	bool stop;
-	uint64_t ring[AHEAD_RING]; /* chunks asked for, oldest first */
+	uint64_t ring[AHEAD_RING]; /* blocks asked for, oldest first */
 	unsigned int head, n;
 	struct emu_media_ahead_stats st;
-	uint64_t *asked; /* a bit per chunk: asked for (the writing thread's alone) */
+	uint64_t *asked; /* a bit per block: asked for (the writing thread's alone) */
 };
-
-/* Take chunk @c's memory in one call; false when the kernel refused. */
-static bool take_chunk(struct emu_media *m, uint64_t c)
-{
-	uint64_t start = c * EMU_MEDIA_CHUNK;
-	size_t len = m->size - start < EMU_MEDIA_CHUNK ? m->size - start : EMU_MEDIA_CHUNK;
-
-	return !madvise(m->base + start, len, MADV_POPULATE_WRITE);
-}
 
 static void *ahead_main(void *arg)
 {
 	struct emu_media *m = arg;
 	struct emu_media_ahead *a = m->ahead;
+	struct sched_param idle = { 0 };
 
+	/* Idle time only: on a busy machine the writes take their blocks
+	 * themselves rather than lose a core's share to this thread. */
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
 		uint64_t c, t;
@@ -184,30 +203,29 @@ static void *ahead_main(void *arg)
 		a->n--;
 		pthread_mutex_unlock(&a->mu);
 		t = emu_thread_cpu_ns();
-		if (!populated(m, c) && take_chunk(m, c)) {
+		if (!populated(m, c)) {
+			took = take_block(m, c);
 			set_populated(m, c);
-			took = true;
 		}
 		t = emu_thread_cpu_ns() - t;
 		pthread_mutex_lock(&a->mu);
-		a->st.chunks += took;
+		a->st.blocks += took;
 		a->st.cpu_ns += t;
 	}
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
 }
 
-/* The helper, started by the first write; NULL without one (no memory, no
- * thread): then every chunk is taken on the spot. */
+/* The helper, started by the first hint; NULL without one (no memory, no
+ * thread): then every block is taken on the spot. */
 static struct emu_media_ahead *ahead_start(struct emu_media *m)
 {
-	uint64_t chunks = m->size / EMU_MEDIA_CHUNK + 1;
 	struct emu_media_ahead *a = calloc(1, sizeof(*a));
 
 	m->no_ahead = true; /* until it runs */
 	if (!a)
 		return NULL;
-	a->asked = calloc(bitmap_words(chunks), sizeof(*a->asked));
+	a->asked = calloc(bitmap_words(m->blocks), sizeof(*a->asked));
 	if (!a->asked) {
 		free(a);
 		return NULL;
@@ -226,18 +244,21 @@ static struct emu_media_ahead *ahead_start(struct emu_media *m)
 	return m->ahead;
 }
 
-/* Ask the helper for chunk @c, once (a full ring: asked again by a later write). */
-static void ask(struct emu_media *m, uint64_t c)
+void emu_media_expect(struct emu_media *m, uint64_t block)
 {
-	struct emu_media_ahead *a = m->ahead;
+	struct emu_media_ahead *a;
 
-	if (c * EMU_MEDIA_CHUNK >= m->size || bit_test(a->asked, c) || populated(m, c))
+	if (m->fd >= 0 || block >= m->blocks || populated(m, block) ||
+	    (!m->ahead && (m->no_ahead || !ahead_start(m))))
+		return;
+	a = m->ahead;
+	if (bit_test(a->asked, block))
 		return;
 	pthread_mutex_lock(&a->mu);
-	if (a->n < AHEAD_RING) {
-		a->ring[(a->head + a->n) % AHEAD_RING] = c;
+	if (a->n < AHEAD_RING) { /* full: a hint dropped, the block taken on the spot */
+		a->ring[(a->head + a->n) % AHEAD_RING] = block;
 		a->n++;
-		bit_set(a->asked, c);
+		bit_set(a->asked, block);
 		pthread_cond_signal(&a->cv);
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -254,6 +275,18 @@ struct emu_media_ahead_stats emu_media_ahead_stats(const struct emu_media *m)
 		pthread_mutex_unlock(&a->mu);
 	}
 	return st;
+}
+
+uint64_t emu_media_unwritten_bytes(const struct emu_media *m)
+{
+	uint64_t i, n = 0;
+
+	if (m->fd >= 0)
+		return 0;
+	for (i = 0; i < bitmap_words(m->blocks); i++)
+		n += (uint64_t)__builtin_popcountll(
+			__atomic_load_n(&m->populated[i], __ATOMIC_ACQUIRE) & ~m->written[i]);
+	return n * m->chunk;
 }
 
 static void ahead_stop(struct emu_media *m)
@@ -333,34 +366,24 @@ static int media_pwrite(struct emu_media *m, uint64_t off, const void *buf, size
 }
 
 /*
- * Take the memory of the chunk holding @off from the kernel in one call
- * instead of a fault per 4 KiB page (a third less kernel time per page).
- * Failing (an old kernel: EINVAL) costs nothing: the copy faults as before.
+ * The first write into block @c since the device opened: its memory comes
+ * from the kernel in one call (a third less kernel time per page than a
+ * fault per 4 KiB page; failing, on an old kernel, costs nothing: the copy
+ * faults as before), unless the helper took it already.  The helper never
+ * writes the memory, so both taking it at once is only work done twice.
  */
-static void populate(struct emu_media *m, uint64_t c)
+static void first_write(struct emu_media *m, uint64_t c)
 {
-	uint64_t t = emu_thread_cpu_ns();
+	uint64_t t;
 
-	if (take_chunk(m, c))
+	bit_set(m->written, c);
+	if (populated(m, c))
+		return;
+	t = emu_thread_cpu_ns();
+	if (take_block(m, c))
 		m->populations++;
 	set_populated(m, c);
 	m->populate_cpu_ns += emu_thread_cpu_ns() - t;
-}
-
-/* The first write into chunk @c: the helper gets the next ones (started for
- * them: none while everything is taken, as after emu_media_prefault()), then
- * @c is taken here unless the helper already has it. */
-static void first_write(struct emu_media *m, uint64_t c)
-{
-	uint64_t i;
-
-	bit_set(m->written, c);
-	if (m->ahead || (!m->no_ahead && (c + 1) * EMU_MEDIA_CHUNK < m->size &&
-			 !populated(m, c + 1) && ahead_start(m)))
-		for (i = 1; i <= EMU_MEDIA_AHEAD; i++)
-			ask(m, c + i);
-	if (!populated(m, c))
-		populate(m, c);
 }
 
 /*
@@ -370,10 +393,10 @@ static void first_write(struct emu_media *m, uint64_t c)
  */
 static void memory_write(struct emu_media *m, uint64_t off, const void *buf, size_t len)
 {
-	uint64_t ppn = off / m->page_size;
+	uint64_t ppn = off / m->page_size, c = ppn / m->pages_per_block;
 
-	if (!bit_test(m->written, off / EMU_MEDIA_CHUNK))
-		first_write(m, off / EMU_MEDIA_CHUNK);
+	if (!bit_test(m->written, c))
+		first_write(m, c);
 	memcpy(m->base + off, buf, len);
 	if (bit_test(m->erased, ppn)) {
 		memset(m->base + off + len, 0, m->page_size - len);

@@ -24,10 +24,6 @@
 
 #include "firmware/nand.h"
 
-/* In memory: bytes of the mapping taken from the kernel at once, the first
- * time a page in them is written. */
-#define EMU_MEDIA_CHUNK (256u << 10)
-
 /* PREFETCHW is there (CPUID 80000001h ECX bit 8); read once, by media.c. */
 extern bool emu_have_prefetchw;
 
@@ -66,14 +62,16 @@ struct emu_media {
 	uint64_t writes; /* programs and stagings so far */
 	bool no_punch;	 /* the file system cannot punch holes: erase writes zeros */
 	/* In memory only: */
+	size_t chunk; /* a block's bytes: memory is taken from the kernel a block at once */
+	uint64_t blocks;
 	uint64_t *erased;     /* a bit per page: erased, its memory not zeroed yet */
-	uint64_t *populated;  /* a bit per MEDIA_CHUNK bytes: memory taken (or tried) */
-	uint64_t *written;    /* a bit per MEDIA_CHUNK bytes: written into since open */
-	uint64_t populations; /* chunks taken in bulk so far by the writing thread */
+	uint64_t *populated;  /* a bit per block: memory taken (or tried) */
+	uint64_t *written;    /* a bit per block: written into since open */
+	uint64_t populations; /* blocks taken in bulk so far by the writing thread */
 	/* CPU time of the writing thread spent taking them: the host kernel
 	 * zeroing and mapping memory, not the device's work. */
 	uint64_t populate_cpu_ns;
-	/* A helper thread that takes chunks ahead of the writes (media.c);
+	/* A helper thread that takes blocks ahead of the writes (media.c);
 	 * no_ahead: it could not be started, and is not tried again. */
 	struct emu_media_ahead *ahead;
 	bool no_ahead;
@@ -102,19 +100,25 @@ int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_ge
 int emu_media_prefault(struct emu_media *m);
 
 /*
- * In memory, the first write into a chunk also asks a helper thread (started
- * then; it takes no signals) for the next EMU_MEDIA_AHEAD chunks: a block is
- * written in page order, so those are what the writes reach next, and the
- * kernel supplies their memory on another core instead of on the command
- * path.  A chunk the helper has not reached yet is taken on the spot, as
- * before.  What the helper did, for the benchmarks:
+ * emu_media_expect() - block @block will be written soon (the HAL's
+ * nand_expect hint: the firmware names the superblock it will open next).
+ *
+ * In memory, a helper thread (started by the first hint; it takes no
+ * signals and runs in idle time only, SCHED_IDLE) takes the block's memory,
+ * so the kernel supplies it on an idle core instead of on the command path.
+ * A block the helper has not reached is taken by its first write, as
+ * without a hint.  Out of range, file-backed, already taken: nothing.  What
+ * the helper did, for the benchmarks:
  */
-#define EMU_MEDIA_AHEAD 2
+void emu_media_expect(struct emu_media *m, uint64_t block);
 struct emu_media_ahead_stats {
-	uint64_t chunks; /* taken by the helper */
+	uint64_t blocks; /* taken by the helper */
 	uint64_t cpu_ns; /* its CPU time doing so */
 };
 struct emu_media_ahead_stats emu_media_ahead_stats(const struct emu_media *m);
+/* In memory: bytes of blocks whose memory is taken but not written since
+ * the device opened (taken ahead, or by emu_media_prefault()). */
+uint64_t emu_media_unwritten_bytes(const struct emu_media *m);
 void emu_media_close(struct emu_media *m);
 /* Make programmed data durable against power loss (msync). */
 int emu_media_sync(struct emu_media *m);

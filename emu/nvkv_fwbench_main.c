@@ -316,7 +316,7 @@ static void print_media_cost(const struct rate *w)
 /* The index's memory regions and the NAND's memory: how much the helper
  * threads took ahead (their CPU time is not the firmware thread's, so not in
  * the figures above) and how much the firmware thread took on the spot
- * (NAND: since the device opened, so a prefault's chunks do not count). */
+ * (NAND: since the device opened, so a prefault's blocks do not count). */
 static void print_helpers(struct bench_host *h, uint64_t n)
 {
 	struct emu_regions_stats r = emu_regions_stats(h->regions);
@@ -326,9 +326,10 @@ static void print_helpers(struct bench_host *h, uint64_t n)
 	       "not in the figures above), %llu on the spot\n",
 	       (unsigned long long)r.ahead, (double)r.ahead_cpu_ns / (double)n,
 	       (unsigned long long)r.spot);
-	printf("  NAND memory: %llu chunks of %u KiB taken ahead by a helper thread (%.1f ns/Store "
-	       "of its CPU, not in the figures above), %llu on the spot\n",
-	       (unsigned long long)a.chunks, EMU_MEDIA_CHUNK >> 10, (double)a.cpu_ns / (double)n,
+	printf("  NAND memory: %llu blocks of %zu KiB taken ahead by a helper thread (%.1f "
+	       "ns/Store "
+	       "of its CPU since the device opened, not in the figures above), %llu on the spot\n",
+	       (unsigned long long)a.blocks, h->media->chunk >> 10, (double)a.cpu_ns / (double)n,
 	       (unsigned long long)(h->media->populations - h->populations0));
 }
 
@@ -410,6 +411,7 @@ int main(int argc, char **argv)
 	double keys_per_list, t0;
 	uint64_t list_cmds, keys0;
 	long rss0, rss1;
+	uint64_t unwritten;
 	char err[512], *eq;
 	int c;
 
@@ -508,6 +510,7 @@ int main(int argc, char **argv)
 		print_catalog(&dev.meta, &snap, "after the Store phase");
 	}
 	rss1 = rss_kb();
+	unwritten = emu_media_unwritten_bytes(&dev.media);
 	rt = run(&h, KVC_KV_RETRIEVE, n, (uint8_t)klen, (uint32_t)vlen);
 	et = run(&h, KVC_KV_EXIST, n, (uint8_t)klen, (uint32_t)vlen);
 	list_cmds = n / 200 + 1;
@@ -533,10 +536,10 @@ int main(int argc, char **argv)
 	print_media_cost(&st);
 	print_helpers(&h, n);
 	printf("index RAM %.1f B/key; process RSS growth %.1f B/key (includes %.1f B/key of value "
-	       "log pages)\n",
+	       "log pages and %.1f B/key of NAND memory taken ahead, not written yet)\n",
 	       (double)l->index_bytes / (double)l->keys,
 	       (double)(rss1 - rss0) * 1024 / (double)l->keys,
-	       (double)l->rec_bytes / (double)l->keys);
+	       (double)l->rec_bytes / (double)l->keys, (double)unwritten / (double)l->keys);
 	printf("errors %llu\n", (unsigned long long)h.errors);
 	fw_ctrl_destroy(h.ctrl);
 	t0 = mono_s();

@@ -54,6 +54,29 @@ static uint64_t exported_units(const struct fw_ftl *f)
 	return raw / 100 * (100 - f->op_percent) + raw % 100 * (100 - f->op_percent) / 100;
 }
 
+/* The free superblock the next one to open will be: the least worn. */
+static uint32_t least_worn_free(const struct fw_ftl *f)
+{
+	uint32_t i, best = FTL_NONE;
+
+	for (i = 0; i < f->nsb; i++) {
+		if (f->sb[i].state != FW_FTL_FREE)
+			continue;
+		if (best == FTL_NONE || f->sb[i].erases < f->sb[best].erases)
+			best = i;
+	}
+	return best;
+}
+
+/* The HAL hears which superblock should follow the open one (a hint). */
+static void expect_next_sb(const struct fw_ftl *f)
+{
+	uint32_t next = least_worn_free(f);
+
+	if (next != FTL_NONE)
+		fw_nand_expect_sb(f->nand, f->hal, f->first_sb + next);
+}
+
 int fw_ftl_init(struct fw_ftl *f, struct fw_nand *nand, const struct fw_hal *hal, uint32_t first_sb,
 		uint32_t nsb, uint32_t reserve, uint32_t op_percent)
 {
@@ -143,14 +166,8 @@ static void map(struct fw_ftl *f, uint64_t unit, uint32_t slot)
 
 static int open_next_sb(struct fw_ftl *f)
 {
-	uint32_t i, best = FTL_NONE;
+	uint32_t best = least_worn_free(f);
 
-	for (i = 0; i < f->nsb; i++) {
-		if (f->sb[i].state != FW_FTL_FREE)
-			continue;
-		if (best == FTL_NONE || f->sb[i].erases < f->sb[best].erases)
-			best = i;
-	}
 	if (best == FTL_NONE)
 		return -ENOSPC;
 	f->sb[f->cur].state = FW_FTL_FULL;
@@ -160,6 +177,7 @@ static int open_next_sb(struct fw_ftl *f)
 	f->cur = best;
 	f->off = 0;
 	f->layout_dirty = true;
+	expect_next_sb(f);
 	return 0;
 }
 
@@ -252,6 +270,13 @@ static int place(struct fw_ftl *f, uint64_t unit, const void *data, uint64_t now
 	uint32_t slot;
 	int rc = 0;
 
+	if (!f->expected) {
+		/* Not at start: a block namespace may never be written, and
+		 * its memory would be taken for nothing. */
+		f->expected = true;
+		fw_nand_expect_sb(f->nand, f->hal, f->first_sb + f->cur);
+		expect_next_sb(f);
+	}
 	if (f->off == f->sb_slots) {
 		rc = open_next_sb(f);
 		if (rc)

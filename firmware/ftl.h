@@ -110,6 +110,7 @@ struct fw_ftl {
 	uint32_t ndirty; /* how many of them are set */
 	uint32_t nchunks;
 	bool layout_dirty;
+	bool expected; /* the HAL was told the first superblocks (at the first write) */
 	/* Make the map durable (commit the catalog); GC calls it before
 	 * erasing a victim.  May be NULL (a device without a catalog). */
 	int (*persist)(void *arg);

@@ -39,6 +39,14 @@ struct fw_hal {
 	 * error).  NULL: no hint.
 	 */
 	void (*nand_prefetch)(void *ctx, uint64_t ppn, uint32_t off, uint32_t len);
+	/*
+	 * Optional: block @block (numbered as for nand_erase) will be
+	 * programmed soon, page by page from its first.  A hint, called when a
+	 * superblock opens for the one expected to follow it: a host that keeps
+	 * NAND in memory can take the block's memory now, off the command path.
+	 * NULL: no hint.
+	 */
+	void (*nand_expect)(void *ctx, uint64_t block);
 
 	/*
 	 * Optional, both or neither: @len bytes of zeroed memory aligned to

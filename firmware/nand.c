@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "hal.h"
 
 int fw_nand_profile(struct fw_nand_timing *t, const char *name)
 {
@@ -198,6 +199,16 @@ uint64_t fw_nand_program(struct fw_nand *n, uint64_t ppn, uint64_t now)
 	push_gc(&n->gc_die[die], start, n->die_free[die]);
 	n->st.programs++;
 	return n->die_free[die];
+}
+
+void fw_nand_expect_sb(const struct fw_nand *n, const struct fw_hal *hal, uint32_t block)
+{
+	uint32_t d;
+
+	if (!hal->nand_expect || block >= n->blocks_per_die)
+		return;
+	for (d = n->ndies; d-- > 0;)
+		hal->nand_expect(hal->ctx, (uint64_t)d * n->blocks_per_die + block);
 }
 
 uint64_t fw_nand_erase(struct fw_nand *n, uint32_t die, uint64_t now)

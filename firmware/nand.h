@@ -133,6 +133,16 @@ struct fw_nand {
 	struct fw_nand_stats st;
 };
 
+struct fw_hal;
+/*
+ * Pass the blocks of superblock @block (that block of every die) to the
+ * HAL's nand_expect hint, from the last die down: the writes begin at die 0,
+ * so a host taking the blocks as they are named, while the superblock is
+ * already being written, meets the writes halfway instead of racing them
+ * for the same block.
+ */
+void fw_nand_expect_sb(const struct fw_nand *n, const struct fw_hal *hal, uint32_t block);
+
 /* Fill @t with a named profile: "flat" or "tlc".  Return 0 or -EINVAL. */
 int fw_nand_profile(struct fw_nand_timing *t, const char *name);
 

@@ -46,6 +46,30 @@ static void reset_sb(struct fw_sb *s)
 	s->next = FW_SB_NONE;
 }
 
+/* The free superblock the next one to open will be: the least worn. */
+static uint32_t least_worn_free(const struct fw_vlog *vl)
+{
+	uint32_t i, best = FW_SB_NONE;
+
+	for (i = 0; i < vl->nsb; i++) {
+		if (vl->sb[i].state != FW_SB_FREE)
+			continue;
+		if (best == FW_SB_NONE || vl->sb[i].erases < vl->sb[best].erases)
+			best = i;
+	}
+	return best;
+}
+
+/* The HAL hears which superblock should follow the open one (a hint: GC may
+ * free a less worn one before then). */
+static void expect_next_sb(const struct fw_vlog *vl)
+{
+	uint32_t next = least_worn_free(vl);
+
+	if (next != FW_SB_NONE)
+		fw_nand_expect_sb(vl->nand, vl->hal, vl->first_sb + next);
+}
+
 int fw_vlog_init(struct fw_vlog *vl, struct fw_nand *nand, const struct fw_hal *hal,
 		 struct fw_index *index, uint32_t reserve)
 {
@@ -84,6 +108,8 @@ int fw_vlog_init_range(struct fw_vlog *vl, struct fw_nand *nand, const struct fw
 		reset_sb(&vl->sb[i]);
 	vl->sb[0].state = FW_SB_OPEN;
 	vl->free_count = vl->nsb - 1;
+	fw_nand_expect_sb(nand, hal, first_sb);
+	expect_next_sb(vl);
 	return 0;
 }
 
@@ -241,14 +267,8 @@ static int program_open_page(struct fw_vlog *vl, uint64_t now, uint64_t *ready)
 
 static int open_next_sb(struct fw_vlog *vl)
 {
-	uint32_t i, best = FW_SB_NONE;
+	uint32_t best = least_worn_free(vl);
 
-	for (i = 0; i < vl->nsb; i++) {
-		if (vl->sb[i].state != FW_SB_FREE)
-			continue;
-		if (best == FW_SB_NONE || vl->sb[i].erases < vl->sb[best].erases)
-			best = i;
-	}
 	if (best == FW_SB_NONE)
 		return -ENOSPC;
 	vl->sb[vl->cur].state = FW_SB_FULL;
@@ -259,6 +279,7 @@ static int open_next_sb(struct fw_vlog *vl)
 	vl->cur = best;
 	vl->off = 0;
 	vl->page_off = 0;
+	expect_next_sb(vl);
 	return 0;
 }
 

@@ -93,6 +93,15 @@ static int f_stage(void *ctx, uint64_t ppn, const void *buf, size_t len)
 	return 0;
 }
 
+static void f_expect(void *ctx, uint64_t block)
+{
+	struct fh_env *e = ctx;
+
+	if (e->nexpect < FH_MAX_EXPECT)
+		e->expected[e->nexpect] = block;
+	e->nexpect++;
+}
+
 static int f_erase(void *ctx, uint64_t block)
 {
 	struct fh_env *e = ctx;
@@ -316,6 +325,7 @@ void fh_env_init(struct fh_env *e, const struct fw_config *cfg, bool persistent)
 				  .nand_program = f_program,
 				  .nand_stage = f_stage,
 				  .nand_erase = f_erase,
+				  .nand_expect = f_expect,
 				  .log = f_log };
 	if (persistent) {
 		e->hal.meta_put = f_meta_put;

@@ -19,6 +19,7 @@
 #define FH_MAX_META 4096
 #define FH_MAX_BLOBS 32	 /* named blobs besides "vlog" */
 #define FH_BLOB_MAX 8192 /* bytes of one of them */
+#define FH_MAX_EXPECT 256
 
 /* A named catalog blob other than "vlog" (which keeps blob/blob_len). */
 struct fh_blob {
@@ -80,6 +81,9 @@ struct fh_env {
 	/* NAND operations (program, stage, erase) per physical block, NULL
 	 * until fh_env_init(): which superblocks a component touched. */
 	uint32_t *blk_writes;
+	/* nand_expect hints, in order (the first FH_MAX_EXPECT; nexpect counts all). */
+	uint64_t expected[FH_MAX_EXPECT];
+	unsigned int nexpect;
 	uint64_t commits;
 	struct fw_hal hal;
 	char last_log[256];

@@ -669,6 +669,36 @@ static uint64_t read_wait_during_gc(enum fw_gc_policy policy)
 	return worst;
 }
 
+/*
+ * The block FTL names its superblocks to come (nand_expect) only from its
+ * first write on (a block namespace may never be written): then the open
+ * one and the next, and the following one each time a superblock opens,
+ * block by block from the last die down, in its own range.
+ */
+START_TEST(superblocks_to_come_are_named_from_the_first_write)
+{
+	unsigned int i, nd;
+	uint64_t u = 0;
+
+	setup_geo(4096, false);
+	open_ftl(10);
+	nd = nand.ndies;
+	ck_assert_uint_eq(env.nexpect, 0);
+	wr(u++, 1);
+	ck_assert_uint_eq(env.nexpect, 2 * nd);
+	while (ftl.cur == 0) {
+		wr(u++, 1);
+		ck_assert_uint_eq(env.nexpect, ftl.cur ? 3 * nd : 2 * nd);
+	}
+	for (i = 0; i < 3 * nd; i++) {
+		ck_assert_uint_eq(env.expected[i] / nand.blocks_per_die, nd - 1 - i % nd);
+		ck_assert_uint_eq(env.expected[i] % nand.blocks_per_die, SPLIT + i / nd);
+	}
+	check_unit(0, 1);
+	teardown();
+}
+END_TEST
+
 /* Block FTL GC on the GC timelines (as the value log's): a host read that
  * arrives while a GC pass works waits at most a slice on its die and one on
  * its channel, behind at most the one program the triggering write queued;
@@ -699,6 +729,7 @@ static Suite *ftl_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, read_after_write_overwrite_and_partial_units, 0, 2);
+	tcase_add_test(tc, superblocks_to_come_are_named_from_the_first_write);
 	tcase_add_loop_test(tc, trim_reads_zeros, 0, 2);
 	tcase_add_loop_test(tc, gc_under_pressure_keeps_every_byte, 0, 2);
 	tcase_add_loop_test(tc, recovery_after_crash_keeps_committed_units, 0, 2);

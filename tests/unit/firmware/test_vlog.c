@@ -817,6 +817,48 @@ START_TEST(log_stays_in_its_superblock_range)
 }
 END_TEST
 
+/* The superblock whose blocks hint @i of env.expected[] names, checking the die order. */
+static uint64_t expected_sb(unsigned int i)
+{
+	uint32_t die = nand.ndies - 1 - i % nand.ndies; /* from the last die down */
+	uint64_t b = env.expected[i];
+
+	ck_assert_uint_eq(b / nand.blocks_per_die, die);
+	return b % nand.blocks_per_die;
+}
+
+/*
+ * The HAL hears (nand_expect) of the open superblock and the one expected
+ * next when the log starts, and of the following one each time a superblock
+ * opens, block by block from the last die down, in the log's own range.
+ */
+START_TEST(superblocks_to_come_are_named_to_the_hal)
+{
+	unsigned int i, nd;
+	char key[16], v[3000];
+	int k;
+
+	init_geo(4096);
+	fw_vlog_fini(&vl);
+	env.nexpect = 0;
+	ck_assert_int_eq(fw_vlog_init_range(&vl, &nand, &env.hal, &ix, 1, 3, 4), 0);
+	nd = nand.ndies;
+	ck_assert_uint_eq(env.nexpect, 2 * nd);
+	for (i = 0; i < 2 * nd; i++)
+		ck_assert_uint_eq(expected_sb(i), 3 + i / nd);
+	memset(v, 0x3c, sizeof(v));
+	for (k = 0; vl.cur == 0; k++) {
+		snprintf(key, sizeof(key), "s%d", k);
+		put(key, v, sizeof(v), false);
+		ck_assert_uint_eq(env.nexpect, vl.cur ? 3 * nd : 2 * nd);
+	}
+	ck_assert_uint_eq(vl.cur, 1);
+	for (i = 2 * nd; i < 3 * nd; i++)
+		ck_assert_uint_eq(expected_sb(i), 3 + 2);
+	fini();
+}
+END_TEST
+
 /* Regression: the write-buffer slack was subtracted from a page program's end
  * in unsigned arithmetic: with the clock below 2 x tPROG (a clock that starts
  * at 0, as a simulation's may), a Store's ready time wrapped to ~2^64. */
@@ -868,6 +910,7 @@ static Suite *vlog_suite(void)
 	tcase_add_test(tc, read_refuses_another_keys_record);
 	tcase_add_test(tc, record_filling_the_last_superblock_is_refused_regression);
 	tcase_add_test(tc, log_stays_in_its_superblock_range);
+	tcase_add_test(tc, superblocks_to_come_are_named_to_the_hal);
 	suite_add_tcase(s, tc);
 	return s;
 }
