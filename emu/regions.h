@@ -7,8 +7,8 @@
  * emulator thread waited for it (12 % of its time in an in-memory
  * fillrandom).  A helper thread, started by the first request (a device
  * whose index never grows has none), keeps EMU_REGIONS_AHEAD regions of
- * that request's size taken ahead; a request it has not kept up with is
- * served on the spot, as before.
+ * that request's size taken ahead, in idle time only (SCHED_IDLE); a
+ * request it has not kept up with is served on the spot, as before.
  */
 #ifndef EMU_REGIONS_H
 #define EMU_REGIONS_H
@@ -19,6 +19,16 @@
 #include <stdint.h>
 
 #define EMU_REGIONS_AHEAD 2
+/*
+ * Address space (no memory) reserved at the first request, from which the
+ * regions of its size are carved: taking one is then a madvise, not an
+ * mmap.  An mmap waits for every madvise and fault of the process under
+ * way, and with the NAND's helper thread at idle priority inside one (on a
+ * busy machine it may not run for tens of milliseconds) the emulator thread
+ * queued behind the mmap (measured: 40 ms stalls in a fillrandom).  Full or
+ * not to be had (strict overcommit): each region is mapped on its own.
+ */
+#define EMU_REGIONS_RESERVE ((size_t)1 << (sizeof(size_t) > 4 ? 36 : 28))
 
 struct emu_regions {
 	pthread_mutex_t mu;
@@ -31,7 +41,9 @@ struct emu_regions {
 	/* Under mu.  CPU time the kernel took supplying regions: in the
 	 * requesting thread (on the spot), in the helper (ahead). */
 	uint64_t spot_cpu_ns, ahead_cpu_ns;
-	uint64_t spot, ahead; /* regions served each way */
+	uint64_t spot, ahead;	      /* regions served each way */
+	uint8_t *arena;		      /* the reserved range; NULL: none */
+	size_t arena_len, arena_used; /* under mu */
 };
 
 void emu_regions_init(struct emu_regions *r);

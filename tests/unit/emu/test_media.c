@@ -10,9 +10,7 @@
  * memory is taken a block at a time, ahead of the writes when the firmware
  * names the block first.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "idle_threads.h"
 #include "emu/media.h"
 
 static const struct fw_nand_geo geo = {
@@ -350,37 +349,6 @@ static void wait_ahead(uint64_t want)
 	for (int i = 0; i < 1000 && emu_media_ahead_stats(&m).blocks < want; i++)
 		usleep(10000);
 	ck_assert_uint_eq(emu_media_ahead_stats(&m).blocks, want);
-}
-
-/* Threads of this process under SCHED_IDLE (policy: field 41 of stat). */
-static int idle_threads(void)
-{
-	char path[300], line[1024], *p;
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0, f;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d))) {
-		FILE *fp;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", de->d_name);
-		fp = fopen(path, "r");
-		if (!fp)
-			continue; /* gone meanwhile */
-		p = fgets(line, sizeof(line), fp) ? strrchr(line, ')') : NULL;
-		fclose(fp);
-		ck_assert_ptr_nonnull(p);
-		/* ") " ends field 2; each space after it starts the next field */
-		for (f = 2; f < 41 && p; f++)
-			p = strchr(p + 1, ' ');
-		ck_assert_ptr_nonnull(p);
-		n += atoi(p + 1) == SCHED_IDLE;
-	}
-	closedir(d);
-	return n;
 }
 
 /*

@@ -2,8 +2,9 @@
 /*
  * The firmware's memory regions (emu/regions.c): aligned to their size,
  * usable whole, taken ahead by the helper thread once the first request
- * has started it, a request of another size served on the spot, and the
- * helper stopped with the regions it held given back.
+ * has started it, from one reserved address range, a request of another
+ * size served on the spot, and the helper stopped with the regions it held
+ * given back.
  */
 #include <stdint.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "check_main.h"
 #include "emu/regions.h"
+#include "idle_threads.h"
 
 #define REGION (2u << 20)
 
@@ -55,18 +57,25 @@ START_TEST(regions_are_aligned_and_taken_ahead)
 	}
 	st = emu_regions_stats(&r);
 	ck_assert_uint_ge(st.ahead, 1);
+	ck_assert_int_eq(idle_threads(), 1); /* the helper: idle time only */
 	ck_assert_uint_gt(st.ahead_cpu_ns, 0);
 	ck_assert_uint_eq(st.spot + st.ahead, (uint64_t)n);
 	/* Another size: on the spot, aligned to itself. */
 	odd = emu_regions_get(&r, 4u << 20);
 	check_region(odd, 4u << 20, 0x5a);
 	ck_assert_uint_eq(emu_regions_stats(&r).spot, st.spot + 1);
-	/* Every region distinct: each still holds its own fill. */
+	/* Every region distinct: each still holds its own fill.  Those of the
+	 * first request's size come from the range reserved for them (taking
+	 * one maps nothing); the other size does not. */
+	ck_assert_ptr_nonnull(r.arena);
 	for (i = 0; i < n; i++) {
 		uint8_t *b = held[i];
 
 		ck_assert_uint_eq(b[REGION / 2], i ? (uint8_t)(0x20 + i) : 0x11);
+		ck_assert(b >= r.arena && b + REGION <= r.arena + r.arena_used);
 	}
+	ck_assert((uint8_t *)odd + (4u << 20) <= r.arena ||
+		  (uint8_t *)odd >= r.arena + r.arena_len);
 	for (i = 0; i < n; i++)
 		emu_regions_put(held[i], REGION);
 	emu_regions_put(odd, 4u << 20);
