@@ -88,11 +88,12 @@ int emu_media_open(struct emu_media *m, const char *dir, const struct fw_nand_ge
  * emu_media_prefault() - take all of an in-memory NAND's memory now.
  * @m: open media.
  *
- * The first write of every page otherwise pays for its memory on the
+ * The first write into a block otherwise pays for its memory on the
  * command path (zeroing and mapping it: about half of the emulator's CPU in
- * a fresh-device write benchmark).  Erased blocks keep their memory, so
- * nothing is given back later.  A file-backed media is left alone: its
- * pages are the page cache's.
+ * a fresh-device write benchmark), unless the block was named ahead
+ * (emu_media_expect()) and an idle core took it.  Erased blocks keep their
+ * memory, so nothing is given back later.  A file-backed media is left
+ * alone: its pages are the page cache's.
  *
  * Return: 0, or -errno of MADV_POPULATE_WRITE (-ENOMEM: not enough memory,
  * -EINVAL: a kernel older than 5.14); the media works either way.

@@ -326,9 +326,9 @@ static void print_helpers(struct bench_host *h, uint64_t n)
 	       "not in the figures above), %llu on the spot\n",
 	       (unsigned long long)r.ahead, (double)r.ahead_cpu_ns / (double)n,
 	       (unsigned long long)r.spot);
-	printf("  NAND memory: %llu blocks of %zu KiB taken ahead by a helper thread (%.1f "
-	       "ns/Store "
-	       "of its CPU since the device opened, not in the figures above), %llu on the spot\n",
+	printf("  NAND memory: %llu blocks of %zu KiB taken ahead by a helper thread "
+	       "(%.1f ns/Store of its CPU since the device opened, not in the figures above), "
+	       "%llu on the spot\n",
 	       (unsigned long long)a.blocks, h->media->chunk >> 10, (double)a.cpu_ns / (double)n,
 	       (unsigned long long)(h->media->populations - h->populations0));
 }
