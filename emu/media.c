@@ -81,7 +81,7 @@ static int open_memory(struct emu_media *m, char *err, size_t errlen)
 	 * a hint: without transparent huge pages nothing changes.
 	 */
 	(void)madvise(m->base, m->size, MADV_HUGEPAGE);
-	m->chunk = (size_t)m->pages_per_block * m->page_size;
+	m->block_bytes = (size_t)m->pages_per_block * m->page_size;
 	m->blocks = blocks;
 	m->erased = calloc(bitmap_words(m->pages), sizeof(*m->erased));
 	m->populated = calloc(bitmap_words(blocks), sizeof(*m->populated));
@@ -146,7 +146,7 @@ fail:
 /* Take block @c's memory in one call; false when the kernel refused. */
 static bool take_block(struct emu_media *m, uint64_t c)
 {
-	return !madvise(m->base + c * m->chunk, m->chunk, MADV_POPULATE_WRITE);
+	return !madvise(m->base + c * m->block_bytes, m->block_bytes, MADV_POPULATE_WRITE);
 }
 
 int emu_media_prefault(struct emu_media *m)
@@ -286,7 +286,7 @@ uint64_t emu_media_unwritten_bytes(const struct emu_media *m)
 	for (i = 0; i < bitmap_words(m->blocks); i++)
 		n += (uint64_t)__builtin_popcountll(
 			__atomic_load_n(&m->populated[i], __ATOMIC_ACQUIRE) & ~m->written[i]);
-	return n * m->chunk;
+	return n * m->block_bytes;
 }
 
 static void ahead_stop(struct emu_media *m)

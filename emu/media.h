@@ -62,7 +62,7 @@ struct emu_media {
 	uint64_t writes; /* programs and stagings so far */
 	bool no_punch;	 /* the file system cannot punch holes: erase writes zeros */
 	/* In memory only: */
-	size_t chunk; /* a block's bytes: memory is taken from the kernel a block at once */
+	size_t block_bytes; /* memory is taken from the kernel a block at a time */
 	uint64_t blocks;
 	uint64_t *erased;     /* a bit per page: erased, its memory not zeroed yet */
 	uint64_t *populated;  /* a bit per block: memory taken (or tried) */

@@ -329,7 +329,8 @@ static void print_helpers(struct bench_host *h, uint64_t n)
 	printf("  NAND memory: %llu blocks of %zu KiB taken ahead by a helper thread "
 	       "(%.1f ns/Store of its CPU since the device opened, not in the figures above), "
 	       "%llu on the spot\n",
-	       (unsigned long long)a.blocks, h->media->chunk >> 10, (double)a.cpu_ns / (double)n,
+	       (unsigned long long)a.blocks, h->media->block_bytes >> 10,
+	       (double)a.cpu_ns / (double)n,
 	       (unsigned long long)(h->media->populations - h->populations0));
 }
 

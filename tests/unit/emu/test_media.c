@@ -264,16 +264,16 @@ END_TEST
 /* Fresh memory comes a block at a time, not a page fault per 4 KiB. */
 START_TEST(memory_first_write_takes_the_whole_block)
 {
-	size_t pages = m.chunk / (size_t)sysconf(_SC_PAGESIZE), i, resident = 0;
+	size_t pages = m.block_bytes / (size_t)sysconf(_SC_PAGESIZE), i, resident = 0;
 	unsigned char *vec = calloc(pages, 1);
 	uint8_t page[4096];
 
 	ck_assert_ptr_nonnull(vec);
-	ck_assert_uint_eq(m.chunk, 64 * 4096);
+	ck_assert_uint_eq(m.block_bytes, 64 * 4096);
 	memset(page, 0x77, sizeof(page));
 	ck_assert_int_eq(emu_media_program(&m, 2 * mgeo.pages_per_block, page), 0);
 	ck_assert_uint_eq(m.populations, 1);
-	ck_assert_int_eq(mincore(m.base + 2 * m.chunk, m.chunk, vec), 0);
+	ck_assert_int_eq(mincore(m.base + 2 * m.block_bytes, m.block_bytes, vec), 0);
 	for (i = 0; i < pages; i++)
 		resident += vec[i] & 1;
 	ck_assert_uint_eq(resident, pages); /* 1 when each page faults in on its own */
@@ -312,7 +312,7 @@ START_TEST(memory_prefault_takes_everything_at_once)
 
 	ck_assert_ptr_nonnull(vec);
 	ck_assert_int_eq(emu_media_prefault(&m), 0);
-	ck_assert_uint_eq(m.populations, mgeo.blocks_per_plane); /* a chunk per block */
+	ck_assert_uint_eq(m.populations, mgeo.blocks_per_plane); /* every block */
 	ck_assert_int_eq(mincore(m.base, m.size, vec), 0);
 	for (i = 0; i < pages; i++)
 		resident += vec[i] & 1;
@@ -332,11 +332,11 @@ END_TEST
 /* Pages of block @c that are resident. */
 static size_t resident_pages(uint64_t c)
 {
-	size_t pages = m.chunk / (size_t)sysconf(_SC_PAGESIZE), i, n = 0;
+	size_t pages = m.block_bytes / (size_t)sysconf(_SC_PAGESIZE), i, n = 0;
 	unsigned char *vec = calloc(pages, 1);
 
 	ck_assert_ptr_nonnull(vec);
-	ck_assert_int_eq(mincore(m.base + c * m.chunk, m.chunk, vec), 0);
+	ck_assert_int_eq(mincore(m.base + c * m.block_bytes, m.block_bytes, vec), 0);
 	for (i = 0; i < pages; i++)
 		n += vec[i] & 1;
 	free(vec);
@@ -359,7 +359,7 @@ static void wait_ahead(uint64_t want)
  */
 START_TEST(memory_expected_block_is_taken_ahead)
 {
-	size_t pages = m.chunk / (size_t)sysconf(_SC_PAGESIZE);
+	size_t pages = m.block_bytes / (size_t)sysconf(_SC_PAGESIZE);
 	uint8_t page[4096];
 
 	emu_media_expect(&m, 2);
